@@ -1,0 +1,227 @@
+"""A reusable backend for array libraries with a numpy-like namespace (numpy, CuPy, ...).
+
+``array_kernels(xp, ...)`` returns the whole primitive table (see :mod:`ember.backend`) written
+once against ``xp``; the cpu backend uses it with numpy and the cuda backend with CuPy. A
+third-party author with such a library gets a working backend from a few lines::
+
+    class MyBackend(ember.array_backend.ArrayBackend):
+        device_type = "mydev"
+
+        def __init__(self):
+            import mylib
+            super().__init__(mylib, to_host=mylib.asnumpy)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .backend import Backend
+
+__all__ = ["ArrayBackend", "array_kernels"]
+
+
+def _reduce_result(xp: Any, r: Any) -> Any:
+    return r if isinstance(r, xp.ndarray) else xp.asarray(r)
+
+
+def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Callable[[np.ndarray, int], Any],
+                  erf: Callable[[Any], Any], random_bits: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+    """The primitive kernels (and a few fast composites) written against the namespace ``xp``.
+
+    to_host/from_host move arrays to and from numpy; ``erf`` is the library's error function;
+    ``random_bits(kind, shape, np_dtype, device_index, seed, offset)`` draws "uniform" or
+    "normal" numbers as a pure function of (seed, offset).
+    """
+    ndarray = xp.ndarray
+    errstate = getattr(xp, "errstate", None)
+
+    def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
+        # IEEE results (inf, nan) without warnings, as PyTorch gives them
+        if errstate is None:
+            return fn
+
+        def run(*args: Any) -> Any:
+            with errstate(all="ignore"):
+                return fn(*args)
+
+        return run
+
+    def strides(x: Any) -> tuple[int, ...]:
+        isz = x.itemsize
+        return tuple(s // isz for s in x.strides)
+
+    def as_strided(x: Any, shape: tuple[int, ...], st: tuple[int, ...], offset: int) -> Any:
+        isz = x.itemsize
+        if offset:
+            # a 1-D window starting at x's first element, then step to the offset
+            x = xp.lib.stride_tricks.as_strided(x, (offset + 1,), (isz,))[offset:]
+        return xp.lib.stride_tricks.as_strided(x, shape, tuple(s * isz for s in st))
+
+    def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+        v = x.view()
+        try:
+            v.shape = shape  # raises instead of copying when no view exists
+        except AttributeError:
+            return None
+        return v
+
+    def gather(x: Any, dim: int, index: Any) -> Any:
+        if index.shape != x.shape:
+            sl = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+            x = x[sl]
+        return xp.take_along_axis(x, index, axis=dim)
+
+    def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Any:
+        out = x.copy()
+        idx = list(xp.indices(index.shape, sparse=True))
+        idx[dim] = index
+        add_at = getattr(xp, "add").at if hasattr(xp.add, "at") else None
+        if add_at is not None:
+            add_at(out, tuple(idx), src)
+        else:  # CuPy
+            import cupyx  # type: ignore[import-not-found]
+
+            cupyx.scatter_add(out, tuple(idx), src)
+        return out
+
+    def bitwise(np_name: str, bool_name: str) -> Callable[[Any, Any], Any]:
+        f, fb = getattr(xp, np_name), getattr(xp, bool_name)
+
+        def run(a: Any, b: Any) -> Any:
+            dt = a.dtype if isinstance(a, ndarray) else b.dtype
+            return fb(a, b) if dt == np.bool_ else f(a, b)
+
+        return run
+
+    def softmax(x: Any, dim: int) -> Any:
+        e = xp.exp(x - x.max(axis=dim, keepdims=True))
+        e /= e.sum(axis=dim, keepdims=True)
+        return e
+
+    def log_softmax(x: Any, dim: int) -> Any:
+        s = x - x.max(axis=dim, keepdims=True)
+        return s - xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
+
+    def sigmoid(x: Any) -> Any:
+        e = xp.exp(-xp.abs(x))
+        pos = 1 / (1 + e)
+        return xp.where(x >= 0, pos, e * pos).astype(x.dtype, copy=False)
+
+    def full(shape: tuple[int, ...], value: Any, dtype: Any, index: int) -> Any:
+        return xp.full(shape, value, dtype=dtype.numpy)
+
+    def cast(x: Any, dtype: Any) -> Any:
+        with np.errstate(invalid="ignore"):
+            return x.astype(dtype.numpy)
+
+    def getitem_basic(x: Any, key: tuple) -> Any:
+        return x[key]
+
+    k: dict[str, Callable[..., Any]] = {
+        # memory and layout
+        "from_numpy": from_host,
+        "to_numpy": to_host,
+        "empty": lambda shape, dtype, index: xp.empty(shape, dtype=dtype.numpy),
+        "full": full,
+        "copy_": lambda dst, src: xp.copyto(dst, src),
+        "cast": cast,
+        "strides": strides,
+        "as_strided": as_strided,
+        # unary
+        "neg": xp.negative, "abs": xp.abs, "exp": quiet(xp.exp), "log": quiet(xp.log),
+        "sqrt": quiet(xp.sqrt), "sin": xp.sin, "cos": xp.cos, "tanh": xp.tanh, "erf": erf,
+        "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "trunc": xp.trunc,
+        # binary
+        "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": quiet(xp.true_divide),
+        "pow": quiet(xp.power), "maximum": xp.maximum, "minimum": xp.minimum,
+        "bitwise_and": bitwise("bitwise_and", "logical_and"),
+        "bitwise_or": bitwise("bitwise_or", "logical_or"),
+        "bitwise_xor": bitwise("bitwise_xor", "logical_xor"),
+        "eq": xp.equal, "lt": xp.less, "le": xp.less_equal,
+        "where": xp.where,
+        # reductions
+        "sum": lambda x, dims, keep: _reduce_result(xp, xp.sum(x, axis=dims, keepdims=keep)),
+        "prod": lambda x, dims, keep: _reduce_result(xp, xp.prod(x, axis=dims, keepdims=keep)),
+        "max": lambda x, dims, keep: _reduce_result(xp, xp.max(x, axis=dims, keepdims=keep)),
+        "min": lambda x, dims, keep: _reduce_result(xp, xp.min(x, axis=dims, keepdims=keep)),
+        "argmax": lambda x, dim, keep: _reduce_result(xp, xp.argmax(x, axis=dim, keepdims=keep)).astype(
+            np.int64, copy=False),
+        "argmin": lambda x, dim, keep: _reduce_result(xp, xp.argmin(x, axis=dim, keepdims=keep)).astype(
+            np.int64, copy=False),
+        "cumsum": lambda x, dim: xp.cumsum(x, axis=dim, dtype=x.dtype),
+        # linear algebra, indexing, random
+        "matmul": xp.matmul,
+        "gather": gather,
+        "scatter_add": scatter_add,
+        "nonzero": lambda x: xp.argwhere(x).astype(np.int64, copy=False),
+        "uniform": lambda shape, dtype, index, seed, offset: random_bits(
+            "uniform", shape, dtype.numpy, index, seed, offset),
+        "normal": lambda shape, dtype, index, seed, offset: random_bits(
+            "normal", shape, dtype.numpy, index, seed, offset),
+        # optional fast paths of composite ops
+        "reshape": reshape,
+        "permute": lambda x, dims: x.transpose(dims),
+        "expand": lambda x, shape: xp.broadcast_to(x, shape),
+        "getitem_basic": getitem_basic,
+        "clone": lambda x: x.copy(),
+        "cat": lambda xs, dim: xp.concatenate(xs, axis=dim),
+        "flip": lambda x, dims: xp.flip(x, axis=dims).copy(),
+        "index_select": lambda x, dim, idx: xp.take(x, idx, axis=dim),
+        "ne": xp.not_equal,
+        "relu": lambda x: xp.maximum(x, 0),
+        "sigmoid": quiet(sigmoid),
+        "softmax": quiet(softmax),
+        "log_softmax": quiet(log_softmax),
+        "floor_divide": quiet(xp.floor_divide),
+        "remainder": quiet(xp.remainder),
+        "expm1": quiet(xp.expm1),
+        "log1p": quiet(xp.log1p),
+        "log2": quiet(xp.log2),
+        "log10": quiet(xp.log10),
+        "sign": xp.sign,
+    }
+    return k
+
+
+def numpy_random_bits(kind: str, shape: tuple[int, ...], np_dtype: Any, index: int, seed: int,
+                      offset: int) -> np.ndarray:
+    """Counter-based numbers on the host: numpy's Philox keyed by the seed, at the block offset."""
+    bitgen = np.random.Philox(key=seed & 0xFFFF_FFFF_FFFF_FFFF, counter=offset // 4)
+    gen = np.random.Generator(bitgen)
+    draw_dtype = np_dtype if np_dtype in (np.float32, np.float64) else np.float32
+    if kind == "uniform":
+        out = gen.random(shape, dtype=draw_dtype)
+    else:
+        out = gen.standard_normal(shape, dtype=draw_dtype)
+    return out.astype(np_dtype, copy=False)
+
+
+def numpy_erf() -> Callable[[np.ndarray], np.ndarray]:
+    """An erf for numpy arrays: scipy's when installed, else the exact math.erf elementwise."""
+    try:
+        from scipy.special import erf  # type: ignore[import-untyped]
+
+        return lambda x: erf(x).astype(x.dtype, copy=False)
+    except ImportError:
+        vec = np.frompyfunc(math.erf, 1, 1)
+        return lambda x: np.asarray(vec(x), dtype=x.dtype)
+
+
+class ArrayBackend(Backend):
+    """A backend over an array namespace; subclasses pass the namespace and host transfers."""
+
+    def __init__(self, xp: Any, to_host: Callable[[Any], np.ndarray],
+                 from_host: Callable[[np.ndarray, int], Any], erf: Callable[[Any], Any],
+                 random_bits: Callable[..., Any]) -> None:
+        super().__init__()
+        self.xp = xp
+        self.kernels = array_kernels(xp, to_host, from_host, erf, random_bits)
+
+    def native_type(self) -> type | None:
+        """The namespace's ndarray type."""
+        return self.xp.ndarray

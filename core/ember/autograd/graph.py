@@ -1,0 +1,200 @@
+"""The autograd graph and the engine that runs it backwards.
+
+Each differentiable op that sees an input requiring grad builds one :class:`Node` right beside its
+forward computation (see ``ember.ops``): the node holds a closure from the output's gradient to
+the inputs' gradients, written with Ember ops, so every backend gets gradients for free and
+``create_graph=True`` gives higher derivatives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .grad_mode import STATE
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Node", "attach", "run_backward"]
+
+
+class Node:
+    """One recorded op: ``backward_fn(grad_output) -> tuple of input grads`` and the edges to the
+    inputs' own nodes (a Node, a leaf Tensor that accumulates, or None)."""
+
+    __slots__ = ("name", "backward_fn", "edges", "saved", "pre_hooks", "retained", "__weakref__")
+
+    def __init__(self, name: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple,
+                 saved: tuple = ()) -> None:
+        self.name = name
+        self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
+        self.edges = edges
+        self.saved = saved  # ((tensor, version at save), ...) checked before backward
+        self.pre_hooks: list[Callable[[Any], Any]] | None = None
+        self.retained: Any = None  # weakref to a tensor that called retain_grad()
+
+    def name_(self) -> str:
+        """Name of the op, as in PyTorch's ``grad_fn.name()``."""
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+
+def attach(out: Tensor, name: str, backward_fn: Callable[[Any], Sequence[Any]], inputs: Sequence[Any],
+           saved: Sequence[Tensor] = ()) -> Tensor:
+    """Record ``out`` as produced by op ``name`` from ``inputs`` (Tensors or other values).
+
+    ``saved`` are tensors the backward closure reads; modifying one in place before backward is
+    detected and reported.
+    """
+    edges = tuple(
+        (i.grad_fn if i.grad_fn is not None else i) if getattr(i, "requires_grad", False) else None
+        for i in inputs
+    )
+    node = Node(name, backward_fn, edges, tuple((t, t._version[0]) for t in saved))
+    out.grad_fn = node
+    out.requires_grad = True
+    return out
+
+
+def _check_saved(node: Node) -> None:
+    for t, version in node.saved:
+        if t._version[0] != version:
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient of {node.name} (shape {t.shape}, "
+                f"{t.dtype}) has been modified by an in-place operation: it is at version "
+                f"{t._version[0]}, expected {version}. Use an out-of-place op, or .clone() the "
+                "tensor before modifying it")
+
+
+def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,
+                 create_graph: bool, inputs: Sequence[Tensor] | None = None,
+                 allow_unused: bool = False) -> list[Any] | None:
+    """Propagate ``grad_roots`` from ``roots`` back through the graph.
+
+    Without ``inputs`` the gradients accumulate into the ``.grad`` of leaves (``backward()``);
+    with ``inputs`` nothing accumulates and their gradients are returned (``autograd.grad``).
+    """
+    from ..tensor import Tensor
+
+    capture_nodes: dict[Node, int] = {}
+    capture_leaves: dict[int, int] = {}
+    results: list[Any] = []
+    if inputs is not None:
+        results = [None] * len(inputs)
+        for i, t in enumerate(inputs):
+            if not t.requires_grad:
+                raise RuntimeError(f"autograd.grad: input {i} (shape {t.shape}) does not require grad")
+            if t.grad_fn is not None:
+                capture_nodes[t.grad_fn] = i
+            else:
+                capture_leaves[id(t)] = i
+
+    # dependency counts over the reachable graph
+    deps: dict[Node, int] = {}
+    stack: list[Node] = []
+    for r in roots:
+        if r.grad_fn is not None and r.grad_fn not in deps:
+            deps[r.grad_fn] = 0
+            stack.append(r.grad_fn)
+    while stack:
+        node = stack.pop()
+        if node.backward_fn is None:
+            raise RuntimeError(
+                f"trying to run backward through the graph of {node.name} a second time (its saved "
+                "tensors were freed after the first backward); pass retain_graph=True to the first "
+                "backward() if you need to backward twice")
+        for e in node.edges:
+            if type(e) is Node:
+                if e in deps:
+                    deps[e] += 1
+                else:
+                    deps[e] = 1
+                    stack.append(e)
+
+    pending: dict[Node, Any] = {}
+    leaf_pending: dict[int, tuple[Tensor, Any]] = {}
+
+    def add_leaf(t: Tensor, g: Any) -> None:
+        prev = leaf_pending.get(id(t))
+        leaf_pending[id(t)] = (t, g if prev is None else prev[1] + g)
+
+    prev_mode = STATE.enabled
+    STATE.enabled = create_graph
+    try:
+        ready: list[Node] = []
+        for r, g in zip(roots, grad_roots):
+            if r.grad_fn is None:
+                if r.requires_grad:
+                    add_leaf(r, g)
+                continue
+            node = r.grad_fn
+            pending[node] = g if node not in pending else pending[node] + g
+        ready = [n for n in pending if deps[n] == 0]
+        while ready:
+            node = ready.pop()
+            g = pending.pop(node)
+            if node.pre_hooks:
+                for hook in node.pre_hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            if node.retained is not None:
+                t = node.retained()
+                if t is not None:
+                    t.grad = g if create_graph else g.detach()
+            if node in capture_nodes:
+                results[capture_nodes[node]] = g
+            _check_saved(node)
+            fn = node.backward_fn
+            if fn is None:
+                raise RuntimeError(f"trying to run backward through the graph of {node.name} a second "
+                                   "time; pass retain_graph=True to the first backward()")
+            grads = fn(g)
+            if not retain_graph:
+                node.backward_fn = None
+                node.saved = ()
+            for e, gi in zip(node.edges, grads):
+                if e is None or gi is None:
+                    continue
+                if type(e) is Node:
+                    prev = pending.get(e)
+                    pending[e] = gi if prev is None else prev + gi
+                    deps[e] -= 1
+                    if deps[e] == 0:
+                        ready.append(e)
+                else:
+                    add_leaf(e, gi)
+        for t, g in leaf_pending.values():
+            hooks = t._hooks
+            if hooks:
+                for hook in hooks:
+                    new = hook(g)
+                    if new is not None:
+                        g = new
+            idx = capture_leaves.get(id(t))
+            if inputs is not None:
+                if idx is not None:
+                    results[idx] = g
+                continue
+            if g.shape != t.shape:
+                raise RuntimeError(f"gradient of shape {g.shape} for a leaf of shape {t.shape}")
+            if t.grad is None:
+                t.grad = g if create_graph else g.detach().clone()
+            elif create_graph:
+                t.grad = t.grad + g
+            else:
+                t.grad = t.grad + g  # out of place: a grad buffer may be shared with another leaf
+    finally:
+        STATE.enabled = prev_mode
+    if inputs is None:
+        return None
+    for i, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise RuntimeError(f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used to "
+                               "compute the outputs; pass allow_unused=True to get None for it")
+        if r is not None and not create_graph and isinstance(r, Tensor):
+            results[i] = r.detach()
+    return results

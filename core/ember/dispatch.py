@@ -1,0 +1,180 @@
+"""The dispatcher: prebuilt kernel tables per device type, overrides, and the opt-in CPU fallback.
+
+Resolution for an op on a device, in order:
+
+1. the kernel in the device type's table (the backend's own, or an override of higher priority);
+2. the op's composite implementation in core (ops written in terms of other ops);
+3. when the user opted in (:func:`set_fallback`), the cpu backend's kernel, run on copies moved
+   to the host and back, warned once per op and counted (:func:`fallback_counts`);
+4. otherwise :class:`~ember.errors.KernelNotFoundError` naming the op, the device and the remedies.
+
+Tables are plain dicts built once, when a device type is first used; the per-op path is one
+``dict.get``. pluggy is never called per op.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import BackendError, KernelNotFoundError
+
+__all__ = [
+    "KernelTable",
+    "build_kernel_table",
+    "set_fallback",
+    "fallback_counts",
+    "kernel_source",
+    "resolve_missing",
+]
+
+
+@dataclass
+class KernelTable:
+    """Op name -> kernel for one device type, and where each kernel came from."""
+
+    device_type: str
+    kernels: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    #: op name -> (plugin name, priority) of the winning kernel
+    sources: dict[str, tuple[str, int]] = field(default_factory=dict)
+    #: op name -> every (plugin, priority) that registered a kernel, winner first
+    candidates: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
+
+
+def build_kernel_table(device_type: str, backend: Any, plugin: str, overrides: list[tuple[Any, str]],
+                       load: Callable[[str], Any]) -> KernelTable:
+    """Merge a backend's kernels (priority 0) with the overrides declared for its device type.
+
+    The highest priority wins per op; two overrides with the same priority for one op are
+    refused with both plugin names.
+    """
+    table = KernelTable(device_type)
+    entries: dict[str, list[tuple[int, str, Callable[..., Any]]]] = {}
+    for name, fn in backend.kernels.items():
+        entries.setdefault(name, []).append((0, plugin, fn))
+    for ov, ov_plugin in overrides:
+        kernels = load(ov.kernels)
+        if not isinstance(kernels, dict):
+            raise BackendError(f"kernel override {ov.kernels!r} of plugin {ov_plugin!r} is a "
+                               f"{type(kernels).__name__}, expected dict[str, Callable]")
+        for name, fn in kernels.items():
+            entries.setdefault(name, []).append((ov.priority, ov_plugin, fn))
+    for name, cands in entries.items():
+        cands.sort(key=lambda c: -c[0])
+        if len(cands) > 1 and cands[0][0] == cands[1][0]:
+            raise BackendError(f"op {name!r} on {device_type!r}: plugins {cands[0][1]!r} and "
+                               f"{cands[1][1]!r} both register a kernel with priority {cands[0][0]}; "
+                               "give one of them a different priority")
+        prio, who, fn = cands[0]
+        table.kernels[name] = fn
+        table.sources[name] = (who, prio)
+        table.candidates[name] = [(w, p) for p, w, _ in cands]
+    return table
+
+
+# -- the CPU fallback ----------------------------------------------------------------------
+_fallback_global = os.environ.get("EMBER_CPU_FALLBACK", "0").strip() in ("1", "true", "yes")
+_fallback_devices: set[str] = set()
+_fallback_counts: dict[tuple[str, str], int] = {}
+_fallback_warned: set[tuple[str, str]] = set()
+
+
+def set_fallback(enabled: bool, device_type: str | None = None) -> None:
+    """Opt in to (or out of) running missing kernels on the cpu backend.
+
+    With ``device_type`` the switch applies to that device type only; without it, to all.
+    The environment variable ``EMBER_CPU_FALLBACK=1`` turns it on globally at start-up.
+    Each op that falls back warns once and is counted (:func:`fallback_counts`).
+    """
+    global _fallback_global
+    if device_type is None:
+        _fallback_global = enabled
+        if not enabled:
+            _fallback_devices.clear()
+    elif enabled:
+        _fallback_devices.add(device_type)
+    else:
+        _fallback_devices.discard(device_type)
+
+
+def fallback_enabled(device_type: str) -> bool:
+    """Whether missing kernels on ``device_type`` may run on the cpu backend."""
+    return _fallback_global or device_type in _fallback_devices
+
+
+def fallback_counts() -> dict[str, int]:
+    """How many times each ``"op@device_type"`` ran through the CPU fallback."""
+    return {f"{op}@{dt}": n for (op, dt), n in _fallback_counts.items()}
+
+
+def reset_fallback_counts() -> None:
+    """Zero the fallback counters and re-arm the once-per-op warnings."""
+    _fallback_counts.clear()
+    _fallback_warned.clear()
+
+
+def kernel_source(op: str, device_type: str) -> tuple[str, int] | None:
+    """(plugin, priority) of the kernel that runs ``op`` on ``device_type``, or None."""
+    from .registry import registry
+
+    backend = registry.load(device_type)
+    return backend.kernel_table.sources.get(op)
+
+
+def _make_fallback(op: str, device: Any) -> Callable[..., Any]:
+    from .device import device as get_device
+
+    cpu = get_device("cpu")
+    cpu_kernel = cpu.kernels.get(op)
+    if cpu_kernel is None:
+        raise KernelNotFoundError(f"op {op!r} has no kernel on {device.type!r} and none on cpu to fall "
+                                  "back to")
+    dev_kernels = device.kernels
+    to_host = dev_kernels["to_numpy"]
+    from_host = dev_kernels["from_numpy"]
+    cpu_from = cpu.kernels["from_numpy"]
+    cpu_to = cpu.kernels["to_numpy"]
+    native = device.backend.native_type()
+    key = (op, device.type)
+
+    def is_buffer(a: Any) -> bool:
+        if native is not None:
+            return isinstance(a, native)
+        return not isinstance(a, (int, float, bool, tuple, list, str, type(None))) and hasattr(a, "shape")
+
+    def run(*args: Any) -> Any:
+        _fallback_counts[key] = _fallback_counts.get(key, 0) + 1
+        if key not in _fallback_warned:
+            _fallback_warned.add(key)
+            warnings.warn(f"op {op!r} has no kernel on {device.type!r}; running it on cpu (slow: data is "
+                          "copied to the host and back). Seen once per op; counts in "
+                          "ember.dispatch.fallback_counts()", RuntimeWarning, stacklevel=4)
+        host_args = [cpu_from(to_host(a), 0) if is_buffer(a) else a for a in args]
+        out = cpu_kernel(*host_args)
+        if out is None:  # in-place kernels (copy_): write the result back into the device buffer
+            for a, h in zip(args, host_args):
+                if is_buffer(a):
+                    dev_kernels["copy_"](a, from_host(cpu_to(h), device.index))
+                    break
+            return None
+        if isinstance(out, tuple):
+            return tuple(from_host(cpu_to(o), device.index) for o in out)
+        return from_host(cpu_to(out), device.index)
+
+    return run
+
+
+def resolve_missing(op: str, device: Any) -> Callable[..., Any]:
+    """The kernel to use when ``op`` has no kernel on ``device``'s table and no composite:
+    the CPU fallback if enabled, else KernelNotFoundError naming op, device and remedies."""
+    if fallback_enabled(device.type) and device.type != "cpu":
+        return _make_fallback(op, device)
+    raise KernelNotFoundError(
+        f"op {op!r} has no kernel on device type {device.type!r} (backend plugin "
+        f"{device.backend.kernel_table.sources.get('to_numpy', ('?',))[0]!r}) and no composite "
+        "implementation; remedies: move the tensors to a device that has it (x.to('cpu')), "
+        f"enable the CPU fallback (ember.dispatch.set_fallback(True, {device.type!r}) or "
+        "EMBER_CPU_FALLBACK=1), or add the kernel to the backend")

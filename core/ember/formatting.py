@@ -1,0 +1,41 @@
+"""PyTorch-like ``repr`` of tensors."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import dtypes as _dt
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+
+def format_tensor(t: Tensor) -> str:
+    """``tensor([[1., 2.]], device='opencl:0', dtype=ember.float64, requires_grad=True)``."""
+    arr = t.device.kernels["to_numpy"](t._data)
+    if arr.size == 0:
+        body = "[]" if t.ndim <= 1 else f"[], size={t.shape}"
+    else:
+        kwargs: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
+        if arr.dtype.kind == "f":
+            kwargs["precision"] = 4
+            kwargs["floatmode"] = "maxprec_equal" if np.all(np.isfinite(arr)) and np.all(
+                arr == np.round(arr)) else "maxprec"
+            if np.all(arr == np.round(arr)) and np.all(np.isfinite(arr)):
+                kwargs["formatter"] = {"float_kind": lambda v: f"{v:.0f}."}
+        body = np.array2string(arr, **kwargs)
+        if arr.dtype == np.bool_:
+            body = body.replace("True", "True").replace("False", "False")
+    extras = []
+    if t.device.type != "cpu":
+        extras.append(f"device='{t.device}'")
+    default_float = _dt.get_default_dtype()
+    if t.dtype is not default_float and t.dtype not in (_dt.int64, _dt.bool_):
+        extras.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        extras.append(f"grad_fn=<{t.grad_fn.name}Backward>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"

@@ -1,0 +1,136 @@
+"""Moving and converting tensors: ``.to(device/dtype)``, casts, and DLPack exchange."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ..device import Device
+from ..device import device as _device
+from ..dtypes import DType
+from ._core import STATE, Tensor, _make, attach, kernel
+
+
+def _parse_to_args(args: tuple, kwargs: dict) -> tuple[Any, Any, bool]:
+    dev = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = bool(kwargs.pop("copy", False))
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            dev, dtype = a.device, a.dtype
+        elif isinstance(a, (DType, type)) or (isinstance(a, str) and _is_dtype_name(a)):
+            dtype = a
+        elif isinstance(a, (str, Device)):
+            dev = a
+        elif a is None:
+            continue
+        else:
+            raise TypeError(f"to: expected a device, a dtype or a tensor, got {a!r}")
+    return dev, dtype, copy
+
+
+def _is_dtype_name(s: str) -> bool:
+    try:
+        _dt.as_dtype(s)
+        return True
+    except TypeError:
+        return False
+
+
+def to(x: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """x on another device and/or dtype: ``x.to("opencl")``, ``x.to(ember.float64)``,
+    ``x.to(other)``. Returns x itself when nothing changes (unless ``copy=True``)."""
+    dev, dtype, copy = _parse_to_args(args, kwargs)
+    dt = _dt.as_dtype(dtype) if dtype is not None else x.dtype
+    target = _device(dev) if dev is not None else x.device
+    if dt is x.dtype and target is x.device:
+        return x.clone() if copy else x
+    out = x
+    if target is not x.device:
+        out = _move(out, target)
+    if dt is not out.dtype:
+        out = _cast(out, dt)
+    return out
+
+
+def _move(x: Tensor, target: Any) -> Tensor:
+    if not target.backend.supports_dtype(x.dtype, target.index):
+        raise TypeError(f"to: device {target} does not support {x.dtype}; convert the dtype first")
+    direct = target.kernels.get("from_device")
+    data = direct(x._data, x.device) if direct is not None else None
+    if data is None:  # through the host
+        host = np.ascontiguousarray(kernel(x.device, "to_numpy")(x._data))
+        if target.type == "cpu" and x.device.type != "cpu":
+            host = host.copy() if not host.flags.owndata else host
+        data = kernel(target, "from_numpy")(host, target.index)
+    out = _make(data, x.shape, x.dtype, target)
+    if x.requires_grad and STATE.enabled:
+        src = x.device
+        attach(out, "to", lambda g: (_move(g, src),), (x,))
+    return out
+
+
+def _cast(x: Tensor, dt: DType) -> Tensor:
+    if not x.device.backend.supports_dtype(dt, x.device.index):
+        raise TypeError(f"to: device {x.device} does not support {dt}")
+    out = _make(kernel(x.device, "cast")(x._data, dt), x.shape, dt, x.device)
+    if x.requires_grad and STATE.enabled and dt.is_floating_point:
+        src = x.dtype
+        attach(out, "to", lambda g: (_cast(g, src),), (x,))
+    return out
+
+
+def type_as(x: Tensor, other: Tensor) -> Tensor:
+    """x cast to other's dtype."""
+    return to(x, other.dtype)
+
+
+def from_dlpack(obj: Any) -> Tensor:
+    """A tensor sharing memory with a DLPack-capable object (numpy array, CuPy array, torch tensor ...).
+
+    Host memory becomes a cpu tensor with no copy; device memory goes to the backend that claims it
+    through an optional ``from_dlpack`` kernel."""
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(f"from_dlpack: {type(obj).__name__} does not implement __dlpack__")
+    dev_type, dev_id = obj.__dlpack_device__()
+    if int(dev_type) in (1, 3):  # kDLCPU, kDLCUDAHost
+        arr = np.from_dlpack(obj)
+        dt = _dt.from_numpy_dtype(arr.dtype)
+        cpu = _device("cpu")
+        return _make(kernel(cpu, "from_numpy")(arr, 0), arr.shape, dt, cpu)
+    from ..device import devices
+
+    for d in devices():
+        k = d.kernels.get("from_dlpack")
+        if k is not None:
+            res = k(obj, int(dev_type), int(dev_id))
+            if res is not None:
+                data, shape, np_dtype = res
+                return _make(data, tuple(shape), _dt.from_numpy_dtype(np.dtype(np_dtype)),
+                             _device(d.type, int(dev_id)))
+    raise TypeError(f"from_dlpack: no installed backend accepts DLPack device type {int(dev_type)} "
+                    f"(id {dev_id}); install the backend for that device (e.g. ember[cuda])")
+
+
+def dlpack(x: Tensor, stream: Any = None) -> Any:
+    """``x.__dlpack__()``: export through the native buffer's own DLPack support."""
+    buf = x._data
+    if not hasattr(buf, "__dlpack__"):
+        raise TypeError(f"__dlpack__: the {x.device.type} backend's buffers do not support DLPack; copy "
+                        "to cpu first (x.cpu())")
+    if x.requires_grad:
+        raise RuntimeError("can't export a tensor that requires grad through DLPack; use x.detach()")
+    return buf.__dlpack__() if stream is None else buf.__dlpack__(stream=stream)
+
+
+def dlpack_device(x: Tensor) -> tuple[int, int]:
+    """``x.__dlpack_device__()``."""
+    buf = x._data
+    if hasattr(buf, "__dlpack_device__"):
+        return buf.__dlpack_device__()
+    raise TypeError(f"__dlpack_device__: the {x.device.type} backend's buffers do not support DLPack")

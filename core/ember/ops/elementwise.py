@@ -1,0 +1,587 @@
+"""Elementwise ops: arithmetic, comparisons, logic, math functions and activations.
+
+Each op's forward and backward sit side by side. Primitive ops call their kernel; composite ops
+use the backend's kernel when it has one (with the backward written here) and otherwise their
+definition in terms of other ops (whose backwards then compose).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from .. import dtypes as _dt
+from ..dispatch import resolve_missing
+from ..dtypes import _PROMOTE, DType
+from ..layout import broadcast_shapes
+from ._core import STATE, Tensor, _make, attach, cast_data, kernel, same_device, sum_to
+
+_Scalar = (int, float, bool)
+
+
+# ----------------------------------------------------------------------------------------------
+# binary ops
+# ----------------------------------------------------------------------------------------------
+def _promote(a: Tensor, b: Tensor) -> DType:
+    da, db = a.dtype, b.dtype
+    if da is db:
+        return da
+    # PyTorch: a 0-d tensor does not widen a dimensioned one of the same or higher category
+    if (not a.shape) != (not b.shape):
+        zero, full = (a, b) if not a.shape else (b, a)
+        if zero.dtype._kind <= full.dtype._kind:
+            return full.dtype
+    return _PROMOTE[da, db]
+
+
+def _scalar_for(dt: DType, s: Any) -> Any:
+    if dt.is_floating_point:
+        return float(s)
+    if dt.is_bool:
+        return bool(s)
+    return int(s)
+
+
+def _prepare(op: str, a: Any, b: Any) -> tuple[Any, Any, DType, tuple[int, ...], Any]:
+    """Promote and broadcast two operands (at least one a Tensor); return buffers/scalars."""
+    ta = type(a) is Tensor or isinstance(a, Tensor)
+    tb = type(b) is Tensor or isinstance(b, Tensor)
+    if ta and tb:
+        dev = a.device
+        if b.device is not dev:
+            same_device(op, a, b)
+        dt = _promote(a, b)
+        shape = a.shape if a.shape == b.shape else _broadcast(op, a.shape, b.shape)
+        return cast_data(a, dt), cast_data(b, dt), dt, shape, dev
+    if ta:
+        if not isinstance(b, _Scalar):
+            b = _scalar_or_raise(op, b)
+        dt = _dt.result_type_scalar(a.dtype, b)
+        return cast_data(a, dt), _scalar_for(dt, b), dt, a.shape, a.device
+    if not isinstance(a, _Scalar):
+        a = _scalar_or_raise(op, a)
+    dt = _dt.result_type_scalar(b.dtype, a)
+    return _scalar_for(dt, a), cast_data(b, dt), dt, b.shape, b.device
+
+
+def _scalar_or_raise(op: str, v: Any) -> Any:
+    import numpy as np
+
+    if isinstance(v, np.generic) and v.shape == ():
+        return v.item()
+    raise TypeError(f"{op}: unsupported operand of type {type(v).__name__}; expected an ember.Tensor or a "
+                    "Python number (convert arrays with ember.tensor(...))")
+
+
+def _broadcast(op: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
+    try:
+        return broadcast_shapes(sa, sb)
+    except ValueError as exc:
+        raise ValueError(f"{op}: {exc}") from None
+
+
+BinaryGrad = Callable[[Tensor, Any, Any, Tensor], tuple[Any, Any]]
+
+
+def _binary(op: str, a: Any, b: Any, grad: BinaryGrad | None, out_dtype: DType | None = None,
+            float_result: bool = False) -> Tensor:
+    xa, xb, dt, shape, dev = _prepare(op, a, b)
+    if float_result and not dt.is_floating_point:
+        dt = _dt.get_default_dtype()
+        xa = cast_data(a, dt) if isinstance(a, Tensor) else float(xa)
+        xb = cast_data(b, dt) if isinstance(b, Tensor) else float(xb)
+    k = dev.kernels.get(op)
+    if k is None:
+        k = resolve_missing(op, dev)
+    out = _make(k(xa, xb), shape, out_dtype or dt, dev)
+    if grad is not None and STATE.enabled and (getattr(a, "requires_grad", False)
+                                               or getattr(b, "requires_grad", False)):
+        ga = a if isinstance(a, Tensor) else None
+        gb = b if isinstance(b, Tensor) else None
+        saved = tuple(t for t in (ga, gb) if t is not None)
+        attach(out, op, lambda g: grad(g, a, b, out), (a, b), saved)
+    return out
+
+
+def _g(g: Tensor, t: Any) -> Any:
+    """Reduce a gradient to the shape of operand ``t`` (None when ``t`` is a scalar)."""
+    if not isinstance(t, Tensor) or not t.requires_grad:
+        return None
+    return sum_to(g, t.shape)
+
+
+def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    """``a + alpha * b`` with broadcasting and type promotion."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary("add", a, b, lambda g, a, b, o: (_g(g, a), _g(g, b)))
+
+
+def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
+    """``a - alpha * b``."""
+    if alpha != 1:
+        b = mul(b, alpha)
+    return _binary("sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b)))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """``a * b``."""
+    return _binary("mul", a, b, lambda g, a, b, o: (_g(g * b, a), _g(g * a, b)))
+
+
+def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
+    """True division ``a / b`` (integers divide as floats); ``rounding_mode`` "floor" or "trunc"."""
+    if rounding_mode == "floor":
+        return floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return trunc(_binary("div", a, b, None, float_result=True)).to(_dt.result_type(a, b))
+    if rounding_mode is not None:
+        raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
+    return _binary("div", a, b, lambda g, a, b, o: (_g(g / b, a), _g(neg(g) * o / b, b)),
+                   float_result=True)
+
+
+def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
+    ga = gb = None
+    if isinstance(a, Tensor) and a.requires_grad:
+        if isinstance(b, Tensor):
+            ga = _g(g * b * pow(a, b - 1), a)
+        else:
+            ga = g * (b * pow(a, b - 1)) if b != 0 else zeros_like_(a)
+    if isinstance(b, Tensor) and b.requires_grad:
+        la = log(a) if isinstance(a, Tensor) else math.log(a)
+        gb = _g(g * o * la, b)
+    return ga, gb
+
+
+def pow(a: Any, b: Any) -> Tensor:
+    """``a ** b``. Integer tensors to negative integer powers are refused, as in PyTorch."""
+    if isinstance(a, Tensor) and not a.dtype.is_floating_point and isinstance(b, int) and b < 0:
+        raise ValueError(f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
+                         "float tensor (x.float() ** b)")
+    return _binary("pow", a, b, _pow_grad)
+
+
+def _minmax_grad(is_max: bool) -> BinaryGrad:
+    def grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
+        wa = (gt(a, b) if is_max else lt(a, b)).to(g.dtype) + eq(a, b).to(g.dtype) * 0.5
+        return _g(g * wa, a), _g(g * (1 - wa), b)
+
+    return grad
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise maximum (NaN propagates); ties split the gradient evenly."""
+    return _binary("maximum", a, b, _minmax_grad(True))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise minimum (NaN propagates); ties split the gradient evenly."""
+    return _binary("minimum", a, b, _minmax_grad(False))
+
+
+def _int_or_bool(op: str, *xs: Any) -> None:
+    for x in xs:
+        dt = x.dtype if isinstance(x, Tensor) else None
+        if (dt is not None and dt.is_floating_point) or isinstance(x, float):
+            raise TypeError(f"{op}: expected integer or bool operands, got "
+                            f"{dt if dt is not None else 'a float'}")
+
+
+def bitwise_and(a: Any, b: Any) -> Tensor:
+    """Bitwise (bool: logical) and of integer or bool tensors."""
+    _int_or_bool("bitwise_and", a, b)
+    return _binary("bitwise_and", a, b, None)
+
+
+def bitwise_or(a: Any, b: Any) -> Tensor:
+    """Bitwise (bool: logical) or."""
+    _int_or_bool("bitwise_or", a, b)
+    return _binary("bitwise_or", a, b, None)
+
+
+def bitwise_xor(a: Any, b: Any) -> Tensor:
+    """Bitwise (bool: logical) exclusive or."""
+    _int_or_bool("bitwise_xor", a, b)
+    return _binary("bitwise_xor", a, b, None)
+
+
+def bitwise_not(x: Tensor) -> Tensor:
+    """Bitwise not of an integer tensor; logical not of a bool one."""
+    _int_or_bool("bitwise_not", x)
+    if x.dtype.is_bool:
+        return logical_not(x)
+    return bitwise_xor(x, -1)
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    """``a == b`` as a bool tensor."""
+    return _binary("eq", a, b, None, _dt.bool_)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    """``a < b`` as a bool tensor."""
+    return _binary("lt", a, b, None, _dt.bool_)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    """``a <= b`` as a bool tensor."""
+    return _binary("le", a, b, None, _dt.bool_)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    """``a > b`` as a bool tensor."""
+    return lt(b, a)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    """``a >= b`` as a bool tensor."""
+    return le(b, a)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    """``a != b`` as a bool tensor."""
+    dev = (a if isinstance(a, Tensor) else b).device
+    if "ne" in dev.kernels:
+        return _binary("ne", a, b, None, _dt.bool_)
+    return logical_not(eq(a, b))
+
+
+def _as_bool(x: Any) -> Any:
+    if isinstance(x, Tensor):
+        return x if x.dtype.is_bool else ne(x, 0)
+    return bool(x)
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """Elementwise not, as bool."""
+    return eq(_as_bool(x), False)
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    """Elementwise and of truth values, as bool."""
+    return _binary("bitwise_and", _as_bool(a), _as_bool(b), None)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    """Elementwise or of truth values, as bool."""
+    return _binary("bitwise_or", _as_bool(a), _as_bool(b), None)
+
+
+def logical_xor(a: Any, b: Any) -> Tensor:
+    """Elementwise exclusive or of truth values, as bool."""
+    return _binary("bitwise_xor", _as_bool(a), _as_bool(b), None)
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    """``a // b``, rounding toward negative infinity (integer division for integer inputs)."""
+    dev = (a if isinstance(a, Tensor) else b).device
+    if "floor_divide" in dev.kernels:
+        return _binary("floor_divide", a, b, None)
+    dt = _dt.result_type(a, b)
+    if dt.is_floating_point:
+        return floor(div(a, b))
+    # integers: exact in float64 for |values| < 2**53
+    fa = a.to(_dt.float64) if isinstance(a, Tensor) else float(a)
+    fb = b.to(_dt.float64) if isinstance(b, Tensor) else float(b)
+    return floor(div(fa, fb)).to(dt)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    """Python-style modulus: the result has the sign of ``b``."""
+    dev = (a if isinstance(a, Tensor) else b).device
+    if "remainder" in dev.kernels:
+        return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
+    return sub(a, mul(floor_divide(a, b), b))
+
+
+# ----------------------------------------------------------------------------------------------
+# unary ops
+# ----------------------------------------------------------------------------------------------
+UnaryGrad = Callable[[Tensor, Tensor, Tensor], Any]
+
+
+def _unary(op: str, x: Tensor, grad: UnaryGrad | None, saves: str = "x", float_op: bool = True,
+           composite: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+    if type(x) is not Tensor and not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
+    k = x.device.kernels.get(op)
+    if k is None:
+        if composite is not None:
+            return composite(x)
+        k = resolve_missing(op, x.device)
+    dt = x.dtype
+    data = x._data
+    if float_op and not dt.is_floating_point:
+        dt = _dt.get_default_dtype()
+        data = cast_data(x, dt)
+    out = _make(k(data), x.shape, dt, x.device)
+    if grad is not None and STATE.enabled and x.requires_grad:
+        saved = (x,) if saves == "x" else (out,) if saves == "out" else ()
+        attach(out, op, lambda g: (grad(g, x, out),), (x,), saved)
+    return out
+
+
+def neg(x: Tensor) -> Tensor:
+    """``-x``."""
+    if x.dtype.is_bool:
+        raise TypeError("neg: negation of a bool tensor is not supported; use logical_not() or ~x")
+    return _unary("neg", x, lambda g, x, o: neg(g), "", float_op=False)
+
+
+def abs(x: Tensor) -> Tensor:
+    """Absolute value."""
+    return _unary("abs", x, lambda g, x, o: g * sign(x), float_op=False)
+
+
+def exp(x: Tensor) -> Tensor:
+    """e ** x."""
+    return _unary("exp", x, lambda g, x, o: g * o, "out")
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm (NaN below 0, -inf at 0)."""
+    return _unary("log", x, lambda g, x, o: g / x)
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return _unary("sqrt", x, lambda g, x, o: g / (o * 2), "out")
+
+
+def sin(x: Tensor) -> Tensor:
+    """Sine."""
+    return _unary("sin", x, lambda g, x, o: g * cos(x))
+
+
+def cos(x: Tensor) -> Tensor:
+    """Cosine."""
+    return _unary("cos", x, lambda g, x, o: neg(g * sin(x)))
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return _unary("tanh", x, lambda g, x, o: g * (1 - o * o), "out")
+
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function."""
+    return _unary("erf", x, lambda g, x, o: g * (exp(neg(x * x)) * _TWO_OVER_SQRT_PI))
+
+
+def _zero_grad(g: Tensor, x: Tensor, o: Tensor) -> Tensor:
+    return zeros_like_(g)
+
+
+def floor(x: Tensor) -> Tensor:
+    """Round down (integers unchanged)."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    return _unary("floor", x, _zero_grad, "")
+
+
+def ceil(x: Tensor) -> Tensor:
+    """Round up."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    return _unary("ceil", x, _zero_grad, "")
+
+
+def round(x: Tensor, decimals: int = 0) -> Tensor:
+    """Round half to even, optionally to ``decimals`` places."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    if decimals:
+        s = 10.0 ** decimals
+        return _unary("round", x * s, _zero_grad, "") / s
+    return _unary("round", x, _zero_grad, "")
+
+
+def trunc(x: Tensor) -> Tensor:
+    """Round toward zero."""
+    if not x.dtype.is_floating_point:
+        return x.clone()
+    return _unary("trunc", x, _zero_grad, "")
+
+
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 by the sign of each element (0 for NaN-free zero), in x's dtype."""
+    return _unary("sign", x, _zero_grad, "", float_op=False,
+                  composite=lambda x: (gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype)).detach()
+                  if not x.dtype.is_bool else x.clone())
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x."""
+    return mul(x, x)
+
+
+def reciprocal(x: Tensor) -> Tensor:
+    """1 / x."""
+    return div(1.0, x)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return _unary("rsqrt", x, lambda g, x, o: g * o * o * o * -0.5, "out",
+                  composite=lambda x: reciprocal(sqrt(x)))
+
+
+def expm1(x: Tensor) -> Tensor:
+    """exp(x) - 1 (a backend kernel may be more accurate near 0)."""
+    return _unary("expm1", x, lambda g, x, o: g * (o + 1), "out", composite=lambda x: exp(x) - 1)
+
+
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x) (a backend kernel may be more accurate near 0)."""
+    return _unary("log1p", x, lambda g, x, o: g / (x + 1), composite=lambda x: log(x + 1))
+
+
+def log2(x: Tensor) -> Tensor:
+    """Base-2 logarithm."""
+    return _unary("log2", x, lambda g, x, o: g / (x * math.log(2)),
+                  composite=lambda x: log(x) * (1 / math.log(2)))
+
+
+def log10(x: Tensor) -> Tensor:
+    """Base-10 logarithm."""
+    return _unary("log10", x, lambda g, x, o: g / (x * math.log(10)),
+                  composite=lambda x: log(x) * (1 / math.log(10)))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """The logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+    def composite(x: Tensor) -> Tensor:
+        # exp of a non-positive argument only: no overflow for either sign of x
+        e = exp(neg(abs(x)))
+        pos = reciprocal(e + 1)
+        return where(ge(x, 0), pos, e * pos)
+
+    return _unary("sigmoid", x, lambda g, x, o: g * o * (1 - o), "out", composite=composite)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    def composite(x: Tensor) -> Tensor:
+        return where(gt(x, 0), x, 0) if x.requires_grad and STATE.enabled else maximum(x, 0)
+
+    return _unary("relu", x, lambda g, x, o: g * gt(o, 0).to(g.dtype), "out", float_op=False,
+                  composite=composite)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit; ``approximate="tanh"`` for the tanh form."""
+    if approximate == "tanh":
+        c = math.sqrt(2 / math.pi)
+        return 0.5 * x * (1 + tanh(c * (x + 0.044715 * x * x * x)))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def grad(g: Tensor, x: Tensor, o: Tensor) -> Tensor:
+        cdf = (erf(x * (1 / math.sqrt(2))) + 1) * 0.5
+        pdf = exp(x * x * -0.5) * (1 / math.sqrt(2 * math.pi))
+        return g * (cdf + x * pdf)
+
+    return _unary("gelu", x, grad, composite=lambda x: x * (erf(x * (1 / math.sqrt(2))) + 1) * 0.5)
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x)."""
+    def grad(g: Tensor, x: Tensor, o: Tensor) -> Tensor:
+        s = sigmoid(x)
+        return g * s * (1 + x * (1 - s))
+
+    return _unary("silu", x, grad, composite=lambda x: x * sigmoid(x))
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta*x)) / beta, linear above ``threshold``."""
+    bx = x * beta
+    soft = (maximum(bx, 0) + log1p(exp(neg(abs(bx))))) / beta
+    return where(gt(bx, threshold), x, soft)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return where(gt(x, 0), x, x * negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return where(gt(x, 0), x, expm1(minimum(x, 0)) * alpha)
+
+
+def isnan(x: Tensor) -> Tensor:
+    """True where x is NaN."""
+    if not x.dtype.is_floating_point:
+        return zeros_like_(x, _dt.bool_)
+    return ne(x, x)
+
+
+def isinf(x: Tensor) -> Tensor:
+    """True where x is +-inf."""
+    if not x.dtype.is_floating_point:
+        return zeros_like_(x, _dt.bool_)
+    return eq(abs(x), math.inf)
+
+
+def isfinite(x: Tensor) -> Tensor:
+    """True where x is neither NaN nor +-inf."""
+    if not x.dtype.is_floating_point:
+        return logical_not(zeros_like_(x, _dt.bool_))
+    return lt(abs(x), math.inf)
+
+
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
+    """Limit x to [min, max] (either may be None or a tensor); gradient flows where unclamped."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    out = x
+    if min is not None:
+        out = where(lt(out, min), min, out) if out.requires_grad and STATE.enabled else maximum(out, min)
+    if max is not None:
+        out = where(gt(out, max), max, out) if out.requires_grad and STATE.enabled else minimum(out, max)
+    return out
+
+
+clip = clamp
+
+
+# ----------------------------------------------------------------------------------------------
+# where
+# ----------------------------------------------------------------------------------------------
+def where(cond: Tensor, a: Any, b: Any) -> Tensor:
+    """``a`` where ``cond`` is true, else ``b``; all three broadcast; a and b promote."""
+    if not isinstance(cond, Tensor):
+        raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
+    if not cond.dtype.is_bool:
+        cond = ne(cond, 0)
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        xa, xb, dt, shape, dev = _prepare("where", a, b)
+    else:
+        dt = _dt.result_type(a, b)
+        xa, xb, shape, dev = _scalar_for(dt, a), _scalar_for(dt, b), cond.shape, cond.device
+    if cond.device is not dev:
+        same_device("where", cond, a if isinstance(a, Tensor) else b)
+    if cond.shape != shape:
+        shape = _broadcast("where", cond.shape, shape)
+    out = _make(kernel(dev, "where")(cond._data, xa, xb), shape, dt, dev)
+    if STATE.enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
+        def grad(g: Tensor) -> tuple[Any, Any, Any]:
+            ga = _g(where(cond, g, 0), a) if isinstance(a, Tensor) else None
+            gb = _g(where(cond, 0, g), b) if isinstance(b, Tensor) else None
+            return None, ga, gb
+
+        attach(out, "where", grad, (cond, a, b), (cond,))
+    return out
+
+
+def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:
+    """Zeros of x's shape and device (internal helper shared with creation)."""
+    dt = dtype or x.dtype
+    return _make(kernel(x.device, "full")(x.shape, _scalar_for(dt, 0), dt, x.device.index), x.shape, dt,
+                 x.device)

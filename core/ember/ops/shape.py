@@ -1,0 +1,492 @@
+"""Views and shape ops: reshape, permute, expand, basic slicing, and joining/splitting.
+
+Views share memory and the version counter with their base. A backend may give direct kernels
+for ``reshape``/``permute``/``expand``/``getitem_basic`` (the cpu backend does); otherwise they
+are computed here from the primitives ``strides`` and ``as_strided`` with :mod:`ember.layout`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from ..layout import broadcast_strides, contiguous_strides, is_contiguous, view_strides
+from ._core import STATE, Tensor, _make, attach, kernel, normalize_dims, same_device, wrap_dim
+
+
+def _as_view(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
+    out = _make(data, shape, x.dtype, x.device)
+    out._version = x._version
+    out._base = x._base if x._base is not None else x
+    return out
+
+
+def _shape_arg(op: str, shape: Sequence[Any]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    try:
+        return tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: shape must be ints, got {tuple(shape)!r}") from None
+
+
+def _infer_shape(op: str, x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
+    n = math.prod(x.shape)
+    if shape.count(-1) > 1:
+        raise ValueError(f"{op}: only one dimension can be -1, got {shape}")
+    if -1 in shape:
+        rest = math.prod(s for s in shape if s != -1)
+        if rest == 0 or n % rest:
+            raise ValueError(f"{op}: shape {shape} is invalid for input of size {n} (shape {x.shape})")
+        shape = tuple(n // rest if s == -1 else s for s in shape)
+    if any(s < 0 for s in shape) or math.prod(shape) != n:
+        raise ValueError(f"{op}: shape {shape} is invalid for input of size {n} (shape {x.shape})")
+    return shape
+
+
+def _strided_view(x: Tensor, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> Any:
+    return kernel(x.device, "as_strided")(x._data, shape, strides, offset)
+
+
+def strides_of(x: Tensor) -> tuple[int, ...]:
+    """Strides of x in elements (``x.stride()``)."""
+    return tuple(kernel(x.device, "strides")(x._data))
+
+
+def is_contiguous_(x: Tensor) -> bool:
+    """Whether x is C-contiguous."""
+    return is_contiguous(x.shape, strides_of(x))
+
+
+def _view_data(x: Tensor, shape: tuple[int, ...]) -> Any | None:
+    st = view_strides(x.shape, strides_of(x), shape)
+    return None if st is None else _strided_view(x, shape, st, 0)
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """x with a new shape: a view when the memory allows, else a copy (one -1 is inferred)."""
+    shape = _infer_shape("reshape", x, _shape_arg("reshape", shape))
+    if shape == x.shape:
+        return _as_view(x, x._data, shape) if not (x.requires_grad and STATE.enabled) else _reshape_node(
+            x, x._data, shape)
+    # the optional "reshape" kernel returns a view, or None when the memory cannot be viewed so
+    k = x.device.kernels.get("reshape")
+    data = k(x._data, shape) if k is not None else _view_data(x, shape)
+    view = data is not None
+    if data is None:
+        c = clone(x.detach())
+        data = k(c._data, shape) if k is not None else _view_data(c, shape)
+    if x.requires_grad and STATE.enabled:
+        return _reshape_node(x, data, shape)
+    return _as_view(x, data, shape) if view else _make(data, shape, x.dtype, x.device)
+
+
+def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
+    out = _as_view(x, data, shape)
+    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,))
+
+
+def view(x: Tensor, *shape: Any) -> Tensor:
+    """A view of x with a new shape; an error when the memory layout cannot be viewed so."""
+    if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
+        from .conversion import to
+
+        return to(x, shape[0])  # view(dtype) with an equal itemsize is not supported: a cast
+    shape = _infer_shape("view", x, _shape_arg("view", shape))
+    if view_strides(x.shape, strides_of(x), shape) is None:
+        raise RuntimeError(f"view: shape {shape} is not compatible with the input's size and stride "
+                           f"(shape {x.shape}, strides {strides_of(x)}); use .reshape(...) instead")
+    return reshape(x, shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one."""
+    if not x.shape:
+        return reshape(x, (1,))
+    s, e = wrap_dim(start_dim, x.ndim, "flatten"), wrap_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    """Split dim into ``sizes``."""
+    d = wrap_dim(dim, x.ndim, "unflatten")
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """A view with dims reordered."""
+    dims = _shape_arg("permute", dims)
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor with {x.ndim} dims")
+    dims = tuple(wrap_dim(d, x.ndim, "permute") for d in dims)
+    if len(set(dims)) != len(dims):
+        raise ValueError(f"permute: repeated dim in {dims}")
+    shape = tuple(x.shape[d] for d in dims)
+    k = x.device.kernels.get("permute")
+    if k is not None:
+        data = k(x._data, dims)
+    else:
+        st = strides_of(x)
+        data = _strided_view(x, shape, tuple(st[d] for d in dims), 0)
+    out = _as_view(x, data, shape)
+    if x.requires_grad and STATE.enabled:
+        inv = tuple(sorted(range(len(dims)), key=lambda i: dims[i]))
+        attach(out, "permute", lambda g: (permute(g, inv),), (x,))
+    return out
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A view with two dims swapped."""
+    if x.ndim < 2 and not x.shape:
+        return x
+    d0, d1 = wrap_dim(dim0, x.ndim, "transpose"), wrap_dim(dim1, x.ndim, "transpose")
+    dims = list(range(x.ndim))
+    dims[d0], dims[d1] = dims[d1], dims[d0]
+    return permute(x, dims)
+
+
+def t(x: Tensor) -> Tensor:
+    """Transpose of a 2-D tensor (1-D and 0-D unchanged)."""
+    if x.ndim > 2:
+        raise ValueError(f"t: expects a tensor with <= 2 dims, got {x.ndim}; use transpose or .mT")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def expand(x: Tensor, *shape: Any) -> Tensor:
+    """A view with size-1 dims repeated (stride 0) to ``shape``; -1 keeps a dim."""
+    shape = _shape_arg("expand", shape)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: the number of sizes ({len(shape)}) must be >= the number of dims "
+                         f"({x.ndim}) of shape {x.shape}")
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != shape[i + lead]:
+            raise ValueError(f"expand: shape {x.shape} cannot be expanded to {shape} (dim {i + lead}: "
+                             f"{n} vs {shape[i + lead]}; only size-1 dims expand)")
+    if shape == x.shape:
+        return x
+    k = x.device.kernels.get("expand")
+    if k is not None:
+        data = k(x._data, shape)
+    else:
+        data = _strided_view(x, shape, broadcast_strides(x.shape, strides_of(x), shape), 0)
+    out = _as_view(x, data, shape)
+    if x.requires_grad and STATE.enabled:
+        from ._core import sum_to
+
+        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,))
+    return out
+
+
+def broadcast_to(x: Tensor, shape: Sequence[int]) -> Tensor:
+    """``expand`` to a broadcast-compatible shape."""
+    return expand(x, tuple(shape))
+
+
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    """Remove size-1 dims (all, or those in ``dim``)."""
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = normalize_dims(dim, x.ndim, "squeeze")
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a size-1 dim at ``dim``."""
+    d = wrap_dim(dim, x.ndim + 1, "unsqueeze")
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def contiguous(x: Tensor) -> Tensor:
+    """x itself when C-contiguous, else a C-contiguous copy."""
+    k = x.device.kernels.get("is_contiguous")
+    if (k(x._data) if k is not None else is_contiguous_(x)):
+        return x
+    return clone(x)
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy with its own memory."""
+    dev = x.device
+    k = dev.kernels.get("clone")
+    if k is not None:
+        data = k(x._data)
+    else:
+        data = kernel(dev, "empty")(x.shape, x.dtype, dev.index)
+        kernel(dev, "copy_")(data, x._data)
+    out = _make(data, x.shape, x.dtype, dev)
+    if x.requires_grad and STATE.enabled:
+        attach(out, "clone", lambda g: (g,), (x,))
+    return out
+
+
+# -- basic indexing --------------------------------------------------------------------------------
+def normalize_basic_key(x: Tensor, key: tuple) -> tuple[tuple, tuple[int, ...], tuple[int, ...], int]:
+    """Resolve a key of ints/slices/None/Ellipsis against x: (normalised key, shape, strides, offset)
+    where strides and offset describe the view relative to x's layout."""
+    n_index = sum(1 for k in key if k is not None and k is not Ellipsis)
+    if n_index > x.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {x.ndim}: {n_index} given")
+    if sum(1 for k in key if k is Ellipsis) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    expanded: list[Any] = []
+    for k in key:
+        if k is Ellipsis:
+            expanded.extend([slice(None)] * (x.ndim - n_index))
+        else:
+            expanded.append(k)
+    expanded.extend([slice(None)] * (x.ndim - sum(1 for k in expanded if k is not None)))
+    st = strides_of(x) if x.device.kernels.get("getitem_basic") is None else (0,) * x.ndim
+    shape: list[int] = []
+    strides: list[int] = []
+    offset = 0
+    d = 0
+    norm: list[Any] = []
+    for k in expanded:
+        if k is None:
+            shape.append(1)
+            strides.append(0)
+            norm.append(None)
+            continue
+        size = x.shape[d]
+        if isinstance(k, slice):
+            if k.step is not None and k.step <= 0:
+                raise ValueError(f"index: slice step must be positive, got {k.step} (use .flip() to "
+                                 "reverse)")
+            start, stop, step = k.indices(size)
+            n = max(0, (stop - start + step - 1) // step)
+            shape.append(n)
+            strides.append(st[d] * step)
+            offset += start * st[d] if n else 0
+            norm.append(slice(start, stop, step))
+        else:
+            i = int(k)
+            if not -size <= i < size:
+                raise IndexError(f"index {i} is out of bounds for dimension {d} with size {size}")
+            i %= size
+            offset += i * st[d]
+            norm.append(i)
+        d += 1
+    return tuple(norm), tuple(shape), tuple(strides), offset
+
+
+def getitem_basic(x: Tensor, key: tuple) -> Tensor:
+    """x[key] for ints, slices (positive steps), None and Ellipsis: a view."""
+    norm, shape, strides, offset = normalize_basic_key(x, key)
+    k = x.device.kernels.get("getitem_basic")
+    data = k(x._data, norm) if k is not None else _strided_view(x, shape, strides, offset)
+    out = _as_view(x, data, shape)
+    if x.requires_grad and STATE.enabled:
+        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,))
+    return out
+
+
+def _embed(g: Tensor, shape: tuple[int, ...], key: tuple) -> Tensor:
+    """Zeros of ``shape`` with g written at ``key`` (the backward of basic indexing)."""
+    from .creation import zeros
+
+    with _no_grad():
+        out = zeros(shape, dtype=g.dtype, device=g.device)
+        target = getitem_basic(out, key)
+        kernel(g.device, "copy_")(target._data, g._data)
+    if g.requires_grad and STATE.enabled:
+        attach(out, "embed", lambda gg: (getitem_basic(gg, key),), (g,))
+    return out
+
+
+def _no_grad() -> Any:
+    from ..autograd.grad_mode import no_grad
+
+    return no_grad()
+
+
+def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
+    """A view of ``length`` elements of dim ``dim`` from ``start``."""
+    d = wrap_dim(dim, x.ndim, "narrow")
+    if start < 0:
+        start += x.shape[d]
+    if not (0 <= start and length >= 0 and start + length <= x.shape[d]):
+        raise IndexError(f"narrow: start {start} + length {length} exceeds dimension {d} of size "
+                         f"{x.shape[d]}")
+    return getitem_basic(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(x: Tensor, dim: int, index: int) -> Tensor:
+    """The view at ``index`` of dim ``dim`` (that dim removed)."""
+    d = wrap_dim(dim, x.ndim, "select")
+    return getitem_basic(x, (slice(None),) * d + (index,))
+
+
+# -- joining and splitting -------------------------------------------------------------------------
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Concatenate along an existing dim (shapes must match elsewhere)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    dev = same_device("cat", *tensors)
+    d = wrap_dim(dim, ref.ndim, "cat")
+    from ..dtypes import result_type
+
+    dt = result_type(*tensors)
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
+            raise ValueError(f"cat: tensor {i} has shape {t.shape}, incompatible with {ref.shape} "
+                             f"(all dims but {d} must match)")
+    sizes = [t.shape[d] for t in tensors]
+    shape = ref.shape[:d] + (sum(sizes),) + ref.shape[d + 1:]
+    datas = [t._data if t.dtype is dt else t.to(dt)._data for t in tensors]
+    k = dev.kernels.get("cat")
+    if k is not None:
+        data = k(datas, d)
+    else:
+        data = kernel(dev, "empty")(shape, dt, dev.index)
+        outview = _make(data, shape, dt, dev)
+        pos = 0
+        copy_ = kernel(dev, "copy_")
+        for src, n in zip(datas, sizes):
+            if n:
+                copy_(narrow(outview, d, pos, n)._data, src)
+            pos += n
+    out = _make(data, shape, dt, dev)
+    if STATE.enabled and any(t.requires_grad for t in tensors):
+        def grad(g: Tensor) -> tuple[Tensor, ...]:
+            res, pos = [], 0
+            for n in sizes:
+                res.append(narrow(g, d, pos, n))
+                pos += n
+            return tuple(res)
+
+        attach(out, "cat", grad, tensors)
+    return out
+
+
+concat = cat
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along a new dim (all shapes equal)."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
+                             f"entry 0 and {t.shape} at entry {i}")
+    d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into pieces of a size (last may be smaller) or of given sizes: views."""
+    d = wrap_dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        s = split_size_or_sections
+        if s <= 0:
+            raise ValueError(f"split: split_size must be positive, got {s}")
+        sizes = [min(s, n - i) for i in range(0, n, s)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} sum to {sum(sizes)}, but dimension {d} has size {n}")
+    out, pos = [], 0
+    for s in sizes:
+        out.append(narrow(x, d, pos, s))
+        pos += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    """Split into ``chunks`` nearly equal pieces (views)."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = wrap_dim(dim, x.ndim, "chunk")
+    size = -(-x.shape[d] // chunks) if x.shape[d] else 1
+    return split(x, size, d)
+
+
+def unbind(x: Tensor, dim: int = 0) -> tuple[Tensor, ...]:
+    """All slices along ``dim`` (that dim removed)."""
+    d = wrap_dim(dim, x.ndim, "unbind")
+    return tuple(select(x, d, i) for i in range(x.shape[d]))
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    """A copy with the order of elements reversed along ``dims``."""
+    ds = normalize_dims(dims, x.ndim, "flip")
+    k = x.device.kernels.get("flip")
+    if k is not None:
+        data = k(x._data, ds)
+    else:
+        st = list(strides_of(x))
+        offset = 0
+        for d in ds:
+            if x.shape[d] > 0:
+                offset += (x.shape[d] - 1) * st[d]
+            st[d] = -st[d]
+        view_data = _strided_view(x, x.shape, tuple(st), offset)
+        data = kernel(x.device, "empty")(x.shape, x.dtype, x.device.index)
+        kernel(x.device, "copy_")(data, view_data)
+    out = _make(data, x.shape, x.dtype, x.device)
+    if x.requires_grad and STATE.enabled:
+        attach(out, "flip", lambda g: (flip(g, ds),), (x,))
+    return out
+
+
+def repeat(x: Tensor, *sizes: Any) -> Tensor:
+    """Tile x: ``repeat(2, 3)`` doubles dim -2 and triples dim -1 (a copy)."""
+    sizes = _shape_arg("repeat", sizes)
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
+                         f"number of tensor dims ({x.ndim})")
+    xs = (1,) * (len(sizes) - x.ndim) + x.shape
+    inter = []
+    exp = []
+    for r, n in zip(sizes, xs):
+        inter += [1, n]
+        exp += [r, n]
+    y = expand(reshape(x, tuple(inter)), tuple(exp))
+    return reshape(contiguous(y), tuple(r * n for r, n in zip(sizes, xs)))
+
+
+def movedim(x: Tensor, source: int, destination: int) -> Tensor:
+    """Move one dim to a new position (a view)."""
+    s, d = wrap_dim(source, x.ndim, "movedim"), wrap_dim(destination, x.ndim, "movedim")
+    order = [i for i in range(x.ndim) if i != s]
+    order.insert(d, s)
+    return permute(x, order)
+
+
+def tril(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Lower triangle of the last two dims (the rest zeroed)."""
+    return _tri(x, diagonal, lower=True)
+
+
+def triu(x: Tensor, diagonal: int = 0) -> Tensor:
+    """Upper triangle of the last two dims (the rest zeroed)."""
+    return _tri(x, diagonal, lower=False)
+
+
+def _tri(x: Tensor, diagonal: int, lower: bool) -> Tensor:
+    from .creation import arange
+    from .elementwise import ge, le, where
+
+    n, m = x.shape[-2], x.shape[-1]
+    rows = reshape(arange(n, device=x.device), (n, 1))
+    cols = reshape(arange(m, device=x.device), (1, m))
+    mask = le(cols - rows, diagonal) if lower else ge(cols - rows, diagonal)
+    return where(mask, x, 0)
+
+
+def contiguous_strides_of(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """C-order strides of ``shape`` (re-exported for Tensor.stride on fresh tensors)."""
+    return contiguous_strides(shape)

@@ -1,0 +1,292 @@
+"""The Tensor: shape, dtype, device, a backend-native buffer and autograd fields.
+
+The class stays thin: math lives in :mod:`ember.ops` and is attached as methods there, so the
+functional form (``ember.exp(x)``) and the method (``x.exp()``) are one piece of code.
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .autograd.grad_mode import STATE
+from .dtypes import DType
+
+__all__ = ["Tensor"]
+
+
+class Tensor:
+    """An n-dimensional array on a device, with autograd.
+
+    Attributes: ``shape`` (tuple), ``dtype`` (:class:`ember.dtypes.DType`), ``device``
+    (:class:`ember.Device`), ``requires_grad``, ``grad``, ``grad_fn``. Make tensors with
+    :func:`ember.tensor`, :func:`ember.zeros` and friends rather than calling this class.
+    """
+
+    __slots__ = ("_data", "shape", "dtype", "device", "requires_grad", "grad", "grad_fn", "_version",
+                 "_base", "_hooks", "__weakref__")
+
+    _data: Any
+    shape: tuple[int, ...]
+    dtype: DType
+    device: Any
+    requires_grad: bool
+    grad: Tensor | None
+    grad_fn: Any
+    _version: list[int]
+    _base: Tensor | None
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
+        if args or kwargs:
+            from .ops.creation import tensor
+
+            return tensor(*args, **kwargs)
+        raise TypeError("use ember.tensor(data), ember.zeros(shape) ... to make a tensor")
+
+    # -- basic properties ------------------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    def dim(self) -> int:
+        """Number of dimensions."""
+        return len(self.shape)
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of dimension ``dim``."""
+        if dim is None:
+            return self.shape
+        return self.shape[_wrap_dim(dim, len(self.shape), "size")]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return math.prod(self.shape)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return self.dtype.itemsize
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-made tensors and parameters)."""
+        return self.grad_fn is None
+
+    @property
+    def is_floating_point_(self) -> bool:  # pragma: no cover - alias kept private
+        return self.dtype.is_floating_point
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating type."""
+        return self.dtype.is_floating_point
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's memory, detached from the graph."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if value.shape != self.shape or value.dtype is not self.dtype or value.device is not self.device:
+            raise ValueError(f".data assignment: expected shape {self.shape}, {self.dtype} on "
+                             f"{self.device}, got {value.shape}, {value.dtype} on {value.device}")
+        self._data = value._data
+        self._version[0] += 1
+
+    @property
+    def _version_counter(self) -> int:
+        return self._version[0]
+
+    # -- autograd --------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place on a leaf; returns self."""
+        if self.grad_fn is not None and not requires_grad:
+            raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
+        if requires_grad and not (self.dtype.is_floating_point):
+            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """A tensor sharing memory with this one, outside the graph."""
+        out = _make(self._data, self.shape, self.dtype, self.device)
+        out._version = self._version
+        out._base = self._base if self._base is not None else self
+        return out
+
+    def detach_(self) -> Tensor:
+        """Detach in place; returns self."""
+        self.grad_fn = None
+        self.requires_grad = False
+        return self
+
+    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it depends on.
+
+        ``gradient`` is required for non-scalar tensors (the vector of the vector-Jacobian
+        product); ``retain_graph`` keeps the graph for another backward.
+        """
+        from .autograd.graph import run_backward
+
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
+                               "call requires_grad_() on the inputs, and don't compute under no_grad()")
+        if gradient is None:
+            if self.numel() != 1:
+                raise RuntimeError(f"backward() on a tensor of shape {self.shape}: grad can be implicitly "
+                                   "created only for scalar outputs; pass gradient=")
+            from .ops.creation import ones_like
+
+            gradient = ones_like(self)
+        elif gradient.shape != self.shape:
+            raise RuntimeError(f"backward(): gradient of shape {gradient.shape} for a tensor of shape "
+                               f"{self.shape}")
+        if retain_graph is None:
+            retain_graph = create_graph
+        if inputs is not None:
+            from .autograd import grad as _grad
+
+            ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            gs = _grad([self], ins, [gradient], retain_graph=retain_graph, create_graph=create_graph,
+                       allow_unused=True)
+            for t, g in zip(ins, gs):
+                if g is not None:
+                    t.grad = g if t.grad is None else t.grad + g
+            return
+        run_backward([self], [gradient], retain_graph, create_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Any:
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a returned tensor
+        replaces the gradient. Returns a handle with ``remove()``."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            if self.grad_fn.pre_hooks is None:
+                self.grad_fn.pre_hooks = []
+            hooks = self.grad_fn.pre_hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is None:
+            return
+        self.grad_fn.retained = weakref.ref(self)
+
+    # -- host conversion -----------------------------------------------------------------------
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The values as a numpy array (sharing memory on cpu).
+
+        Raises for tensors that require grad, like PyTorch; use ``.detach().numpy()``.
+        """
+        if self.requires_grad and not force:
+            raise RuntimeError("can't call numpy() on a tensor that requires grad; use "
+                               "tensor.detach().numpy()")
+        return self.device.kernels["to_numpy"](self._data)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        a = self.device.kernels["to_numpy"](self._data)
+        return a.astype(dtype) if dtype is not None else a
+
+    def item(self) -> bool | int | float:
+        """The value of a one-element tensor as a Python number."""
+        if self.numel() != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
+                             f"got shape {self.shape}")
+        return self.device.kernels["to_numpy"](self._data).reshape(()).item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.device.kernels["to_numpy"](self._data).tolist()
+
+    def __bool__(self) -> bool:
+        if self.numel() != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
+                               "use .any() or .all()")
+        return bool(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __index__(self) -> int:
+        if self.dtype.is_floating_point or self.numel() != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __repr__(self) -> str:
+        from .formatting import format_tensor
+
+        return format_tensor(self)
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError("ember tensors are not pickled; save them with ember.save(obj, path)")
+
+
+class _HookHandle:
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        """Unregister the hook."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+_new = object.__new__
+
+
+def _make(data: Any, shape: tuple[int, ...], dtype: DType, device: Any) -> Tensor:
+    """Wrap a native buffer in a Tensor (no copy, no checks). The hot path of every op."""
+    t = _new(Tensor)
+    t._data = data
+    t.shape = shape
+    t.dtype = dtype
+    t.device = device
+    t.requires_grad = False
+    t.grad = None
+    t.grad_fn = None
+    t._version = [0]
+    t._base = None
+    t._hooks = None
+    return t
+
+
+def _wrap_dim(dim: int, ndim: int, op: str) -> int:
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dimension {dim} out of range for a tensor with {ndim} dim(s) "
+                         f"(expected {-n} .. {n - 1})")
+    return dim % n
+
+
+def grad_enabled() -> bool:
+    """Shortcut for the hot path."""
+    return STATE.enabled

@@ -1,0 +1,1 @@
+"""Ember's conformance kit: the op table and the tests that run it on any device."""

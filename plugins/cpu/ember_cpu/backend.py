@@ -1,0 +1,47 @@
+"""The cpu backend: the array-namespace kernels on numpy, plus host-specific details.
+
+Buffers are ``numpy.ndarray``; host transfer shares memory (``from_numpy`` keeps the array,
+``to_numpy`` returns it), which is what makes ``ember.from_numpy`` and ``.numpy()`` zero-copy.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import numpy as np
+
+from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
+
+
+def _from_host(array: np.ndarray, index: int) -> np.ndarray:
+    return array
+
+
+def _to_host(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+class CpuBackend(ArrayBackend):
+    """numpy kernels for the ``cpu`` device type (one device, ``cpu``)."""
+
+    device_type = "cpu"
+
+    def __init__(self) -> None:
+        super().__init__(np, _to_host, _from_host, numpy_erf(), numpy_random_bits)
+        self.kernels["is_contiguous"] = lambda x: x.flags.c_contiguous
+
+    def device_properties(self, index: int) -> dict[str, Any]:
+        """Processor name, core count, numpy version."""
+        return {
+            "name": platform.processor() or platform.machine(),
+            "cores": os.cpu_count(),
+            "numpy": np.__version__,
+            "float64": True,
+            "float16": True,
+        }
+
+    def memory_stats(self, index: int) -> dict[str, int]:
+        """Host memory is managed by numpy: nothing is cached by Ember."""
+        return {"in_use": 0, "cached": 0, "peak": 0}
