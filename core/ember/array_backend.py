@@ -51,6 +51,17 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
 
         return run
 
+    asarray = xp.asarray
+
+    def arr(fn: Callable[..., Any]) -> Callable[..., Any]:
+        # ufuncs return scalars for 0-d inputs; buffers must stay arrays
+        def run(*args: Any) -> Any:
+            r = fn(*args)
+            return r if type(r) is ndarray else asarray(r)
+
+        run.__name__ = getattr(fn, "__name__", "kernel")
+        return run
+
     def strides(x: Any) -> tuple[int, ...]:
         isz = x.itemsize
         return tuple(s // isz for s in x.strides)
@@ -133,17 +144,17 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         "strides": strides,
         "as_strided": as_strided,
         # unary
-        "neg": xp.negative, "abs": xp.abs, "exp": quiet(xp.exp), "log": quiet(xp.log),
-        "sqrt": quiet(xp.sqrt), "sin": xp.sin, "cos": xp.cos, "tanh": xp.tanh, "erf": erf,
-        "floor": xp.floor, "ceil": xp.ceil, "round": xp.round, "trunc": xp.trunc,
+        "neg": arr(xp.negative), "abs": arr(xp.abs), "exp": arr(quiet(xp.exp)), "log": arr(quiet(xp.log)),
+        "sqrt": arr(quiet(xp.sqrt)), "sin": arr(xp.sin), "cos": arr(xp.cos), "tanh": arr(xp.tanh), "erf": arr(erf),
+        "floor": arr(xp.floor), "ceil": arr(xp.ceil), "round": arr(xp.round), "trunc": arr(xp.trunc),
         # binary
-        "add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": quiet(xp.true_divide),
-        "pow": quiet(xp.power), "maximum": xp.maximum, "minimum": xp.minimum,
-        "bitwise_and": bitwise("bitwise_and", "logical_and"),
-        "bitwise_or": bitwise("bitwise_or", "logical_or"),
-        "bitwise_xor": bitwise("bitwise_xor", "logical_xor"),
-        "eq": xp.equal, "lt": xp.less, "le": xp.less_equal,
-        "where": xp.where,
+        "add": arr(xp.add), "sub": arr(xp.subtract), "mul": arr(xp.multiply), "div": arr(quiet(xp.true_divide)),
+        "pow": arr(quiet(xp.power)), "maximum": arr(xp.maximum), "minimum": arr(xp.minimum),
+        "bitwise_and": arr(bitwise("bitwise_and", "logical_and")),
+        "bitwise_or": arr(bitwise("bitwise_or", "logical_or")),
+        "bitwise_xor": arr(bitwise("bitwise_xor", "logical_xor")),
+        "eq": arr(xp.equal), "lt": arr(xp.less), "le": arr(xp.less_equal),
+        "where": arr(xp.where),
         # reductions
         "sum": lambda x, dims, keep: _reduce_result(xp, xp.sum(x, axis=dims, keepdims=keep)),
         "prod": lambda x, dims, keep: _reduce_result(xp, xp.prod(x, axis=dims, keepdims=keep)),
@@ -172,18 +183,18 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         "cat": lambda xs, dim: xp.concatenate(xs, axis=dim),
         "flip": lambda x, dims: xp.flip(x, axis=dims).copy(),
         "index_select": lambda x, dim, idx: xp.take(x, idx, axis=dim),
-        "ne": xp.not_equal,
-        "relu": lambda x: xp.maximum(x, 0),
-        "sigmoid": quiet(sigmoid),
+        "ne": arr(xp.not_equal),
+        "relu": arr(lambda x: xp.maximum(x, 0)),
+        "sigmoid": arr(quiet(sigmoid)),
         "softmax": quiet(softmax),
         "log_softmax": quiet(log_softmax),
-        "floor_divide": quiet(xp.floor_divide),
-        "remainder": quiet(xp.remainder),
-        "expm1": quiet(xp.expm1),
-        "log1p": quiet(xp.log1p),
-        "log2": quiet(xp.log2),
-        "log10": quiet(xp.log10),
-        "sign": xp.sign,
+        "floor_divide": arr(quiet(xp.floor_divide)),
+        "remainder": arr(quiet(xp.remainder)),
+        "expm1": arr(quiet(xp.expm1)),
+        "log1p": arr(quiet(xp.log1p)),
+        "log2": arr(quiet(xp.log2)),
+        "log10": arr(quiet(xp.log10)),
+        "sign": arr(xp.sign),
     }
     return k
 

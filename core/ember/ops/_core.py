@@ -48,7 +48,7 @@ def needs_grad(*inputs: Any) -> bool:
     if not STATE.enabled:
         return False
     for i in inputs:
-        if type(i) is Tensor and i.requires_grad:
+        if isinstance(i, Tensor) and i.requires_grad:
             return True
     return False
 

@@ -40,7 +40,14 @@ def _scalar_for(dt: DType, s: Any) -> Any:
         return float(s)
     if dt.is_bool:
         return bool(s)
-    return int(s)
+    v = int(s)
+    bits = 8 * dt.itemsize
+    lo = -(1 << (bits - 1)) if dt.is_signed else 0
+    if lo <= v < lo + (1 << bits):
+        return v
+    # out of the dtype's range: wrap around, as integer tensors do in C
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if dt.is_signed and v >= 1 << (bits - 1) else v
 
 
 def _prepare(op: str, a: Any, b: Any) -> tuple[Any, Any, DType, tuple[int, ...], Any]:
@@ -212,7 +219,7 @@ def bitwise_not(x: Tensor) -> Tensor:
     _int_or_bool("bitwise_not", x)
     if x.dtype.is_bool:
         return logical_not(x)
-    return bitwise_xor(x, -1)
+    return bitwise_xor(x, -1 if x.dtype.is_signed else (1 << (8 * x.dtype.itemsize)) - 1)
 
 
 def eq(a: Any, b: Any) -> Tensor:

@@ -1,0 +1,65 @@
+"""Conformance: every op of the op table against numpy, and gradchecks, on the device under test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+import ember
+from ember.testing.op_table import OPS, OpSpec, cast_sample, to_ember, tolerance
+
+_CASES = [(spec, dt) for spec in OPS for dt in spec.dtypes]
+
+
+def _supports(device: Any, dtype_name: str) -> bool:
+    return device.backend.supports_dtype(ember.dtypes.as_dtype(dtype_name), device.index)
+
+
+@pytest.mark.parametrize("spec,dtype", _CASES, ids=[f"{s.name}-{d}" for s, d in _CASES])
+def test_forward_matches_numpy(spec: OpSpec, dtype: str, ember_device: Any) -> None:
+    """The op's values and shape equal the numpy reference for every sample."""
+    if not _supports(ember_device, dtype):
+        pytest.skip(f"{ember_device} does not support {dtype}")
+    rng = np.random.default_rng(0)
+    for raw in spec.samples(dtype, rng):
+        sample = cast_sample(raw, dtype)
+        args, kwargs = to_ember(sample, dtype, ember_device)
+        out = spec.fn(*args, **kwargs)
+        ref_args = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
+                    for a in sample.args]
+        expected = np.asarray(spec.ref(*ref_args, **kwargs))
+        assert isinstance(out, ember.Tensor), f"{spec.name}: returned {type(out).__name__}"
+        assert out.device is ember_device, f"{spec.name}: result on {out.device}, expected {ember_device}"
+        got = out.numpy()
+        assert got.shape == expected.shape, (f"{spec.name}[{sample.describe()}]: shape {got.shape}, expected "
+                                             f"{expected.shape}")
+        assert got.dtype == out.dtype.numpy, f"{spec.name}: buffer dtype {got.dtype} but tensor says {out.dtype}"
+        atol, rtol = tolerance(dtype, spec)
+        if expected.dtype.kind in "fc" or got.dtype.kind == "f":
+            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), atol=atol, rtol=rtol,
+                                       err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}")
+        else:
+            np.testing.assert_array_equal(got, expected.astype(got.dtype),
+                                          err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}")
+
+
+_GRAD_CASES = [spec for spec in OPS if spec.grad and any(d.startswith("float") for d in spec.dtypes)]
+
+
+@pytest.mark.parametrize("spec", _GRAD_CASES, ids=[s.name for s in _GRAD_CASES])
+def test_gradcheck(spec: OpSpec, ember_device: Any) -> None:
+    """Autograd's gradients match central finite differences (float64 where the device has it)."""
+    dtype = "float64" if _supports(ember_device, "float64") else "float32"
+    atol, rtol = (1e-5, 1e-3) if dtype == "float64" else (2e-2, 5e-2)
+    eps = 1e-6 if dtype == "float64" else 1e-2
+    rng = np.random.default_rng(1)
+    for raw in spec.samples(dtype, rng):
+        if not raw.grad:
+            continue
+        sample = cast_sample(raw, dtype)
+        args, kwargs = to_ember(sample, dtype, ember_device, requires_grad=True)
+        if not any(isinstance(a, ember.Tensor) and a.requires_grad for a in args):
+            continue
+        ember.autograd.gradcheck(lambda *xs: spec.fn(*xs, **kwargs), args, eps=eps, atol=atol, rtol=rtol)
