@@ -131,7 +131,7 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
             return x.astype(dtype.numpy)
 
     def getitem_basic(x: Any, key: tuple) -> Any:
-        return x[key]
+        return x[key + (Ellipsis,)]  # the Ellipsis keeps an all-int key a 0-d view, not a scalar
 
     k: dict[str, Callable[..., Any]] = {
         # memory and layout

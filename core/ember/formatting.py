@@ -20,14 +20,13 @@ def format_tensor(t: Tensor) -> str:
     else:
         kwargs: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
         if arr.dtype.kind == "f":
-            kwargs["precision"] = 4
-            kwargs["floatmode"] = "maxprec_equal" if np.all(np.isfinite(arr)) and np.all(
-                arr == np.round(arr)) else "maxprec"
-            if np.all(arr == np.round(arr)) and np.all(np.isfinite(arr)):
-                kwargs["formatter"] = {"float_kind": lambda v: f"{v:.0f}."}
+            finite = arr[np.isfinite(arr)]
+            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+                kwargs["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
+            else:
+                kwargs["precision"] = 4
+                kwargs["floatmode"] = "fixed"
         body = np.array2string(arr, **kwargs)
-        if arr.dtype == np.bool_:
-            body = body.replace("True", "True").replace("False", "False")
     extras = []
     if t.device.type != "cpu":
         extras.append(f"device='{t.device}'")

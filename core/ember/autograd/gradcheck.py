@@ -18,27 +18,26 @@ def numerical_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], eps: float
     """Central-difference Jacobians d(sum of flattened outputs)/d(input) for each input that
     requires grad: one (n_out, n_in) array per such input."""
     from ..ops.creation import tensor
-    from .grad_mode import no_grad
 
+    # no no_grad() here: fn may itself call autograd.grad (checking a gradient of a gradient)
     jacobians = []
-    with no_grad():
-        for i, x in enumerate(inputs):
-            if not getattr(x, "requires_grad", False):
-                continue
-            base = x.detach().numpy().astype(np.float64)
-            cols = []
-            for j in range(base.size):
-                vals = []
-                for sign in (1, -1):
-                    pert = base.copy()
-                    pert.reshape(-1)[j] += sign * eps
-                    args = list(inputs)
-                    args[i] = tensor(pert, dtype=x.dtype, device=x.device)
-                    outs = _as_tuple(fn(*args))
-                    vals.append(np.concatenate([o.detach().numpy().astype(np.float64).reshape(-1)
-                                                for o in outs]))
-                cols.append((vals[0] - vals[1]) / (2 * eps))
-            jacobians.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
+    for i, x in enumerate(inputs):
+        if not getattr(x, "requires_grad", False):
+            continue
+        base = x.detach().numpy().astype(np.float64)
+        cols = []
+        for j in range(base.size):
+            vals = []
+            for sign in (1, -1):
+                pert = base.copy()
+                pert.reshape(-1)[j] += sign * eps
+                args = list(inputs)
+                args[i] = tensor(pert, dtype=x.dtype, device=x.device, requires_grad=True)
+                outs = _as_tuple(fn(*args))
+                vals.append(np.concatenate([o.detach().numpy().astype(np.float64).reshape(-1)
+                                            for o in outs]))
+            cols.append((vals[0] - vals[1]) / (2 * eps))
+        jacobians.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
     return jacobians
 
 

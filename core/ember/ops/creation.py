@@ -50,7 +50,8 @@ def _infer_numpy(data: Any) -> np.ndarray:
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {exc}") from None
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: nested sequences must be "
+                        f"rectangular and hold only numbers ({exc})") from None
     if arr.dtype == object:
         raise TypeError(f"tensor: cannot make a tensor from {data!r}: nested sequences must be rectangular "
                         "and hold only numbers")

@@ -91,8 +91,22 @@ def _broadcast(op: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, 
 BinaryGrad = Callable[[Tensor, Any, Any, Tensor], tuple[Any, Any]]
 
 
+def _saves_both(a: Any, b: Any, out: Tensor) -> tuple:
+    return tuple(t for t in (a, b) if isinstance(t, Tensor))
+
+
+def _saves_none(a: Any, b: Any, out: Tensor) -> tuple:
+    return ()
+
+
+def _saves_other(a: Any, b: Any, out: Tensor) -> tuple:
+    # d(a*b)/da needs b and d(a*b)/db needs a
+    return tuple(t for t, other in ((b, a), (a, b))
+                 if isinstance(t, Tensor) and getattr(other, "requires_grad", False))
+
+
 def _binary(op: str, a: Any, b: Any, grad: BinaryGrad | None, out_dtype: DType | None = None,
-            float_result: bool = False) -> Tensor:
+            float_result: bool = False, saves: Callable[[Any, Any, Tensor], tuple] = _saves_both) -> Tensor:
     xa, xb, dt, shape, dev = _prepare(op, a, b)
     if float_result and not dt.is_floating_point:
         dt = _dt.get_default_dtype()
@@ -104,11 +118,12 @@ def _binary(op: str, a: Any, b: Any, grad: BinaryGrad | None, out_dtype: DType |
     out = _make(k(xa, xb), shape, out_dtype or dt, dev)
     if grad is not None and STATE.enabled and (getattr(a, "requires_grad", False)
                                                or getattr(b, "requires_grad", False)):
-        ga = a if isinstance(a, Tensor) else None
-        gb = b if isinstance(b, Tensor) else None
-        saved = tuple(t for t in (ga, gb) if t is not None)
-        attach(out, op, lambda g: grad(g, a, b, out), (a, b), saved)
+        attach(out, op, lambda g: grad(g, a, b, out), (a, b), saves(a, b, out))
     return out
+
+
+def _rg(t: Any) -> bool:
+    return isinstance(t, Tensor) and t.requires_grad
 
 
 def _g(g: Tensor, t: Any) -> Any:
@@ -122,19 +137,21 @@ def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("add", a, b, lambda g, a, b, o: (_g(g, a), _g(g, b)))
+    return _binary("add", a, b, lambda g, a, b, o: (_g(g, a), _g(g, b)), saves=_saves_none)
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b)))
+    return _binary("sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b) if _rg(b) else None),
+                   saves=_saves_none)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b``."""
-    return _binary("mul", a, b, lambda g, a, b, o: (_g(g * b, a), _g(g * a, b)))
+    return _binary("mul", a, b, lambda g, a, b, o: (_g(g * b, a) if _rg(a) else None,
+                                                    _g(g * a, b) if _rg(b) else None), saves=_saves_other)
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
@@ -145,7 +162,8 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         return trunc(_binary("div", a, b, None, float_result=True)).to(_dt.result_type(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return _binary("div", a, b, lambda g, a, b, o: (_g(g / b, a), _g(neg(g) * o / b, b)),
+    return _binary("div", a, b, lambda g, a, b, o: (_g(g / b, a) if _rg(a) else None,
+                                                    _g(neg(g) * o / b, b) if _rg(b) else None),
                    float_result=True)
 
 

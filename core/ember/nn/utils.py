@@ -1,0 +1,55 @@
+"""Gradient utilities: clipping by total norm or by value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from .. import ops as E
+from ..autograd.grad_mode import no_grad
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector"]
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients in place so that their total ``norm_type``-norm (as if concatenated) is at
+    most ``max_norm``; returns the total norm before clipping (a 0-d tensor)."""
+    grads = _grads(parameters)
+    if not grads:
+        return E.tensor(0.0)
+    norm_type = float(norm_type)
+    with no_grad():
+        if math.isinf(norm_type):
+            norms = [g.abs().amax() for g in grads]
+            total = norms[0] if len(norms) == 1 else E.stack([n.to(grads[0].device) for n in norms]).amax()
+        else:
+            norms = [E.norm(g.reshape(-1), norm_type) for g in grads]
+            total = E.norm(E.stack([n.to(grads[0].device) for n in norms]), norm_type)
+        if error_if_nonfinite and not bool(E.isfinite(total)):
+            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                               "non-finite, so it cannot be clipped; pass error_if_nonfinite=False to skip "
+                               "this check")
+        coef = E.clamp(max_norm / (total + 1e-6), max=1.0)
+        for g in grads:
+            g.mul_(coef.to(g.device).to(g.dtype))
+    return total
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+    clip_value = float(clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor."""
+    return E.cat([p.reshape(-1) for p in parameters])

@@ -1,0 +1,228 @@
+"""Autograd: backward, grad, higher order, modes, hooks, accumulation, custom Function, in-place checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.autograd import Function, gradcheck
+
+
+def f64(*shape: int) -> ember.Tensor:
+    return ember.randn(*shape, dtype=ember.float64, requires_grad=True)
+
+
+def test_backward_and_accumulation() -> None:
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0, 6.0]
+    (x * 3).sum().backward()
+    assert x.grad.tolist() == [5.0, 7.0, 9.0]
+    x.grad = None
+    y = x * 2
+    y.backward(ember.tensor([1.0, 0.0, -1.0]))
+    assert x.grad.tolist() == [2.0, 0.0, -2.0]
+
+
+def test_backward_on_non_scalar_needs_gradient() -> None:
+    with pytest.raises(RuntimeError, match=r"backward\(\) on a tensor of shape \(3,\): grad can be implicitly "
+                       r"created only for scalar outputs; pass gradient="):
+        (ember.ones(3, requires_grad=True) * 2).backward()
+    with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
+        ember.ones(3).sum().backward()
+
+
+def test_broadcasting_gradients_reduce_to_input_shapes() -> None:
+    a = f64(3, 1)
+    b = f64(4)
+    gradcheck(lambda a, b: a * b + a - b, [a, b])
+    (a * b).sum().backward()
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+
+
+def test_retain_graph_and_second_backward_error() -> None:
+    x = f64(3)
+    y = (x.exp() * 2).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(force=True), 4 * np.exp(x.detach().numpy()))
+    z = (x.exp() * 2).sum()
+    z.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph of .* a second time.*retain_graph=True"):
+        z.backward()
+
+
+def test_grad_with_create_graph_gives_second_derivatives() -> None:
+    x = ember.tensor([0.5, -1.0, 2.0], dtype=ember.float64, requires_grad=True)
+    y = (x ** 3).sum()
+    (g,) = ember.autograd.grad(y, x, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
+    (h,) = ember.autograd.grad(g.sum(), x)
+    np.testing.assert_allclose(h.numpy(), 6 * x.detach().numpy())
+    assert x.grad is None  # grad() does not accumulate
+
+
+def test_second_derivative_of_nonlinear_chain() -> None:
+    x = f64(4)
+
+    def first(x: ember.Tensor) -> ember.Tensor:
+        (g,) = ember.autograd.grad((x.tanh() * x.sigmoid()).sum(), x, create_graph=True)
+        return g
+
+    gradcheck(first, [x])
+
+
+def test_grad_mode_switches() -> None:
+    x = ember.ones(2, requires_grad=True)
+    with ember.no_grad():
+        y = x * 2
+        with ember.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and z.requires_grad
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert ember.is_grad_enabled()
+
+    @ember.no_grad()
+    def f(t: ember.Tensor) -> ember.Tensor:
+        return t * 2
+
+    assert not f(x).requires_grad
+
+
+def test_detach_and_requires_grad_rules() -> None:
+    x = ember.ones(2, requires_grad=True)
+    d = x.detach()
+    assert not d.requires_grad and d.is_leaf
+    d[0] = 5.0
+    assert x[0].item() == 5.0  # shares memory
+    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients, got ember.int64"):
+        ember.arange(3).requires_grad_()
+
+
+def test_tensor_hooks_and_retain_grad() -> None:
+    x = ember.ones(3, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.tolist()))
+    y = x * 2
+    y.retain_grad()
+    handle = y.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    assert y.grad.tolist() == [10.0, 10.0, 10.0]
+    assert seen == [[20.0, 20.0, 20.0]] and x.grad.tolist() == [20.0, 20.0, 20.0]
+    handle.remove()
+
+
+def test_custom_function() -> None:
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x * x
+
+    x = f64(5)
+    gradcheck(Cube.apply, [x])
+    y = Cube.apply(x)
+    assert y.grad_fn.name == "Cube"
+
+
+def test_in_place_modification_of_saved_tensor_is_detected() -> None:
+    x = ember.ones(3, requires_grad=True)
+    y = x * 1
+    z = y.exp()  # saves its output
+    w = y * y  # saves y
+    y.add_(1.0)
+    with pytest.raises(RuntimeError, match=r"needed for the gradient of mul \(shape \(3,\), ember.float32\) has "
+                       r"been modified by an in-place operation: it is at version 1, expected 0"):
+        w.sum().backward()
+    z.sum().backward()  # exp saved its own output, not y: still fine
+
+
+def test_in_place_on_leaf_requiring_grad_is_refused() -> None:
+    x = ember.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="add_: a leaf tensor that requires grad .* in-place operation"):
+        x.add_(1)
+    with ember.no_grad():
+        x.add_(1)
+    assert x.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_in_place_on_non_leaf_keeps_the_graph() -> None:
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.add_(1.0)
+    y.mul_(3.0)
+    y.sum().backward()
+    assert x.grad.tolist() == [6.0, 6.0]
+
+
+def test_setitem_on_non_leaf_records_both_sides() -> None:
+    x = f64(4)
+    v = f64(2)
+
+    def f(x: ember.Tensor, v: ember.Tensor) -> ember.Tensor:
+        y = x * 1
+        y[1:3] = v * 2
+        return y
+
+    gradcheck(f, [x, v])
+
+
+def test_views_in_graph() -> None:
+    x = f64(3, 4)
+    gradcheck(lambda x: x.T.reshape(2, 6)[1:, ::2].sum(0), [x])
+    gradcheck(lambda x: x.unsqueeze(0).expand(2, 3, 4).permute(2, 0, 1), [x])
+    gradcheck(lambda x: ember.cat([x, x * 2], 1).split(3, 1)[1], [x])
+    gradcheck(lambda x: x[ember.tensor([2, 0, 2])], [x])
+
+
+def test_device_transfer_and_cast_in_graph() -> None:
+    x = f64(3)
+    gradcheck(lambda x: x.to("cpu").to(ember.float64) * 2, [x])
+    y = x.float() * 2
+    y.sum().backward()
+    assert x.grad.dtype is ember.float64
+
+
+def test_max_and_min_gradients() -> None:
+    x = ember.tensor([[1.0, 5.0, 5.0], [2.0, 0.0, 3.0]], dtype=ember.float64, requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [[0.0, 0.5, 0.5], [0.0, 0.0, 0.0]]
+    x.grad = None
+    x.max(1).values.sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+
+
+def test_multiple_roots_backward() -> None:
+    x = ember.ones(2, requires_grad=True)
+    ember.autograd.backward([x * 2, x * 3], [ember.ones(2), ember.ones(2)])
+    assert x.grad.tolist() == [5.0, 5.0]
+
+
+def test_grad_allow_unused() -> None:
+    x, y = f64(2), f64(2)
+    with pytest.raises(RuntimeError, match=r"input 1 \(shape \(2,\)\) was not used"):
+        ember.autograd.grad((x * 2).sum(), [x, y])
+    gx, gy = ember.autograd.grad((x * 2).sum(), [x, y], allow_unused=True)
+    assert gy is None and gx.tolist() == [2.0, 2.0]
+
+
+def test_gradcheck_reports_a_wrong_gradient() -> None:
+    class Wrong(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    with pytest.raises(AssertionError, match="gradient of differentiable input 0 does not match finite "
+                       "differences"):
+        gradcheck(Wrong.apply, [f64(3)])
