@@ -20,15 +20,23 @@ def make_plugin_dist(root: Path, dist: str, entry_name: str, module: str, source
     (root / f"{module}.py").write_text(textwrap.dedent(source))
 
 
-def run_python(code: str, extra_path: Path | None = None, env: dict[str, str] | None = None,
-               ) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str,
+    extra_path: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter (optionally with ``extra_path`` on sys.path)."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")}
     if extra_path is not None:
         full_env["PYTHONPATH"] = str(extra_path) + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env.update(env or {})
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=full_env, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+    )
 
 
 @pytest.fixture

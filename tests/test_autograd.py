@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 from ember.autograd import Function, gradcheck
 
 
@@ -26,8 +25,11 @@ def test_backward_and_accumulation() -> None:
 
 
 def test_backward_on_non_scalar_needs_gradient() -> None:
-    with pytest.raises(RuntimeError, match=r"backward\(\) on a tensor of shape \(3,\): grad can be implicitly "
-                       r"created only for scalar outputs; pass gradient="):
+    with pytest.raises(
+        RuntimeError,
+        match=r"backward\(\) on a tensor of shape \(3,\): grad can be implicitly "
+        r"created only for scalar outputs; pass gradient=",
+    ):
         (ember.ones(3, requires_grad=True) * 2).backward()
     with pytest.raises(RuntimeError, match="does not require grad and does not have a grad_fn"):
         ember.ones(3).sum().backward()
@@ -49,13 +51,15 @@ def test_retain_graph_and_second_backward_error() -> None:
     np.testing.assert_allclose(x.grad.numpy(force=True), 4 * np.exp(x.detach().numpy()))
     z = (x.exp() * 2).sum()
     z.backward()
-    with pytest.raises(RuntimeError, match="backward through the graph of .* a second time.*retain_graph=True"):
+    with pytest.raises(
+        RuntimeError, match="backward through the graph of .* a second time.*retain_graph=True"
+    ):
         z.backward()
 
 
 def test_grad_with_create_graph_gives_second_derivatives() -> None:
     x = ember.tensor([0.5, -1.0, 2.0], dtype=ember.float64, requires_grad=True)
-    y = (x ** 3).sum()
+    y = (x**3).sum()
     (g,) = ember.autograd.grad(y, x, create_graph=True)
     np.testing.assert_allclose(g.detach().numpy(), 3 * x.detach().numpy() ** 2)
     (h,) = ember.autograd.grad(g.sum(), x)
@@ -97,7 +101,9 @@ def test_detach_and_requires_grad_rules() -> None:
     assert not d.requires_grad and d.is_leaf
     d[0] = 5.0
     assert x[0].item() == 5.0  # shares memory
-    with pytest.raises(RuntimeError, match="only floating point tensors can require gradients, got ember.int64"):
+    with pytest.raises(
+        RuntimeError, match="only floating point tensors can require gradients, got ember.int64"
+    ):
         ember.arange(3).requires_grad_()
 
 
@@ -138,8 +144,11 @@ def test_in_place_modification_of_saved_tensor_is_detected() -> None:
     z = y.exp()  # saves its output
     w = y * y  # saves y
     y.add_(1.0)
-    with pytest.raises(RuntimeError, match=r"needed for the gradient of mul \(shape \(3,\), ember.float32\) has "
-                       r"been modified by an in-place operation: it is at version 1, expected 0"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"needed for the gradient of mul \(shape \(3,\), ember.float32\) has "
+        r"been modified by an in-place operation: it is at version 1, expected 0",
+    ):
         w.sum().backward()
     z.sum().backward()  # exp saved its own output, not y: still fine
 
@@ -223,6 +232,7 @@ def test_gradcheck_reports_a_wrong_gradient() -> None:
         def backward(ctx, g):
             return g * 3
 
-    with pytest.raises(AssertionError, match="gradient of differentiable input 0 does not match finite "
-                       "differences"):
+    with pytest.raises(
+        AssertionError, match="gradient of differentiable input 0 does not match finite differences"
+    ):
         gradcheck(Wrong.apply, [f64(3)])

@@ -45,7 +45,8 @@ OVERRIDE_PLUGIN = """
 
 def test_missing_kernel_error_names_op_device_and_remedies(plugin_dir: Path) -> None:
     make_plugin_dist(plugin_dir, "lacking-plugin", "lacking", "lackingplug", LACKING_PLUGIN)
-    res = run_python("""
+    res = run_python(
+        """
         import ember
         x = ember.tensor([[1., 2.], [3., 4.]], device="lacking")
         print(ember.softmax(x, 1).sum().item())   # composite path works
@@ -53,18 +54,23 @@ def test_missing_kernel_error_names_op_device_and_remedies(plugin_dir: Path) -> 
             ember.cumsum(x, 0)
         except ember.KernelNotFoundError as e:
             print("ERR", e)
-    """, plugin_dir)
+    """,
+        plugin_dir,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines()[0] == "2.0"
-    assert ("ERR op 'cumsum' has no kernel on device type 'lacking' (backend plugin 'lacking') and no composite "
-            "implementation; remedies: move the tensors to a device that has it (x.to('cpu')), enable the CPU "
-            "fallback (ember.dispatch.set_fallback(True, 'lacking') or EMBER_CPU_FALLBACK=1), or add the kernel "
-            "to the backend") in res.stdout
+    assert (
+        "ERR op 'cumsum' has no kernel on device type 'lacking' (backend plugin 'lacking') and no composite "
+        "implementation; remedies: move the tensors to a device that has it (x.to('cpu')), enable the CPU "
+        "fallback (ember.dispatch.set_fallback(True, 'lacking') or EMBER_CPU_FALLBACK=1), or add the kernel "
+        "to the backend"
+    ) in res.stdout
 
 
 def test_cpu_fallback_is_opt_in_warned_once_and_counted(plugin_dir: Path) -> None:
     make_plugin_dist(plugin_dir, "lacking-plugin", "lacking", "lackingplug", LACKING_PLUGIN)
-    res = run_python("""
+    res = run_python(
+        """
         import json, warnings, ember
         ember.dispatch.set_fallback(True, "lacking")
         x = ember.tensor([[1., 2.], [3., 4.]], device="lacking")
@@ -74,40 +80,57 @@ def test_cpu_fallback_is_opt_in_warned_once_and_counted(plugin_dir: Path) -> Non
             b = ember.cumsum(x, 1)
         print(json.dumps({"a": a.tolist(), "dev": str(a.device), "warnings": [str(m.message) for m in w],
                           "counts": ember.dispatch.fallback_counts()}))
-    """, plugin_dir)
+    """,
+        plugin_dir,
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
     assert out["a"] == [[1.0, 2.0], [4.0, 6.0]] and out["dev"] == "lacking:0"
-    assert len(out["warnings"]) == 1 and "op 'cumsum' has no kernel on 'lacking'; running it on cpu" \
-        in out["warnings"][0]
+    assert (
+        len(out["warnings"]) == 1
+        and "op 'cumsum' has no kernel on 'lacking'; running it on cpu" in out["warnings"][0]
+    )
     assert out["counts"] == {"cumsum@lacking": 2}
 
 
 def test_kernel_override_with_priority_wins_and_is_inspectable(plugin_dir: Path) -> None:
     make_plugin_dist(plugin_dir, "override-plugin", "override", "overrideplug", OVERRIDE_PLUGIN)
-    res = run_python("""
+    res = run_python(
+        """
         import ember, overrideplug
         x = ember.ones(3) + ember.ones(3)
         print(overrideplug.CALLS, ember.dispatch.kernel_source("add", "cpu"),
               ember.dispatch.kernel_source("mul", "cpu"), x.tolist())
-    """, plugin_dir)
+    """,
+        plugin_dir,
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "['add'] ('override', 10) ('cpu', 0) [2.0, 2.0, 2.0]"
 
 
 def test_equal_priority_overrides_are_refused(plugin_dir: Path) -> None:
     make_plugin_dist(plugin_dir, "override-plugin", "override", "overrideplug", OVERRIDE_PLUGIN)
-    make_plugin_dist(plugin_dir, "override-two", "override2", "override2plug", OVERRIDE_PLUGIN.replace(
-        "overrideplug", "override2plug"))
-    res = run_python("""
+    make_plugin_dist(
+        plugin_dir,
+        "override-two",
+        "override2",
+        "override2plug",
+        OVERRIDE_PLUGIN.replace("overrideplug", "override2plug"),
+    )
+    res = run_python(
+        """
         import ember
         try:
             ember.ones(2)
         except ember.BackendError as e:
             print("ERR", e)
-    """, plugin_dir)
-    assert ("op 'add' on 'cpu': plugins 'override' and 'override2' both register a kernel with priority 10"
-            in res.stdout), res.stdout + res.stderr
+    """,
+        plugin_dir,
+    )
+    assert (
+        "op 'add' on 'cpu': plugins 'override' and 'override2' both register a kernel with priority 10"
+        in res.stdout
+    ), res.stdout + res.stderr
 
 
 def test_dispatch_does_not_call_pluggy_per_op() -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import ember
 import numpy as np
 import pytest
-
-import ember
 
 
 # -- creation and dtypes --------------------------------------------------------------------------
@@ -18,15 +17,18 @@ def test_tensor_infers_pytorch_dtypes() -> None:
     assert ember.tensor([[1, 2], [3, 4]], dtype=ember.float16).dtype is ember.float16
 
 
-@pytest.mark.parametrize("fn,args,expected", [
-    (ember.zeros, (2, 3), np.zeros((2, 3), np.float32)),
-    (ember.ones, ((2,),), np.ones(2, np.float32)),
-    (lambda *a: ember.full(a, 7), (2, 2), np.full((2, 2), 7)),
-    (lambda: ember.arange(5), (), np.arange(5)),
-    (lambda: ember.arange(1, 2, 0.25), (), np.arange(1, 2, 0.25, dtype=np.float32)),
-    (lambda: ember.linspace(0, 1, 5), (), np.linspace(0, 1, 5, dtype=np.float32)),
-    (lambda: ember.eye(3, 2), (), np.eye(3, 2, dtype=np.float32)),
-])
+@pytest.mark.parametrize(
+    "fn,args,expected",
+    [
+        (ember.zeros, (2, 3), np.zeros((2, 3), np.float32)),
+        (ember.ones, ((2,),), np.ones(2, np.float32)),
+        (lambda *a: ember.full(a, 7), (2, 2), np.full((2, 2), 7)),
+        (lambda: ember.arange(5), (), np.arange(5)),
+        (lambda: ember.arange(1, 2, 0.25), (), np.arange(1, 2, 0.25, dtype=np.float32)),
+        (lambda: ember.linspace(0, 1, 5), (), np.linspace(0, 1, 5, dtype=np.float32)),
+        (lambda: ember.eye(3, 2), (), np.eye(3, 2, dtype=np.float32)),
+    ],
+)
 def test_creation_functions(fn, args, expected) -> None:
     out = fn(*args)
     np.testing.assert_array_equal(out.numpy(), expected)
@@ -41,11 +43,18 @@ def test_like_functions_keep_shape_dtype_device() -> None:
     assert ember.full_like(x, 3).sum().item() == 18
 
 
-@pytest.mark.parametrize("a,b,expected", [
-    ("int64", "float32", "float32"), ("int32", "int64", "int64"), ("uint8", "int8", "int16"),
-    ("bool", "int32", "int32"), ("float16", "float64", "float64"), ("uint8", "int32", "int32"),
-    ("bool", "bool", "bool"),
-])
+@pytest.mark.parametrize(
+    "a,b,expected",
+    [
+        ("int64", "float32", "float32"),
+        ("int32", "int64", "int64"),
+        ("uint8", "int8", "int16"),
+        ("bool", "int32", "int32"),
+        ("float16", "float64", "float64"),
+        ("uint8", "int32", "int32"),
+        ("bool", "bool", "bool"),
+    ],
+)
 def test_tensor_tensor_promotion(a: str, b: str, expected: str) -> None:
     x = ember.ones(2, dtype=a)
     y = ember.ones(2, dtype=b)
@@ -107,8 +116,11 @@ def test_views_share_memory_and_writes_reach_the_base() -> None:
 def test_view_requires_compatible_strides() -> None:
     x = ember.arange(6).reshape(2, 3).T
     assert not x.is_contiguous()
-    with pytest.raises(RuntimeError, match=r"view: shape \(6,\) is not compatible with the input's size and "
-                       r"stride \(shape \(3, 2\), strides \(1, 3\)\); use \.reshape"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"view: shape \(6,\) is not compatible with the input's size and "
+        r"stride \(shape \(3, 2\), strides \(1, 3\)\); use \.reshape",
+    ):
         x.view(6)
     assert x.reshape(6).tolist() == [0, 3, 1, 4, 2, 5]
     assert x.contiguous().is_contiguous() and x.stride() == (1, 3)
@@ -119,7 +131,9 @@ def test_shape_errors_name_the_op_and_shapes() -> None:
         ember.zeros(2, 3).reshape(4, 2)
     with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together"):
         ember.zeros(2, 3) + ember.zeros(4)
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied \(3 != 4"):
+    with pytest.raises(
+        ValueError, match=r"matmul: shapes \(2, 3\) and \(4, 5\) cannot be multiplied \(3 != 4"
+    ):
         ember.zeros(2, 3) @ ember.zeros(4, 5)
     with pytest.raises(ValueError, match=r"expand: shape \(2, 3\) cannot be expanded to \(4, 3\)"):
         ember.zeros(2, 3).expand(4, 3)
@@ -142,9 +156,17 @@ def test_joining_and_splitting() -> None:
 def test_indexing_matches_numpy() -> None:
     a = np.arange(60).reshape(3, 4, 5)
     x = ember.tensor(a)
-    for key in [(1,), (slice(None), 2), (Ellipsis, 1), (None, 1, slice(1, None, 2)), (-1, -2, -3),
-                (slice(None), np.array([0, 3]), slice(1, 3)), (np.array([2, 0]), np.array([1, 1])),
-                (a[:, :, 0] > 20,), (slice(None), np.array([[0], [2]]), np.array([1, 4]))]:
+    for key in [
+        (1,),
+        (slice(None), 2),
+        (Ellipsis, 1),
+        (None, 1, slice(1, None, 2)),
+        (-1, -2, -3),
+        (slice(None), np.array([0, 3]), slice(1, 3)),
+        (np.array([2, 0]), np.array([1, 1])),
+        (a[:, :, 0] > 20,),
+        (slice(None), np.array([[0], [2]]), np.array([1, 4])),
+    ]:
         ekey = tuple(ember.tensor(k) if isinstance(k, np.ndarray) else k for k in key)
         np.testing.assert_array_equal(x[ekey].numpy(), a[key], err_msg=str(key))
 
@@ -218,11 +240,16 @@ def test_dtype_conversions() -> None:
 
 def test_in_place_type_errors() -> None:
     x = ember.zeros(3, dtype=ember.int64)
-    with pytest.raises(TypeError, match="add_: result type ember.float32 can't be cast to the desired output type "
-                       "ember.int64"):
+    with pytest.raises(
+        TypeError,
+        match="add_: result type ember.float32 can't be cast to the desired output type ember.int64",
+    ):
         x.add_(1.5)
-    with pytest.raises(ValueError, match=r"mul_: the result of shape \(2, 3\) does not fit in place into a tensor "
-                       r"of shape \(3,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"mul_: the result of shape \(2, 3\) does not fit in place into a tensor "
+        r"of shape \(3,\)",
+    ):
         ember.zeros(3).mul_(ember.ones(2, 3))
 
 

@@ -16,8 +16,20 @@ from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enab
 from .backend import Backend, BackendUnavailable
 from .device import Device, device, devices, get_default_device, set_default_device
 from .dtypes import (
-    DType, bool_, float16, float32, float64, get_default_dtype, int8, int16, int32, int64, promote_types,
-    result_type, set_default_dtype, uint8,
+    DType,
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    uint8,
 )
 from .errors import BackendError, CheckpointError, DeviceMismatchError, EmberError, KernelNotFoundError
 from .hookspecs import BACKEND_API_VERSION, BackendDeclaration, KernelOverride, hookimpl
@@ -41,11 +53,9 @@ def is_tensor(obj: object) -> builtins.bool:
     return isinstance(obj, Tensor)
 
 
-def synchronize(device: object = None) -> None:
-    """Wait for all queued work on ``device`` (default: the default device)."""
-    from .device import device as _dev
-
-    _dev(device).synchronize()  # type: ignore[arg-type]
+def synchronize(target: object = None) -> None:
+    """Wait for all queued work on a device (default: the default device)."""
+    device(target).synchronize()  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> object:

@@ -29,8 +29,13 @@ def _reduce_result(xp: Any, r: Any) -> Any:
     return r if isinstance(r, xp.ndarray) else xp.asarray(r)
 
 
-def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Callable[[np.ndarray, int], Any],
-                  erf: Callable[[Any], Any], random_bits: Callable[..., Any]) -> dict[str, Callable[..., Any]]:
+def array_kernels(
+    xp: Any,
+    to_host: Callable[[Any], np.ndarray],
+    from_host: Callable[[np.ndarray, int], Any],
+    erf: Callable[[Any], Any],
+    random_bits: Callable[..., Any],
+) -> dict[str, Callable[..., Any]]:
     """The primitive kernels (and a few fast composites) written against the namespace ``xp``.
 
     to_host/from_host move arrays to and from numpy; ``erf`` is the library's error function;
@@ -91,7 +96,7 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         out = x.copy()
         idx = list(xp.indices(index.shape, sparse=True))
         idx[dim] = index
-        add_at = getattr(xp, "add").at if hasattr(xp.add, "at") else None
+        add_at = xp.add.at if hasattr(xp.add, "at") else None
         if add_at is not None:
             add_at(out, tuple(idx), src)
         else:  # CuPy
@@ -144,16 +149,33 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         "strides": strides,
         "as_strided": as_strided,
         # unary
-        "neg": arr(xp.negative), "abs": arr(xp.abs), "exp": arr(quiet(xp.exp)), "log": arr(quiet(xp.log)),
-        "sqrt": arr(quiet(xp.sqrt)), "sin": arr(xp.sin), "cos": arr(xp.cos), "tanh": arr(xp.tanh), "erf": arr(erf),
-        "floor": arr(xp.floor), "ceil": arr(xp.ceil), "round": arr(xp.round), "trunc": arr(xp.trunc),
+        "neg": arr(xp.negative),
+        "abs": arr(xp.abs),
+        "exp": arr(quiet(xp.exp)),
+        "log": arr(quiet(xp.log)),
+        "sqrt": arr(quiet(xp.sqrt)),
+        "sin": arr(xp.sin),
+        "cos": arr(xp.cos),
+        "tanh": arr(xp.tanh),
+        "erf": arr(erf),
+        "floor": arr(xp.floor),
+        "ceil": arr(xp.ceil),
+        "round": arr(xp.round),
+        "trunc": arr(xp.trunc),
         # binary
-        "add": arr(xp.add), "sub": arr(xp.subtract), "mul": arr(xp.multiply), "div": arr(quiet(xp.true_divide)),
-        "pow": arr(quiet(xp.power)), "maximum": arr(xp.maximum), "minimum": arr(xp.minimum),
+        "add": arr(xp.add),
+        "sub": arr(xp.subtract),
+        "mul": arr(xp.multiply),
+        "div": arr(quiet(xp.true_divide)),
+        "pow": arr(quiet(xp.power)),
+        "maximum": arr(xp.maximum),
+        "minimum": arr(xp.minimum),
         "bitwise_and": arr(bitwise("bitwise_and", "logical_and")),
         "bitwise_or": arr(bitwise("bitwise_or", "logical_or")),
         "bitwise_xor": arr(bitwise("bitwise_xor", "logical_xor")),
-        "eq": arr(xp.equal), "lt": arr(xp.less), "le": arr(xp.less_equal),
+        "eq": arr(xp.equal),
+        "lt": arr(xp.less),
+        "le": arr(xp.less_equal),
         "where": arr(xp.where),
         # reductions
         "sum": lambda x, dims, keep: _reduce_result(xp, xp.sum(x, axis=dims, keepdims=keep)),
@@ -161,9 +183,11 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         "max": lambda x, dims, keep: _reduce_result(xp, xp.max(x, axis=dims, keepdims=keep)),
         "min": lambda x, dims, keep: _reduce_result(xp, xp.min(x, axis=dims, keepdims=keep)),
         "argmax": lambda x, dim, keep: _reduce_result(xp, xp.argmax(x, axis=dim, keepdims=keep)).astype(
-            np.int64, copy=False),
+            np.int64, copy=False
+        ),
         "argmin": lambda x, dim, keep: _reduce_result(xp, xp.argmin(x, axis=dim, keepdims=keep)).astype(
-            np.int64, copy=False),
+            np.int64, copy=False
+        ),
         "cumsum": lambda x, dim: xp.cumsum(x, axis=dim, dtype=x.dtype),
         # linear algebra, indexing, random
         "matmul": xp.matmul,
@@ -171,9 +195,11 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
         "scatter_add": scatter_add,
         "nonzero": lambda x: xp.argwhere(x).astype(np.int64, copy=False),
         "uniform": lambda shape, dtype, index, seed, offset: random_bits(
-            "uniform", shape, dtype.numpy, index, seed, offset),
+            "uniform", shape, dtype.numpy, index, seed, offset
+        ),
         "normal": lambda shape, dtype, index, seed, offset: random_bits(
-            "normal", shape, dtype.numpy, index, seed, offset),
+            "normal", shape, dtype.numpy, index, seed, offset
+        ),
         # optional fast paths of composite ops
         "reshape": reshape,
         "permute": lambda x, dims: x.transpose(dims),
@@ -199,8 +225,9 @@ def array_kernels(xp: Any, to_host: Callable[[Any], np.ndarray], from_host: Call
     return k
 
 
-def numpy_random_bits(kind: str, shape: tuple[int, ...], np_dtype: Any, index: int, seed: int,
-                      offset: int) -> np.ndarray:
+def numpy_random_bits(
+    kind: str, shape: tuple[int, ...], np_dtype: Any, index: int, seed: int, offset: int
+) -> np.ndarray:
     """Counter-based numbers on the host: numpy's Philox keyed by the seed, at the block offset."""
     bitgen = np.random.Philox(key=seed & 0xFFFF_FFFF_FFFF_FFFF, counter=offset // 4)
     gen = np.random.Generator(bitgen)
@@ -226,9 +253,14 @@ def numpy_erf() -> Callable[[np.ndarray], np.ndarray]:
 class ArrayBackend(Backend):
     """A backend over an array namespace; subclasses pass the namespace and host transfers."""
 
-    def __init__(self, xp: Any, to_host: Callable[[Any], np.ndarray],
-                 from_host: Callable[[np.ndarray, int], Any], erf: Callable[[Any], Any],
-                 random_bits: Callable[..., Any]) -> None:
+    def __init__(
+        self,
+        xp: Any,
+        to_host: Callable[[Any], np.ndarray],
+        from_host: Callable[[np.ndarray, int], Any],
+        erf: Callable[[Any], Any],
+        random_bits: Callable[..., Any],
+    ) -> None:
         super().__init__()
         self.xp = xp
         self.kernels = array_kernels(xp, to_host, from_host, erf, random_bits)

@@ -20,7 +20,7 @@ Conventions for every kernel below:
 
 :data:`PRIMITIVES` lists the kernels a backend must provide for the whole library, nn and
 training included, to run on its device. Every other op is a composite of these in core; a
-backend may still provide a kernel for any op in :data:`ember.ops.registry.OPS` to speed it up
+backend may still provide any kernel of :data:`ember.ops.catalog.OPTIONAL_KERNELS` to speed an op up
 (for example ``softmax`` or ``conv2d``), and the dispatcher then uses it.
 """
 
@@ -90,49 +90,122 @@ class Backend:
 # name -> (family, contract). The order is the documentation order.
 PRIMITIVES: dict[str, tuple[str, str]] = {
     # -- host transfer and memory ------------------------------------------------------------
-    "from_numpy": ("memory", "from_numpy(array: np.ndarray, device_index) -> buffer. A copy of "
-                   "`array` (any layout) on the device, same shape and dtype. The cpu backend may share memory."),
+    "from_numpy": (
+        "memory",
+        "from_numpy(array: np.ndarray, device_index) -> buffer. A copy of "
+        "`array` (any layout) on the device, same shape and dtype. The cpu backend may share memory.",
+    ),
     "to_numpy": ("memory", "to_numpy(x) -> np.ndarray with x's shape and dtype; waits for x."),
     "empty": ("memory", "empty(shape, dtype, device_index) -> uninitialised C-contiguous buffer."),
     "full": ("memory", "full(shape, value, dtype, device_index) -> C-contiguous buffer filled with value."),
-    "copy_": ("memory", "copy_(dst, src) -> None. Writes src (same dtype, broadcastable to dst's "
-              "shape) into dst, which may be a strided view; the write is seen through every view."),
-    "cast": ("memory", "cast(x, dtype) -> new C-contiguous buffer of dtype (C casting rules: "
-             "float->int truncates toward zero, nonzero->True)."),
+    "copy_": (
+        "memory",
+        "copy_(dst, src) -> None. Writes src (same dtype, broadcastable to dst's "
+        "shape) into dst, which may be a strided view; the write is seen through every view.",
+    ),
+    "cast": (
+        "memory",
+        "cast(x, dtype) -> new C-contiguous buffer of dtype (C casting rules: "
+        "float->int truncates toward zero, nonzero->True).",
+    ),
     "strides": ("layout", "strides(x) -> tuple of strides in elements (may be 0 or negative)."),
-    "as_strided": ("layout", "as_strided(x, shape, strides, offset) -> a view sharing x's memory whose "
-                   "element idx is at x's element [0,...,0] + offset + sum(idx*strides), all in elements."),
+    "as_strided": (
+        "layout",
+        "as_strided(x, shape, strides, offset) -> a view sharing x's memory whose "
+        "element idx is at x's element [0,...,0] + offset + sum(idx*strides), all in elements.",
+    ),
     # -- elementwise ------------------------------------------------------------------------
-    **{name: ("unary", f"{name}(x) -> buffer, same shape and dtype as x.")
-       for name in ("neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "erf",
-                    "floor", "ceil", "round", "trunc")},
-    **{name: ("binary", f"{name}(a, b) -> buffer of the broadcast shape and the inputs' dtype.")
-       for name in ("add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                    "bitwise_and", "bitwise_or", "bitwise_xor")},
-    **{name: ("compare", f"{name}(a, b) -> bool buffer of the broadcast shape.")
-       for name in ("eq", "lt", "le")},
-    "where": ("ternary", "where(cond, a, b) -> buffer; cond is bool, a and b one dtype (either may be "
-              "a Python scalar); all three broadcast."),
+    **{
+        name: ("unary", f"{name}(x) -> buffer, same shape and dtype as x.")
+        for name in (
+            "neg",
+            "abs",
+            "exp",
+            "log",
+            "sqrt",
+            "sin",
+            "cos",
+            "tanh",
+            "erf",
+            "floor",
+            "ceil",
+            "round",
+            "trunc",
+        )
+    },
+    **{
+        name: ("binary", f"{name}(a, b) -> buffer of the broadcast shape and the inputs' dtype.")
+        for name in (
+            "add",
+            "sub",
+            "mul",
+            "div",
+            "pow",
+            "maximum",
+            "minimum",
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+        )
+    },
+    **{
+        name: ("compare", f"{name}(a, b) -> bool buffer of the broadcast shape.")
+        for name in ("eq", "lt", "le")
+    },
+    "where": (
+        "ternary",
+        "where(cond, a, b) -> buffer; cond is bool, a and b one dtype (either may be "
+        "a Python scalar); all three broadcast.",
+    ),
     # -- reductions ---------------------------------------------------------------------------
-    **{name: ("reduction", f"{name}(x, dims, keepdim) -> buffer of x's dtype reduced over dims "
-              "(dims non-empty). Empty input: sum 0, prod 1; max/min never see an empty reduction.")
-       for name in ("sum", "prod", "max", "min")},
-    **{name: ("reduction", f"{name}(x, dim, keepdim) -> int64 buffer; index of the first extreme "
-              "value along the single axis dim.") for name in ("argmax", "argmin")},
+    **{
+        name: (
+            "reduction",
+            f"{name}(x, dims, keepdim) -> buffer of x's dtype reduced over dims "
+            "(dims non-empty). Empty input: sum 0, prod 1; max/min never see an empty reduction.",
+        )
+        for name in ("sum", "prod", "max", "min")
+    },
+    **{
+        name: (
+            "reduction",
+            f"{name}(x, dim, keepdim) -> int64 buffer; index of the first extreme "
+            "value along the single axis dim.",
+        )
+        for name in ("argmax", "argmin")
+    },
     "cumsum": ("reduction", "cumsum(x, dim) -> buffer of x's shape and dtype."),
     # -- linear algebra, indexing, random ---------------------------------------------------
-    "matmul": ("linalg", "matmul(a, b) -> buffer. a: (..., n, k), b: (..., k, m), same floating or "
-               "integer dtype, batch dims broadcast; result (..., n, m)."),
-    "gather": ("indexing", "gather(x, dim, index) -> buffer of index's shape: "
-               "out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (torch.gather); index int64, in range."),
-    "scatter_add": ("indexing", "scatter_add(x, dim, index, src) -> new buffer: a copy of x with "
-                    "src[i][j][k] added at [index[i][j][k]][j][k] for dim 0; index/src same shape."),
-    "nonzero": ("indexing", "nonzero(x) -> int64 buffer (n, x.ndim) of the coordinates of nonzero "
-                "elements in C order. Synchronises."),
-    "uniform": ("random", "uniform(shape, dtype, device_index, seed, offset) -> floats in [0, 1). A pure "
-                "function of (seed, offset): same arguments, same numbers."),
-    "normal": ("random", "normal(shape, dtype, device_index, seed, offset) -> standard normal floats, "
-               "a pure function of (seed, offset)."),
+    "matmul": (
+        "linalg",
+        "matmul(a, b) -> buffer. a: (..., n, k), b: (..., k, m), same floating or "
+        "integer dtype, batch dims broadcast; result (..., n, m).",
+    ),
+    "gather": (
+        "indexing",
+        "gather(x, dim, index) -> buffer of index's shape: "
+        "out[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (torch.gather); index int64, in range.",
+    ),
+    "scatter_add": (
+        "indexing",
+        "scatter_add(x, dim, index, src) -> new buffer: a copy of x with "
+        "src[i][j][k] added at [index[i][j][k]][j][k] for dim 0; index/src same shape.",
+    ),
+    "nonzero": (
+        "indexing",
+        "nonzero(x) -> int64 buffer (n, x.ndim) of the coordinates of nonzero "
+        "elements in C order. Synchronises.",
+    ),
+    "uniform": (
+        "random",
+        "uniform(shape, dtype, device_index, seed, offset) -> floats in [0, 1). A pure "
+        "function of (seed, offset): same arguments, same numbers.",
+    ),
+    "normal": (
+        "random",
+        "normal(shape, dtype, device_index, seed, offset) -> standard normal floats, "
+        "a pure function of (seed, offset).",
+    ),
 }
 
 

@@ -25,7 +25,9 @@ class Device:
         self.index = index
         self.backend = backend
         self.kernels: dict[str, Any] = backend.kernel_table.kernels
-        self._str = type if backend.device_count() == 1 and index == 0 and type == "cpu" else f"{type}:{index}"
+        self._str = (
+            type if backend.device_count() == 1 and index == 0 and type == "cpu" else f"{type}:{index}"
+        )
 
     def __repr__(self) -> str:
         return f"device(type='{self.type}', index={self.index})"
@@ -81,8 +83,9 @@ def clear_cache() -> None:
 def _parse(spec: str) -> tuple[str, int | None]:
     type_, sep, idx = spec.strip().partition(":")
     if not type_ or (sep and not idx.isdigit()):
-        raise ValueError(f"invalid device string {spec!r}; expected 'type' or 'type:index', e.g. 'cpu', "
-                         "'opencl:0'")
+        raise ValueError(
+            f"invalid device string {spec!r}; expected 'type' or 'type:index', e.g. 'cpu', 'opencl:0'"
+        )
     return type_, (int(idx) if sep else None)
 
 
@@ -117,8 +120,10 @@ def device(spec: DeviceLike = None, index: int | None = None) -> Device:
     count = backend.device_count()
     idx = 0 if idx is None else idx
     if not 0 <= idx < count:
-        raise ValueError(f"device index {idx} out of range for {type_!r}: {count} device(s) "
-                         f"({type_}:0 .. {type_}:{count - 1})")
+        raise ValueError(
+            f"device index {idx} out of range for {type_!r}: {count} device(s) "
+            f"({type_}:0 .. {type_}:{count - 1})"
+        )
     canon = _cache.get((type_, idx, "canon"))
     if canon is None:
         canon = Device(type_, idx, backend)

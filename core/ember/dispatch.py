@@ -44,8 +44,9 @@ class KernelTable:
     candidates: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
-def build_kernel_table(device_type: str, backend: Any, plugin: str, overrides: list[tuple[Any, str]],
-                       load: Callable[[str], Any]) -> KernelTable:
+def build_kernel_table(
+    device_type: str, backend: Any, plugin: str, overrides: list[tuple[Any, str]], load: Callable[[str], Any]
+) -> KernelTable:
     """Merge a backend's kernels (priority 0) with the overrides declared for its device type.
 
     The highest priority wins per op; two overrides with the same priority for one op are
@@ -58,16 +59,20 @@ def build_kernel_table(device_type: str, backend: Any, plugin: str, overrides: l
     for ov, ov_plugin in overrides:
         kernels = load(ov.kernels)
         if not isinstance(kernels, dict):
-            raise BackendError(f"kernel override {ov.kernels!r} of plugin {ov_plugin!r} is a "
-                               f"{type(kernels).__name__}, expected dict[str, Callable]")
+            raise BackendError(
+                f"kernel override {ov.kernels!r} of plugin {ov_plugin!r} is a "
+                f"{type(kernels).__name__}, expected dict[str, Callable]"
+            )
         for name, fn in kernels.items():
             entries.setdefault(name, []).append((ov.priority, ov_plugin, fn))
     for name, cands in entries.items():
         cands.sort(key=lambda c: -c[0])
         if len(cands) > 1 and cands[0][0] == cands[1][0]:
-            raise BackendError(f"op {name!r} on {device_type!r}: plugins {cands[0][1]!r} and "
-                               f"{cands[1][1]!r} both register a kernel with priority {cands[0][0]}; "
-                               "give one of them a different priority")
+            raise BackendError(
+                f"op {name!r} on {device_type!r}: plugins {cands[0][1]!r} and "
+                f"{cands[1][1]!r} both register a kernel with priority {cands[0][0]}; "
+                "give one of them a different priority"
+            )
         prio, who, fn = cands[0]
         table.kernels[name] = fn
         table.sources[name] = (who, prio)
@@ -130,8 +135,9 @@ def _make_fallback(op: str, device: Any) -> Callable[..., Any]:
     cpu = get_device("cpu")
     cpu_kernel = cpu.kernels.get(op)
     if cpu_kernel is None:
-        raise KernelNotFoundError(f"op {op!r} has no kernel on {device.type!r} and none on cpu to fall "
-                                  "back to")
+        raise KernelNotFoundError(
+            f"op {op!r} has no kernel on {device.type!r} and none on cpu to fall back to"
+        )
     dev_kernels = device.kernels
     to_host = dev_kernels["to_numpy"]
     from_host = dev_kernels["from_numpy"]
@@ -149,9 +155,13 @@ def _make_fallback(op: str, device: Any) -> Callable[..., Any]:
         _fallback_counts[key] = _fallback_counts.get(key, 0) + 1
         if key not in _fallback_warned:
             _fallback_warned.add(key)
-            warnings.warn(f"op {op!r} has no kernel on {device.type!r}; running it on cpu (slow: data is "
-                          "copied to the host and back). Seen once per op; counts in "
-                          "ember.dispatch.fallback_counts()", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"op {op!r} has no kernel on {device.type!r}; running it on cpu (slow: data is "
+                "copied to the host and back). Seen once per op; counts in "
+                "ember.dispatch.fallback_counts()",
+                RuntimeWarning,
+                stacklevel=4,
+            )
         host_args = [cpu_from(to_host(a), 0) if is_buffer(a) else a for a in args]
         out = cpu_kernel(*host_args)
         if out is None:  # in-place kernels (copy_): write the result back into the device buffer
@@ -177,4 +187,5 @@ def resolve_missing(op: str, device: Any) -> Callable[..., Any]:
         f"{device.backend.kernel_table.sources.get('to_numpy', ('?',))[0]!r}) and no composite "
         "implementation; remedies: move the tensors to a device that has it (x.to('cpu')), "
         f"enable the CPU fallback (ember.dispatch.set_fallback(True, {device.type!r}) or "
-        "EMBER_CPU_FALLBACK=1), or add the kernel to the backend")
+        "EMBER_CPU_FALLBACK=1), or add the kernel to the backend"
+    )

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["EmberError", "BackendError", "DeviceMismatchError", "KernelNotFoundError",
-           "CheckpointError"]
+__all__ = ["EmberError", "BackendError", "DeviceMismatchError", "KernelNotFoundError", "CheckpointError"]
 
 
 class EmberError(Exception):

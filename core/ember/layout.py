@@ -64,8 +64,10 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
             if n != 1:
                 if result[i] != 1 and result[i] != n:
                     shown = " and ".join(str(tuple(x)) for x in shapes)
-                    raise ValueError(f"shapes {shown} cannot be broadcast together "
-                                     f"(dimension {i - ndim}: {result[i]} vs {n})")
+                    raise ValueError(
+                        f"shapes {shown} cannot be broadcast together "
+                        f"(dimension {i - ndim}: {result[i]} vs {n})"
+                    )
                 result[i] = n
     out = tuple(result)
     if len(_BROADCAST_CACHE) < 4096:
@@ -73,8 +75,9 @@ def broadcast_shapes(*shapes: tuple[int, ...]) -> tuple[int, ...]:
     return out
 
 
-def broadcast_strides(shape: tuple[int, ...], strides: tuple[int, ...],
-                      out_shape: tuple[int, ...]) -> tuple[int, ...]:
+def broadcast_strides(
+    shape: tuple[int, ...], strides: tuple[int, ...], out_shape: tuple[int, ...]
+) -> tuple[int, ...]:
     """Strides that read an array of ``shape``/``strides`` as if expanded to ``out_shape``."""
     lead = len(out_shape) - len(shape)
     if lead < 0:
@@ -90,15 +93,18 @@ def broadcast_strides(shape: tuple[int, ...], strides: tuple[int, ...],
     return tuple(result)
 
 
-def view_strides(shape: tuple[int, ...], strides: tuple[int, ...],
-                 new_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+def view_strides(
+    shape: tuple[int, ...], strides: tuple[int, ...], new_shape: tuple[int, ...]
+) -> tuple[int, ...] | None:
     """Strides of ``new_shape`` viewing the same memory, or None if no view can (a copy is needed).
 
     The algorithm matches PyTorch's ``computeStride``: dims of the old shape are merged into
     chunks that are contiguous with each other, and each chunk is split into new dims.
     """
-    if numel(shape) == 0 or shape == new_shape:
-        return contiguous_strides(new_shape) if shape != new_shape else strides
+    if shape == new_shape:
+        return strides
+    if numel(shape) == 0 or not shape or not new_shape:
+        return contiguous_strides(new_shape)  # empty or single-element: any strides address it
     new_strides = [0] * len(new_shape)
     view_d = len(new_shape) - 1
     chunk_base_stride = strides[-1] if strides else 1
@@ -106,8 +112,9 @@ def view_strides(shape: tuple[int, ...], strides: tuple[int, ...],
     view_numel = 1
     for tensor_d in range(len(shape) - 1, -1, -1):
         tensor_numel *= shape[tensor_d]
-        if tensor_d == 0 or (shape[tensor_d - 1] != 1
-                             and strides[tensor_d - 1] != tensor_numel * chunk_base_stride):
+        if tensor_d == 0 or (
+            shape[tensor_d - 1] != 1 and strides[tensor_d - 1] != tensor_numel * chunk_base_stride
+        ):
             while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
                 new_strides[view_d] = view_numel * chunk_base_stride
                 view_numel *= new_shape[view_d]
@@ -172,13 +179,15 @@ class StridedLayout:
 
     def broadcast_to(self, shape: tuple[int, ...]) -> StridedLayout:
         """This layout read as ``shape`` (stride 0 on broadcast dims)."""
-        return StridedLayout(tuple(shape), broadcast_strides(self.shape, self.strides, tuple(shape)),
-                             self.offset)
+        return StridedLayout(
+            tuple(shape), broadcast_strides(self.shape, self.strides, tuple(shape)), self.offset
+        )
 
     def permute(self, dims: tuple[int, ...]) -> StridedLayout:
         """Dims reordered."""
-        return StridedLayout(tuple(self.shape[d] for d in dims), tuple(self.strides[d] for d in dims),
-                             self.offset)
+        return StridedLayout(
+            tuple(self.shape[d] for d in dims), tuple(self.strides[d] for d in dims), self.offset
+        )
 
     def reshape(self, shape: tuple[int, ...]) -> StridedLayout | None:
         """A view with ``shape``, or None when the memory cannot be viewed so."""

@@ -107,17 +107,26 @@ class Registry:
             dist = ep.dist.name if ep.dist is not None else None
             if ep.name in block or (allow is not None and ep.name not in allow):
                 self.pm.set_blocked(ep.name)
-                why = ("blocked by EMBER_DISABLE_BACKENDS" if ep.name in block
-                       else f"not in EMBER_BACKENDS={os.environ.get('EMBER_BACKENDS')}")
+                why = (
+                    "blocked by EMBER_DISABLE_BACKENDS"
+                    if ep.name in block
+                    else f"not in EMBER_BACKENDS={os.environ.get('EMBER_BACKENDS')}"
+                )
                 self.records.setdefault(ep.name, BackendRecord(ep.name, ep.name, dist, "disabled", why))
                 continue
             try:
                 module = ep.load()
             except Exception as exc:  # a broken plugin must not break import ember
-                self.plugin_failures.append(BackendRecord(
-                    ep.name, ep.name, dist, "failed",
-                    f"plugin {ep.name!r} ({dist}) failed to import: {type(exc).__name__}: {exc}",
-                    f"reinstall or uninstall {dist or ep.value}"))
+                self.plugin_failures.append(
+                    BackendRecord(
+                        ep.name,
+                        ep.name,
+                        dist,
+                        "failed",
+                        f"plugin {ep.name!r} ({dist}) failed to import: {type(exc).__name__}: {exc}",
+                        f"reinstall or uninstall {dist or ep.value}",
+                    )
+                )
                 continue
             self.register_plugin(module, ep.name, dist)
 
@@ -141,9 +150,15 @@ class Registry:
             try:
                 decls = list(impl.function() or [])
             except Exception as exc:
-                self.plugin_failures.append(BackendRecord(
-                    name, name, dist, "failed",
-                    f"plugin {name!r} ({dist}) raised in ember_backends(): {type(exc).__name__}: {exc}"))
+                self.plugin_failures.append(
+                    BackendRecord(
+                        name,
+                        name,
+                        dist,
+                        "failed",
+                        f"plugin {name!r} ({dist}) raised in ember_backends(): {type(exc).__name__}: {exc}",
+                    )
+                )
                 continue
             for decl in decls:
                 self._add_declaration(decl, name, dist, allow, block)
@@ -157,43 +172,83 @@ class Registry:
                     if rec is not None and rec.backend is not None:
                         rec.backend = None  # rebuild the table with the override next use
             except Exception as exc:
-                self.plugin_failures.append(BackendRecord(
-                    name, name, dist, "failed",
-                    f"plugin {name!r} ({dist}) raised in ember_kernel_overrides(): {exc}"))
+                self.plugin_failures.append(
+                    BackendRecord(
+                        name,
+                        name,
+                        dist,
+                        "failed",
+                        f"plugin {name!r} ({dist}) raised in ember_kernel_overrides(): {exc}",
+                    )
+                )
 
-    def _add_declaration(self, decl: hookspecs.BackendDeclaration, plugin: str, dist: str | None,
-                         allow: set[str] | None, block: set[str]) -> None:
+    def _add_declaration(
+        self,
+        decl: hookspecs.BackendDeclaration,
+        plugin: str,
+        dist: str | None,
+        allow: set[str] | None,
+        block: set[str],
+    ) -> None:
         dtype = getattr(decl, "device_type", None)
         if not isinstance(decl, hookspecs.BackendDeclaration) or not isinstance(dtype, str):
-            self.plugin_failures.append(BackendRecord(
-                plugin, plugin, dist, "failed",
-                f"plugin {plugin!r} returned {decl!r} from ember_backends(); expected BackendDeclaration"))
+            self.plugin_failures.append(
+                BackendRecord(
+                    plugin,
+                    plugin,
+                    dist,
+                    "failed",
+                    f"plugin {plugin!r} returned {decl!r} from ember_backends(); expected BackendDeclaration",
+                )
+            )
             return
         if not _NAME_RE.match(dtype):
-            self.plugin_failures.append(BackendRecord(
-                dtype, plugin, dist, "failed",
-                f"plugin {plugin!r} declares an invalid device type {dtype!r} "
-                "(use lowercase letters, digits and _)"))
+            self.plugin_failures.append(
+                BackendRecord(
+                    dtype,
+                    plugin,
+                    dist,
+                    "failed",
+                    f"plugin {plugin!r} declares an invalid device type {dtype!r} "
+                    "(use lowercase letters, digits and _)",
+                )
+            )
             return
         if decl.api_version != hookspecs.BACKEND_API_VERSION:
             self.records[dtype] = BackendRecord(
-                dtype, plugin, dist, "failed",
+                dtype,
+                plugin,
+                dist,
+                "failed",
                 f"plugin {plugin!r} ({dist}) was written for Ember backend API "
                 f"{decl.api_version}, this Ember speaks API {hookspecs.BACKEND_API_VERSION}",
-                f"upgrade {dist or plugin} (or Ember) so both speak the same API", decl)
+                f"upgrade {dist or plugin} (or Ember) so both speak the same API",
+                decl,
+            )
             return
         existing = self.records.get(dtype)
         if existing is not None and existing.declaration is not None:
-            reason = (f"device type {dtype!r} is declared by two plugins: {existing.plugin!r} "
-                      f"(distribution {existing.distribution}) and {plugin!r} (distribution {dist}); "
-                      "the second was refused")
-            self.plugin_failures.append(BackendRecord(dtype, plugin, dist, "failed", reason,
-                                                      f"uninstall one of {existing.distribution}, {dist}"))
+            reason = (
+                f"device type {dtype!r} is declared by two plugins: {existing.plugin!r} "
+                f"(distribution {existing.distribution}) and {plugin!r} (distribution {dist}); "
+                "the second was refused"
+            )
+            self.plugin_failures.append(
+                BackendRecord(
+                    dtype, plugin, dist, "failed", reason, f"uninstall one of {existing.distribution}, {dist}"
+                )
+            )
             return
         if dtype in block or (allow is not None and dtype not in allow):
-            self.records[dtype] = BackendRecord(dtype, plugin, dist, "disabled",
-                                                "switched off by EMBER_BACKENDS/EMBER_DISABLE_BACKENDS",
-                                                "", decl)
+            self.records[dtype] = BackendRecord(
+                dtype,
+                plugin,
+                dist,
+                "disabled",
+                "switched off by EMBER_BACKENDS/EMBER_DISABLE_BACKENDS",
+                "",
+                decl,
+            )
             return
         self.records[dtype] = BackendRecord(dtype, plugin, dist, "declared", "", decl.remedy, decl)
 
@@ -221,23 +276,28 @@ class Registry:
             target = _load_object(rec.declaration.implementation)
             backend = target()
             if not isinstance(backend, Backend):
-                raise TypeError(f"{rec.declaration.implementation} made a {type(backend).__name__}, "
-                                "not an ember.backend.Backend")
+                raise TypeError(
+                    f"{rec.declaration.implementation} made a {type(backend).__name__}, "
+                    "not an ember.backend.Backend"
+                )
         except BackendUnavailable as exc:
             rec.status, rec.reason = "unavailable", exc.reason
             rec.remedy = exc.remedy or rec.remedy
             return
         except Exception as exc:
             rec.status = "failed"
-            rec.reason = (f"plugin {rec.plugin!r} ({rec.distribution}) failed to initialise "
-                          f"{rec.declaration.implementation}: {type(exc).__name__}: {exc}")
+            rec.reason = (
+                f"plugin {rec.plugin!r} ({rec.distribution}) failed to initialise "
+                f"{rec.declaration.implementation}: {type(exc).__name__}: {exc}"
+            )
             return
         from .dispatch import build_kernel_table
 
         rec.overrides = [(ov, p) for ov, p in self._pending_overrides if ov.device_type == rec.name]
         try:
-            backend.kernel_table = build_kernel_table(rec.name, backend, rec.plugin, rec.overrides,
-                                                      _load_object)
+            backend.kernel_table = build_kernel_table(
+                rec.name, backend, rec.plugin, rec.overrides, _load_object
+            )
         except Exception as exc:
             rec.status, rec.reason = "failed", f"building the kernel table of {rec.name!r}: {exc}"
             return
@@ -247,8 +307,11 @@ class Registry:
     def _unknown_message(self, device_type: str) -> str:
         known = ", ".join(sorted(self.records)) or "none"
         extra = {"cpu": "cpu", "opencl": "opencl", "cuda": "cuda"}.get(device_type)
-        remedy = (f"install it with: pip install 'ember[{extra}]'" if extra
-                  else "install the plugin package that provides it")
+        remedy = (
+            f"install it with: pip install 'ember[{extra}]'"
+            if extra
+            else "install the plugin package that provides it"
+        )
         msg = f"unknown device type {device_type!r}; installed backends: {known}; {remedy}"
         fails = [f.reason for f in self.plugin_failures]
         if fails:
@@ -257,7 +320,8 @@ class Registry:
 
     def _unusable_message(self, rec: BackendRecord) -> str:
         what = {"unavailable": "is unavailable", "failed": "failed", "disabled": "is disabled"}.get(
-            rec.status, rec.status)
+            rec.status, rec.status
+        )
         msg = f"backend {rec.name!r} (plugin {rec.plugin!r}) {what}: {rec.reason}"
         if rec.remedy:
             msg += f"; remedy: {rec.remedy}"

@@ -27,8 +27,19 @@ class Tensor:
     :func:`ember.tensor`, :func:`ember.zeros` and friends rather than calling this class.
     """
 
-    __slots__ = ("_data", "shape", "dtype", "device", "requires_grad", "grad", "grad_fn", "_version",
-                 "_base", "_hooks", "__weakref__")
+    __slots__ = (
+        "_data",
+        "shape",
+        "dtype",
+        "device",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_version",
+        "_base",
+        "_hooks",
+        "__weakref__",
+    )
 
     _data: Any
     shape: tuple[int, ...]
@@ -93,8 +104,10 @@ class Tensor:
     @data.setter
     def data(self, value: Tensor) -> None:
         if value.shape != self.shape or value.dtype is not self.dtype or value.device is not self.device:
-            raise ValueError(f".data assignment: expected shape {self.shape}, {self.dtype} on "
-                             f"{self.device}, got {value.shape}, {value.dtype} on {value.device}")
+            raise ValueError(
+                f".data assignment: expected shape {self.shape}, {self.dtype} on "
+                f"{self.device}, got {value.shape}, {value.dtype} on {value.device}"
+            )
         self._data = value._data
         self._version[0] += 1
 
@@ -125,8 +138,13 @@ class Tensor:
         self.requires_grad = False
         return self
 
-    def backward(self, gradient: Tensor | None = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: Any = None) -> None:
+    def backward(
+        self,
+        gradient: Tensor | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+    ) -> None:
         """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it depends on.
 
         ``gradient`` is required for non-scalar tensors (the vector of the vector-Jacobian
@@ -135,26 +153,37 @@ class Tensor:
         from .autograd.graph import run_backward
 
         if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: "
-                               "call requires_grad_() on the inputs, and don't compute under no_grad()")
+            raise RuntimeError(
+                "element 0 of tensors does not require grad and does not have a grad_fn: "
+                "call requires_grad_() on the inputs, and don't compute under no_grad()"
+            )
         if gradient is None:
             if self.numel() != 1:
-                raise RuntimeError(f"backward() on a tensor of shape {self.shape}: grad can be implicitly "
-                                   "created only for scalar outputs; pass gradient=")
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape}: grad can be implicitly "
+                    "created only for scalar outputs; pass gradient="
+                )
             from .ops.creation import ones_like
 
             gradient = ones_like(self)
         elif gradient.shape != self.shape:
-            raise RuntimeError(f"backward(): gradient of shape {gradient.shape} for a tensor of shape "
-                               f"{self.shape}")
+            raise RuntimeError(
+                f"backward(): gradient of shape {gradient.shape} for a tensor of shape {self.shape}"
+            )
         if retain_graph is None:
             retain_graph = create_graph
         if inputs is not None:
             from .autograd import grad as _grad
 
             ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            gs = _grad([self], ins, [gradient], retain_graph=retain_graph, create_graph=create_graph,
-                       allow_unused=True)
+            gs = _grad(
+                [self],
+                ins,
+                [gradient],
+                retain_graph=retain_graph,
+                create_graph=create_graph,
+                allow_unused=True,
+            )
             for t, g in zip(ins, gs):
                 if g is not None:
                     t.grad = g if t.grad is None else t.grad + g
@@ -190,8 +219,9 @@ class Tensor:
         Raises for tensors that require grad, like PyTorch; use ``.detach().numpy()``.
         """
         if self.requires_grad and not force:
-            raise RuntimeError("can't call numpy() on a tensor that requires grad; use "
-                               "tensor.detach().numpy()")
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
         return self.device.kernels["to_numpy"](self._data)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -201,8 +231,9 @@ class Tensor:
     def item(self) -> bool | int | float:
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to Python scalars, "
-                             f"got shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to Python scalars, got shape {self.shape}"
+            )
         return self.device.kernels["to_numpy"](self._data).reshape(()).item()
 
     def tolist(self) -> Any:
@@ -211,8 +242,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self.numel() != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.numel()} elements is ambiguous; "
-                               "use .any() or .all()")
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.numel()} elements is ambiguous; use .any() or .all()"
+            )
         return bool(self.item())
 
     def __int__(self) -> int:
@@ -282,8 +314,9 @@ def _make(data: Any, shape: tuple[int, ...], dtype: DType, device: Any) -> Tenso
 def _wrap_dim(dim: int, ndim: int, op: str) -> int:
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(f"{op}: dimension {dim} out of range for a tensor with {ndim} dim(s) "
-                         f"(expected {-n} .. {n - 1})")
+        raise IndexError(
+            f"{op}: dimension {dim} out of range for a tensor with {ndim} dim(s) (expected {-n} .. {n - 1})"
+        )
     return dim % n
 
 

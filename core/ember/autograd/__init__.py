@@ -11,8 +11,18 @@ from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
 from .graph import Node, run_backward
 
-__all__ = ["Function", "FunctionCtx", "Node", "backward", "enable_grad", "grad", "gradcheck",
-           "is_grad_enabled", "no_grad", "set_grad_enabled"]
+__all__ = [
+    "Function",
+    "FunctionCtx",
+    "Node",
+    "backward",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+]
 
 
 def _seq(x: Any) -> list:
@@ -23,8 +33,14 @@ def _seq(x: Any) -> list:
     return [x] if isinstance(x, Tensor) else list(x)
 
 
-def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Any, ...]:
+def grad(
+    outputs: Any,
+    inputs: Any,
+    grad_outputs: Any = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Any, ...]:
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated into .grad).
 
     ``grad_outputs`` is needed for non-scalar outputs; ``create_graph=True`` records the backward
@@ -44,8 +60,10 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
             raise RuntimeError(f"grad: output {i} does not require grad and has no grad_fn")
         if g is None:
             if o.numel() != 1:
-                raise RuntimeError(f"grad: output {i} has shape {o.shape}; grad can be implicitly created only "
-                                   "for scalar outputs, pass grad_outputs")
+                raise RuntimeError(
+                    f"grad: output {i} has shape {o.shape}; grad can be implicitly created only "
+                    "for scalar outputs, pass grad_outputs"
+                )
             gouts[i] = ones_like(o)
     if retain_graph is None:
         retain_graph = create_graph
@@ -53,8 +71,9 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     return tuple(res or ())
 
 
-def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None,
-             create_graph: bool = False) -> None:
+def backward(
+    tensors: Any, grad_tensors: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+) -> None:
     """Accumulate gradients of several tensors at once into the leaves' ``.grad``."""
     from ..ops.creation import ones_like
 

@@ -72,8 +72,10 @@ class Function:
             if not isinstance(res, tuple):
                 res = (res,)
             if len(res) != n:
-                raise RuntimeError(f"{cls.__name__}.backward returned {len(res)} gradients, expected {n} (one "
-                                   "per forward input; use None for non-tensor inputs)")
+                raise RuntimeError(
+                    f"{cls.__name__}.backward returned {len(res)} gradients, expected {n} (one "
+                    "per forward input; use None for non-tensor inputs)"
+                )
             return res
 
         out = out.detach() if out.requires_grad else out

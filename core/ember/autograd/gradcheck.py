@@ -34,15 +34,20 @@ def numerical_jacobian(fn: Callable[..., Any], inputs: Sequence[Any], eps: float
                 args = list(inputs)
                 args[i] = tensor(pert, dtype=x.dtype, device=x.device, requires_grad=True)
                 outs = _as_tuple(fn(*args))
-                vals.append(np.concatenate([o.detach().numpy().astype(np.float64).reshape(-1)
-                                            for o in outs]))
+                vals.append(np.concatenate([o.detach().numpy().astype(np.float64).reshape(-1) for o in outs]))
             cols.append((vals[0] - vals[1]) / (2 * eps))
         jacobians.append(np.stack(cols, axis=1) if cols else np.zeros((0, 0)))
     return jacobians
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, atol: float = 1e-5,
-              rtol: float = 1e-3, raise_exception: bool = True) -> bool:
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Sequence[Any],
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+) -> bool:
     """Compare autograd's gradients of ``fn`` with finite differences, input by input.
 
     Inputs that require grad should be float64. Returns True, or raises (or returns False) with
@@ -77,8 +82,10 @@ def gradcheck(fn: Callable[..., Any], inputs: Sequence[Any], eps: float = 1e-6, 
     for idx, (a, n) in enumerate(zip(analytic, numeric)):
         if a.shape != n.shape or not np.allclose(a, n, atol=atol, rtol=rtol):
             worst = float(np.max(np.abs(a - n))) if a.shape == n.shape else float("nan")
-            msg = (f"gradcheck: gradient of differentiable input {idx} does not match finite differences "
-                   f"(max abs difference {worst:.3g}, atol={atol}, rtol={rtol})\nanalytic:\n{a}\nnumerical:\n{n}")
+            msg = (
+                f"gradcheck: gradient of differentiable input {idx} does not match finite differences "
+                f"(max abs difference {worst:.3g}, atol={atol}, rtol={rtol})\nanalytic:\n{a}\nnumerical:\n{n}"
+            )
             if raise_exception:
                 raise AssertionError(msg)
             return False

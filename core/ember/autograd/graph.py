@@ -23,16 +23,20 @@ class Node:
     """One recorded op: ``backward_fn(grad_output) -> tuple of input grads`` and the edges to the
     inputs' own nodes (a Node, a leaf Tensor that accumulates, or None)."""
 
-    __slots__ = ("name", "backward_fn", "edges", "saved", "pre_hooks", "retained", "__weakref__")
+    __slots__ = ("name", "backward_fn", "edges", "saved", "pre_hooks", "retained", "out_alias", "__weakref__")
 
-    def __init__(self, name: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple,
-                 saved: tuple = ()) -> None:
+    def __init__(
+        self, name: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple, saved: tuple = ()
+    ) -> None:
         self.name = name
         self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
         self.edges = edges
         self.saved = saved  # ((tensor, version at save), ...) checked before backward
         self.pre_hooks: list[Callable[[Any], Any]] | None = None
         self.retained: Any = None  # weakref to a tensor that called retain_grad()
+        # an alias of the output read by backward_fn; linked to this node only when a backward
+        # runs with create_graph, so first-order training makes no reference cycle
+        self.out_alias: Any = None
 
     def name_(self) -> str:
         """Name of the op, as in PyTorch's ``grad_fn.name()``."""
@@ -42,18 +46,23 @@ class Node:
         return f"<{self.name}Backward>"
 
 
-def attach(out: Tensor, name: str, backward_fn: Callable[[Any], Sequence[Any]], inputs: Sequence[Any],
-           saved: Sequence[Tensor] = ()) -> Tensor:
+def attach(
+    out: Tensor,
+    name: str,
+    backward_fn: Callable[[Any], Sequence[Any]],
+    inputs: Sequence[Any],
+    saved: Sequence[Tensor] = (),
+    out_alias: Tensor | None = None,
+) -> Tensor:
     """Record ``out`` as produced by op ``name`` from ``inputs`` (Tensors or other values).
 
     ``saved`` are tensors the backward closure reads; modifying one in place before backward is
-    detected and reported.
+    detected and reported. ``out_alias`` is the alias of ``out`` (see ``saved_output``) the
+    closure reads, if any.
     """
-    edges = tuple(
-        (i.grad_fn if i.grad_fn is not None else i) if getattr(i, "requires_grad", False) else None
-        for i in inputs
-    )
-    node = Node(name, backward_fn, edges, tuple((t, t._version[0]) for t in saved))
+    edges = tuple([(i.grad_fn or i) if getattr(i, "requires_grad", False) else None for i in inputs])
+    node = Node(name, backward_fn, edges, tuple([(t, t._version[0]) for t in saved]) if saved else ())
+    node.out_alias = out_alias
     out.grad_fn = node
     out.requires_grad = True
     return out
@@ -66,12 +75,18 @@ def _check_saved(node: Node) -> None:
                 f"one of the tensors needed for the gradient of {node.name} (shape {t.shape}, "
                 f"{t.dtype}) has been modified by an in-place operation: it is at version "
                 f"{t._version[0]}, expected {version}. Use an out-of-place op, or .clone() the "
-                "tensor before modifying it")
+                "tensor before modifying it"
+            )
 
 
-def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_graph: bool,
-                 create_graph: bool, inputs: Sequence[Tensor] | None = None,
-                 allow_unused: bool = False) -> list[Any] | None:
+def run_backward(
+    roots: Sequence[Tensor],
+    grad_roots: Sequence[Tensor],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Sequence[Tensor] | None = None,
+    allow_unused: bool = False,
+) -> list[Any] | None:
     """Propagate ``grad_roots`` from ``roots`` back through the graph.
 
     Without ``inputs`` the gradients accumulate into the ``.grad`` of leaves (``backward()``);
@@ -105,7 +120,8 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
             raise RuntimeError(
                 f"trying to run backward through the graph of {node.name} a second time (its saved "
                 "tensors were freed after the first backward); pass retain_graph=True to the first "
-                "backward() if you need to backward twice")
+                "backward() if you need to backward twice"
+            )
         for e in node.edges:
             if type(e) is Node:
                 if e in deps:
@@ -150,8 +166,15 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
             _check_saved(node)
             fn = node.backward_fn
             if fn is None:
-                raise RuntimeError(f"trying to run backward through the graph of {node.name} a second "
-                                   "time; pass retain_graph=True to the first backward()")
+                raise RuntimeError(
+                    f"trying to run backward through the graph of {node.name} a second "
+                    "time; pass retain_graph=True to the first backward()"
+                )
+            alias = node.out_alias
+            if alias is not None and create_graph:
+                # the recorded backward reads the output: link the alias to this node for good
+                # (a reference cycle, freed by the garbage collector, only in create_graph mode)
+                alias.grad_fn, alias.requires_grad = node, True
             grads = fn(g)
             if not retain_graph:
                 node.backward_fn = None
@@ -193,8 +216,10 @@ def run_backward(roots: Sequence[Tensor], grad_roots: Sequence[Tensor], retain_g
         return None
     for i, r in enumerate(results):
         if r is None and not allow_unused:
-            raise RuntimeError(f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used to "
-                               "compute the outputs; pass allow_unused=True to get None for it")
+            raise RuntimeError(
+                f"autograd.grad: input {i} (shape {inputs[i].shape}) was not used to "
+                "compute the outputs; pass allow_unused=True to get None for it"
+            )
         if r is not None and not create_graph and isinstance(r, Tensor):
             results[i] = r.detach()
     return results

@@ -11,8 +11,19 @@ from ..dtypes import DType
 from ..errors import DeviceMismatchError
 from ..tensor import Tensor, _make, _wrap_dim
 
-__all__ = ["kernel", "same_device", "cast_data", "sum_to", "attach", "STATE", "Tensor", "_make",
-           "wrap_dim", "needs_grad", "normalize_dims"]
+__all__ = [
+    "kernel",
+    "same_device",
+    "cast_data",
+    "sum_to",
+    "attach",
+    "STATE",
+    "Tensor",
+    "_make",
+    "wrap_dim",
+    "needs_grad",
+    "normalize_dims",
+]
 
 wrap_dim = _wrap_dim
 
@@ -32,7 +43,8 @@ def same_device(op: str, *tensors: Tensor) -> Any:
         if t.device is not dev:
             raise DeviceMismatchError(
                 f"{op}: expected all tensors on one device, got {dev} and {t.device}; move one with "
-                f".to('{dev}') or .to('{t.device}')")
+                f".to('{dev}') or .to('{t.device}')"
+            )
     return dev
 
 
@@ -41,6 +53,17 @@ def cast_data(t: Tensor, dtype: DType) -> Any:
     if t.dtype is dtype:
         return t._data
     return kernel(t.device, "cast")(t._data, dtype)
+
+
+def saved_output(out: Tensor) -> Tensor:
+    """An alias of ``out`` (same memory and version counter, no graph) for a backward closure.
+
+    Closing over ``out`` itself would make a cycle (out -> node -> closure -> out) that only the
+    garbage collector frees; the alias keeps memory use as tight as reference counting allows.
+    """
+    alias = _make(out._data, out.shape, out.dtype, out.device)
+    alias._version = out._version
+    return alias
 
 
 def needs_grad(*inputs: Any) -> bool:
@@ -61,7 +84,8 @@ def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 
     lead = len(g.shape) - len(shape)
     dims = tuple(range(lead)) + tuple(
-        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1)
+        i + lead for i, n in enumerate(shape) if n == 1 and g.shape[i + lead] != 1
+    )
     out = _sum(g, dims, keepdim=True) if dims else g
     if lead:
         out = out.reshape(shape)

@@ -111,18 +111,23 @@ def from_dlpack(obj: Any) -> Tensor:
             res = k(obj, int(dev_type), int(dev_id))
             if res is not None:
                 data, shape, np_dtype = res
-                return _make(data, tuple(shape), _dt.from_numpy_dtype(np.dtype(np_dtype)),
-                             _device(d.type, int(dev_id)))
-    raise TypeError(f"from_dlpack: no installed backend accepts DLPack device type {int(dev_type)} "
-                    f"(id {dev_id}); install the backend for that device (e.g. ember[cuda])")
+                return _make(
+                    data, tuple(shape), _dt.from_numpy_dtype(np.dtype(np_dtype)), _device(d.type, int(dev_id))
+                )
+    raise TypeError(
+        f"from_dlpack: no installed backend accepts DLPack device type {int(dev_type)} "
+        f"(id {dev_id}); install the backend for that device (e.g. ember[cuda])"
+    )
 
 
 def dlpack(x: Tensor, stream: Any = None) -> Any:
     """``x.__dlpack__()``: export through the native buffer's own DLPack support."""
     buf = x._data
     if not hasattr(buf, "__dlpack__"):
-        raise TypeError(f"__dlpack__: the {x.device.type} backend's buffers do not support DLPack; copy "
-                        "to cpu first (x.cpu())")
+        raise TypeError(
+            f"__dlpack__: the {x.device.type} backend's buffers do not support DLPack; copy "
+            "to cpu first (x.cpu())"
+        )
     if x.requires_grad:
         raise RuntimeError("can't export a tensor that requires grad through DLPack; use x.detach()")
     return buf.__dlpack__() if stream is None else buf.__dlpack__(stream=stream)

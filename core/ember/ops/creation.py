@@ -14,9 +14,29 @@ from ..dtypes import DType
 from ._core import Tensor, _make, kernel
 
 __all__ = [
-    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "zeros_like", "ones_like",
-    "full_like", "empty_like", "arange", "linspace", "eye", "rand", "randn", "randint", "rand_like",
-    "randn_like", "randperm", "manual_seed", "Generator", "default_generator",
+    "tensor",
+    "as_tensor",
+    "from_numpy",
+    "zeros",
+    "ones",
+    "full",
+    "empty",
+    "zeros_like",
+    "ones_like",
+    "full_like",
+    "empty_like",
+    "arange",
+    "linspace",
+    "eye",
+    "rand",
+    "randn",
+    "randint",
+    "rand_like",
+    "randn_like",
+    "randperm",
+    "manual_seed",
+    "Generator",
+    "default_generator",
 ]
 
 
@@ -34,8 +54,10 @@ def _shape(op: str, size: Sequence[Any]) -> tuple[int, ...]:
 
 def _check_dtype_on(dev: Any, dt: DType, op: str) -> None:
     if not dev.backend.supports_dtype(dt, dev.index):
-        raise TypeError(f"{op}: device {dev} does not support {dt} "
-                        f"({dev.properties().get('name', dev.type)}); use another dtype or device")
+        raise TypeError(
+            f"{op}: device {dev} does not support {dt} "
+            f"({dev.properties().get('name', dev.type)}); use another dtype or device"
+        )
 
 
 def _finish(t: Tensor, requires_grad: bool) -> Tensor:
@@ -50,11 +72,15 @@ def _infer_numpy(data: Any) -> np.ndarray:
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: nested sequences must be "
-                        f"rectangular and hold only numbers ({exc})") from None
+        raise TypeError(
+            f"tensor: cannot make a tensor from {type(data).__name__}: nested sequences must be "
+            f"rectangular and hold only numbers ({exc})"
+        ) from None
     if arr.dtype == object:
-        raise TypeError(f"tensor: cannot make a tensor from {data!r}: nested sequences must be rectangular "
-                        "and hold only numbers")
+        raise TypeError(
+            f"tensor: cannot make a tensor from {data!r}: nested sequences must be rectangular "
+            "and hold only numbers"
+        )
     if arr.dtype == np.float64:
         arr = arr.astype(_dt.get_default_dtype().numpy)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
@@ -68,8 +94,14 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     Python floats become the default float dtype, ints int64, bools bool; numpy arrays keep theirs.
     """
     if isinstance(data, Tensor):
-        out = data.detach().to(device=device if device is not None else data.device,
-                               dtype=dtype if dtype is not None else data.dtype).clone()
+        out = (
+            data.detach()
+            .to(
+                device=device if device is not None else data.device,
+                dtype=dtype if dtype is not None else data.dtype,
+            )
+            .clone()
+        )
         return _finish(out, requires_grad)
     if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
         data = [d.detach().numpy() if isinstance(d, Tensor) else d for d in data]
@@ -85,8 +117,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """Like :func:`tensor` but shares memory with a cpu numpy array or tensor when it can."""
     if isinstance(data, Tensor):
-        return data.to(device=device if device is not None else data.device,
-                       dtype=dtype if dtype is not None else data.dtype)
+        return data.to(
+            device=device if device is not None else data.device,
+            dtype=dtype if dtype is not None else data.dtype,
+        )
     if isinstance(data, np.ndarray) and (dtype is None or _dt.as_dtype(dtype).numpy == data.dtype):
         dev = _device(device)
         dt = _dt.from_numpy_dtype(data.dtype)
@@ -103,14 +137,17 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return _make(kernel(dev, "from_numpy")(array, dev.index), array.shape, dt, dev)
 
 
-def full(size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Sequence[int], fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value if not given)."""
     shape = _shape("full", (size,) if isinstance(size, int) else tuple(size))
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.result_type(fill_value)
     dev = _device(device)
     _check_dtype_on(dev, dt, "full")
-    value = bool(fill_value) if dt.is_bool else (float(fill_value) if dt.is_floating_point else int(fill_value))
+    value = (
+        bool(fill_value) if dt.is_bool else (float(fill_value) if dt.is_floating_point else int(fill_value))
+    )
     return _finish(_make(kernel(dev, "full")(shape, value, dt, dev.index), shape, dt, dev), requires_grad)
 
 
@@ -136,7 +173,9 @@ def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool
 
 
 def _like(x: Tensor, dtype: Any, device: Any) -> tuple[DType, Any]:
-    return (_dt.as_dtype(dtype) if dtype is not None else x.dtype), (device if device is not None else x.device)
+    return (_dt.as_dtype(dtype) if dtype is not None else x.dtype), (
+        device if device is not None else x.device
+    )
 
 
 def zeros_like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -151,8 +190,9 @@ def ones_like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: b
     return full(x.shape, 1, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def full_like(x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor, fill_value: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``fill_value`` with x's shape, dtype and device."""
     dt, dev = _like(x, dtype, device)
     return full(x.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
@@ -164,8 +204,14 @@ def empty_like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: 
     return empty(x.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
-def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device: Any = None,
-           requires_grad: bool = False) -> Tensor:
+def arange(
+    start: Any,
+    end: Any = None,
+    step: Any = 1,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Values from ``start`` (inclusive) to ``end`` (exclusive) by ``step``; int64 for int arguments."""
     if end is None:
         start, end = 0, start
@@ -173,22 +219,25 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None, device
         raise ValueError("arange: step must be nonzero")
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.result_type(start, end, step)
     n = max(0, math.ceil((end - start) / step))
-    arr = (start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step)
+    arr = start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step
     return tensor(arr.astype(dt.numpy), dtype=dt, device=device, requires_grad=requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
-             requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float, end: float, steps: int, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
     if steps < 0:
         raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
-    return tensor(np.linspace(start, end, steps).astype(dt.numpy), dtype=dt, device=device,
-                  requires_grad=requires_grad)
+    return tensor(
+        np.linspace(start, end, steps).astype(dt.numpy), dtype=dt, device=device, requires_grad=requires_grad
+    )
 
 
-def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
     """The n x m identity matrix."""
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
     return tensor(np.eye(n, m, dtype=dt.numpy), dtype=dt, device=device, requires_grad=requires_grad)
@@ -263,14 +312,24 @@ def _random(op: str, shape: tuple[int, ...], dtype: Any, device: Any, generator:
     return _make(data, shape, dt, dev)
 
 
-def rand(*size: Any, dtype: Any = None, device: Any = None, generator: Generator | None = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform random numbers in [0, 1)."""
     return _finish(_random("rand", _shape("rand", size), dtype, device, generator), requires_grad)
 
 
-def randn(*size: Any, dtype: Any = None, device: Any = None, generator: Generator | None = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Any,
+    dtype: Any = None,
+    device: Any = None,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Standard normal random numbers."""
     return _finish(_random("randn", _shape("randn", size), dtype, device, generator), requires_grad)
 
@@ -287,15 +346,28 @@ def randn_like(x: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
     return randn(x.shape, dtype=dt, device=dev)
 
 
-def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: Any = None,
-            device: Any = None, generator: Generator | None = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Sequence[int] = (),
+    dtype: Any = None,
+    device: Any = None,
+    generator: Generator | None = None,
+) -> Tensor:
     """Random integers in [low, high) (``randint(high, size)`` starts at 0)."""
     if high is None:
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    u = _random("rand", _shape("randint", (tuple(size),)), _dt.float64 if _device(device).backend.supports_dtype(
-        _dt.float64, _device(device).index) else _dt.float32, device, generator)
+    u = _random(
+        "rand",
+        _shape("randint", (tuple(size),)),
+        _dt.float64
+        if _device(device).backend.supports_dtype(_dt.float64, _device(device).index)
+        else _dt.float32,
+        device,
+        generator,
+    )
     from .elementwise import floor
 
     vals = floor(u * (high - low)) + low

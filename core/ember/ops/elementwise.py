@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from ..dispatch import resolve_missing
 from ..dtypes import _PROMOTE, DType
 from ..layout import broadcast_shapes
-from ._core import STATE, Tensor, _make, attach, cast_data, kernel, same_device, sum_to
+from ._core import STATE, Tensor, _make, attach, cast_data, kernel, same_device, saved_output, sum_to
 
 _Scalar = (int, float, bool)
 
@@ -77,8 +77,10 @@ def _scalar_or_raise(op: str, v: Any) -> Any:
 
     if isinstance(v, np.generic) and v.shape == ():
         return v.item()
-    raise TypeError(f"{op}: unsupported operand of type {type(v).__name__}; expected an ember.Tensor or a "
-                    "Python number (convert arrays with ember.tensor(...))")
+    raise TypeError(
+        f"{op}: unsupported operand of type {type(v).__name__}; expected an ember.Tensor or a "
+        "Python number (convert arrays with ember.tensor(...))"
+    )
 
 
 def _broadcast(op: str, sa: tuple[int, ...], sb: tuple[int, ...]) -> tuple[int, ...]:
@@ -101,24 +103,52 @@ def _saves_none(a: Any, b: Any, out: Tensor) -> tuple:
 
 def _saves_other(a: Any, b: Any, out: Tensor) -> tuple:
     # d(a*b)/da needs b and d(a*b)/db needs a
-    return tuple(t for t, other in ((b, a), (a, b))
-                 if isinstance(t, Tensor) and getattr(other, "requires_grad", False))
+    return tuple(
+        t for t, other in ((b, a), (a, b)) if isinstance(t, Tensor) and getattr(other, "requires_grad", False)
+    )
 
 
-def _binary(op: str, a: Any, b: Any, grad: BinaryGrad | None, out_dtype: DType | None = None,
-            float_result: bool = False, saves: Callable[[Any, Any, Tensor], tuple] = _saves_both) -> Tensor:
-    xa, xb, dt, shape, dev = _prepare(op, a, b)
-    if float_result and not dt.is_floating_point:
-        dt = _dt.get_default_dtype()
-        xa = cast_data(a, dt) if isinstance(a, Tensor) else float(xa)
-        xb = cast_data(b, dt) if isinstance(b, Tensor) else float(xb)
+def _binary(
+    op: str,
+    a: Any,
+    b: Any,
+    grad: BinaryGrad | None,
+    out_dtype: DType | None = None,
+    float_result: bool = False,
+    saves: Callable[[Any, Any, Tensor], tuple] = _saves_both,
+    needs_out: bool = False,
+) -> Tensor:
+    # fast path: two tensors of one dtype on one device (the common case in a training loop)
+    if (
+        type(a) is Tensor
+        and type(b) is Tensor
+        and a.dtype is b.dtype
+        and a.device is b.device
+        and (not float_result or a.dtype.is_floating_point)
+    ):
+        dev = a.device
+        dt = a.dtype
+        shape = a.shape if a.shape == b.shape else _broadcast(op, a.shape, b.shape)
+        xa = a._data
+        xb = b._data
+    else:
+        xa, xb, dt, shape, dev = _prepare(op, a, b)
+        if float_result and not dt.is_floating_point:
+            dt = _dt.get_default_dtype()
+            xa = cast_data(a, dt) if isinstance(a, Tensor) else float(xa)
+            xb = cast_data(b, dt) if isinstance(b, Tensor) else float(xb)
     k = dev.kernels.get(op)
     if k is None:
         k = resolve_missing(op, dev)
     out = _make(k(xa, xb), shape, out_dtype or dt, dev)
-    if grad is not None and STATE.enabled and (getattr(a, "requires_grad", False)
-                                               or getattr(b, "requires_grad", False)):
-        attach(out, op, lambda g: grad(g, a, b, out), (a, b), saves(a, b, out))
+    if (
+        grad is not None
+        and STATE.enabled
+        and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))
+    ):
+        # the closure holds an alias of the output, not the output itself: no reference cycle
+        o = saved_output(out) if needs_out else None
+        attach(out, op, lambda g: grad(g, a, b, o), (a, b), saves(a, b, out), out_alias=o)
     return out
 
 
@@ -144,14 +174,20 @@ def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b) if _rg(b) else None),
-                   saves=_saves_none)
+    return _binary(
+        "sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b) if _rg(b) else None), saves=_saves_none
+    )
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b``."""
-    return _binary("mul", a, b, lambda g, a, b, o: (_g(g * b, a) if _rg(a) else None,
-                                                    _g(g * a, b) if _rg(b) else None), saves=_saves_other)
+    return _binary(
+        "mul",
+        a,
+        b,
+        lambda g, a, b, o: (_g(g * b, a) if _rg(a) else None, _g(g * a, b) if _rg(b) else None),
+        saves=_saves_other,
+    )
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
@@ -162,9 +198,14 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         return trunc(_binary("div", a, b, None, float_result=True)).to(_dt.result_type(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return _binary("div", a, b, lambda g, a, b, o: (_g(g / b, a) if _rg(a) else None,
-                                                    _g(neg(g) * o / b, b) if _rg(b) else None),
-                   float_result=True)
+    return _binary(
+        "div",
+        a,
+        b,
+        lambda g, a, b, o: (_g(g / b, a) if _rg(a) else None, _g(neg(g) * o / b, b) if _rg(b) else None),
+        float_result=True,
+        needs_out=True,
+    )
 
 
 def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
@@ -183,9 +224,11 @@ def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
 def pow(a: Any, b: Any) -> Tensor:
     """``a ** b``. Integer tensors to negative integer powers are refused, as in PyTorch."""
     if isinstance(a, Tensor) and not a.dtype.is_floating_point and isinstance(b, int) and b < 0:
-        raise ValueError(f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
-                         "float tensor (x.float() ** b)")
-    return _binary("pow", a, b, _pow_grad)
+        raise ValueError(
+            f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
+            "float tensor (x.float() ** b)"
+        )
+    return _binary("pow", a, b, _pow_grad, needs_out=True)
 
 
 def _minmax_grad(is_max: bool) -> BinaryGrad:
@@ -210,8 +253,9 @@ def _int_or_bool(op: str, *xs: Any) -> None:
     for x in xs:
         dt = x.dtype if isinstance(x, Tensor) else None
         if (dt is not None and dt.is_floating_point) or isinstance(x, float):
-            raise TypeError(f"{op}: expected integer or bool operands, got "
-                            f"{dt if dt is not None else 'a float'}")
+            raise TypeError(
+                f"{op}: expected integer or bool operands, got {dt if dt is not None else 'a float'}"
+            )
 
 
 def bitwise_and(a: Any, b: Any) -> Tensor:
@@ -327,8 +371,14 @@ def remainder(a: Any, b: Any) -> Tensor:
 UnaryGrad = Callable[[Tensor, Tensor, Tensor], Any]
 
 
-def _unary(op: str, x: Tensor, grad: UnaryGrad | None, saves: str = "x", float_op: bool = True,
-           composite: Callable[[Tensor], Tensor] | None = None) -> Tensor:
+def _unary(
+    op: str,
+    x: Tensor,
+    grad: UnaryGrad | None,
+    saves: str = "x",
+    float_op: bool = True,
+    composite: Callable[[Tensor], Tensor] | None = None,
+) -> Tensor:
     if type(x) is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
     k = x.device.kernels.get(op)
@@ -343,8 +393,11 @@ def _unary(op: str, x: Tensor, grad: UnaryGrad | None, saves: str = "x", float_o
         data = cast_data(x, dt)
     out = _make(k(data), x.shape, dt, x.device)
     if grad is not None and STATE.enabled and x.requires_grad:
-        saved = (x,) if saves == "x" else (out,) if saves == "out" else ()
-        attach(out, op, lambda g: (grad(g, x, out),), (x,), saved)
+        if saves == "out":
+            o = saved_output(out)  # an alias: the node must not keep its own output alive
+            attach(out, op, lambda g: (grad(g, x, o),), (x,), (o,), out_alias=o)
+        else:
+            attach(out, op, lambda g: (grad(g, x, None),), (x,), (x,) if saves == "x" else ())
     return out
 
 
@@ -421,7 +474,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
     if not x.dtype.is_floating_point:
         return x.clone()
     if decimals:
-        s = 10.0 ** decimals
+        s = 10.0**decimals
         return _unary("round", x * s, _zero_grad, "") / s
     return _unary("round", x, _zero_grad, "")
 
@@ -435,9 +488,16 @@ def trunc(x: Tensor) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 for NaN-free zero), in x's dtype."""
-    return _unary("sign", x, _zero_grad, "", float_op=False,
-                  composite=lambda x: (gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype)).detach()
-                  if not x.dtype.is_bool else x.clone())
+    return _unary(
+        "sign",
+        x,
+        _zero_grad,
+        "",
+        float_op=False,
+        composite=lambda x: (
+            (gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype)).detach() if not x.dtype.is_bool else x.clone()
+        ),
+    )
 
 
 def square(x: Tensor) -> Tensor:
@@ -452,8 +512,9 @@ def reciprocal(x: Tensor) -> Tensor:
 
 def rsqrt(x: Tensor) -> Tensor:
     """1 / sqrt(x)."""
-    return _unary("rsqrt", x, lambda g, x, o: g * o * o * o * -0.5, "out",
-                  composite=lambda x: reciprocal(sqrt(x)))
+    return _unary(
+        "rsqrt", x, lambda g, x, o: g * o * o * o * -0.5, "out", composite=lambda x: reciprocal(sqrt(x))
+    )
 
 
 def expm1(x: Tensor) -> Tensor:
@@ -468,18 +529,21 @@ def log1p(x: Tensor) -> Tensor:
 
 def log2(x: Tensor) -> Tensor:
     """Base-2 logarithm."""
-    return _unary("log2", x, lambda g, x, o: g / (x * math.log(2)),
-                  composite=lambda x: log(x) * (1 / math.log(2)))
+    return _unary(
+        "log2", x, lambda g, x, o: g / (x * math.log(2)), composite=lambda x: log(x) * (1 / math.log(2))
+    )
 
 
 def log10(x: Tensor) -> Tensor:
     """Base-10 logarithm."""
-    return _unary("log10", x, lambda g, x, o: g / (x * math.log(10)),
-                  composite=lambda x: log(x) * (1 / math.log(10)))
+    return _unary(
+        "log10", x, lambda g, x, o: g / (x * math.log(10)), composite=lambda x: log(x) * (1 / math.log(10))
+    )
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """The logistic function 1 / (1 + exp(-x)), stable for large |x|."""
+
     def composite(x: Tensor) -> Tensor:
         # exp of a non-positive argument only: no overflow for either sign of x
         e = exp(neg(abs(x)))
@@ -491,11 +555,13 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def relu(x: Tensor) -> Tensor:
     """max(x, 0)."""
+
     def composite(x: Tensor) -> Tensor:
         return where(gt(x, 0), x, 0) if x.requires_grad and STATE.enabled else maximum(x, 0)
 
-    return _unary("relu", x, lambda g, x, o: g * gt(o, 0).to(g.dtype), "out", float_op=False,
-                  composite=composite)
+    return _unary(
+        "relu", x, lambda g, x, o: g * gt(o, 0).to(g.dtype), "out", float_op=False, composite=composite
+    )
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
@@ -516,6 +582,7 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x)."""
+
     def grad(g: Tensor, x: Tensor, o: Tensor) -> Tensor:
         s = sigmoid(x)
         return g * s * (1 + x * (1 - s))
@@ -596,6 +663,7 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
         shape = _broadcast("where", cond.shape, shape)
     out = _make(kernel(dev, "where")(cond._data, xa, xb), shape, dt, dev)
     if STATE.enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
+
         def grad(g: Tensor) -> tuple[Any, Any, Any]:
             ga = _g(where(cond, g, 0), a) if isinstance(a, Tensor) else None
             gb = _g(where(cond, 0, g), b) if isinstance(b, Tensor) else None
@@ -608,5 +676,6 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
 def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:
     """Zeros of x's shape and device (internal helper shared with creation)."""
     dt = dtype or x.dtype
-    return _make(kernel(x.device, "full")(x.shape, _scalar_for(dt, 0), dt, x.device.index), x.shape, dt,
-                 x.device)
+    return _make(
+        kernel(x.device, "full")(x.shape, _scalar_for(dt, 0), dt, x.device.index), x.shape, dt, x.device
+    )

@@ -50,9 +50,14 @@ def getitem(x: Tensor, key: Any) -> Tensor:
     adv: list[tuple[int, Tensor]] = []  # (dim position in the basic view, index tensor)
     dim = 0
     n_consumed = sum(
-        (_to_index_tensor(x, k).ndim if (isinstance(k, (Tensor, list, np.ndarray)) and
-                                         _to_index_tensor(x, k).dtype.is_bool) else 1)
-        for k in key if k is not None and k is not Ellipsis and not isinstance(k, bool))
+        (
+            _to_index_tensor(x, k).ndim
+            if (isinstance(k, (Tensor, list, np.ndarray)) and _to_index_tensor(x, k).dtype.is_bool)
+            else 1
+        )
+        for k in key
+        if k is not None and k is not Ellipsis and not isinstance(k, bool)
+    )
     for k in key:
         if k is Ellipsis:
             n = x.ndim - n_consumed
@@ -75,10 +80,12 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                     dim += 1
                     continue
                 start = len([b for b in basic if b is not None])
-                for i, (n, m) in enumerate(zip(t.shape, x.shape[start:start + t.ndim])):
+                for i, (n, m) in enumerate(zip(t.shape, x.shape[start : start + t.ndim])):
                     if n != m:
-                        raise IndexError(f"the shape of the mask {t.shape} at index {i} does not match the "
-                                         f"shape of the indexed tensor {x.shape} at index {start + i}")
+                        raise IndexError(
+                            f"the shape of the mask {t.shape} at index {i} does not match the "
+                            f"shape of the indexed tensor {x.shape} at index {start + i}"
+                        )
                 coords = nonzero(t)
                 for j in range(t.ndim):
                     basic.append(slice(None))
@@ -86,8 +93,9 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                     dim += 1
             else:
                 if t.dtype.is_floating_point:
-                    raise IndexError(f"tensors used as indices must be long, int or bool tensors, got "
-                                     f"{t.dtype}")
+                    raise IndexError(
+                        f"tensors used as indices must be long, int or bool tensors, got {t.dtype}"
+                    )
                 basic.append(slice(None))
                 adv.append((dim, t))
                 dim += 1
@@ -149,12 +157,16 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
 
     key = _key_tuple(key)
     if STATE.enabled and x.requires_grad and x.grad_fn is None:
-        raise RuntimeError(f"setitem: a leaf tensor that requires grad (shape {x.shape}) is being used in "
-                           "an in-place operation; wrap the assignment in ember.no_grad()")
+        raise RuntimeError(
+            f"setitem: a leaf tensor that requires grad (shape {x.shape}) is being used in "
+            "an in-place operation; wrap the assignment in ember.no_grad()"
+        )
     track = STATE.enabled and (x.requires_grad or getattr(value, "requires_grad", False))
     if track and x._base is not None:
-        raise RuntimeError("setitem: in-place assignment into a view of a tensor that requires grad is "
-                           "not supported; assign into the base tensor or use an out-of-place op")
+        raise RuntimeError(
+            "setitem: in-place assignment into a view of a tensor that requires grad is "
+            "not supported; assign into the base tensor or use an out-of-place op"
+        )
     v = value if isinstance(value, Tensor) else None
     if v is not None and v.device is not x.device:
         same_device("setitem", x, v)
@@ -163,7 +175,9 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         if not advanced:
             target = getitem_basic(x, key)
             _copy_into(target, value)
-        elif len(key) == 1 and isinstance(key[0], Tensor) and key[0].dtype.is_bool and key[0].shape == x.shape:
+        elif (
+            len(key) == 1 and isinstance(key[0], Tensor) and key[0].dtype.is_bool and key[0].shape == x.shape
+        ):
             _copy_into(x, where(key[0], _cast_value(value, x), x))
         else:
             _copy_into(x, _index_put(x, key, value))
@@ -207,16 +221,19 @@ def _copy_into(target: Tensor, value: Any) -> None:
             if broadcast_shapes(src.shape, target.shape) != target.shape:
                 raise ValueError
         except ValueError:
-            raise ValueError(f"setitem: value of shape {value.shape} cannot be broadcast to the indexed "
-                             f"shape {target.shape}") from None
+            raise ValueError(
+                f"setitem: value of shape {value.shape} cannot be broadcast to the indexed "
+                f"shape {target.shape}"
+            ) from None
         if src.ndim > target.ndim:
-            src = src.reshape(src.shape[src.ndim - target.ndim:])
+            src = src.reshape(src.shape[src.ndim - target.ndim :])
         kernel(target.device, "copy_")(target._data, src._data)
     else:
         from .creation import full
 
-        kernel(target.device, "copy_")(target._data, full((), value, dtype=target.dtype,
-                                                          device=target.device)._data)
+        kernel(target.device, "copy_")(
+            target._data, full((), value, dtype=target.dtype, device=target.device)._data
+        )
 
 
 def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
@@ -233,8 +250,9 @@ def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
         try:
             v = v.expand(pos.shape) if v.shape != pos.shape else v
         except ValueError:
-            raise ValueError(f"setitem: value of shape {value.shape} cannot be broadcast to the indexed "
-                             f"shape {pos.shape}") from None
+            raise ValueError(
+                f"setitem: value of shape {value.shape} cannot be broadcast to the indexed shape {pos.shape}"
+            ) from None
     else:
         from .creation import full
 
@@ -261,8 +279,9 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
         lo, hi = int(index.min().item()), int(index.max().item())
         size = x.shape[d] if x.shape else 1
         if lo < 0 or hi >= size:
-            raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of bounds for dimension {d} with "
-                             f"size {size}")
+            raise IndexError(
+                f"{op}: index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size {size}"
+            )
     return d
 
 
@@ -274,8 +293,12 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from .creation import zeros
 
-        attach(out, "gather", lambda g: (scatter_add(zeros(x.shape, dtype=g.dtype, device=g.device), d,
-                                                     index, g),), (x,))
+        attach(
+            out,
+            "gather",
+            lambda g: (scatter_add(zeros(x.shape, dtype=g.dtype, device=g.device), d, index, g),),
+            (x,),
+        )
     return out
 
 
@@ -291,17 +314,22 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     sd = src._data if src.dtype is x.dtype else src.to(x.dtype)._data
     out = _make(kernel(x.device, "scatter_add")(x._data, d, index._data, sd), x.shape, x.dtype, x.device)
     if STATE.enabled and (x.requires_grad or src.requires_grad):
-        attach(out, "scatter_add", lambda g: (g if x.requires_grad else None,
-                                              gather(g, d, index) if src.requires_grad else None),
-               (x, src))
+        attach(
+            out,
+            "scatter_add",
+            lambda g: (g if x.requires_grad else None, gather(g, d, index) if src.requires_grad else None),
+            (x, src),
+        )
     return out
 
 
 def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """The slices of x at ``index`` (1-D int) along ``dim``."""
     if not isinstance(index, Tensor) or index.ndim > 1:
-        raise ValueError(f"index_select: index must be a 1-D integer tensor, got "
-                         f"{getattr(index, 'shape', type(index).__name__)}")
+        raise ValueError(
+            f"index_select: index must be a 1-D integer tensor, got "
+            f"{getattr(index, 'shape', type(index).__name__)}"
+        )
     d = wrap_dim(dim, x.ndim, "index_select")
     index = index.reshape(-1)
     if index.dtype.is_floating_point or index.dtype.is_bool:
@@ -312,10 +340,12 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if index.numel():
         lo, hi = int(index.min().item()), int(index.max().item())
         if lo < 0 or hi >= size:
-            raise IndexError(f"index_select: index {lo if lo < 0 else hi} is out of bounds for dimension {d} "
-                             f"with size {size}")
+            raise IndexError(
+                f"index_select: index {lo if lo < 0 else hi} is out of bounds for dimension {d} "
+                f"with size {size}"
+            )
     index = index.to(_dt.int64)
-    shape = x.shape[:d] + (index.shape[0],) + x.shape[d + 1:]
+    shape = x.shape[:d] + (index.shape[0],) + x.shape[d + 1 :]
     if k is not None:
         data = k(x._data, d, index._data)
     else:
@@ -342,8 +372,9 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
     from .elementwise import where
 
     if not isinstance(mask, Tensor) or not mask.dtype.is_bool:
-        raise TypeError(f"masked_fill: mask must be a bool tensor, got "
-                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
+        raise TypeError(
+            f"masked_fill: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}"
+        )
     if isinstance(value, Tensor):
         if value.ndim:
             raise ValueError(f"masked_fill: value must be a 0-d tensor or a number, got shape {value.shape}")

@@ -14,20 +14,27 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
     """Write ``result`` into ``x`` in place (the last step of every in-place op); returns x."""
     if STATE.enabled:
         if x.requires_grad and x.grad_fn is None:
-            raise RuntimeError(f"{op}: a leaf tensor that requires grad (shape {x.shape}) is being used in "
-                               "an in-place operation; do it under ember.no_grad() or use the out-of-place "
-                               "op")
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad (shape {x.shape}) is being used in "
+                "an in-place operation; do it under ember.no_grad() or use the out-of-place "
+                "op"
+            )
         if result.requires_grad and x._base is not None and (x._base.requires_grad or x.requires_grad):
-            raise RuntimeError(f"{op}: in-place modification of a view of a tensor that requires grad is not "
-                               "supported; use the out-of-place op")
+            raise RuntimeError(
+                f"{op}: in-place modification of a view of a tensor that requires grad is not "
+                "supported; use the out-of-place op"
+            )
     if result.dtype is not x.dtype:
         if result.dtype._kind > x.dtype._kind:
-            raise TypeError(f"{op}: result type {result.dtype} can't be cast to the desired output type "
-                            f"{x.dtype}")
+            raise TypeError(
+                f"{op}: result type {result.dtype} can't be cast to the desired output type {x.dtype}"
+            )
         result = result.to(x.dtype)
     if result.shape != x.shape:
-        raise ValueError(f"{op}: the result of shape {result.shape} does not fit in place into a tensor of "
-                         f"shape {x.shape} (in-place ops cannot broadcast the tensor they modify)")
+        raise ValueError(
+            f"{op}: the result of shape {result.shape} does not fit in place into a tensor of "
+            f"shape {x.shape} (in-place ops cannot broadcast the tensor they modify)"
+        )
     kernel(x.device, "copy_")(x._data, result._data)
     x._version[0] += 1
     if result.requires_grad and STATE.enabled:

@@ -26,8 +26,10 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     n, k = a2.shape[-2], a2.shape[-1]
     k2, m = b2.shape[-2], b2.shape[-1]
     if k != k2:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({k} != {k2}: the "
-                         "last dim of the first must equal the second-to-last of the second)")
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied ({k} != {k2}: the "
+            "last dim of the first must equal the second-to-last of the second)"
+        )
     try:
         batch = broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     except ValueError:
@@ -44,6 +46,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     else:
         final = shape
     if STATE.enabled and (a.requires_grad or b.requires_grad):
+
         def grad(g: Tensor) -> tuple[Any, Any]:
             g2 = g.reshape(shape)
             ga = gb = None
@@ -71,16 +74,18 @@ def mm(a: Tensor, b: Tensor) -> Tensor:
 def bmm(a: Tensor, b: Tensor) -> Tensor:
     """Batched product of (B, n, k) and (B, k, m) tensors (no broadcasting)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
-        raise ValueError(f"bmm: expected 3-D tensors with equal batch size, got shapes {a.shape} and "
-                         f"{b.shape}")
+        raise ValueError(
+            f"bmm: expected 3-D tensors with equal batch size, got shapes {a.shape} and {b.shape}"
+        )
     return matmul(a, b)
 
 
 def dot(a: Tensor, b: Tensor) -> Tensor:
     """Inner product of two 1-D tensors of the same length."""
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise ValueError(f"dot: expected two 1-D tensors of the same size, got shapes {a.shape} and "
-                         f"{b.shape}")
+        raise ValueError(
+            f"dot: expected two 1-D tensors of the same size, got shapes {a.shape} and {b.shape}"
+        )
     return matmul(a, b)
 
 
@@ -92,7 +97,9 @@ def outer(a: Tensor, b: Tensor) -> Tensor:
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``x @ weight.T + bias`` (PyTorch's layout: weight is (out_features, in_features))."""
     if x.shape[-1] != weight.shape[-1]:
-        raise ValueError(f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight expects "
-                         f"{weight.shape[-1]} (weight shape {weight.shape})")
+        raise ValueError(
+            f"linear: input has {x.shape[-1]} features (shape {x.shape}) but weight expects "
+            f"{weight.shape[-1]} (weight shape {weight.shape})"
+        )
     out = matmul(x, weight.mT)
     return out + bias if bias is not None else out

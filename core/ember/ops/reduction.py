@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from .. import dtypes as _dt
 from ..dtypes import DType
-from ._core import STATE, Tensor, _make, attach, cast_data, kernel, normalize_dims, wrap_dim
+from ._core import STATE, Tensor, _make, attach, cast_data, kernel, normalize_dims, saved_output, wrap_dim
 
 
 class ValuesIndices(NamedTuple):
@@ -59,8 +59,10 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     """Mean over ``dim``; floating inputs only (as in PyTorch)."""
     dt = _dt.as_dtype(dtype) if dtype is not None else x.dtype
     if not dt.is_floating_point:
-        raise TypeError(f"mean: could not infer output dtype; input dtype must be floating point, got "
-                        f"{x.dtype} (use x.float().mean() or dtype=ember.float32)")
+        raise TypeError(
+            f"mean: could not infer output dtype; input dtype must be floating point, got "
+            f"{x.dtype} (use x.float().mean() or dtype=ember.float32)"
+        )
     dims = normalize_dims(dim, x.ndim, "mean")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     s = sum(x.to(dt) if dt is not x.dtype else x, dims, keepdim)
@@ -77,24 +79,28 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     if x.requires_grad and STATE.enabled:
         from .elementwise import eq, where
 
+        o = saved_output(out)
+
         def grad(g: Tensor) -> tuple[Tensor]:
             # out / x, with zeros handled by recomputing the product of the others
-            gx = _unreduce(g * out, x.shape, dims, keepdim)
+            gx = _unreduce(g * o, x.shape, dims, keepdim)
             safe = where(eq(x, 0), 1.0, x)
             others = _unreduce(prod(safe, dim, keepdim), x.shape, dims, keepdim)
             nz = _unreduce(sum(eq(x, 0).to(x.dtype), dims, keepdim), x.shape, dims, keepdim)
             zero_grad = where(eq(nz, 1), others, 0.0) * _unreduce(g, x.shape, dims, keepdim)
             return (where(eq(x, 0), zero_grad, gx / safe),)
 
-        attach(out, "prod", grad, (x,), (x,))
+        attach(out, "prod", grad, (x,), (x,), out_alias=o)
     return out
 
 
 def _check_nonempty(op: str, x: Tensor, dims: tuple[int, ...]) -> None:
     for d in dims:
         if x.shape and x.shape[d] == 0:
-            raise ValueError(f"{op}: cannot reduce over dimension {d} of size 0 (shape {x.shape}): "
-                             "the operation has no identity")
+            raise ValueError(
+                f"{op}: cannot reduce over dimension {d} of size 0 (shape {x.shape}): "
+                "the operation has no identity"
+            )
 
 
 def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
@@ -107,11 +113,13 @@ def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
         if x.requires_grad and STATE.enabled:
             from .elementwise import eq
 
+            o = saved_output(out)
+
             def grad(g: Tensor) -> tuple[Tensor]:
-                mask = eq(x, out).to(g.dtype)
+                mask = eq(x, o).to(g.dtype)
                 return (mask * (g / sum(mask)),)
 
-            attach(out, op, grad, (x,), (x,))
+            attach(out, op, grad, (x,), (x,), out_alias=o)
         return out
     d = wrap_dim(dim, x.ndim, op)
     _check_nonempty(op, x, (d,))
@@ -161,12 +169,14 @@ def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from .elementwise import eq
 
+        o = saved_output(out)
+
         def grad(g: Tensor) -> tuple[Tensor]:
-            mask = eq(x, _unreduce(out, x.shape, dims, keepdim)).to(g.dtype)
+            mask = eq(x, _unreduce(o, x.shape, dims, keepdim)).to(g.dtype)
             cnt = _unreduce(sum(mask, dims, keepdim), x.shape, dims, keepdim)
             return (mask * _unreduce(g, x.shape, dims, keepdim) / cnt,)
 
-        attach(out, "amax", grad, (x,), (x,))
+        attach(out, "amax", grad, (x,), (x,), out_alias=o)
     return out
 
 
@@ -180,15 +190,20 @@ def _arg(op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
         if x.numel() == 0:
             raise ValueError(f"{op}: the input is empty (shape {x.shape})")
         flat = x.reshape(-1)
-        return _make(kernel(x.device, op)(flat._data, 0, False), (), _dt.int64, x.device) if not keepdim \
+        return (
+            _make(kernel(x.device, op)(flat._data, 0, False), (), _dt.int64, x.device)
+            if not keepdim
             else _make(kernel(x.device, op)(flat._data, 0, False), (), _dt.int64, x.device).reshape(
-                (1,) * x.ndim)
+                (1,) * x.ndim
+            )
+        )
     d = wrap_dim(dim, x.ndim, op)
     _check_nonempty(op, x, (d,))
     if not x.shape:
         return _make(kernel(x.device, "full")((), 0, _dt.int64, x.device.index), (), _dt.int64, x.device)
-    return _make(kernel(x.device, op)(x._data, d, keepdim), _out_shape(x.shape, (d,), keepdim), _dt.int64,
-                 x.device)
+    return _make(
+        kernel(x.device, op)(x._data, d, keepdim), _out_shape(x.shape, (d,), keepdim), _dt.int64, x.device
+    )
 
 
 def argmax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -201,8 +216,9 @@ def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _arg("argmin", x, dim, keepdim)
 
 
-def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1,
-        unbiased: bool | None = None) -> Tensor:
+def var(
+    x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1, unbiased: bool | None = None
+) -> Tensor:
     """Variance over ``dim`` with ``correction`` (1: unbiased, as PyTorch's default)."""
     if unbiased is not None:
         correction = 1 if unbiased else 0
@@ -213,8 +229,9 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1
     return sum(d * d, dims, keepdim) / builtins.max(n - correction, 0)
 
 
-def std(x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1,
-        unbiased: bool | None = None) -> Tensor:
+def std(
+    x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1, unbiased: bool | None = None
+) -> Tensor:
     """Standard deviation over ``dim`` with ``correction``."""
     from .elementwise import sqrt
 
@@ -294,7 +311,10 @@ def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if k is not None and x.dtype.is_floating_point:
         out = _make(k(x._data, d), x.shape, x.dtype, x.device)
         if x.requires_grad and STATE.enabled:
-            attach(out, "softmax", lambda g: (out * (g - sum(g * out, d, keepdim=True)),), (x,), (out,))
+            o = saved_output(out)
+            attach(
+                out, "softmax", lambda g: (o * (g - sum(g * o, d, keepdim=True)),), (x,), (o,), out_alias=o
+            )
         return out
     e = exp(x - amax(x, d, keepdim=True).detach())
     return e / sum(e, d, keepdim=True)
@@ -311,6 +331,9 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if k is not None and x.dtype.is_floating_point:
         out = _make(k(x._data, d), x.shape, x.dtype, x.device)
         if x.requires_grad and STATE.enabled:
-            attach(out, "log_softmax", lambda g: (g - exp(out) * sum(g, d, keepdim=True),), (x,), (out,))
+            o = saved_output(out)
+            attach(
+                out, "log_softmax", lambda g: (g - exp(o) * sum(g, d, keepdim=True),), (x,), (o,), out_alias=o
+            )
         return out
     return x - logsumexp(x, d, keepdim=True)

@@ -68,8 +68,11 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     """x with a new shape: a view when the memory allows, else a copy (one -1 is inferred)."""
     shape = _infer_shape("reshape", x, _shape_arg("reshape", shape))
     if shape == x.shape:
-        return _as_view(x, x._data, shape) if not (x.requires_grad and STATE.enabled) else _reshape_node(
-            x, x._data, shape)
+        return (
+            _as_view(x, x._data, shape)
+            if not (x.requires_grad and STATE.enabled)
+            else _reshape_node(x, x._data, shape)
+        )
     # the optional "reshape" kernel returns a view, or None when the memory cannot be viewed so
     k = x.device.kernels.get("reshape")
     data = k(x._data, shape) if k is not None else _view_data(x, shape)
@@ -95,8 +98,10 @@ def view(x: Tensor, *shape: Any) -> Tensor:
         return to(x, shape[0])  # view(dtype) with an equal itemsize is not supported: a cast
     shape = _infer_shape("view", x, _shape_arg("view", shape))
     if view_strides(x.shape, strides_of(x), shape) is None:
-        raise RuntimeError(f"view: shape {shape} is not compatible with the input's size and stride "
-                           f"(shape {x.shape}, strides {strides_of(x)}); use .reshape(...) instead")
+        raise RuntimeError(
+            f"view: shape {shape} is not compatible with the input's size and stride "
+            f"(shape {x.shape}, strides {strides_of(x)}); use .reshape(...) instead"
+        )
     return reshape(x, shape)
 
 
@@ -107,14 +112,14 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = wrap_dim(start_dim, x.ndim, "flatten"), wrap_dim(end_dim, x.ndim, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    shape = x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:]
+    shape = x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :]
     return reshape(x, shape)
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     """Split dim into ``sizes``."""
     d = wrap_dim(dim, x.ndim, "unflatten")
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
 
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
@@ -161,13 +166,17 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     shape = _shape_arg("expand", shape)
     lead = len(shape) - x.ndim
     if lead < 0:
-        raise ValueError(f"expand: the number of sizes ({len(shape)}) must be >= the number of dims "
-                         f"({x.ndim}) of shape {x.shape}")
+        raise ValueError(
+            f"expand: the number of sizes ({len(shape)}) must be >= the number of dims "
+            f"({x.ndim}) of shape {x.shape}"
+        )
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
     for i, n in enumerate(x.shape):
         if n != 1 and n != shape[i + lead]:
-            raise ValueError(f"expand: shape {x.shape} cannot be expanded to {shape} (dim {i + lead}: "
-                             f"{n} vs {shape[i + lead]}; only size-1 dims expand)")
+            raise ValueError(
+                f"expand: shape {x.shape} cannot be expanded to {shape} (dim {i + lead}: "
+                f"{n} vs {shape[i + lead]}; only size-1 dims expand)"
+            )
     if shape == x.shape:
         return x
     k = x.device.kernels.get("expand")
@@ -207,7 +216,7 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 def contiguous(x: Tensor) -> Tensor:
     """x itself when C-contiguous, else a C-contiguous copy."""
     k = x.device.kernels.get("is_contiguous")
-    if (k(x._data) if k is not None else is_contiguous_(x)):
+    if k(x._data) if k is not None else is_contiguous_(x):
         return x
     return clone(x)
 
@@ -258,8 +267,7 @@ def normalize_basic_key(x: Tensor, key: tuple) -> tuple[tuple, tuple[int, ...], 
         size = x.shape[d]
         if isinstance(k, slice):
             if k.step is not None and k.step <= 0:
-                raise ValueError(f"index: slice step must be positive, got {k.step} (use .flip() to "
-                                 "reverse)")
+                raise ValueError(f"index: slice step must be positive, got {k.step} (use .flip() to reverse)")
             start, stop, step = k.indices(size)
             n = max(0, (stop - start + step - 1) // step)
             shape.append(n)
@@ -313,8 +321,9 @@ def narrow(x: Tensor, dim: int, start: int, length: int) -> Tensor:
     if start < 0:
         start += x.shape[d]
     if not (0 <= start and length >= 0 and start + length <= x.shape[d]):
-        raise IndexError(f"narrow: start {start} + length {length} exceeds dimension {d} of size "
-                         f"{x.shape[d]}")
+        raise IndexError(
+            f"narrow: start {start} + length {length} exceeds dimension {d} of size {x.shape[d]}"
+        )
     return getitem_basic(x, (slice(None),) * d + (slice(start, start + length),))
 
 
@@ -339,10 +348,12 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     dt = result_type(*tensors)
     for i, t in enumerate(tensors):
         if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, incompatible with {ref.shape} "
-                             f"(all dims but {d} must match)")
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape}, incompatible with {ref.shape} "
+                f"(all dims but {d} must match)"
+            )
     sizes = [t.shape[d] for t in tensors]
-    shape = ref.shape[:d] + (sum(sizes),) + ref.shape[d + 1:]
+    shape = ref.shape[:d] + (sum(sizes),) + ref.shape[d + 1 :]
     datas = [t._data if t.dtype is dt else t.to(dt)._data for t in tensors]
     k = dev.kernels.get("cat")
     if k is not None:
@@ -358,6 +369,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
             pos += n
     out = _make(data, shape, dt, dev)
     if STATE.enabled and any(t.requires_grad for t in tensors):
+
         def grad(g: Tensor) -> tuple[Tensor, ...]:
             res, pos = [], 0
             for n in sizes:
@@ -379,8 +391,10 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("stack: expected a non-empty sequence of tensors")
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
-                             f"entry 0 and {t.shape} at entry {i}")
+            raise ValueError(
+                f"stack: expects each tensor to be equal size, but got {tensors[0].shape} at "
+                f"entry 0 and {t.shape} at entry {i}"
+            )
     d = wrap_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 
@@ -446,8 +460,10 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """Tile x: ``repeat(2, 3)`` doubles dim -2 and triples dim -1 (a copy)."""
     sizes = _shape_arg("repeat", sizes)
     if len(sizes) < x.ndim:
-        raise ValueError(f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
-                         f"number of tensor dims ({x.ndim})")
+        raise ValueError(
+            f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
+            f"number of tensor dims ({x.ndim})"
+        )
     xs = (1,) * (len(sizes) - x.ndim) + x.shape
     inter = []
     exp = []

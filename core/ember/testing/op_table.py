@@ -36,8 +36,9 @@ class Sample:
 
     def describe(self) -> str:
         """A short id for test names."""
-        parts = [("x".join(map(str, a.shape)) or "0d") if isinstance(a, np.ndarray) else repr(a)
-                 for a in self.args]
+        parts = [
+            ("x".join(map(str, a.shape)) or "0d") if isinstance(a, np.ndarray) else repr(a) for a in self.args
+        ]
         kw = ",".join(f"{k}={v}" for k, v in self.kwargs.items())
         return "-".join(parts) + (f"-{kw}" if kw else "") + ("-nc" if self.noncontig else "")
 
@@ -61,8 +62,9 @@ class OpSpec:
     primitive: str | None = None  # the kernel name the op exercises, for coverage
 
 
-def _rand(rng: np.random.Generator, shape: tuple[int, ...], dtype: str, low: float = -2.0,
-          high: float = 2.0) -> np.ndarray:
+def _rand(
+    rng: np.random.Generator, shape: tuple[int, ...], dtype: str, low: float = -2.0, high: float = 2.0
+) -> np.ndarray:
     if dtype == "bool":
         return np.asarray(rng.random(shape) > 0.5)
     if dtype.startswith("float"):
@@ -88,8 +90,13 @@ def unary_samples(low: float = -2.0, high: float = 2.0) -> Callable[[str, np.ran
     return make
 
 
-def binary_samples(low: float = -2.0, high: float = 2.0, rhs_low: float | None = None,
-                   rhs_high: float | None = None, scalar: Any = 1.5) -> Callable[..., list[Sample]]:
+def binary_samples(
+    low: float = -2.0,
+    high: float = 2.0,
+    rhs_low: float | None = None,
+    rhs_high: float | None = None,
+    scalar: Any = 1.5,
+) -> Callable[..., list[Sample]]:
     """Samples for binary ops: equal shapes, broadcasting both ways, 0-d, empty, scalars, views."""
     rl = low if rhs_low is None else rhs_low
     rh = high if rhs_high is None else rhs_high
@@ -116,9 +123,14 @@ def binary_samples(low: float = -2.0, high: float = 2.0, rhs_low: float | None =
     return make
 
 
-def reduction_samples(dim_kw: str = "dim", keepdim: bool = True, multi: bool = True,
-                      low: float = -2.0, high: float = 2.0,
-                      allow_empty: bool = True) -> Callable[..., list[Sample]]:
+def reduction_samples(
+    dim_kw: str = "dim",
+    keepdim: bool = True,
+    multi: bool = True,
+    low: float = -2.0,
+    high: float = 2.0,
+    allow_empty: bool = True,
+) -> Callable[..., list[Sample]]:
     """Samples for reductions: all dims, one dim (positive and negative), several dims, keepdim,
     0-d, an empty reduced-away dim, and a non-contiguous input."""
 
@@ -154,8 +166,11 @@ _erf = np.frompyfunc(math.erf, 1, 1)
 
 def np_erf(x: np.ndarray) -> np.ndarray:
     """Reference error function (exact, elementwise)."""
-    return np.asarray(_erf(x), dtype=np.float64).astype(x.dtype) if np.ndim(x) else np.asarray(
-        math.erf(float(x)), dtype=x.dtype)
+    return (
+        np.asarray(_erf(x), dtype=np.float64).astype(x.dtype)
+        if np.ndim(x)
+        else np.asarray(math.erf(float(x)), dtype=x.dtype)
+    )
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -201,10 +216,22 @@ def _index_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
 
 def _scatter_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
     return [
-        Sample((_rand(rng, (4, 5), dtype), 0, rng.integers(0, 4, size=(3, 5)).astype(np.int64),
-                _rand(rng, (3, 5), dtype))),
-        Sample((_rand(rng, (4, 5), dtype), 1, rng.integers(0, 5, size=(4, 3)).astype(np.int64),
-                _rand(rng, (4, 3), dtype))),
+        Sample(
+            (
+                _rand(rng, (4, 5), dtype),
+                0,
+                rng.integers(0, 4, size=(3, 5)).astype(np.int64),
+                _rand(rng, (3, 5), dtype),
+            )
+        ),
+        Sample(
+            (
+                _rand(rng, (4, 5), dtype),
+                1,
+                rng.integers(0, 5, size=(4, 3)).astype(np.int64),
+                _rand(rng, (4, 3), dtype),
+            )
+        ),
     ]
 
 
@@ -232,8 +259,10 @@ def _shape_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
 
 def _index_expr_samples(key: Any) -> Callable[..., list[Sample]]:
     def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        return [Sample((_rand(rng, (4, 5, 3), dtype),)), Sample((_rand(rng, (5, 4, 3), dtype),),
-                                                                noncontig=True)]
+        return [
+            Sample((_rand(rng, (4, 5, 3), dtype),)),
+            Sample((_rand(rng, (5, 4, 3), dtype),), noncontig=True),
+        ]
 
     return make
 
@@ -269,8 +298,9 @@ def _where_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
     return [
         Sample((rng.random((3, 4)) > 0.5, _rand(rng, (3, 4), dtype), _rand(rng, (3, 4), dtype))),
         Sample((rng.random((3, 1)) > 0.5, _rand(rng, (1, 4), dtype), _rand(rng, (3, 4), dtype))),
-        Sample((rng.random((4, 3)) > 0.5, _rand(rng, (4, 3), dtype), _rand(rng, (4, 3), dtype)),
-               noncontig=True),
+        Sample(
+            (rng.random((4, 3)) > 0.5, _rand(rng, (4, 3), dtype), _rand(rng, (4, 3), dtype)), noncontig=True
+        ),
     ]
 
 
@@ -283,20 +313,44 @@ def _method(name: str) -> Callable[..., Any]:
     return lambda x, *a, **k: getattr(x, name)(*a, **k)
 
 
-def _u(name: str, ref: Callable[..., Any], dtypes: tuple[str, ...] = FLOATS, low: float = -2.0,
-       high: float = 2.0, grad: bool = True, atol: float = 1e-5, rtol: float = 1e-4,
-       primitive: str | None = None, fn: Callable[..., Any] | None = None) -> OpSpec:
-    return OpSpec(name, fn or _call(name), ref, unary_samples(low, high), dtypes, grad, atol, rtol,
-                  primitive or name)
+def _u(
+    name: str,
+    ref: Callable[..., Any],
+    dtypes: tuple[str, ...] = FLOATS,
+    low: float = -2.0,
+    high: float = 2.0,
+    grad: bool = True,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    primitive: str | None = None,
+    fn: Callable[..., Any] | None = None,
+) -> OpSpec:
+    return OpSpec(
+        name, fn or _call(name), ref, unary_samples(low, high), dtypes, grad, atol, rtol, primitive or name
+    )
 
 
-def _b(name: str, ref: Callable[..., Any], dtypes: tuple[str, ...] = NUMERIC, grad: bool = True,
-       fn: Callable[..., Any] | None = None, **kw: Any) -> OpSpec:
+def _b(
+    name: str,
+    ref: Callable[..., Any],
+    dtypes: tuple[str, ...] = NUMERIC,
+    grad: bool = True,
+    fn: Callable[..., Any] | None = None,
+    **kw: Any,
+) -> OpSpec:
     return OpSpec(name, fn or _call(name), ref, binary_samples(**kw), dtypes, grad, primitive=name)
 
 
-def _r(name: str, ref: Callable[..., Any], dtypes: tuple[str, ...] = FLOATS, grad: bool = True,
-       fn: Callable[..., Any] | None = None, atol: float = 1e-5, rtol: float = 1e-4, **kw: Any) -> OpSpec:
+def _r(
+    name: str,
+    ref: Callable[..., Any],
+    dtypes: tuple[str, ...] = FLOATS,
+    grad: bool = True,
+    fn: Callable[..., Any] | None = None,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+    **kw: Any,
+) -> OpSpec:
     return OpSpec(name, fn or _call(name), ref, reduction_samples(**kw), dtypes, grad, atol, rtol, name)
 
 
@@ -341,14 +395,18 @@ OPS: list[OpSpec] = [
     _u("log2", np.log2, low=0.1, high=3.0),
     _u("sqrt", np.sqrt, FLOATS16, low=0.1, high=3.0),
     _u("rsqrt", lambda x: 1 / np.sqrt(x), low=0.1, high=3.0),
-    _u("sin", np.sin), _u("cos", np.cos), _u("tanh", np.tanh),
+    _u("sin", np.sin),
+    _u("cos", np.cos),
+    _u("tanh", np.tanh),
     _u("sigmoid", _sigmoid),
     _u("erf", np_erf),
     _u("relu", lambda x: np.maximum(x, 0).astype(x.dtype), NUMERIC),
     _u("gelu", lambda x: (0.5 * x * (1 + np_erf(x / math.sqrt(2)))).astype(x.dtype)),
     _u("silu", lambda x: x * _sigmoid(x)),
-    _u("floor", np.floor, grad=False), _u("ceil", np.ceil, grad=False),
-    _u("round", np.round, grad=False), _u("trunc", np.trunc, grad=False),
+    _u("floor", np.floor, grad=False),
+    _u("ceil", np.ceil, grad=False),
+    _u("round", np.round, grad=False),
+    _u("trunc", np.trunc, grad=False),
     _u("sign", np.sign, NUMERIC, grad=False),
     _u("reciprocal", lambda x: 1 / x, low=0.5, high=3.0),
     _u("square", np.square, NUMERIC),
@@ -362,18 +420,34 @@ OPS: list[OpSpec] = [
     _b("mul", np.multiply, ALL_INT + FLOATS16),
     _b("div", lambda a, b: np.true_divide(a, b), FLOATS, rhs_low=0.5, rhs_high=2.0),
     _b("pow", np.power, FLOATS, low=0.5, high=2.0),
-    _b("maximum", np.maximum, NUMERIC), _b("minimum", np.minimum, NUMERIC),
-    _b("eq", np.equal, ALL, grad=False), _b("ne", np.not_equal, NUMERIC, grad=False),
-    _b("lt", np.less, NUMERIC, grad=False), _b("le", np.less_equal, NUMERIC, grad=False),
-    _b("gt", np.greater, NUMERIC, grad=False), _b("ge", np.greater_equal, NUMERIC, grad=False),
+    _b("maximum", np.maximum, NUMERIC),
+    _b("minimum", np.minimum, NUMERIC),
+    _b("eq", np.equal, ALL, grad=False),
+    _b("ne", np.not_equal, NUMERIC, grad=False),
+    _b("lt", np.less, NUMERIC, grad=False),
+    _b("le", np.less_equal, NUMERIC, grad=False),
+    _b("gt", np.greater, NUMERIC, grad=False),
+    _b("ge", np.greater_equal, NUMERIC, grad=False),
     _b("bitwise_and", np.bitwise_and, ("bool", "uint8", "int32", "int64"), grad=False),
     _b("bitwise_or", np.bitwise_or, ("bool", "int32", "int64"), grad=False),
     _b("bitwise_xor", np.bitwise_xor, ("bool", "int32", "int64"), grad=False),
     _b("logical_and", np.logical_and, ("bool", "float32"), grad=False),
-    _b("floor_divide", np.floor_divide, ("int32", "int64", "float32", "float64"), grad=False,
-       rhs_low=0.5, rhs_high=3.0),
-    _b("remainder", np.remainder, ("int32", "int64", "float32", "float64"), grad=False, rhs_low=0.5,
-       rhs_high=3.0),
+    _b(
+        "floor_divide",
+        np.floor_divide,
+        ("int32", "int64", "float32", "float64"),
+        grad=False,
+        rhs_low=0.5,
+        rhs_high=3.0,
+    ),
+    _b(
+        "remainder",
+        np.remainder,
+        ("int32", "int64", "float32", "float64"),
+        grad=False,
+        rhs_low=0.5,
+        rhs_high=3.0,
+    ),
     OpSpec("where", _where_fn, _where_fn, _where_samples, NUMERIC + ("bool",), True, primitive="where"),
     # -- reductions ----------------------------------------------------------------------------
     _r("sum", _int_sum, ("float32", "float64", "int32", "int64", "bool")),
@@ -382,65 +456,167 @@ OPS: list[OpSpec] = [
     _r("amax", lambda x, **k: np.max(x, **_np_kw(k)), NUMERIC, allow_empty=False),
     _r("amin", lambda x, **k: np.min(x, **_np_kw(k)), NUMERIC, allow_empty=False),
     _r("max", _np_max_values, NUMERIC, fn=_ember_max_values, multi=False, allow_empty=False),
-    _r("min", lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim), NUMERIC,
-       fn=_ember_min_values, multi=False, allow_empty=False),
-    _r("argmax", lambda x, dim=None, keepdim=False: np.argmax(x, axis=dim, keepdims=keepdim), NUMERIC,
-       grad=False, multi=False, allow_empty=False),
-    _r("argmin", lambda x, dim=None, keepdim=False: np.argmin(x, axis=dim, keepdims=keepdim), NUMERIC,
-       grad=False, multi=False, allow_empty=False),
-    _r("var", _np_var, allow_empty=False), _r("std", _np_std, allow_empty=False),
+    _r(
+        "min",
+        lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+        NUMERIC,
+        fn=_ember_min_values,
+        multi=False,
+        allow_empty=False,
+    ),
+    _r(
+        "argmax",
+        lambda x, dim=None, keepdim=False: np.argmax(x, axis=dim, keepdims=keepdim),
+        NUMERIC,
+        grad=False,
+        multi=False,
+        allow_empty=False,
+    ),
+    _r(
+        "argmin",
+        lambda x, dim=None, keepdim=False: np.argmin(x, axis=dim, keepdims=keepdim),
+        NUMERIC,
+        grad=False,
+        multi=False,
+        allow_empty=False,
+    ),
+    _r("var", _np_var, allow_empty=False),
+    _r("std", _np_std, allow_empty=False),
     _r("logsumexp", lambda x, dim=None, keepdim=False: _logsumexp(x, dim, keepdim), allow_empty=False),
     _r("norm", _norm_ref, fn=lambda x, dim=None, keepdim=False: ember.norm(x, 2, dim, keepdim)),
     _r("any", lambda x, **k: np.any(x, **_np_kw(k)), ("bool", "float32", "int64"), grad=False),
     _r("all", lambda x, **k: np.all(x, **_np_kw(k)), ("bool", "float32", "int64"), grad=False),
-    OpSpec("cumsum", lambda x, dim: ember.cumsum(x, dim),
-           lambda x, dim: np.cumsum(x, axis=dim, dtype=None if x.dtype.kind == "f" else np.int64),
-           lambda dt, rng: [Sample((_rand(rng, (3, 4), dt), 1)), Sample((_rand(rng, (3, 4), dt), 0)),
-                            Sample((_rand(rng, (4, 3), dt), 0), noncontig=True)],
-           NUMERIC, primitive="cumsum"),
-    OpSpec("softmax", lambda x, dim: ember.softmax(x, dim), _softmax,
-           lambda dt, rng: [Sample((_rand(rng, (3, 5), dt), 1)), Sample((_rand(rng, (2, 3, 4), dt), 0))]),
-    OpSpec("log_softmax", lambda x, dim: ember.log_softmax(x, dim),
-           lambda x, dim: np.log(_softmax(x, dim)),
-           lambda dt, rng: [Sample((_rand(rng, (3, 5), dt), 1)), Sample((_rand(rng, (2, 3, 4), dt), -1))]),
+    OpSpec(
+        "cumsum",
+        lambda x, dim: ember.cumsum(x, dim),
+        lambda x, dim: np.cumsum(x, axis=dim, dtype=None if x.dtype.kind == "f" else np.int64),
+        lambda dt, rng: [
+            Sample((_rand(rng, (3, 4), dt), 1)),
+            Sample((_rand(rng, (3, 4), dt), 0)),
+            Sample((_rand(rng, (4, 3), dt), 0), noncontig=True),
+        ],
+        NUMERIC,
+        primitive="cumsum",
+    ),
+    OpSpec(
+        "softmax",
+        lambda x, dim: ember.softmax(x, dim),
+        _softmax,
+        lambda dt, rng: [Sample((_rand(rng, (3, 5), dt), 1)), Sample((_rand(rng, (2, 3, 4), dt), 0))],
+    ),
+    OpSpec(
+        "log_softmax",
+        lambda x, dim: ember.log_softmax(x, dim),
+        lambda x, dim: np.log(_softmax(x, dim)),
+        lambda dt, rng: [Sample((_rand(rng, (3, 5), dt), 1)), Sample((_rand(rng, (2, 3, 4), dt), -1))],
+    ),
     # -- linear algebra -------------------------------------------------------------------------
-    OpSpec("matmul", _call("matmul"), np.matmul, _matmul_samples, ("float32", "float64", "int64"),
-           atol=1e-4, primitive="matmul"),
+    OpSpec(
+        "matmul",
+        _call("matmul"),
+        np.matmul,
+        _matmul_samples,
+        ("float32", "float64", "int64"),
+        atol=1e-4,
+        primitive="matmul",
+    ),
     # -- indexing --------------------------------------------------------------------------------
     OpSpec("gather", _call("gather"), _gather_ref, _index_samples, NUMERIC, primitive="gather"),
-    OpSpec("scatter_add", _call("scatter_add"), _scatter_add_ref, _scatter_samples, NUMERIC,
-           primitive="scatter_add"),
-    OpSpec("index_select", lambda x, d, i: ember.index_select(x, d, i), lambda x, d, i: np.take(x, i, d),
-           lambda dt, rng: [Sample((_rand(rng, (4, 5), dt), 1, np.array([0, 4, 4, 1]))),
-                            Sample((_rand(rng, (4, 5), dt), 0, np.array([3, 0])))], NUMERIC),
-    OpSpec("getitem_basic", lambda x: x[1:, None, ::2, -1], lambda x: x[1:, None, ::2, -1],
-           _index_expr_samples(None), ALL),
-    OpSpec("getitem_int_tensor", lambda x: x[ember.tensor([0, 2, -1], device=x.device)],
-           lambda x: x[np.array([0, 2, -1])], _index_expr_samples(None), NUMERIC),
-    OpSpec("getitem_two_tensors", lambda x: x[:, ember.tensor([0, 2], device=x.device),
-                                              ember.tensor([1, 0], device=x.device)],
-           lambda x: x[:, np.array([0, 2]), np.array([1, 0])], _index_expr_samples(None), NUMERIC),
+    OpSpec(
+        "scatter_add",
+        _call("scatter_add"),
+        _scatter_add_ref,
+        _scatter_samples,
+        NUMERIC,
+        primitive="scatter_add",
+    ),
+    OpSpec(
+        "index_select",
+        lambda x, d, i: ember.index_select(x, d, i),
+        lambda x, d, i: np.take(x, i, d),
+        lambda dt, rng: [
+            Sample((_rand(rng, (4, 5), dt), 1, np.array([0, 4, 4, 1]))),
+            Sample((_rand(rng, (4, 5), dt), 0, np.array([3, 0]))),
+        ],
+        NUMERIC,
+    ),
+    OpSpec(
+        "getitem_basic",
+        lambda x: x[1:, None, ::2, -1],
+        lambda x: x[1:, None, ::2, -1],
+        _index_expr_samples(None),
+        ALL,
+    ),
+    OpSpec(
+        "getitem_int_tensor",
+        lambda x: x[ember.tensor([0, 2, -1], device=x.device)],
+        lambda x: x[np.array([0, 2, -1])],
+        _index_expr_samples(None),
+        NUMERIC,
+    ),
+    OpSpec(
+        "getitem_two_tensors",
+        lambda x: x[:, ember.tensor([0, 2], device=x.device), ember.tensor([1, 0], device=x.device)],
+        lambda x: x[:, np.array([0, 2]), np.array([1, 0])],
+        _index_expr_samples(None),
+        NUMERIC,
+    ),
     OpSpec("getitem_mask", lambda x: x[x > 0], lambda x: x[x > 0], _index_expr_samples(None), FLOATS),
-    OpSpec("masked_fill", lambda x: ember.masked_fill(x, x > 0.5, -1.0),
-           lambda x: np.where(x > 0.5, -1.0, x).astype(x.dtype), unary_samples(), FLOATS),
+    OpSpec(
+        "masked_fill",
+        lambda x: ember.masked_fill(x, x > 0.5, -1.0),
+        lambda x: np.where(x > 0.5, -1.0, x).astype(x.dtype),
+        unary_samples(),
+        FLOATS,
+    ),
     # -- shape -----------------------------------------------------------------------------------
     OpSpec("reshape", lambda x: x.reshape(-1, 2), lambda x: x.reshape(-1, 2), _shape_samples, ALL),
-    OpSpec("permute", lambda x: x.permute(*reversed(range(x.ndim))), lambda x: x.transpose(),
-           _shape_samples, ALL),
-    OpSpec("expand", lambda x: x[None].expand(3, *x.shape), lambda x: np.broadcast_to(x, (3,) + x.shape),
-           _shape_samples, NUMERIC),
+    OpSpec(
+        "permute", lambda x: x.permute(*reversed(range(x.ndim))), lambda x: x.transpose(), _shape_samples, ALL
+    ),
+    OpSpec(
+        "expand",
+        lambda x: x[None].expand(3, *x.shape),
+        lambda x: np.broadcast_to(x, (3,) + x.shape),
+        _shape_samples,
+        NUMERIC,
+    ),
     OpSpec("flip", lambda x: x.flip(0), lambda x: np.flip(x, 0), _shape_samples, NUMERIC),
-    OpSpec("repeat", lambda x: x.repeat(2, *([1] * (x.ndim - 1))),
-           lambda x: np.tile(x, (2,) + (1,) * (x.ndim - 1)), _shape_samples, NUMERIC),
-    OpSpec("transpose_contiguous", lambda x: x.transpose(0, 1).contiguous(), lambda x: np.swapaxes(x, 0, 1),
-           _shape_samples, ALL),
+    OpSpec(
+        "repeat",
+        lambda x: x.repeat(2, *([1] * (x.ndim - 1))),
+        lambda x: np.tile(x, (2,) + (1,) * (x.ndim - 1)),
+        _shape_samples,
+        NUMERIC,
+    ),
+    OpSpec(
+        "transpose_contiguous",
+        lambda x: x.transpose(0, 1).contiguous(),
+        lambda x: np.swapaxes(x, 0, 1),
+        _shape_samples,
+        ALL,
+    ),
     OpSpec("cat", _cat_fn, _cat_fn, _cat_samples, NUMERIC + ("bool",)),
     OpSpec("stack", _stack_fn, _stack_fn, _stack_samples, NUMERIC),
     OpSpec("tril", lambda x: ember.tril(x), lambda x: np.tril(x), _shape_samples, FLOATS),
-    OpSpec("cast_int", lambda x: x.to(ember.int32), lambda x: x.astype(np.int32), unary_samples(),
-           FLOATS + INTS + ("bool",), grad=False, primitive="cast"),
-    OpSpec("cast_float", lambda x: x.to(ember.float64), lambda x: x.astype(np.float64), unary_samples(),
-           ALL, grad=False, primitive="cast"),
+    OpSpec(
+        "cast_int",
+        lambda x: x.to(ember.int32),
+        lambda x: x.astype(np.int32),
+        unary_samples(),
+        FLOATS + INTS + ("bool",),
+        grad=False,
+        primitive="cast",
+    ),
+    OpSpec(
+        "cast_float",
+        lambda x: x.to(ember.float64),
+        lambda x: x.astype(np.float64),
+        unary_samples(),
+        ALL,
+        grad=False,
+        primitive="cast",
+    ),
 ]
 
 OPS_BY_NAME: dict[str, OpSpec] = {op.name: op for op in OPS}
@@ -468,8 +644,9 @@ def to_ember(sample: Sample, dtype_name: str, device: Any, requires_grad: bool =
 
 def cast_sample(sample: Sample, dtype_name: str) -> Sample:
     """The sample with float args cast to ``dtype_name`` (index args stay int64)."""
-    args = tuple(a.astype(dtype_name) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
-                 for a in sample.args)
+    args = tuple(
+        a.astype(dtype_name) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in sample.args
+    )
     return Sample(args, sample.kwargs, sample.noncontig, sample.grad)
 
 

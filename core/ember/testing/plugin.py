@@ -15,9 +15,13 @@ import pytest
 def pytest_addoption(parser: Any) -> None:
     """Register ``--ember-device`` (repeatable, or comma-separated)."""
     group = parser.getgroup("ember")
-    group.addoption("--ember-device", action="append", default=None,
-                    help="device(s) to run Ember's conformance tests on, e.g. cpu, opencl:0 "
-                         "(default: every available device)")
+    group.addoption(
+        "--ember-device",
+        action="append",
+        default=None,
+        help="device(s) to run Ember's conformance tests on, e.g. cpu, opencl:0 "
+        "(default: every available device)",
+    )
 
 
 def selected_devices(config: Any) -> list[str]:

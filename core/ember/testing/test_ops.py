@@ -27,22 +27,35 @@ def test_forward_matches_numpy(spec: OpSpec, dtype: str, ember_device: Any) -> N
         sample = cast_sample(raw, dtype)
         args, kwargs = to_ember(sample, dtype, ember_device)
         out = spec.fn(*args, **kwargs)
-        ref_args = [a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
-                    for a in sample.args]
+        ref_args = [
+            a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
+            for a in sample.args
+        ]
         expected = np.asarray(spec.ref(*ref_args, **kwargs))
         assert isinstance(out, ember.Tensor), f"{spec.name}: returned {type(out).__name__}"
         assert out.device is ember_device, f"{spec.name}: result on {out.device}, expected {ember_device}"
         got = out.numpy()
-        assert got.shape == expected.shape, (f"{spec.name}[{sample.describe()}]: shape {got.shape}, expected "
-                                             f"{expected.shape}")
-        assert got.dtype == out.dtype.numpy, f"{spec.name}: buffer dtype {got.dtype} but tensor says {out.dtype}"
+        assert got.shape == expected.shape, (
+            f"{spec.name}[{sample.describe()}]: shape {got.shape}, expected {expected.shape}"
+        )
+        assert got.dtype == out.dtype.numpy, (
+            f"{spec.name}: buffer dtype {got.dtype} but tensor says {out.dtype}"
+        )
         atol, rtol = tolerance(dtype, spec)
         if expected.dtype.kind in "fc" or got.dtype.kind == "f":
-            np.testing.assert_allclose(got.astype(np.float64), expected.astype(np.float64), atol=atol, rtol=rtol,
-                                       err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}")
+            np.testing.assert_allclose(
+                got.astype(np.float64),
+                expected.astype(np.float64),
+                atol=atol,
+                rtol=rtol,
+                err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}",
+            )
         else:
-            np.testing.assert_array_equal(got, expected.astype(got.dtype),
-                                          err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}")
+            np.testing.assert_array_equal(
+                got,
+                expected.astype(got.dtype),
+                err_msg=f"{spec.name}[{sample.describe()}] {dtype} on {ember_device}",
+            )
 
 
 _GRAD_CASES = [spec for spec in OPS if spec.grad and any(d.startswith("float") for d in spec.dtypes)]
@@ -62,4 +75,6 @@ def test_gradcheck(spec: OpSpec, ember_device: Any) -> None:
         args, kwargs = to_ember(sample, dtype, ember_device, requires_grad=True)
         if not any(isinstance(a, ember.Tensor) and a.requires_grad for a in args):
             continue
-        ember.autograd.gradcheck(lambda *xs: spec.fn(*xs, **kwargs), args, eps=eps, atol=atol, rtol=rtol)
+        ember.autograd.gradcheck(
+            lambda *xs, kw=kwargs: spec.fn(*xs, **kw), args, eps=eps, atol=atol, rtol=rtol
+        )

@@ -11,7 +11,6 @@ import platform
 from typing import Any
 
 import numpy as np
-
 from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
 
 

@@ -1,0 +1,33 @@
+# The two commands of the README:
+#   make train   set up .venv and run the main job (train the digits CNN on the default device)
+#   make test    set up .venv and run lint plus the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda)
+STAMP := $(VENV)/.ember-setup
+
+.PHONY: setup train test lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(if $(findstring opencl,$(p)),[pocl],)')
+	touch $(STAMP)
+
+train: setup
+	$(BIN)/python examples/train_digits.py $(ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q $(ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist .bench

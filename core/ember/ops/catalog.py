@@ -1,0 +1,54 @@
+"""What the dispatcher may look up per device: the required primitives and the optional kernels.
+
+Optional kernels speed up ops that core otherwise computes as composites of primitives; the
+signatures follow the op's own (buffers in, buffer out). Used by ``ember info`` and the
+conformance kit's coverage report.
+"""
+
+from __future__ import annotations
+
+from ..backend import PRIMITIVES
+
+#: op name -> contract of the optional kernel (core has a composite for each)
+OPTIONAL_KERNELS: dict[str, str] = {
+    "reshape": "reshape(x, shape) -> a view with the new shape, or None when no view exists",
+    "permute": "permute(x, dims) -> a view with dims reordered",
+    "expand": "expand(x, shape) -> a broadcast view (stride 0 on expanded dims)",
+    "getitem_basic": "getitem_basic(x, key) -> view; key is a tuple of ints, slices (step > 0) and None",
+    "is_contiguous": "is_contiguous(x) -> bool",
+    "clone": "clone(x) -> a C-contiguous copy",
+    "cat": "cat(buffers, dim) -> concatenation of same-dtype buffers",
+    "flip": "flip(x, dims) -> a copy reversed along dims",
+    "index_select": "index_select(x, dim, index) -> the slices at int64 index along dim",
+    "ne": "ne(a, b) -> bool buffer",
+    "relu": "relu(x) -> max(x, 0)",
+    "sigmoid": "sigmoid(x) -> 1 / (1 + exp(-x))",
+    "softmax": "softmax(x, dim) -> softmax along dim (floating x)",
+    "log_softmax": "log_softmax(x, dim) -> log-softmax along dim (floating x)",
+    "floor_divide": "floor_divide(a, b) -> floor(a / b) (integer division for ints)",
+    "remainder": "remainder(a, b) -> a - floor_divide(a, b) * b",
+    "expm1": "expm1(x)",
+    "log1p": "log1p(x)",
+    "log2": "log2(x)",
+    "log10": "log10(x)",
+    "sign": "sign(x) -> -1, 0 or 1 in x's dtype",
+    "rsqrt": "rsqrt(x) -> 1 / sqrt(x)",
+    "gelu": "gelu(x) -> x * Phi(x) (exact erf form)",
+    "silu": "silu(x) -> x * sigmoid(x)",
+    "any": "any(x, dims, keepdim) -> bool reduction of a bool buffer",
+    "from_device": "from_device(buffer, source_device) -> a copy on this device, or None to go through the host",
+    "from_dlpack": "from_dlpack(obj, dl_device_type, dl_device_id) -> (buffer, shape, numpy dtype) or None",
+}
+
+
+def coverage(kernels: dict[str, object], fallback: bool) -> dict[str, str]:
+    """How each op runs on a device whose kernel table is ``kernels``: "native", "composite",
+    "fallback" or "missing"."""
+    out: dict[str, str] = {}
+    for name in PRIMITIVES:
+        out[name] = "native" if name in kernels else ("fallback" if fallback else "missing")
+    for name in OPTIONAL_KERNELS:
+        out[name] = "native" if name in kernels else "composite"
+    for name in kernels:
+        out.setdefault(name, "native")
+    return out

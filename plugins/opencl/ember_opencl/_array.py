@@ -1,0 +1,180 @@
+"""The OpenCL backend's native buffer (:class:`CLArray`) and its memory pool.
+
+Imports pyopencl; only :mod:`ember_opencl.backend` imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyopencl as cl
+from ember.layout import StridedLayout
+
+__all__ = ["Allocation", "CLArray", "MemoryPool"]
+
+_MIN_BLOCK = 256
+
+
+def _bucket(nbytes: int) -> int:
+    """Size class of an allocation: at least 256 bytes, then 4 classes per power of two."""
+    if nbytes <= _MIN_BLOCK:
+        return _MIN_BLOCK
+    shift = max(nbytes.bit_length() - 3, 0)
+    step = 1 << shift
+    return (nbytes + step - 1) // step * step
+
+
+class Allocation:
+    """One pooled device buffer. Returns itself to its pool when the last view dies.
+
+    ``keep`` holds objects that must outlive queued work using the buffer (for instance the
+    host array and event of a non-blocking upload).
+    """
+
+    __slots__ = ("buf", "keep", "pool", "size")
+
+    def __init__(self, buf: cl.Buffer, size: int, pool: MemoryPool) -> None:
+        self.buf = buf
+        self.size = size
+        self.pool = pool
+        self.keep: Any = None
+
+    def __del__(self) -> None:
+        pool = self.pool
+        if pool is not None:
+            try:
+                pool._release(self.buf, self.size)
+            except Exception:  # noqa: BLE001, S110 - interpreter shutdown
+                pass
+
+
+class MemoryPool:
+    """A caching allocator: free lists of device buffers by size class.
+
+    Freed buffers are kept for reuse (``cached``) until :meth:`empty_cache`. Reuse is safe
+    without waiting because all work of a device goes through one in-order queue.
+    """
+
+    def __init__(self, context: cl.Context, max_alloc: int, global_mem: int, name: str) -> None:
+        self.context = context
+        self.max_alloc = max_alloc
+        self.global_mem = global_mem
+        self.name = name
+        self.free: dict[int, list[cl.Buffer]] = {}
+        self.in_use = 0
+        self.cached = 0
+        self.peak = 0
+        self.n_allocs = 0
+
+    def allocate(self, nbytes: int) -> Allocation:
+        """A buffer of at least ``nbytes`` bytes (at least 1)."""
+        size = _bucket(nbytes)
+        lst = self.free.get(size)
+        if lst:
+            buf = lst.pop()
+            self.cached -= size
+        else:
+            buf = self._new(size, nbytes)
+        self.in_use += size
+        self.peak = max(self.peak, self.in_use)
+        return Allocation(buf, size, self)
+
+    def _new(self, size: int, nbytes: int) -> cl.Buffer:
+        if size > self.max_alloc or self.in_use + size > self.global_mem:
+            self.empty_cache()
+            if size > self.max_alloc or self.in_use + size > self.global_mem:
+                raise MemoryError(self._oom_message(nbytes, size))
+        try:
+            buf = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size)
+        except (cl.MemoryError, cl.LogicError, cl.RuntimeError):
+            self.empty_cache()
+            try:
+                buf = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size)
+            except (cl.MemoryError, cl.LogicError, cl.RuntimeError) as exc:
+                raise MemoryError(self._oom_message(nbytes, size) + f" ({exc})") from None
+        self.n_allocs += 1
+        return buf
+
+    def _oom_message(self, nbytes: int, size: int) -> str:
+        return (f"OpenCL out of memory on {self.name}: requested {nbytes} bytes (block {size}); "
+                f"pool in use {self.in_use} bytes, cached {self.cached} bytes, peak {self.peak} bytes; "
+                f"device global memory {self.global_mem} bytes, max single allocation {self.max_alloc} bytes")
+
+    def _release(self, buf: cl.Buffer, size: int) -> None:
+        self.in_use -= size
+        self.cached += size
+        self.free.setdefault(size, []).append(buf)
+
+    def empty_cache(self) -> None:
+        """Release every cached (unused) buffer to the OpenCL runtime."""
+        for lst in self.free.values():
+            for buf in lst:
+                buf.release()
+        self.free.clear()
+        self.cached = 0
+
+    def stats(self) -> dict[str, int]:
+        """in_use, cached and peak bytes (size classes, as held from the runtime)."""
+        return {"in_use": self.in_use, "cached": self.cached, "peak": self.peak,
+                "allocations": self.n_allocs}
+
+
+class CLArray:
+    """A strided view into a pooled OpenCL buffer.
+
+    Fields: ``alloc`` (the :class:`Allocation`, shared by views), ``layout``
+    (:class:`ember.layout.StridedLayout`, in elements), ``dtype`` (an Ember DType) and ``dev``
+    (the backend's per-device state: context, queue, pool, program cache).
+    """
+
+    __slots__ = ("__weakref__", "alloc", "dev", "dtype", "layout")
+
+    def __init__(self, alloc: Allocation, layout: StridedLayout, dtype: Any, dev: Any) -> None:
+        self.alloc = alloc
+        self.layout = layout
+        self.dtype = dtype
+        self.dev = dev
+
+    @property
+    def buffer(self) -> cl.Buffer:
+        """The underlying ``pyopencl.Buffer`` (shared with every view)."""
+        return self.alloc.buf
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Shape of the view."""
+        return self.layout.shape
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """Strides in elements."""
+        return self.layout.strides
+
+    @property
+    def offset(self) -> int:
+        """Offset of element [0, ..., 0] from the buffer start, in elements."""
+        return self.layout.offset
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.layout.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.layout.numel
+
+    @property
+    def device_index(self) -> int:
+        """Index of the device holding the buffer."""
+        return self.dev.index
+
+    def __len__(self) -> int:
+        if not self.layout.shape:
+            raise TypeError("len() of a 0-d CLArray")
+        return self.layout.shape[0]
+
+    def __repr__(self) -> str:
+        return (f"CLArray(shape={self.shape}, strides={self.strides}, offset={self.offset}, "
+                f"dtype={self.dtype.name}, device=opencl:{self.dev.index})")

@@ -1,0 +1,538 @@
+"""OpenCL C source generators for the Ember OpenCL backend.
+
+Every generator returns the source of one *program* holding one or more kernels. Programs are
+specialised per (kernel family, dtype(s), rank bucket, index type, operand modes) and never per
+shape: shapes, strides and offsets are kernel arguments. The backend caches built programs.
+
+Conventions of the generated code:
+
+* ``IDX`` is ``int`` or ``long``: the type of element indices, chosen by the backend from the
+  sizes involved (32-bit index arithmetic is much faster on CPU devices).
+* Values are loaded into the dtype's *compute type* (``float`` for ``half``, which is a storage
+  only type here: loads and stores use ``vload_half``/``vstore_half_rte``, so float16 works on
+  devices without ``cl_khr_fp16``).
+* ``bool`` is stored as ``uchar`` 0/1 (numpy compatible); converting to bool is ``x != 0``.
+* Rank-``r`` index math: a linear index ``i`` over a shape ``d0..d{r-1}`` is split into
+  coordinates ``c0..c{r-1}`` (C order), each operand's element is at
+  ``off + sum(c_j * s_j)``. Rank 0 means "every operand is contiguous": element ``off + i``.
+"""
+
+from __future__ import annotations
+
+CTYPE = {
+    "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
+    "int64": "long", "float16": "half", "float32": "float", "float64": "double",
+}
+FLOATS = ("float16", "float32", "float64")
+INTS = ("uint8", "int8", "int16", "int32", "int64")
+UNSIGNED = ("bool", "uint8")
+
+
+def compute_type(dt: str) -> str:
+    """The OpenCL type values of dtype ``dt`` are computed in."""
+    return "float" if dt == "float16" else CTYPE[dt]
+
+
+def acc_type(dt: str) -> str:
+    """Accumulator type of reductions over dtype ``dt``."""
+    if dt in ("float16", "float32"):
+        return "float"
+    if dt == "float64":
+        return "double"
+    return "long"
+
+
+ACC_DTYPE = {"float": "float32", "double": "float64", "long": "int64"}
+
+
+def load(dt: str, ptr: str, idx: str) -> str:
+    """Expression loading element ``idx`` of ``ptr`` as the compute type."""
+    if dt == "float16":
+        return f"vload_half(0, {ptr} + ({idx}))"
+    return f"{ptr}[{idx}]"
+
+
+def store(dt: str, ptr: str, idx: str, val: str) -> str:
+    """Statement storing compute-type ``val`` into element ``idx`` of ``ptr``."""
+    if dt == "float16":
+        return f"vstore_half_rte({val}, 0, {ptr} + ({idx}));"
+    return f"{ptr}[{idx}] = {val};"
+
+
+def convert(expr: str, src_ct: str, dst: str) -> str:
+    """Convert an expression of OpenCL type ``src_ct`` to the compute type of dtype ``dst``."""
+    if dst == "bool":
+        return f"(uchar)(({expr}) != 0)"
+    ct = compute_type(dst)
+    if ct == src_ct:
+        return f"({expr})"
+    return f"({ct})({expr})"
+
+
+def header(*dtypes: str) -> str:
+    """Program preamble (fp64 pragma when needed, helpers)."""
+    lines = []
+    if "float64" in dtypes or "double" in dtypes:
+        lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+    if "int64" in dtypes or "long" in dtypes:
+        lines.append("#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable")
+    return "\n".join(lines) + "\n"
+
+
+def _params(prefix: str, rank: int, idx: str) -> list[str]:
+    return [f"{idx} {prefix}_s{j}" for j in range(rank)]
+
+
+def _decompose(rank: int, idx: str, var: str = "i", dims: str = "d") -> list[str]:
+    """Statements splitting linear ``var`` into coordinates c0..c{rank-1} over dims ``dims``j."""
+    if rank == 0:
+        return []
+    lines = [f"{idx} t_ = {var};"]
+    for j in range(rank - 1, 0, -1):
+        lines.append(f"{idx} c{j} = t_ % {dims}{j}; t_ /= {dims}{j};")
+    lines.append(f"{idx} c0 = t_;")
+    return lines
+
+
+def _pos(prefix: str, rank: int, coord: str = "c") -> str:
+    terms = [f"{prefix}_off"] + [f"{coord}{j} * {prefix}_s{j}" for j in range(rank)]
+    return " + ".join(terms)
+
+
+# ----------------------------------------------------------------------------------------------
+# elementwise maps
+
+def _unary_exprs(dt: str) -> dict[str, str]:
+    if dt in FLOATS:
+        return {
+            "neg": "-x", "abs": "fabs(x)", "exp": "exp(x)", "log": "log(x)", "sqrt": "sqrt(x)",
+            "sin": "sin(x)", "cos": "cos(x)", "tanh": "tanh(x)", "erf": "erf(x)",
+            "floor": "floor(x)", "ceil": "ceil(x)", "round": "rint(x)", "trunc": "trunc(x)",
+        }
+    ident = {"floor": "x", "ceil": "x", "round": "x", "trunc": "x"}
+    if dt == "bool":
+        return {"abs": "x", **ident}
+    if dt == "uint8":
+        return {"neg": "-x", "abs": "x", **ident}
+    return {"neg": "-x", "abs": "(x < 0 ? -x : x)", **ident}
+
+
+def _binary_exprs(dt: str) -> dict[str, str]:
+    ops = {"add": "a + b", "sub": "a - b", "mul": "a * b",
+           "eq": "a == b", "lt": "a < b", "le": "a <= b"}
+    if dt in FLOATS:
+        ops.update({
+            "div": "a / b", "pow": "pow(a, b)",
+            "maximum": "((a > b || isnan(a)) ? a : b)",
+            "minimum": "((a < b || isnan(a)) ? a : b)",
+        })
+    else:
+        ops.update({
+            "maximum": "(a > b ? a : b)", "minimum": "(a < b ? a : b)",
+            "bitwise_and": "a & b", "bitwise_or": "a | b", "bitwise_xor": "a ^ b",
+        })
+        if dt != "bool":
+            ops["pow"] = "ipow_(a, b)"
+    return ops
+
+
+COMPARE_OPS = ("eq", "lt", "le")
+
+
+def _ipow(ct: str) -> str:
+    return f"""
+{ct} ipow_({ct} a, {ct} b) {{
+    if (b < 0) return (a == 1) ? ({ct})1 : ((a == ({ct})-1) ? ((b & 1) ? ({ct})-1 : ({ct})1) : ({ct})0);
+    {ct} r = 1;
+    while (b) {{ if (b & 1) r *= a; b >>= 1; a *= a; }}
+    return r;
+}}
+"""
+
+
+def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tuple[str, str, bool]],
+                   body_expr: str, expr_ct: str, rank: int, idx: str) -> str:
+    """One elementwise kernel.
+
+    operands: (var, dtype, is_scalar); each array operand ``var`` is loaded into ``var`` (compute
+    type); a scalar operand is a kernel argument named ``var``. ``body_expr`` (of OpenCL type
+    ``expr_ct``) is converted to ``out_dt`` and stored. ``out_strided``: the output has its own
+    strides and offset (copy into a view); otherwise it is contiguous at ``out[i]``.
+    """
+    params = [f"__global {CTYPE[out_dt]}* out", f"{idx} out_off"]
+    if out_strided:
+        params += _params("out", rank, idx)
+    for var, dt, scalar in operands:
+        if scalar:
+            params.append(f"{compute_type(dt)} {var}")
+        else:
+            params += [f"__global const {CTYPE[dt]}* {var}_p", f"{idx} {var}_off"] + _params(var, rank, idx)
+    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
+    lines = [f"__kernel void k_{name}({', '.join(params)}) {{",
+             f"    {idx} i = get_global_id(0);", "    if (i >= n) return;"]
+    lines += ["    " + s for s in _decompose(rank, idx)]
+    for var, dt, scalar in operands:
+        if not scalar:
+            pos = _pos(var, rank) if rank else f"{var}_off + i"
+            lines.append(f"    {compute_type(dt)} {var} = {load(dt, var + '_p', pos)};")
+    opos = (_pos("out", rank) if out_strided and rank else "out_off + i")
+    lines.append("    " + store(out_dt, "out", opos, convert(body_expr, expr_ct, out_dt)))
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+    """All unary kernels of ``dt``; kernel names are the op names."""
+    ct = compute_type(dt)
+    src = [header(dt)]
+    names = []
+    for op, expr in _unary_exprs(dt).items():
+        src.append(gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx))
+        names.append(op)
+    return "".join(src), names
+
+
+def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+    """All binary and compare kernels of ``dt``; ``modes`` is 'AA', 'AS' or 'SA' (S: scalar arg)."""
+    ct = compute_type(dt)
+    src = [header(dt)]
+    if dt in INTS:
+        src.append(_ipow(ct))
+    names = []
+    ops = [("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
+    for op, expr in _binary_exprs(dt).items():
+        out = "bool" if op in COMPARE_OPS else dt
+        ect = "int" if op in COMPARE_OPS else ct
+        src.append(gen_map_kernel(op, out, False, ops, expr, ect, rank, idx))
+        names.append(op)
+    return "".join(src), names
+
+
+def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+    """where(cond, a, b); ``modes`` for a and b: 'AA', 'AS', 'SA', 'SS'."""
+    ct = compute_type(dt)
+    ops = [("c", "bool", False), ("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
+    return header(dt) + gen_map_kernel("where", dt, False, ops, "c ? a : b", ct, rank, idx), ["where"]
+
+
+def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, list[str]]:
+    """copy (strided src -> strided dst, with dtype conversion) to every dtype in ``dsts``
+    (comma separated); kernel names ``copy_<dst>``. Rank 0: both contiguous. One program per
+    source dtype keeps the number of builds small."""
+    src = [header(src_dt, *dsts.split(","))]
+    names = []
+    for dst in dsts.split(","):
+        src.append(gen_map_kernel(f"copy_{dst}", dst, True, [("x", src_dt, False)], "x",
+                                  compute_type(src_dt), rank, idx))
+        names.append(f"copy_{dst}")
+    return "".join(src), names
+
+
+# ----------------------------------------------------------------------------------------------
+# reductions
+
+def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
+    """(init, statement) combining v into acc."""
+    if op == "sum":
+        return "0", "acc = acc + v;"
+    if op == "prod":
+        return "1", "acc = acc * v;"
+    if op == "max":
+        if floating:
+            return "-INFINITY", "acc = (v > acc || isnan(v)) ? v : acc;"
+        return {"long": "LONG_MIN"}.get(ct, "0"), "acc = v > acc ? v : acc;"
+    if op == "min":
+        if floating:
+            return "INFINITY", "acc = (v < acc || isnan(v)) ? v : acc;"
+        return {"long": "LONG_MAX"}.get(ct, "0"), "acc = v < acc ? v : acc;"
+    raise ValueError(op)
+
+
+def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
+                       idx: str) -> tuple[str, list[str]]:
+    """sum/prod/max/min (and argmax/argmin when red_rank == 1, out_dt int64 then).
+
+    Work-item ``i`` = ``o * G + g``: output ``o`` (coordinates over do0.. with input strides
+    xs0..), chunk ``g`` of the outermost reduced dim (``chunk`` elements each). Reduced dims
+    dr0.. with input strides xr0... With G == 1 this is a plain one-work-item-per-output reduction;
+    with G > 1 it is the first stage of a two-stage reduction (out_dt is then the accumulator's).
+    """
+    act = acc_type(in_dt)
+    floating = in_dt in FLOATS
+    params = [f"__global {CTYPE[out_dt]}* out", f"__global const {CTYPE[in_dt]}* x", f"{idx} x_off"]
+    params += [f"{idx} do{j}" for j in range(out_rank)] + _params("x", out_rank, idx)
+    params += [f"{idx} dr{j}" for j in range(red_rank)] + [f"{idx} xr_s{j}" for j in range(red_rank)]
+    params += [f"{idx} G", f"{idx} chunk", f"{idx} n"]
+    plist = ", ".join(params)
+    pre = [f"    {idx} i = get_global_id(0);", "    if (i >= n) return;",
+           f"    {idx} o = i / G; {idx} g = i - o * G;"]
+    pre += ["    " + s for s in _decompose(out_rank, idx, "o", "do")]
+    pre.append(f"    {idx} base = {_pos('x', out_rank)};")
+    src = [header(in_dt, out_dt, act)]
+    names = []
+    for op in ("sum", "prod", "max", "min"):
+        init, comb = _combine(op, act, floating)
+        lines = [f"__kernel void k_{op}({plist}) {{"] + pre
+        lines.append(f"    {act} acc = {init};")
+        lines.append(f"    {idx} lo = g * chunk; {idx} hi = min(lo + chunk, {'dr0' if red_rank else '(' + idx + ')1'});")
+        ind = "    "
+        if red_rank == 0:
+            lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
+            terms = "0"
+        else:
+            lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
+            for j in range(1, red_rank):
+                ind += "    "
+                lines.append(f"{ind}for ({idx} r{j} = 0; r{j} < dr{j}; ++r{j}) {{")
+            terms = " + ".join(f"r{j} * xr_s{j}" for j in range(red_rank))
+        lines.append(f"{ind}    {act} v = ({act}){load(in_dt, 'x', 'base + ' + terms)};")
+        lines.append(f"{ind}    {comb}")
+        for _ in range(max(red_rank, 1)):
+            lines.append(f"{ind}}}")
+            ind = ind[:-4]
+        lines.append("    " + store(out_dt, "out", "i", convert("acc", act, out_dt)))
+        lines.append("}")
+        src.append("\n".join(lines) + "\n")
+        names.append(op)
+    if red_rank == 1:
+        ct = compute_type(in_dt)
+        for op, cmp in (("argmax", ">"), ("argmin", "<")):
+            if floating:
+                better = f"(!isnan(best) && (v {cmp} best || isnan(v)))"
+            else:
+                better = f"(v {cmp} best)"
+            src.append(f"""__kernel void k_{op}(__global long* out, __global const {CTYPE[in_dt]}* x, {idx} x_off,
+        {', '.join([f'{idx} do{j}' for j in range(out_rank)] + _params('x', out_rank, idx) + [f'{idx} dr0', f'{idx} xr_s0', f'{idx} G', f'{idx} chunk', f'{idx} n'])}) {{
+{chr(10).join(pre)}
+    {ct} best = {load(in_dt, 'x', 'base')};
+    long bi = 0;
+    for ({idx} r = 1; r < dr0; ++r) {{
+        {ct} v = {load(in_dt, 'x', 'base + r * xr_s0')};
+        if {better} {{ best = v; bi = r; }}
+    }}
+    out[i] = bi;
+}}
+""")
+            names.append(op)
+    return "".join(src), names
+
+
+def gen_cumsum_program(dt: str, idx: str) -> tuple[str, list[str]]:
+    """cumsum of a contiguous (outer, n, inner) array; one work-item per (outer, inner) line."""
+    act = acc_type(dt)
+    return header(dt, act) + f"""
+__kernel void k_cumsum(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x, {idx} x_off,
+                     {idx} len, {idx} inner, {idx} n) {{
+    {idx} i = get_global_id(0);
+    if (i >= n) return;
+    {idx} o = i / inner; {idx} j = i - o * inner;
+    {idx} base = o * len * inner + j;
+    {act} acc = 0;
+    for ({idx} k = 0; k < len; ++k) {{
+        acc += ({act}){load(dt, 'x', 'x_off + base + k * inner')};
+        {store(dt, 'out', 'base + k * inner', convert('acc', act, dt))}
+    }}
+}}
+""", ["cumsum"]
+
+
+# ----------------------------------------------------------------------------------------------
+# matmul
+
+def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
+    """Register-blocked matmul, any strides: each work-item computes a 4x4 block of C.
+
+    Grid: (ceil(m/4), ceil(n/4), batch). Batch dims bd0.. with strides ab_s.. (a), bb_s.. (b);
+    C is contiguous (batch, n, m). Edge blocks clamp their loads and mask their stores, so the
+    inner loop has no branches.
+    """
+    ct = compute_type(dt)
+    act = "float" if dt == "float16" else ("long" if dt in INTS else ct)
+    params = [f"__global {CTYPE[dt]}* c", f"__global const {CTYPE[dt]}* a", f"{idx} a_off",
+              f"{idx} a_sr", f"{idx} a_sk", f"__global const {CTYPE[dt]}* b", f"{idx} b_off",
+              f"{idx} b_sk", f"{idx} b_sc", f"{idx} N", f"{idx} K", f"{idx} M"]
+    params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
+    lines = [f"__kernel void k_matmul({', '.join(params)}) {{",
+             f"    {idx} j0 = get_global_id(0) * 4; {idx} i0 = get_global_id(1) * 4; {idx} z = get_global_id(2);",
+             "    if (j0 >= M || i0 >= N) return;"]
+    lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
+    lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = b_off;")
+    lines.append(f"    {idx} pa = {_pos('ab', brank)};")
+    lines.append(f"    {idx} pb = {_pos('bb', brank)};")
+    for r in range(4):
+        lines.append(f"    {idx} ar{r} = pa + min(i0 + {r}, N - 1) * a_sr;")
+        lines.append(f"    {idx} bc{r} = pb + min(j0 + {r}, M - 1) * b_sc;")
+    for r in range(4):
+        lines.append("    " + " ".join(f"{act} acc{r}{q} = 0;" for q in range(4)))
+    lines.append(f"    for ({idx} k = 0; k < K; ++k) {{")
+    for r in range(4):
+        lines.append(f"        {act} av{r} = ({act}){load(dt, 'a', f'ar{r} + k * a_sk')};")
+        lines.append(f"        {act} bv{r} = ({act}){load(dt, 'b', f'bc{r} + k * b_sk')};")
+    for r in range(4):
+        lines.append("        " + " ".join(f"acc{r}{q} += av{r} * bv{q};" for q in range(4)))
+    lines.append("    }")
+    lines.append(f"    {idx} pc = z * N * M;")
+    for r in range(4):
+        for q in range(4):
+            lines.append(f"    if (i0 + {r} < N && j0 + {q} < M) "
+                         + store(dt, "c", f"pc + (i0 + {r}) * M + j0 + {q}", convert(f"acc{r}{q}", act, dt)))
+    lines.append("}")
+    return header(dt, act) + "\n".join(lines) + "\n", ["matmul"]
+
+
+# ----------------------------------------------------------------------------------------------
+# indexing
+
+def gen_gather_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+    """gather: out (contiguous, index's shape d0..) = x[coords with dim replaced by index]."""
+    params = [f"__global {CTYPE[dt]}* out", f"__global const {CTYPE[dt]}* x", f"{idx} x_off"]
+    params += _params("x", rank, idx) + [f"{idx} x_sdim"]
+    params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx)
+    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
+    lines = [f"__kernel void k_gather({', '.join(params)}) {{", f"    {idx} i = get_global_id(0);",
+             "    if (i >= n) return;"]
+    lines += ["    " + s for s in _decompose(rank, idx)]
+    lines.append(f"    {idx} k = ({idx})ix[{_pos('ix', rank)}];")
+    lines.append("    " + store(dt, "out", "i", load(dt, "x", f"{_pos('x', rank)} + k * x_sdim")))
+    lines.append("}")
+    return header(dt) + "\n".join(lines) + "\n", ["gather"]
+
+
+def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+    """scatter_add into a contiguous ``out`` (already a copy of x).
+
+    One work-item per line of index along ``dim`` (coordinates d0.. with the dim's extent 1);
+    it walks the line serially. Two lines never touch the same output element (they differ in a
+    non-dim coordinate), so no atomics are needed and the result is deterministic.
+    """
+    ct = compute_type(dt)
+    params = [f"__global {CTYPE[dt]}* out", f"{idx} out_off"] + _params("out", rank, idx) + [f"{idx} out_sdim"]
+    params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx) + [f"{idx} ix_sdim"]
+    params += [f"__global const {CTYPE[dt]}* s", f"{idx} s_off"] + _params("s", rank, idx) + [f"{idx} s_sdim"]
+    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} len", f"{idx} n"]
+    lines = [f"__kernel void k_scatter_add({', '.join(params)}) {{", f"    {idx} i = get_global_id(0);",
+             "    if (i >= n) return;"]
+    lines += ["    " + s for s in _decompose(rank, idx)]
+    lines.append(f"    {idx} po = {_pos('out', rank)}; {idx} pi = {_pos('ix', rank)}; {idx} ps = {_pos('s', rank)};")
+    lines.append(f"    for ({idx} t = 0; t < len; ++t) {{")
+    lines.append(f"        {idx} q = po + ({idx})ix[pi + t * ix_sdim] * out_sdim;")
+    val = f"{load(dt, 'out', 'q')} + {load(dt, 's', 'ps + t * s_sdim')}"
+    lines.append("        " + store(dt, "out", "q", convert(val, ct, dt)))
+    lines.append("    }")
+    lines.append("}")
+    return header(dt) + "\n".join(lines) + "\n", ["scatter_add"]
+
+
+# ----------------------------------------------------------------------------------------------
+# random
+
+_PHILOX = """
+#define PHILOX_M0 0xD2511F53u
+#define PHILOX_M1 0xCD9E8D57u
+#define PHILOX_W0 0x9E3779B9u
+#define PHILOX_W1 0xBB67AE85u
+uint4 philox4x32_10(uint4 c, uint2 k) {
+    for (int r = 0; r < 10; ++r) {
+        ulong p0 = (ulong)PHILOX_M0 * c.x;
+        ulong p1 = (ulong)PHILOX_M1 * c.z;
+        c = (uint4)((uint)(p1 >> 32) ^ c.y ^ k.x, (uint)p1, (uint)(p0 >> 32) ^ c.w ^ k.y, (uint)p0);
+        k.x += PHILOX_W0; k.y += PHILOX_W1;
+    }
+    return c;
+}
+"""
+
+
+def gen_random_program(dt: str) -> tuple[str, list[str]]:
+    """uniform/normal: Philox4x32-10 with counter (group lo, group hi, offset lo, offset hi), key seed.
+
+    Work-item g produces elements 4g..4g+3 (float16/32) or 2g..2g+1 (float64). Normal: Box-Muller.
+    """
+    if dt == "float64":
+        per = 2
+        uni = ["(double)((((ulong)r.x << 32) | r.y) >> 11) * 0x1.0p-53",
+               "(double)((((ulong)r.z << 32) | r.w) >> 11) * 0x1.0p-53"]
+        nuni = uni
+        ct = "double"
+    else:
+        per = 4
+        nuni = [f"(float)(r.{c} >> 8) * 0x1.0p-24f" for c in "xyzw"]
+        # float16: 11 random bits, exactly representable, so rounding can never give 1.0
+        uni = [f"(float)(r.{c} >> 21) * 0x1.0p-11f" for c in "xyzw"] if dt == "float16" else nuni
+        ct = "float"
+    head = f"""__global {CTYPE[dt]}* out, ulong n, ulong seed, ulong offset) {{
+    ulong g = get_global_id(0);
+    if (g * {per} >= n) return;
+    uint4 r = philox4x32_10((uint4)((uint)g, (uint)(g >> 32), (uint)offset, (uint)(offset >> 32)),
+                            (uint2)((uint)seed, (uint)(seed >> 32)));
+    {ct} u[{per}];
+"""
+    tail = (f"    for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) "
+            f"{{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}\n}}\n")
+    uni_src = "__kernel void k_uniform(" + head
+    for q in range(per):
+        uni_src += f"    u[{q}] = {uni[q]};\n"
+    uni_src += tail
+    two_pi = "6.283185307179586" + ("" if ct == "double" else "f")
+    norm_src = "__kernel void k_normal(" + head
+    for q in range(per):
+        norm_src += f"    u[{q}] = {nuni[q]};\n"
+    for q in range(0, per, 2):
+        norm_src += (f"    {{ {ct} rad = sqrt(-2 * log(1 - u[{q}])); {ct} th = {two_pi} * u[{q + 1}];\n"
+                     f"      u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}\n")
+    norm_src += tail
+    return header(dt) + _PHILOX + uni_src + norm_src, ["uniform", "normal"]
+
+
+#: (rows per work-item, vector width) of the packed matmul; C block is ROWS x VEC per work-item.
+FAST_MM = {"float32": (6, 16), "float64": (6, 8)}
+
+
+def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
+    """Packed register-blocked matmul for float32/float64 (kernels ``pack`` and ``mmf``).
+
+    ``pack`` copies a contiguous B (nb, K, M) into panels Bp (nb, P, K, W), W = vector width,
+    zero-padding the last panel. In ``mmf`` each work-item (panel p, row block, batch z) keeps a
+    ROWS x W block of C in ROWS vector registers; per k it loads one aligned vector of the panel
+    and ROWS scalars of A (any strides), and does ROWS vector multiply-adds (plain operators: PoCL
+    calls fma/mad out of line). Measured on a 2-core Zen 3 with PoCL 3.0: 6 x 16 floats is the
+    best of the shapes tried (4x64 spills registers on AVX2).
+    """
+    rows, vec = FAST_MM[dt]
+    t = CTYPE[dt]
+    vt = f"{t}{vec}"
+    pack = f"""
+__kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx} K, {idx} M, {idx} P, {idx} n) {{
+    {idx} g = get_global_id(0);
+    if (g >= n) return;
+    {idx} c = g % {vec}; {idx} r = g / {vec};
+    {idx} k = r % K; r /= K;
+    {idx} p = r % P; {idx} z = r / P;
+    {idx} col = p * {vec} + c;
+    bp[g] = col < M ? b[b_off + (z * K + k) * M + col] : ({t})0;
+}}
+"""
+    params = [f"__global {t}* c", f"__global const {t}* a", f"{idx} a_off", f"{idx} a_sr", f"{idx} a_sk",
+              f"__global const {t}* bp", f"{idx} N", f"{idx} K", f"{idx} M"]
+    params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
+    lines = [f"__kernel void k_mmf({', '.join(params)}) {{",
+             f"    {idx} p = get_global_id(0); {idx} i0 = get_global_id(1) * {rows}; {idx} z = get_global_id(2);"]
+    lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
+    lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = 0;")
+    lines.append(f"    {idx} pa = {_pos('ab', brank)};")
+    lines.append(f"    {idx} pb = {_pos('bb', brank)} + p * K * {vec};")
+    lines.append(f"    const __global {vt}* bq = (const __global {vt}*)(bp + pb);")
+    for r in range(rows):
+        lines.append(f"    {idx} ar{r} = pa + min(i0 + {r}, N - 1) * a_sr; {vt} acc{r} = 0;")
+    lines.append(f"    for ({idx} k = 0; k < K; ++k) {{")
+    lines.append(f"        {vt} bv = bq[k];")
+    for r in range(rows):
+        lines.append(f"        acc{r} += ({vt})(a[ar{r} + k * a_sk]) * bv;")
+    lines.append("    }")
+    lines.append(f"    {idx} cols = min(({idx}){vec}, M - p * {vec});")
+    lines.append(f"    __global {t}* pc = c + z * N * M + p * {vec};")
+    for r in range(rows):
+        lines.append(f"    if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
+                     f" for ({idx} q = 0; q < cols; ++q) o[q] = e[q]; }}")
+    lines.append("}")
+    return header(dt) + pack + "\n".join(lines) + "\n", ["pack", "mmf"]

@@ -1,0 +1,477 @@
+"""Kernel-level tests of the OpenCL backend against numpy (no ember.Tensor involved).
+
+The backend is instantiated directly; tests skip when no OpenCL device is available.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+try:  # run from a source checkout without installing the packages
+    import ember.backend  # noqa: F401
+except ImportError:  # pragma: no cover
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "core"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ember import dtypes
+from ember.backend import PRIMITIVES, BackendUnavailable
+
+ALL = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+INTS = ["uint8", "int8", "int16", "int32", "int64"]
+FLOATS = ["float16", "float32", "float64"]
+
+
+@pytest.fixture(scope="module")
+def be():
+    try:
+        from ember_opencl.backend import OpenCLBackend
+        backend = OpenCLBackend()
+    except BackendUnavailable as exc:
+        pytest.skip(f"OpenCL unavailable: {exc}")
+    return backend
+
+
+@pytest.fixture(scope="module")
+def K(be):
+    return be.kernels
+
+
+def rand(shape, dt, seed=0, low=-5, high=5):
+    rng = np.random.default_rng(seed)
+    if dt == "bool":
+        return rng.random(shape) < 0.5
+    if dt in INTS:
+        lo = 0 if dt == "uint8" else low
+        return rng.integers(lo, high, size=shape).astype(dt)
+    return (rng.random(shape) * (high - low) + low).astype(dt)
+
+
+def dev(K, a):
+    return K["from_numpy"](np.asarray(a), 0)
+
+
+def host(K, x):
+    return K["to_numpy"](x)
+
+
+def strided(K, a):
+    """A non-contiguous device view equal to ``a``: every other element of the last dim,
+    with dim 0 reversed (negative stride) when ndim >= 2."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return dev(K, a)
+    big = np.zeros(a.shape[:-1] + (2 * a.shape[-1] + 1,), dtype=a.dtype)
+    big[..., 1::2][..., : a.shape[-1]] = a
+    if a.ndim >= 2:
+        big = np.ascontiguousarray(big[::-1])
+    B = dev(K, big)
+    st = list(K["strides"](B))
+    st[-1] *= 2
+    off = 1
+    if a.ndim >= 2:
+        off += (a.shape[0] - 1) * st[0]
+        st[0] = -st[0]
+    return K["as_strided"](B, a.shape, tuple(st), off)
+
+
+def check(got, want, dt=None, rtol=None, atol=None):
+    want = np.asarray(want)
+    assert got.shape == want.shape, (got.shape, want.shape)
+    assert got.dtype == want.dtype, (got.dtype, want.dtype)
+    if got.dtype.kind == "f":
+        tol = {2: 2e-3, 4: 2e-5, 8: 1e-12}[got.dtype.itemsize]
+        np.testing.assert_allclose(got, want, rtol=rtol or tol, atol=atol or tol, equal_nan=True)
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+# --------------------------------------------------------------------------------------------
+# backend object
+
+
+def test_kernel_table_and_queries(be):
+    assert set(be.kernels) == set(PRIMITIVES)
+    assert be.device_type == "opencl"
+    assert be.device_count() >= 1
+    props = be.device_properties(0)
+    for key in ("name", "platform", "global_memory", "fp64", "fp16"):
+        assert key in props
+    assert be.supports_dtype(dtypes.float32, 0)
+    assert be.supports_dtype(dtypes.float64, 0) == props["fp64"]
+    be.synchronize(0)
+    from ember_opencl._array import CLArray
+    assert be.native_type() is CLArray
+
+
+def test_memory_stats(be, K):
+    s0 = be.memory_stats(0)
+    x = K["empty"]((1000,), dtypes.float32, 0)
+    s1 = be.memory_stats(0)
+    assert s1["in_use"] >= s0["in_use"] + 4000
+    assert s1["peak"] >= s1["in_use"]
+    del x
+    s2 = be.memory_stats(0)
+    assert s2["in_use"] == s0["in_use"] and s2["cached"] >= 4000
+    be.empty_cache(0)
+    assert be.memory_stats(0)["cached"] == 0
+
+
+def test_allocation_failure_message(be, K):
+    with pytest.raises(MemoryError, match="requested .* bytes"):
+        K["empty"]((1 << 40,), dtypes.float32, 0)
+
+
+def test_env_device_selection(monkeypatch):
+    from ember_opencl.backend import OpenCLBackend
+    monkeypatch.setenv("EMBER_OPENCL_DEVICE", "no-such-device-xyz")
+    with pytest.raises(BackendUnavailable, match="matches no OpenCL device"):
+        OpenCLBackend()
+
+
+def test_plugin_declaration():
+    from ember_opencl import plugin
+    (decl,) = plugin.ember_backends()
+    assert decl.device_type == "opencl"
+    assert decl.implementation == "ember_opencl.backend:OpenCLBackend"
+
+
+# --------------------------------------------------------------------------------------------
+# memory and layout
+
+
+@pytest.mark.parametrize("dt", ALL)
+def test_roundtrip_full_empty(K, dt):
+    for shape in [(), (0,), (3, 0, 2), (7,), (2, 3, 4)]:
+        a = rand(shape, dt)
+        check(host(K, dev(K, a)), a)
+    x = K["full"]((3, 5), 1 if dt != "bool" else True, dtypes.as_dtype(dt), 0)
+    check(host(K, x), np.ones((3, 5), dt))
+    e = K["empty"]((4, 2), dtypes.as_dtype(dt), 0)
+    assert host(K, e).shape == (4, 2) and K["strides"](e) == (2, 1)
+
+
+def test_from_numpy_noncontiguous_and_strided_view(K):
+    a = np.arange(24, dtype=np.float32).reshape(4, 6)
+    check(host(K, dev(K, a.T)), a.T)
+    X = dev(K, a)
+    v = K["as_strided"](X, (2, 3), (6, 2), 1)
+    check(host(K, v), a[:2, 1::2])
+    check(host(K, strided(K, a)), a)
+    b = K["as_strided"](X, (3, 4), (0, 1), 2)  # broadcast view
+    check(host(K, b), np.broadcast_to(a.reshape(-1)[2:6], (3, 4)))
+
+
+def test_copy_into_views(K):
+    a = np.zeros((4, 6), np.float32)
+    X = dev(K, a)
+    v = K["as_strided"](X, (2, 3), (6, 2), 7)
+    K["copy_"](v, dev(K, np.float32([1, 2, 3])))  # broadcast source
+    want = a.copy()
+    want[1:3, 1::2] = [1, 2, 3]
+    check(host(K, X), want)
+    # overlapping source and destination in the same buffer
+    Y = dev(K, np.arange(10, dtype=np.int32))
+    K["copy_"](K["as_strided"](Y, (9,), (1,), 1), K["as_strided"](Y, (9,), (1,), 0))
+    check(host(K, Y), np.int32([0, 0, 1, 2, 3, 4, 5, 6, 7, 8]))
+    # strided source into a strided destination
+    s = rand((3, 4), "float64")
+    Z = dev(K, np.zeros((4, 3)))
+    K["copy_"](K["as_strided"](Z, (3, 4), (1, 3), 0), strided(K, s))
+    check(host(K, Z), s.T)
+
+
+@pytest.mark.parametrize("src", ALL)
+def test_cast(K, src):
+    a = rand((3, 5), src)
+    if src in FLOATS:
+        a = (a * 10).astype(src)
+    for dst in ALL:
+        with np.errstate(invalid="ignore", over="ignore"):
+            want = a.astype(dst)
+        if dst in INTS and src in FLOATS:  # C rules: out-of-range is undefined; compare in range only
+            a_in = np.clip(a, 0 if dst == "uint8" else -100, 100).astype(src)
+            want = a_in.astype(dst)
+            got = host(K, K["cast"](strided(K, a_in), dtypes.as_dtype(dst)))
+        else:
+            got = host(K, K["cast"](strided(K, a), dtypes.as_dtype(dst)))
+        check(got, want)
+
+
+def test_cast_rules(K):
+    x = dev(K, np.float32([-2.7, -0.5, 0.0, 0.3, 2.9]))
+    check(host(K, K["cast"](x, dtypes.int32)), np.int32([-2, 0, 0, 0, 2]))
+    check(host(K, K["cast"](x, dtypes.bool_)), np.array([True, True, False, True, True]))
+
+
+# --------------------------------------------------------------------------------------------
+# elementwise
+
+UNARY = {
+    "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin,
+    "cos": np.cos, "tanh": np.tanh, "floor": np.floor, "ceil": np.ceil, "round": np.round,
+    "trunc": np.trunc,
+}
+
+
+def _erf(a):
+    return np.vectorize(math.erf, otypes=[np.float64])(a).astype(a.dtype)
+
+
+@pytest.mark.parametrize("dt", FLOATS)
+def test_unary_float(K, dt):
+    a = rand((3, 7), dt)
+    pos = np.abs(a) + np.asarray(0.5, dt)
+    for name, f in UNARY.items():
+        src = pos if name in ("log", "sqrt") else a
+        check(host(K, K[name](strided(K, src))), f(src))
+        check(host(K, K[name](dev(K, src[0, 0]))), f(src[0, 0]))  # 0-d
+    check(host(K, K["erf"](dev(K, a))), _erf(a))
+    half = np.asarray([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5], dt)
+    check(host(K, K["round"](dev(K, half))), np.asarray([-2, -2, -0, 0, 2, 2], dt))
+    check(host(K, K["exp"](dev(K, np.zeros((0, 3), dt)))), np.zeros((0, 3), dt))
+
+
+@pytest.mark.parametrize("dt", INTS)
+def test_unary_int(K, dt):
+    a = rand((4, 5), dt)
+    for name in ("neg", "abs", "floor", "ceil", "round", "trunc"):
+        want = UNARY[name](a).astype(dt)
+        check(host(K, K[name](strided(K, a))), want)
+
+
+BINARY = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
+    "eq": np.equal, "lt": np.less, "le": np.less_equal,
+}
+
+
+@pytest.mark.parametrize("dt", [d for d in ALL if d != "bool"])
+def test_binary(K, dt):
+    a = rand((3, 1, 4), dt, seed=1)
+    b = rand((5, 4), dt, seed=2)
+    b[0] = a[0, 0]  # some equal elements
+    s = 3 if dt in INTS else 1.5
+    for name, f in BINARY.items():
+        with np.errstate(over="ignore"):
+            check(host(K, K[name](strided(K, a), dev(K, b))), f(a, b))
+            check(host(K, K[name](dev(K, a), s)), f(a, np.asarray(s, dt)))
+            check(host(K, K[name](s, strided(K, b))), f(np.asarray(s, dt), b))
+    if dt in FLOATS:
+        bp = (np.abs(b) + 0.5).astype(dt)
+        check(host(K, K["div"](strided(K, a), dev(K, bp))), a / bp)
+        check(host(K, K["div"](2.0, dev(K, bp))), np.asarray(2.0, dt) / bp)
+        ap = np.abs(a) + np.asarray(0.1, dt)
+        check(host(K, K["pow"](dev(K, ap), dev(K, b))), np.power(ap, b), rtol=1e-4 if dt == "float32" else None)
+        check(host(K, K["pow"](dev(K, a), 2.0)), a * a)
+        nan = np.asarray([np.nan, 1, 2], dt)
+        one = np.asarray([0, np.nan, 3], dt)
+        check(host(K, K["maximum"](dev(K, nan), dev(K, one))), np.maximum(nan, one))
+        check(host(K, K["minimum"](dev(K, nan), dev(K, one))), np.minimum(nan, one))
+    else:
+        e = rand((5, 4), dt, seed=3, low=0, high=4)
+        with np.errstate(over="ignore"):
+            check(host(K, K["pow"](dev(K, a), dev(K, e))), np.power(a, e))
+        for name, f in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
+                        ("bitwise_xor", np.bitwise_xor)):
+            check(host(K, K[name](strided(K, a), dev(K, b))), f(a, b))
+            check(host(K, K[name](dev(K, a), 6)), f(a, np.asarray(6, dt)))
+
+
+def test_binary_bool_and_scalars_0d(K):
+    a = rand((6,), "bool", seed=1)
+    b = rand((6,), "bool", seed=2)
+    for name, f in (("bitwise_and", np.logical_and), ("bitwise_or", np.logical_or),
+                    ("bitwise_xor", np.logical_xor), ("eq", np.equal), ("maximum", np.maximum)):
+        check(host(K, K[name](dev(K, a), dev(K, b))), f(a, b))
+    check(host(K, K["bitwise_and"](dev(K, a), True)), a)
+    x = dev(K, np.float32(2.0))
+    check(host(K, K["add"](x, dev(K, np.float32([1, 2])))), np.float32([3, 4]))
+    check(host(K, K["mul"](x, 3.0)), np.float32(6.0))
+    check(host(K, K["add"](dev(K, np.zeros((0, 4), np.int64)), dev(K, np.ones(4, np.int64)))),
+          np.zeros((0, 4), np.int64))
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "bool", "float16"])
+def test_where(K, dt):
+    c = rand((3, 1, 4), "bool")
+    a = rand((5, 4), dt, seed=1)
+    b = rand((4,), dt, seed=2)
+    s = True if dt == "bool" else 7
+    check(host(K, K["where"](strided(K, c), strided(K, a), dev(K, b))), np.where(c, a, b))
+    check(host(K, K["where"](dev(K, c), s, dev(K, b))), np.where(c, np.asarray(s, dt), b))
+    check(host(K, K["where"](dev(K, c), dev(K, a), s)), np.where(c, a, np.asarray(s, dt)))
+
+
+# --------------------------------------------------------------------------------------------
+# reductions
+
+RED = {"sum": np.sum, "prod": np.prod, "max": np.max, "min": np.min}
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "int32", "int64", "uint8", "float16"])
+def test_reductions(K, dt):
+    a = rand((3, 4, 5), dt, low=-2, high=3)
+    cases = [(0,), (1,), (2,), (0, 2), (1, 2), (0, 1, 2)]
+    for name, f in RED.items():
+        for dims in cases:
+            for keep in (False, True):
+                with np.errstate(over="ignore"):
+                    want = f(a, axis=dims, keepdims=keep).astype(dt)
+                got = host(K, K[name](strided(K, a), dims, keep))
+                check(got, want, rtol=1e-2 if dt == "float16" else None)
+
+
+def test_reduction_edge_cases(K):
+    z = dev(K, np.zeros((3, 0, 2), np.float32))
+    check(host(K, K["sum"](z, (1,), False)), np.zeros((3, 2), np.float32))
+    check(host(K, K["prod"](z, (1,), True)), np.ones((3, 1, 2), np.float32))
+    check(host(K, K["sum"](z, (0,), False)), np.zeros((0, 2), np.float32))
+    x = dev(K, np.float32(4.0))
+    check(host(K, x), np.float32(4.0))
+    n = np.float32([1, np.nan, 3])
+    assert np.isnan(host(K, K["max"](dev(K, n), (0,), False)))
+    assert np.isnan(host(K, K["min"](dev(K, n), (0,), False)))
+    b = np.array([[True, False], [False, False]])
+    check(host(K, K["max"](dev(K, b), (1,), False)), np.array([True, False]))
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "float64"])
+def test_large_reduction_two_stage(K, dt):
+    a = rand((3, 50001), dt, low=0, high=3)
+    check(host(K, K["sum"](dev(K, a), (0, 1), False)), a.sum().astype(dt), rtol=1e-5)
+    check(host(K, K["sum"](dev(K, a), (1,), True)), a.sum(1, keepdims=True).astype(dt), rtol=1e-5)
+    check(host(K, K["max"](strided(K, a), (1,), False)), a.max(1))
+    check(host(K, K["min"](dev(K, a.T.copy()), (0,), False)), a.min(1))
+
+
+@pytest.mark.parametrize("dt", ["float32", "int32", "bool", "float64"])
+def test_argmax_argmin(K, dt):
+    a = rand((4, 6, 5), dt, low=-3, high=3)  # many ties: first index wins
+    for d in range(3):
+        for keep in (False, True):
+            check(host(K, K["argmax"](strided(K, a), d, keep)), np.argmax(a, axis=d, keepdims=keep))
+            check(host(K, K["argmin"](strided(K, a), d, keep)), np.argmin(a, axis=d, keepdims=keep))
+    if dt.startswith("float"):
+        n = np.asarray([1, np.nan, 5, np.nan], dt)
+        assert host(K, K["argmax"](dev(K, n), 0, False)) == 1
+        assert host(K, K["argmin"](dev(K, n), 0, False)) == 1
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "float64"])
+def test_cumsum(K, dt):
+    a = rand((3, 4, 5), dt)
+    for d in range(3):
+        check(host(K, K["cumsum"](strided(K, a), d)), np.cumsum(a, axis=d).astype(dt))
+    check(host(K, K["cumsum"](dev(K, np.zeros((0, 3), dt)), 1)), np.zeros((0, 3), dt))
+
+
+# --------------------------------------------------------------------------------------------
+# linear algebra, indexing, random
+
+
+@pytest.mark.parametrize("dt", ["float32", "float64", "int32", "float16", "int8"])
+def test_matmul(K, dt):
+    cases = [((5, 7), (7, 3)), ((1, 1), (1, 1)), ((33, 65), (65, 17)), ((2, 1, 5, 7), (3, 7, 4)),
+             ((4, 3, 2), (2, 6))]
+    for sa, sb in cases:
+        a = rand(sa, dt, seed=1, low=-3, high=3)
+        b = rand(sb, dt, seed=2, low=-3, high=3)
+        want = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        if dt in INTS:
+            want = want.astype(np.int64).astype(dt)
+        else:
+            want = want.astype(dt)
+        tol = {"float16": 5e-2, "float32": 1e-4}.get(dt)
+        check(host(K, K["matmul"](dev(K, a), dev(K, b))), want, rtol=tol, atol=tol)
+        check(host(K, K["matmul"](strided(K, a), strided(K, b))), want, rtol=tol, atol=tol)
+    a = rand((6, 4), dt)
+    bt = rand((5, 4), dt)
+    B = K["as_strided"](dev(K, bt), (4, 5), (1, 4), 0)  # transposed view
+    want = (a.astype(np.float64) @ bt.T.astype(np.float64))
+    want = want.astype(np.int64).astype(dt) if dt in INTS else want.astype(dt)
+    check(host(K, K["matmul"](dev(K, a), B)), want, rtol=5e-2 if dt == "float16" else None,
+          atol=5e-2 if dt == "float16" else None)
+    z = K["matmul"](dev(K, np.zeros((3, 0), dt)), dev(K, np.zeros((0, 4), dt)))
+    check(host(K, z), np.zeros((3, 4), dt))
+
+
+def test_matmul_large_float32(K):
+    a = rand((130, 257), "float32", seed=3)
+    b = rand((257, 200), "float32", seed=4)
+    check(host(K, K["matmul"](dev(K, a), dev(K, b))), a @ b, rtol=1e-4, atol=1e-3)
+
+
+def _np_gather(x, dim, index):
+    return np.take_along_axis(x, index, axis=dim)
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "float16", "bool"])
+def test_gather(K, dt):
+    x = rand((4, 5, 3), dt)
+    rng = np.random.default_rng(5)
+    for dim in range(3):
+        shape = [2, 3, 2]
+        index = rng.integers(0, x.shape[dim], size=shape).astype(np.int64)
+        # torch.gather: out[i][j][k] = x[index[i][j][k]][j][k] (dim 0), index may be smaller
+        want = np.empty(shape, dtype=x.dtype)
+        for pos in np.ndindex(*shape):
+            src = list(pos)
+            src[dim] = index[pos]
+            want[pos] = x[tuple(src)]
+        check(host(K, K["gather"](strided(K, x), dim, strided(K, index))), want)
+    idx = np.array([2, 0, 2], np.int64)
+    check(host(K, K["gather"](dev(K, x[:, 0, 0]), 0, dev(K, idx))), x[:, 0, 0][idx])
+
+
+@pytest.mark.parametrize("dt", ["float32", "int64", "int32", "float64", "uint8"])
+def test_scatter_add(K, dt):
+    x = rand((4, 5, 3), dt, low=0)
+    rng = np.random.default_rng(7)
+    for dim in range(3):
+        shape = [3, 4, 2]
+        index = rng.integers(0, x.shape[dim], size=shape).astype(np.int64)  # with duplicates
+        src = rand(shape, dt, seed=dim, low=0)
+        want = x.copy()
+        for pos in np.ndindex(*shape):
+            dst = list(pos)
+            dst[dim] = index[pos]
+            want[tuple(dst)] += src[pos]
+        got = host(K, K["scatter_add"](strided(K, x), dim, strided(K, index), strided(K, src)))
+        check(got, want)
+    x1 = np.zeros(4, dt)
+    idx = np.array([1, 1, 3, 1], np.int64)
+    want = x1.copy()
+    np.add.at(want, idx, np.ones(4, dt))
+    check(host(K, K["scatter_add"](dev(K, x1), 0, dev(K, idx), dev(K, np.ones(4, dt)))), want)
+
+
+def test_nonzero(K):
+    a = rand((3, 4, 2), "int32", low=-1, high=2)
+    check(host(K, K["nonzero"](strided(K, a))), np.argwhere(a).astype(np.int64))
+    check(host(K, K["nonzero"](dev(K, np.zeros((2, 3), np.float32)))), np.zeros((0, 2), np.int64))
+    check(host(K, K["nonzero"](dev(K, np.float32(3.0)))), np.zeros((1, 0), np.int64))
+    check(host(K, K["nonzero"](dev(K, np.array([True, False, True])))), np.int64([[0], [2]]))
+
+
+@pytest.mark.parametrize("dt", FLOATS)
+def test_random(K, dt):
+    d = dtypes.as_dtype(dt)
+    u1 = host(K, K["uniform"]((1001,), d, 0, 42, 0))
+    u2 = host(K, K["uniform"]((1001,), d, 0, 42, 0))
+    u3 = host(K, K["uniform"]((1001,), d, 0, 42, 1001))
+    u4 = host(K, K["uniform"]((1001,), d, 0, 43, 0))
+    assert u1.dtype == np.dtype(dt)
+    np.testing.assert_array_equal(u1, u2)
+    assert not np.array_equal(u1, u3) and not np.array_equal(u1, u4)
+    assert u1.min() >= 0 and u1.max() < 1
+    assert abs(u1.astype(np.float64).mean() - 0.5) < 0.05
+    n1 = host(K, K["normal"]((20000,), d, 0, 7, 3)).astype(np.float64)
+    np.testing.assert_array_equal(n1, host(K, K["normal"]((20000,), d, 0, 7, 3)).astype(np.float64))
+    assert np.isfinite(n1).all()
+    assert abs(n1.mean()) < 0.05 and abs(n1.std() - 1) < 0.05
+    assert host(K, K["normal"]((0, 3), d, 0, 7, 3)).shape == (0, 3)

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build a wheel of every distribution and install them, not editable, into a fresh venv, the way a
+# user would (`pip install --find-links DIST 'ember[cpu]'`), then run a small job through the
+# installed entry points. Catches files missing from a package and wrong entry points.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-.venv/bin/python}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dists=(. plugins/cpu)
+[ -d plugins/opencl ] && dists+=(plugins/opencl)
+[ -d plugins/cuda ] && dists+=(plugins/cuda)
+"$PY" -m pip wheel -q --no-deps -w "$work/dist" "${dists[@]}"
+ls "$work/dist"
+python3 -m venv "$work/venv"
+"$work/venv/bin/pip" install -q --find-links "$work/dist" 'ember[cpu]'
+cd "$work"
+"$work/venv/bin/python" - <<'PY'
+import ember
+x = ember.randn(4, 3, requires_grad=True)
+(x.relu() @ ember.ones(3, 2)).sum().backward()
+assert x.grad.shape == (4, 3)
+recs = {r["name"]: r["status"] for r in ember.backends()}
+assert recs.get("cpu") == "available", recs
+print("wheel smoke run ok:", recs)
+PY
+"$work/venv/bin/ember" info | head -20
