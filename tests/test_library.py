@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import doctest
 
-import numpy as np
-import pytest
-
 import ember
 import ember.library
+import numpy as np
+import pytest
 from ember.autograd import gradcheck
 from ember.library import Op
 

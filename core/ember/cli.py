@@ -1,4 +1,4 @@
-"""The ``ember`` command line: ``ember info [--json]``."""
+"""The ``ember`` command line: ``ember info [--json]`` and ``ember new-backend NAME``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,14 @@ import os
 import sys
 from typing import Any
 
-SWITCHES = ("EMBER_BACKENDS", "EMBER_DISABLE_BACKENDS", "EMBER_BACKEND_AUTOLOAD", "EMBER_DEVICE",
-            "EMBER_CPU_FALLBACK", "EMBER_OPENCL_DEVICE")
+SWITCHES = (
+    "EMBER_BACKENDS",
+    "EMBER_DISABLE_BACKENDS",
+    "EMBER_BACKEND_AUTOLOAD",
+    "EMBER_DEVICE",
+    "EMBER_CPU_FALLBACK",
+    "EMBER_OPENCL_DEVICE",
+)
 
 
 def _version(dist: str | None) -> str | None:
@@ -83,7 +89,20 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     info = sub.add_parser("info", help="versions, backends, devices, switches and kernel coverage")
     info.add_argument("--json", action="store_true", help="machine-readable output")
+    new = sub.add_parser("new-backend", help="write a backend plugin package that passes the conformance kit")
+    new.add_argument("name", help="the device type, e.g. mydev")
+    new.add_argument("--dest", default=".", help="folder to create the package in (default: here)")
     args = parser.parse_args(argv)
+    if args.command == "new-backend":
+        from .scaffold import new_backend
+
+        try:
+            root = new_backend(args.name, args.dest)
+        except (ValueError, FileExistsError) as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        print(f"wrote {root}; next: pip install -e {root} && (cd {root} && pytest)")
+        return 0
     if args.command == "info":
         data = collect_info()
         if args.json:

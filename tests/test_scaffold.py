@@ -1,0 +1,67 @@
+"""``ember new-backend``: the generated package installs, registers and passes the conformance kit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import run_python
+from ember.cli import main
+from ember.scaffold import new_backend
+
+
+def test_generated_backend_passes_the_kit(tmp_path: Path) -> None:
+    assert main(["new-backend", "scaffdev", "--dest", str(tmp_path)]) == 0
+    root = tmp_path / "ember-scaffdev"
+    backend_src = (root / "ember_scaffdev" / "backend.py").read_text()
+    assert backend_src.count("REPLACE with your device's kernel") == 48
+    site = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(site),
+            str(root),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**_env(), "PYTHONPATH": str(site)},
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    assert "scaffdev: kernels composite 27, native 48" in res.stdout
+    info = run_python(
+        "import ember; print([r['status'] for r in ember.backends() if r['name']=='scaffdev'])", site
+    )
+    assert info.stdout.strip() == "['available']", info.stderr
+
+
+def test_new_backend_refuses_bad_names_and_existing_folders(tmp_path: Path) -> None:
+    assert main(["new-backend", "Bad-Name", "--dest", str(tmp_path)]) == 2
+    new_backend("okdev", tmp_path)
+    try:
+        new_backend("okdev", tmp_path)
+    except FileExistsError as exc:
+        assert "already exists" in str(exc)
+    else:
+        raise AssertionError("expected FileExistsError")
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("EMBER_") and k != "PYTHONPATH"}
