@@ -75,7 +75,7 @@ from ember.hookspecs import BACKEND_API_VERSION, BackendDeclaration, hookimpl
 
 @hookimpl
 def ember_backends() -> list[BackendDeclaration]:
-    """The {name} device type, implemented by :class:`{pkg}.backend.{name.title().replace("_", "")}Backend`."""
+    """The {name} device type, implemented in :mod:`{pkg}.backend`."""
     return [
         BackendDeclaration(
             device_type="{name}",
