@@ -12,9 +12,8 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import fmt_time, per_call, table  # noqa: E402
-
 import ember  # noqa: E402
+from common import fmt_time, per_call, table  # noqa: E402
 
 try:
     import torch
@@ -29,20 +28,28 @@ def tiny_ops() -> list[list[str]]:
     for shape in [(4,), (64, 64)]:
         a_np = np.random.rand(*shape).astype(np.float32)
         b_np = np.random.rand(*shape).astype(np.float32)
-        t_np = per_call(lambda: a_np + b_np)
+        t_np = per_call(lambda a_np=a_np, b_np=b_np: a_np + b_np)
         for grad in (False, True):
             a = ember.tensor(a_np, requires_grad=grad)
             b = ember.tensor(b_np)
-            t_em = per_call(lambda: a + b)
+            t_em = per_call(lambda a=a, b=b: a + b)
             if torch is not None:
                 ta = torch.tensor(a_np, requires_grad=grad)
                 tb = torch.tensor(b_np)
-                t_pt = per_call(lambda: ta + tb)
+                t_pt = per_call(lambda ta=ta, tb=tb: ta + tb)
                 pt, ratio = fmt_time(t_pt), f"{t_em / t_pt:.2f}"
             else:
                 pt, ratio = "n/a", "n/a"
-            rows.append([f"a + b {shape}{' grad' if grad else ''}", fmt_time(t_em), fmt_time(t_np), pt,
-                         f"{t_em / t_np:.2f}", ratio])
+            rows.append(
+                [
+                    f"a + b {shape}{' grad' if grad else ''}",
+                    fmt_time(t_em),
+                    fmt_time(t_np),
+                    pt,
+                    f"{t_em / t_np:.2f}",
+                    ratio,
+                ]
+            )
     return rows
 
 
@@ -59,8 +66,16 @@ def large_ops() -> list[list[str]]:
         ta, tb, tc = (torch.from_numpy(x) for x in (a_np, b_np, c_np))
         t_pt = per_call(lambda: ((ta * tb + tc).exp() * 0.5).sum(), min_time=1.0)
         pt = fmt_time(t_pt)
-    rows.append(["((a*b+c).exp()*0.5).sum(), 16M f32", fmt_time(t_em), fmt_time(t_np), pt,
-                 f"{t_em / t_np:.2f}", "n/a" if torch is None else f"{t_em / t_pt:.2f}"])
+    rows.append(
+        [
+            "((a*b+c).exp()*0.5).sum(), 16M f32",
+            fmt_time(t_em),
+            fmt_time(t_np),
+            pt,
+            f"{t_em / t_np:.2f}",
+            "n/a" if torch is None else f"{t_em / t_pt:.2f}",
+        ]
+    )
     m_np = rng.random((1024, 1024), dtype=np.float32)
     m = ember.tensor(m_np)
     t_em = per_call(lambda: m @ m, min_time=1.0)
@@ -79,10 +94,22 @@ def import_time() -> list[str]:
     code_np = "import time; t=time.perf_counter(); import numpy; print(time.perf_counter()-t)"
     runs = [float(subprocess.check_output([sys.executable, "-c", code])) for _ in range(5)]
     runs_np = [float(subprocess.check_output([sys.executable, "-c", code_np])) for _ in range(5)]
-    heavy = subprocess.check_output([sys.executable, "-c", "import sys, ember; print(sorted(m for m in "
-                                     "('pyopencl','cupy','torch') if m in sys.modules))"], text=True).strip()
-    return ["import ember", fmt_time(sorted(runs)[2]), fmt_time(sorted(runs_np)[2]) + " (numpy alone)",
-            f"heavy modules imported: {heavy}", f"{sorted(runs)[2] / sorted(runs_np)[2]:.2f}", ""]
+    heavy = subprocess.check_output(
+        [
+            sys.executable,
+            "-c",
+            "import sys, ember; print(sorted(m for m in ('pyopencl','cupy','torch') if m in sys.modules))",
+        ],
+        text=True,
+    ).strip()
+    return [
+        "import ember",
+        fmt_time(sorted(runs)[2]),
+        fmt_time(sorted(runs_np)[2]) + " (numpy alone)",
+        f"heavy modules imported: {heavy}",
+        f"{sorted(runs)[2] / sorted(runs_np)[2]:.2f}",
+        "",
+    ]
 
 
 def main() -> None:
