@@ -94,7 +94,10 @@ def array_kernels(
 
     def scatter_add(x: Any, dim: int, index: Any, src: Any) -> Any:
         out = x.copy()
-        idx = list(xp.indices(index.shape, sparse=True))
+        # open-mesh coordinates (what np.indices(sparse=True) gives; CuPy lacks the sparse flag)
+        nd = index.ndim
+        idx = [xp.arange(n).reshape(tuple(n if i == d else 1 for i in range(nd)))
+               for d, n in enumerate(index.shape)]
         idx[dim] = index
         add_at = xp.add.at if hasattr(xp.add, "at") else None
         if add_at is not None:

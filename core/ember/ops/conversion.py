@@ -62,7 +62,7 @@ def _move(x: Tensor, target: Any) -> Tensor:
     if not target.backend.supports_dtype(x.dtype, target.index):
         raise TypeError(f"to: device {target} does not support {x.dtype}; convert the dtype first")
     direct = target.kernels.get("from_device")
-    data = direct(x._data, x.device) if direct is not None else None
+    data = direct(x._data, x.device, target.index) if direct is not None else None
     if data is None:  # through the host
         host = np.ascontiguousarray(kernel(x.device, "to_numpy")(x._data))
         if target.type == "cpu" and x.device.type != "cpu":
