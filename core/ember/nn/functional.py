@@ -200,18 +200,21 @@ def _out_size(op: str, size: int, k: int, s: int, d: int, p_total: int) -> int:
 
 
 def unfold2d(x: Tensor, kernel_size: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-             op: str = "unfold") -> tuple[Tensor, int, int]:
-    """Patches of an already padded (N, C, H, W) input: a (N, C, oh, ow, kh * kw) tensor (im2col built
-    from ``kh * kw`` strided slices) and the output size (oh, ow)."""
+             op: str = "unfold", channels_last: bool = False) -> tuple[Tensor, int, int]:
+    """Patches of an already padded (N, C, H, W) input: a (N, C, oh, ow, kh * kw) tensor, or
+    (N, oh, ow, C, kh * kw) with ``channels_last`` (im2col built from ``kh * kw`` strided slices),
+    and the output size (oh, ow)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     oh = _out_size(op, h, kh, sh, dh, 0)
     ow = _out_size(op, w, kw, sw, dw, 0)
+    src = x.permute(0, 2, 3, 1) if channels_last else x
     cols = []
     for i in range(kh):
         for j in range(kw):
             hs, ws = i * dh, j * dw
-            cols.append(x[:, :, hs:hs + sh * (oh - 1) + 1:sh, ws:ws + sw * (ow - 1) + 1:sw])
+            hsl, wsl = slice(hs, hs + sh * (oh - 1) + 1, sh), slice(ws, ws + sw * (ow - 1) + 1, sw)
+            cols.append(src[:, hsl, wsl, :] if channels_last else src[:, :, hsl, wsl])
     if len(cols) == 1:
         return cols[0].unsqueeze(-1), oh, ow
     return E.stack(cols, -1), oh, ow
@@ -268,13 +271,9 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if min(s) < 1 or min(d) < 1:
         raise ValueError(f"conv2d: stride and dilation must be positive, got stride {s}, dilation {d}")
     p = _conv_padding("conv2d", padding, (kh, kw), d, s)
-    k = input.device.kernels.get("conv2d")
-    if k is not None and getattr(k, "ember_contract", None) == "conv2d-v1":  # pragma: no cover - plugins
-        out = k(input, weight, bias, s, p, d, groups)
-        return out.squeeze(0) if unbatched else out
     x = pad(input, p) if any(p) else input
-    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d")  # (N, C, oh, ow, kh*kw)
-    patches = patches.permute(0, 2, 3, 1, 4)  # (N, oh, ow, C, kh*kw)
+    # (N, oh, ow, C, kh*kw), contiguous: the reshapes below are views
+    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d", channels_last=True)
     if groups == 1:
         cols = patches.reshape(n * oh * ow, c * kh * kw)
         out = cols @ weight.reshape(cout, c * kh * kw).mT  # (N*oh*ow, C_out)
@@ -303,7 +302,8 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     d = _pair(dilation, 1, "dilation", "conv1d")[0]
     if isinstance(padding, str):
         if padding == "same" and s != 1:
-            raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride {s}); "
+            raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride "
+                             f"{s}); "
                              "give the padding explicitly")
         p2: Any = padding
     else:
@@ -500,7 +500,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.numel():
         lo, hi = int(tensor.min().item()), int(tensor.max().item())
         if lo < 0 or hi >= num_classes:
-            raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {lo if lo < 0 else hi}")
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {bad}")
     classes = E.arange(num_classes, dtype=tensor.dtype, device=tensor.device)
     return E.eq(tensor.unsqueeze(-1), classes).to(_dt.int64)
 
@@ -575,9 +576,6 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         input = input.unsqueeze(0)
         target = target.unsqueeze(0)
     c = input.shape[1]
-    k = input.device.kernels.get("cross_entropy")
-    if k is not None and getattr(k, "ember_contract", None) == "cross_entropy-v1":  # pragma: no cover
-        return k(input, target, weight, ignore_index, reduction, label_smoothing)
     logp = E.log_softmax(input, 1)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
@@ -599,6 +597,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         raise ValueError(f"cross_entropy: expected target of shape {(input.shape[0],) + input.shape[2:]} "
                          f"(class indices) or {tuple(input.shape)} (probabilities) for input of shape "
                          f"{tuple(input.shape)}, got {tuple(target.shape)}")
+    _check_targets("cross_entropy", target, c, ignore_index)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing > 0:
         lp = _class_last(logp)
@@ -624,7 +623,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} "
+        raise ValueError(f"{op}: input of shape {tuple(input.shape)} and target of shape "
+                         f"{tuple(target.shape)} "
                          "differ; make them the same shape (e.g. target.reshape(input.shape))")
 
 
@@ -670,7 +670,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         with no_grad():
             lo, hi = float(input.min().item()), float(input.max().item())
         if lo < 0 or hi > 1:
-            raise ValueError(f"binary_cross_entropy: input values must be probabilities in [0, 1], got values "
+            raise ValueError(f"binary_cross_entropy: input values must be probabilities in [0, 1], got "
+                             f"values "
                              f"in [{lo}, {hi}]; for logits use binary_cross_entropy_with_logits")
     logp = E.clamp(E.log(input), -100)
     log1mp = E.clamp(E.log(1 - input), -100)

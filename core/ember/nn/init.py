@@ -102,7 +102,8 @@ def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tensor.shape}")
-    return _fill_from(tensor, E.eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype, device=tensor.device))
+    eye = E.eye(tensor.shape[0], tensor.shape[1], dtype=tensor.dtype, device=tensor.device)
+    return _fill_from(tensor, eye)
 
 
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:

@@ -18,8 +18,8 @@ from .parameter import Parameter
 
 __all__ = [
     "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
-    "BatchNorm2d", "LayerNorm", "Embedding", "Dropout", "Flatten", "Unflatten", "ReLU", "GELU", "SiLU", "Tanh",
-    "Sigmoid", "LeakyReLU", "ELU", "Softplus", "Softmax", "LogSoftmax", "MultiheadAttention",
+    "BatchNorm2d", "LayerNorm", "Embedding", "Dropout", "Flatten", "Unflatten", "ReLU", "GELU", "SiLU",
+    "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softplus", "Softmax", "LogSoftmax", "MultiheadAttention",
     "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
 ]
 
@@ -73,7 +73,8 @@ class Linear(Module):
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
 
 
 class _ConvNd(Module):
@@ -87,8 +88,9 @@ class _ConvNd(Module):
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: only padding_mode='zeros' is supported, got {padding_mode!r}")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                             f"'circular', got {padding_mode!r}")
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
         nd = self._nd
@@ -111,16 +113,27 @@ class _ConvNd(Module):
         """Re-draw the parameters with PyTorch's default initialisation."""
         _reset_fan_in(self.weight, self.bias)
 
+    def _padded(self, x: Tensor) -> tuple[Tensor, Any]:
+        """(input, padding for the conv): non-zero padding modes pad here with ``F.pad``."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        pads = F._conv_padding(type(self).__name__, self.padding, self.kernel_size, self.dilation,
+                               self.stride)
+        return F.pad(x, pads, mode=self.padding_mode), 0
+
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
+            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
+                f", padding={self.padding}"
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode!r}"
         return s
 
 
@@ -131,7 +144,8 @@ class Conv1d(_ConvNd):
 
     def forward(self, x: Tensor) -> Tensor:
         """The convolution."""
-        return F.conv1d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv2d(_ConvNd):
@@ -141,7 +155,8 @@ class Conv2d(_ConvNd):
 
     def forward(self, x: Tensor) -> Tensor:
         """The convolution."""
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class MaxPool2d(Module):
@@ -197,8 +212,9 @@ class AdaptiveAvgPool2d(Module):
 class _BatchNorm(Module):
     _dims: tuple[int, ...] = (2,)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: Any = None, dtype: Any = None) -> None:
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
+                 dtype: Any = None) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -229,7 +245,8 @@ class _BatchNorm(Module):
         """Normalise with batch stats (training) or running stats (eval)."""
         name = type(self).__name__
         if x.ndim not in self._dims:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{d}-D' for d in self._dims)} input, got shape "
+            raise ValueError(f"{name}: expected a {' or '.join(f'{d}-D' for d in self._dims)} input, got "
+                             f"shape "
                              f"{tuple(x.shape)}")
         if x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected {self.num_features} channels in dim 1, got input of shape "
@@ -237,8 +254,11 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
         use_batch = self.training or self.running_mean is None
+        momentum = self.momentum
+        if momentum is None:  # cumulative moving average, as PyTorch
+            momentum = 1.0 / max(int(self.num_batches_tracked.item()), 1) if self.track_running_stats else 0.0
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch,
-                            self.momentum, self.eps)
+                            momentum, self.eps)
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
@@ -478,7 +498,8 @@ class MultiheadAttention(Module):
         self.head_dim = embed_dim // num_heads
         self.in_proj_weight = _empty((3 * embed_dim, embed_dim), device, dtype)
         if bias:
-            self.in_proj_bias = Parameter(E.zeros(3 * embed_dim, dtype=self.in_proj_weight.dtype, device=device))
+            self.in_proj_bias = Parameter(E.zeros(3 * embed_dim, dtype=self.in_proj_weight.dtype,
+                                                  device=device))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
@@ -545,7 +566,8 @@ class CrossEntropyLoss(Module):
 class NLLLoss(Module):
     """:func:`ember.nn.functional.nll_loss` as a module."""
 
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean") -> None:
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
         super().__init__()
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
 

@@ -163,7 +163,8 @@ class Module:
         object.__delattr__(self, name)
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+        names = set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules)
+        return sorted(names)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (or None, a declared-but-absent parameter such as a missing bias)."""
@@ -204,7 +205,8 @@ class Module:
         mod: Module = self
         for part in target.split(".") if target else []:
             if part not in mod._modules or mod._modules[part] is None:
-                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (looking up {target!r})")
+                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (looking up "
+                                     f"{target!r})")
             mod = mod._modules[part]  # type: ignore[assignment]
         return mod
 
@@ -419,6 +421,30 @@ class Module:
         from .. import dtypes as _dt
 
         return self.to(_dt.float64)
+
+    def __deepcopy__(self, memo: dict) -> Module:
+        """A deep copy: parameters, buffers and tensor attributes are cloned (tensors themselves
+        refuse pickling, so this pre-fills ``memo`` with their copies)."""
+        import copy
+
+        def clone(t: Tensor) -> Tensor:
+            if isinstance(t, Parameter):
+                c: Tensor = Parameter(t.detach().clone(), t.requires_grad)
+                if t.grad is not None:
+                    c.grad = t.grad.detach().clone()
+                return c
+            return t.detach().clone()
+
+        for m in self.modules():
+            d = m.__dict__
+            for t in [*d["_parameters"].values(), *d["_buffers"].values(), *d.values()]:
+                if isinstance(t, Tensor) and id(t) not in memo:
+                    memo[id(t)] = clone(t)
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        for k, v in self.__dict__.items():
+            new.__dict__[k] = copy.deepcopy(v, memo)
+        return new
 
     # -- repr --------------------------------------------------------------------------------------
     def extra_repr(self) -> str:

@@ -32,7 +32,8 @@ class Parameter(Tensor):
             raise TypeError(f"Parameter: expected an ember.Tensor, got {type(data).__name__}; wrap arrays "
                             "with ember.tensor(...) first")
         if requires_grad and not data.dtype.is_floating_point:
-            raise TypeError(f"Parameter: only floating point tensors can require gradients, got {data.dtype}; "
+            raise TypeError(f"Parameter: only floating point tensors can require gradients, got "
+                            f"{data.dtype}; "
                             "pass requires_grad=False")
         p = _new(cls)
         p._data = data._data

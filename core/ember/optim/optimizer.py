@@ -48,14 +48,16 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__} can only optimize Tensors, but one of the params is "
                                 f"{type(p).__name__}")
             if not p.is_leaf:
-                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape {p.shape}); "
+                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape "
+                                 f"{p.shape}); "
                                  "pass the leaf parameters, e.g. model.parameters()")
         group = dict(param_group, params=params)
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group")
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter "
+                             "group")
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -109,12 +111,14 @@ class Optimizer:
         copied to each parameter's device and floating ones to its dtype)."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state dict has {len(groups)} parameter "
+            raise ValueError(f"{type(self).__name__}.load_state_dict: the state dict has {len(groups)} "
+                             f"parameter "
                              f"group(s), the optimizer has {len(self.param_groups)}")
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: parameter group {i} has "
-                                 f"{len(saved['params'])} parameter(s) in the state dict but {len(own['params'])} "
+                                 f"{len(saved['params'])} parameter(s) in the state dict but "
+                                 f"{len(own['params'])} "
                                  "in the optimizer")
         by_index: dict[int, Tensor] = {}
         for saved, own in zip(groups, self.param_groups):
@@ -124,7 +128,8 @@ class Optimizer:
         for idx, st in state_dict["state"].items():
             p = by_index.get(int(idx))
             if p is None:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state for parameter index {idx} that "
+                raise ValueError(f"{type(self).__name__}.load_state_dict: state for parameter index {idx} "
+                                 f"that "
                                  "is in no parameter group")
             new = {}
             for k, v in st.items():
