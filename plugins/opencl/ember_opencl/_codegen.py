@@ -70,13 +70,54 @@ def convert(expr: str, src_ct: str, dst: str) -> str:
 
 
 def header(*dtypes: str) -> str:
-    """Program preamble (fp64 pragma when needed, helpers)."""
+    """Program preamble (fp64 pragma when needed, unaligned vector types, helpers)."""
     lines = []
     if "float64" in dtypes or "double" in dtypes:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
     if "int64" in dtypes or "long" in dtypes:
         lines.append("#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable")
+    for dt, w in VEC_WIDTH.items():
+        ct = CTYPE[dt]
+        if dt in dtypes and (dt != "float64" or "float64" in dtypes):
+            lines.append(f"typedef {ct}{w} {ct}{w}u __attribute__((aligned({_ITEMSIZE[dt]})));")
+    if "float32" in dtypes or "float16" in dtypes:
+        lines.append(_VEXP)
     return "\n".join(lines) + "\n"
+
+
+#: vector width (elements) of the contiguous fast paths: 256-bit vectors (AVX2)
+VEC_WIDTH = {"float32": 8, "float64": 4, "int32": 8, "int64": 4}
+_ITEMSIZE = {"float32": 4, "float64": 8, "int32": 4, "int64": 8}
+#: elements per work-item of contiguous ("rank -1") elementwise kernels
+CHUNK = 64
+
+# float32 exp with plain operators only (PoCL calls builtins such as exp out of line, which is
+# ~7x slower): Cephes expf range reduction + degree-6 polynomial, 2^n applied in two factors so
+# results down to the denormals are right; about 2 ulp. inf -> inf, -inf -> 0, nan -> nan.
+_VEXP = """
+inline float8 vexp_(float8 x) {
+    x = x < -104.0f ? (float8)(-104.0f) : x;
+    x = x > 89.0f ? (float8)(89.0f) : x;
+    float8 t = x * 1.44269504088896341f + 12582912.0f;
+    float8 nf = t - 12582912.0f;
+    float8 r = x - nf * 0.693359375f;
+    r = r - nf * -2.12194440e-4f;
+    float8 p = 1.9875691500E-4f;
+    p = p * r + 1.3981999507E-3f;
+    p = p * r + 8.3334519073E-3f;
+    p = p * r + 4.1665795894E-2f;
+    p = p * r + 1.6666665459E-1f;
+    p = p * r + 5.0000001201E-1f;
+    p = p * (r * r) + r + 1.0f;
+    int8 ni = as_int8(t) - 0x4B400000;
+    int8 n1 = ni >> 1;
+    int8 n2 = ni - n1;
+    return p * as_float8((n1 + 127) << 23) * as_float8((n2 + 127) << 23);
+}
+inline float sexp_(float x) { return vexp_((float8)(x)).s0; }
+"""
+#: elementwise ops whose expression also works on vectors (same dtype in and out)
+VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "copy"}
 
 
 def _params(prefix: str, rank: int, idx: str) -> list[str]:
@@ -105,7 +146,7 @@ def _pos(prefix: str, rank: int, coord: str = "c") -> str:
 def _unary_exprs(dt: str) -> dict[str, str]:
     if dt in FLOATS:
         return {
-            "neg": "-x", "abs": "fabs(x)", "exp": "exp(x)", "log": "log(x)", "sqrt": "sqrt(x)",
+            "neg": "-x", "abs": "fabs(x)", "exp": "exp(x)" if dt == "float64" else "sexp_(x)", "log": "log(x)", "sqrt": "sqrt(x)",
             "sin": "sin(x)", "cos": "cos(x)", "tanh": "tanh(x)", "erf": "erf(x)",
             "floor": "floor(x)", "ceil": "ceil(x)", "round": "rint(x)", "trunc": "trunc(x)",
         }
@@ -151,7 +192,7 @@ def _ipow(ct: str) -> str:
 
 
 def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tuple[str, str, bool]],
-                   body_expr: str, expr_ct: str, rank: int, idx: str) -> str:
+                   body_expr: str, expr_ct: str, rank: int, idx: str, vec_expr: str | None = None) -> str:
     """One elementwise kernel.
 
     operands: (var, dtype, is_scalar); each array operand ``var`` is loaded into ``var`` (compute
@@ -168,6 +209,8 @@ def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tup
         else:
             params += [f"__global const {CTYPE[dt]}* {var}_p", f"{idx} {var}_off"] + _params(var, rank, idx)
     params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
+    if rank < 0:
+        return _gen_map_contiguous(name, out_dt, operands, body_expr, expr_ct, idx, vec_expr, params)
     lines = [f"__kernel void k_{name}({', '.join(params)}) {{",
              f"    {idx} i = get_global_id(0);", "    if (i >= n) return;"]
     lines += ["    " + s for s in _decompose(rank, idx)]
@@ -181,13 +224,52 @@ def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tup
     return "\n".join(lines) + "\n"
 
 
+def _vec_ok(op: str, dt: str, out_dt: str) -> bool:
+    return op in VEC_OPS and dt == out_dt and dt in VEC_WIDTH and (op != "exp" or dt == "float32") \
+        and (op != "div" or dt in FLOATS)
+
+
+def _vec_expr(op: str, expr: str) -> str:
+    return "vexp_(x)" if op == "exp" else expr
+
+
+def _gen_map_contiguous(name: str, out_dt: str, operands: list[tuple[str, str, bool]], body_expr: str,
+                        expr_ct: str, idx: str, vec_expr: str | None, params: list[str]) -> str:
+    """Rank -1: every operand contiguous; work-item g does elements [g*CHUNK, (g+1)*CHUNK), with
+    unaligned vector loads/stores when ``vec_expr`` is given (plain operators, no builtins)."""
+    lines = [f"__kernel void k_{name}({', '.join(params)}) {{",
+             f"    {idx} i0 = get_global_id(0) * {CHUNK};", "    if (i0 >= n) return;"]
+    if vec_expr is not None:
+        w = VEC_WIDTH[out_dt]
+        vt = f"{CTYPE[out_dt]}{w}"
+        lines.append(f"    if (i0 + {CHUNK} <= n) {{")
+        lines.append(f"        for (int j = 0; j < {CHUNK}; j += {w}) {{")
+        for var, dt, scalar in operands:
+            if not scalar:
+                lines.append(f"            {vt} {var} = *(const __global {vt}u*)({var}_p + {var}_off + i0 + j);")
+        lines.append(f"            *(__global {vt}u*)(out + out_off + i0 + j) = {vec_expr};")
+        lines.append("        }")
+        lines.append("        return;")
+        lines.append("    }")
+    lines.append(f"    {idx} hi = i0 + {CHUNK} < n ? i0 + {CHUNK} : n;")
+    lines.append(f"    for ({idx} i = i0; i < hi; ++i) {{")
+    for var, dt, scalar in operands:
+        if not scalar:
+            lines.append(f"        {compute_type(dt)} {var} = {load(dt, var + '_p', f'{var}_off + i')};")
+    lines.append("        " + store(out_dt, "out", "out_off + i", convert(body_expr, expr_ct, out_dt)))
+    lines.append("    }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
     """All unary kernels of ``dt``; kernel names are the op names."""
     ct = compute_type(dt)
     src = [header(dt)]
     names = []
     for op, expr in _unary_exprs(dt).items():
-        src.append(gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx))
+        vec = _vec_expr(op, expr) if rank < 0 and _vec_ok(op, dt, dt) else None
+        src.append(gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx, vec))
         names.append(op)
     return "".join(src), names
 
@@ -203,7 +285,8 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, l
     for op, expr in _binary_exprs(dt).items():
         out = "bool" if op in COMPARE_OPS else dt
         ect = "int" if op in COMPARE_OPS else ct
-        src.append(gen_map_kernel(op, out, False, ops, expr, ect, rank, idx))
+        vec = expr if rank < 0 and _vec_ok(op, dt, out) else None
+        src.append(gen_map_kernel(op, out, False, ops, expr, ect, rank, idx, vec))
         names.append(op)
     return "".join(src), names
 
@@ -222,8 +305,9 @@ def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, 
     src = [header(src_dt, *dsts.split(","))]
     names = []
     for dst in dsts.split(","):
+        vec = "x" if rank < 0 and _vec_ok("copy", src_dt, dst) else None
         src.append(gen_map_kernel(f"copy_{dst}", dst, True, [("x", src_dt, False)], "x",
-                                  compute_type(src_dt), rank, idx))
+                                  compute_type(src_dt), rank, idx, vec))
         names.append(f"copy_{dst}")
     return "".join(src), names
 
@@ -516,7 +600,7 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
               f"__global const {t}* bp", f"{idx} N", f"{idx} K", f"{idx} M"]
     params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
     lines = [f"__kernel void k_mmf({', '.join(params)}) {{",
-             f"    {idx} p = get_global_id(0); {idx} i0 = get_global_id(1) * {rows}; {idx} z = get_global_id(2);"]
+             f"    {idx} i0 = get_global_id(0) * {rows}; {idx} p = get_global_id(1); {idx} z = get_global_id(2);"]
     lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
     lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = 0;")
     lines.append(f"    {idx} pa = {_pos('ab', brank)};")
@@ -524,6 +608,7 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     lines.append(f"    const __global {vt}* bq = (const __global {vt}*)(bp + pb);")
     for r in range(rows):
         lines.append(f"    {idx} ar{r} = pa + min(i0 + {r}, N - 1) * a_sr; {vt} acc{r} = 0;")
+    lines.append("    #pragma unroll 4")
     lines.append(f"    for ({idx} k = 0; k < K; ++k) {{")
     lines.append(f"        {vt} bv = bq[k];")
     for r in range(rows):
@@ -536,3 +621,91 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
                      f" for ({idx} q = 0; q < cols; ++q) o[q] = e[q]; }}")
     lines.append("}")
     return header(dt) + pack + "\n".join(lines) + "\n", ["pack", "mmf"]
+
+
+# ----------------------------------------------------------------------------------------------
+# contiguous reductions (float32/float64): vector accumulators, plain operators
+
+def _vcomb(op: str, a: str, v: str) -> str:
+    """Expression combining ``v`` into ``a`` (scalars or vectors alike; NaN propagates for max/min)."""
+    if op == "sum":
+        return f"{a} + {v}"
+    if op == "prod":
+        return f"{a} * {v}"
+    cmp = ">" if op == "max" else "<"
+    return f"(({v} {cmp} {a}) || ({v} != {v})) ? {v} : {a}"
+
+
+_VINIT = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY"}
+
+
+def gen_reduce_fast_program(dt: str, idx: str) -> tuple[str, list[str]]:
+    """Kernels ``<op>_rows`` and ``<op>_cols`` for op in sum/prod/max/min over contiguous data.
+
+    rows: x is (rows, L) at x_off; work-item i = o * G + g reduces chunk g (``chunk`` elements)
+    of row o into out[i], with 4 vector accumulators. G > 1 is the first of two passes.
+    cols: x is (outer, R, I) at x_off; work-item i = (o * G + g) * NJ + jb reduces rows
+    [g*chunk, (g+1)*chunk) of columns [32*jb, 32*jb+32) into out[(o * G + g) * I + j] (vector
+    loads across columns; the last partial column block goes element by element).
+    """
+    t = CTYPE[dt]
+    w = VEC_WIDTH[dt]
+    vt = f"{t}{w}"
+    u = 4  # accumulators
+    span = w * u
+    src = [header(dt)]
+    names = []
+    for op in ("sum", "prod", "max", "min"):
+        init = _VINIT[op]
+        c = lambda a, v, op=op: _vcomb(op, a, v)
+        accs = ", ".join(f"a{q} = ({vt})({init})" for q in range(u))
+        rows = f"""
+__kernel void k_{op}_rows(__global {t}* out, __global const {t}* x, {idx} x_off, {idx} L, {idx} G, {idx} chunk,
+                          {idx} n) {{
+    {idx} i = get_global_id(0);
+    if (i >= n) return;
+    {idx} o = i / G; {idx} g = i - o * G;
+    {idx} lo = g * chunk; {idx} hi = lo + chunk < L ? lo + chunk : L;
+    const __global {t}* p = x + x_off + o * L;
+    {vt} {accs};
+    {idx} k = lo;
+    for (; k + {span} <= hi; k += {span}) {{
+{chr(10).join(f"        {{ {vt} v = *(const __global {vt}u*)(p + k + {q * w}); a{q} = {c(f'a{q}', 'v')}; }}" for q in range(u))}
+    }}
+    a0 = {c('a0', 'a1')}; a2 = {c('a2', 'a3')}; a0 = {c('a0', 'a2')};
+    {t} acc = ({t})({init});
+    {t}* e = ({t}*)&a0;
+    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {c('acc', 'v')}; }}
+    for (; k < hi; ++k) {{ {t} v = p[k]; acc = {c('acc', 'v')}; }}
+    out[i] = acc;
+}}
+"""
+        cols = f"""
+__kernel void k_{op}_cols(__global {t}* out, __global const {t}* x, {idx} x_off, {idx} R, {idx} I, {idx} NJ,
+                          {idx} G, {idx} chunk, {idx} n) {{
+    {idx} i = get_global_id(0);
+    if (i >= n) return;
+    {idx} jb = i % NJ; {idx} tt = i / NJ; {idx} g = tt % G; {idx} o = tt / G;
+    {idx} j0 = jb * {span};
+    {idx} lo = g * chunk; {idx} hi = lo + chunk < R ? lo + chunk : R;
+    const __global {t}* p = x + x_off + o * R * I;
+    __global {t}* q = out + (o * G + g) * I;
+    if (j0 + {span} <= I) {{
+        {vt} {accs};
+        for ({idx} r = lo; r < hi; ++r) {{
+            const __global {t}* row = p + r * I + j0;
+{chr(10).join(f"            {{ {vt} v = *(const __global {vt}u*)(row + {q * w}); a{q} = {c(f'a{q}', 'v')}; }}" for q in range(u))}
+        }}
+{chr(10).join(f"        *(__global {vt}u*)(q + j0 + {q * w}) = a{q};" for q in range(u))}
+        return;
+    }}
+    for ({idx} j = j0; j < I; ++j) {{
+        {t} acc = ({t})({init});
+        for ({idx} r = lo; r < hi; ++r) {{ {t} v = p[r * I + j]; acc = {c('acc', 'v')}; }}
+        q[j] = acc;
+    }}
+}}
+"""
+        src += [rows, cols]
+        names += [f"{op}_rows", f"{op}_cols"]
+    return "".join(src), names

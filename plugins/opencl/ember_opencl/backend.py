@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -26,12 +28,35 @@ from . import _codegen as cg
 
 __all__ = ["OpenCLBackend"]
 
+try:
+    from pyopencl import enqueue_nd_range_kernel as _enqueue_nd
+except ImportError:  # the backend's constructor reports the missing pyopencl
+    _enqueue_nd = None
+
 REMEDY = "pip install 'ember[opencl]' (PoCL CPU runtime: pip install pocl-binary-distribution)"
 ENV_DEVICE = "EMBER_OPENCL_DEVICE"
 
 _RANK_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 _LOCAL = 256  # fixed work-group size of elementwise kernels (PoCL compiles per local size)
+_LOCAL_VEC = 64  # work-group size of contiguous elementwise kernels (CHUNK elements per work-item)
 _INT_LIMIT = 1 << 30
+
+
+_SCALAR_NP = {"char": np.int8, "uchar": np.uint8, "short": np.int16, "ushort": np.uint16, "int": np.int32,
+              "uint": np.uint32, "long": np.int64, "ulong": np.uint64, "float": np.float32, "double": np.float64}
+_KERNEL_RE = re.compile(r"__kernel\s+void\s+(\w+)\s*\(([^)]*)\)")
+
+
+def _signatures(src: str) -> dict[str, list[Any]]:
+    """Kernel name -> scalar argument dtypes (None for pointers) parsed from generated source."""
+    out = {}
+    for m in _KERNEL_RE.finditer(src):
+        types = []
+        for p in m.group(2).split(","):
+            p = p.strip()
+            types.append(None if "*" in p else _SCALAR_NP[p.split()[-2]])
+        out[m.group(1)] = types
+    return out
 
 
 def _bucket_rank(r: int) -> int:
@@ -65,6 +90,9 @@ def _pad(shape: list[int], strides: list[list[int]], rank: int) -> tuple[list[in
     return [1] * k + shape, [[0] * k + s for s in strides]
 
 
+_LAYOUTS: dict[tuple, tuple] = {}  # shape -> (contiguous StridedLayout, numel), shared and immutable
+_CLArray: Any = None  # ember_opencl._array.CLArray, bound when the backend is created
+
 _NP_COMPUTE = {"float16": np.float32, "bool": np.uint8}
 
 
@@ -84,6 +112,7 @@ class _Device:
         self.queue: Any = None
         self.pool: Any = None
         self.programs: dict[tuple, dict[str, Any]] = {}
+        self.plans: dict[tuple, tuple] = {}
 
     def open(self) -> _Device:
         """Create the context, queue and pool on first use."""
@@ -114,6 +143,9 @@ class OpenCLBackend(Backend):
         except ImportError as exc:
             raise BackendUnavailable(f"pyopencl is not installed ({exc})", REMEDY) from None
         self._cl = cl
+        global _CLArray
+        from ._array import CLArray
+        _CLArray = CLArray
         try:
             platforms = cl.get_platforms()
         except Exception as exc:  # noqa: BLE001 - cl.LogicError PLATFORM_NOT_FOUND_KHR without an ICD
@@ -197,11 +229,13 @@ class OpenCLBackend(Backend):
         return self._devices[index].open()
 
     def _new(self, dev: _Device, shape: tuple[int, ...], dtype: Any) -> Any:
-        from ._array import CLArray
-        shape = tuple(int(s) for s in shape)
-        n = math.prod(shape)
-        alloc = dev.pool.allocate(n * dtype.itemsize)
-        return CLArray(alloc, StridedLayout(shape, contiguous_strides(shape), 0), dtype, dev)
+        entry = _LAYOUTS.get(shape) if type(shape) is tuple else None
+        if entry is None:
+            shape = tuple(int(s) for s in shape)
+            entry = (StridedLayout(shape, contiguous_strides(shape), 0), math.prod(shape))
+            if len(_LAYOUTS) < 8192:
+                _LAYOUTS[shape] = entry
+        return _CLArray(dev.pool.allocate(entry[1] * dtype.itemsize), entry[0], dtype, dev)
 
     def _program(self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[str]]],
                  *gen_args: Any) -> dict[str, Any]:
@@ -221,7 +255,14 @@ class OpenCLBackend(Backend):
                 log = "(no build log)"
             raise RuntimeError(f"OpenCL backend: building program {key} (kernels {names}) for "
                                f"{dev.name} failed: {exc}\nbuild log:\n{log}\nsource:\n{src}") from None
-        kernels = {name: cl.Kernel(prg, "k_" + name) for name in names}
+        sigs = _signatures(src)
+        kernels = {}
+        for name in names:
+            knl = cl.Kernel(prg, "k_" + name)
+            # typed scalar arguments: set_args packs Python ints/floats with struct (about 1 µs)
+            # instead of pyopencl's generic numpy-scalar path (about 10 µs per scalar argument)
+            knl.set_scalar_arg_dtypes(sigs["k_" + name])
+            kernels[name] = knl
         dev.programs[key] = kernels
         return kernels
 
@@ -237,7 +278,7 @@ class OpenCLBackend(Backend):
     def _idx(n: int, *arrays: Any) -> tuple[str, type]:
         """Index type: 32-bit when every buffer and the launch fit comfortably."""
         big = n >= _INT_LIMIT or any(a.alloc.size // a.dtype.itemsize >= _INT_LIMIT for a in arrays)
-        return ("long", np.int64) if big else ("int", np.int32)
+        return ("long", int) if big else ("int", int)
 
     @staticmethod
     def _scalar(value: Any, dtype: Any) -> Any:
@@ -262,42 +303,68 @@ class OpenCLBackend(Backend):
         operands: CLArrays or (for positions where ``modes`` has 'S') Python scalars, paired with
         the dtype their scalar arguments take. Returns ``out`` (a new contiguous array unless
         given: then it is written through its strides).
+
+        The launch plan (kernel, coalesced strides, sizes) is cached per device by the operands'
+        shapes and strides, so a repeated op costs a dict lookup plus ``set_args`` and the enqueue.
         """
-        arrays = [o for o, _ in operands if not isinstance(o, _Scalar)]
+        arrays = [o for o, _ in operands if type(o) is not _Scalar]
+        lkey = tuple((a.layout.shape, a.layout.strides) for a in arrays)
+        big = any(a.alloc.size >= _INT_LIMIT for a in arrays)
+        if out is not None:
+            big = big or out.alloc.size >= _INT_LIMIT
+            key = (family, gen_dtypes, kname, modes, big, out.layout.shape, out.layout.strides, lkey)
+        else:
+            key = (family, gen_dtypes, kname, modes, big, lkey)
+        plan = dev.plans.get(key)
+        if plan is None:
+            plan = self._map_plan(dev, family, gen, gen_dtypes, kname, modes, big, out, arrays)
+            if len(dev.plans) > 8192:
+                dev.plans.clear()
+            dev.plans[key] = plan
+        knl, shape, ostr, astrs, tail, gsize, lsize = plan
         if out is None:
-            shape = broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
             out = self._new(dev, shape, out_dtype)
-        shape = out.shape
+        if knl is None:
+            return out
+        args = [out.alloc.buf, out.layout.offset, *ostr]
+        k = 0
+        for o, dt in operands:
+            if type(o) is _Scalar:
+                args.append(_scalar_arg(o.value, dt))
+            else:
+                args.append(o.alloc.buf)
+                args.append(o.layout.offset)
+                args += astrs[k]
+                k += 1
+        args += tail
+        knl.set_args(*args)
+        _enqueue_nd(dev.queue, knl, gsize, lsize)
+        return out
+
+    def _map_plan(self, dev: _Device, family: str, gen: Callable, gen_dtypes: tuple, kname: str,
+                  modes: str | None, big: bool, out: Any, arrays: list) -> tuple:
+        shape = out.layout.shape if out is not None else (
+            broadcast_shapes(*(a.shape for a in arrays)) if arrays else ())
         n = math.prod(shape)
         if n == 0:
-            return out
-        strides = [out.strides] + [broadcast_strides(a.shape, a.strides, shape) for a in arrays]
+            return (None, shape, (), [], (), None, None)
+        ostrides = out.layout.strides if out is not None else contiguous_strides(shape)
+        strides = [ostrides] + [broadcast_strides(a.shape, a.strides, shape) for a in arrays]
         cshape, cstrides = _coalesce(shape, strides)
         if len(cshape) == 0 or (len(cshape) == 1 and all(s[0] == 1 for s in cstrides)):
-            rank = 0
+            rank = -1
         else:
             rank = _bucket_rank(len(cshape))
             cshape, cstrides = _pad(cshape, cstrides, rank)
-        idx, it = self._idx(n, out, *arrays)
+        idx = "long" if big or n >= _INT_LIMIT else "int"
         key = (family, *gen_dtypes, rank, idx, modes)
         knl = self._program(dev, key, gen, *gen_dtypes, rank, idx, *((modes,) if modes else ()))[kname]
-        args: list = [out.alloc.buf, it(out.offset)]
-        if family == "copy":
-            args += [it(s) for s in cstrides[0]] if rank else []
-        k = 1
-        for o, dt in operands:
-            if isinstance(o, _Scalar):
-                args.append(self._scalar(o.value, dt))
-            else:
-                args += [o.alloc.buf, it(o.offset)]
-                if rank:
-                    args += [it(s) for s in cstrides[k]]
-                k += 1
-        if rank:
-            args += [it(d) for d in cshape]
-        args.append(it(n))
-        self._launch1d(dev, knl, args, n)
-        return out
+        ostr = tuple(cstrides[0]) if family == "copy" and rank > 0 else ()
+        astrs = [tuple(st) if rank > 0 else () for st in cstrides[1:]]
+        tail = (*(cshape if rank > 0 else ()), n)
+        items = -(-n // cg.CHUNK) if rank < 0 else n
+        local = _LOCAL_VEC if rank < 0 else _LOCAL
+        return (knl, shape, ostr, astrs, tail, (-(-items // local) * local,), (local,))
 
     def _copy_into(self, dst: Any, src: Any) -> Any:
         """dst[...] = src (broadcast, dtype conversion), dst may be any view."""
@@ -334,13 +401,15 @@ class OpenCLBackend(Backend):
         return out
 
     def _k_to_numpy(self, x: Any) -> np.ndarray:
-        host = np.empty(x.shape, dtype=x.dtype.numpy)
+        host = np.empty(x.layout.shape, dtype=x.dtype.numpy)
         if host.size == 0:
             return host
         if not x.layout.is_contiguous:
             x = self._contiguous(x)
-        self._cl.enqueue_copy(x.dev.queue, host, x.alloc.buf, src_offset=x.offset * x.dtype.itemsize,
-                              is_blocking=True)
+        queue = x.dev.queue
+        evt = self._cl._cl._enqueue_read_buffer(queue, x.alloc.buf, host, x.layout.offset * x.dtype.itemsize,
+                                                None, False)
+        _wait(queue, evt)
         return host
 
     def _k_empty(self, shape: tuple[int, ...], dtype: Any, device_index: int) -> Any:
@@ -371,22 +440,33 @@ class OpenCLBackend(Backend):
     # elementwise primitives
 
     def _unary(self, name: str) -> Callable[[Any], Any]:
+        gen = cg.gen_unary_program
+        mapper = self._map
+
         def kernel(x: Any) -> Any:
-            dt = x.dtype.name
-            return self._map(x.dev, "unary", cg.gen_unary_program, (dt,), name, x.dtype, [(x, x.dtype)])
+            dt = x.dtype
+            return mapper(x.dev, "unary", gen, (dt.name,), name, dt, ((x, dt),))
         kernel.__name__ = name
         return kernel
 
     def _binary(self, name: str, compare: bool = False) -> Callable[[Any, Any], Any]:
+        gen = cg.gen_binary_program
+        mapper = self._map
+
         def kernel(a: Any, b: Any) -> Any:
-            arr = a if not _is_scalar(a) else b
-            if _is_scalar(arr):
+            if type(a) is _CLArray:
+                dt = a.dtype
+                if type(b) is _CLArray:
+                    modes, ops = "AA", ((a, dt), (b, dt))
+                else:
+                    modes, ops = "AS", ((a, dt), (_Scalar(b), dt))
+                dev = a.dev
+            elif type(b) is _CLArray:
+                dt = b.dtype
+                modes, ops, dev = "SA", ((_Scalar(a), dt), (b, dt)), b.dev
+            else:
                 raise TypeError(f"opencl {name}: at least one operand must be a device buffer")
-            dt = arr.dtype
-            modes = ("S" if _is_scalar(a) else "A") + ("S" if _is_scalar(b) else "A")
-            ops = [(_Scalar(v) if _is_scalar(v) else v, dt) for v in (a, b)]
-            out_dt = _bool_dtype() if compare else dt
-            return self._map(arr.dev, "binary", cg.gen_binary_program, (dt.name,), name, out_dt, ops, modes)
+            return mapper(dev, "binary", gen, (dt.name,), name, _bool_dtype() if compare else dt, ops, modes)
         kernel.__name__ = name
         return kernel
 
@@ -421,6 +501,9 @@ class OpenCLBackend(Backend):
         n_red = math.prod(shape[d] for d in red)
         if n_red == 0:
             return self._fill(out, 1 if op == "prod" else 0)
+        if not is_arg and x.dtype.name in cg.VEC_WIDTH and x.dtype.is_floating_point \
+                and x.layout.is_contiguous and self._reduce_fast(op, x, out, dims_set):
+            return out
         kshape, (kstr,) = _coalesce([shape[i] for i in kept], [[x.strides[i] for i in kept]])
         if is_arg:
             rshape, rstr = [shape[red[0]]], [x.strides[red[0]]]
@@ -444,6 +527,71 @@ class OpenCLBackend(Backend):
             return self._k_as_strided(stage2, out_shape, out.strides, 0)
         self._reduce_launch(dev, op, x, out, kshape, kstr, rshape, rstr, 1, chunk)
         return out
+
+    def _reduce_fast(self, op: str, x: Any, out: Any, dims_set: set) -> bool:
+        """Contiguous float32/float64 x whose dims are [kept][reduced][kept] once size-1 dims are
+        dropped: the vectorised rows/cols kernels (two passes when there are few outputs)."""
+        groups: list[list] = []  # [reduced?, size]
+        for j, n in enumerate(x.shape):
+            if n == 1:
+                continue
+            r = j in dims_set
+            if groups and groups[-1][0] == r:
+                groups[-1][1] *= n
+            else:
+                groups.append([r, n])
+        flags = [g[0] for g in groups]
+        if flags not in ([True], [False, True], [True, False], [False, True, False]):
+            return False
+        sizes = [g[1] for g in groups]
+        dev = x.dev
+        big = x.alloc.size >= _INT_LIMIT or out.alloc.size >= _INT_LIMIT
+        idx = "long" if big else "int"
+        dt = x.dtype.name
+        kn = self._program(dev, ("reduce_fast", dt, idx), cg.gen_reduce_fast_program, dt, idx)
+        span = cg.VEC_WIDTH[dt] * 4
+        if flags[-1]:  # rows
+            rows = sizes[0] if len(sizes) == 2 else 1
+            length = sizes[-1]
+            G = 1
+            if rows < 64 and length >= 1 << 15:
+                G = min(-(-64 // rows), length // (1 << 14))
+            per = -(-length // G)
+            chunk = -(-per // span) * span
+            G = -(-length // chunk)
+            knl = kn[op + "_rows"]
+            if G == 1:
+                self._launch_n(dev, knl, [out.alloc.buf, x.alloc.buf, x.offset, length, 1, chunk, rows], rows)
+                return True
+            part = self._new(dev, (rows * G,), x.dtype)
+            self._launch_n(dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, length, G, chunk, rows * G], rows * G)
+            self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, 1, G, rows], rows)
+            return True
+        outer = sizes[0] if len(sizes) == 3 else 1
+        R, inner = sizes[-2], sizes[-1]
+        nj = -(-inner // span)
+        # row chunks of 256: the work-items of one work-group (neighbouring column blocks) then
+        # sweep the same rows, so a sweep's pages stay in the TLB; a second pass adds the chunks
+        chunk = 256 if R > 512 else R
+        if outer * nj < 64 and R >= 256:
+            chunk = min(chunk, max(64, -(-R // -(-64 // (outer * nj)))))
+        G = -(-R // chunk)
+        knl = kn[op + "_cols"]
+        if G == 1:
+            self._launch_n(dev, knl, [out.alloc.buf, x.alloc.buf, x.offset, R, inner, nj, 1, chunk, outer * nj],
+                           outer * nj)
+            return True
+        part = self._new(dev, (outer * G * inner,), x.dtype)
+        n1 = outer * G * nj
+        self._launch_n(dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, R, inner, nj, G, chunk, n1], n1)
+        self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, inner, nj, 1, G, outer * nj], outer * nj)
+        return True
+
+    def _launch_n(self, dev: _Device, knl: Any, args: list, n: int) -> None:
+        """n heavy work-items: work-groups of 1 when few (so both CPU threads get some), else 16."""
+        local = 16 if n >= 256 else 1
+        knl.set_args(*args)
+        _enqueue_nd(dev.queue, knl, (-(-n // local) * local,), (local,))
 
     def _reduce_launch(self, dev: _Device, op: str, x: Any, out: Any, kshape: list[int], kstr: list[int],
                        rshape: list[int], rstr: list[int], G: int, chunk: int) -> None:
@@ -551,7 +699,8 @@ class OpenCLBackend(Backend):
         args = [out.alloc.buf, a.alloc.buf, it(a.offset), it(a.strides[-2]), it(a.strides[-1]), bp.alloc.buf,
                 it(n), it(k), it(m)]
         args += [it(d) for d in bshape] + [it(s) for s in astr2] + [it(s) for s in pstr2]
-        self._enqueue(dev, kn["mmf"], args, (P, -(-n // rows), math.prod(batch)), (1, 1, 1))
+        # row blocks vary fastest: consecutive work-groups reuse one B panel while it is in cache
+        self._enqueue(dev, kn["mmf"], args, (-(-n // rows), P, math.prod(batch)), (1, 1, 1))
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -670,9 +819,40 @@ def _dtype_named(name: str) -> Any:
 
 def _bool_dtype() -> Any:
     from ember import dtypes
-    return dtypes.bool_
+    return dtypes.bool_  # (a module attribute lookup after the first import)
 
 
 def _int64_dtype() -> Any:
     from ember import dtypes
     return dtypes.int64
+
+
+def _scalar_arg(value: Any, dtype: Any) -> Any:
+    """A Python scalar as a typed kernel argument of ``dtype``'s compute type (C-style wrapping)."""
+    if dtype.is_floating_point:
+        return float(value)
+    if dtype.name == "bool":
+        return 1 if value else 0
+    v = int(value)
+    bits = dtype.itemsize * 8
+    lo = -(1 << (bits - 1)) if dtype.is_signed else 0
+    if lo <= v < lo + (1 << bits):
+        return v
+    v &= (1 << bits) - 1
+    if dtype.is_signed and v >= 1 << (bits - 1):
+        v -= 1 << bits
+    return v
+
+
+def _wait(queue: Any, evt: Any, spin_s: float = 2e-4) -> None:
+    """Wait for ``evt``: poll its status for up to ``spin_s`` seconds, then block.
+
+    A blocking wait on PoCL's CPU device costs tens of µs of thread wake-up latency; a short
+    poll returns as soon as a small transfer is done.
+    """
+    queue.flush()
+    t_end = time.perf_counter() + spin_s
+    while time.perf_counter() < t_end:
+        if evt.command_execution_status <= 0:  # CL_COMPLETE (0) or an error (< 0: wait raises it)
+            break
+    evt.wait()

@@ -1,0 +1,152 @@
+"""The OpenCL backend side by side with numpy, in one run on this machine.
+
+Run: python benchmarks/bench_opencl.py [--quick]
+
+Rows: matmul 256/1024/2048 float32 (GFLOP/s, B packing included), 16M-element ``(a*b+c).sum()``
+and ``exp(a).sum()`` (effective GB/s: input bytes read / time), a column reduction, a chain of
+1000 dependent tiny ops (µs per op, one readback at the end), one tiny op with its result read
+back (µs), and (when ``examples/train_digits.py`` and scikit-learn are there) one digits training
+epoch on opencl vs cpu. Times are medians of several runs (``common.per_call``); every ember
+timing includes a readback of a scalar (or the result) so queued work is counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import ember  # noqa: E402
+from common import fmt_time, per_call, table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _row(name: str, em: float, ref: float, unit: str, higher_better: bool, target: str) -> list[str]:
+    ratio = em / ref if higher_better else ref / em
+    return [name, f"{em:.1f} {unit}", f"{ref:.1f} {unit}", f"{ratio:.2f}x", target]
+
+
+def matmul_rows(dev: ember.device, sizes: tuple[int, ...], min_time: float) -> list[list[str]]:
+    rows = []
+    rng = np.random.default_rng(0)
+    for n in sizes:
+        a_np = rng.random((n, n), dtype=np.float32)
+        b_np = rng.random((n, n), dtype=np.float32)
+        a, b = ember.tensor(a_np, device=dev), ember.tensor(b_np, device=dev)
+        ref = a_np @ b_np
+        got = (a @ b).numpy()
+        err = float(np.abs(got - ref).max() / np.abs(ref).max())
+        assert err < 1e-4, f"matmul {n}: relative error {err}"
+        flops = 2.0 * n ** 3
+        t_em = per_call(lambda a=a, b=b: (a @ b)[0, 0].item(), min_time=min_time)
+        t_np = per_call(lambda a=a_np, b=b_np: a @ b, min_time=min_time)
+        target = ">= 0.9x" if n >= 1024 else ""
+        rows.append(_row(f"matmul {n}x{n} f32 (GFLOP/s)", flops / t_em / 1e9, flops / t_np / 1e9,
+                         "GFLOP/s", True, target))
+    return rows
+
+
+def reduction_rows(dev: ember.device, min_time: float) -> list[list[str]]:
+    n = 16 * 1024 * 1024
+    rng = np.random.default_rng(1)
+    a_np, b_np, c_np = (rng.random(n, dtype=np.float32) for _ in range(3))
+    a, b, c = (ember.tensor(x, device=dev) for x in (a_np, b_np, c_np))
+    got = (a * b + c).sum().item()
+    ref = float((a_np.astype(np.float64) * b_np + c_np).sum())
+    assert abs(got - ref) / ref < 1e-4, (got, ref)
+    rows = []
+    t_em = per_call(lambda: (a * b + c).sum().item(), min_time=min_time)
+    t_np = per_call(lambda: (a_np * b_np + c_np).sum(), min_time=min_time)
+    gb = 3 * n * 4 / 1e9
+    rows.append(_row("(a*b+c).sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ">= 2x"))
+    t_em = per_call(lambda: a.exp().sum().item(), min_time=min_time)
+    t_np = per_call(lambda: np.exp(a_np).sum(), min_time=min_time)
+    gb = n * 4 / 1e9
+    rows.append(_row("exp(a).sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ">= 2x"))
+    t_em = per_call(lambda: a.sum().item(), min_time=min_time)
+    t_np = per_call(lambda: a_np.sum(), min_time=min_time)
+    rows.append(_row("a.sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
+    m_np = a_np.reshape(4096, 4096)
+    m = a.reshape(4096, 4096)
+    assert np.allclose(m.sum(0).numpy(), m_np.sum(0), rtol=1e-4)
+    t_em = per_call(lambda: m.sum(0)[0].item(), min_time=min_time)
+    t_np = per_call(lambda: m_np.sum(0), min_time=min_time)
+    rows.append(_row("m.sum(0) 4096x4096 f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
+    t_em = per_call(lambda: m.sum(1)[0].item(), min_time=min_time)
+    t_np = per_call(lambda: m_np.sum(1), min_time=min_time)
+    rows.append(_row("m.sum(1) 4096x4096 f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
+    return rows
+
+
+def tiny_rows(dev: ember.device) -> list[list[str]]:
+    x_np = np.random.default_rng(2).random(64, dtype=np.float32)
+    x0 = ember.tensor(x_np, device=dev)
+
+    def chain() -> None:
+        x = x0
+        for _ in range(1000):
+            x = x * 1.0001 + 0.5
+        x.numpy()
+
+    def chain_np() -> None:
+        x = x_np
+        for _ in range(1000):
+            x = x * np.float32(1.0001) + np.float32(0.5)
+
+    t_em = per_call(chain, min_time=1.0) / 2000  # two ops per step
+    t_np = per_call(chain_np, min_time=1.0) / 2000
+    rows = [["tiny-op chain (64,) f32, per op", fmt_time(t_em), fmt_time(t_np), f"{t_em / t_np:.1f}x slower",
+             "<= 8 µs"]]
+    t_em = per_call(lambda: (x0 * 2.0).numpy())
+    t_np = per_call(lambda: x_np * np.float32(2.0))
+    rows.append(["one tiny op + readback", fmt_time(t_em), fmt_time(t_np), f"{t_em / t_np:.1f}x slower",
+                 "<= 25 µs"])
+    return rows
+
+
+def training_rows() -> list[list[str]]:
+    """One digits epoch on opencl and cpu via benchmarks/bench_training.py's worker (subprocesses)."""
+    script = ROOT / "benchmarks" / "bench_training.py"
+    if not (ROOT / "examples" / "train_digits.py").exists() or not script.exists():
+        return []
+    import json
+
+    path = os.pathsep.join([str(ROOT / "examples"), os.environ.get("PYTHONPATH", "")])
+    env = dict(os.environ, PYTHONPATH=path)
+    res = {}
+    for device in ("opencl", "cpu"):
+        cmd = [sys.executable, str(script), "--worker", "ember", "--epochs", "2", "--device", device]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        if proc.returncode:
+            why = proc.stderr.strip().splitlines()[-1][:60] if proc.stderr.strip() else "?"
+            return [["digits epoch (skipped)", why, "", "", ""]]
+        res[device] = json.loads(proc.stdout.strip().splitlines()[-1])["epoch_s"]
+    ratio = f"{res['cpu'] / res['opencl']:.2f}x"
+    cpu = fmt_time(res["cpu"]) + " (ember cpu)"
+    return [["digits CNN epoch, opencl vs ember cpu", fmt_time(res["opencl"]), cpu, ratio, ""]]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="shorter timings, no 2048 matmul, no training")
+    p.add_argument("--no-training", action="store_true", help="skip the digits training row")
+    args = p.parse_args()
+    dev = ember.device("opencl")
+    mt = 0.3 if args.quick else 1.0
+    rows = matmul_rows(dev, (256, 1024) if args.quick else (256, 1024, 2048), mt)
+    rows += reduction_rows(dev, mt)
+    rows += tiny_rows(dev)
+    if not (args.quick or args.no_training):
+        rows += training_rows()
+    print(f"OpenCL device: {dev.properties().get('name', '?')}; numpy {np.__version__}")
+    print(table(rows, ["benchmark", "ember opencl", "numpy", "ratio (>1: ember better)", "target"]))
+
+
+if __name__ == "__main__":
+    main()
