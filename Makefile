@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda)
 STAMP := $(VENV)/.ember-setup
 
-.PHONY: setup train test lint bench clean
+.PHONY: setup train test test-examples lint bench clean
 
 setup: $(STAMP)
 
@@ -23,8 +23,15 @@ train: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# the kit runs on the in-tree backends (unavailable ones are reported as skipped); third-party
+# plugins such as examples/ember-meta run it on their own devices with their own expectations
 test: lint
-	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q $(ARGS)
+	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,opencl,cuda $(ARGS)
+	$(MAKE) test-examples
+
+test-examples: setup
+	$(BIN)/python -m pip install -q -e examples/ember-meta
+	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py $(ARGS)

@@ -28,8 +28,9 @@ from common import fmt_time, per_call, table  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def gpu_seconds(fn: Callable[[], object], sync: Callable[[], None], min_time: float = 0.3,
-                repeats: int = 5) -> float:
+def gpu_seconds(
+    fn: Callable[[], object], sync: Callable[[], None], min_time: float = 0.3, repeats: int = 5
+) -> float:
     """Median seconds per call of ``fn``, each timed run bracketed by device synchronisation."""
     fn()
     sync()
@@ -111,9 +112,14 @@ def tiny_op_row(dev: ember.Device, cp: object, torch: object | None) -> list[str
         tb = ta.clone()
         t_pt = per_call(lambda: ta + tb)
         torch.cuda.synchronize()
-    return ["a + b (4,) f32, per call", fmt_time(t_em), fmt_time(t_cp),
-            "n/a" if t_pt is None else fmt_time(t_pt), f"{t_em / t_cp:.2f}",
-            "n/a" if t_pt is None else f"{t_em / t_pt:.2f}"]
+    return [
+        "a + b (4,) f32, per call",
+        fmt_time(t_em),
+        fmt_time(t_cp),
+        "n/a" if t_pt is None else fmt_time(t_pt),
+        f"{t_em / t_cp:.2f}",
+        "n/a" if t_pt is None else f"{t_em / t_pt:.2f}",
+    ]
 
 
 def _digits() -> tuple[np.ndarray, np.ndarray]:
@@ -135,6 +141,7 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
         import ember.nn.functional as F
         from ember.data import DataLoader, TensorDataset
         from train_digits import DigitsCNN
+
         x, y = _digits()
     except ImportError as exc:
         return f"digits example unavailable ({exc})"
@@ -142,8 +149,12 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
     ember.manual_seed(0)
     model = DigitsCNN().to(dev)
     opt = ember.optim.Adam(model.parameters(), lr=3e-3)
-    loader = DataLoader(TensorDataset(ember.tensor(x, device=dev), ember.tensor(y, device=dev)),
-                        batch_size=64, shuffle=True, generator=ember.Generator(dev, seed=0))
+    loader = DataLoader(
+        TensorDataset(ember.tensor(x, device=dev), ember.tensor(y, device=dev)),
+        batch_size=64,
+        shuffle=True,
+        generator=ember.Generator(dev, seed=0),
+    )
 
     def ember_epoch() -> float:
         dev.synchronize()
@@ -165,9 +176,17 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
         tdev = f"cuda:{dev.index}"
         torch.manual_seed(0)
         tmodel = tnn.Sequential(
-            tnn.Conv2d(1, 16, 3, padding=1), tnn.ReLU(), tnn.Conv2d(16, 32, 3, padding=1), tnn.ReLU(),
-            tnn.MaxPool2d(2), tnn.Flatten(), tnn.Linear(512, 64), tnn.ReLU(), tnn.Dropout(0.1),
-            tnn.Linear(64, 10)).to(tdev)
+            tnn.Conv2d(1, 16, 3, padding=1),
+            tnn.ReLU(),
+            tnn.Conv2d(16, 32, 3, padding=1),
+            tnn.ReLU(),
+            tnn.MaxPool2d(2),
+            tnn.Flatten(),
+            tnn.Linear(512, 64),
+            tnn.ReLU(),
+            tnn.Dropout(0.1),
+            tnn.Linear(64, 10),
+        ).to(tdev)
         topt = torch.optim.Adam(tmodel.parameters(), lr=3e-3)
         ds = torch.utils.data.TensorDataset(torch.tensor(x, device=tdev), torch.tensor(y, device=tdev))
         tloader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)
@@ -186,9 +205,14 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
 
         torch_epoch()
         t_pt = torch_epoch()
-    return [f"digits CNN epoch ({len(y)} images, batch 64)", fmt_time(t_em), "n/a",
-            "n/a" if t_pt is None else fmt_time(t_pt), "n/a",
-            "n/a" if t_pt is None else f"{t_em / t_pt:.2f}"]
+    return [
+        f"digits CNN epoch ({len(y)} images, batch 64)",
+        fmt_time(t_em),
+        "n/a",
+        "n/a" if t_pt is None else fmt_time(t_pt),
+        "n/a",
+        "n/a" if t_pt is None else f"{t_em / t_pt:.2f}",
+    ]
 
 
 def main() -> int:

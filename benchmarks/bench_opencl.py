@@ -43,12 +43,20 @@ def matmul_rows(dev: ember.device, sizes: tuple[int, ...], min_time: float) -> l
         got = (a @ b).numpy()
         err = float(np.abs(got - ref).max() / np.abs(ref).max())
         assert err < 1e-4, f"matmul {n}: relative error {err}"
-        flops = 2.0 * n ** 3
+        flops = 2.0 * n**3
         t_em = per_call(lambda a=a, b=b: (a @ b)[0, 0].item(), min_time=min_time)
         t_np = per_call(lambda a=a_np, b=b_np: a @ b, min_time=min_time)
         target = ">= 0.9x" if n >= 1024 else ""
-        rows.append(_row(f"matmul {n}x{n} f32 (GFLOP/s)", flops / t_em / 1e9, flops / t_np / 1e9,
-                         "GFLOP/s", True, target))
+        rows.append(
+            _row(
+                f"matmul {n}x{n} f32 (GFLOP/s)",
+                flops / t_em / 1e9,
+                flops / t_np / 1e9,
+                "GFLOP/s",
+                True,
+                target,
+            )
+        )
     return rows
 
 
@@ -101,12 +109,20 @@ def tiny_rows(dev: ember.device) -> list[list[str]]:
 
     t_em = per_call(chain, min_time=1.0) / 2000  # two ops per step
     t_np = per_call(chain_np, min_time=1.0) / 2000
-    rows = [["tiny-op chain (64,) f32, per op", fmt_time(t_em), fmt_time(t_np), f"{t_em / t_np:.1f}x slower",
-             "<= 8 µs"]]
+    rows = [
+        [
+            "tiny-op chain (64,) f32, per op",
+            fmt_time(t_em),
+            fmt_time(t_np),
+            f"{t_em / t_np:.1f}x slower",
+            "<= 8 µs",
+        ]
+    ]
     t_em = per_call(lambda: (x0 * 2.0).numpy())
     t_np = per_call(lambda: x_np * np.float32(2.0))
-    rows.append(["one tiny op + readback", fmt_time(t_em), fmt_time(t_np), f"{t_em / t_np:.1f}x slower",
-                 "<= 25 µs"])
+    rows.append(
+        ["one tiny op + readback", fmt_time(t_em), fmt_time(t_np), f"{t_em / t_np:.1f}x slower", "<= 25 µs"]
+    )
     return rows
 
 

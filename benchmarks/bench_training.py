@@ -75,9 +75,17 @@ def run_torch(epochs: int) -> list[float]:
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     x, y = _data()
     model = nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(512, 64), nn.ReLU(), nn.Dropout(0.1), nn.Linear(64, 10))
+        nn.Flatten(),
+        nn.Linear(512, 64),
+        nn.ReLU(),
+        nn.Dropout(0.1),
+        nn.Linear(64, 10),
+    )
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     ds = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
     loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)
@@ -100,8 +108,17 @@ def worker(framework: str, epochs: int, device: str | None) -> None:
     t0 = time.perf_counter()
     times = run_ember(epochs, device) if framework == "ember" else run_torch(epochs)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    print(json.dumps({"framework": framework, "epoch_s": statistics.median(times), "all": times,
-                      "total_s": time.perf_counter() - t0, "peak_rss_mib": rss_kib / 1024}))
+    print(
+        json.dumps(
+            {
+                "framework": framework,
+                "epoch_s": statistics.median(times),
+                "all": times,
+                "total_s": time.perf_counter() - t0,
+                "peak_rss_mib": rss_kib / 1024,
+            }
+        )
+    )
 
 
 def main() -> int:
@@ -109,8 +126,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=3, help="timed epochs per framework (after one warm-up)")
     p.add_argument("--device", default=None, help="ember device (default: ember's default device)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="BLAS/OpenMP threads for both frameworks (default: their own defaults)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/OpenMP threads for both frameworks (default: their own defaults)",
+    )
     p.add_argument("--worker", choices=["ember", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -145,8 +166,10 @@ def main() -> int:
     print(f"{'framework':<10} {'epoch (s)':>10} {'vs torch':>9} {'ms/batch':>9} {'peak RSS (MiB)':>15}")
     for fw, r in results.items():
         ratio = f"{r['epoch_s'] / base:.2f}x" if base else "-"
-        print(f"{fw:<10} {r['epoch_s']:>10.3f} {ratio:>9} {1000 * r['epoch_s'] / 23:>9.1f} "
-              f"{r['peak_rss_mib']:>15.0f}")
+        print(
+            f"{fw:<10} {r['epoch_s']:>10.3f} {ratio:>9} {1000 * r['epoch_s'] / 23:>9.1f} "
+            f"{r['peak_rss_mib']:>15.0f}"
+        )
     if "torch" not in results:
         print("(PyTorch is not installed: no comparison)")
     return 0

@@ -31,12 +31,18 @@ class DigitsCNN(nn.Module):
     def __init__(self, dropout: float = 0.1) -> None:
         super().__init__()
         self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
             nn.MaxPool2d(2),
         )
         self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Linear(32 * 4 * 4, 64), nn.ReLU(), nn.Dropout(dropout), nn.Linear(64, 10),
+            nn.Flatten(),
+            nn.Linear(32 * 4 * 4, 64),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(64, 10),
         )
 
     def forward(self, x: ember.Tensor) -> ember.Tensor:
@@ -44,8 +50,9 @@ class DigitsCNN(nn.Module):
         return self.classifier(self.features(x))
 
 
-def load_digits_split(seed: int, device: object, test_fraction: float = 0.2
-                      ) -> tuple[ember.Tensor, ember.Tensor, ember.Tensor, ember.Tensor]:
+def load_digits_split(
+    seed: int, device: object, test_fraction: float = 0.2
+) -> tuple[ember.Tensor, ember.Tensor, ember.Tensor, ember.Tensor]:
     """(x_train, y_train, x_test, y_test): images scaled to [0, 1], a seeded stratification-free split."""
     from sklearn.datasets import load_digits
 
@@ -65,8 +72,8 @@ def evaluate(model: nn.Module, x: ember.Tensor, y: ember.Tensor, batch_size: int
     correct = 0
     with ember.no_grad():
         for start in range(0, x.shape[0], batch_size):
-            logits = model(x[start:start + batch_size])
-            correct += int((logits.argmax(1) == y[start:start + batch_size]).sum().item())
+            logits = model(x[start : start + batch_size])
+            correct += int((logits.argmax(1) == y[start : start + batch_size]).sum().item())
     return correct / x.shape[0]
 
 
@@ -81,8 +88,9 @@ def train(args: argparse.Namespace) -> dict[str, float]:
     opt = ember.optim.Adam(model.parameters(), lr=args.lr)
     sched = ember.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     gen = ember.Generator(device, seed=args.seed)
-    loader = DataLoader(TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True,
-                        generator=gen)
+    loader = DataLoader(
+        TensorDataset(x_train, y_train), batch_size=args.batch_size, shuffle=True, generator=gen
+    )
     t0 = time.perf_counter()
     for epoch in range(args.epochs):
         model.train()
@@ -105,8 +113,10 @@ def train(args: argparse.Namespace) -> dict[str, float]:
 
     path = args.checkpoint or os.path.join(tempfile.mkdtemp(prefix="ember-digits-"), "digits.safetensors")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    ember.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": args.epochs,
-                "accuracy": acc}, path)
+    ember.save(
+        {"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": args.epochs, "accuracy": acc},
+        path,
+    )
     ckpt = ember.load(path, map_location=device)
     fresh = DigitsCNN().to(device)
     fresh.load_state_dict(ckpt["model"])
@@ -142,15 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checkpoint", default=None, help="checkpoint path (default: a new temp directory)")
     p.add_argument("--min-accuracy", type=float, default=None, help="exit 1 if test accuracy is below this")
     p.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
-    p.add_argument("--blas-threads", type=int, default=1,
-                   help="BLAS threads for host matmuls (default 1: this model's matrices are small, and "
-                        "extra threads only contend for the CPU; 0 keeps the BLAS library's default)")
+    p.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads for host matmuls (default 1: this model's matrices are small, and "
+        "extra threads only contend for the CPU; 0 keeps the BLAS library's default)",
+    )
     args = p.parse_args(argv)
     with _blas_threads(args.blas_threads):
         metrics = train(args)
     if args.min_accuracy is not None and metrics["accuracy"] < args.min_accuracy:
-        print(f"FAILED: accuracy {metrics['accuracy']:.4f} < --min-accuracy {args.min_accuracy}",
-              file=sys.stderr)
+        print(
+            f"FAILED: accuracy {metrics['accuracy']:.4f} < --min-accuracy {args.min_accuracy}",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

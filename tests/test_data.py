@@ -23,9 +23,12 @@ def test_tensor_dataset():
     xi, yi = ds[2]
     np.testing.assert_array_equal(xi.numpy(), x.numpy()[2])
     assert yi.item() == 2
-    with pytest.raises(ValueError, match=r"size mismatch between tensors: tensor 0 has 6 rows but tensor "
-                                         r"1 has "
-                                         r"shape \(5,\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"size mismatch between tensors: tensor 0 has 6 rows but tensor "
+        r"1 has "
+        r"shape \(5,\)",
+    ):
         TensorDataset(x, ember.arange(5))
 
 
@@ -76,9 +79,12 @@ def test_subset_and_random_split():
     assert a.indices == a2.indices
     parts = random_split(ds, [0.5, 0.3, 0.2], generator=ember.Generator(seed=1))
     assert [len(p) for p in parts] == [5, 3, 2]
-    with pytest.raises(ValueError, match=r"sum of input lengths 9 does not equal the length of the input "
-                                         r"dataset "
-                                         r"\(10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"sum of input lengths 9 does not equal the length of the input "
+        r"dataset "
+        r"\(10\)",
+    ):
         random_split(ds, [5, 4])
 
 

@@ -63,15 +63,21 @@ def _adam_ref(p, g, steps, lr, b1, b2, eps, wd=0.0, decoupled=False, amsgrad=Fal
         if amsgrad:
             vmax = np.maximum(vmax, v)
             vhat = vmax
-        denom = np.sqrt(vhat) / math.sqrt(1 - b2 ** t) + eps
-        p = p - lr / (1 - b1 ** t) * m / denom
+        denom = np.sqrt(vhat) / math.sqrt(1 - b2**t) + eps
+        p = p - lr / (1 - b1**t) * m / denom
     return p
 
 
-@pytest.mark.parametrize("cls,kw,decoupled", [
-    (Adam, {}, False), (Adam, {"weight_decay": 0.1}, False), (AdamW, {}, True),
-    (AdamW, {"weight_decay": 0.5, "amsgrad": True}, True), (Adam, {"amsgrad": True}, False),
-])
+@pytest.mark.parametrize(
+    "cls,kw,decoupled",
+    [
+        (Adam, {}, False),
+        (Adam, {"weight_decay": 0.1}, False),
+        (AdamW, {}, True),
+        (AdamW, {"weight_decay": 0.5, "amsgrad": True}, True),
+        (Adam, {"amsgrad": True}, False),
+    ],
+)
 def test_adam_family_matches_reference(cls, kw, decoupled):
     p0, g = np.array([1.0, -0.5, 2.0]), np.array([0.3, -0.2, 0.1])
     p = param(p0, g)
@@ -219,18 +225,22 @@ def _lrs(sched_factory, n=8, lr=1.0):
 
 
 def test_step_and_multistep():
-    np.testing.assert_allclose(_lrs(lambda o: S.StepLR(o, 3, 0.5)), [1, 1, 1, .5, .5, .5, .25, .25, .25])
-    np.testing.assert_allclose(_lrs(lambda o: S.MultiStepLR(o, [2, 5], 0.1)),
-                               [1, 1, .1, .1, .1, .01, .01, .01, .01])
-    np.testing.assert_allclose(_lrs(lambda o: S.ExponentialLR(o, 0.5), 3), [1, .5, .25, .125])
+    np.testing.assert_allclose(
+        _lrs(lambda o: S.StepLR(o, 3, 0.5)), [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25]
+    )
+    np.testing.assert_allclose(
+        _lrs(lambda o: S.MultiStepLR(o, [2, 5], 0.1)), [1, 1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.01, 0.01]
+    )
+    np.testing.assert_allclose(_lrs(lambda o: S.ExponentialLR(o, 0.5), 3), [1, 0.5, 0.25, 0.125])
 
 
 def test_cosine_and_linear_warmup():
     ref = [0.1 + 0.9 * (1 + math.cos(math.pi * t / 4)) / 2 for t in range(5)]
     np.testing.assert_allclose(_lrs(lambda o: S.CosineAnnealingLR(o, 4, eta_min=0.1), 4), ref)
-    np.testing.assert_allclose(_lrs(lambda o: S.LinearLR(o, 0.25, 1.0, 3), 5), [.25, .5, .75, 1, 1, 1])
-    np.testing.assert_allclose(_lrs(lambda o: S.LambdaLR(o, lambda e: 1 / (e + 1)), 3),
-                               [1, 1 / 2, 1 / 3, 1 / 4])
+    np.testing.assert_allclose(_lrs(lambda o: S.LinearLR(o, 0.25, 1.0, 3), 5), [0.25, 0.5, 0.75, 1, 1, 1])
+    np.testing.assert_allclose(
+        _lrs(lambda o: S.LambdaLR(o, lambda e: 1 / (e + 1)), 3), [1, 1 / 2, 1 / 3, 1 / 4]
+    )
     with pytest.raises(ValueError, match="LinearLR: start_factor must be in"):
         S.LinearLR(SGD([param([0.0])], lr=1.0), start_factor=0)
 
@@ -238,9 +248,11 @@ def test_cosine_and_linear_warmup():
 def test_schedulers_match_torch():
     torch = pytest.importorskip("torch")
     tls = torch.optim.lr_scheduler
-    for ef, tf in ((lambda o: S.CosineAnnealingLR(o, 5), lambda o: tls.CosineAnnealingLR(o, 5)),
-                   (lambda o: S.LinearLR(o, 0.1, 1.0, 4), lambda o: tls.LinearLR(o, 0.1, 1.0, 4)),
-                   (lambda o: S.StepLR(o, 2, 0.3), lambda o: tls.StepLR(o, 2, 0.3))):
+    for ef, tf in (
+        (lambda o: S.CosineAnnealingLR(o, 5), lambda o: tls.CosineAnnealingLR(o, 5)),
+        (lambda o: S.LinearLR(o, 0.1, 1.0, 4), lambda o: tls.LinearLR(o, 0.1, 1.0, 4)),
+        (lambda o: S.StepLR(o, 2, 0.3), lambda o: tls.StepLR(o, 2, 0.3)),
+    ):
         topt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
         ts = tf(topt)
         ref = [topt.param_groups[0]["lr"]]

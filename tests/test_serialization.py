@@ -25,10 +25,18 @@ def test_round_trip_model_optimizer_and_values(tmp_path):
     opt = ember.optim.AdamW(m.parameters(), lr=0.01)
     m(ember.randn(2, 1, 4, 4)).sum().backward()
     opt.step()
-    obj = {"model": m.state_dict(), "optimizer": opt.state_dict(), "epoch": 3, "name": "run-1",
-           "history": [0.5, float("inf"), None, True], "pair": (1, 2.5), "dtype": ember.float16,
-           "scalar": ember.tensor(2.5, dtype=ember.float64), "ints": ember.arange(4, dtype="int32"),
-           "mask": ember.tensor([True, False])}
+    obj = {
+        "model": m.state_dict(),
+        "optimizer": opt.state_dict(),
+        "epoch": 3,
+        "name": "run-1",
+        "history": [0.5, float("inf"), None, True],
+        "pair": (1, 2.5),
+        "dtype": ember.float16,
+        "scalar": ember.tensor(2.5, dtype=ember.float64),
+        "ints": ember.arange(4, dtype="int32"),
+        "mask": ember.tensor([True, False]),
+    }
     path = tmp_path / "ckpt.safetensors"
     ember.save(obj, path)
     back = ember.load(path)
@@ -60,7 +68,7 @@ def test_file_layout_is_safetensors(tmp_path):
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
     assert n % 8 == 0
-    header = json.loads(raw[8:8 + n])
+    header = json.loads(raw[8 : 8 + n])
     assert header["a"] == {"dtype": "F32", "shape": [2, 3], "data_offsets": [0, 24]}
     assert header["b"] == {"dtype": "I64", "shape": [4], "data_offsets": [24, 56]}
     assert all(isinstance(v, str) for v in header["__metadata__"].values())
@@ -84,8 +92,12 @@ def test_safetensors_reads_ember_files(tmp_path):
 
 def test_ember_reads_safetensors_files(tmp_path):
     st = pytest.importorskip("safetensors.numpy")
-    arrays = {"w": np.arange(12, dtype=np.float32).reshape(3, 4), "i": np.array([1, 2], dtype=np.int64),
-              "h": np.ones(3, dtype=np.float16), "u": np.array([255], dtype=np.uint8)}
+    arrays = {
+        "w": np.arange(12, dtype=np.float32).reshape(3, 4),
+        "i": np.array([1, 2], dtype=np.int64),
+        "h": np.ones(3, dtype=np.float16),
+        "u": np.array([255], dtype=np.uint8),
+    }
     path = tmp_path / "ext.safetensors"
     st.save_file(arrays, str(path), metadata={"source": "numpy"})
     back = ember.load(path)
@@ -121,29 +133,41 @@ def test_truncated_files_name_file_and_key(tmp_path):
     with pytest.raises(CheckpointError, match=r"trunc\.safetensors: not a safetensors checkpoint.*5 bytes"):
         ember.load(bad)
     bad.write_bytes(raw[:40])
-    with pytest.raises(CheckpointError, match=r"trunc\.safetensors: corrupt or truncated checkpoint: the "
-                                              r"header "
-                                              r"claims"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"trunc\.safetensors: corrupt or truncated checkpoint: the "
+        r"header "
+        r"claims",
+    ):
         ember.load(bad)
 
 
 def test_corrupt_headers_name_file_and_key(tmp_path):
     path = tmp_path / "bad.safetensors"
     _write_raw(path, {"w": {"dtype": "F32", "shape": [2, 2], "data_offsets": [0, 8]}}, b"\0" * 8)
-    with pytest.raises(CheckpointError, match=r"bad\.safetensors.*tensor 'w' of dtype F32 and shape \(2, 2\) "
-                                              r"needs 16 bytes but its data_offsets \[0, 8\] span 8"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"bad\.safetensors.*tensor 'w' of dtype F32 and shape \(2, 2\) "
+        r"needs 16 bytes but its data_offsets \[0, 8\] span 8",
+    ):
         ember.load(path)
     _write_raw(path, {"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4)
-    with pytest.raises(CheckpointError, match=r"bad\.safetensors: tensor 'w' has dtype 'BF16', which "
-                                              r"Ember does "
-                                              r"not support"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"bad\.safetensors: tensor 'w' has dtype 'BF16', which "
+        r"Ember does "
+        r"not support",
+    ):
         ember.load(path)
     _write_raw(path, {"w": {"dtype": "F32", "shape": "x", "data_offsets": [0, 4]}}, b"\0" * 4)
     with pytest.raises(CheckpointError, match=r"bad\.safetensors.*tensor 'w' has an invalid shape"):
         ember.load(path)
     path.write_bytes(struct.pack("<Q", 4) + b"{{{{")
-    with pytest.raises(CheckpointError, match=r"bad\.safetensors: corrupt checkpoint: the header is not "
-                                              r"valid JSON"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"bad\.safetensors: corrupt checkpoint: the header is not "
+        r"valid JSON",
+    ):
         ember.load(path)
     _write_raw(path, {"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}, b"\0" * 8)
     with pytest.raises(CheckpointError, match="4 trailing byte"):
@@ -155,17 +179,26 @@ def test_corrupt_headers_name_file_and_key(tmp_path):
 def test_load_into_model_reports_shape_and_dtype_mismatch(tmp_path):
     path = tmp_path / "lin.safetensors"
     ember.save({"model": {"weight": ember.ones(3, 5), "bias": ember.ones(3)}}, path)
-    with pytest.raises(CheckpointError, match=r"lin\.safetensors: key 'weight' has shape \(3, 5\) in the "
-                                              r"checkpoint "
-                                              r"but \(3, 4\) in the model"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"lin\.safetensors: key 'weight' has shape \(3, 5\) in the "
+        r"checkpoint "
+        r"but \(3, 4\) in the model",
+    ):
         load_state_dict_into(nn.Linear(4, 3), path, key="model")
     ember.save({"weight": ember.ones(3, 4, dtype="int64"), "bias": ember.ones(3)}, path)
-    with pytest.raises(CheckpointError, match=r"lin\.safetensors: key 'weight' has dtype int64 in the "
-                                              r"checkpoint"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"lin\.safetensors: key 'weight' has dtype int64 in the "
+        r"checkpoint",
+    ):
         load_state_dict_into(nn.Linear(4, 3), path)
     ember.save({"weight": ember.ones(3, 4)}, path)
-    with pytest.raises(CheckpointError, match=r"(?s)lin\.safetensors: .*missing key\(s\) in state_dict: "
-                                              r"'bias'"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"(?s)lin\.safetensors: .*missing key\(s\) in state_dict: "
+        r"'bias'",
+    ):
         load_state_dict_into(nn.Linear(4, 3), path)
     ember.save({"weight": ember.full((3, 4), 2.0), "bias": ember.ones(3)}, path)
     lin = nn.Linear(4, 3)
@@ -192,8 +225,11 @@ def test_atomic_write(tmp_path, monkeypatch):
 def test_unsupported_objects_raise(tmp_path):
     with pytest.raises(TypeError, match=r"cannot save an object of type object at model\.x"):
         ember.save({"model": {"x": object()}}, tmp_path / "a.safetensors")
-    with pytest.raises(TypeError, match=r"cannot save a Linear object itself at <root>; save its "
-                                        r"state_dict\(\)"):
+    with pytest.raises(
+        TypeError,
+        match=r"cannot save a Linear object itself at <root>; save its "
+        r"state_dict\(\)",
+    ):
         ember.save(nn.Linear(1, 1), tmp_path / "a.safetensors")
     with pytest.raises(TypeError, match="dict key"):
         ember.save({(1, 2): ember.ones(1)}, tmp_path / "a.safetensors")
@@ -205,5 +241,6 @@ def test_no_pickle_in_loader():
 
     import ember.serialization as s
 
-    assert "pickle" not in inspect.getsource(s).replace("no pickle", "").replace("without pickle", "") \
-        .replace("pickled", "")
+    assert "pickle" not in inspect.getsource(s).replace("no pickle", "").replace(
+        "without pickle", ""
+    ).replace("pickled", "")

@@ -31,8 +31,9 @@ def test_digits_cnn_reaches_96_percent_quickly(tmp_path, capsys):
     ex = load_example()
     ckpt = tmp_path / "digits.safetensors"
     t0 = time.perf_counter()
-    rc = ex.main(["--epochs", "10", "--seed", "0", "--quiet", "--min-accuracy", "0.96",
-                  "--checkpoint", str(ckpt)])
+    rc = ex.main(
+        ["--epochs", "10", "--seed", "0", "--quiet", "--min-accuracy", "0.96", "--checkpoint", str(ckpt)]
+    )
     elapsed = time.perf_counter() - t0
     out = capsys.readouterr().out
     assert rc == 0, out
@@ -49,8 +50,17 @@ def test_digits_cnn_reaches_96_percent_quickly(tmp_path, capsys):
 
 def test_digits_min_accuracy_flag_fails_the_run(tmp_path, capsys):
     ex = load_example()
-    rc = ex.main(["--epochs", "1", "--quiet", "--min-accuracy", "0.999", "--checkpoint",
-                  str(tmp_path / "c.safetensors")])
+    rc = ex.main(
+        [
+            "--epochs",
+            "1",
+            "--quiet",
+            "--min-accuracy",
+            "0.999",
+            "--checkpoint",
+            str(tmp_path / "c.safetensors"),
+        ]
+    )
     assert rc == 1
     assert "FAILED: accuracy" in capsys.readouterr().err
 
@@ -58,8 +68,9 @@ def test_digits_min_accuracy_flag_fails_the_run(tmp_path, capsys):
 def test_digits_training_is_deterministic(tmp_path):
     ex = load_example()
     for name in ("a", "b"):
-        ex.main(["--epochs", "2", "--seed", "3", "--quiet",
-                 "--checkpoint", str(tmp_path / f"{name}.safetensors")])
+        ex.main(
+            ["--epochs", "2", "--seed", "3", "--quiet", "--checkpoint", str(tmp_path / f"{name}.safetensors")]
+        )
     a, b = ember.load(tmp_path / "a.safetensors"), ember.load(tmp_path / "b.safetensors")
     assert a["accuracy"] == b["accuracy"]
     for k in a["model"]:

@@ -79,12 +79,10 @@ def array_kernels(
         return xp.lib.stride_tricks.as_strided(x, shape, tuple(s * isz for s in st))
 
     def reshape(x: Any, shape: tuple[int, ...]) -> Any:
-        v = x.view()
         try:
-            v.shape = shape  # raises instead of copying when no view exists
-        except AttributeError:
+            return xp.reshape(x, shape, copy=False)  # raises instead of copying when no view exists
+        except (ValueError, TypeError):
             return None
-        return v
 
     def gather(x: Any, dim: int, index: Any) -> Any:
         if index.shape != x.shape:
@@ -96,8 +94,10 @@ def array_kernels(
         out = x.copy()
         # open-mesh coordinates (what np.indices(sparse=True) gives; CuPy lacks the sparse flag)
         nd = index.ndim
-        idx = [xp.arange(n).reshape(tuple(n if i == d else 1 for i in range(nd)))
-               for d, n in enumerate(index.shape)]
+        idx = [
+            xp.arange(n).reshape(tuple(n if i == d else 1 for i in range(nd)))
+            for d, n in enumerate(index.shape)
+        ]
         idx[dim] = index
         add_at = xp.add.at if hasattr(xp.add, "at") else None
         if add_at is not None:

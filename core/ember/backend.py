@@ -56,6 +56,9 @@ class Backend:
     device_type: str = ""
     #: Op name -> kernel. Read once when the device type is first used.
     kernels: dict[str, Callable[..., Any]]
+    #: False for devices whose tensors carry shapes and dtypes only (a ``meta`` device): ``repr``
+    #: then shows the size instead of reading values.
+    has_data: bool = True
 
     def __init__(self) -> None:
         self.kernels = {}

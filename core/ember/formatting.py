@@ -14,6 +14,12 @@ if TYPE_CHECKING:
 
 def format_tensor(t: Tensor) -> str:
     """``tensor([[1., 2.]], device='opencl:0', dtype=ember.float64, requires_grad=True)``."""
+    if not getattr(t.device.backend, "has_data", True):
+        return (
+            "tensor("
+            + ", ".join(["...", f"device='{t.device}'", f"size={t.shape}"] + _extras(t, False))
+            + ")"
+        )
     arr = t.device.kernels["to_numpy"](t._data)
     if arr.size == 0:
         body = "[]" if t.ndim <= 1 else f"[], size={t.shape}"
@@ -27,14 +33,18 @@ def format_tensor(t: Tensor) -> str:
                 kwargs["precision"] = 4
                 kwargs["floatmode"] = "fixed"
         body = np.array2string(arr, **kwargs)
+    extras = _extras(t, t.device.type != "cpu")
+    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _extras(t: Tensor, show_device: bool) -> list[str]:
     extras = []
-    if t.device.type != "cpu":
+    if show_device:
         extras.append(f"device='{t.device}'")
-    default_float = _dt.get_default_dtype()
-    if t.dtype is not default_float and t.dtype not in (_dt.int64, _dt.bool_):
+    if t.dtype is not _dt.get_default_dtype() and t.dtype not in (_dt.int64, _dt.bool_):
         extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name}Backward>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
-    return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+    return extras

@@ -35,11 +35,14 @@ class TensorDataset(Dataset[tuple[Tensor, ...]]):
         n = tensors[0].shape[0] if tensors[0].ndim else None
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
-                raise TypeError(f"TensorDataset: argument {i} is a {type(t).__name__}, expected an "
-                                f"ember.Tensor")
+                raise TypeError(
+                    f"TensorDataset: argument {i} is a {type(t).__name__}, expected an ember.Tensor"
+                )
             if not t.ndim or t.shape[0] != n:
-                raise ValueError(f"TensorDataset: size mismatch between tensors: tensor 0 has {n} rows but "
-                                 f"tensor {i} has shape {tuple(t.shape)} (all need the same first dim)")
+                raise ValueError(
+                    f"TensorDataset: size mismatch between tensors: tensor 0 has {n} rows but "
+                    f"tensor {i} has shape {tuple(t.shape)} (all need the same first dim)"
+                )
         self.tensors = tensors
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
@@ -68,26 +71,33 @@ def _perm(n: int, generator: Generator | None) -> list[int]:
     return E.randperm(n, device=dev, generator=generator).tolist()
 
 
-def random_split(dataset: Dataset[T], lengths: Sequence[int | float],
-                 generator: Generator | None = None) -> list[Subset[T]]:
+def random_split(
+    dataset: Dataset[T], lengths: Sequence[int | float], generator: Generator | None = None
+) -> list[Subset[T]]:
     """Split ``dataset`` into non-overlapping random subsets of the given lengths (or fractions
     summing to 1, the remainder dealt round-robin as PyTorch does)."""
     n = len(dataset)  # type: ignore[arg-type]
     lengths = list(lengths)
-    if lengths and all(isinstance(x, float) for x in lengths) and math.isclose(sum(lengths), 1.0) \
-            and sum(lengths) <= 1 + 1e-9:
+    if (
+        lengths
+        and all(isinstance(x, float) for x in lengths)
+        and math.isclose(sum(lengths), 1.0)
+        and sum(lengths) <= 1 + 1e-9
+    ):
         sizes = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
         lengths = sizes  # type: ignore[assignment]
     if sum(lengths) != n or any(x < 0 for x in lengths):
-        raise ValueError(f"random_split: sum of input lengths {sum(lengths)} does not equal the length of "
-                         f"the "
-                         f"input dataset ({n}); give lengths summing to {n} or fractions summing to 1")
+        raise ValueError(
+            f"random_split: sum of input lengths {sum(lengths)} does not equal the length of "
+            f"the "
+            f"input dataset ({n}); give lengths summing to {n} or fractions summing to 1"
+        )
     perm = _perm(n, generator)
     out, start = [], 0
     for length in lengths:
-        out.append(Subset(dataset, perm[start:start + int(length)]))
+        out.append(Subset(dataset, perm[start : start + int(length)]))
         start += int(length)
     return out
 
@@ -109,8 +119,11 @@ def default_collate(batch: list[Any]) -> Any:
     if isinstance(first, (tuple, list)):
         if any(len(b) != len(first) for b in batch):
             raise ValueError("default_collate: each sample in the batch must have the same number of fields")
-        return type(first)(default_collate(list(x)) for x in zip(*batch)) if isinstance(first, tuple) else \
-            [default_collate(list(x)) for x in zip(*batch)]
+        return (
+            type(first)(default_collate(list(x)) for x in zip(*batch))
+            if isinstance(first, tuple)
+            else [default_collate(list(x)) for x in zip(*batch)]
+        )
     if hasattr(first, "__array__"):
         import numpy as np
 
@@ -127,12 +140,20 @@ class DataLoader(Generic[T]):
     :class:`TensorDataset` with the default collate is batched by indexing its tensors directly.
     """
 
-    def __init__(self, dataset: Dataset[T], batch_size: int | None = 1, shuffle: bool = False,
-                 drop_last: bool = False, collate_fn: Callable[[list[Any]], Any] | None = None,
-                 generator: Generator | None = None, sampler: Sequence[int] | None = None) -> None:
+    def __init__(
+        self,
+        dataset: Dataset[T],
+        batch_size: int | None = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        generator: Generator | None = None,
+        sampler: Sequence[int] | None = None,
+    ) -> None:
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
-            raise ValueError(f"DataLoader: batch_size should be a positive integer or None, got "
-                             f"{batch_size!r}")
+            raise ValueError(
+                f"DataLoader: batch_size should be a positive integer or None, got {batch_size!r}"
+            )
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
@@ -160,14 +181,15 @@ class DataLoader(Generic[T]):
         bs = self.batch_size
         fast = self.collate_fn is None and isinstance(self.dataset, TensorDataset)
         for start in range(0, len(idx), bs):
-            chunk = idx[start:start + bs]
+            chunk = idx[start : start + bs]
             if len(chunk) < bs and self.drop_last:
                 return
             if fast:
                 tensors = self.dataset.tensors  # type: ignore[attr-defined]
                 sel = E.tensor(chunk, dtype="int64", device=tensors[0].device)
-                yield tuple(E.index_select(t, 0, sel if t.device is sel.device else sel.to(t.device))
-                            for t in tensors)
+                yield tuple(
+                    E.index_select(t, 0, sel if t.device is sel.device else sel.to(t.device)) for t in tensors
+                )
             else:
                 collate = self.collate_fn or default_collate
                 yield collate([self.dataset[i] for i in chunk])

@@ -9,5 +9,15 @@ from .layers import __all__ as _layers_all
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
 
-__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys", "functional",
-           "init", "utils", *_layers_all]
+__all__ = [
+    "Module",
+    "Parameter",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "IncompatibleKeys",
+    "functional",
+    "init",
+    "utils",
+    *_layers_all,
+]

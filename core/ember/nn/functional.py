@@ -14,14 +14,48 @@ from typing import Any
 from .. import dtypes as _dt
 from .. import ops as E
 from ..autograd.grad_mode import STATE, no_grad
-from ..tensor import Tensor
+from ..autograd.graph import attach
+from ..ops._core import kernel
+from ..ops.shape import strides_of
+from ..tensor import Tensor, _make
 
 __all__ = [
-    "linear", "bilinear", "relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus",
-    "softmax", "log_softmax", "dropout", "pad", "conv1d", "conv2d", "max_pool2d", "avg_pool2d",
-    "adaptive_avg_pool2d", "batch_norm", "layer_norm", "embedding", "one_hot", "normalize", "cross_entropy",
-    "nll_loss", "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "unfold2d", "scaled_dot_product_attention", "flatten",
+    "linear",
+    "bilinear",
+    "relu",
+    "relu6",
+    "gelu",
+    "silu",
+    "tanh",
+    "sigmoid",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "pad",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "batch_norm",
+    "layer_norm",
+    "embedding",
+    "one_hot",
+    "normalize",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "unfold2d",
+    "scaled_dot_product_attention",
+    "flatten",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -57,7 +91,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """``y_k = x1 @ weight[k] @ x2 + bias_k`` for weight of shape (out, in1, in2)."""
-    out = ((x1.unsqueeze(-2).unsqueeze(-2) @ weight) @ x2.unsqueeze(-2).unsqueeze(-1))
+    out = (x1.unsqueeze(-2).unsqueeze(-2) @ weight) @ x2.unsqueeze(-2).unsqueeze(-1)
     out = out.reshape(out.shape[:-2])
     return out + bias if bias is not None else out
 
@@ -124,8 +158,9 @@ def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
     return E.flatten(input, start_dim, end_dim)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
-            generator: Any = None) -> Tensor:
+def dropout(
+    input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, generator: Any = None
+) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when not
     training). The mask comes from the device's default generator (or ``generator``), so
     ``ember.manual_seed`` makes it reproducible."""
@@ -135,8 +170,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    u = E.rand(input.shape, dtype=input.dtype if input.dtype.is_floating_point else None,
-               device=input.device, generator=generator)
+    u = E.rand(
+        input.shape,
+        dtype=input.dtype if input.dtype.is_floating_point else None,
+        device=input.device,
+        generator=generator,
+    )
     keep = E.ge(u, p)
     return E.where(keep, input, 0.0) * (1.0 / (1.0 - p))
 
@@ -148,8 +187,10 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     Negative padding crops."""
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: padding length must be even and at most 2 * ndim ({2 * input.ndim}), got "
-                         f"{len(pad)} for input of shape {input.shape}")
+        raise ValueError(
+            f"pad: padding length must be even and at most 2 * ndim ({2 * input.ndim}), got "
+            f"{len(pad)} for input of shape {input.shape}"
+        )
     if mode not in ("constant", "replicate", "reflect", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'replicate', 'reflect' or 'circular', got {mode!r}")
     out = input
@@ -168,12 +209,18 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         parts = []
         if mode == "constant":
             if lo:
-                parts.append(E.full(out.shape[:d] + (lo,) + out.shape[d + 1:], value, dtype=out.dtype,
-                                    device=out.device))
+                parts.append(
+                    E.full(
+                        out.shape[:d] + (lo,) + out.shape[d + 1 :], value, dtype=out.dtype, device=out.device
+                    )
+                )
             parts.append(out)
             if hi:
-                parts.append(E.full(out.shape[:d] + (hi,) + out.shape[d + 1:], value, dtype=out.dtype,
-                                    device=out.device))
+                parts.append(
+                    E.full(
+                        out.shape[:d] + (hi,) + out.shape[d + 1 :], value, dtype=out.dtype, device=out.device
+                    )
+                )
         else:
             if mode == "reflect" and (lo >= n or hi >= n):
                 raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the dim size {n}")
@@ -194,34 +241,129 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
 def _out_size(op: str, size: int, k: int, s: int, d: int, p_total: int) -> int:
     o = (size + p_total - d * (k - 1) - 1) // s + 1
     if o <= 0:
-        raise ValueError(f"{op}: the kernel (size {k}, dilation {d}) is larger than the padded input "
-                         f"(size {size} + padding {p_total}); use a smaller kernel or more padding")
+        raise ValueError(
+            f"{op}: the kernel (size {k}, dilation {d}) is larger than the padded input "
+            f"(size {size} + padding {p_total}); use a smaller kernel or more padding"
+        )
     return o
 
 
-def unfold2d(x: Tensor, kernel_size: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int],
-             op: str = "unfold", channels_last: bool = False) -> tuple[Tensor, int, int]:
+def _window_layout(
+    shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    out_hw: tuple[int, int],
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    channels_last: bool,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Shape and strides of the sliding-window view of a 4-D layout: (N, C, oh, ow, kh, kw), or
+    (N, oh, ow, C, kh, kw) for a channels-last (N, H, W, C) source."""
+    (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_hw, kernel_size, stride, dilation
+    if channels_last:
+        n, _, _, c = shape
+        s0, s1, s2, s3 = strides
+        return (n, oh, ow, c, kh, kw), (s0, s1 * sh, s2 * sw, s3, s1 * dh, s2 * dw)
+    n, c, _, _ = shape
+    s0, s1, s2, s3 = strides
+    return (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw)
+
+
+def _unfold_raw(
+    src: Tensor,
+    out_hw: tuple[int, int],
+    k: tuple[int, int],
+    s: tuple[int, int],
+    d: tuple[int, int],
+    channels_last: bool,
+) -> Tensor:
+    """The windows of ``src`` copied into a fresh (…, kh, kw) tensor: one strided view, one copy."""
+    shape, strides = _window_layout(src.shape, strides_of(src), out_hw, k, s, d, channels_last)
+    dev = src.device
+    view = kernel(dev, "as_strided")(src._data, shape, strides, 0)
+    data = kernel(dev, "empty")(shape, src.dtype, dev.index)
+    kernel(dev, "copy_")(data, view)
+    return _make(data, shape, src.dtype, dev)
+
+
+def _fold_raw(
+    g: Tensor,
+    src_shape: tuple[int, ...],
+    out_hw: tuple[int, int],
+    k: tuple[int, int],
+    s: tuple[int, int],
+    d: tuple[int, int],
+    channels_last: bool,
+) -> Tensor:
+    """The adjoint of :func:`_unfold_raw`: window gradients summed back into a ``src_shape`` tensor.
+    One add per kernel position: windows at one position never overlap each other."""
+    dev = g.device
+    out = E.zeros(src_shape, dtype=g.dtype, device=dev)
+    shape, strides = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, channels_last)
+    gst = strides_of(g)
+    as_strided, add, copy_ = kernel(dev, "as_strided"), kernel(dev, "add"), kernel(dev, "copy_")
+    kh, kw = k
+    for i in range(kh):
+        for j in range(kw):
+            off = i * strides[4] + j * strides[5]
+            target = as_strided(out._data, shape[:4], strides[:4], off)
+            part = as_strided(g._data, shape[:4], gst[:4], i * gst[4] + j * gst[5])
+            copy_(target, add(target, part))
+    return out
+
+
+def _unfold_op(
+    src: Tensor,
+    out_hw: tuple[int, int],
+    k: tuple[int, int],
+    s: tuple[int, int],
+    d: tuple[int, int],
+    channels_last: bool,
+) -> Tensor:
+    out = _unfold_raw(src, out_hw, k, s, d, channels_last)
+    if STATE.enabled and src.requires_grad:
+        attach(out, "unfold", lambda g: (_fold_op(g, src.shape, out_hw, k, s, d, channels_last),), (src,))
+    return out
+
+
+def _fold_op(
+    g: Tensor,
+    src_shape: tuple[int, ...],
+    out_hw: tuple[int, int],
+    k: tuple[int, int],
+    s: tuple[int, int],
+    d: tuple[int, int],
+    channels_last: bool,
+) -> Tensor:
+    out = _fold_raw(g.contiguous(), src_shape, out_hw, k, s, d, channels_last)
+    if STATE.enabled and g.requires_grad:  # create_graph: fold and unfold are each other's adjoint
+        attach(out, "fold", lambda gg: (_unfold_op(gg, out_hw, k, s, d, channels_last),), (g,))
+    return out
+
+
+def unfold2d(
+    x: Tensor,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    op: str = "unfold",
+    channels_last: bool = False,
+) -> tuple[Tensor, int, int]:
     """Patches of an already padded (N, C, H, W) input: a (N, C, oh, ow, kh * kw) tensor, or
-    (N, oh, ow, C, kh * kw) with ``channels_last`` (im2col built from ``kh * kw`` strided slices),
-    and the output size (oh, ow)."""
+    (N, oh, ow, C, kh * kw) with ``channels_last`` (im2col: one strided view copied once; the
+    backward sums the windows back, one add per kernel position), and the output size (oh, ow)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     oh = _out_size(op, h, kh, sh, dh, 0)
     ow = _out_size(op, w, kw, sw, dw, 0)
     src = x.permute(0, 2, 3, 1) if channels_last else x
-    cols = []
-    for i in range(kh):
-        for j in range(kw):
-            hs, ws = i * dh, j * dw
-            hsl, wsl = slice(hs, hs + sh * (oh - 1) + 1, sh), slice(ws, ws + sw * (ow - 1) + 1, sw)
-            cols.append(src[:, hsl, wsl, :] if channels_last else src[:, :, hsl, wsl])
-    if len(cols) == 1:
-        return cols[0].unsqueeze(-1), oh, ow
-    return E.stack(cols, -1), oh, ow
+    patches = _unfold_op(src, (oh, ow), (kh, kw), (sh, sw), (dh, dw), channels_last)
+    return patches.reshape(patches.shape[:4] + (kh * kw,)), oh, ow
 
 
-def _conv_padding(op: str, padding: Any, k: tuple[int, ...], dil: tuple[int, ...],
-                  stride: tuple[int, ...]) -> list[int]:
+def _conv_padding(
+    op: str, padding: Any, k: tuple[int, ...], dil: tuple[int, ...], stride: tuple[int, ...]
+) -> list[int]:
     """``F.pad`` argument (last dim first) for a conv's ``padding``."""
     nd = len(k)
     if isinstance(padding, str):
@@ -230,8 +372,10 @@ def _conv_padding(op: str, padding: Any, k: tuple[int, ...], dil: tuple[int, ...
         if padding != "same":
             raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
         if any(s != 1 for s in stride):
-            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride "
-                             f"{stride}); give the padding explicitly")
+            raise ValueError(
+                f"{op}: padding='same' is not supported for strided convolutions (stride "
+                f"{stride}); give the padding explicitly"
+            )
         out: list[int] = []
         for kk, dd in reversed(list(zip(k, dil))):
             total = dd * (kk - 1)
@@ -246,8 +390,15 @@ def _conv_padding(op: str, padding: Any, k: tuple[int, ...], dil: tuple[int, ...
     return out
 
 
-def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-D convolution (cross-correlation, as in PyTorch) of (N, C_in, H, W) with weight
     (C_out, C_in // groups, kh, kw); returns (N, C_out, oh, ow). ``padding`` is an int, a pair,
     'same' or 'valid'."""
@@ -255,17 +406,22 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     if unbatched:
         input = input.unsqueeze(0)
     if input.ndim != 4 or weight.ndim != 4:
-        raise ValueError(f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input and a 4-D weight, got "
-                         f"input of shape {input.shape} and weight of shape {weight.shape}")
+        raise ValueError(
+            f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input and a 4-D weight, got "
+            f"input of shape {input.shape} and weight of shape {weight.shape}"
+        )
     n, c, h, w = input.shape
     cout, cin_g, kh, kw = weight.shape
     if groups < 1 or c % groups or cout % groups:
-        raise ValueError(f"conv2d: in_channels ({c}) and out_channels ({cout}) must both be divisible by "
-                         f"groups ({groups})")
+        raise ValueError(
+            f"conv2d: in_channels ({c}) and out_channels ({cout}) must both be divisible by groups ({groups})"
+        )
     if cin_g * groups != c:
-        raise ValueError(f"conv2d: input of shape {input.shape} has {c} channels but weight of shape "
-                         f"{weight.shape} expects {cin_g * groups} (= {cin_g} per group x {groups} groups); "
-                         "check in_channels")
+        raise ValueError(
+            f"conv2d: input of shape {input.shape} has {c} channels but weight of shape "
+            f"{weight.shape} expects {cin_g * groups} (= {cin_g} per group x {groups} groups); "
+            "check in_channels"
+        )
     s = _pair(stride, 2, "stride", "conv2d")
     d = _pair(dilation, 2, "dilation", "conv2d")
     if min(s) < 1 or min(d) < 1:
@@ -288,23 +444,34 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out.squeeze(0) if unbatched else out
 
 
-def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: Any = 1, padding: Any = 0,
-           dilation: Any = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-D convolution of (N, C_in, L) with weight (C_out, C_in // groups, k); computed as a conv2d
     with a height-1 kernel."""
     unbatched = input.ndim == 2
     if unbatched:
         input = input.unsqueeze(0)
     if input.ndim != 3 or weight.ndim != 3:
-        raise ValueError(f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input and a 3-D weight, got input "
-                         f"of shape {input.shape} and weight of shape {weight.shape}")
+        raise ValueError(
+            f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input and a 3-D weight, got input "
+            f"of shape {input.shape} and weight of shape {weight.shape}"
+        )
     s = _pair(stride, 1, "stride", "conv1d")[0]
     d = _pair(dilation, 1, "dilation", "conv1d")[0]
     if isinstance(padding, str):
         if padding == "same" and s != 1:
-            raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride "
-                             f"{s}); "
-                             "give the padding explicitly")
+            raise ValueError(
+                f"conv1d: padding='same' is not supported for strided convolutions (stride "
+                f"{s}); "
+                "give the padding explicitly"
+            )
         p2: Any = padding
     else:
         p2 = (0, _pair(padding, 1, "padding", "conv1d")[0])
@@ -313,16 +480,20 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     return out.squeeze(0) if unbatched else out
 
 
-def _pool_args(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any,
-               dilation: Any = 1) -> tuple[Tensor, bool, tuple, tuple, tuple, tuple]:
+def _pool_args(
+    op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> tuple[Tensor, bool, tuple, tuple, tuple, tuple]:
     unbatched = input.ndim == 3
     if unbatched:
         input = input.unsqueeze(0)
     if input.ndim != 4:
         raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
     k = _pair(kernel_size, 2, "kernel_size", op)
-    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _pair(stride, 2,
-                                                                                             "stride", op)
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _pair(stride, 2, "stride", op)
+    )
     p = _pair(padding, 2, "padding", op)
     d = _pair(dilation, 2, "dilation", op)
     if any(2 * pp > kk for pp, kk in zip(p, k)):
@@ -330,8 +501,15 @@ def _pool_args(op: str, input: Tensor, kernel_size: Any, stride: Any, padding: A
     return input, unbatched, k, s, p, d
 
 
-def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
-               ceil_mode: bool = False, return_indices: bool = False) -> Tensor:
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor:
     """Max over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; padding
     is -inf)."""
     if ceil_mode or return_indices:
@@ -349,8 +527,15 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     return out.squeeze(0) if unbatched else out
 
 
-def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
-               count_include_pad: bool = True, divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """Mean over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; zero
     padding counted unless ``count_include_pad=False``)."""
     if ceil_mode:
@@ -369,8 +554,10 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     elif count_include_pad or not any(p):
         out = total / (k[0] * k[1])
     else:
-        ones = pad(E.ones((1, 1, input.shape[-2], input.shape[-1]), dtype=x.dtype, device=x.device),
-                   [p[1], p[1], p[0], p[0]])
+        ones = pad(
+            E.ones((1, 1, input.shape[-2], input.shape[-1]), dtype=x.dtype, device=x.device),
+            [p[1], p[1], p[0], p[0]],
+        )
         cnt, _, _ = unfold2d(ones, k, s, d, "avg_pool2d")
         out = total / cnt.sum(-1)
     return out.squeeze(0) if unbatched else out
@@ -402,9 +589,16 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
 
 
 # -- normalisation -----------------------------------------------------------------------------------
-def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Batch normalisation over dim 1 of (N, C, ...). In training, normalise with the batch's mean and
     biased variance and update the running stats in place (unbiased variance, as PyTorch); otherwise
     use the running stats."""
@@ -413,16 +607,23 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1]
     dims = (0,) + tuple(range(2, input.ndim))
     shape = (1, c) + (1,) * (input.ndim - 2)
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         if t is not None and t.shape != (c,):
-            raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({c},) for an input with {c} "
-                             "channels")
+            raise ValueError(
+                f"batch_norm: {name} has shape {t.shape}, expected ({c},) for an input with {c} channels"
+            )
     if training:
         count = input.numel() // c
         if count <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input "
-                             f"of shape {input.shape}")
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}"
+            )
         mean = input.mean(dims, keepdim=True)
         var = ((input - mean) ** 2).mean(dims, keepdim=True)
         if running_mean is not None and running_var is not None:
@@ -443,13 +644,20 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     return out
 
 
-def layer_norm(input: Tensor, normalized_shape: Sequence[int] | int, weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then scale and shift."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if input.shape[input.ndim - len(ns):] != ns:
-        raise ValueError(f"layer_norm: normalized_shape {ns} does not match the trailing dims of input of "
-                         f"shape {input.shape}")
+    if input.shape[input.ndim - len(ns) :] != ns:
+        raise ValueError(
+            f"layer_norm: normalized_shape {ns} does not match the trailing dims of input of "
+            f"shape {input.shape}"
+        )
     dims = tuple(range(input.ndim - len(ns), input.ndim))
     mean = input.mean(dims, keepdim=True)
     xc = input - mean
@@ -480,8 +688,10 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         lo, hi = int(flat.min().item()), int(flat.max().item())
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
-            raise IndexError(f"embedding: index {bad} is out of range for an embedding with {num} rows "
-                             f"(valid: 0 .. {num - 1})")
+            raise IndexError(
+                f"embedding: index {bad} is out of range for an embedding with {num} rows "
+                f"(valid: 0 .. {num - 1})"
+            )
     out = E.index_select(weight, 0, flat)
     if padding_idx is not None and weight.requires_grad and STATE.enabled:
         if padding_idx < 0:
@@ -524,24 +734,35 @@ def _check_targets(op: str, target: Tensor, c: int, ignore_index: int) -> None:
     lo, hi = int(t.min().item()), int(t.max().item())
     if lo < 0 or hi >= c:
         bad = lo if lo < 0 else hi
-        raise IndexError(f"{op}: target {bad} is out of bounds for {c} classes (valid: 0 .. {c - 1}, or "
-                         f"ignore_index={ignore_index})")
+        raise IndexError(
+            f"{op}: target {bad} is out of bounds for {c} classes (valid: 0 .. {c - 1}, or "
+            f"ignore_index={ignore_index})"
+        )
 
 
-def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``
     ((N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...)). With ``reduction='mean'`` the result is
     divided by the total weight of the non-ignored targets."""
     _check_reduction("nll_loss", reduction)
     if target.dtype.is_floating_point:
-        raise TypeError(f"nll_loss: expected integer class indices as target, got {target.dtype}; for class "
-                        "probabilities use cross_entropy")
+        raise TypeError(
+            f"nll_loss: expected integer class indices as target, got {target.dtype}; for class "
+            "probabilities use cross_entropy"
+        )
     c = input.shape[1] if input.ndim >= 2 else input.shape[0]
     expect = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
     if tuple(target.shape) != expect:
-        raise ValueError(f"nll_loss: expected target of shape {expect} for input of shape {input.shape}, got "
-                         f"{target.shape}")
+        raise ValueError(
+            f"nll_loss: expected target of shape {expect} for input of shape {input.shape}, got "
+            f"{target.shape}"
+        )
     _check_targets("nll_loss", target, c, ignore_index)
     logp = _class_last(input)
     t = target.reshape(-1)
@@ -561,8 +782,14 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     return loss.sum() / w.sum()
 
 
-def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross entropy between logits ``input`` ((N, C) or (N, C, d1, ...)) and ``target``: class
     indices ((N,) or (N, d1, ...), integer) or class probabilities (same shape as input, float).
     Matches PyTorch, including ``ignore_index``, ``weight`` and ``label_smoothing``."""
@@ -579,8 +806,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     logp = E.log_softmax(input, 1)
     if target.dtype.is_floating_point:
         if target.shape != input.shape:
-            raise ValueError(f"cross_entropy: class-probability target must have the input's shape "
-                             f"{tuple(input.shape)}, got {tuple(target.shape)}")
+            raise ValueError(
+                f"cross_entropy: class-probability target must have the input's shape "
+                f"{tuple(input.shape)}, got {tuple(target.shape)}"
+            )
         if label_smoothing > 0:
             target = target * (1 - label_smoothing) + label_smoothing / c
         wshape = (1, c) + (1,) * (input.ndim - 2)
@@ -594,9 +823,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
             return loss.sum() / (input.numel() // c)
         return _reduce(loss, reduction)
     if target.ndim != input.ndim - 1:
-        raise ValueError(f"cross_entropy: expected target of shape {(input.shape[0],) + input.shape[2:]} "
-                         f"(class indices) or {tuple(input.shape)} (probabilities) for input of shape "
-                         f"{tuple(input.shape)}, got {tuple(target.shape)}")
+        raise ValueError(
+            f"cross_entropy: expected target of shape {(input.shape[0],) + input.shape[2:]} "
+            f"(class indices) or {tuple(input.shape)} (probabilities) for input of shape "
+            f"{tuple(input.shape)}, got {tuple(target.shape)}"
+        )
     _check_targets("cross_entropy", target, c, ignore_index)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
     if label_smoothing > 0:
@@ -623,9 +854,11 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
 
 def _check_same_shape(op: str, input: Tensor, target: Tensor) -> None:
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input of shape {tuple(input.shape)} and target of shape "
-                         f"{tuple(target.shape)} "
-                         "differ; make them the same shape (e.g. target.reshape(input.shape))")
+        raise ValueError(
+            f"{op}: input of shape {tuple(input.shape)} and target of shape "
+            f"{tuple(target.shape)} "
+            "differ; make them the same shape (e.g. target.reshape(input.shape))"
+        )
 
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
@@ -661,8 +894,9 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     return smooth_l1_loss(input, target, reduction, delta) * delta
 
 
-def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                         reduction: str = "mean") -> Tensor:
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"
+) -> Tensor:
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input`` (logs clamped at -100, as PyTorch)."""
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
@@ -670,9 +904,11 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         with no_grad():
             lo, hi = float(input.min().item()), float(input.max().item())
         if lo < 0 or hi > 1:
-            raise ValueError(f"binary_cross_entropy: input values must be probabilities in [0, 1], got "
-                             f"values "
-                             f"in [{lo}, {hi}]; for logits use binary_cross_entropy_with_logits")
+            raise ValueError(
+                f"binary_cross_entropy: input values must be probabilities in [0, 1], got "
+                f"values "
+                f"in [{lo}, {hi}]; for logits use binary_cross_entropy_with_logits"
+            )
     logp = E.clamp(E.log(input), -100)
     log1mp = E.clamp(E.log(1 - input), -100)
     loss = -(target * logp + (1 - target) * log1mp)
@@ -681,8 +917,13 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
-                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
     """Binary cross entropy of ``sigmoid(input)``, computed stably from the logits."""
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     _check_same_shape("binary_cross_entropy_with_logits", input, target)
@@ -698,9 +939,16 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 
 # -- attention ---------------------------------------------------------------------------------------
-def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor, attn_mask: Tensor | None = None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None, training: bool = True) -> Tensor:
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask: Tensor | None = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    training: bool = True,
+) -> Tensor:
     """softmax(q @ k^T * scale + mask) @ v over (..., L, E) tensors. A bool ``attn_mask`` marks the
     positions that may be attended; a float one is added to the scores."""
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale

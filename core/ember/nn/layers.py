@@ -17,10 +17,38 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = [
-    "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "BatchNorm1d",
-    "BatchNorm2d", "LayerNorm", "Embedding", "Dropout", "Flatten", "Unflatten", "ReLU", "GELU", "SiLU",
-    "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softplus", "Softmax", "LogSoftmax", "MultiheadAttention",
-    "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss", "SmoothL1Loss", "BCELoss", "BCEWithLogitsLoss",
+    "Identity",
+    "Linear",
+    "Conv1d",
+    "Conv2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+    "Embedding",
+    "Dropout",
+    "Flatten",
+    "Unflatten",
+    "ReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "LeakyReLU",
+    "ELU",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "MultiheadAttention",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
 ]
 
 
@@ -51,8 +79,9 @@ class Identity(Module):
 class Linear(Module):
     """``y = x @ W.T + b`` with W of shape (out_features, in_features)."""
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, device: Any = None, dtype: Any = None
+    ) -> None:
         super().__init__()
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty((out_features, in_features), device, dtype)
@@ -68,29 +97,47 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         """The affine map."""
         if x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear: expected input with {self.in_features} features in the last dim, got "
-                             f"shape {tuple(x.shape)}; check in_features or flatten the input first")
+            raise ValueError(
+                f"Linear: expected input with {self.in_features} features in the last dim, got "
+                f"shape {tuple(x.shape)}; check in_features or flatten the input first"
+            )
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class _ConvNd(Module):
     _nd = 2
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
-                 padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Any,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         name = type(self).__name__
         if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
-                             f"divisible by groups ({groups})")
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must be "
+                f"divisible by groups ({groups})"
+            )
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
-            raise ValueError(f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
-                             f"'circular', got {padding_mode!r}")
+            raise ValueError(
+                f"{name}: padding_mode must be 'zeros', 'reflect', 'replicate' or "
+                f"'circular', got {padding_mode!r}"
+            )
         if isinstance(padding, str) and padding not in ("same", "valid"):
             raise ValueError(f"{name}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}")
         nd = self._nd
@@ -117,15 +164,19 @@ class _ConvNd(Module):
         """(input, padding for the conv): non-zero padding modes pad here with ``F.pad``."""
         if self.padding_mode == "zeros":
             return x, self.padding
-        pads = F._conv_padding(type(self).__name__, self.padding, self.kernel_size, self.dilation,
-                               self.stride)
+        pads = F._conv_padding(
+            type(self).__name__, self.padding, self.kernel_size, self.dilation, self.stride
+        )
         return F.pad(x, pads, mode=self.padding_mode), 0
 
     def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._nd:
-            s += f", padding={self.padding!r}" if isinstance(self.padding, str) else \
-                f", padding={self.padding}"
+            s += (
+                f", padding={self.padding!r}"
+                if isinstance(self.padding, str)
+                else f", padding={self.padding}"
+            )
         if self.dilation != (1,) * self._nd:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -164,31 +215,39 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride or kernel_size, \
-            padding, dilation
+        self.kernel_size, self.stride, self.padding, self.dilation = (
+            kernel_size,
+            stride or kernel_size,
+            padding,
+            dilation,
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         """The pooling."""
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}")
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}"
+        )
 
 
 class AvgPool2d(Module):
     """Mean over windows of (N, C, H, W)."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 count_include_pad: bool = True) -> None:
+    def __init__(
+        self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
+    ) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
         self.count_include_pad = count_include_pad
 
     def forward(self, x: Tensor) -> Tensor:
         """The pooling."""
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding,
-                            count_include_pad=self.count_include_pad)
+        return F.avg_pool2d(
+            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+        )
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -212,9 +271,16 @@ class AdaptiveAvgPool2d(Module):
 class _BatchNorm(Module):
     _dims: tuple[int, ...] = (2,)
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -245,24 +311,30 @@ class _BatchNorm(Module):
         """Normalise with batch stats (training) or running stats (eval)."""
         name = type(self).__name__
         if x.ndim not in self._dims:
-            raise ValueError(f"{name}: expected a {' or '.join(f'{d}-D' for d in self._dims)} input, got "
-                             f"shape "
-                             f"{tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected a {' or '.join(f'{d}-D' for d in self._dims)} input, got "
+                f"shape "
+                f"{tuple(x.shape)}"
+            )
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected {self.num_features} channels in dim 1, got input of shape "
-                             f"{tuple(x.shape)}")
+            raise ValueError(
+                f"{name}: expected {self.num_features} channels in dim 1, got input of shape {tuple(x.shape)}"
+            )
         if self.training and self.track_running_stats:
             self.num_batches_tracked.add_(1)
         use_batch = self.training or self.running_mean is None
         momentum = self.momentum
         if momentum is None:  # cumulative moving average, as PyTorch
             momentum = 1.0 / max(int(self.num_batches_tracked.item()), 1) if self.track_running_stats else 0.0
-        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_batch,
-                            momentum, self.eps)
+        return F.batch_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, momentum, self.eps
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -280,9 +352,15 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     """Normalisation over the trailing ``normalized_shape`` dims, with an elementwise affine."""
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, device: Any = None,
-                 dtype: Any = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps, self.elementwise_affine = ns, eps, elementwise_affine
@@ -309,13 +387,20 @@ class Embedding(Module):
     """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim`` (N(0, 1) init; the
     ``padding_idx`` row starts at zero and gets no gradient)."""
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} must be within num_embeddings "
-                                 f"({num_embeddings})")
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+                )
             padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         self.weight = _empty((num_embeddings, embedding_dim), device, dtype)
@@ -388,8 +473,11 @@ def _activation(name: str, fn: Any, doc: str) -> type[Module]:
         return fn(x)
 
     forward.__doc__ = "Apply the activation."
-    return type(name, (Module,), {"forward": forward, "__doc__": doc,
-                                  "__init__": lambda self, *a, **k: Module.__init__(self)})
+    return type(
+        name,
+        (Module,),
+        {"forward": forward, "__doc__": doc, "__init__": lambda self, *a, **k: Module.__init__(self)},
+    )
 
 
 ReLU = _activation("ReLU", F.relu, "max(x, 0).")
@@ -487,19 +575,33 @@ class MultiheadAttention(Module):
     ``in_proj_bias``, ``out_proj``); inputs (L, N, E), or (N, L, E) with ``batch_first=True``.
     Returns ``(output, averaged attention weights or None)``."""
 
-    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
-                 batch_first: bool = False, device: Any = None, dtype: Any = None) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        batch_first: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
         super().__init__()
         if embed_dim % num_heads:
-            raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
-                             f"({num_heads})")
-        self.embed_dim, self.num_heads, self.dropout, self.batch_first = embed_dim, num_heads, dropout, \
-            batch_first
+            raise ValueError(
+                f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})"
+            )
+        self.embed_dim, self.num_heads, self.dropout, self.batch_first = (
+            embed_dim,
+            num_heads,
+            dropout,
+            batch_first,
+        )
         self.head_dim = embed_dim // num_heads
         self.in_proj_weight = _empty((3 * embed_dim, embed_dim), device, dtype)
         if bias:
-            self.in_proj_bias = Parameter(E.zeros(3 * embed_dim, dtype=self.in_proj_weight.dtype,
-                                                  device=device))
+            self.in_proj_bias = Parameter(
+                E.zeros(3 * embed_dim, dtype=self.in_proj_weight.dtype, device=device)
+            )
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
@@ -507,9 +609,17 @@ class MultiheadAttention(Module):
         if bias:
             init.zeros_(self.out_proj.bias)
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Tensor | None = None,
-                need_weights: bool = True, attn_mask: Tensor | None = None,
-                average_attn_weights: bool = True, is_causal: bool = False) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        key_padding_mask: Tensor | None = None,
+        need_weights: bool = True,
+        attn_mask: Tensor | None = None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ) -> tuple[Tensor, Tensor | None]:
         """Attend from ``query`` to ``key``/``value``. ``key_padding_mask`` (N, S) and a bool
         ``attn_mask`` (L, S) mark positions to ignore with True, as in PyTorch."""
         if not self.batch_first:
@@ -519,8 +629,8 @@ class MultiheadAttention(Module):
         h, hd = self.num_heads, self.head_dim
         w = self.in_proj_weight
         b = self.in_proj_bias
-        wq, wk, wv = w[:e], w[e:2 * e], w[2 * e:]
-        bq, bk, bv = (b[:e], b[e:2 * e], b[2 * e:]) if b is not None else (None, None, None)
+        wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
+        bq, bk, bv = (b[:e], b[e : 2 * e], b[2 * e :]) if b is not None else (None, None, None)
         q = F.linear(query, wq, bq).reshape(n, lq, h, hd).transpose(1, 2)
         k = F.linear(key, wk, bk).reshape(n, s, h, hd).transpose(1, 2)
         v = F.linear(value, wv, bv).reshape(n, s, h, hd).transpose(1, 2)
@@ -551,23 +661,30 @@ class MultiheadAttention(Module):
 class CrossEntropyLoss(Module):
     """:func:`ember.nn.functional.cross_entropy` as a module."""
 
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
-                 label_smoothing: float = 0.0) -> None:
+    def __init__(
+        self,
+        weight: Tensor | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> None:
         super().__init__()
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""
-        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
-                               self.label_smoothing)
+        return F.cross_entropy(
+            input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+        )
 
 
 class NLLLoss(Module):
     """:func:`ember.nn.functional.nll_loss` as a module."""
 
-    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
-                 reduction: str = "mean") -> None:
+    def __init__(
+        self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
+    ) -> None:
         super().__init__()
         self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
 
@@ -627,8 +744,9 @@ class BCELoss(Module):
 class BCEWithLogitsLoss(Module):
     """Binary cross entropy of logits (stable)."""
 
-    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
-                 pos_weight: Tensor | None = None) -> None:
+    def __init__(
+        self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None
+    ) -> None:
         super().__init__()
         self.weight, self.reduction, self.pos_weight = weight, reduction, pos_weight
 

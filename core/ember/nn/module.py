@@ -74,13 +74,16 @@ class Module:
     # -- calling -----------------------------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         """The computation; subclasses override it."""
-        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented: subclasses of "
-                                  "ember.nn.Module must define forward()")
+        raise NotImplementedError(
+            f"{type(self).__name__}.forward is not implemented: subclasses of "
+            "ember.nn.Module must define forward()"
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if "_forward_hooks" not in self.__dict__:
-            raise RuntimeError(f"{type(self).__name__}: call super().__init__() in __init__ before using "
-                               "the module")
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() in __init__ before using the module"
+            )
         for hook in list(self._forward_pre_hooks.values()):
             res = hook(self, args)
             if res is not None:
@@ -122,18 +125,24 @@ class Module:
             d["_modules"][name] = value
         elif params is not None and name in params:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} (an "
-                                "ember.nn.Parameter or None is expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} (an "
+                    "ember.nn.Parameter or None is expected)"
+                )
             params[name] = None
         elif params is not None and name in d["_modules"]:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} (an "
-                                "ember.nn.Module or None is expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module {name!r} (an "
+                    "ember.nn.Module or None is expected)"
+                )
             d["_modules"][name] = None
         elif params is not None and name in d["_buffers"]:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} (an ember.Tensor "
-                                "or None is expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} (an ember.Tensor "
+                    "or None is expected)"
+                )
             d["_buffers"][name] = value
         else:
             object.__setattr__(self, name, value)
@@ -171,8 +180,10 @@ class Module:
         if "." in name or not name:
             raise KeyError(f"register_parameter: parameter name {name!r} can't be empty or contain '.'")
         if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: cannot assign {type(param).__name__} as parameter {name!r} "
-                            "(wrap it with ember.nn.Parameter)")
+            raise TypeError(
+                f"register_parameter: cannot assign {type(param).__name__} as parameter {name!r} "
+                "(wrap it with ember.nn.Parameter)"
+            )
         self._remove_from(name)
         self._parameters[name] = param
 
@@ -182,8 +193,10 @@ class Module:
         if "." in name or not name:
             raise KeyError(f"register_buffer: buffer name {name!r} can't be empty or contain '.'")
         if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: cannot assign {type(tensor).__name__} as buffer {name!r} "
-                            "(an ember.Tensor or None is expected)")
+            raise TypeError(
+                f"register_buffer: cannot assign {type(tensor).__name__} as buffer {name!r} "
+                "(an ember.Tensor or None is expected)"
+            )
         self._remove_from(name)
         self._buffers[name] = tensor
         if not persistent:
@@ -205,8 +218,9 @@ class Module:
         mod: Module = self
         for part in target.split(".") if target else []:
             if part not in mod._modules or mod._modules[part] is None:
-                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} (looking up "
-                                     f"{target!r})")
+                raise AttributeError(
+                    f"{type(mod).__name__} has no submodule {part!r} (looking up {target!r})"
+                )
             mod = mod._modules[part]  # type: ignore[assignment]
         return mod
 
@@ -270,8 +284,9 @@ class Module:
             yield b
 
     # -- state -------------------------------------------------------------------------------------
-    def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> dict[str, Tensor]:
+    def state_dict(
+        self, destination: dict | None = None, prefix: str = "", keep_vars: bool = False
+    ) -> dict[str, Tensor]:
         """Every parameter and persistent buffer by dotted name (detached unless ``keep_vars``)."""
         out: dict[str, Tensor] = OrderedDict() if destination is None else destination
         for name, p in self._parameters.items():
@@ -303,16 +318,19 @@ class Module:
                 errors.append(f"for {k!r}: expected a tensor, got {type(src).__name__}")
                 continue
             if src.shape != target.shape:
-                errors.append(f"size mismatch for {k!r}: copying a param with shape {src.shape} from the "
-                              f"checkpoint, the shape in the current model is {target.shape}")
+                errors.append(
+                    f"size mismatch for {k!r}: copying a param with shape {src.shape} from the "
+                    f"checkpoint, the shape in the current model is {target.shape}"
+                )
         if strict:
             if missing:
                 errors.insert(0, "missing key(s) in state_dict: " + ", ".join(repr(k) for k in missing))
             if unexpected:
                 errors.insert(0, "unexpected key(s) in state_dict: " + ", ".join(repr(k) for k in unexpected))
         if errors:
-            raise RuntimeError(f"error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(errors))
+            raise RuntimeError(
+                f"error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
+            )
         with no_grad():
             for k, target in own.items():
                 if k in state_dict:

@@ -29,12 +29,16 @@ class Parameter(Tensor):
 
             data = empty(0)
         if not isinstance(data, Tensor):
-            raise TypeError(f"Parameter: expected an ember.Tensor, got {type(data).__name__}; wrap arrays "
-                            "with ember.tensor(...) first")
+            raise TypeError(
+                f"Parameter: expected an ember.Tensor, got {type(data).__name__}; wrap arrays "
+                "with ember.tensor(...) first"
+            )
         if requires_grad and not data.dtype.is_floating_point:
-            raise TypeError(f"Parameter: only floating point tensors can require gradients, got "
-                            f"{data.dtype}; "
-                            "pass requires_grad=False")
+            raise TypeError(
+                f"Parameter: only floating point tensors can require gradients, got "
+                f"{data.dtype}; "
+                "pass requires_grad=False"
+            )
         p = _new(cls)
         p._data = data._data
         p.shape = data.shape
@@ -69,4 +73,3 @@ def _set_storage(t: Tensor, src: Tensor) -> None:
     t.dtype = src.dtype
     t.device = src.device
     t._version[0] += 1
-

@@ -17,8 +17,12 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in params if p.grad is not None]
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
     """Scale the gradients in place so that their total ``norm_type``-norm (as if concatenated) is at
     most ``max_norm``; returns the total norm before clipping (a 0-d tensor)."""
     grads = _grads(parameters)
@@ -33,9 +37,11 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
             norms = [E.norm(g.reshape(-1), norm_type) for g in grads]
             total = E.norm(E.stack([n.to(grads[0].device) for n in norms]), norm_type)
         if error_if_nonfinite and not bool(E.isfinite(total)):
-            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-                               "non-finite, so it cannot be clipped; pass error_if_nonfinite=False to skip "
-                               "this check")
+            raise RuntimeError(
+                f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                "non-finite, so it cannot be clipped; pass error_if_nonfinite=False to skip "
+                "this check"
+            )
         coef = E.clamp(max_norm / (total + 1e-6), max=1.0)
         for g in grads:
             g.mul_(coef.to(g.device).to(g.dtype))

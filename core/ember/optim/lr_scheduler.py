@@ -11,8 +11,15 @@ from typing import Any
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR",
-           "LambdaLR"]
+__all__ = [
+    "LRScheduler",
+    "StepLR",
+    "MultiStepLR",
+    "ExponentialLR",
+    "CosineAnnealingLR",
+    "LinearLR",
+    "LambdaLR",
+]
 
 
 class LRScheduler:
@@ -55,8 +62,9 @@ class LRScheduler:
 class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size)."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         if step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive int, got {step_size}")
         self.step_size, self.gamma = step_size, gamma
@@ -70,8 +78,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """lr = base_lr * gamma ** (number of milestones reached)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.milestones, self.gamma = sorted(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -89,14 +98,19 @@ class ExponentialLR(LRScheduler):
 
     def lr_at(self, base_lr: float, epoch: int) -> float:
         """base_lr * gamma ** epoch."""
-        return base_lr * self.gamma ** epoch
+        return base_lr * self.gamma**epoch
 
 
 class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * epoch / T_max)) / 2."""
 
-    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0,  # noqa: N803 - PyTorch's name
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        T_max: int,
+        eta_min: float = 0.0,  # noqa: N803 - PyTorch's name
+        last_epoch: int = -1,
+    ) -> None:
         if T_max < 1:
             raise ValueError(f"CosineAnnealingLR: T_max must be a positive int, got {T_max}")
         self.T_max, self.eta_min = T_max, eta_min
@@ -111,11 +125,19 @@ class LinearLR(LRScheduler):
     """Scale lr linearly from ``start_factor`` to ``end_factor`` over ``total_iters`` steps, then hold
     (a warm-up)."""
 
-    def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
-                 total_iters: int = 5, last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        start_factor: float = 1.0 / 3,
+        end_factor: float = 1.0,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ) -> None:
         if not 0 < start_factor <= 1 or not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], got "
-                             f"{start_factor} and {end_factor}")
+            raise ValueError(
+                f"LinearLR: start_factor must be in (0, 1] and end_factor in [0, 1], got "
+                f"{start_factor} and {end_factor}"
+            )
         if total_iters < 1:
             raise ValueError(f"LinearLR: total_iters must be a positive int, got {total_iters}")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters

@@ -26,12 +26,16 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
-            raise TypeError(f"{type(self).__name__}: params argument given to the optimizer should be an "
-                            "iterable of Tensors or dicts, but got a Tensor; use [tensor]")
+            raise TypeError(
+                f"{type(self).__name__}: params argument given to the optimizer should be an "
+                "iterable of Tensors or dicts, but got a Tensor; use [tensor]"
+            )
         groups = list(params)
         if not groups:
-            raise ValueError(f"{type(self).__name__}: got an empty parameter list (did the model's "
-                             "parameters() generator get consumed already?)")
+            raise ValueError(
+                f"{type(self).__name__}: got an empty parameter list (did the model's "
+                "parameters() generator get consumed already?)"
+            )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for g in groups:
@@ -45,19 +49,24 @@ class Optimizer:
         params = [params] if isinstance(params, Tensor) else list(params)
         for p in params:
             if not isinstance(p, Tensor):
-                raise TypeError(f"{type(self).__name__} can only optimize Tensors, but one of the params is "
-                                f"{type(p).__name__}")
+                raise TypeError(
+                    f"{type(self).__name__} can only optimize Tensors, but one of the params is "
+                    f"{type(p).__name__}"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape "
-                                 f"{p.shape}); "
-                                 "pass the leaf parameters, e.g. model.parameters()")
+                raise ValueError(
+                    f"{type(self).__name__}: can't optimize a non-leaf Tensor (shape "
+                    f"{p.shape}); "
+                    "pass the leaf parameters, e.g. model.parameters()"
+                )
         group = dict(param_group, params=params)
         for k, v in self.defaults.items():
             group.setdefault(k, v)
         existing = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in existing for p in params):
-            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter "
-                             "group")
+            raise ValueError(
+                f"{type(self).__name__}: some parameters appear in more than one parameter group"
+            )
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -102,8 +111,9 @@ class Optimizer:
         for g in self.param_groups:
             for p in g["params"]:
                 if p in self.state:
-                    state[index[id(p)]] = {k: (v.detach() if isinstance(v, Tensor) else v)
-                                           for k, v in self.state[p].items()}
+                    state[index[id(p)]] = {
+                        k: (v.detach() if isinstance(v, Tensor) else v) for k, v in self.state[p].items()
+                    }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -111,15 +121,19 @@ class Optimizer:
         copied to each parameter's device and floating ones to its dtype)."""
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
-            raise ValueError(f"{type(self).__name__}.load_state_dict: the state dict has {len(groups)} "
-                             f"parameter "
-                             f"group(s), the optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state dict has {len(groups)} "
+                f"parameter "
+                f"group(s), the optimizer has {len(self.param_groups)}"
+            )
         for i, (saved, own) in enumerate(zip(groups, self.param_groups)):
             if len(saved["params"]) != len(own["params"]):
-                raise ValueError(f"{type(self).__name__}.load_state_dict: parameter group {i} has "
-                                 f"{len(saved['params'])} parameter(s) in the state dict but "
-                                 f"{len(own['params'])} "
-                                 "in the optimizer")
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: parameter group {i} has "
+                    f"{len(saved['params'])} parameter(s) in the state dict but "
+                    f"{len(own['params'])} "
+                    "in the optimizer"
+                )
         by_index: dict[int, Tensor] = {}
         for saved, own in zip(groups, self.param_groups):
             for idx, p in zip(saved["params"], own["params"]):
@@ -128,9 +142,11 @@ class Optimizer:
         for idx, st in state_dict["state"].items():
             p = by_index.get(int(idx))
             if p is None:
-                raise ValueError(f"{type(self).__name__}.load_state_dict: state for parameter index {idx} "
-                                 f"that "
-                                 "is in no parameter group")
+                raise ValueError(
+                    f"{type(self).__name__}.load_state_dict: state for parameter index {idx} "
+                    f"that "
+                    "is in no parameter group"
+                )
             new = {}
             for k, v in st.items():
                 if isinstance(v, Tensor):
@@ -138,8 +154,10 @@ class Optimizer:
                     if v.dtype.is_floating_point and k != "step":
                         v = v.to(p.dtype)
                     if v.shape != p.shape and v.ndim:
-                        raise ValueError(f"{type(self).__name__}.load_state_dict: state {k!r} of parameter "
-                                         f"{idx} has shape {v.shape}, the parameter has shape {p.shape}")
+                        raise ValueError(
+                            f"{type(self).__name__}.load_state_dict: state {k!r} of parameter "
+                            f"{idx} has shape {v.shape}, the parameter has shape {p.shape}"
+                        )
                     v = v.clone()
                 new[k] = v
             self.state[p] = new

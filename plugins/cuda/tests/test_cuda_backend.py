@@ -139,7 +139,7 @@ def test_philox_cuda_source_matches_known_answers(tmp_path: Path) -> None:
     checks = "\n".join(
         f"{{ unsigned int c[4] = {{{', '.join(f'{v}u' for v in ctr)}}}; "
         f"ember_philox4x32_10(c, {key[0]}u, {key[1]}u); "
-        f"printf(\"%u %u %u %u\\n\", c[0], c[1], c[2], c[3]); }}"
+        f'printf("%u %u %u %u\\n", c[0], c[1], c[2], c[3]); }}'
         for ctr, key, _ in PHILOX_KAT
     )
     src = (
@@ -166,8 +166,10 @@ def test_random_reference_is_sane() -> None:
     assert u.min() >= 0 and u.max() < 1 and abs(u.mean() - 0.5) < 0.03
     n = _kernels.random_reference("normal", 4000, "float64", 1, 0)
     assert abs(n.mean()) < 0.08 and abs(n.std() - 1) < 0.08
-    assert np.array_equal(_kernels.random_reference("uniform", 8, "float32", 1, 4)[:4],
-                          _kernels.random_reference("uniform", 12, "float32", 1, 0)[4:8])
+    assert np.array_equal(
+        _kernels.random_reference("uniform", 8, "float32", 1, 4)[:4],
+        _kernels.random_reference("uniform", 12, "float32", 1, 0)[4:8],
+    )
 
 
 def test_softmax_sources_compile_with_nvcc(tmp_path: Path) -> None:
@@ -179,8 +181,12 @@ def test_softmax_sources_compile_with_nvcc(tmp_path: Path) -> None:
             src, name = _kernels.softmax_source(dt, log)
             f = tmp_path / f"{name}.cu"
             f.write_text(src)
-            r = subprocess.run([nvcc, "-c", str(f), "-o", str(tmp_path / f"{name}.o")],
-                               capture_output=True, text=True, check=False)
+            r = subprocess.run(
+                [nvcc, "-c", str(f), "-o", str(tmp_path / f"{name}.o")],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             assert r.returncode == 0, r.stderr
 
 
@@ -214,14 +220,26 @@ def _dt(name: str):
 def test_kernel_table_is_complete(be) -> None:
     missing = [name for name in PRIMITIVES if name not in be.kernels]
     assert not missing, f"cuda lacks primitives {missing}"
-    for name in ("relu", "sigmoid", "gelu", "silu", "rsqrt", "softmax", "log_softmax", "from_dlpack",
-                 "from_device", "any", "is_contiguous"):
+    for name in (
+        "relu",
+        "sigmoid",
+        "gelu",
+        "silu",
+        "rsqrt",
+        "softmax",
+        "log_softmax",
+        "from_dlpack",
+        "from_device",
+        "any",
+        "is_contiguous",
+    ):
         assert name in be.kernels, name
     assert be.native_type() is __import__("cupy").ndarray
 
 
-@pytest.mark.parametrize("dt", ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
-                                "float64"])
+@pytest.mark.parametrize(
+    "dt", ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+)
 def test_round_trip(K, dt) -> None:
     a = (np.arange(24).reshape(2, 3, 4) % 5).astype(dt)
     for host in (a, a[:, ::-1, ::2], a.transpose(2, 0, 1)):
@@ -262,8 +280,9 @@ def test_fused_elementwise_matches_numpy(K, dt, tol) -> None:
         for inp in (dev, strided):
             got = K["to_numpy"](K[name](inp))
             assert got.dtype == x.dtype and got.flags.c_contiguous
-            np.testing.assert_allclose(got.astype(np.float64), ref, rtol=tol * 10, atol=tol * 10,
-                                       err_msg=name)
+            np.testing.assert_allclose(
+                got.astype(np.float64), ref, rtol=tol * 10, atol=tol * 10, err_msg=name
+            )
     pos = np.abs(x) + np.asarray(0.5, dtype=dt)
     got = K["to_numpy"](K["rsqrt"](K["from_numpy"](pos, 0)))
     np.testing.assert_allclose(got.astype(np.float64), 1 / np.sqrt(pos.astype(np.float64)), rtol=tol * 10)
@@ -287,8 +306,10 @@ def _softmax_ref(x: np.ndarray, dim: int, log: bool) -> np.ndarray:
 
 
 @pytest.mark.parametrize("dt,tol", [("float16", 3e-3), ("float32", 1e-5), ("float64", 1e-12)])
-@pytest.mark.parametrize("shape,dim", [((64, 10), 1), ((3, 5000), 1), ((1, 1), 1), ((4, 7, 33), 2),
-                                       ((4, 7, 33), 1), ((6, 9, 1), 1), ((8,), 0)])
+@pytest.mark.parametrize(
+    "shape,dim",
+    [((64, 10), 1), ((3, 5000), 1), ((1, 1), 1), ((4, 7, 33), 2), ((4, 7, 33), 1), ((6, 9, 1), 1), ((8,), 0)],
+)
 def test_softmax_matches_numpy(K, dt, tol, shape, dim) -> None:
     rng = np.random.default_rng(1)
     x = (rng.standard_normal(shape) * 8).astype(dt)
@@ -297,8 +318,9 @@ def test_softmax_matches_numpy(K, dt, tol, shape, dim) -> None:
     for log in (False, True):
         got = K["to_numpy"](K["log_softmax" if log else "softmax"](K["from_numpy"](x, 0), dim))
         assert got.dtype == x.dtype and got.shape == x.shape
-        np.testing.assert_allclose(got.astype(np.float64), _softmax_ref(x, dim, log), rtol=tol * 10,
-                                   atol=tol * 10)
+        np.testing.assert_allclose(
+            got.astype(np.float64), _softmax_ref(x, dim, log), rtol=tol * 10, atol=tol * 10
+        )
 
 
 def test_softmax_nan_row_propagates(K) -> None:
@@ -322,8 +344,9 @@ def test_random_is_a_pure_function_of_seed_and_offset(K, dt) -> None:
     assert abs(n.mean()) < 0.02 and abs(n.std() - 1) < 0.02
 
 
-@pytest.mark.parametrize("dt", ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32",
-                                "float64"])
+@pytest.mark.parametrize(
+    "dt", ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+)
 def test_scatter_add_every_dtype(K, dt) -> None:
     rng = np.random.default_rng(2)
     x = rng.integers(0, 2, (4, 5)).astype(dt)
@@ -336,8 +359,9 @@ def test_scatter_add_every_dtype(K, dt) -> None:
         want = w != 0
     else:
         np.add.at(want, (index, np.arange(5)[None, :]), src)
-    got = K["to_numpy"](K["scatter_add"](K["from_numpy"](x, 0), 0, K["from_numpy"](index, 0),
-                                         K["from_numpy"](src, 0)))
+    got = K["to_numpy"](
+        K["scatter_add"](K["from_numpy"](x, 0), 0, K["from_numpy"](index, 0), K["from_numpy"](src, 0))
+    )
     assert got.dtype == x.dtype and np.array_equal(got, want)
 
 

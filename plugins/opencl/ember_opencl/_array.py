@@ -96,9 +96,11 @@ class MemoryPool:
         return buf
 
     def _oom_message(self, nbytes: int, size: int) -> str:
-        return (f"OpenCL out of memory on {self.name}: requested {nbytes} bytes (block {size}); "
-                f"pool in use {self.in_use} bytes, cached {self.cached} bytes, peak {self.peak} bytes; "
-                f"device global memory {self.global_mem} bytes, max single allocation {self.max_alloc} bytes")
+        return (
+            f"OpenCL out of memory on {self.name}: requested {nbytes} bytes (block {size}); "
+            f"pool in use {self.in_use} bytes, cached {self.cached} bytes, peak {self.peak} bytes; "
+            f"device global memory {self.global_mem} bytes, max single allocation {self.max_alloc} bytes"
+        )
 
     def _release(self, buf: cl.Buffer, size: int) -> None:
         self.in_use -= size
@@ -115,8 +117,7 @@ class MemoryPool:
 
     def stats(self) -> dict[str, int]:
         """in_use, cached and peak bytes (size classes, as held from the runtime)."""
-        return {"in_use": self.in_use, "cached": self.cached, "peak": self.peak,
-                "allocations": self.n_allocs}
+        return {"in_use": self.in_use, "cached": self.cached, "peak": self.peak, "allocations": self.n_allocs}
 
 
 class CLArray:
@@ -176,5 +177,7 @@ class CLArray:
         return self.layout.shape[0]
 
     def __repr__(self) -> str:
-        return (f"CLArray(shape={self.shape}, strides={self.strides}, offset={self.offset}, "
-                f"dtype={self.dtype.name}, device=opencl:{self.dev.index})")
+        return (
+            f"CLArray(shape={self.shape}, strides={self.strides}, offset={self.offset}, "
+            f"dtype={self.dtype.name}, device=opencl:{self.dev.index})"
+        )

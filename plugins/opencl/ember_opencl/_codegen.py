@@ -20,8 +20,15 @@ Conventions of the generated code:
 from __future__ import annotations
 
 CTYPE = {
-    "bool": "uchar", "uint8": "uchar", "int8": "char", "int16": "short", "int32": "int",
-    "int64": "long", "float16": "half", "float32": "float", "float64": "double",
+    "bool": "uchar",
+    "uint8": "uchar",
+    "int8": "char",
+    "int16": "short",
+    "int32": "int",
+    "int64": "long",
+    "float16": "half",
+    "float32": "float",
+    "float64": "double",
 }
 FLOATS = ("float16", "float32", "float64")
 INTS = ("uint8", "int8", "int16", "int32", "int64")
@@ -143,12 +150,23 @@ def _pos(prefix: str, rank: int, coord: str = "c") -> str:
 # ----------------------------------------------------------------------------------------------
 # elementwise maps
 
+
 def _unary_exprs(dt: str) -> dict[str, str]:
     if dt in FLOATS:
         return {
-            "neg": "-x", "abs": "fabs(x)", "exp": "exp(x)" if dt == "float64" else "sexp_(x)", "log": "log(x)", "sqrt": "sqrt(x)",
-            "sin": "sin(x)", "cos": "cos(x)", "tanh": "tanh(x)", "erf": "erf(x)",
-            "floor": "floor(x)", "ceil": "ceil(x)", "round": "rint(x)", "trunc": "trunc(x)",
+            "neg": "-x",
+            "abs": "fabs(x)",
+            "exp": "exp(x)" if dt == "float64" else "sexp_(x)",
+            "log": "log(x)",
+            "sqrt": "sqrt(x)",
+            "sin": "sin(x)",
+            "cos": "cos(x)",
+            "tanh": "tanh(x)",
+            "erf": "erf(x)",
+            "floor": "floor(x)",
+            "ceil": "ceil(x)",
+            "round": "rint(x)",
+            "trunc": "trunc(x)",
         }
     ident = {"floor": "x", "ceil": "x", "round": "x", "trunc": "x"}
     if dt == "bool":
@@ -159,19 +177,26 @@ def _unary_exprs(dt: str) -> dict[str, str]:
 
 
 def _binary_exprs(dt: str) -> dict[str, str]:
-    ops = {"add": "a + b", "sub": "a - b", "mul": "a * b",
-           "eq": "a == b", "lt": "a < b", "le": "a <= b"}
+    ops = {"add": "a + b", "sub": "a - b", "mul": "a * b", "eq": "a == b", "lt": "a < b", "le": "a <= b"}
     if dt in FLOATS:
-        ops.update({
-            "div": "a / b", "pow": "pow(a, b)",
-            "maximum": "((a > b || isnan(a)) ? a : b)",
-            "minimum": "((a < b || isnan(a)) ? a : b)",
-        })
+        ops.update(
+            {
+                "div": "a / b",
+                "pow": "pow(a, b)",
+                "maximum": "((a > b || isnan(a)) ? a : b)",
+                "minimum": "((a < b || isnan(a)) ? a : b)",
+            }
+        )
     else:
-        ops.update({
-            "maximum": "(a > b ? a : b)", "minimum": "(a < b ? a : b)",
-            "bitwise_and": "a & b", "bitwise_or": "a | b", "bitwise_xor": "a ^ b",
-        })
+        ops.update(
+            {
+                "maximum": "(a > b ? a : b)",
+                "minimum": "(a < b ? a : b)",
+                "bitwise_and": "a & b",
+                "bitwise_or": "a | b",
+                "bitwise_xor": "a ^ b",
+            }
+        )
         if dt != "bool":
             ops["pow"] = "ipow_(a, b)"
     return ops
@@ -191,8 +216,17 @@ def _ipow(ct: str) -> str:
 """
 
 
-def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tuple[str, str, bool]],
-                   body_expr: str, expr_ct: str, rank: int, idx: str, vec_expr: str | None = None) -> str:
+def gen_map_kernel(
+    name: str,
+    out_dt: str,
+    out_strided: bool,
+    operands: list[tuple[str, str, bool]],
+    body_expr: str,
+    expr_ct: str,
+    rank: int,
+    idx: str,
+    vec_expr: str | None = None,
+) -> str:
     """One elementwise kernel.
 
     operands: (var, dtype, is_scalar); each array operand ``var`` is loaded into ``var`` (compute
@@ -211,34 +245,53 @@ def gen_map_kernel(name: str, out_dt: str, out_strided: bool, operands: list[tup
     params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
     if rank < 0:
         return _gen_map_contiguous(name, out_dt, operands, body_expr, expr_ct, idx, vec_expr, params)
-    lines = [f"__kernel void k_{name}({', '.join(params)}) {{",
-             f"    {idx} i = get_global_id(0);", "    if (i >= n) return;"]
+    lines = [
+        f"__kernel void k_{name}({', '.join(params)}) {{",
+        f"    {idx} i = get_global_id(0);",
+        "    if (i >= n) return;",
+    ]
     lines += ["    " + s for s in _decompose(rank, idx)]
     for var, dt, scalar in operands:
         if not scalar:
             pos = _pos(var, rank) if rank else f"{var}_off + i"
             lines.append(f"    {compute_type(dt)} {var} = {load(dt, var + '_p', pos)};")
-    opos = (_pos("out", rank) if out_strided and rank else "out_off + i")
+    opos = _pos("out", rank) if out_strided and rank else "out_off + i"
     lines.append("    " + store(out_dt, "out", opos, convert(body_expr, expr_ct, out_dt)))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
 def _vec_ok(op: str, dt: str, out_dt: str) -> bool:
-    return op in VEC_OPS and dt == out_dt and dt in VEC_WIDTH and (op != "exp" or dt == "float32") \
+    return (
+        op in VEC_OPS
+        and dt == out_dt
+        and dt in VEC_WIDTH
+        and (op != "exp" or dt == "float32")
         and (op != "div" or dt in FLOATS)
+    )
 
 
 def _vec_expr(op: str, expr: str) -> str:
     return "vexp_(x)" if op == "exp" else expr
 
 
-def _gen_map_contiguous(name: str, out_dt: str, operands: list[tuple[str, str, bool]], body_expr: str,
-                        expr_ct: str, idx: str, vec_expr: str | None, params: list[str]) -> str:
+def _gen_map_contiguous(
+    name: str,
+    out_dt: str,
+    operands: list[tuple[str, str, bool]],
+    body_expr: str,
+    expr_ct: str,
+    idx: str,
+    vec_expr: str | None,
+    params: list[str],
+) -> str:
     """Rank -1: every operand contiguous; work-item g does elements [g*CHUNK, (g+1)*CHUNK), with
     unaligned vector loads/stores when ``vec_expr`` is given (plain operators, no builtins)."""
-    lines = [f"__kernel void k_{name}({', '.join(params)}) {{",
-             f"    {idx} i0 = get_global_id(0) * {CHUNK};", "    if (i0 >= n) return;"]
+    lines = [
+        f"__kernel void k_{name}({', '.join(params)}) {{",
+        f"    {idx} i0 = get_global_id(0) * {CHUNK};",
+        "    if (i0 >= n) return;",
+    ]
     if vec_expr is not None:
         w = VEC_WIDTH[out_dt]
         vt = f"{CTYPE[out_dt]}{w}"
@@ -246,7 +299,9 @@ def _gen_map_contiguous(name: str, out_dt: str, operands: list[tuple[str, str, b
         lines.append(f"        for (int j = 0; j < {CHUNK}; j += {w}) {{")
         for var, dt, scalar in operands:
             if not scalar:
-                lines.append(f"            {vt} {var} = *(const __global {vt}u*)({var}_p + {var}_off + i0 + j);")
+                lines.append(
+                    f"            {vt} {var} = *(const __global {vt}u*)({var}_p + {var}_off + i0 + j);"
+                )
         lines.append(f"            *(__global {vt}u*)(out + out_off + i0 + j) = {vec_expr};")
         lines.append("        }")
         lines.append("        return;")
@@ -306,14 +361,18 @@ def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, 
     names = []
     for dst in dsts.split(","):
         vec = "x" if rank < 0 and _vec_ok("copy", src_dt, dst) else None
-        src.append(gen_map_kernel(f"copy_{dst}", dst, True, [("x", src_dt, False)], "x",
-                                  compute_type(src_dt), rank, idx, vec))
+        src.append(
+            gen_map_kernel(
+                f"copy_{dst}", dst, True, [("x", src_dt, False)], "x", compute_type(src_dt), rank, idx, vec
+            )
+        )
         names.append(f"copy_{dst}")
     return "".join(src), names
 
 
 # ----------------------------------------------------------------------------------------------
 # reductions
+
 
 def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
     """(init, statement) combining v into acc."""
@@ -332,8 +391,9 @@ def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
     raise ValueError(op)
 
 
-def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
-                       idx: str) -> tuple[str, list[str]]:
+def gen_reduce_program(
+    in_dt: str, out_dt: str, out_rank: int, red_rank: int, idx: str
+) -> tuple[str, list[str]]:
     """sum/prod/max/min (and argmax/argmin when red_rank == 1, out_dt int64 then).
 
     Work-item ``i`` = ``o * G + g``: output ``o`` (coordinates over do0.. with input strides
@@ -348,8 +408,11 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
     params += [f"{idx} dr{j}" for j in range(red_rank)] + [f"{idx} xr_s{j}" for j in range(red_rank)]
     params += [f"{idx} G", f"{idx} chunk", f"{idx} n"]
     plist = ", ".join(params)
-    pre = [f"    {idx} i = get_global_id(0);", "    if (i >= n) return;",
-           f"    {idx} o = i / G; {idx} g = i - o * G;"]
+    pre = [
+        f"    {idx} i = get_global_id(0);",
+        "    if (i >= n) return;",
+        f"    {idx} o = i / G; {idx} g = i - o * G;",
+    ]
     pre += ["    " + s for s in _decompose(out_rank, idx, "o", "do")]
     pre.append(f"    {idx} base = {_pos('x', out_rank)};")
     src = [header(in_dt, out_dt, act)]
@@ -358,7 +421,9 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
         init, comb = _combine(op, act, floating)
         lines = [f"__kernel void k_{op}({plist}) {{"] + pre
         lines.append(f"    {act} acc = {init};")
-        lines.append(f"    {idx} lo = g * chunk; {idx} hi = min(lo + chunk, {'dr0' if red_rank else '(' + idx + ')1'});")
+        lines.append(
+            f"    {idx} lo = g * chunk; {idx} hi = min(lo + chunk, {'dr0' if red_rank else '(' + idx + ')1'});"
+        )
         ind = "    "
         if red_rank == 0:
             lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
@@ -386,12 +451,12 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
             else:
                 better = f"(v {cmp} best)"
             src.append(f"""__kernel void k_{op}(__global long* out, __global const {CTYPE[in_dt]}* x, {idx} x_off,
-        {', '.join([f'{idx} do{j}' for j in range(out_rank)] + _params('x', out_rank, idx) + [f'{idx} dr0', f'{idx} xr_s0', f'{idx} G', f'{idx} chunk', f'{idx} n'])}) {{
+        {", ".join([f"{idx} do{j}" for j in range(out_rank)] + _params("x", out_rank, idx) + [f"{idx} dr0", f"{idx} xr_s0", f"{idx} G", f"{idx} chunk", f"{idx} n"])}) {{
 {chr(10).join(pre)}
-    {ct} best = {load(in_dt, 'x', 'base')};
+    {ct} best = {load(in_dt, "x", "base")};
     long bi = 0;
     for ({idx} r = 1; r < dr0; ++r) {{
-        {ct} v = {load(in_dt, 'x', 'base + r * xr_s0')};
+        {ct} v = {load(in_dt, "x", "base + r * xr_s0")};
         if {better} {{ best = v; bi = r; }}
     }}
     out[i] = bi;
@@ -404,7 +469,9 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int,
 def gen_cumsum_program(dt: str, idx: str) -> tuple[str, list[str]]:
     """cumsum of a contiguous (outer, n, inner) array; one work-item per (outer, inner) line."""
     act = acc_type(dt)
-    return header(dt, act) + f"""
+    return (
+        header(dt, act)
+        + f"""
 __kernel void k_cumsum(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x, {idx} x_off,
                      {idx} len, {idx} inner, {idx} n) {{
     {idx} i = get_global_id(0);
@@ -413,15 +480,18 @@ __kernel void k_cumsum(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x,
     {idx} base = o * len * inner + j;
     {act} acc = 0;
     for ({idx} k = 0; k < len; ++k) {{
-        acc += ({act}){load(dt, 'x', 'x_off + base + k * inner')};
-        {store(dt, 'out', 'base + k * inner', convert('acc', act, dt))}
+        acc += ({act}){load(dt, "x", "x_off + base + k * inner")};
+        {store(dt, "out", "base + k * inner", convert("acc", act, dt))}
     }}
 }}
-""", ["cumsum"]
+""",
+        ["cumsum"],
+    )
 
 
 # ----------------------------------------------------------------------------------------------
 # matmul
+
 
 def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
     """Register-blocked matmul, any strides: each work-item computes a 4x4 block of C.
@@ -432,13 +502,26 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
     """
     ct = compute_type(dt)
     act = "float" if dt == "float16" else ("long" if dt in INTS else ct)
-    params = [f"__global {CTYPE[dt]}* c", f"__global const {CTYPE[dt]}* a", f"{idx} a_off",
-              f"{idx} a_sr", f"{idx} a_sk", f"__global const {CTYPE[dt]}* b", f"{idx} b_off",
-              f"{idx} b_sk", f"{idx} b_sc", f"{idx} N", f"{idx} K", f"{idx} M"]
+    params = [
+        f"__global {CTYPE[dt]}* c",
+        f"__global const {CTYPE[dt]}* a",
+        f"{idx} a_off",
+        f"{idx} a_sr",
+        f"{idx} a_sk",
+        f"__global const {CTYPE[dt]}* b",
+        f"{idx} b_off",
+        f"{idx} b_sk",
+        f"{idx} b_sc",
+        f"{idx} N",
+        f"{idx} K",
+        f"{idx} M",
+    ]
     params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
-    lines = [f"__kernel void k_matmul({', '.join(params)}) {{",
-             f"    {idx} j0 = get_global_id(0) * 4; {idx} i0 = get_global_id(1) * 4; {idx} z = get_global_id(2);",
-             "    if (j0 >= M || i0 >= N) return;"]
+    lines = [
+        f"__kernel void k_matmul({', '.join(params)}) {{",
+        f"    {idx} j0 = get_global_id(0) * 4; {idx} i0 = get_global_id(1) * 4; {idx} z = get_global_id(2);",
+        "    if (j0 >= M || i0 >= N) return;",
+    ]
     lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
     lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = b_off;")
     lines.append(f"    {idx} pa = {_pos('ab', brank)};")
@@ -458,8 +541,10 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
     lines.append(f"    {idx} pc = z * N * M;")
     for r in range(4):
         for q in range(4):
-            lines.append(f"    if (i0 + {r} < N && j0 + {q} < M) "
-                         + store(dt, "c", f"pc + (i0 + {r}) * M + j0 + {q}", convert(f"acc{r}{q}", act, dt)))
+            lines.append(
+                f"    if (i0 + {r} < N && j0 + {q} < M) "
+                + store(dt, "c", f"pc + (i0 + {r}) * M + j0 + {q}", convert(f"acc{r}{q}", act, dt))
+            )
     lines.append("}")
     return header(dt, act) + "\n".join(lines) + "\n", ["matmul"]
 
@@ -467,14 +552,18 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
 # ----------------------------------------------------------------------------------------------
 # indexing
 
+
 def gen_gather_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
     """gather: out (contiguous, index's shape d0..) = x[coords with dim replaced by index]."""
     params = [f"__global {CTYPE[dt]}* out", f"__global const {CTYPE[dt]}* x", f"{idx} x_off"]
     params += _params("x", rank, idx) + [f"{idx} x_sdim"]
     params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx)
     params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
-    lines = [f"__kernel void k_gather({', '.join(params)}) {{", f"    {idx} i = get_global_id(0);",
-             "    if (i >= n) return;"]
+    lines = [
+        f"__kernel void k_gather({', '.join(params)}) {{",
+        f"    {idx} i = get_global_id(0);",
+        "    if (i >= n) return;",
+    ]
     lines += ["    " + s for s in _decompose(rank, idx)]
     lines.append(f"    {idx} k = ({idx})ix[{_pos('ix', rank)}];")
     lines.append("    " + store(dt, "out", "i", load(dt, "x", f"{_pos('x', rank)} + k * x_sdim")))
@@ -490,14 +579,21 @@ def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[str
     non-dim coordinate), so no atomics are needed and the result is deterministic.
     """
     ct = compute_type(dt)
-    params = [f"__global {CTYPE[dt]}* out", f"{idx} out_off"] + _params("out", rank, idx) + [f"{idx} out_sdim"]
+    params = (
+        [f"__global {CTYPE[dt]}* out", f"{idx} out_off"] + _params("out", rank, idx) + [f"{idx} out_sdim"]
+    )
     params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx) + [f"{idx} ix_sdim"]
     params += [f"__global const {CTYPE[dt]}* s", f"{idx} s_off"] + _params("s", rank, idx) + [f"{idx} s_sdim"]
     params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} len", f"{idx} n"]
-    lines = [f"__kernel void k_scatter_add({', '.join(params)}) {{", f"    {idx} i = get_global_id(0);",
-             "    if (i >= n) return;"]
+    lines = [
+        f"__kernel void k_scatter_add({', '.join(params)}) {{",
+        f"    {idx} i = get_global_id(0);",
+        "    if (i >= n) return;",
+    ]
     lines += ["    " + s for s in _decompose(rank, idx)]
-    lines.append(f"    {idx} po = {_pos('out', rank)}; {idx} pi = {_pos('ix', rank)}; {idx} ps = {_pos('s', rank)};")
+    lines.append(
+        f"    {idx} po = {_pos('out', rank)}; {idx} pi = {_pos('ix', rank)}; {idx} ps = {_pos('s', rank)};"
+    )
     lines.append(f"    for ({idx} t = 0; t < len; ++t) {{")
     lines.append(f"        {idx} q = po + ({idx})ix[pi + t * ix_sdim] * out_sdim;")
     val = f"{load(dt, 'out', 'q')} + {load(dt, 's', 'ps + t * s_sdim')}"
@@ -534,8 +630,10 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
     """
     if dt == "float64":
         per = 2
-        uni = ["(double)((((ulong)r.x << 32) | r.y) >> 11) * 0x1.0p-53",
-               "(double)((((ulong)r.z << 32) | r.w) >> 11) * 0x1.0p-53"]
+        uni = [
+            "(double)((((ulong)r.x << 32) | r.y) >> 11) * 0x1.0p-53",
+            "(double)((((ulong)r.z << 32) | r.w) >> 11) * 0x1.0p-53",
+        ]
         nuni = uni
         ct = "double"
     else:
@@ -551,8 +649,10 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
                             (uint2)((uint)seed, (uint)(seed >> 32)));
     {ct} u[{per}];
 """
-    tail = (f"    for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) "
-            f"{{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}\n}}\n")
+    tail = (
+        f"    for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) "
+        f"{{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}\n}}\n"
+    )
     uni_src = "__kernel void k_uniform(" + head
     for q in range(per):
         uni_src += f"    u[{q}] = {uni[q]};\n"
@@ -562,8 +662,10 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
     for q in range(per):
         norm_src += f"    u[{q}] = {nuni[q]};\n"
     for q in range(0, per, 2):
-        norm_src += (f"    {{ {ct} rad = sqrt(-2 * log(1 - u[{q}])); {ct} th = {two_pi} * u[{q + 1}];\n"
-                     f"      u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}\n")
+        norm_src += (
+            f"    {{ {ct} rad = sqrt(-2 * log(1 - u[{q}])); {ct} th = {two_pi} * u[{q + 1}];\n"
+            f"      u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}\n"
+        )
     norm_src += tail
     return header(dt) + _PHILOX + uni_src + norm_src, ["uniform", "normal"]
 
@@ -596,11 +698,22 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     bp[g] = col < M ? b[b_off + (z * K + k) * M + col] : ({t})0;
 }}
 """
-    params = [f"__global {t}* c", f"__global const {t}* a", f"{idx} a_off", f"{idx} a_sr", f"{idx} a_sk",
-              f"__global const {t}* bp", f"{idx} N", f"{idx} K", f"{idx} M"]
+    params = [
+        f"__global {t}* c",
+        f"__global const {t}* a",
+        f"{idx} a_off",
+        f"{idx} a_sr",
+        f"{idx} a_sk",
+        f"__global const {t}* bp",
+        f"{idx} N",
+        f"{idx} K",
+        f"{idx} M",
+    ]
     params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
-    lines = [f"__kernel void k_mmf({', '.join(params)}) {{",
-             f"    {idx} i0 = get_global_id(0) * {rows}; {idx} p = get_global_id(1); {idx} z = get_global_id(2);"]
+    lines = [
+        f"__kernel void k_mmf({', '.join(params)}) {{",
+        f"    {idx} i0 = get_global_id(0) * {rows}; {idx} p = get_global_id(1); {idx} z = get_global_id(2);",
+    ]
     lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
     lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = 0;")
     lines.append(f"    {idx} pa = {_pos('ab', brank)};")
@@ -617,14 +730,17 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     lines.append(f"    {idx} cols = min(({idx}){vec}, M - p * {vec});")
     lines.append(f"    __global {t}* pc = c + z * N * M + p * {vec};")
     for r in range(rows):
-        lines.append(f"    if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
-                     f" for ({idx} q = 0; q < cols; ++q) o[q] = e[q]; }}")
+        lines.append(
+            f"    if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
+            f" for ({idx} q = 0; q < cols; ++q) o[q] = e[q]; }}"
+        )
     lines.append("}")
     return header(dt) + pack + "\n".join(lines) + "\n", ["pack", "mmf"]
 
 
 # ----------------------------------------------------------------------------------------------
 # contiguous reductions (float32/float64): vector accumulators, plain operators
+
 
 def _vcomb(op: str, a: str, v: str) -> str:
     """Expression combining ``v`` into ``a`` (scalars or vectors alike; NaN propagates for max/min)."""
@@ -672,11 +788,11 @@ __kernel void k_{op}_rows(__global {t}* out, __global const {t}* x, {idx} x_off,
     for (; k + {span} <= hi; k += {span}) {{
 {chr(10).join(f"        {{ {vt} v = *(const __global {vt}u*)(p + k + {q * w}); a{q} = {c(f'a{q}', 'v')}; }}" for q in range(u))}
     }}
-    a0 = {c('a0', 'a1')}; a2 = {c('a2', 'a3')}; a0 = {c('a0', 'a2')};
+    a0 = {c("a0", "a1")}; a2 = {c("a2", "a3")}; a0 = {c("a0", "a2")};
     {t} acc = ({t})({init});
     {t}* e = ({t}*)&a0;
-    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {c('acc', 'v')}; }}
-    for (; k < hi; ++k) {{ {t} v = p[k]; acc = {c('acc', 'v')}; }}
+    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {c("acc", "v")}; }}
+    for (; k < hi; ++k) {{ {t} v = p[k]; acc = {c("acc", "v")}; }}
     out[i] = acc;
 }}
 """
@@ -701,7 +817,7 @@ __kernel void k_{op}_cols(__global {t}* out, __global const {t}* x, {idx} x_off,
     }}
     for ({idx} j = j0; j < I; ++j) {{
         {t} acc = ({t})({init});
-        for ({idx} r = lo; r < hi; ++r) {{ {t} v = p[r * I + j]; acc = {c('acc', 'v')}; }}
+        for ({idx} r = lo; r < hi; ++r) {{ {t} v = p[r * I + j]; acc = {c("acc", "v")}; }}
         q[j] = acc;
     }}
 }}

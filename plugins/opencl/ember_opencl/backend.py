@@ -42,8 +42,18 @@ _LOCAL_VEC = 64  # work-group size of contiguous elementwise kernels (CHUNK elem
 _INT_LIMIT = 1 << 30
 
 
-_SCALAR_NP = {"char": np.int8, "uchar": np.uint8, "short": np.int16, "ushort": np.uint16, "int": np.int32,
-              "uint": np.uint32, "long": np.int64, "ulong": np.uint64, "float": np.float32, "double": np.float64}
+_SCALAR_NP = {
+    "char": np.int8,
+    "uchar": np.uint8,
+    "short": np.int16,
+    "ushort": np.uint16,
+    "int": np.int32,
+    "uint": np.uint32,
+    "long": np.int64,
+    "ulong": np.uint64,
+    "float": np.float32,
+    "double": np.float64,
+}
 _KERNEL_RE = re.compile(r"__kernel\s+void\s+(\w+)\s*\(([^)]*)\)")
 
 
@@ -120,10 +130,15 @@ class _Device:
             import pyopencl as cl
 
             from ._array import MemoryPool
+
             self._ctx = cl.Context([self.device])
             self.queue = cl.CommandQueue(self._ctx, self.device)
-            self.pool = MemoryPool(self._ctx, self.device.max_mem_alloc_size, self.device.global_mem_size,
-                                   f"opencl:{self.index} ({self.name})")
+            self.pool = MemoryPool(
+                self._ctx,
+                self.device.max_mem_alloc_size,
+                self.device.global_mem_size,
+                f"opencl:{self.index} ({self.name})",
+            )
         return self
 
     @property
@@ -145,6 +160,7 @@ class OpenCLBackend(Backend):
         self._cl = cl
         global _CLArray
         from ._array import CLArray
+
         _CLArray = CLArray
         try:
             platforms = cl.get_platforms()
@@ -162,8 +178,10 @@ class OpenCLBackend(Backend):
             chosen = [(p, d) for p, d in found if want in p.name.lower() or want in d.name.lower()]
             if not chosen:
                 avail = "; ".join(f"{p.name.strip()} / {d.name.strip()}" for p, d in found) or "none"
-                raise BackendUnavailable(f"{ENV_DEVICE}={want!r} matches no OpenCL device (available: {avail})",
-                                         f"unset {ENV_DEVICE} or set it to part of a platform or device name")
+                raise BackendUnavailable(
+                    f"{ENV_DEVICE}={want!r} matches no OpenCL device (available: {avail})",
+                    f"unset {ENV_DEVICE} or set it to part of a platform or device name",
+                )
             found = chosen
         if not found:
             raise BackendUnavailable("no OpenCL device found", REMEDY)
@@ -183,11 +201,17 @@ class OpenCLBackend(Backend):
         d = self._devices[index]
         dev = d.device
         return {
-            "name": d.name, "platform": d.platform.name.strip(), "vendor": dev.vendor.strip(),
-            "version": dev.version.strip(), "driver_version": dev.driver_version.strip(),
-            "global_memory": int(dev.global_mem_size), "max_allocation": int(dev.max_mem_alloc_size),
-            "local_memory": int(dev.local_mem_size), "compute_units": int(dev.max_compute_units),
-            "fp64": d.fp64, "fp16": d.fp16,
+            "name": d.name,
+            "platform": d.platform.name.strip(),
+            "vendor": dev.vendor.strip(),
+            "version": dev.version.strip(),
+            "driver_version": dev.driver_version.strip(),
+            "global_memory": int(dev.global_mem_size),
+            "max_allocation": int(dev.max_mem_alloc_size),
+            "local_memory": int(dev.local_mem_size),
+            "compute_units": int(dev.max_compute_units),
+            "fp64": d.fp64,
+            "fp16": d.fp16,
             "float16_storage": True,  # half is computed in float32, stored with vstore_half_rte
         }
 
@@ -220,6 +244,7 @@ class OpenCLBackend(Backend):
     def native_type(self) -> type:
         """:class:`ember_opencl._array.CLArray`."""
         from ._array import CLArray
+
         return CLArray
 
     # ------------------------------------------------------------------------------------------
@@ -237,8 +262,9 @@ class OpenCLBackend(Backend):
                 _LAYOUTS[shape] = entry
         return _CLArray(dev.pool.allocate(entry[1] * dtype.itemsize), entry[0], dtype, dev)
 
-    def _program(self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[str]]],
-                 *gen_args: Any) -> dict[str, Any]:
+    def _program(
+        self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[str]]], *gen_args: Any
+    ) -> dict[str, Any]:
         """Build (once) and return ``{kernel name: pyopencl.Kernel}`` of the program ``key``."""
         kernels = dev.programs.get(key)
         if kernels is not None:
@@ -253,8 +279,10 @@ class OpenCLBackend(Backend):
                 log = prg.get_build_info(dev.device, cl.program_build_info.LOG)
             except Exception:  # noqa: BLE001
                 log = "(no build log)"
-            raise RuntimeError(f"OpenCL backend: building program {key} (kernels {names}) for "
-                               f"{dev.name} failed: {exc}\nbuild log:\n{log}\nsource:\n{src}") from None
+            raise RuntimeError(
+                f"OpenCL backend: building program {key} (kernels {names}) for "
+                f"{dev.name} failed: {exc}\nbuild log:\n{log}\nsource:\n{src}"
+            ) from None
         sigs = _signatures(src)
         kernels = {}
         for name in names:
@@ -266,8 +294,9 @@ class OpenCLBackend(Backend):
         dev.programs[key] = kernels
         return kernels
 
-    def _enqueue(self, dev: _Device, knl: Any, args: list, gsize: tuple[int, ...],
-                 lsize: tuple[int, ...] | None) -> None:
+    def _enqueue(
+        self, dev: _Device, knl: Any, args: list, gsize: tuple[int, ...], lsize: tuple[int, ...] | None
+    ) -> None:
         knl.set_args(*args)
         self._cl.enqueue_nd_range_kernel(dev.queue, knl, gsize, lsize)
 
@@ -296,8 +325,18 @@ class OpenCLBackend(Backend):
 
     # elementwise driver -------------------------------------------------------------------------
 
-    def _map(self, dev: _Device, family: str, gen: Callable, gen_dtypes: tuple, kname: str, out_dtype: Any,
-             operands: list, modes: str | None = None, out: Any = None) -> Any:
+    def _map(
+        self,
+        dev: _Device,
+        family: str,
+        gen: Callable,
+        gen_dtypes: tuple,
+        kname: str,
+        out_dtype: Any,
+        operands: list,
+        modes: str | None = None,
+        out: Any = None,
+    ) -> Any:
         """Run elementwise kernel ``kname`` of program family ``family`` over ``operands``.
 
         operands: CLArrays or (for positions where ``modes`` has 'S') Python scalars, paired with
@@ -341,10 +380,23 @@ class OpenCLBackend(Backend):
         _enqueue_nd(dev.queue, knl, gsize, lsize)
         return out
 
-    def _map_plan(self, dev: _Device, family: str, gen: Callable, gen_dtypes: tuple, kname: str,
-                  modes: str | None, big: bool, out: Any, arrays: list) -> tuple:
-        shape = out.layout.shape if out is not None else (
-            broadcast_shapes(*(a.shape for a in arrays)) if arrays else ())
+    def _map_plan(
+        self,
+        dev: _Device,
+        family: str,
+        gen: Callable,
+        gen_dtypes: tuple,
+        kname: str,
+        modes: str | None,
+        big: bool,
+        out: Any,
+        arrays: list,
+    ) -> tuple:
+        shape = (
+            out.layout.shape
+            if out is not None
+            else (broadcast_shapes(*(a.shape for a in arrays)) if arrays else ())
+        )
         n = math.prod(shape)
         if n == 0:
             return (None, shape, (), [], (), None, None)
@@ -370,8 +422,17 @@ class OpenCLBackend(Backend):
         """dst[...] = src (broadcast, dtype conversion), dst may be any view."""
         dev = dst.dev
         dsts = ",".join(d for d in cg.CTYPE if d != "float64" or dev.fp64)
-        return self._map(dev, "copy", cg.gen_copy_program, (src.dtype.name,), "copy_" + dst.dtype.name,
-                         dst.dtype, [(src, src.dtype)], modes=dsts, out=dst)
+        return self._map(
+            dev,
+            "copy",
+            cg.gen_copy_program,
+            (src.dtype.name,),
+            "copy_" + dst.dtype.name,
+            dst.dtype,
+            [(src, src.dtype)],
+            modes=dsts,
+            out=dst,
+        )
 
     def _contiguous(self, x: Any, dtype: Any = None) -> Any:
         dtype = dtype or x.dtype
@@ -383,8 +444,9 @@ class OpenCLBackend(Backend):
         nbytes = out.size * out.dtype.itemsize
         if nbytes:
             pattern = np.array([value]).astype(out.dtype.numpy)
-            self._cl.enqueue_fill_buffer(out.dev.queue, out.alloc.buf, pattern,
-                                         out.offset * out.dtype.itemsize, nbytes)
+            self._cl.enqueue_fill_buffer(
+                out.dev.queue, out.alloc.buf, pattern, out.offset * out.dtype.itemsize, nbytes
+            )
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -394,6 +456,7 @@ class OpenCLBackend(Backend):
         dev = self._dev(device_index)
         host = np.asarray(array, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
         from ember import dtypes
+
         out = self._new(dev, host.shape, dtypes.from_numpy_dtype(host.dtype))
         if host.nbytes:
             evt = self._cl.enqueue_copy(dev.queue, out.alloc.buf, host, is_blocking=False)
@@ -407,8 +470,9 @@ class OpenCLBackend(Backend):
         if not x.layout.is_contiguous:
             x = self._contiguous(x)
         queue = x.dev.queue
-        evt = self._cl._cl._enqueue_read_buffer(queue, x.alloc.buf, host, x.layout.offset * x.dtype.itemsize,
-                                                None, False)
+        evt = self._cl._cl._enqueue_read_buffer(
+            queue, x.alloc.buf, host, x.layout.offset * x.dtype.itemsize, None, False
+        )
         _wait(queue, evt)
         return host
 
@@ -434,7 +498,10 @@ class OpenCLBackend(Backend):
 
     def _k_as_strided(self, x: Any, shape: tuple[int, ...], strides: tuple[int, ...], offset: int) -> Any:
         from ._array import CLArray
-        return CLArray(x.alloc, x.layout.as_strided(tuple(shape), tuple(strides), int(offset)), x.dtype, x.dev)
+
+        return CLArray(
+            x.alloc, x.layout.as_strided(tuple(shape), tuple(strides), int(offset)), x.dtype, x.dev
+        )
 
     # ------------------------------------------------------------------------------------------
     # elementwise primitives
@@ -446,6 +513,7 @@ class OpenCLBackend(Backend):
         def kernel(x: Any) -> Any:
             dt = x.dtype
             return mapper(x.dev, "unary", gen, (dt.name,), name, dt, ((x, dt),))
+
         kernel.__name__ = name
         return kernel
 
@@ -467,6 +535,7 @@ class OpenCLBackend(Backend):
             else:
                 raise TypeError(f"opencl {name}: at least one operand must be a device buffer")
             return mapper(dev, "binary", gen, (dt.name,), name, _bool_dtype() if compare else dt, ops, modes)
+
         kernel.__name__ = name
         return kernel
 
@@ -476,6 +545,7 @@ class OpenCLBackend(Backend):
             dt = arr.dtype
         else:  # both scalars: the compute dtype is the scalars' kind
             from ember import dtypes
+
             dt = dtypes.result_type(a, b)
         modes = ("S" if _is_scalar(a) else "A") + ("S" if _is_scalar(b) else "A")
         ops = [(cond, cond.dtype)] + [(_Scalar(v) if _is_scalar(v) else v, dt) for v in (a, b)]
@@ -489,8 +559,11 @@ class OpenCLBackend(Backend):
         dims_set = set(dims)
         shape = x.shape
         kept = [i for i in range(len(shape)) if i not in dims_set]
-        out_shape = tuple(1 if i in dims_set else n for i, n in enumerate(shape)) if keepdim \
+        out_shape = (
+            tuple(1 if i in dims_set else n for i, n in enumerate(shape))
+            if keepdim
             else tuple(shape[i] for i in kept)
+        )
         is_arg = op in ("argmax", "argmin")
         out_dt = _int64_dtype() if is_arg else x.dtype
         out = self._new(dev, out_shape, out_dt)
@@ -501,8 +574,13 @@ class OpenCLBackend(Backend):
         n_red = math.prod(shape[d] for d in red)
         if n_red == 0:
             return self._fill(out, 1 if op == "prod" else 0)
-        if not is_arg and x.dtype.name in cg.VEC_WIDTH and x.dtype.is_floating_point \
-                and x.layout.is_contiguous and self._reduce_fast(op, x, out, dims_set):
+        if (
+            not is_arg
+            and x.dtype.name in cg.VEC_WIDTH
+            and x.dtype.is_floating_point
+            and x.layout.is_contiguous
+            and self._reduce_fast(op, x, out, dims_set)
+        ):
             return out
         kshape, (kstr,) = _coalesce([shape[i] for i in kept], [[x.strides[i] for i in kept]])
         if is_arg:
@@ -522,8 +600,9 @@ class OpenCLBackend(Backend):
             self._reduce_launch(dev, op, x, part, kshape, kstr, rshape, rstr, G, chunk)
             part2 = self._k_as_strided(part, (n_out, G), (G, 1), 0)
             stage2 = self._new(dev, (n_out,), out_dt)
-            self._reduce_launch(dev, op, part2, stage2, [n_out] if n_out > 1 else [], [G] if n_out > 1 else [],
-                                [G], [1], 1, G)
+            self._reduce_launch(
+                dev, op, part2, stage2, [n_out] if n_out > 1 else [], [G] if n_out > 1 else [], [G], [1], 1, G
+            )
             return self._k_as_strided(stage2, out_shape, out.strides, 0)
         self._reduce_launch(dev, op, x, out, kshape, kstr, rshape, rstr, 1, chunk)
         return out
@@ -564,7 +643,9 @@ class OpenCLBackend(Backend):
                 self._launch_n(dev, knl, [out.alloc.buf, x.alloc.buf, x.offset, length, 1, chunk, rows], rows)
                 return True
             part = self._new(dev, (rows * G,), x.dtype)
-            self._launch_n(dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, length, G, chunk, rows * G], rows * G)
+            self._launch_n(
+                dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, length, G, chunk, rows * G], rows * G
+            )
             self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, 1, G, rows], rows)
             return True
         outer = sizes[0] if len(sizes) == 3 else 1
@@ -578,13 +659,19 @@ class OpenCLBackend(Backend):
         G = -(-R // chunk)
         knl = kn[op + "_cols"]
         if G == 1:
-            self._launch_n(dev, knl, [out.alloc.buf, x.alloc.buf, x.offset, R, inner, nj, 1, chunk, outer * nj],
-                           outer * nj)
+            self._launch_n(
+                dev,
+                knl,
+                [out.alloc.buf, x.alloc.buf, x.offset, R, inner, nj, 1, chunk, outer * nj],
+                outer * nj,
+            )
             return True
         part = self._new(dev, (outer * G * inner,), x.dtype)
         n1 = outer * G * nj
         self._launch_n(dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, R, inner, nj, G, chunk, n1], n1)
-        self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, inner, nj, 1, G, outer * nj], outer * nj)
+        self._launch_n(
+            dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, inner, nj, 1, G, outer * nj], outer * nj
+        )
         return True
 
     def _launch_n(self, dev: _Device, knl: Any, args: list, n: int) -> None:
@@ -593,8 +680,19 @@ class OpenCLBackend(Backend):
         knl.set_args(*args)
         _enqueue_nd(dev.queue, knl, (-(-n // local) * local,), (local,))
 
-    def _reduce_launch(self, dev: _Device, op: str, x: Any, out: Any, kshape: list[int], kstr: list[int],
-                       rshape: list[int], rstr: list[int], G: int, chunk: int) -> None:
+    def _reduce_launch(
+        self,
+        dev: _Device,
+        op: str,
+        x: Any,
+        out: Any,
+        kshape: list[int],
+        kstr: list[int],
+        rshape: list[int],
+        rstr: list[int],
+        G: int,
+        chunk: int,
+    ) -> None:
         orank = _bucket_rank(len(kshape)) if kshape else 0
         rrank = 1 if op in ("argmax", "argmin") else (_bucket_rank(len(rshape)) if rshape else 0)
         if orank:
@@ -605,7 +703,9 @@ class OpenCLBackend(Backend):
         n = math.prod(kshape) * G if kshape else G
         idx, it = self._idx(n, x, out)
         key = ("reduce", x.dtype.name, out.dtype.name, orank, rrank, idx)
-        knl = self._program(dev, key, cg.gen_reduce_program, x.dtype.name, out.dtype.name, orank, rrank, idx)[op]
+        knl = self._program(dev, key, cg.gen_reduce_program, x.dtype.name, out.dtype.name, orank, rrank, idx)[
+            op
+        ]
         args = [out.alloc.buf, x.alloc.buf, it(x.offset)]
         args += [it(d) for d in kshape] + [it(s) for s in kstr]
         args += [it(d) for d in rshape] + [it(s) for s in rstr]
@@ -617,6 +717,7 @@ class OpenCLBackend(Backend):
             if isinstance(dims, int):
                 dims = (dims,)
             return self._reduce(name, x, tuple(dims), keepdim)
+
         kernel.__name__ = name
         return kernel
 
@@ -630,10 +731,12 @@ class OpenCLBackend(Backend):
         shape = x.shape
         length = shape[dim] if shape else 1
         outer = math.prod(shape[:dim])
-        inner = math.prod(shape[dim + 1:])
+        inner = math.prod(shape[dim + 1 :])
         n = outer * inner
         idx, it = self._idx(out.size, x, out)
-        knl = self._program(dev, ("cumsum", x.dtype.name, idx), cg.gen_cumsum_program, x.dtype.name, idx)["cumsum"]
+        knl = self._program(dev, ("cumsum", x.dtype.name, idx), cg.gen_cumsum_program, x.dtype.name, idx)[
+            "cumsum"
+        ]
         args = [out.alloc.buf, x.alloc.buf, it(x.offset), it(length), it(inner), it(n)]
         self._launch1d(dev, knl, args, n, 64 if n >= 4096 else 1)
         return out
@@ -664,14 +767,27 @@ class OpenCLBackend(Backend):
             return self._matmul_fast(a, b, out, batch, bshape, astr2)
         idx, it = self._idx(out.size, a, b, out)
         knl = self._program(dev, ("matmul", dt, brank, idx), cg.gen_matmul_program, dt, brank, idx)["matmul"]
-        args = [out.alloc.buf, a.alloc.buf, it(a.offset), it(a.strides[-2]), it(a.strides[-1]),
-                b.alloc.buf, it(b.offset), it(b.strides[-2]), it(b.strides[-1]), it(n), it(k), it(m)]
+        args = [
+            out.alloc.buf,
+            a.alloc.buf,
+            it(a.offset),
+            it(a.strides[-2]),
+            it(a.strides[-1]),
+            b.alloc.buf,
+            it(b.offset),
+            it(b.strides[-2]),
+            it(b.strides[-1]),
+            it(n),
+            it(k),
+            it(m),
+        ]
         args += [it(d) for d in bshape] + [it(s) for s in astr2] + [it(s) for s in bstr2]
         self._enqueue(dev, knl, args, (-(-m // 4), -(-n // 4), nb), (1, 1, 1))
         return out
 
-    def _matmul_fast(self, a: Any, b: Any, out: Any, batch: tuple[int, ...], bshape: list[int],
-                     astr: list[int]) -> Any:
+    def _matmul_fast(
+        self, a: Any, b: Any, out: Any, batch: tuple[int, ...], bshape: list[int], astr: list[int]
+    ) -> Any:
         """float32/float64: pack B into zero-padded panels, then the register-blocked kernel."""
         dev = a.dev
         dt = a.dtype.name
@@ -694,10 +810,20 @@ class OpenCLBackend(Backend):
         idx, it = self._idx(max(out.size, bp.size), a, b, out, bp)
         kn = self._program(dev, ("matmul_fast", dt, brank, idx), cg.gen_matmul_fast_program, dt, brank, idx)
         npk = bp.size
-        self._launch1d(dev, kn["pack"], [bp.alloc.buf, b.alloc.buf, it(b.offset), it(k), it(m), it(P), it(npk)],
-                       npk)
-        args = [out.alloc.buf, a.alloc.buf, it(a.offset), it(a.strides[-2]), it(a.strides[-1]), bp.alloc.buf,
-                it(n), it(k), it(m)]
+        self._launch1d(
+            dev, kn["pack"], [bp.alloc.buf, b.alloc.buf, it(b.offset), it(k), it(m), it(P), it(npk)], npk
+        )
+        args = [
+            out.alloc.buf,
+            a.alloc.buf,
+            it(a.offset),
+            it(a.strides[-2]),
+            it(a.strides[-1]),
+            bp.alloc.buf,
+            it(n),
+            it(k),
+            it(m),
+        ]
         args += [it(d) for d in bshape] + [it(s) for s in astr2] + [it(s) for s in pstr2]
         # row blocks vary fastest: consecutive work-groups reuse one B panel while it is in cache
         self._enqueue(dev, kn["mmf"], args, (-(-n // rows), P, math.prod(batch)), (1, 1, 1))
@@ -746,8 +872,9 @@ class OpenCLBackend(Backend):
         n = math.prod(lines)
         idx, it = self._idx(index.size, out, index, src)
         dt = x.dtype.name
-        knl = self._program(dev, ("scatter_add", dt, rank, idx), cg.gen_scatter_add_program, dt, rank,
-                            idx)["scatter_add"]
+        knl = self._program(dev, ("scatter_add", dt, rank, idx), cg.gen_scatter_add_program, dt, rank, idx)[
+            "scatter_add"
+        ]
         args = [out.alloc.buf, it(out.offset)] + [it(s) for s in ostr] + [it(osd)]
         args += [index.alloc.buf, it(index.offset)] + [it(s) for s in istr] + [it(isd)]
         args += [src.alloc.buf, it(src.offset)] + [it(s) for s in sstr] + [it(ssd)]
@@ -763,8 +890,9 @@ class OpenCLBackend(Backend):
     # ------------------------------------------------------------------------------------------
     # random
 
-    def _random(self, kind: str, shape: tuple[int, ...], dtype: Any, device_index: int, seed: int,
-                offset: int) -> Any:
+    def _random(
+        self, kind: str, shape: tuple[int, ...], dtype: Any, device_index: int, seed: int, offset: int
+    ) -> Any:
         dev = self._dev(device_index)
         out = self._new(dev, shape, dtype)
         n = out.size
@@ -777,7 +905,9 @@ class OpenCLBackend(Backend):
         self._launch1d(dev, knl, args, -(-n // per), 64)
         return out
 
-    def _k_uniform(self, shape: tuple[int, ...], dtype: Any, device_index: int, seed: int, offset: int) -> Any:
+    def _k_uniform(
+        self, shape: tuple[int, ...], dtype: Any, device_index: int, seed: int, offset: int
+    ) -> Any:
         return self._random("uniform", shape, dtype, device_index, seed, offset)
 
     def _k_normal(self, shape: tuple[int, ...], dtype: Any, device_index: int, seed: int, offset: int) -> Any:
@@ -814,16 +944,19 @@ def _is_scalar(v: Any) -> bool:
 
 def _dtype_named(name: str) -> Any:
     from ember import dtypes
+
     return dtypes.as_dtype(name)
 
 
 def _bool_dtype() -> Any:
     from ember import dtypes
+
     return dtypes.bool_  # (a module attribute lookup after the first import)
 
 
 def _int64_dtype() -> Any:
     from ember import dtypes
+
     return dtypes.int64
 
 

@@ -13,10 +13,12 @@ REMEDY = "pip install 'ember[opencl]' (PoCL CPU runtime: pip install pocl-binary
 @hookimpl
 def ember_backends() -> list[BackendDeclaration]:
     """Declare the ``opencl`` device type."""
-    return [BackendDeclaration(
-        device_type="opencl",
-        api_version=BACKEND_API_VERSION,
-        implementation="ember_opencl.backend:OpenCLBackend",
-        remedy=REMEDY,
-        description="OpenCL devices through pyopencl (GPUs, or CPUs via PoCL); kernels generated in OpenCL C",
-    )]
+    return [
+        BackendDeclaration(
+            device_type="opencl",
+            api_version=BACKEND_API_VERSION,
+            implementation="ember_opencl.backend:OpenCLBackend",
+            remedy=REMEDY,
+            description="OpenCL devices through pyopencl (GPUs, or CPUs via PoCL); kernels generated in OpenCL C",
+        )
+    ]

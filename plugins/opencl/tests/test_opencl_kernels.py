@@ -30,6 +30,7 @@ FLOATS = ["float16", "float32", "float64"]
 def be():
     try:
         from ember_opencl.backend import OpenCLBackend
+
         backend = OpenCLBackend()
     except BackendUnavailable as exc:
         pytest.skip(f"OpenCL unavailable: {exc}")
@@ -105,6 +106,7 @@ def test_kernel_table_and_queries(be):
     assert be.supports_dtype(dtypes.float64, 0) == props["fp64"]
     be.synchronize(0)
     from ember_opencl._array import CLArray
+
     assert be.native_type() is CLArray
 
 
@@ -128,6 +130,7 @@ def test_allocation_failure_message(be, K):
 
 def test_env_device_selection(monkeypatch):
     from ember_opencl.backend import OpenCLBackend
+
     monkeypatch.setenv("EMBER_OPENCL_DEVICE", "no-such-device-xyz")
     with pytest.raises(BackendUnavailable, match="matches no OpenCL device"):
         OpenCLBackend()
@@ -135,6 +138,7 @@ def test_env_device_selection(monkeypatch):
 
 def test_plugin_declaration():
     from ember_opencl import plugin
+
     (decl,) = plugin.ember_backends()
     assert decl.device_type == "opencl"
     assert decl.implementation == "ember_opencl.backend:OpenCLBackend"
@@ -212,8 +216,17 @@ def test_cast_rules(K):
 # elementwise
 
 UNARY = {
-    "neg": np.negative, "abs": np.abs, "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin,
-    "cos": np.cos, "tanh": np.tanh, "floor": np.floor, "ceil": np.ceil, "round": np.round,
+    "neg": np.negative,
+    "abs": np.abs,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tanh": np.tanh,
+    "floor": np.floor,
+    "ceil": np.ceil,
+    "round": np.round,
     "trunc": np.trunc,
 }
 
@@ -245,8 +258,14 @@ def test_unary_int(K, dt):
 
 
 BINARY = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "maximum": np.maximum, "minimum": np.minimum,
-    "eq": np.equal, "lt": np.less, "le": np.less_equal,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "eq": np.equal,
+    "lt": np.less,
+    "le": np.less_equal,
 }
 
 
@@ -266,7 +285,9 @@ def test_binary(K, dt):
         check(host(K, K["div"](strided(K, a), dev(K, bp))), a / bp)
         check(host(K, K["div"](2.0, dev(K, bp))), np.asarray(2.0, dt) / bp)
         ap = np.abs(a) + np.asarray(0.1, dt)
-        check(host(K, K["pow"](dev(K, ap), dev(K, b))), np.power(ap, b), rtol=1e-4 if dt == "float32" else None)
+        check(
+            host(K, K["pow"](dev(K, ap), dev(K, b))), np.power(ap, b), rtol=1e-4 if dt == "float32" else None
+        )
         check(host(K, K["pow"](dev(K, a), 2.0)), a * a)
         nan = np.asarray([np.nan, 1, 2], dt)
         one = np.asarray([0, np.nan, 3], dt)
@@ -276,8 +297,11 @@ def test_binary(K, dt):
         e = rand((5, 4), dt, seed=3, low=0, high=4)
         with np.errstate(over="ignore"):
             check(host(K, K["pow"](dev(K, a), dev(K, e))), np.power(a, e))
-        for name, f in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
-                        ("bitwise_xor", np.bitwise_xor)):
+        for name, f in (
+            ("bitwise_and", np.bitwise_and),
+            ("bitwise_or", np.bitwise_or),
+            ("bitwise_xor", np.bitwise_xor),
+        ):
             check(host(K, K[name](strided(K, a), dev(K, b))), f(a, b))
             check(host(K, K[name](dev(K, a), 6)), f(a, np.asarray(6, dt)))
 
@@ -285,15 +309,22 @@ def test_binary(K, dt):
 def test_binary_bool_and_scalars_0d(K):
     a = rand((6,), "bool", seed=1)
     b = rand((6,), "bool", seed=2)
-    for name, f in (("bitwise_and", np.logical_and), ("bitwise_or", np.logical_or),
-                    ("bitwise_xor", np.logical_xor), ("eq", np.equal), ("maximum", np.maximum)):
+    for name, f in (
+        ("bitwise_and", np.logical_and),
+        ("bitwise_or", np.logical_or),
+        ("bitwise_xor", np.logical_xor),
+        ("eq", np.equal),
+        ("maximum", np.maximum),
+    ):
         check(host(K, K[name](dev(K, a), dev(K, b))), f(a, b))
     check(host(K, K["bitwise_and"](dev(K, a), True)), a)
     x = dev(K, np.float32(2.0))
     check(host(K, K["add"](x, dev(K, np.float32([1, 2])))), np.float32([3, 4]))
     check(host(K, K["mul"](x, 3.0)), np.float32(6.0))
-    check(host(K, K["add"](dev(K, np.zeros((0, 4), np.int64)), dev(K, np.ones(4, np.int64)))),
-          np.zeros((0, 4), np.int64))
+    check(
+        host(K, K["add"](dev(K, np.zeros((0, 4), np.int64)), dev(K, np.ones(4, np.int64)))),
+        np.zeros((0, 4), np.int64),
+    )
 
 
 @pytest.mark.parametrize("dt", ["float32", "int64", "bool", "float16"])
@@ -376,8 +407,13 @@ def test_cumsum(K, dt):
 
 @pytest.mark.parametrize("dt", ["float32", "float64", "int32", "float16", "int8"])
 def test_matmul(K, dt):
-    cases = [((5, 7), (7, 3)), ((1, 1), (1, 1)), ((33, 65), (65, 17)), ((2, 1, 5, 7), (3, 7, 4)),
-             ((4, 3, 2), (2, 6))]
+    cases = [
+        ((5, 7), (7, 3)),
+        ((1, 1), (1, 1)),
+        ((33, 65), (65, 17)),
+        ((2, 1, 5, 7), (3, 7, 4)),
+        ((4, 3, 2), (2, 6)),
+    ]
     for sa, sb in cases:
         a = rand(sa, dt, seed=1, low=-3, high=3)
         b = rand(sb, dt, seed=2, low=-3, high=3)
@@ -392,10 +428,14 @@ def test_matmul(K, dt):
     a = rand((6, 4), dt)
     bt = rand((5, 4), dt)
     B = K["as_strided"](dev(K, bt), (4, 5), (1, 4), 0)  # transposed view
-    want = (a.astype(np.float64) @ bt.T.astype(np.float64))
+    want = a.astype(np.float64) @ bt.T.astype(np.float64)
     want = want.astype(np.int64).astype(dt) if dt in INTS else want.astype(dt)
-    check(host(K, K["matmul"](dev(K, a), B)), want, rtol=5e-2 if dt == "float16" else None,
-          atol=5e-2 if dt == "float16" else None)
+    check(
+        host(K, K["matmul"](dev(K, a), B)),
+        want,
+        rtol=5e-2 if dt == "float16" else None,
+        atol=5e-2 if dt == "float16" else None,
+    )
     z = K["matmul"](dev(K, np.zeros((3, 0), dt)), dev(K, np.zeros((0, 4), dt)))
     check(host(K, z), np.zeros((3, 4), dt))
 
