@@ -24,4 +24,5 @@ recs = {r["name"]: r["status"] for r in ember.backends()}
 assert recs.get("cpu") == "available", recs
 print("wheel smoke run ok:", recs)
 PY
-"$work/venv/bin/ember" info | head -20
+"$work/venv/bin/ember" info > "$work/info.txt"
+head -20 "$work/info.txt"

@@ -105,10 +105,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "info":
         data = collect_info()
-        if args.json:
-            print(json.dumps(data, indent=2, default=str))
-        else:
-            _print_info(data)
+        try:
+            if args.json:
+                print(json.dumps(data, indent=2, default=str))
+            else:
+                _print_info(data)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `ember info | head`: the reader left; not an error
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
     return 0
 
 
