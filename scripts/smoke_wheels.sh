@@ -4,6 +4,7 @@
 # installed entry points. Catches files missing from a package and wrong entry points.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+repo=$(pwd)
 PY=${PYTHON:-.venv/bin/python}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -24,5 +25,22 @@ recs = {r["name"]: r["status"] for r in ember.backends()}
 assert recs.get("cpu") == "available", recs
 print("wheel smoke run ok:", recs)
 PY
+if [ -d "$repo/plugins/opencl" ]; then
+  "$work/venv/bin/pip" install -q --find-links "$work/dist" 'ember[opencl]'
+  "$work/venv/bin/python" -c "
+import ember
+x = ember.arange(6, device='opencl').reshape(2, 3).float()
+assert (x @ x.T).tolist() == [[5.0, 14.0], [14.0, 50.0]]
+print('wheel smoke run ok on', x.device)"
+fi
+if [ -d "$repo/plugins/cuda" ]; then
+  # the CuPy wheel is large and useless without a GPU: the plugin alone must register and explain
+  "$work/venv/bin/pip" install -q --no-deps --find-links "$work/dist" ember-cuda
+  "$work/venv/bin/python" -c "
+import ember
+rec = [r for r in ember.backends() if r['name'] == 'cuda'][0]
+assert rec['status'] in ('unavailable', 'available'), rec
+print('cuda plugin registered:', rec['status'], '-', rec.get('reason', ''))"
+fi
 "$work/venv/bin/ember" info > "$work/info.txt"
 head -20 "$work/info.txt"
