@@ -138,6 +138,9 @@ def array_kernels(
         with np.errstate(invalid="ignore"):
             return x.astype(dtype.numpy)
 
+    def add_into(dst: Any, src: Any) -> None:
+        xp.add(dst, src, out=dst)
+
     def getitem_basic(x: Any, key: tuple) -> Any:
         return x[key + (Ellipsis,)]  # the Ellipsis keeps an all-int key a 0-d view, not a scalar
 
@@ -209,6 +212,7 @@ def array_kernels(
         "expand": lambda x, shape: xp.broadcast_to(x, shape),
         "getitem_basic": getitem_basic,
         "clone": lambda x: x.copy(),
+        "add_": add_into,
         "cat": lambda xs, dim: xp.concatenate(xs, axis=dim),
         "flip": lambda x, dims: xp.flip(x, axis=dims).copy(),
         "index_select": lambda x, dim, idx: xp.take(x, idx, axis=dim),

@@ -248,37 +248,33 @@ def _out_size(op: str, size: int, k: int, s: int, d: int, p_total: int) -> int:
     return o
 
 
+_Pair = tuple[int, int]
+
+
 def _window_layout(
     shape: tuple[int, ...],
     strides: tuple[int, ...],
-    out_hw: tuple[int, int],
-    kernel_size: tuple[int, int],
-    stride: tuple[int, int],
-    dilation: tuple[int, int],
-    channels_last: bool,
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Shape and strides of the sliding-window view of a 4-D layout: (N, C, oh, ow, kh, kw), or
-    (N, oh, ow, C, kh, kw) for a channels-last (N, H, W, C) source."""
+    out_hw: _Pair,
+    kernel_size: _Pair,
+    stride: _Pair,
+    dilation: _Pair,
+    batch_inner: bool,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, int]]:
+    """The sliding-window view of an (N, C, H, W) layout: its shape, strides, and where its two
+    kernel dims are. Ordered (N, C, kh, kw, oh, ow), or (C, kh, kw, N, oh, ow) with ``batch_inner``
+    (so a convolution is one (C_out, K) @ (K, N*oh*ow) product). Output positions are innermost,
+    so copying the windows reads the source in runs along W."""
     (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_hw, kernel_size, stride, dilation
-    if channels_last:
-        n, _, _, c = shape
-        s0, s1, s2, s3 = strides
-        return (n, oh, ow, c, kh, kw), (s0, s1 * sh, s2 * sw, s3, s1 * dh, s2 * dw)
     n, c, _, _ = shape
     s0, s1, s2, s3 = strides
-    return (n, c, oh, ow, kh, kw), (s0, s1, s2 * sh, s3 * sw, s2 * dh, s3 * dw)
+    if batch_inner:
+        return (c, kh, kw, n, oh, ow), (s1, s2 * dh, s3 * dw, s0, s2 * sh, s3 * sw), (1, 2)
+    return (n, c, kh, kw, oh, ow), (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), (2, 3)
 
 
-def _unfold_raw(
-    src: Tensor,
-    out_hw: tuple[int, int],
-    k: tuple[int, int],
-    s: tuple[int, int],
-    d: tuple[int, int],
-    channels_last: bool,
-) -> Tensor:
-    """The windows of ``src`` copied into a fresh (…, kh, kw) tensor: one strided view, one copy."""
-    shape, strides = _window_layout(src.shape, strides_of(src), out_hw, k, s, d, channels_last)
+def _unfold_raw(src: Tensor, out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool) -> Tensor:
+    """The windows of ``src`` copied into a fresh contiguous tensor: one strided view, one copy."""
+    shape, strides, _ = _window_layout(src.shape, strides_of(src), out_hw, k, s, d, batch_inner)
     dev = src.device
     view = kernel(dev, "as_strided")(src._data, shape, strides, 0)
     data = kernel(dev, "empty")(shape, src.dtype, dev.index)
@@ -287,57 +283,50 @@ def _unfold_raw(
 
 
 def _fold_raw(
-    g: Tensor,
-    src_shape: tuple[int, ...],
-    out_hw: tuple[int, int],
-    k: tuple[int, int],
-    s: tuple[int, int],
-    d: tuple[int, int],
-    channels_last: bool,
+    g: Tensor, src_shape: tuple[int, ...], out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool
 ) -> Tensor:
     """The adjoint of :func:`_unfold_raw`: window gradients summed back into a ``src_shape`` tensor.
-    One add per kernel position: windows at one position never overlap each other."""
+    One add per kernel position: the windows at one position never overlap each other."""
     dev = g.device
+    n, c, h, w = src_shape
+    if k == s and d == (1, 1) and h == out_hw[0] * k[0] and w == out_hw[1] * k[1]:
+        # the windows tile the input exactly: folding is a permutation, one copy
+        order = (3, 0, 4, 1, 5, 2) if batch_inner else (0, 1, 4, 2, 5, 3)
+        with no_grad():
+            return g.permute(order).reshape(src_shape).contiguous()
     out = E.zeros(src_shape, dtype=g.dtype, device=dev)
-    shape, strides = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, channels_last)
+    shape, strides, (ki, kj) = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, batch_inner)
     gst = strides_of(g)
-    as_strided, add, copy_ = kernel(dev, "as_strided"), kernel(dev, "add"), kernel(dev, "copy_")
-    kh, kw = k
-    for i in range(kh):
-        for j in range(kw):
-            off = i * strides[4] + j * strides[5]
-            target = as_strided(out._data, shape[:4], strides[:4], off)
-            part = as_strided(g._data, shape[:4], gst[:4], i * gst[4] + j * gst[5])
-            copy_(target, add(target, part))
+    keep = [i for i in range(6) if i not in (ki, kj)]
+    sub_shape = tuple(shape[i] for i in keep)
+    sub_strides, g_sub = tuple(strides[i] for i in keep), tuple(gst[i] for i in keep)
+    as_strided = kernel(dev, "as_strided")
+    add_into = dev.kernels.get("add_")  # optional in-place kernel: one pass instead of add + copy
+    add, copy_ = kernel(dev, "add"), kernel(dev, "copy_")
+    for i in range(k[0]):
+        for j in range(k[1]):
+            target = as_strided(out._data, sub_shape, sub_strides, i * strides[ki] + j * strides[kj])
+            part = as_strided(g._data, sub_shape, g_sub, i * gst[ki] + j * gst[kj])
+            if add_into is not None:
+                add_into(target, part)
+            else:
+                copy_(target, add(target, part))
     return out
 
 
-def _unfold_op(
-    src: Tensor,
-    out_hw: tuple[int, int],
-    k: tuple[int, int],
-    s: tuple[int, int],
-    d: tuple[int, int],
-    channels_last: bool,
-) -> Tensor:
-    out = _unfold_raw(src, out_hw, k, s, d, channels_last)
+def _unfold_op(src: Tensor, out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool) -> Tensor:
+    out = _unfold_raw(src, out_hw, k, s, d, batch_inner)
     if STATE.enabled and src.requires_grad:
-        attach(out, "unfold", lambda g: (_fold_op(g, src.shape, out_hw, k, s, d, channels_last),), (src,))
+        attach(out, "unfold", lambda g: (_fold_op(g, src.shape, out_hw, k, s, d, batch_inner),), (src,))
     return out
 
 
 def _fold_op(
-    g: Tensor,
-    src_shape: tuple[int, ...],
-    out_hw: tuple[int, int],
-    k: tuple[int, int],
-    s: tuple[int, int],
-    d: tuple[int, int],
-    channels_last: bool,
+    g: Tensor, src_shape: tuple[int, ...], out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool
 ) -> Tensor:
-    out = _fold_raw(g.contiguous(), src_shape, out_hw, k, s, d, channels_last)
+    out = _fold_raw(g.contiguous(), src_shape, out_hw, k, s, d, batch_inner)
     if STATE.enabled and g.requires_grad:  # create_graph: fold and unfold are each other's adjoint
-        attach(out, "fold", lambda gg: (_unfold_op(gg, out_hw, k, s, d, channels_last),), (g,))
+        attach(out, "fold", lambda gg: (_unfold_op(gg, out_hw, k, s, d, batch_inner),), (g,))
     return out
 
 
@@ -347,18 +336,16 @@ def unfold2d(
     stride: tuple[int, int],
     dilation: tuple[int, int],
     op: str = "unfold",
-    channels_last: bool = False,
+    batch_inner: bool = False,
 ) -> tuple[Tensor, int, int]:
-    """Patches of an already padded (N, C, H, W) input: a (N, C, oh, ow, kh * kw) tensor, or
-    (N, oh, ow, C, kh * kw) with ``channels_last`` (im2col: one strided view copied once; the
+    """Patches of an already padded (N, C, H, W) input as a contiguous (N, C, kh, kw, oh, ow) tensor,
+    or (C, kh, kw, N, oh, ow) with ``batch_inner`` (im2col: one strided view copied once; the
     backward sums the windows back, one add per kernel position), and the output size (oh, ow)."""
     n, c, h, w = x.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
     oh = _out_size(op, h, kh, sh, dh, 0)
     ow = _out_size(op, w, kw, sw, dw, 0)
-    src = x.permute(0, 2, 3, 1) if channels_last else x
-    patches = _unfold_op(src, (oh, ow), (kh, kw), (sh, sw), (dh, dw), channels_last)
-    return patches.reshape(patches.shape[:4] + (kh * kw,)), oh, ow
+    return _unfold_op(x, (oh, ow), (kh, kw), (sh, sw), (dh, dw), batch_inner), oh, ow
 
 
 def _conv_padding(
@@ -429,18 +416,18 @@ def conv2d(
     p = _conv_padding("conv2d", padding, (kh, kw), d, s)
     x = pad(input, p) if any(p) else input
     # (N, oh, ow, C, kh*kw), contiguous: the reshapes below are views
-    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d", channels_last=True)
+    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d", batch_inner=True)  # (C, kh, kw, N, oh, ow)
     if groups == 1:
-        cols = patches.reshape(n * oh * ow, c * kh * kw)
-        out = cols @ weight.reshape(cout, c * kh * kw).mT  # (N*oh*ow, C_out)
+        cols = patches.reshape(c * kh * kw, n * oh * ow)
+        out = weight.reshape(cout, c * kh * kw) @ cols  # one (C_out, K) @ (K, N*oh*ow) product
     else:
-        cols = patches.reshape(n * oh * ow, groups, cin_g * kh * kw).permute(1, 0, 2)  # (G, L, K)
-        wg = weight.reshape(groups, cout // groups, cin_g * kh * kw)  # (G, O/G, K)
-        out = (cols @ wg.mT).permute(1, 0, 2)  # (L, G, O/G)
-    out = out.reshape(n, oh, ow, cout)
+        cols = patches.reshape(groups, cin_g * kh * kw, n * oh * ow)
+        out = weight.reshape(groups, cout // groups, cin_g * kh * kw) @ cols  # (G, C_out/G, N*oh*ow)
+    out = out.reshape(cout, n, oh, ow).permute(1, 0, 2, 3)
     if bias is not None:
-        out = out + bias
-    out = out.permute(0, 3, 1, 2)
+        out = out + bias.reshape(1, cout, 1, 1)
+    else:
+        out = out.contiguous()
     return out.squeeze(0) if unbatched else out
 
 
@@ -518,12 +505,10 @@ def max_pool2d(
     if any(p):
         x = pad(x, [p[1], p[1], p[0], p[0]], value=-math.inf)
     n, c, h, w = x.shape
-    if k == s and d == (1, 1) and h % k[0] == 0 and w % k[1] == 0:
-        # non-overlapping windows: a reshape, no copies
-        out = x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).amax((3, 5))
-    else:
-        patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
-        out = patches.amax(-1)
+    # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
+    # is a few contiguous elementwise passes, much faster than reducing interleaved strided dims
+    patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
+    out = patches.amax((2, 3))
     return out.squeeze(0) if unbatched else out
 
 
@@ -544,11 +529,8 @@ def avg_pool2d(
     if any(p):
         x = pad(x, [p[1], p[1], p[0], p[0]])
     n, c, h, w = x.shape
-    if k == s and h % k[0] == 0 and w % k[1] == 0:
-        total = x.reshape(n, c, h // k[0], k[0], w // k[1], k[1]).sum((3, 5))
-    else:
-        patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
-        total = patches.sum(-1)
+    patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
+    total = patches.sum((2, 3))
     if divisor_override is not None:
         out = total / divisor_override
     elif count_include_pad or not any(p):
@@ -559,7 +541,7 @@ def avg_pool2d(
             [p[1], p[1], p[0], p[0]],
         )
         cnt, _, _ = unfold2d(ones, k, s, d, "avg_pool2d")
-        out = total / cnt.sum(-1)
+        out = total / cnt.sum((2, 3))
     return out.squeeze(0) if unbatched else out
 
 

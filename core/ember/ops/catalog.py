@@ -36,6 +36,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "gelu": "gelu(x) -> x * Phi(x) (exact erf form)",
     "silu": "silu(x) -> x * sigmoid(x)",
     "any": "any(x, dims, keepdim) -> bool reduction of a bool buffer",
+    "add_": "add_(dst, src) -> None: dst += src in place (dst may be a strided view; src same dtype, "
+    "broadcastable)",
     "from_device": "from_device(buffer, source_device, target_index) -> a copy on device target_index of "
     "this type, or None to go through the host",
     "from_dlpack": "from_dlpack(obj, dl_device_type, dl_device_id) -> (buffer, shape, numpy dtype) or None",
