@@ -163,31 +163,40 @@ def _g(g: Tensor, t: Any) -> Any:
     return sum_to(g, t.shape)
 
 
+# backward formulas of the arithmetic ops, beside their forwards (module-level: no closure per call)
+def _add_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
+    return _g(g, a), _g(g, b)
+
+
+def _sub_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
+    return _g(g, a), (_g(neg(g), b) if _rg(b) else None)
+
+
+def _mul_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
+    return (_g(g * b, a) if _rg(a) else None), (_g(g * a, b) if _rg(b) else None)
+
+
+def _div_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
+    return (_g(g / b, a) if _rg(a) else None), (_g(neg(g) * o / b, b) if _rg(b) else None)
+
+
 def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a + alpha * b`` with broadcasting and type promotion."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary("add", a, b, lambda g, a, b, o: (_g(g, a), _g(g, b)), saves=_saves_none)
+    return _binary("add", a, b, _add_grad, None, False, _saves_none)
 
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a - alpha * b``."""
     if alpha != 1:
         b = mul(b, alpha)
-    return _binary(
-        "sub", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g), b) if _rg(b) else None), saves=_saves_none
-    )
+    return _binary("sub", a, b, _sub_grad, None, False, _saves_none)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b``."""
-    return _binary(
-        "mul",
-        a,
-        b,
-        lambda g, a, b, o: (_g(g * b, a) if _rg(a) else None, _g(g * a, b) if _rg(b) else None),
-        saves=_saves_other,
-    )
+    return _binary("mul", a, b, _mul_grad, None, False, _saves_other)
 
 
 def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
@@ -198,14 +207,7 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
         return trunc(_binary("div", a, b, None, float_result=True)).to(_dt.result_type(a, b))
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
-    return _binary(
-        "div",
-        a,
-        b,
-        lambda g, a, b, o: (_g(g / b, a) if _rg(a) else None, _g(neg(g) * o / b, b) if _rg(b) else None),
-        float_result=True,
-        needs_out=True,
-    )
+    return _binary("div", a, b, _div_grad, None, True, _saves_both, True)
 
 
 def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
