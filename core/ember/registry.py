@@ -141,46 +141,30 @@ class Registry:
             self.pm.register(plugin, name=name)
             self._collect(plugin, name, distribution)
 
+    def _hook_results(self, hook: str, plugin: object, name: str, dist: str | None) -> list[Any]:
+        """What ``plugin``'s implementation of ``hook`` returns; a raising plugin is recorded as
+        failed (its error never propagates) and contributes nothing."""
+        out: list[Any] = []
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin is not plugin:
+                continue
+            try:
+                out.extend(impl.function() or [])
+            except Exception as exc:
+                reason = f"plugin {name!r} ({dist}) raised in {hook}(): {type(exc).__name__}: {exc}"
+                self.plugin_failures.append(BackendRecord(name, name, dist, "failed", reason))
+        return out
+
     def _collect(self, plugin: object, name: str, dist: str | None) -> None:
         allow = _env_list("EMBER_BACKENDS")
         block = _env_list("EMBER_DISABLE_BACKENDS") or set()
-        for impl in self.pm.hook.ember_backends.get_hookimpls():
-            if impl.plugin is not plugin:
-                continue
-            try:
-                decls = list(impl.function() or [])
-            except Exception as exc:
-                self.plugin_failures.append(
-                    BackendRecord(
-                        name,
-                        name,
-                        dist,
-                        "failed",
-                        f"plugin {name!r} ({dist}) raised in ember_backends(): {type(exc).__name__}: {exc}",
-                    )
-                )
-                continue
-            for decl in decls:
-                self._add_declaration(decl, name, dist, allow, block)
-        for impl in self.pm.hook.ember_kernel_overrides.get_hookimpls():
-            if impl.plugin is not plugin:
-                continue
-            try:
-                for ov in impl.function() or []:
-                    self._pending_overrides.append((ov, name))
-                    rec = self.records.get(ov.device_type)
-                    if rec is not None and rec.backend is not None:
-                        rec.backend = None  # rebuild the table with the override next use
-            except Exception as exc:
-                self.plugin_failures.append(
-                    BackendRecord(
-                        name,
-                        name,
-                        dist,
-                        "failed",
-                        f"plugin {name!r} ({dist}) raised in ember_kernel_overrides(): {exc}",
-                    )
-                )
+        for decl in self._hook_results("ember_backends", plugin, name, dist):
+            self._add_declaration(decl, name, dist, allow, block)
+        for ov in self._hook_results("ember_kernel_overrides", plugin, name, dist):
+            self._pending_overrides.append((ov, name))
+            rec = self.records.get(ov.device_type)
+            if rec is not None and rec.backend is not None:
+                rec.backend = None  # rebuild the table with the override on next use
 
     def _add_declaration(
         self,

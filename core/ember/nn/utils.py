@@ -9,12 +9,27 @@ from .. import ops as E
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "zero_grads_"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in params if p.grad is not None]
+
+
+def zero_grads_(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Clear the gradients of ``params``: to None (the default), or to zeros in place.
+
+    Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            with no_grad():
+                p.grad = p.grad.detach()
+                p.grad.zero_()
 
 
 def clip_grad_norm_(

@@ -7,7 +7,6 @@ import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
 __all__ = ["Optimizer"]
@@ -71,16 +70,9 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients of all optimized parameters (to None by default, else to zeros)."""
-        for g in self.param_groups:
-            for p in g["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    with no_grad():
-                        p.grad = p.grad.detach()
-                        p.grad.zero_()
+        from ..nn.utils import zero_grads_
+
+        zero_grads_((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once (subclasses implement it); ``closure`` re-evaluates the loss."""

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from ember.backend import Backend
+from ember.backend import PRIMITIVES, Backend
 from ember.dtypes import get_default_dtype
 from ember.layout import broadcast_shapes, broadcast_strides
 
@@ -170,33 +170,9 @@ def meta_kernels() -> dict[str, Callable[..., Any]]:
         "is_contiguous": lambda x: x.is_contiguous,
         "clone": lambda x: new(x.shape, x.dtype),
     }
-    unary_ops = (
-        "neg",
-        "abs",
-        "exp",
-        "log",
-        "sqrt",
-        "sin",
-        "cos",
-        "tanh",
-        "erf",
-        "floor",
-        "ceil",
-        "round",
-        "trunc",
-    )
-    binary_ops = (
-        "add",
-        "sub",
-        "mul",
-        "div",
-        "pow",
-        "maximum",
-        "minimum",
-        "bitwise_and",
-        "bitwise_or",
-        "bitwise_xor",
-    )
+    # the elementwise families come from the kernel contract itself
+    unary_ops = [n for n, (family, _) in PRIMITIVES.items() if family == "unary"]
+    binary_ops = [n for n, (family, _) in PRIMITIVES.items() if family == "binary"]
     for name in unary_ops:
         kernels[name] = unary
     for name in binary_ops:
