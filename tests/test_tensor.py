@@ -282,3 +282,16 @@ def test_truthiness_and_len() -> None:
     with pytest.raises(RuntimeError, match="the truth value of a tensor with 2 elements is ambiguous"):
         bool(ember.ones(2))
     assert len(ember.zeros(4, 2)) == 4
+
+
+def test_deepcopy_of_leaves_tensors_and_state_dicts() -> None:
+    import copy
+
+    x = ember.ones(3, requires_grad=True)
+    (x * 2).sum().backward()
+    y = copy.deepcopy({"x": x})["x"]
+    assert y is not x and y.requires_grad and y.grad.tolist() == [2.0, 2.0, 2.0]
+    y.detach()[0] = 5.0
+    assert x[0].item() == 1.0  # its own memory
+    with pytest.raises(RuntimeError, match="deepcopy: only leaf tensors"):
+        copy.deepcopy(x * 2)

@@ -281,6 +281,25 @@ class Tensor:
     def __reduce__(self):
         raise TypeError("ember tensors are not pickled; save them with ember.save(obj, path)")
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy`` of a leaf tensor: its own memory, ``requires_grad`` and ``grad`` copied."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "deepcopy: only leaf tensors (made by the user, not by an op) can be deep-copied; "
+                "use .detach().clone()"
+            )
+        import copy
+
+        from .autograd.grad_mode import no_grad
+
+        with no_grad():
+            out = self.clone()
+        out.requires_grad = self.requires_grad
+        if self.grad is not None:
+            out.grad = copy.deepcopy(self.grad, memo)
+        memo[id(self)] = out
+        return out
+
 
 class _HookHandle:
     def __init__(self, hooks: list, hook: Callable) -> None:

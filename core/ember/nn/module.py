@@ -434,30 +434,6 @@ class Module:
 
         return self.to(_dt.float64)
 
-    def __deepcopy__(self, memo: dict) -> Module:
-        """A deep copy: parameters, buffers and tensor attributes are cloned (tensors themselves
-        refuse pickling, so this pre-fills ``memo`` with their copies)."""
-        import copy
-
-        def clone(t: Tensor) -> Tensor:
-            if isinstance(t, Parameter):
-                c: Tensor = Parameter(t.detach().clone(), t.requires_grad)
-                if t.grad is not None:
-                    c.grad = t.grad.detach().clone()
-                return c
-            return t.detach().clone()
-
-        for m in self.modules():
-            d = m.__dict__
-            for t in [*d["_parameters"].values(), *d["_buffers"].values(), *d.values()]:
-                if isinstance(t, Tensor) and id(t) not in memo:
-                    memo[id(t)] = clone(t)
-        new = object.__new__(type(self))
-        memo[id(self)] = new
-        for k, v in self.__dict__.items():
-            new.__dict__[k] = copy.deepcopy(v, memo)
-        return new
-
     # -- repr --------------------------------------------------------------------------------------
     def extra_repr(self) -> str:
         """The text inside this module's parentheses in its repr (layers override it)."""

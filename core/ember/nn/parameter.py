@@ -61,7 +61,10 @@ class Parameter(Tensor):
     __str__ = __repr__
 
     def __deepcopy__(self, memo: dict) -> Parameter:
-        p = Parameter(self.detach().clone(), self.requires_grad)
+        """A Parameter with its own copy of the data (and of ``grad``)."""
+        t = Tensor.__deepcopy__(self, memo)
+        p = Parameter(t, self.requires_grad)
+        p.grad = t.grad
         memo[id(self)] = p
         return p
 
