@@ -149,3 +149,28 @@ def test_dispatch_does_not_call_pluggy_per_op() -> None:
         print(len(calls))
     """)
     assert res.stdout.strip() == "0", res.stderr
+
+
+def test_override_registered_at_runtime_reaches_devices_in_use() -> None:
+    res = run_python("""
+        import numpy as np
+        import ember
+        x = ember.ones(3)                      # cpu in use before the plugin arrives
+        calls = []
+
+        def traced_mul(a, b):
+            calls.append(1)
+            return np.multiply(a, b)
+
+        class Plugin:
+            KERNELS = {"mul": traced_mul}
+
+            @ember.hookimpl
+            def ember_kernel_overrides(self):
+                return [ember.KernelOverride("cpu", "__main__:Plugin.KERNELS", priority=5)]
+
+        ember.registry.register_plugin(Plugin(), "traced")
+        y = x * 2                               # the old tensor's device sees the new kernel
+        print(len(calls), (y + x).device is x.device, ember.dispatch.kernel_source("mul", "cpu"))
+    """)
+    assert res.stdout.strip() == "1 True ('traced', 5)", res.stderr

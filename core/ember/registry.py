@@ -164,7 +164,20 @@ class Registry:
             self._pending_overrides.append((ov, name))
             rec = self.records.get(ov.device_type)
             if rec is not None and rec.backend is not None:
-                rec.backend = None  # rebuild the table with the override on next use
+                self._rebuild_table(rec)
+
+    def _rebuild_table(self, rec: BackendRecord) -> None:
+        """Merge newly declared overrides into a loaded backend's table, in place: devices (and
+        tensors) already made keep working and see the new kernels."""
+        from .dispatch import build_kernel_table
+
+        assert rec.backend is not None
+        rec.overrides = [(ov, p) for ov, p in self._pending_overrides if ov.device_type == rec.name]
+        fresh = build_kernel_table(rec.name, rec.backend, rec.plugin, rec.overrides, _load_object)
+        table = rec.backend.kernel_table
+        table.kernels.clear()
+        table.kernels.update(fresh.kernels)
+        table.sources, table.candidates = fresh.sources, fresh.candidates
 
     def _add_declaration(
         self,
@@ -347,11 +360,9 @@ def get_registry() -> Registry:
 
 
 def register_plugin(plugin: object, name: str, distribution: str | None = None) -> None:
-    """Register a plugin object by hand (outside entry points)."""
+    """Register a plugin object by hand (outside entry points). Its device types become usable,
+    and its kernel overrides take effect at once, also for devices already in use."""
     registry.register_plugin(plugin, name, distribution)
-    from . import device as _device
-
-    _device.clear_cache()
 
 
 def backends() -> list[dict[str, Any]]:
