@@ -23,7 +23,17 @@ class Node:
     """One recorded op: ``backward_fn(grad_output) -> tuple of input grads`` and the edges to the
     inputs' own nodes (a Node, a leaf Tensor that accumulates, or None)."""
 
-    __slots__ = ("name", "backward_fn", "edges", "saved", "pre_hooks", "retained", "out_alias", "__weakref__")
+    __slots__ = (
+        "name",
+        "backward_fn",
+        "edges",
+        "dtypes",
+        "saved",
+        "pre_hooks",
+        "retained",
+        "out_alias",
+        "__weakref__",
+    )
 
     def __init__(
         self, name: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple, saved: tuple = ()
@@ -31,6 +41,9 @@ class Node:
         self.name = name
         self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
         self.edges = edges
+        # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
+        # promoted float32 with float64 must not hand a float64 gradient to the float32 input)
+        self.dtypes: tuple = (None,) * len(edges)
         self.saved = saved  # ((tensor, version at save), ...) checked before backward
         self.pre_hooks: list[Callable[[Any], Any]] | None = None
         self.retained: Any = None  # weakref to a tensor that called retain_grad()
@@ -63,6 +76,7 @@ def attach(
     edges = tuple([(i.grad_fn or i) if getattr(i, "requires_grad", False) else None for i in inputs])
     node = Node(name, backward_fn, edges, tuple([(t, t._version[0]) for t in saved]) if saved else ())
     node.out_alias = out_alias
+    node.dtypes = tuple([getattr(i, "dtype", None) for i in inputs])
     out.grad_fn = node
     out.requires_grad = True
     return out
@@ -179,9 +193,11 @@ def run_backward(
             if not retain_graph:
                 node.backward_fn = None
                 node.saved = ()
-            for e, gi in zip(node.edges, grads):
+            for e, gi, dt in zip(node.edges, grads, node.dtypes):
                 if e is None or gi is None:
                     continue
+                if dt is not None and getattr(gi, "dtype", dt) is not dt:
+                    gi = gi.to(dt)
                 if type(e) is Node:
                     prev = pending.get(e)
                     pending[e] = gi if prev is None else prev + gi

@@ -135,8 +135,9 @@ def _binary(
         xa, xb, dt, shape, dev = _prepare(op, a, b)
         if float_result and not dt.is_floating_point:
             dt = _dt.get_default_dtype()
-            xa = cast_data(a, dt) if isinstance(a, Tensor) else float(xa)
-            xb = cast_data(b, dt) if isinstance(b, Tensor) else float(xb)
+            # a scalar converts from its own value, not from the integer dtype it was wrapped into
+            xa = cast_data(a, dt) if isinstance(a, Tensor) else float(a)
+            xb = cast_data(b, dt) if isinstance(b, Tensor) else float(b)
     k = dev.kernels.get(op)
     if k is None:
         k = resolve_missing(op, dev)
@@ -189,6 +190,11 @@ def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
 
 def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
     """``a - alpha * b``."""
+    if any(getattr(v, "dtype", None) is _dt.bool_ or isinstance(v, bool) for v in (a, b)):
+        raise TypeError(
+            "sub: subtraction with a bool tensor is not supported; use logical_xor() or ^ for two "
+            "bool tensors, or convert with .int() / .float() first"
+        )
     if alpha != 1:
         b = mul(b, alpha)
     return _binary("sub", a, b, _sub_grad, None, False, _saves_none)
@@ -204,7 +210,16 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode == "floor":
         return floor_divide(a, b)
     if rounding_mode == "trunc":
-        return trunc(_binary("div", a, b, None, float_result=True)).to(_dt.result_type(a, b))
+        q = floor_divide(a, b)
+        if q.dtype.is_floating_point:
+            return trunc(div(a, b))
+        # integers, exactly: floor rounds a negative inexact quotient one below trunc
+        r = remainder(a, b)
+        # a scalar's sign is that of its value wrapped into q's dtype, as floor_divide used it
+        sa = lt(a, 0) if isinstance(a, Tensor) else _scalar_for(q.dtype, a) < 0
+        sb = lt(b, 0) if isinstance(b, Tensor) else _scalar_for(q.dtype, b) < 0
+        neg_q = ne(sa, sb) if isinstance(sa, Tensor) else ne(sb, sa)
+        return q + logical_and(ne(r, 0), neg_q).to(q.dtype)
     if rounding_mode is not None:
         raise ValueError(f"div: rounding_mode must be None, 'floor' or 'trunc', got {rounding_mode!r}")
     return _binary("div", a, b, _div_grad, None, True, _saves_both, True)
@@ -345,8 +360,24 @@ def logical_xor(a: Any, b: Any) -> Tensor:
     return _binary("bitwise_xor", _as_bool(a), _as_bool(b), None)
 
 
+def _check_int_divisor(op: str, a: Any, b: Any) -> None:
+    """Integer division by zero has no result: raise, as PyTorch does (float division gives inf)."""
+    if isinstance(b, Tensor):
+        if b.dtype.is_floating_point or (isinstance(a, Tensor) and a.dtype.is_floating_point):
+            return
+        if isinstance(a, float) or not bool(eq(b, 0).any()):
+            return
+    elif isinstance(b, float) or b != 0 or (isinstance(a, Tensor) and a.dtype.is_floating_point):
+        return
+    raise ZeroDivisionError(
+        f"{op}: integer division by zero (the divisor has a zero element); use float tensors "
+        "(x.float()) for IEEE inf/nan results"
+    )
+
+
 def floor_divide(a: Any, b: Any) -> Tensor:
     """``a // b``, rounding toward negative infinity (integer division for integer inputs)."""
+    _check_int_divisor("floor_divide", a, b)
     dev = (a if isinstance(a, Tensor) else b).device
     if "floor_divide" in dev.kernels:
         return _binary("floor_divide", a, b, None)
@@ -361,6 +392,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
 
 def remainder(a: Any, b: Any) -> Tensor:
     """Python-style modulus: the result has the sign of ``b``."""
+    _check_int_divisor("remainder", a, b)
     dev = (a if isinstance(a, Tensor) else b).device
     if "remainder" in dev.kernels:
         return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
@@ -490,6 +522,8 @@ def trunc(x: Tensor) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 for NaN-free zero), in x's dtype."""
+    if x.dtype.is_bool:
+        return x.clone()  # the sign of a truth value is itself (no backend has a bool kernel)
     return _unary(
         "sign",
         x,

@@ -239,7 +239,8 @@ def _copy_into(target: Tensor, value: Any) -> None:
 def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
     """A copy of x with ``value`` written at the advanced ``key`` (differentiable)."""
     # positions: index an arange of x's size with the same key
-    from .creation import arange
+    from .creation import arange, ones_like, tensor, zeros
+    from .elementwise import where
 
     pos = getitem(arange(x.numel(), device=x.device).reshape(x.shape), key)
     flat = x.reshape(-1)
@@ -258,8 +259,22 @@ def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
 
         v = full(pos.shape, value, dtype=work_dt, device=x.device)
     p = pos.reshape(-1)
-    delta = v.reshape(-1) - index_select(flat_w, 0, p)
-    out = scatter_add(flat_w, 0, p, delta).reshape(x.shape)
+    vf = v.reshape(-1)
+    if p.numel():
+        # a position written twice keeps the last value, as in PyTorch (adding deltas would sum them)
+        host = np.asarray(kernel(x.device, "to_numpy")(p._data))
+        _, last = np.unique(host[::-1], return_index=True)
+        if len(last) != len(host):
+            keep = tensor(np.sort(len(host) - 1 - last), device=x.device)
+            p, vf = index_select(p, 0, keep), index_select(vf, 0, keep)
+        # copy the values (exact: no arithmetic on them), each position from its single writer
+        n = flat_w.shape[0]
+        writer = scatter_add(
+            zeros(n, dtype=_dt.int64, device=x.device), 0, p, arange(p.shape[0], device=x.device)
+        )
+        written = scatter_add(zeros(n, dtype=_dt.int64, device=x.device), 0, p, ones_like(p))
+        flat_w = where(written.bool(), index_select(vf, 0, writer), flat_w)
+    out = flat_w.reshape(x.shape)
     return out.to(x.dtype) if work_dt is not x.dtype else out
 
 
@@ -404,5 +419,10 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
 
 
 def take(x: Tensor, index: Tensor) -> Tensor:
-    """Elements of the flattened x at ``index``."""
-    return index_select(x.reshape(-1), 0, index.reshape(-1)).reshape(index.shape)
+    """Elements of the flattened x at ``index`` (negative indices count from the end)."""
+    from .elementwise import lt, where
+
+    flat = index.reshape(-1)
+    if flat.numel() and not flat.dtype.is_floating_point and not flat.dtype.is_bool:
+        flat = where(lt(flat, 0), flat + x.numel(), flat)
+    return index_select(x.reshape(-1), 0, flat).reshape(index.shape)

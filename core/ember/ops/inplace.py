@@ -24,6 +24,12 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
                 f"{op}: in-place modification of a view of a tensor that requires grad is not "
                 "supported; use the out-of-place op"
             )
+        if x.requires_grad and not result.requires_grad and x._base is not None:
+            # the base's graph would still route gradient through the overwritten elements
+            raise RuntimeError(
+                f"{op}: in-place overwrite of a view of a tensor that requires grad is not "
+                "supported; use an out-of-place op (e.g. ember.where) on the base tensor"
+            )
     if result.dtype is not x.dtype:
         if result.dtype._kind > x.dtype._kind:
             raise TypeError(
@@ -40,6 +46,10 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
     if result.requires_grad and STATE.enabled:
         x.grad_fn = result.grad_fn
         x.requires_grad = True
+    elif x.requires_grad and STATE.enabled:
+        # overwritten with values that do not depend on the graph: no gradient flows back (as fill_)
+        x.grad_fn = None
+        x.requires_grad = False
     return x
 
 
@@ -83,6 +93,12 @@ def fill_(x: Tensor, value: Any) -> Tensor:
     with_grad = STATE.enabled and x.requires_grad
     if with_grad and x.grad_fn is None:
         raise RuntimeError("fill_: a leaf tensor that requires grad is being used in an in-place operation")
+    if with_grad and x._base is not None:
+        # the base's graph would still route gradient through the filled elements
+        raise RuntimeError(
+            "fill_: in-place overwrite of a view of a tensor that requires grad is not supported; "
+            "use an out-of-place op (e.g. ember.where or masked_fill) on the base tensor"
+        )
     kernel(x.device, "copy_")(x._data, full((), value, dtype=x.dtype, device=x.device)._data)
     x._version[0] += 1
     if with_grad:

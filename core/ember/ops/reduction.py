@@ -163,9 +163,19 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Maximum over one or more dims (values only); ties share the gradient."""
-    dims = normalize_dims(dim, x.ndim, "amax")
-    _check_nonempty("amax", x, dims)
-    out = _reduce("max", x, dims, keepdim, x.dtype)
+    return _amax_amin("amax", "max", x, dim, keepdim)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Minimum over one or more dims (values only); ties share the gradient."""
+    # not -amax(-x): negation wraps around for unsigned and most-negative integers, and bool has none
+    return _amax_amin("amin", "min", x, dim, keepdim)
+
+
+def _amax_amin(name: str, op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    dims = normalize_dims(dim, x.ndim, name)
+    _check_nonempty(name, x, dims)
+    out = _reduce(op, x, dims, keepdim, x.dtype)
     if x.requires_grad and STATE.enabled:
         from .elementwise import eq
 
@@ -176,13 +186,8 @@ def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
             cnt = _unreduce(sum(mask, dims, keepdim), x.shape, dims, keepdim)
             return (mask * _unreduce(g, x.shape, dims, keepdim) / cnt,)
 
-        attach(out, "amax", grad, (x,), (x,), out_alias=o)
+        attach(out, name, grad, (x,), (x,), out_alias=o)
     return out
-
-
-def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Minimum over one or more dims (values only)."""
-    return -amax(-x, dim, keepdim)
 
 
 def _arg(op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:

@@ -496,11 +496,15 @@ def _tri(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     from .creation import arange
     from .elementwise import ge, le, where
 
+    if x.ndim < 2:
+        raise ValueError(
+            f"{'tril' if lower else 'triu'}: expected a tensor with at least 2 dims, got {x.shape}"
+        )
     n, m = x.shape[-2], x.shape[-1]
     rows = reshape(arange(n, device=x.device), (n, 1))
     cols = reshape(arange(m, device=x.device), (1, m))
     mask = le(cols - rows, diagonal) if lower else ge(cols - rows, diagonal)
-    return where(mask, x, 0)
+    return where(mask, x, False if x.dtype.is_bool else 0)  # a weak scalar: x's dtype is kept
 
 
 def contiguous_strides_of(shape: tuple[int, ...]) -> tuple[int, ...]:
