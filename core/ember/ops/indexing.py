@@ -194,7 +194,11 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         mask = _embed(ones(shape, dtype=_dt.bool_, device=x.device), x.shape, key)
         new = where(mask, _embed(vb, x.shape, key), x)
     else:
-        new = _index_put(x, key, value)
+        # computed from an alias with its own version counter: the views taken here belong to the
+        # old value of x, which the write below replaces on purpose
+        old = _make(x._data, x.shape, x.dtype, x.device)
+        old.grad_fn, old.requires_grad = x.grad_fn, x.requires_grad
+        new = _index_put(old, key, value)
     kernel(x.device, "copy_")(x._data, new._data)
     x._version[0] += 1
     x.grad_fn = new.grad_fn

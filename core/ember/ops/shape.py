@@ -22,6 +22,14 @@ def _as_view(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
     return out
 
 
+def _view_check(x: Tensor) -> tuple[Tensor, ...]:
+    """What a view's graph node checks before its backward: the viewed tensor's version. A view
+    shares memory (and the version counter) with its base, so an in-place change of the base after
+    the view was made leaves the view's recorded history stale; backward then reports it instead
+    of returning a gradient for values the view no longer holds."""
+    return (x,)
+
+
 def _shape_arg(op: str, shape: Sequence[Any]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
@@ -87,7 +95,7 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
 
 def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
     out = _as_view(x, data, shape)
-    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,))
+    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,), _view_check(x))
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -140,7 +148,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     out = _as_view(x, data, shape)
     if x.requires_grad and STATE.enabled:
         inv = tuple(sorted(range(len(dims)), key=lambda i: dims[i]))
-        attach(out, "permute", lambda g: (permute(g, inv),), (x,))
+        attach(out, "permute", lambda g: (permute(g, inv),), (x,), _view_check(x))
     return out
 
 
@@ -188,7 +196,7 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from ._core import sum_to
 
-        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,))
+        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,), _view_check(x))
     return out
 
 
@@ -292,7 +300,7 @@ def getitem_basic(x: Tensor, key: tuple) -> Tensor:
     data = k(x._data, norm) if k is not None else _strided_view(x, shape, strides, offset)
     out = _as_view(x, data, shape)
     if x.requires_grad and STATE.enabled:
-        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,))
+        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,), _view_check(x))
     return out
 
 
