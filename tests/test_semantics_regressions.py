@@ -223,3 +223,23 @@ def test_take_accepts_negative_indices() -> None:
     assert x.take(ember.tensor([[-2], [1]])).tolist() == [[4], [1]]
     with pytest.raises(IndexError, match="out of bounds"):
         ember.take(x, ember.tensor([6]))
+
+
+def test_out_of_range_fill_values_are_refused_and_view_dtype_is_not_a_silent_cast() -> None:
+    x = ember.zeros(2, dtype=ember.uint8)
+    with pytest.raises(
+        ValueError, match="full: value 300 cannot be converted to ember.uint8 without overflow"
+    ):
+        ember.full((2,), 300, dtype=ember.uint8)
+    with pytest.raises(ValueError, match="masked_fill: value -1 cannot be converted to ember.uint8"):
+        x.masked_fill(ember.tensor([True, False]), -1)
+    with pytest.raises(ValueError, match="setitem: value 256 cannot be converted to ember.uint8"):
+        x[0] = 256
+    with pytest.raises(TypeError, match="view: reinterpreting the bits of a ember.float32 tensor"):
+        ember.ones(2).view(ember.int32)
+    with pytest.raises(ValueError, match="pow: integers to negative integer powers are not supported"):
+        2 ** ember.tensor([-1, 2])
+    with pytest.raises(ValueError, match=r"expand: -1 is not allowed for the new leading dims"):
+        ember.ones(3).expand(-1, 3)
+    assert ember.tensor([float("nan"), -2.0, 0.0, 3.0]).sign().tolist()[1:] == [-1.0, 0.0, 1.0]
+    assert ember.tensor([float("nan")]).sign().item() == 0.0  # as PyTorch, on every backend

@@ -227,7 +227,6 @@ def array_kernels(
         "log1p": arr(quiet(xp.log1p)),
         "log2": arr(quiet(xp.log2)),
         "log10": arr(quiet(xp.log10)),
-        "sign": arr(xp.sign),
     }
     return k
 

@@ -31,7 +31,7 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "log1p": "log1p(x)",
     "log2": "log2(x)",
     "log10": "log10(x)",
-    "sign": "sign(x) -> -1, 0 or 1 in x's dtype",
+    "sign": "sign(x) -> -1, 0 or 1 in x's dtype (0 for NaN)",
     "rsqrt": "rsqrt(x) -> 1 / sqrt(x)",
     "gelu": "gelu(x) -> x * Phi(x) (exact erf form)",
     "silu": "silu(x) -> x * sigmoid(x)",

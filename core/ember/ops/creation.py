@@ -148,7 +148,16 @@ def full(
     value = (
         bool(fill_value) if dt.is_bool else (float(fill_value) if dt.is_floating_point else int(fill_value))
     )
+    if dt.is_integer and not _int_fits(value, dt):
+        raise ValueError(f"full: value {fill_value!r} cannot be converted to {dt} without overflow")
     return _finish(_make(kernel(dev, "full")(shape, value, dt, dev.index), shape, dt, dev), requires_grad)
+
+
+def _int_fits(v: int, dt: DType) -> bool:
+    """Whether the integer ``v`` is representable in the integer dtype ``dt``."""
+    bits = 8 * dt.itemsize
+    lo = -(1 << (bits - 1)) if dt.is_signed else 0
+    return lo <= v < lo + (1 << bits)
 
 
 def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:

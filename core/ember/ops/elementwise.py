@@ -245,6 +245,16 @@ def pow(a: Any, b: Any) -> Tensor:
             f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
             "float tensor (x.float() ** b)"
         )
+    if (
+        isinstance(b, Tensor)
+        and not b.dtype.is_floating_point
+        and not (isinstance(a, float) or (isinstance(a, Tensor) and a.dtype.is_floating_point))
+    ):
+        if b.numel() and not b.dtype.is_bool and int(b.min().item()) < 0:  # a sync, integer powers only
+            raise ValueError(
+                f"pow: integers to negative integer powers are not supported (exponent tensor of {b.dtype} "
+                "holds negative values); use a float base or exponent"
+            )
     return _binary("pow", a, b, _pow_grad, needs_out=True)
 
 

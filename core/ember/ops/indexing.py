@@ -235,9 +235,11 @@ def _copy_into(target: Tensor, value: Any) -> None:
     else:
         from .creation import full
 
-        kernel(target.device, "copy_")(
-            target._data, full((), value, dtype=target.dtype, device=target.device)._data
-        )
+        try:
+            fill = full((), value, dtype=target.dtype, device=target.device)
+        except ValueError as exc:
+            raise ValueError(f"setitem: {str(exc).removeprefix('full: ')}") from None
+        kernel(target.device, "copy_")(target._data, fill._data)
 
 
 def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
@@ -398,6 +400,13 @@ def masked_fill(x: Tensor, mask: Tensor, value: Any) -> Tensor:
         if value.ndim:
             raise ValueError(f"masked_fill: value must be a 0-d tensor or a number, got shape {value.shape}")
         value = value.to(x.dtype)
+    elif x.dtype.is_integer and isinstance(value, int) and not isinstance(value, bool):
+        from .creation import _int_fits
+
+        if not _int_fits(value, x.dtype):
+            raise ValueError(
+                f"masked_fill: value {value!r} cannot be converted to {x.dtype} without overflow"
+            )
     out = where(mask, value, x)
     if out.shape != x.shape:
         raise ValueError(f"masked_fill: mask of shape {mask.shape} does not broadcast to {x.shape}")

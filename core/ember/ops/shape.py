@@ -101,9 +101,10 @@ def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
 def view(x: Tensor, *shape: Any) -> Tensor:
     """A view of x with a new shape; an error when the memory layout cannot be viewed so."""
     if len(shape) == 1 and not isinstance(shape[0], (tuple, list, int)):
-        from .conversion import to
-
-        return to(x, shape[0])  # view(dtype) with an equal itemsize is not supported: a cast
+        raise TypeError(
+            f"view: reinterpreting the bits of a {x.dtype} tensor as {shape[0]!r} is not supported; "
+            "use .to(dtype) to convert the values"
+        )
     shape = _infer_shape("view", x, _shape_arg("view", shape))
     if view_strides(x.shape, strides_of(x), shape) is None:
         raise RuntimeError(
@@ -177,6 +178,10 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
         raise ValueError(
             f"expand: the number of sizes ({len(shape)}) must be >= the number of dims "
             f"({x.ndim}) of shape {x.shape}"
+        )
+    if any(s == -1 for s in shape[:lead]):
+        raise ValueError(
+            f"expand: -1 is not allowed for the new leading dims of {shape} (input shape {x.shape})"
         )
     shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape))
     for i, n in enumerate(x.shape):
