@@ -15,7 +15,7 @@ from .. import dtypes as _dt
 from .. import ops as E
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import attach
-from ..ops._core import kernel
+from ..ops._core import has_data, kernel
 from ..ops.shape import strides_of
 from ..tensor import Tensor, _make
 
@@ -666,7 +666,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}; cast with .long()")
     num = weight.shape[0]
     flat = input.reshape(-1)
-    if flat.numel():
+    if flat.numel() and has_data(flat):
         lo, hi = int(flat.min().item()), int(flat.max().item())
         if lo < 0 or hi >= num:
             bad = lo if lo < 0 else hi
@@ -688,8 +688,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if tensor.dtype.is_floating_point or tensor.dtype.is_bool:
         raise TypeError(f"one_hot: expected an integer tensor of class indices, got {tensor.dtype}")
     if num_classes < 0:
-        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0
-    if tensor.numel():
+        num_classes = int(tensor.max().item()) + 1 if tensor.numel() else 0  # needs values
+    if tensor.numel() and has_data(tensor):
         lo, hi = int(tensor.min().item()), int(tensor.max().item())
         if lo < 0 or hi >= num_classes:
             bad = lo if lo < 0 else hi
@@ -707,7 +707,7 @@ def _class_last(x: Tensor) -> Tensor:
 
 
 def _check_targets(op: str, target: Tensor, c: int, ignore_index: int) -> None:
-    if target.numel() == 0:
+    if target.numel() == 0 or not has_data(target):
         return
     valid = E.ne(target, ignore_index)
     if not bool(valid.any()):
@@ -882,7 +882,7 @@ def binary_cross_entropy(
     """-(t log p + (1 - t) log(1 - p)) for probabilities ``input`` (logs clamped at -100, as PyTorch)."""
     _check_reduction("binary_cross_entropy", reduction)
     _check_same_shape("binary_cross_entropy", input, target)
-    if input.numel():
+    if input.numel() and has_data(input):
         with no_grad():
             lo, hi = float(input.min().item()), float(input.max().item())
         if lo < 0 or hi > 1:

@@ -55,6 +55,12 @@ def cast_data(t: Tensor, dtype: DType) -> Any:
     return kernel(t.device, "cast")(t._data, dtype)
 
 
+def has_data(t: Tensor) -> bool:
+    """Whether ``t``'s device holds values (False for shape-only devices such as ``meta``): value
+    checks (bounds, division by zero) are skipped where there are no values to check."""
+    return getattr(t.device.backend, "has_data", True)
+
+
 def saved_output(out: Tensor) -> Tensor:
     """An alias of ``out`` (same memory and version counter, no graph) for a backward closure.
 

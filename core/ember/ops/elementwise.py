@@ -15,7 +15,18 @@ from .. import dtypes as _dt
 from ..dispatch import resolve_missing
 from ..dtypes import _PROMOTE, DType
 from ..layout import broadcast_shapes
-from ._core import STATE, Tensor, _make, attach, cast_data, kernel, same_device, saved_output, sum_to
+from ._core import (
+    STATE,
+    Tensor,
+    _make,
+    attach,
+    cast_data,
+    has_data,
+    kernel,
+    same_device,
+    saved_output,
+    sum_to,
+)
 
 _Scalar = (int, float, bool)
 
@@ -250,7 +261,9 @@ def pow(a: Any, b: Any) -> Tensor:
         and not b.dtype.is_floating_point
         and not (isinstance(a, float) or (isinstance(a, Tensor) and a.dtype.is_floating_point))
     ):
-        if b.numel() and not b.dtype.is_bool and int(b.min().item()) < 0:  # a sync, integer powers only
+        if (
+            b.numel() and has_data(b) and not b.dtype.is_bool and int(b.min().item()) < 0
+        ):  # a sync, integer powers only
             raise ValueError(
                 f"pow: integers to negative integer powers are not supported (exponent tensor of {b.dtype} "
                 "holds negative values); use a float base or exponent"
@@ -374,6 +387,8 @@ def _check_int_divisor(op: str, a: Any, b: Any) -> None:
     """Integer division by zero has no result: raise, as PyTorch does (float division gives inf)."""
     if isinstance(b, Tensor):
         if b.dtype.is_floating_point or (isinstance(a, Tensor) and a.dtype.is_floating_point):
+            return
+        if not has_data(b):
             return
         if isinstance(a, float) or not bool(eq(b, 0).any()):
             return
@@ -531,18 +546,17 @@ def trunc(x: Tensor) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    """-1, 0 or 1 by the sign of each element (0 for NaN-free zero), in x's dtype."""
+    """-1, 0 or 1 by the sign of each element (0 for zero and NaN), in x's dtype."""
     if x.dtype.is_bool:
         return x.clone()  # the sign of a truth value is itself (no backend has a bool kernel)
+    # the composite's pieces (comparisons, casts of bools) carry no gradient: sign's is zero
     return _unary(
         "sign",
         x,
         _zero_grad,
         "",
         float_op=False,
-        composite=lambda x: (
-            (gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype)).detach() if not x.dtype.is_bool else x.clone()
-        ),
+        composite=lambda x: gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype),
     )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes as _dt
 from ..layout import broadcast_shapes
-from ._core import STATE, Tensor, _make, attach, kernel, same_device, wrap_dim
+from ._core import STATE, Tensor, _make, attach, has_data, kernel, same_device, wrap_dim
 from .shape import getitem_basic, normalize_basic_key
 
 
@@ -121,7 +121,11 @@ def _linear_index(base: Tensor, adv: list[tuple[int, Tensor]], op: str) -> tuple
     for d, t in adv:
         size = base.shape[d]
         t = t.to(_dt.int64)
-        if t.numel():
+        if t.numel() and not has_data(t):  # shape-only device: wrap without looking
+            from .elementwise import lt, where
+
+            t = where(lt(t, 0), t + size, t)
+        elif t.numel():
             lo, hi = int(t.min().item()), int(t.max().item())
             if lo < -size or hi >= size:
                 bad = lo if lo < -size else hi
@@ -296,7 +300,7 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     d = wrap_dim(dim, x.ndim, op)
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
         raise ValueError(f"{op}: index has {index.ndim} dims, but the input has {x.ndim}; they must match")
-    if index.numel():
+    if index.numel() and has_data(index):
         lo, hi = int(index.min().item()), int(index.max().item())
         size = x.shape[d] if x.shape else 1
         if lo < 0 or hi >= size:
@@ -358,7 +362,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     same_device("index_select", x, index)
     size = x.shape[d] if x.shape else 1
     k = x.device.kernels.get("index_select")
-    if index.numel():
+    if index.numel() and has_data(index):
         lo, hi = int(index.min().item()), int(index.max().item())
         if lo < 0 or hi >= size:
             raise IndexError(
