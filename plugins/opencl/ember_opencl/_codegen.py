@@ -167,13 +167,14 @@ def _unary_exprs(dt: str) -> dict[str, str]:
             "ceil": "ceil(x)",
             "round": "rint(x)",
             "trunc": "trunc(x)",
+            "relu": "(x < 0 ? 0 : x)",
         }
     ident = {"floor": "x", "ceil": "x", "round": "x", "trunc": "x"}
     if dt == "bool":
-        return {"abs": "x", **ident}
+        return {"abs": "x", **ident, "relu": "x"}
     if dt == "uint8":
-        return {"neg": "-x", "abs": "x", **ident}
-    return {"neg": "-x", "abs": "(x < 0 ? -x : x)", **ident}
+        return {"neg": "-x", "abs": "x", **ident, "relu": "x"}
+    return {"neg": "-x", "abs": "(x < 0 ? -x : x)", **ident, "relu": "(x < 0 ? 0 : x)"}
 
 
 def _binary_exprs(dt: str) -> dict[str, str]:
@@ -226,6 +227,7 @@ def gen_map_kernel(
     rank: int,
     idx: str,
     vec_expr: str | None = None,
+    unit_variant: bool = False,
 ) -> str:
     """One elementwise kernel.
 
@@ -245,6 +247,10 @@ def gen_map_kernel(
     params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
     if rank < 0:
         return _gen_map_contiguous(name, out_dt, operands, body_expr, expr_ct, idx, vec_expr, params)
+    if rank >= 2:
+        return _gen_map_tiled(
+            name, out_dt, out_strided, operands, body_expr, expr_ct, rank, idx, params, unit_variant
+        )
     lines = [
         f"__kernel void k_{name}({', '.join(params)}) {{",
         f"    {idx} i = get_global_id(0);",
@@ -317,6 +323,74 @@ def _gen_map_contiguous(
     return "\n".join(lines) + "\n"
 
 
+def _gen_map_tiled(
+    name: str,
+    out_dt: str,
+    out_strided: bool,
+    operands: list[tuple[str, str, bool]],
+    body_expr: str,
+    expr_ct: str,
+    rank: int,
+    idx: str,
+    params: list[str],
+    unit_variant: bool,
+) -> str:
+    """Rank >= 2, strided: work-item g owns a tile of the last two dims (rows [rb*RB, +RB) of
+    d{r-2} x columns [cb*CB, +CB) of d{r-1}) at one coordinate of the outer dims, so the index
+    arithmetic (divisions) is paid once per tile, not per element. With ``unit_variant`` (copies,
+    add_: the convolution's im2col and fold) the innermost loop also has a unit-stride version
+    (every operand's last stride 1) the compiler can vectorise; the big unary/binary programs
+    leave it out to keep their build time down."""
+    r2, r1 = rank - 2, rank - 1
+    arrays = [var for var, _, scalar in operands if not scalar]
+    params = params + [f"{idx} RB", f"{idx} CB", f"{idx} NRB", f"{idx} NCB", f"{idx} nwi"]
+    lines = [
+        f"__kernel void k_{name}({', '.join(params)}) {{",
+        f"    {idx} g = get_global_id(0);",
+        "    if (g >= nwi) return;",
+        f"    {idx} tc_ = g % NCB; {idx} t_ = g / NCB; {idx} tr_ = t_ % NRB; t_ /= NRB;",
+    ]
+    if not out_strided:
+        lines.append(
+            f"    {idx} out_s{r2} = d{r1}; {idx} out_s{r1} = 1; {idx} outb = out_off + t_ * d{r2} * d{r1};"
+        )
+    for j in range(r2 - 1, 0, -1):
+        lines.append(f"    {idx} c{j} = t_ % d{j}; t_ /= d{j};")
+    if r2 > 0:
+        lines.append(f"    {idx} c0 = t_;")
+    names = arrays + (["out"] if out_strided else [])
+    for var in names:
+        terms = [f"{var}_off"] + [f"c{j} * {var}_s{j}" for j in range(r2)]
+        lines.append(f"    {idx} {var}b = {' + '.join(terms)};")
+    if not out_strided:
+        names = names + ["out"]
+    lines.append(f"    {idx} i0 = tr_ * RB; {idx} i1 = min(i0 + RB, d{r2});")
+    lines.append(f"    {idx} j0 = tc_ * CB; {idx} j1 = min(j0 + CB, d{r1});")
+    unit = " && ".join(f"{var}_s{r1} == 1" for var in names)
+    for variant in ("unit", "any") if unit_variant else ("any",):
+        if variant == "unit":
+            lines.append(f"    if ({unit}) {{")
+        elif unit_variant:
+            lines.append("    } else {")
+        else:
+            lines.append("    {")
+        lines.append(f"        for ({idx} i = i0; i < i1; ++i) {{")
+        for var in names:
+            lines.append(f"            {idx} {var}r = {var}b + i * {var}_s{r2};")
+        lines.append(f"            for ({idx} j = j0; j < j1; ++j) {{")
+        for var, dt, scalar in operands:
+            if not scalar:
+                pos = f"{var}r + j" if variant == "unit" else f"{var}r + j * {var}_s{r1}"
+                lines.append(f"                {compute_type(dt)} {var} = {load(dt, var + '_p', pos)};")
+        opos = "outr + j" if variant == "unit" else f"outr + j * out_s{r1}"
+        lines.append("                " + store(out_dt, "out", opos, convert(body_expr, expr_ct, out_dt)))
+        lines.append("            }")
+        lines.append("        }")
+    lines.append("    }")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
     """All unary kernels of ``dt``; kernel names are the op names."""
     ct = compute_type(dt)
@@ -324,6 +398,8 @@ def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
     names = []
     for op, expr in _unary_exprs(dt).items():
         vec = _vec_expr(op, expr) if rank < 0 and _vec_ok(op, dt, dt) else None
+        if op == "relu" and rank < 0 and dt in VEC_WIDTH:
+            vec = f"(x < 0 ? ({CTYPE[dt]}{VEC_WIDTH[dt]})(0) : x)"
         src.append(gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx, vec))
         names.append(op)
     return "".join(src), names
@@ -346,6 +422,15 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, l
     return "".join(src), names
 
 
+def gen_iadd_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+    """add_: out (any view) += b; operand ``a`` is out itself (same positions), ``modes`` 'AA' or
+    'AS' (b a scalar argument)."""
+    ct = compute_type(dt)
+    ops = [("a", dt, False), ("b", dt, modes[1] == "S")]
+    vec = "a + b" if rank < 0 and modes == "AA" and _vec_ok("add", dt, dt) else None
+    return header(dt) + gen_map_kernel("add_", dt, True, ops, "a + b", ct, rank, idx, vec, True), ["add_"]
+
+
 def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
     """where(cond, a, b); ``modes`` for a and b: 'AA', 'AS', 'SA', 'SS'."""
     ct = compute_type(dt)
@@ -363,7 +448,16 @@ def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, 
         vec = "x" if rank < 0 and _vec_ok("copy", src_dt, dst) else None
         src.append(
             gen_map_kernel(
-                f"copy_{dst}", dst, True, [("x", src_dt, False)], "x", compute_type(src_dt), rank, idx, vec
+                f"copy_{dst}",
+                dst,
+                True,
+                [("x", src_dt, False)],
+                "x",
+                compute_type(src_dt),
+                rank,
+                idx,
+                vec,
+                True,
             )
         )
         names.append(f"copy_{dst}")
@@ -688,14 +782,37 @@ def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[st
     t = CTYPE[dt]
     vt = f"{t}{vec}"
     pack = f"""
-__kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx} K, {idx} M, {idx} P, {idx} n) {{
+typedef {vt} {vt}p __attribute__((aligned({_ITEMSIZE[dt]})));
+__kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx} b_sz, {idx} b_sk, {idx} b_sc,
+                     {idx} K, {idx} M, {idx} P, {idx} KB, {idx} NKB, {idx} nwi) {{
     {idx} g = get_global_id(0);
-    if (g >= n) return;
-    {idx} c = g % {vec}; {idx} r = g / {vec};
-    {idx} k = r % K; r /= K;
+    if (g >= nwi) return;
+    {idx} kb = g % NKB; {idx} r = g / NKB;
     {idx} p = r % P; {idx} z = r / P;
-    {idx} col = p * {vec} + c;
-    bp[g] = col < M ? b[b_off + (z * K + k) * M + col] : ({t})0;
+    {idx} k0 = kb * KB; {idx} k1 = min(k0 + KB, K);
+    {idx} col0 = p * {vec};
+    __global {t}* dst = bp + ((z * P + p) * K) * {vec};
+    const __global {t}* src = b + b_off + z * b_sz + col0 * b_sc;
+    if (b_sc == 1 && col0 + {vec} <= M) {{
+        for ({idx} k = k0; k < k1; ++k)
+            *(__global {vt}*)(dst + k * {vec}) = *(const __global {vt}p*)(src + k * b_sk);
+        return;
+    }}
+    {idx} cols = min(({idx}){vec}, M - col0);
+    if (b_sk == 1) {{  // B a transposed view: each column is contiguous along k
+        for ({idx} c = 0; c < cols; ++c) {{
+            const __global {t}* sc = src + c * b_sc;
+            for ({idx} k = k0; k < k1; ++k) dst[k * {vec} + c] = sc[k];
+        }}
+        for ({idx} c = cols; c < {vec}; ++c)
+            for ({idx} k = k0; k < k1; ++k) dst[k * {vec} + c] = ({t})0;
+        return;
+    }}
+    // column by column: reads run along k
+    for ({idx} c = 0; c < cols; ++c)
+        for ({idx} k = k0; k < k1; ++k) dst[k * {vec} + c] = src[k * b_sk + c * b_sc];
+    for ({idx} c = cols; c < {vec}; ++c)
+        for ({idx} k = k0; k < k1; ++k) dst[k * {vec} + c] = ({t})0;
 }}
 """
     params = [
@@ -713,6 +830,7 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     lines = [
         f"__kernel void k_mmf({', '.join(params)}) {{",
         f"    {idx} i0 = get_global_id(0) * {rows}; {idx} p = get_global_id(1); {idx} z = get_global_id(2);",
+        "    if (i0 >= N) return;  // padding of the row-block dimension up to the work-group size",
     ]
     lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
     lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = 0;")
@@ -729,6 +847,11 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     lines.append("    }")
     lines.append(f"    {idx} cols = min(({idx}){vec}, M - p * {vec});")
     lines.append(f"    __global {t}* pc = c + z * N * M + p * {vec};")
+    lines.append(f"    if (cols == {vec}) {{  // full panel: unaligned vector stores")
+    for r in range(rows):
+        lines.append(f"        if (i0 + {r} < N) *(__global {vt}p*)(pc + (i0 + {r}) * M) = acc{r};")
+    lines.append("        return;")
+    lines.append("    }")
     for r in range(rows):
         lines.append(
             f"    if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
@@ -825,3 +948,37 @@ __kernel void k_{op}_cols(__global {t}* out, __global const {t}* x, {idx} x_off,
         src += [rows, cols]
         names += [f"{op}_rows", f"{op}_cols"]
     return "".join(src), names
+
+
+# ----------------------------------------------------------------------------------------------
+# softmax
+
+
+def gen_softmax_program(dt: str, idx: str) -> tuple[str, list[str]]:
+    """softmax / log_softmax of a contiguous x (outer, L, inner) along L: one work-item per
+    (outer, inner) line, three sweeps (max, sum of exp, write)."""
+    ct = compute_type(dt)
+    ex = "exp" if dt == "float64" else "sexp_"
+    src = [header(dt)]
+    loop = f"for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, 'p', 'k * inner')};"
+    tails = {
+        "softmax": f"{ct} inv = 1 / s; {loop} {store(dt, 'q', 'k * inner', f'{ex}(v - m) * inv')} }}",
+        "log_softmax": f"{ct} ls = m + log(s); {loop} {store(dt, 'q', 'k * inner', 'v - ls')} }}",
+    }
+    for name, tail in tails.items():
+        src.append(f"""
+__kernel void k_{name}(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x, {idx} x_off, {idx} L, {idx} inner,
+                       {idx} n) {{
+    {idx} i = get_global_id(0);
+    if (i >= n) return;
+    {idx} o = i / inner; {idx} j = i - o * inner;
+    const __global {CTYPE[dt]}* p = x + x_off + o * L * inner + j;
+    __global {CTYPE[dt]}* q = out + o * L * inner + j;
+    {ct} m = -INFINITY;
+    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; m = (v > m || isnan(v)) ? v : m; }}
+    {ct} s = 0;
+    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; s += {ex}(v - m); }}
+    {tail}
+}}
+""")
+    return "".join(src), ["softmax", "log_softmax"]
