@@ -18,6 +18,7 @@ __all__ = [
     "broadcast_strides",
     "view_strides",
     "numel",
+    "StridedBuffer",
 ]
 
 
@@ -193,3 +194,37 @@ class StridedLayout:
         """A view with ``shape``, or None when the memory cannot be viewed so."""
         st = view_strides(self.shape, self.strides, tuple(shape))
         return None if st is None else StridedLayout(tuple(shape), st, self.offset)
+
+
+class StridedBuffer:
+    """Base for a raw-buffer backend's array type that keeps a :class:`StridedLayout` in its
+    ``layout`` attribute: gives it ``shape``, ``strides`` (elements), ``offset``, ``ndim`` and
+    ``size`` from the layout, so a backend's buffer class only adds its allocation and dtype."""
+
+    __slots__ = ()
+    layout: StridedLayout
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape."""
+        return self.layout.shape
+
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """Strides in elements (not bytes, unlike numpy)."""
+        return self.layout.strides
+
+    @property
+    def offset(self) -> int:
+        """Position of element [0, ..., 0] in the allocation, in elements."""
+        return self.layout.offset
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return len(self.layout.shape)
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self.layout.numel

@@ -305,6 +305,19 @@ def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tenso
     return pow(sum(pow(abs(x), p), dim, keepdim), 1.0 / p)
 
 
+def _fused_along_dim(op: str, x: Tensor, d: int, grad: Any) -> Tensor | None:
+    """``op`` through the backend's optional fused kernel, if it has one, with ``grad(g, out)``
+    as the backward; None when the device has no such kernel (the caller composes it)."""
+    k = x.device.kernels.get(op)
+    if k is None or not x.dtype.is_floating_point:
+        return None
+    out = _make(k(x._data, d), x.shape, x.dtype, x.device)
+    if x.requires_grad and STATE.enabled:
+        o = saved_output(out)
+        attach(out, op, lambda g: (grad(g, o),), (x,), (o,), out_alias=o)
+    return out
+
+
 def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``, stable (the max is subtracted first)."""
     from .elementwise import exp
@@ -312,14 +325,8 @@ def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     d = wrap_dim(dim, x.ndim, "softmax")
-    k = x.device.kernels.get("softmax")
-    if k is not None and x.dtype.is_floating_point:
-        out = _make(k(x._data, d), x.shape, x.dtype, x.device)
-        if x.requires_grad and STATE.enabled:
-            o = saved_output(out)
-            attach(
-                out, "softmax", lambda g: (o * (g - sum(g * o, d, keepdim=True)),), (x,), (o,), out_alias=o
-            )
+    out = _fused_along_dim("softmax", x, d, lambda g, o: o * (g - sum(g * o, d, keepdim=True)))
+    if out is not None:
         return out
     e = exp(x - amax(x, d, keepdim=True).detach())
     return e / sum(e, d, keepdim=True)
@@ -332,13 +339,7 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     d = wrap_dim(dim, x.ndim, "log_softmax")
-    k = x.device.kernels.get("log_softmax")
-    if k is not None and x.dtype.is_floating_point:
-        out = _make(k(x._data, d), x.shape, x.dtype, x.device)
-        if x.requires_grad and STATE.enabled:
-            o = saved_output(out)
-            attach(
-                out, "log_softmax", lambda g: (g - exp(o) * sum(g, d, keepdim=True),), (x,), (o,), out_alias=o
-            )
+    out = _fused_along_dim("log_softmax", x, d, lambda g, o: g - exp(o) * sum(g, d, keepdim=True))
+    if out is not None:
         return out
     return x - logsumexp(x, d, keepdim=True)

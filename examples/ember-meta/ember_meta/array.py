@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from ember.errors import EmberError
-from ember.layout import StridedLayout
+from ember.layout import StridedBuffer, StridedLayout
 
 __all__ = ["MetaArray", "MetaDataError", "no_data_error"]
 
@@ -21,7 +21,7 @@ class MetaDataError(EmberError, RuntimeError):
     """An operation needed the values of a meta tensor, which has none."""
 
 
-class MetaArray:
+class MetaArray(StridedBuffer):
     """A data-less buffer: shape, numpy dtype and a :class:`~ember.layout.StridedLayout`.
 
     Views (``as_strided``) share nothing but describe their layout faithfully, so
@@ -39,31 +39,6 @@ class MetaArray:
     def like(cls, shape: tuple[int, ...], dtype: Any) -> MetaArray:
         """A fresh C-contiguous MetaArray (what every computing kernel returns)."""
         return cls(shape, dtype)
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape."""
-        return self.layout.shape
-
-    @property
-    def strides(self) -> tuple[int, ...]:
-        """Strides in elements (not bytes, unlike numpy)."""
-        return self.layout.strides
-
-    @property
-    def offset(self) -> int:
-        """Offset of element [0, ..., 0] in its (imaginary) allocation, in elements."""
-        return self.layout.offset
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return self.layout.ndim
-
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return self.layout.numel
 
     @property
     def itemsize(self) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pyopencl as cl
-from ember.layout import StridedLayout
+from ember.layout import StridedBuffer, StridedLayout
 
 __all__ = ["Allocation", "CLArray", "MemoryPool"]
 
@@ -120,7 +120,7 @@ class MemoryPool:
         return {"in_use": self.in_use, "cached": self.cached, "peak": self.peak, "allocations": self.n_allocs}
 
 
-class CLArray:
+class CLArray(StridedBuffer):
     """A strided view into a pooled OpenCL buffer.
 
     Fields: ``alloc`` (the :class:`Allocation`, shared by views), ``layout``
@@ -140,31 +140,6 @@ class CLArray:
     def buffer(self) -> cl.Buffer:
         """The underlying ``pyopencl.Buffer`` (shared with every view)."""
         return self.alloc.buf
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        """Shape of the view."""
-        return self.layout.shape
-
-    @property
-    def strides(self) -> tuple[int, ...]:
-        """Strides in elements."""
-        return self.layout.strides
-
-    @property
-    def offset(self) -> int:
-        """Offset of element [0, ..., 0] from the buffer start, in elements."""
-        return self.layout.offset
-
-    @property
-    def ndim(self) -> int:
-        """Number of dimensions."""
-        return len(self.layout.shape)
-
-    @property
-    def size(self) -> int:
-        """Number of elements."""
-        return self.layout.numel
 
     @property
     def device_index(self) -> int:
