@@ -175,18 +175,9 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
         tnn, tF = torch.nn, torch.nn.functional
         tdev = f"cuda:{dev.index}"
         torch.manual_seed(0)
-        tmodel = tnn.Sequential(
-            tnn.Conv2d(1, 16, 3, padding=1),
-            tnn.ReLU(),
-            tnn.Conv2d(16, 32, 3, padding=1),
-            tnn.ReLU(),
-            tnn.MaxPool2d(2),
-            tnn.Flatten(),
-            tnn.Linear(512, 64),
-            tnn.ReLU(),
-            tnn.Dropout(0.1),
-            tnn.Linear(64, 10),
-        ).to(tdev)
+        from bench_training import torch_digits_model
+
+        tmodel = torch_digits_model(tnn).to(tdev)
         topt = torch.optim.Adam(tmodel.parameters(), lr=3e-3)
         ds = torch.utils.data.TensorDataset(torch.tensor(x, device=tdev), torch.tensor(y, device=tdev))
         tloader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,17 +65,10 @@ def run_ember(epochs: int, device: str | None) -> list[float]:
     return times
 
 
-def run_torch(epochs: int) -> list[float]:
-    """Epoch times of the same model in PyTorch (CPU)."""
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-
-    torch.manual_seed(0)
-    if os.environ.get("OMP_NUM_THREADS"):
-        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    x, y = _data()
-    model = nn.Sequential(
+def torch_digits_model(nn: Any) -> Any:
+    """The example's DigitsCNN written with ``torch.nn`` (passed in, so importing this module needs
+    no PyTorch); shared with bench_cuda.py."""
+    return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1),
         nn.ReLU(),
         nn.Conv2d(16, 32, 3, padding=1),
@@ -86,6 +80,19 @@ def run_torch(epochs: int) -> list[float]:
         nn.Dropout(0.1),
         nn.Linear(64, 10),
     )
+
+
+def run_torch(epochs: int) -> list[float]:
+    """Epoch times of the same model in PyTorch (CPU)."""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
+    x, y = _data()
+    model = torch_digits_model(nn)
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     ds = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
     loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)
