@@ -772,11 +772,16 @@ def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[st
     """Packed register-blocked matmul for float32/float64 (kernels ``pack`` and ``mmf``).
 
     ``pack`` copies a contiguous B (nb, K, M) into panels Bp (nb, P, K, W), W = vector width,
-    zero-padding the last panel. In ``mmf`` each work-item (panel p, row block, batch z) keeps a
-    ROWS x W block of C in ROWS vector registers; per k it loads one aligned vector of the panel
-    and ROWS scalars of A (any strides), and does ROWS vector multiply-adds (plain operators: PoCL
-    calls fma/mad out of line). Measured on a 2-core Zen 3 with PoCL 3.0: 6 x 16 floats is the
-    best of the shapes tried (4x64 spills registers on AVX2).
+    zero-padding the last panel. In ``mmf`` each work-item (row group, panel group, batch z)
+    computes RB row blocks x NP panels of C, over K in chunks of KC (runtime arguments): per
+    chunk, per panel, per row block it keeps a ROWS x W block of C in ROWS vector registers
+    (partial sums of earlier chunks are read back from C); per k it loads one aligned vector of
+    the panel and ROWS scalars of A, and does ROWS vector multiply-adds (plain operators: PoCL
+    calls fma/mad out of line). The A chunk (RB * ROWS x KC) stays in L2 across the panels, the
+    panel's KC x W slice in L1 across the row blocks. The inner loops address A through
+    pointers (contiguous rows share one induction variable): per-load 32-bit index arithmetic
+    made the loop issue-bound. Measured on a 2-core Zen 3 with PoCL 3.0: 6 x 16 floats is the
+    best of the register shapes tried (4x64 spills registers on AVX2).
     """
     rows, vec = FAST_MM[dt]
     t = CTYPE[dt]
@@ -825,38 +830,78 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
         f"{idx} N",
         f"{idx} K",
         f"{idx} M",
+        f"{idx} RB",
+        f"{idx} NP",
+        f"{idx} KC",
     ]
     params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
     lines = [
         f"__kernel void k_mmf({', '.join(params)}) {{",
-        f"    {idx} i0 = get_global_id(0) * {rows}; {idx} p = get_global_id(1); {idx} z = get_global_id(2);",
-        "    if (i0 >= N) return;  // padding of the row-block dimension up to the work-group size",
+        f"    {idx} i_lo = get_global_id(0) * RB * {rows}; {idx} pg = get_global_id(1); {idx} z = get_global_id(2);",
+        "    if (i_lo >= N) return;  // padding of the row-group dimension up to the work-group size",
+        f"    {idx} i_hi = min(i_lo + RB * {rows}, N);",
+        f"    {idx} P = (M + {vec - 1}) / {vec}; {idx} p_lo = pg * NP; {idx} p_hi = min(p_lo + NP, P);",
     ]
     lines += ["    " + s for s in _decompose(brank, idx, "z", "bd")]
     lines.append(f"    {idx} ab_off = a_off; {idx} bb_off = 0;")
     lines.append(f"    {idx} pa = {_pos('ab', brank)};")
-    lines.append(f"    {idx} pb = {_pos('bb', brank)} + p * K * {vec};")
-    lines.append(f"    const __global {vt}* bq = (const __global {vt}*)(bp + pb);")
-    for r in range(rows):
-        lines.append(f"    {idx} ar{r} = pa + min(i0 + {r}, N - 1) * a_sr; {vt} acc{r} = 0;")
-    lines.append("    #pragma unroll 4")
-    lines.append(f"    for ({idx} k = 0; k < K; ++k) {{")
-    lines.append(f"        {vt} bv = bq[k];")
-    for r in range(rows):
-        lines.append(f"        acc{r} += ({vt})(a[ar{r} + k * a_sk]) * bv;")
-    lines.append("    }")
+    lines.append(f"    {idx} pb = {_pos('bb', brank)};")
+    lines.append(f"    for ({idx} k0 = 0; k0 < K; k0 += KC) {{")
+    lines.append(f"    {idx} kn = min(KC, K - k0);")
+    lines.append(f"    for ({idx} p = p_lo; p < p_hi; ++p) {{")
+    lines.append(f"    const __global {vt}* bq = (const __global {vt}*)(bp + pb + p * K * {vec}) + k0;")
     lines.append(f"    {idx} cols = min(({idx}){vec}, M - p * {vec});")
     lines.append(f"    __global {t}* pc = c + z * N * M + p * {vec};")
+    lines.append(f"    for ({idx} i0 = i_lo; i0 < i_hi; i0 += {rows}) {{")
+    for r in range(rows):
+        lines.append(f"    {idx} ar{r} = pa + min(i0 + {r}, N - 1) * a_sr + k0 * a_sk; {vt} acc{r} = 0;")
+    lines.append("    if (k0 > 0) {  // partial sums of the earlier K chunks")
+    lines.append(f"        if (cols == {vec}) {{")
+    for r in range(rows):
+        lines.append(f"            if (i0 + {r} < N) acc{r} = *(__global {vt}p*)(pc + (i0 + {r}) * M);")
+    lines.append("        } else {")
+    for r in range(rows):
+        lines.append(
+            f"            if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
+            f" for ({idx} q = 0; q < cols; ++q) e[q] = o[q]; }}"
+        )
+    lines.append("        }")
+    lines.append("    }")
+    # inner loops on pointers: 32-bit index arithmetic per load costs more than the multiply-adds
+    for r in range(rows):
+        lines.append(f"    const __global {t}* ap{r} = a + ar{r};")
+    lines.append("    if (a_sk == 1) {  // rows contiguous along k: one shared induction variable")
+    lines.append("    #pragma unroll 4")
+    lines.append(f"    for ({idx} k = 0; k < kn; ++k) {{")
+    lines.append(f"        {vt} bv = bq[k];")
+    for r in range(rows):
+        lines.append(f"        acc{r} += ({vt})(ap{r}[k]) * bv;")
+    lines.append("    }")
+    lines.append(f"    }} else if (a_sr == 1 && i0 + {rows} <= N) {{  // A a transposed view: rows adjacent")
+    lines.append("    #pragma unroll 4")
+    lines.append(f"    for ({idx} k = 0; k < kn; ++k, ap0 += a_sk) {{")
+    lines.append(f"        {vt} bv = bq[k];")
+    for r in range(rows):
+        lines.append(f"        acc{r} += ({vt})(ap0[{r}]) * bv;")
+    lines.append("    }")
+    lines.append("    } else {")
+    lines.append(f"    for ({idx} k = 0; k < kn; ++k) {{")
+    lines.append(f"        {vt} bv = bq[k];")
+    for r in range(rows):
+        lines.append(f"        acc{r} += ({vt})(*ap{r}) * bv; ap{r} += a_sk;")
+    lines.append("    }")
+    lines.append("    }")
     lines.append(f"    if (cols == {vec}) {{  // full panel: unaligned vector stores")
     for r in range(rows):
         lines.append(f"        if (i0 + {r} < N) *(__global {vt}p*)(pc + (i0 + {r}) * M) = acc{r};")
-    lines.append("        return;")
-    lines.append("    }")
+    lines.append("    } else {")
     for r in range(rows):
         lines.append(
-            f"    if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
+            f"        if (i0 + {r} < N) {{ {t}* e = ({t}*)&acc{r}; __global {t}* o = pc + (i0 + {r}) * M;"
             f" for ({idx} q = 0; q < cols; ++q) o[q] = e[q]; }}"
         )
+    lines.append("    }")
+    lines.append("    }}}")
     lines.append("}")
     return header(dt) + pack + "\n".join(lines) + "\n", ["pack", "mmf"]
 
