@@ -22,9 +22,12 @@ def _check(name: str, **values: float) -> None:
 
 
 def _params_with_grad(group: dict[str, Any]) -> Iterable[tuple[Tensor, Tensor]]:
+    """(parameter, gradient to descend) for each parameter of ``group`` that has a gradient: the
+    gradient detached, and negated when the group maximizes."""
     for p in group["params"]:
         if p.grad is not None:
-            yield p, p.grad
+            g = p.grad.detach()
+            yield p, (-g if group["maximize"] else g)
 
 
 class SGD(Optimizer):
@@ -62,11 +65,8 @@ class SGD(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
-                wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+                wd, nesterov = group["weight_decay"], group["nesterov"]
                 for p, g in _params_with_grad(group):
-                    g = g.detach()
-                    if maximize:
-                        g = -g
                     if wd:
                         g = g + p.detach() * wd
                     if mom:
@@ -118,11 +118,8 @@ class Adam(Optimizer):
         with no_grad():
             for group in self.param_groups:
                 lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
-                wd, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+                wd, amsgrad = group["weight_decay"], group["amsgrad"]
                 for p, g in _params_with_grad(group):
-                    g = g.detach()
-                    if maximize:
-                        g = -g
                     state = self.state.setdefault(p, {})
                     if not state:
                         state["step"] = 0
@@ -205,9 +202,6 @@ class RMSprop(Optimizer):
                 lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
                 wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
                 for p, g in _params_with_grad(group):
-                    g = g.detach()
-                    if group["maximize"]:
-                        g = -g
                     state = self.state.setdefault(p, {})
                     if not state:
                         state["step"] = 0
