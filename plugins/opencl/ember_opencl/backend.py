@@ -571,17 +571,21 @@ class OpenCLBackend(Backend):
             ops, modes = ((dst, dt), (_Scalar(src), dt)), "AS"
         self._map(dst.dev, "iadd", cg.gen_iadd_program, (dt.name,), "add_", dt, ops, modes, out=dst)
 
+    def _lines_along(self, x: Any, dim: int) -> tuple[Any, Any, int, int]:
+        """For kernels that walk whole lines along ``dim`` (softmax, cumsum): a fresh output of x's
+        shape and dtype, x made contiguous, the line length and the stride between line elements."""
+        out = self._new(x.dev, x.shape, x.dtype)
+        if out.size and not x.layout.is_contiguous:
+            x = self._contiguous(x)
+        shape = x.shape
+        return out, x, (shape[dim] if shape else 1), math.prod(shape[dim + 1 :])
+
     def _softmax(self, op: str, x: Any, dim: int) -> Any:
         """softmax / log_softmax along ``dim`` of a floating x (one work-item per line)."""
         dev = x.dev
-        out = self._new(dev, x.shape, x.dtype)
+        out, x, length, inner = self._lines_along(x, dim)
         if out.size == 0:
             return out
-        if not x.layout.is_contiguous:
-            x = self._contiguous(x)
-        shape = x.shape
-        length = shape[dim] if shape else 1
-        inner = math.prod(shape[dim + 1 :])
         n = out.size // length
         idx = "long" if x.alloc.size >= _INT_LIMIT else "int"
         dt = x.dtype.name
@@ -943,16 +947,10 @@ class OpenCLBackend(Backend):
 
     def _k_cumsum(self, x: Any, dim: int) -> Any:
         dev = x.dev
-        out = self._new(dev, x.shape, x.dtype)
+        out, x, length, inner = self._lines_along(x, dim)
         if out.size == 0:
             return out
-        if not x.layout.is_contiguous:
-            x = self._contiguous(x)
-        shape = x.shape
-        length = shape[dim] if shape else 1
-        outer = math.prod(shape[:dim])
-        inner = math.prod(shape[dim + 1 :])
-        n = outer * inner
+        n = math.prod(x.shape[:dim]) * inner
         idx, it = self._idx(out.size, x, out)
         knl = self._program(dev, ("cumsum", x.dtype.name, idx), cg.gen_cumsum_program, x.dtype.name, idx)[
             "cumsum"
