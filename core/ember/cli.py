@@ -9,13 +9,14 @@ import os
 import sys
 from typing import Any
 
+#: the core's switches; backends read their own ``EMBER_<TYPE>_...`` variables, and every set
+#: ``EMBER_*`` variable is shown
 SWITCHES = (
     "EMBER_BACKENDS",
     "EMBER_DISABLE_BACKENDS",
     "EMBER_BACKEND_AUTOLOAD",
     "EMBER_DEVICE",
     "EMBER_CPU_FALLBACK",
-    "EMBER_OPENCL_DEVICE",
 )
 
 
@@ -50,7 +51,7 @@ def collect_info() -> dict[str, Any]:
         "ember": ember.__version__,
         "python": sys.version.split()[0],
         "backends": backends,
-        "switches": {k: os.environ[k] for k in SWITCHES if k in os.environ},
+        "switches": {k: v for k, v in sorted(os.environ.items()) if k in SWITCHES or k.startswith("EMBER_")},
         "coverage": matrix,
         "overrides": winners,
     }

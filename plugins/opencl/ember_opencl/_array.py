@@ -121,20 +121,39 @@ class MemoryPool:
 
 
 class CLArray(StridedBuffer):
-    """A strided view into a pooled OpenCL buffer.
+    """A strided view into a pooled OpenCL buffer, or a pending elementwise result.
 
     Fields: ``alloc`` (the :class:`Allocation`, shared by views), ``layout``
     (:class:`ember.layout.StridedLayout`, in elements), ``dtype`` (an Ember DType) and ``dev``
     (the backend's per-device state: context, queue, pool, program cache).
+
+    A *pending* array (see :mod:`ember_opencl._fusion`) has no allocation yet, only ``expr``:
+    the elementwise op that will produce it. Reading ``alloc`` computes it (fusing the pending
+    ops it depends on into one kernel where that pays), so every kernel that touches device
+    memory sees a materialised buffer without knowing about fusion.
     """
 
-    __slots__ = ("__weakref__", "alloc", "dev", "dtype", "layout")
+    __slots__ = ("__weakref__", "_alloc", "dev", "dtype", "expr", "layout")
 
-    def __init__(self, alloc: Allocation, layout: StridedLayout, dtype: Any, dev: Any) -> None:
-        self.alloc = alloc
+    def __init__(self, alloc: Allocation | None, layout: StridedLayout, dtype: Any, dev: Any) -> None:
+        self._alloc = alloc
         self.layout = layout
         self.dtype = dtype
         self.dev = dev
+        self.expr: Any = None
+
+    @property
+    def alloc(self) -> Allocation:
+        """The allocation holding the data (computed first if the array is pending)."""
+        a = self._alloc
+        if a is None:
+            a = self.dev.fusion.materialize(self)
+        return a
+
+    @property
+    def is_pending(self) -> bool:
+        """True while the array is an elementwise expression not computed yet."""
+        return self._alloc is None
 
     @property
     def buffer(self) -> cl.Buffer:

@@ -33,6 +33,7 @@ from ember.backend import PRIMITIVES, Backend, BackendUnavailable
 from ember.layout import StridedLayout, broadcast_shapes, broadcast_strides, contiguous_strides
 
 from . import _codegen as cg
+from ._fusion import BINARY_OPS, MODES, UNARY_OPS, Fusion
 
 __all__ = ["OpenCLBackend"]
 
@@ -43,6 +44,7 @@ except ImportError:  # the backend's constructor reports the missing pyopencl
 
 REMEDY = "pip install 'ember[opencl]' (PoCL CPU runtime: pip install pocl-binary-distribution)"
 ENV_DEVICE = "EMBER_OPENCL_DEVICE"
+ENV_FUSION = "EMBER_OPENCL_FUSION"
 
 _RANK_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 _LOCAL = 256  # fixed work-group size of elementwise kernels (PoCL compiles per local size)
@@ -154,6 +156,8 @@ class _Device:
         self.copy_plans: dict[tuple, tuple] = {}
         self.reduce_plans: dict[tuple, tuple] = {}
         self.mm_plans: dict[tuple, tuple] = {}
+        self.fusion: Any = None  # the backend's _fusion.Fusion (CLArray.alloc materialises through it)
+        self.pending: list = []  # weak references to this device's pending arrays, oldest first
 
     def open(self) -> _Device:
         """Create the context, queue and pool on first use."""
@@ -217,13 +221,48 @@ class OpenCLBackend(Backend):
         if not found:
             raise BackendUnavailable("no OpenCL device found", REMEDY)
         self._devices = [_Device(i, p, d) for i, (p, d) in enumerate(found)]
+        mode = os.environ.get(ENV_FUSION, "auto").strip().lower() or "auto"
+        if mode not in MODES:
+            raise BackendUnavailable(
+                f"{ENV_FUSION}={mode!r} is not a fusion mode",
+                f"set {ENV_FUSION} to one of {', '.join(MODES)}",
+            )
+        self._fusion = Fusion(self, mode)
+        for d in self._devices:
+            d.fusion = self._fusion
         # every primitive of ember.backend.PRIMITIVES (one the core adds later is simply absent)
         self.kernels = {name: fn for name in PRIMITIVES if (fn := getattr(self, "_k_" + name, None))}
         # optional kernels of ember.ops.catalog.OPTIONAL_KERNELS
         self.kernels["add_"] = self._k_add_
         self.kernels["relu"] = self._unary("relu")
+        self._wrap_fusable()
         self.kernels["softmax"] = lambda x, dim: self._softmax("softmax", x, dim)
         self.kernels["log_softmax"] = lambda x, dim: self._softmax("log_softmax", x, dim)
+
+    def _wrap_fusable(self) -> None:
+        """Route the fusable elementwise kernels through the fusion layer (see ``_fusion``)."""
+        for name in UNARY_OPS:
+            self.kernels[name] = self._fusion.wrap_unary(name, self._unary(name))
+        for name in BINARY_OPS:
+            self.kernels[name] = self._fusion.wrap_binary(name, self._binary(name))
+
+    def set_fusion(self, mode: str) -> str:
+        """Set the fusion mode (``auto``, ``always`` or ``off``); returns the previous one.
+
+        Pending arrays are materialised first; the change applies to every later op.
+        """
+        if mode not in MODES:
+            raise ValueError(f"opencl set_fusion: unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+        for d in self._devices:
+            if d.queue is not None:
+                self._fusion.flush(d)
+        old, self._fusion.mode = self._fusion.mode, mode
+        return old
+
+    def fusion_stats(self) -> dict[str, int]:
+        """Counters of the fusion layer: pending arrays made, fused launches and the ops they
+        covered, ops run by the prebuilt kernels, flushes before in-place writes."""
+        return dict(self._fusion.stats)
 
     # ------------------------------------------------------------------------------------------
     # device queries
@@ -289,14 +328,24 @@ class OpenCLBackend(Backend):
     def _dev(self, index: int) -> _Device:
         return self._devices[index].open()
 
-    def _new(self, dev: _Device, shape: tuple[int, ...], dtype: Any) -> Any:
+    @staticmethod
+    def _layout_entry(shape: tuple[int, ...]) -> tuple:
+        """(the shared contiguous StridedLayout of ``shape``, its element count)."""
         entry = _LAYOUTS.get(shape) if type(shape) is tuple else None
         if entry is None:
             shape = tuple(int(s) for s in shape)
             entry = (StridedLayout(shape, contiguous_strides(shape), 0), math.prod(shape))
             if len(_LAYOUTS) < 8192:
                 _LAYOUTS[shape] = entry
-        return _CLArray(dev.pool.allocate(entry[1] * dtype.itemsize), entry[0], dtype, dev)
+        return entry
+
+    def _layout(self, shape: tuple[int, ...]) -> StridedLayout:
+        """The contiguous layout of ``shape`` (one shared, immutable object per shape)."""
+        return self._layout_entry(shape)[0]
+
+    def _new(self, dev: _Device, shape: tuple[int, ...], dtype: Any) -> Any:
+        layout, numel = self._layout_entry(shape)
+        return _CLArray(dev.pool.allocate(numel * dtype.itemsize), layout, dtype, dev)
 
     def _program(
         self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[str]]], *gen_args: Any
@@ -530,6 +579,8 @@ class OpenCLBackend(Backend):
         return self._fill(self._new(self._dev(device_index), shape, dtype), value)
 
     def _k_copy_(self, dst: Any, src: Any) -> None:
+        if dst.dev.pending:  # pending arrays may read the memory about to be written
+            self._fusion.flush(dst.dev)
         if src.alloc is dst.alloc:
             lo1, hi1 = src.layout.span()
             lo2, hi2 = dst.layout.span()
@@ -557,6 +608,8 @@ class OpenCLBackend(Backend):
     def _k_add_(self, dst: Any, src: Any) -> None:
         """dst += src in place (dst any view; src a buffer of dst's dtype, or a scalar)."""
         dt = dst.dtype
+        if dst.dev.pending:  # pending arrays may read the memory about to be written
+            self._fusion.flush(dst.dev)
         if type(src) is _CLArray:
             if src.alloc is dst.alloc and (src.layout.offset, src.layout.strides) != (
                 dst.layout.offset,
@@ -766,7 +819,7 @@ class OpenCLBackend(Backend):
         dev = x.dev
         # fast path: a single-launch generic reduction seen before (same dtype, layout, dims)
         p = dev.reduce_plans.get((op, x.dtype, x.layout.shape, x.layout.strides, dims, keepdim))
-        if p is not None and x.alloc.size < _INT_LIMIT:
+        if p is not None and x._alloc is not None and x._alloc.size < _INT_LIMIT:
             knl, rest, gsize, lsize, out_shape, out_dt = p
             out = self._new(dev, out_shape, out_dt)
             knl.set_args(out.alloc.buf, x.alloc.buf, x.layout.offset, *rest)
@@ -845,7 +898,8 @@ class OpenCLBackend(Backend):
             return False
         sizes = [g[1] for g in groups]
         dev = x.dev
-        big = x.alloc.size >= _INT_LIMIT or out.alloc.size >= _INT_LIMIT
+        xsize = x.layout.numel if x._alloc is None else x._alloc.size
+        big = xsize >= _INT_LIMIT or out.alloc.size >= _INT_LIMIT
         idx = "long" if big else "int"
         dt = x.dtype.name
         kn = self._program(dev, ("reduce_fast", dt, idx), cg.gen_reduce_fast_program, dt, idx)
@@ -853,12 +907,9 @@ class OpenCLBackend(Backend):
         if flags[-1]:  # rows
             rows = sizes[0] if len(sizes) == 2 else 1
             length = sizes[-1]
-            G = 1
-            if rows < 64 and length >= 1 << 15:
-                G = min(-(-64 // rows), length // (1 << 14))
-            per = -(-length // G)
-            chunk = -(-per // span) * span
-            G = -(-length // chunk)
+            if x._alloc is None and self._fusion.reduce_rows(op, x, out, rows, length):
+                return True
+            G, chunk = self._row_split(rows, length, dt)
             knl = kn[op + "_rows"]
             if G == 1:
                 self._launch_n(dev, knl, [out.alloc.buf, x.alloc.buf, x.offset, length, 1, chunk, rows], rows)
@@ -867,7 +918,7 @@ class OpenCLBackend(Backend):
             self._launch_n(
                 dev, knl, [part.alloc.buf, x.alloc.buf, x.offset, length, G, chunk, rows * G], rows * G
             )
-            self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, 1, G, rows], rows)
+            self._rows_pass(op, part, out, rows, G)
             return True
         outer = sizes[0] if len(sizes) == 3 else 1
         R, inner = sizes[-2], sizes[-1]
@@ -894,6 +945,26 @@ class OpenCLBackend(Backend):
             dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, inner, nj, 1, G, outer * nj], outer * nj
         )
         return True
+
+    @staticmethod
+    def _row_split(rows: int, length: int, dt: str) -> tuple[int, int]:
+        """(G, chunk): reduce each of ``rows`` rows of ``length`` in G chunks (G > 1 when few long
+        rows would leave cores idle; a second pass then adds the chunks)."""
+        span = cg.VEC_WIDTH[dt] * 4
+        G = 1
+        if rows < 64 and length >= 1 << 15:
+            G = min(-(-64 // rows), length // (1 << 14))
+        per = -(-length // G)
+        chunk = -(-per // span) * span
+        return -(-length // chunk), chunk
+
+    def _rows_pass(self, op: str, part: Any, out: Any, rows: int, G: int) -> None:
+        """Second pass of a chunked row reduction: out[o] = op over part[o * G : (o + 1) * G]."""
+        dev = out.dev
+        dt = out.dtype.name
+        idx = "long" if part.alloc.size >= _INT_LIMIT else "int"
+        knl = self._program(dev, ("reduce_fast", dt, idx), cg.gen_reduce_fast_program, dt, idx)[op + "_rows"]
+        self._launch_n(dev, knl, [out.alloc.buf, part.alloc.buf, 0, G, 1, G, rows], rows)
 
     def _launch_n(self, dev: _Device, knl: Any, args: list, n: int) -> None:
         """n heavy work-items: work-groups of 1 when few (so both CPU threads get some), else 16."""

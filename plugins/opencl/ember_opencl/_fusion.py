@@ -1,0 +1,378 @@
+"""Lazy elementwise fusion: chains of elementwise ops (and the reduction that consumes them) run
+as one generated kernel.
+
+An elementwise op on float32/float64 operands that are contiguous and of one shape (or Python
+scalars) does not launch a kernel: it returns a *pending* :class:`~ember_opencl._array.CLArray`
+whose ``expr`` is ``(op, operands, size)``. Pending arrays compose into a DAG. Reading the
+array's ``alloc`` (which every non-fusable kernel does) materialises it:
+
+- the DAG is flattened into a *structure* (ops, operand wiring, number of leaves and scalars;
+  scalar values are kernel arguments, so ``x * 1.5`` and ``x * 2.0`` share one program);
+- a structure that is hot (seen :data:`HOT` times, or already built) runs as one fused kernel
+  that reads each leaf buffer once and writes only the result; a one-off structure is evaluated
+  op by op with the prebuilt kernels, so ad-hoc expressions never pay a program build;
+- a sum/prod/max/min over the rows of a pending array fuses the expression into the reduction
+  (``(a * b + c).sum()`` reads a, b and c once and writes no temporary).
+
+A pending node holds references to its inputs, so their memory stays valid; before any kernel
+writes into existing memory (``copy_``, ``add_``) the backend calls :meth:`Fusion.flush`, which
+materialises every live pending array of that device, so laziness is never observable in
+values. At most :data:`CAP` ops go into one kernel (a longer chain is cut). The mode comes from
+``EMBER_OPENCL_FUSION`` (``auto``, the default; ``always``: fuse every structure at once;
+``off``: eager kernels only) or :func:`ember_opencl.set_fusion`.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from . import _codegen as cg
+
+__all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
+
+#: most ops in one fused kernel; a longer chain is materialised and continues from the result
+CAP = 32
+#: a structure is compiled into a fused kernel the HOT-th time it is materialised (mode auto)
+HOT = 3
+MODES = ("auto", "always", "off")
+FUSE_DTYPES = ("float32", "float64")
+UNARY_OPS = frozenset(
+    [
+        "neg",
+        "abs",
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tanh",
+        "erf",
+        "floor",
+        "ceil",
+        "round",
+        "trunc",
+        "relu",
+    ]
+)
+BINARY_OPS = frozenset(["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
+REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
+# ops whose OpenCL expression is also valid (and cheap) on vector types
+_VEC_OK = frozenset(["neg", "abs", "exp", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum"])
+_WORD = {name: re.compile(rf"\b{name}\b") for name in ("x", "a", "b")}
+
+
+def _structure(root: Any) -> tuple[tuple, list, list]:
+    """Flatten the pending DAG under ``root``: (structure, leaves, scalars).
+
+    structure = (n_leaves, n_scalars, ((op, arg names), ...)) in evaluation order; leaves are
+    materialised CLArrays (``x0``, ``x1``, ...; one per distinct object), scalars the Python
+    values (``s0``, ...); each op's result is ``t<k>``, the last one is the root's value.
+    """
+    leaves: list = []
+    scalars: list = []
+    stmts: list = []
+    memo: dict[int, str] = {}
+    array_type = type(root)
+
+    def visit(node: Any) -> str:
+        if type(node) is not array_type:
+            scalars.append(node)
+            return f"s{len(scalars) - 1}"
+        key = id(node)
+        name = memo.get(key)
+        if name is not None:
+            return name
+        if node._alloc is not None:
+            name = f"x{len(leaves)}"
+            leaves.append(node)
+        else:
+            op, operands, _ = node.expr
+            args = tuple([visit(o) for o in operands])
+            name = f"t{len(stmts)}"
+            stmts.append((op, args))
+        memo[key] = name
+        return name
+
+    visit(root)
+    return (len(leaves), len(scalars), tuple(stmts)), leaves, scalars
+
+
+def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
+    """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
+    if vec and op == "exp" and dt == "float32":
+        return f"vexp_({args[0]})"
+    if len(args) == 1:
+        return _WORD["x"].sub(args[0], cg._unary_exprs(dt)[op])
+    expr = cg._binary_exprs(dt)[op]
+    return _WORD["b"].sub(args[1], _WORD["a"].sub(args[0], expr))
+
+
+def _body(dt: str, structure: tuple, vec: bool, load: Callable[[str], str], ind: str) -> list[str]:
+    """Statements loading the leaves (``load(var)`` gives the expression) and computing t0..tK."""
+    n_leaves, _, stmts = structure
+    t = f"{cg.CTYPE[dt]}{cg.VEC_WIDTH[dt]}" if vec else cg.CTYPE[dt]
+    lines = [f"{ind}{t} x{j} = {load(f'x{j}')};" for j in range(n_leaves)]
+    for k, (op, args) in enumerate(stmts):
+        lines.append(f"{ind}{t} t{k} = {_op_expr(dt, op, args, vec)};")
+    return lines
+
+
+def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[str, list[str]]:
+    """Kernel ``fused`` computing ``structure`` over contiguous leaves.
+
+    kind ``map``: out[i] = expr(i) for i < n, CHUNK elements per work-item (vector loads where
+    every op has a vector form). kind sum/prod/max/min: like ``<op>_rows`` of
+    :func:`ember_opencl._codegen.gen_reduce_fast_program`, over expr instead of a buffer: work-item
+    i = o * G + g reduces elements [g*chunk, ...) of row o (rows of length L) into out[i].
+    """
+    n_leaves, n_scalars, stmts = structure
+    t = cg.CTYPE[dt]
+    w = cg.VEC_WIDTH[dt]
+    vt = f"{t}{w}"
+    vec = all(op in _VEC_OK for op, _ in stmts)
+    res = f"t{len(stmts) - 1}"
+    params = [f"__global {t}* out"]
+    params += [p for j in range(n_leaves) for p in (f"__global const {t}* x{j}_p", f"{idx} x{j}_off")]
+    params += [f"{t} s{j}" for j in range(n_scalars)]
+    src = [cg.header(dt)]
+    if any(op == "pow" for op, _ in stmts) and dt not in cg.FLOATS:
+        src.append(cg._ipow(t))
+
+    def vload(pos: str) -> Callable[[str], str]:
+        return lambda v: f"*(const __global {vt}u*)({v}_p + {v}_off + {pos})"
+
+    def sload(pos: str) -> Callable[[str], str]:
+        return lambda v: f"{v}_p[{v}_off + {pos}]"
+
+    if kind == "map":
+        params.append(f"{idx} n")
+        lines = [
+            f"__kernel void k_fused({', '.join(params)}) {{",
+            f"    {idx} i0 = get_global_id(0) * {cg.CHUNK};",
+            "    if (i0 >= n) return;",
+        ]
+        if vec:
+            lines += [
+                f"    if (i0 + {cg.CHUNK} <= n) {{",
+                f"        for (int j = 0; j < {cg.CHUNK}; j += {w}) {{",
+            ]
+            lines += _body(dt, structure, True, vload("i0 + j"), "            ")
+            lines += [
+                f"            *(__global {vt}u*)(out + i0 + j) = {res};",
+                "        }",
+                "        return;",
+                "    }",
+            ]
+        lines += [
+            f"    {idx} hi = i0 + {cg.CHUNK} < n ? i0 + {cg.CHUNK} : n;",
+            f"    for ({idx} i = i0; i < hi; ++i) {{",
+        ]
+        lines += _body(dt, structure, False, sload("i"), "        ")
+        lines += [f"        out[i] = {res};", "    }", "}"]
+        return "".join(src) + "\n".join(lines) + "\n", ["fused"]
+
+    op = kind
+    init = cg._VINIT[op]
+    u = 4  # vector accumulators, as in the unfused rows kernel
+    span = w * u
+    params += [f"{idx} L", f"{idx} G", f"{idx} chunk", f"{idx} n"]
+    lines = [
+        f"__kernel void k_fused({', '.join(params)}) {{",
+        f"    {idx} i = get_global_id(0);",
+        "    if (i >= n) return;",
+        f"    {idx} o = i / G; {idx} g = i - o * G;",
+        f"    {idx} lo = o * L + g * chunk; {idx} end = o * L + L;",
+        f"    {idx} hi = lo + chunk < end ? lo + chunk : end;",
+        f"    {t} acc = ({t})({init});",
+        f"    {idx} k = lo;",
+    ]
+    if vec:
+        lines.append(f"    {vt} " + ", ".join(f"a{q} = ({vt})({init})" for q in range(u)) + ";")
+        lines.append(f"    for (; k + {span} <= hi; k += {span}) {{")
+        for q in range(u):
+            lines.append("        {")
+            lines += _body(dt, structure, True, vload(f"k + {q * w}"), "            ")
+            lines.append(f"            a{q} = {cg._vcomb(op, f'a{q}', res)};")
+            lines.append("        }")
+        lines.append("    }")
+        lines.append(f"    a0 = {cg._vcomb(op, 'a0', 'a1')}; a2 = {cg._vcomb(op, 'a2', 'a3')};")
+        lines.append(f"    a0 = {cg._vcomb(op, 'a0', 'a2')};")
+        lines.append(f"    {t}* e = ({t}*)&a0;")
+        lines.append(
+            f"    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {cg._vcomb(op, 'acc', 'v')}; }}"
+        )
+    lines.append("    for (; k < hi; ++k) {")
+    lines += _body(dt, structure, False, sload("k"), "        ")
+    lines += [f"        acc = {cg._vcomb(op, 'acc', res)};", "    }", "    out[i] = acc;", "}"]
+    return "".join(src) + "\n".join(lines) + "\n", ["fused"]
+
+
+class Fusion:
+    """The fusion state of one backend: mode, structure counts, statistics, and the lazy
+    wrappers around its eager elementwise kernels. See the module docstring."""
+
+    def __init__(self, backend: Any, mode: str) -> None:
+        self.backend = backend
+        self.mode = mode
+        self.eager: dict[str, Callable[..., Any]] = {}
+        self.seen: dict[tuple, int] = {}
+        self.stats = {"pending": 0, "fused_launches": 0, "fused_ops": 0, "eager_ops": 0, "flushes": 0}
+
+    # building pending arrays -------------------------------------------------------------------
+
+    def _pending(self, op: str, operands: tuple, like: Any) -> Any:
+        """A pending array ``op(*operands)`` with ``like``'s shape (contiguous) and dtype."""
+        size = 1
+        for o in operands:
+            if type(o) is type(like) and o._alloc is None:
+                size += o.expr[2]
+        if size > CAP:  # cut the chain: compute the inputs now, start a new kernel from them
+            for o in operands:
+                if type(o) is type(like) and o._alloc is None:
+                    self.materialize(o)
+            size = 1
+        dev = like.dev
+        out = type(like)(None, self.backend._layout(like.layout.shape), like.dtype, dev)
+        out.expr = (op, operands, size)
+        pending = dev.pending
+        if len(pending) >= 4096:
+            pending[:] = [r for r in pending if (a := r()) is not None and a._alloc is None]
+        pending.append(weakref.ref(out))
+        self.stats["pending"] += 1
+        return out
+
+    def wrap_unary(self, name: str, eager: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """The kernel for unary ``name``: pending for fusable operands, else ``eager``."""
+        self.eager[name] = eager
+        fusable = self._fusable
+
+        def kernel(x: Any) -> Any:
+            if fusable(x):
+                return self._pending(name, (x,), x)
+            return eager(x)
+
+        kernel.__name__ = name
+        return kernel
+
+    def wrap_binary(self, name: str, eager: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """The kernel for binary ``name``: pending when both operands are fusable arrays of one
+        shape and dtype, or one is and the other a Python scalar; else ``eager``."""
+        self.eager[name] = eager
+        fusable = self._fusable
+        array_type = self.backend.native_type()
+        scalar_types = (int, float, bool)
+
+        def kernel(a: Any, b: Any) -> Any:
+            if type(a) is array_type:
+                if type(b) is array_type:
+                    if a.dtype is b.dtype and a.layout.shape == b.layout.shape and fusable(a) and fusable(b):
+                        return self._pending(name, (a, b), a)
+                elif type(b) in scalar_types and fusable(a):
+                    return self._pending(name, (a, b), a)
+            elif type(b) is array_type and type(a) in scalar_types and fusable(b):
+                return self._pending(name, (a, b), b)
+            return eager(a, b)
+
+        kernel.__name__ = name
+        return kernel
+
+    def _fusable(self, x: Any) -> bool:
+        if x.dtype.name not in FUSE_DTYPES or self.mode == "off":
+            return False
+        if x._alloc is None:
+            return True
+        lay = x.layout
+        return lay.numel > 0 and lay.is_contiguous
+
+    # materialising ----------------------------------------------------------------------------
+
+    def _hot(self, key: tuple, dev: Any) -> bool:
+        """Whether structure ``key`` should run fused now (counting this use)."""
+        if self.mode == "always" or key in dev.programs:
+            return True
+        n = self.seen.get(key, 0) + 1
+        if len(self.seen) > 16384:
+            self.seen.clear()
+        self.seen[key] = n
+        return n >= HOT
+
+    def materialize(self, x: Any) -> Any:
+        """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation."""
+        if x.expr[2] > 1:
+            structure, leaves, scalars = _structure(x)
+            be = self.backend
+            dev = x.dev
+            n = x.layout.numel
+            idx = be._idx(n, *leaves)[0]
+            key = ("fused", x.dtype.name, idx, "map", structure)
+            if self._hot(key, dev):
+                knl = be._program(dev, key, gen_fused_program, x.dtype.name, idx, "map", structure)["fused"]
+                out = be._new(dev, x.layout.shape, x.dtype)
+                args = [out.alloc.buf]
+                for leaf in leaves:
+                    args += [leaf._alloc.buf, leaf.layout.offset]
+                args += [float(s) for s in scalars]
+                args.append(n)
+                be._launch1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+                self.stats["fused_launches"] += 1
+                self.stats["fused_ops"] += len(structure[2])
+                return self._settle(x, out)
+        return self._eager(x)
+
+    def _eager(self, x: Any) -> Any:
+        """One op, or a cold structure: the prebuilt kernels, op by op (inputs first)."""
+        op, operands, _ = x.expr
+        for o in operands:
+            if type(o) is type(x) and o._alloc is None:
+                self._eager(o)
+        self.stats["eager_ops"] += 1
+        return self._settle(x, self.eager[op](*operands))
+
+    @staticmethod
+    def _settle(x: Any, result: Any) -> Any:
+        """Make pending ``x`` the materialised ``result`` (same shape and dtype, contiguous)."""
+        x._alloc = result.alloc
+        x.layout = result.layout
+        x.expr = None  # drop the inputs
+        return x._alloc
+
+    def reduce_rows(self, op: str, x: Any, out: Any, rows: int, length: int) -> bool:
+        """``out[o] = op over row o`` of pending ``x`` seen as (rows, length), fused with x's
+        expression when the structure is hot; False (nothing done) otherwise."""
+        if self.mode == "off" or op not in REDUCE_OPS:
+            return False
+        structure, leaves, scalars = _structure(x)
+        be = self.backend
+        dev = x.dev
+        idx = be._idx(x.layout.numel, *leaves, out)[0]
+        key = ("fused", x.dtype.name, idx, op, structure)
+        if not self._hot(key, dev):
+            return False
+        knl = be._program(dev, key, gen_fused_program, x.dtype.name, idx, op, structure)["fused"]
+        G, chunk = be._row_split(rows, length, x.dtype.name)
+        target = out if G == 1 else be._new(dev, (rows * G,), x.dtype)
+        args = [target.alloc.buf]
+        for leaf in leaves:
+            args += [leaf._alloc.buf, leaf.layout.offset]
+        args += [float(s) for s in scalars]
+        args += [length, G, chunk, rows * G]
+        be._launch_n(dev, knl, args, rows * G)
+        if G > 1:
+            be._rows_pass(op, target, out, rows, G)
+        self.stats["fused_launches"] += 1
+        self.stats["fused_ops"] += len(structure[2])
+        return True
+
+    def flush(self, dev: Any) -> None:
+        """Materialise every live pending array of ``dev`` (newest first, so a chain is computed
+        once at its end and its intermediates are dropped), before memory is written in place."""
+        refs = dev.pending
+        dev.pending = []
+        self.stats["flushes"] += 1
+        for r in reversed(refs):
+            a = r()
+            if a is not None and a._alloc is None:
+                self.materialize(a)
