@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pyopencl as cl
 from ember.layout import StridedBuffer, StridedLayout
 
 __all__ = ["Allocation", "CLArray", "MemoryPool"]
 
 _MIN_BLOCK = 256
+_HOST_ALIGN = 128  # alignment of host-backed buffers (the widest OpenCL vector type, double16)
 
 
 def _bucket(nbytes: int) -> int:
@@ -28,13 +30,15 @@ class Allocation:
     """One pooled device buffer. Returns itself to its pool when the last view dies.
 
     ``keep`` holds objects that must outlive queued work using the buffer (for instance the
-    host array and event of a non-blocking upload).
+    host array and event of a non-blocking upload). ``host`` is the buffer's memory as a uint8
+    numpy array when the pool is host-backed (see :class:`MemoryPool`), else None.
     """
 
-    __slots__ = ("buf", "keep", "pool", "size")
+    __slots__ = ("buf", "host", "keep", "pool", "size")
 
-    def __init__(self, buf: cl.Buffer, size: int, pool: MemoryPool) -> None:
+    def __init__(self, buf: cl.Buffer, host: np.ndarray | None, size: int, pool: MemoryPool) -> None:
         self.buf = buf
+        self.host = host
         self.size = size
         self.pool = pool
         self.keep: Any = None
@@ -43,7 +47,7 @@ class Allocation:
         pool = self.pool
         if pool is not None:
             try:
-                pool._release(self.buf, self.size)
+                pool._release((self.buf, self.host), self.size)
             except Exception:  # noqa: BLE001, S110 - interpreter shutdown
                 pass
 
@@ -53,14 +57,23 @@ class MemoryPool:
 
     Freed buffers are kept for reuse (``cached``) until :meth:`empty_cache`. Reuse is safe
     without waiting because all work of a device goes through one in-order queue.
+
+    ``host_backed``: every buffer is created over aligned host memory the pool allocates
+    (``CL_MEM_USE_HOST_PTR``), which a CPU device such as PoCL's computes in place; the backend
+    then reads results from that memory once the queue is done instead of enqueuing a transfer
+    (see ``OpenCLBackend._k_to_numpy``). Only used after :meth:`host_memory_is_device_memory`
+    confirmed it on the device.
     """
 
-    def __init__(self, context: cl.Context, max_alloc: int, global_mem: int, name: str) -> None:
+    def __init__(
+        self, context: cl.Context, max_alloc: int, global_mem: int, name: str, host_backed: bool = False
+    ) -> None:
         self.context = context
         self.max_alloc = max_alloc
         self.global_mem = global_mem
         self.name = name
-        self.free: dict[int, list[cl.Buffer]] = {}
+        self.host_backed = host_backed
+        self.free: dict[int, list[tuple[cl.Buffer, np.ndarray | None]]] = {}
         self.in_use = 0
         self.cached = 0
         self.peak = 0
@@ -71,29 +84,51 @@ class MemoryPool:
         size = _bucket(nbytes)
         lst = self.free.get(size)
         if lst:
-            buf = lst.pop()
+            buf, host = lst.pop()
             self.cached -= size
         else:
-            buf = self._new(size, nbytes)
+            buf, host = self._new(size, nbytes)
         self.in_use += size
         self.peak = max(self.peak, self.in_use)
-        return Allocation(buf, size, self)
+        return Allocation(buf, host, size, self)
 
-    def _new(self, size: int, nbytes: int) -> cl.Buffer:
+    def _create(self, size: int) -> tuple[cl.Buffer, np.ndarray | None]:
+        if not self.host_backed:
+            return cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size), None
+        raw = np.empty(size + _HOST_ALIGN, dtype=np.uint8)
+        start = -raw.ctypes.data % _HOST_ALIGN
+        host = raw[start : start + size]
+        return cl.Buffer(
+            self.context, cl.mem_flags.READ_WRITE | cl.mem_flags.USE_HOST_PTR, hostbuf=host
+        ), host
+
+    def _new(self, size: int, nbytes: int) -> tuple[cl.Buffer, np.ndarray | None]:
         if size > self.max_alloc or self.in_use + size > self.global_mem:
             self.empty_cache()
             if size > self.max_alloc or self.in_use + size > self.global_mem:
                 raise MemoryError(self._oom_message(nbytes, size))
         try:
-            buf = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size)
-        except (cl.MemoryError, cl.LogicError, cl.RuntimeError):
+            pair = self._create(size)
+        except (cl.MemoryError, cl.LogicError, cl.RuntimeError, MemoryError):
             self.empty_cache()
             try:
-                buf = cl.Buffer(self.context, cl.mem_flags.READ_WRITE, size)
-            except (cl.MemoryError, cl.LogicError, cl.RuntimeError) as exc:
+                pair = self._create(size)
+            except (cl.MemoryError, cl.LogicError, cl.RuntimeError, MemoryError) as exc:
                 raise MemoryError(self._oom_message(nbytes, size) + f" ({exc})") from None
         self.n_allocs += 1
-        return buf
+        return pair
+
+    def host_memory_is_device_memory(self, queue: cl.CommandQueue) -> bool:
+        """Whether a host-backed buffer's host memory is what the device computes on: fill one
+        on the device and look at the host side without a transfer."""
+        buf, host = self._create(256)
+        host[:] = 0
+        pattern = np.array([0x5A17C3E1], dtype=np.uint32)
+        cl.enqueue_fill_buffer(queue, buf, pattern, 0, 256)
+        queue.finish()
+        ok = bool((host.view(np.uint32) == pattern[0]).all())
+        buf.release()
+        return ok
 
     def _oom_message(self, nbytes: int, size: int) -> str:
         return (
@@ -102,15 +137,15 @@ class MemoryPool:
             f"device global memory {self.global_mem} bytes, max single allocation {self.max_alloc} bytes"
         )
 
-    def _release(self, buf: cl.Buffer, size: int) -> None:
+    def _release(self, pair: tuple[cl.Buffer, np.ndarray | None], size: int) -> None:
         self.in_use -= size
         self.cached += size
-        self.free.setdefault(size, []).append(buf)
+        self.free.setdefault(size, []).append(pair)
 
     def empty_cache(self) -> None:
         """Release every cached (unused) buffer to the OpenCL runtime."""
         for lst in self.free.values():
-            for buf in lst:
+            for buf, _ in lst:
                 buf.release()
         self.free.clear()
         self.cached = 0

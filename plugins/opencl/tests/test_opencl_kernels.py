@@ -625,3 +625,33 @@ def test_random(K, dt):
     assert np.isfinite(n1).all()
     assert abs(n1.mean()) < 0.05 and abs(n1.std() - 1) < 0.05
     assert host(K, K["normal"]((0, 3), d, 0, 7, 3)).shape == (0, 3)
+
+
+def test_host_backed_readback_matches_transfer(be, K):
+    """On a CPU device the pool's buffers live in host memory the device computes in; a readback
+    with an idle queue copies from it, with work in flight it goes through a transfer."""
+    import time
+
+    d = be._devices[0].open()
+    if not d.is_cpu:
+        pytest.skip("host-backed buffers are only used on CPU OpenCL devices")
+    assert d.pool.host_backed  # PoCL computes in the host memory it is given
+    a = rand((300, 200), "float32", seed=21)
+    b = rand((200, 300), "float32", seed=22)
+    x, y = dev(K, a), dev(K, b)
+    ref = a @ b
+    np.testing.assert_allclose(host(K, K["matmul"](x, y)), ref, rtol=1e-5)  # in flight: transfer
+    out = K["matmul"](x, y)
+    be.synchronize(0)
+    time.sleep(0.01)
+    np.testing.assert_allclose(host(K, out), ref, rtol=1e-5)  # idle: host copy
+    # views with offsets and strides, every dtype
+    for dt in ALL:
+        v = rand((6, 7), dt, seed=23)
+        z = dev(K, v)
+        be.synchronize(0)
+        view = K["as_strided"](z, (3, 4), (14, 2), 3)
+        np.testing.assert_array_equal(
+            host(K, view),
+            np.lib.stride_tricks.as_strided(v.ravel()[3:], (3, 4), (14 * v.itemsize, 2 * v.itemsize)),
+        )
