@@ -3,7 +3,8 @@
 Run: python benchmarks/bench_opencl.py [--quick]
 
 Rows: matmul 256/1024/2048 float32 (GFLOP/s, B packing included), 16M-element ``(a*b+c).sum()``
-and ``exp(a).sum()`` (effective GB/s: input bytes read / time), a column reduction, a chain of
+(with the backend's elementwise fusion, and again with it off) and ``exp(a).sum()`` (effective
+GB/s: input bytes read / time), a column reduction, a chain of
 1000 dependent tiny ops (µs per op, one readback at the end), one tiny op with its result read
 back (µs), and (when ``examples/train_digits.py`` and scikit-learn are there) one digits training
 epoch on opencl vs cpu. Times are medians of several runs (``common.per_call``); every ember
@@ -22,6 +23,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import ember  # noqa: E402
+import ember_opencl  # noqa: E402
 from common import fmt_time, per_call, table  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +75,10 @@ def reduction_rows(dev: ember.device, min_time: float) -> list[list[str]]:
     t_np = per_call(lambda: (a_np * b_np + c_np).sum(), min_time=min_time)
     gb = 3 * n * 4 / 1e9
     rows.append(_row("(a*b+c).sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ">= 2x"))
+    previous = ember_opencl.set_fusion("off")  # the same with three kernels and two temporaries
+    t_off = per_call(lambda: (a * b + c).sum().item(), min_time=min_time)
+    ember_opencl.set_fusion(previous)
+    rows.append(_row("  same, fusion off (GB/s)", gb / t_off, gb / t_np, "GB/s", True, ""))
     t_em = per_call(lambda: a.exp().sum().item(), min_time=min_time)
     t_np = per_call(lambda: np.exp(a_np).sum(), min_time=min_time)
     gb = n * 4 / 1e9
@@ -160,7 +166,10 @@ def main() -> None:
     rows += tiny_rows(dev)
     if not (args.quick or args.no_training):
         rows += training_rows()
-    print(f"OpenCL device: {dev.properties().get('name', '?')}; numpy {np.__version__}")
+    print(
+        f"OpenCL device: {dev.properties().get('name', '?')}; numpy {np.__version__}; "
+        f"fusion {os.environ.get('EMBER_OPENCL_FUSION', 'auto')}; {ember_opencl.fusion_stats()}"
+    )
     print(table(rows, ["benchmark", "ember opencl", "numpy", "ratio (>1: ember better)", "target"]))
 
 

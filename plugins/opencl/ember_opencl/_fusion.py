@@ -29,6 +29,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from ember.backend import PRIMITIVES
+
 from . import _codegen as cg
 
 __all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
@@ -39,25 +41,14 @@ CAP = 32
 HOT = 3
 MODES = ("auto", "always", "off")
 FUSE_DTYPES = ("float32", "float64")
-UNARY_OPS = frozenset(
-    [
-        "neg",
-        "abs",
-        "exp",
-        "log",
-        "sqrt",
-        "sin",
-        "cos",
-        "tanh",
-        "erf",
-        "floor",
-        "ceil",
-        "round",
-        "trunc",
-        "relu",
-    ]
-)
-BINARY_OPS = frozenset(["add", "sub", "mul", "div", "pow", "maximum", "minimum"])
+#: the core's unary primitives (all defined on floats) and the optional relu
+UNARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "unary") | {"relu"}
+#: the core's binary primitives except the bitwise ones (integers only)
+BINARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "binary") - {
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+}
 REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
 # ops whose OpenCL expression is also valid (and cheap) on vector types
 _VEC_OK = frozenset(["neg", "abs", "exp", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum"])
