@@ -24,9 +24,11 @@ lint: setup
 	$(BIN)/ruff check .
 
 # the kit runs on the in-tree backends (unavailable ones are reported as skipped); third-party
-# plugins such as examples/ember-meta run it on their own devices with their own expectations
+# plugins such as examples/ember-meta run it on their own devices with their own expectations;
+# the second run puts every fusable op of the kit on opencl through generated fused kernels
 test: lint
 	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,opencl,cuda $(ARGS)
+	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl $(ARGS)
 	$(MAKE) test-examples
 
 test-examples: setup

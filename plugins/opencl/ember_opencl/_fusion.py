@@ -25,6 +25,7 @@ values. At most :data:`CAP` ops go into one kernel (a longer chain is cut). The 
 from __future__ import annotations
 
 import re
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -210,6 +211,7 @@ class Fusion:
         self.mode = mode
         self.eager: dict[str, Callable[..., Any]] = {}
         self.seen: dict[tuple, int] = {}
+        self.unbuildable: set[tuple] = set()  # structures whose fused program failed to build
         self.stats = {"pending": 0, "fused_launches": 0, "fused_ops": 0, "eager_ops": 0, "flushes": 0}
 
     # building pending arrays -------------------------------------------------------------------
@@ -282,6 +284,8 @@ class Fusion:
 
     def _hot(self, key: tuple, dev: Any) -> bool:
         """Whether structure ``key`` should run fused now (counting this use)."""
+        if key in self.unbuildable:
+            return False
         if self.mode == "always" or key in dev.programs:
             return True
         n = self.seen.get(key, 0) + 1
@@ -289,6 +293,25 @@ class Fusion:
             self.seen.clear()
         self.seen[key] = n
         return n >= HOT
+
+    def _kernel(self, key: tuple, dev: Any, dt: str, idx: str, kind: str, structure: tuple) -> Any:
+        """The fused kernel of ``structure`` when it is hot and builds, else None (op by op).
+
+        A build failure is a bug in the generated code, not in the user's program: it is
+        reported once as a warning with the build log, and the structure runs unfused."""
+        if not self._hot(key, dev):
+            return None
+        try:
+            return self.backend._program(dev, key, gen_fused_program, dt, idx, kind, structure)["fused"]
+        except RuntimeError as exc:
+            self.unbuildable.add(key)
+            warnings.warn(
+                f"opencl fusion: the fused kernel for {kind} of {structure} does not build, so it "
+                f"runs op by op (please report this): {exc}",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return None
 
     def materialize(self, x: Any) -> Any:
         """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation."""
@@ -299,8 +322,8 @@ class Fusion:
             n = x.layout.numel
             idx = be._idx(n, *leaves)[0]
             key = ("fused", x.dtype.name, idx, "map", structure)
-            if self._hot(key, dev):
-                knl = be._program(dev, key, gen_fused_program, x.dtype.name, idx, "map", structure)["fused"]
+            knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
+            if knl is not None:
                 out = be._new(dev, x.layout.shape, x.dtype)
                 args = [out.alloc.buf]
                 for leaf in leaves:
@@ -340,9 +363,9 @@ class Fusion:
         dev = x.dev
         idx = be._idx(x.layout.numel, *leaves, out)[0]
         key = ("fused", x.dtype.name, idx, op, structure)
-        if not self._hot(key, dev):
+        knl = self._kernel(key, dev, x.dtype.name, idx, op, structure)
+        if knl is None:
             return False
-        knl = be._program(dev, key, gen_fused_program, x.dtype.name, idx, op, structure)["fused"]
         G, chunk = be._row_split(rows, length, x.dtype.name)
         target = out if G == 1 else be._new(dev, (rows * G,), x.dtype)
         args = [target.alloc.buf]

@@ -249,3 +249,20 @@ def test_bad_fusion_mode_is_reported(monkeypatch):
         OpenCLBackend()
     with pytest.raises(ValueError, match="opencl set_fusion: unknown mode 'never'"):
         ember_opencl.set_fusion("never")
+
+
+def test_fused_build_failure_falls_back_to_eager(mode, monkeypatch):
+    mode("always")
+    monkeypatch.setattr(_fusion, "gen_fused_program", lambda *a: ("__kernel void k_fused( {", ["fused"]))
+    a = rand(50, seed=15)
+    x = cl(a)
+
+    def f():  # a structure no other test builds
+        return ((x + 3.0) * (x - 4.0)).abs().neg() * 0.125
+
+    with pytest.warns(RuntimeWarning, match=r"opencl fusion: the fused kernel for map of .* does not build"):
+        got = f().numpy()
+    np.testing.assert_allclose(got, -np.abs((a + 3) * (a - 4)) * 0.125, rtol=1e-6)
+    before = ember_opencl.fusion_stats()
+    np.testing.assert_allclose(f().numpy(), got)  # remembered: no second build, no warning
+    assert delta(before)["fused_launches"] == 0
