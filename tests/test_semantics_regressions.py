@@ -243,3 +243,11 @@ def test_out_of_range_fill_values_are_refused_and_view_dtype_is_not_a_silent_cas
         ember.ones(3).expand(-1, 3)
     assert ember.tensor([float("nan"), -2.0, 0.0, 3.0]).sign().tolist()[1:] == [-1.0, 0.0, 1.0]
     assert ember.tensor([float("nan")]).sign().item() == 0.0  # as PyTorch, on every backend
+
+
+def test_python_floats_with_an_explicit_float64_dtype_stay_exact() -> None:
+    # the default dtype (float32) must not be applied on the way to an explicit dtype
+    assert ember.tensor(0.9, dtype=ember.float64).item() == 0.9
+    assert ember.tensor([0.1, 1e-300], dtype="float64").tolist() == [0.1, 1e-300]
+    assert ember.tensor(0.9).dtype == ember.float32
+    assert ember.tensor([1, 2], dtype=ember.int16).tolist() == [1, 2]

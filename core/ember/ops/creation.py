@@ -66,7 +66,9 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
     return t
 
 
-def _infer_numpy(data: Any) -> np.ndarray:
+def _infer_numpy(data: Any, dtype_given: bool = False) -> np.ndarray:
+    """``data`` as a numpy array; without an explicit dtype, Python floats take the default
+    float dtype and ints int64 (with one, values stay exact until the final cast)."""
     if isinstance(data, np.ndarray):
         return data
     try:
@@ -81,6 +83,8 @@ def _infer_numpy(data: Any) -> np.ndarray:
             f"tensor: cannot make a tensor from {data!r}: nested sequences must be rectangular "
             "and hold only numbers"
         )
+    if dtype_given:
+        return arr
     if arr.dtype == np.float64:
         arr = arr.astype(_dt.get_default_dtype().numpy)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
@@ -105,7 +109,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         return _finish(out, requires_grad)
     if isinstance(data, (list, tuple)) and data and any(isinstance(d, Tensor) for d in data):
         data = [d.detach().numpy() if isinstance(d, Tensor) else d for d in data]
-    arr = _infer_numpy(data)
+    arr = _infer_numpy(data, dtype is not None)
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.from_numpy_dtype(arr.dtype)
     dev = _device(device)
     _check_dtype_on(dev, dt, "tensor")
