@@ -42,6 +42,7 @@ __all__ = [
     "adaptive_avg_pool2d",
     "batch_norm",
     "layer_norm",
+    "group_norm",
     "embedding",
     "one_hot",
     "normalize",
@@ -483,9 +484,47 @@ def _pool_args(
     )
     p = _pair(padding, 2, "padding", op)
     d = _pair(dilation, 2, "dilation", op)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ValueError(
+            f"{op}: kernel_size, stride and dilation must be positive, got kernel_size {k}, stride {s}, "
+            f"dilation {d}"
+        )
+    if min(p) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {p}")
     if any(2 * pp > kk for pp, kk in zip(p, k)):
         raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
     return input, unbatched, k, s, p, d
+
+
+def _pool_out_size(op: str, size: int, k: int, s: int, d: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size. With ``ceil_mode`` the division rounds up, but the last window
+    must start inside the input or the left padding (one starting in the right padding is dropped)."""
+    span = d * (k - 1) + 1
+    o = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    if o <= 0:
+        raise ValueError(
+            f"{op}: the kernel (size {k}, dilation {d}) is larger than the padded input "
+            f"(size {size} + padding {2 * p}); use a smaller kernel or more padding"
+        )
+    return o
+
+
+def _pool_pad(
+    op: str, x: Tensor, k: _Pair, s: _Pair, d: _Pair, p: _Pair, ceil_mode: bool, value: float
+) -> tuple[Tensor, int, int]:
+    """``x`` padded by ``p`` on each side, plus (with ``ceil_mode``) enough extra at the bottom and
+    right for the last, partial windows to fit, and the output size (oh, ow)."""
+    h, w = x.shape[-2:]
+    oh = _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode)
+    ow = _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode)
+    # the padded size the (oh, ow) windows need, beyond the symmetric padding: 0 unless ceil_mode
+    eh = max(0, (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - (h + 2 * p[0]))
+    ew = max(0, (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - (w + 2 * p[1]))
+    if any(p) or eh or ew:
+        x = pad(x, [p[1], p[1] + ew, p[0], p[0] + eh], value=value)
+    return x, oh, ow
 
 
 def max_pool2d(
@@ -496,20 +535,46 @@ def max_pool2d(
     dilation: Any = 1,
     ceil_mode: bool = False,
     return_indices: bool = False,
-) -> Tensor:
+) -> Tensor | tuple[Tensor, Tensor]:
     """Max over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; padding
-    is -inf)."""
-    if ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: ceil_mode and return_indices are not supported yet")
+    is -inf). ``ceil_mode`` rounds the output size up as PyTorch does (the last window must start
+    inside the input or the left padding). With ``return_indices`` also returns the int64 position
+    ``h * W + w`` of each maximum within its input plane (the first one on ties)."""
     x, unbatched, k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
-    if any(p):
-        x = pad(x, [p[1], p[1], p[0], p[0]], value=-math.inf)
-    n, c, h, w = x.shape
+    h, w = x.shape[-2:]
+    x, oh, ow = _pool_pad("max_pool2d", x, k, s, d, p, ceil_mode, -math.inf)
+    n, c = x.shape[:2]
     # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
     # is a few contiguous elementwise passes, much faster than reducing interleaved strided dims
     patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
     out = patches.amax((2, 3))
-    return out.squeeze(0) if unbatched else out
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    with no_grad():
+        # position q = i * kw + j of the maximum inside its window, mapped to the input plane: the
+        # window's top-left corner (oi * sh - ph) * W + (oj * sw - pw) plus the offset of (i, j)
+        q = patches.detach().reshape(n, c, k[0] * k[1], oh, ow).argmax(2)
+        offsets = [i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])]
+        corners = [[(oi * s[0] - p[0]) * w + oj * s[1] - p[1] for oj in range(ow)] for oi in range(oh)]
+        table = E.tensor(offsets, dtype=_dt.int64, device=x.device)
+        base = E.tensor(corners, dtype=_dt.int64, device=x.device)
+        indices = E.index_select(table, 0, q.reshape(-1)).reshape(q.shape) + base
+    if unbatched:
+        return out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def _avg_divisors(size: int, k: int, s: int, p: int, o: int, count_include_pad: bool) -> list[int]:
+    """PyTorch's avg_pool divisor for each of the ``o`` windows along one dim: the window's elements
+    inside input + padding (``count_include_pad``) or inside the input alone."""
+    out = []
+    for i in range(o):
+        start = i * s - p
+        end = min(start + k, size + p)
+        if not count_include_pad:
+            start, end = max(start, 0), min(end, size)
+        out.append(end - start)
+    return out
 
 
 def avg_pool2d(
@@ -522,26 +587,26 @@ def avg_pool2d(
     divisor_override: int | None = None,
 ) -> Tensor:
     """Mean over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; zero
-    padding counted unless ``count_include_pad=False``)."""
-    if ceil_mode:
-        raise NotImplementedError("avg_pool2d: ceil_mode is not supported yet")
+    padding counted unless ``count_include_pad=False``). ``ceil_mode`` rounds the output size up as
+    PyTorch does; a last window that runs past the padded input is divided by its number of
+    elements inside input + padding (inside the input alone with ``count_include_pad=False``)."""
     x, unbatched, k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
-    if any(p):
-        x = pad(x, [p[1], p[1], p[0], p[0]])
-    n, c, h, w = x.shape
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0; pass None for the default")
+    h, w = x.shape[-2:]
+    x, oh, ow = _pool_pad("avg_pool2d", x, k, s, d, p, ceil_mode, 0.0)
     patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
     total = patches.sum((2, 3))
     if divisor_override is not None:
         out = total / divisor_override
-    elif count_include_pad or not any(p):
-        out = total / (k[0] * k[1])
     else:
-        ones = pad(
-            E.ones((1, 1, input.shape[-2], input.shape[-1]), dtype=x.dtype, device=x.device),
-            [p[1], p[1], p[0], p[0]],
-        )
-        cnt, _, _ = unfold2d(ones, k, s, d, "avg_pool2d")
-        out = total / cnt.sum((2, 3))
+        rows = _avg_divisors(h, k[0], s[0], p[0], oh, count_include_pad)
+        cols = _avg_divisors(w, k[1], s[1], p[1], ow, count_include_pad)
+        if len(set(rows)) == 1 and len(set(cols)) == 1:
+            out = total / (rows[0] * cols[0])
+        else:
+            div = E.tensor([[r * c for c in cols] for r in rows], dtype=total.dtype, device=total.device)
+            out = total / div
     return out.squeeze(0) if unbatched else out
 
 
@@ -649,6 +714,43 @@ def layer_norm(
         out = out * weight
     if bias is not None:
         out = out + bias
+    return out
+
+
+def group_norm(
+    input: Tensor,
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Group normalisation of (N, C, *): the C channels are split into ``num_groups`` groups and each
+    sample's group is normalised by its own mean and biased variance, then ``weight`` and ``bias``
+    (shape (C,)) scale and shift each channel, as PyTorch."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected at least a 2-D (N, C, ...) input, got shape {input.shape}")
+    n, c = input.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(
+            f"group_norm: the number of channels C={c} must be divisible by num_groups={num_groups}; "
+            f"choose num_groups among the divisors of {c}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(
+                f"group_norm: {name} has shape {t.shape}, expected ({c},) for an input with {c} channels"
+            )
+    group_size = (c // num_groups) * math.prod(input.shape[2:])
+    x = input.reshape(n, num_groups, group_size)
+    mean = x.mean(2, keepdim=True)
+    xc = x - mean
+    var = (xc * xc).mean(2, keepdim=True)
+    out = (xc * E.rsqrt(var + eps)).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
     return out
 
 

@@ -27,6 +27,7 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "LayerNorm",
+    "GroupNorm",
     "Embedding",
     "Dropout",
     "Flatten",
@@ -211,9 +212,19 @@ class Conv2d(_ConvNd):
 
 
 class MaxPool2d(Module):
-    """Max over windows of (N, C, H, W)."""
+    """Max over windows of (N, C, H, W); see :func:`ember.nn.functional.max_pool2d`. With
+    ``return_indices`` the forward returns (values, indices), indices being flat positions
+    ``h * W + w`` within each input plane."""
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1) -> None:
+    def __init__(
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = (
             kernel_size,
@@ -221,32 +232,54 @@ class MaxPool2d(Module):
             padding,
             dilation,
         )
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor) -> Tensor | tuple[Tensor, Tensor]:
         """The pooling."""
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation)
+        return F.max_pool2d(
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
 
     def extra_repr(self) -> str:
         return (
             f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-            f"dilation={self.dilation}"
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
 
 class AvgPool2d(Module):
-    """Mean over windows of (N, C, H, W)."""
+    """Mean over windows of (N, C, H, W); see :func:`ember.nn.functional.avg_pool2d`."""
 
     def __init__(
-        self, kernel_size: Any, stride: Any = None, padding: Any = 0, count_include_pad: bool = True
+        self,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
     ) -> None:
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
-        self.count_include_pad = count_include_pad
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, x: Tensor) -> Tensor:
         """The pooling."""
         return F.avg_pool2d(
-            x, self.kernel_size, self.stride, self.padding, count_include_pad=self.count_include_pad
+            x,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            ceil_mode=self.ceil_mode,
+            count_include_pad=self.count_include_pad,
+            divisor_override=self.divisor_override,
         )
 
     def extra_repr(self) -> str:
@@ -381,6 +414,53 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class GroupNorm(Module):
+    """Group normalisation of (N, C, *): ``num_channels`` split into ``num_groups`` groups, each
+    normalised per sample, then a per-channel affine (weight ones, bias zeros, as PyTorch)."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if num_groups < 1 or num_channels % num_groups:
+            raise ValueError(
+                f"GroupNorm: num_channels={num_channels} must be divisible by num_groups={num_groups}; "
+                f"choose num_groups among the divisors of {num_channels}"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        dt = as_dtype(dtype) if dtype is not None else None
+        if affine:
+            self.weight = Parameter(E.ones(num_channels, dtype=dt, device=device))
+            self.bias = Parameter(E.zeros(num_channels, dtype=dt, device=device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        """Weight ones, bias zeros."""
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The normalisation."""
+        if x.ndim >= 2 and x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm: expected {self.num_channels} channels in dim 1, got input of shape "
+                f"{tuple(x.shape)}"
+            )
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
 
 
 class Embedding(Module):
