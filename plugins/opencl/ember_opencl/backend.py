@@ -159,7 +159,9 @@ class _Device:
         self.mm_plans: dict[tuple, tuple] = {}
         self.fusion: Any = None  # the backend's _fusion.Fusion (CLArray.alloc materialises through it)
         self.pending: list = []  # weak references to this device's pending arrays, oldest first
-        self.last: Any = None  # event of the last command enqueued (None: none since the last wait)
+        # event of the last command enqueued, None when the queue is known idle: every command
+        # goes through launch(), fill() or upload() so that a host-side readback never misses one
+        self.last: Any = None
 
     def open(self) -> _Device:
         """Create the context, queue and pool on first use."""
@@ -184,6 +186,24 @@ class _Device:
     @property
     def context(self) -> Any:
         return self.open()._ctx
+
+    def launch(self, knl: Any, gsize: tuple[int, ...], lsize: tuple[int, ...] | None) -> None:
+        """Enqueue kernel ``knl`` (arguments already set)."""
+        self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+
+    def fill(self, buf: Any, pattern: np.ndarray, offset: int, nbytes: int) -> None:
+        """Enqueue filling ``nbytes`` of ``buf`` from byte ``offset`` with ``pattern``."""
+        import pyopencl as cl
+
+        # pyopencl's private entry point: its public wrapper queries the CL version per call
+        self.last = cl._cl._enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
+
+    def upload(self, buf: Any, host: np.ndarray) -> Any:
+        """Enqueue copying ``host`` into ``buf`` without waiting; returns the event."""
+        import pyopencl as cl
+
+        self.last = cl.enqueue_copy(self.queue, buf, host, is_blocking=False)
+        return self.last
 
 
 class OpenCLBackend(Backend):
@@ -388,7 +408,7 @@ class OpenCLBackend(Backend):
         self, dev: _Device, knl: Any, args: list, gsize: tuple[int, ...], lsize: tuple[int, ...] | None
     ) -> None:
         knl.set_args(*args)
-        dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+        dev.launch(knl, gsize, lsize)
 
     def _launch1d(self, dev: _Device, knl: Any, args: list, n: int, local: int = _LOCAL) -> None:
         self._enqueue(dev, knl, args, ((n + local - 1) // local * local,), (local,))
@@ -467,7 +487,7 @@ class OpenCLBackend(Backend):
                 k += 1
         args += tail
         knl.set_args(*args)
-        dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+        dev.launch(knl, gsize, lsize)
         return out
 
     def _map_plan(
@@ -544,10 +564,7 @@ class OpenCLBackend(Backend):
                 if len(_PATTERNS) > 1024:
                     _PATTERNS.clear()
                 _PATTERNS[key] = pattern
-            # pyopencl's private entry point: its public wrapper queries the CL version per call
-            out.dev.last = self._cl._cl._enqueue_fill_buffer(
-                out.dev.queue, out.alloc.buf, pattern, out.offset * out.dtype.itemsize, nbytes, None
-            )
+            out.dev.fill(out.alloc.buf, pattern, out.offset * out.dtype.itemsize, nbytes)
         return out
 
     # ------------------------------------------------------------------------------------------
@@ -560,8 +577,7 @@ class OpenCLBackend(Backend):
 
         out = self._new(dev, host.shape, dtypes.from_numpy_dtype(host.dtype))
         if host.nbytes:
-            evt = self._cl.enqueue_copy(dev.queue, out.alloc.buf, host, is_blocking=False)
-            dev.last = evt
+            evt = dev.upload(out.alloc.buf, host)
             out.alloc.keep = (host, evt)  # the host memory must outlive the asynchronous upload
         return out
 
@@ -628,7 +644,7 @@ class OpenCLBackend(Backend):
             return
         knl, _, ostr, astrs, tail, gsize, lsize = plan
         knl.set_args(dst.alloc.buf, ld.offset, *ostr, src.alloc.buf, ls.offset, *astrs[0], *tail)
-        dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+        dev.launch(knl, gsize, lsize)
 
     def _k_add_(self, dst: Any, src: Any) -> None:
         """dst += src in place (dst any view; src a buffer of dst's dtype, or a scalar)."""
@@ -736,7 +752,7 @@ class OpenCLBackend(Backend):
             dev = x.dev
             out = _CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
             knl.set_args(out.alloc.buf, 0, x.alloc.buf, lx.offset, *sx, *tail)
-            dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+            dev.launch(knl, gsize, lsize)
             return out
 
         kernel.__name__ = name
@@ -819,7 +835,7 @@ class OpenCLBackend(Backend):
                 knl.set_args(
                     out.alloc.buf, 0, a.alloc.buf, la.offset, *sa, b.alloc.buf, lb.offset, *sb, *tail
                 )
-            dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+            dev.launch(knl, gsize, lsize)
             return out
 
         kernel.__name__ = name
@@ -848,7 +864,7 @@ class OpenCLBackend(Backend):
             knl, rest, gsize, lsize, out_shape, out_dt = p
             out = self._new(dev, out_shape, out_dt)
             knl.set_args(out.alloc.buf, x.alloc.buf, x.layout.offset, *rest)
-            dev.last = _enqueue_nd(dev.queue, knl, gsize, lsize)
+            dev.launch(knl, gsize, lsize)
             return out
         dims_set = set(dims)
         shape = x.shape
@@ -995,7 +1011,7 @@ class OpenCLBackend(Backend):
         """n heavy work-items: work-groups of 1 when few (so both CPU threads get some), else 16."""
         local = 16 if n >= 256 else 1
         knl.set_args(*args)
-        dev.last = _enqueue_nd(dev.queue, knl, (-(-n // local) * local,), (local,))
+        dev.launch(knl, (-(-n // local) * local,), (local,))
 
     def _reduce_launch(
         self,
@@ -1068,9 +1084,9 @@ class OpenCLBackend(Backend):
             out = self._new(dev, oshape, a.dtype)
             bp = dev.pool.allocate(bpbytes)
             pknl.set_args(bp.buf, b.alloc.buf, lb.offset, *prest)
-            dev.last = _enqueue_nd(dev.queue, pknl, pg, pl)
+            dev.launch(pknl, pg, pl)
             mknl.set_args(out.alloc.buf, a.alloc.buf, la.offset, *mrest1, bp.buf, *mrest2)
-            dev.last = _enqueue_nd(dev.queue, mknl, mg, ml)
+            dev.launch(mknl, mg, ml)
             return out
         n, k = a.shape[-2], a.shape[-1]
         m = b.shape[-1]
