@@ -16,6 +16,7 @@ from .. import ops as E
 from ..autograd.grad_mode import STATE, no_grad
 from ..autograd.graph import attach
 from ..ops._core import has_data, kernel
+from ..ops.inplace import commit
 from ..ops.shape import strides_of
 from ..tensor import Tensor, _make
 
@@ -97,9 +98,20 @@ def bilinear(x1: Tensor, x2: Tensor, weight: Tensor, bias: Tensor | None = None)
     return out + bias if bias is not None else out
 
 
+def _maybe_inplace(input: Tensor, fn: Any, inplace: bool, op: str, saves_input: bool = True) -> Tensor:
+    """``fn(input)``, or with ``inplace`` ``input`` overwritten by it (and returned), as PyTorch's
+    ``inplace=True`` activations do; autograd follows the write like any in-place op. When the
+    gradient of ``fn`` needs its input (``saves_input``) and the graph is recorded, ``fn`` runs on
+    a copy, so the write does not invalidate what backward reads."""
+    if not inplace:
+        return fn(input)
+    src = input.clone() if saves_input and STATE.enabled and input.requires_grad else input
+    return commit(input, fn(src), op)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0)."""
-    return E.relu(input)
+    """max(x, 0); ``inplace=True`` writes the result into ``input`` and returns it."""
+    return _maybe_inplace(input, E.relu, inplace, "relu_", saves_input=False)  # backward reads the output
 
 
 def relu6(input: Tensor) -> Tensor:
@@ -114,9 +126,9 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     return E.gelu(input, approximate)
 
 
-def silu(input: Tensor) -> Tensor:
-    """x * sigmoid(x)."""
-    return E.silu(input)
+def silu(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x); ``inplace=True`` writes the result into ``input`` and returns it."""
+    return _maybe_inplace(input, E.silu, inplace, "silu_")
 
 
 def tanh(input: Tensor) -> Tensor:
@@ -129,14 +141,14 @@ def sigmoid(input: Tensor) -> Tensor:
     return E.sigmoid(input)
 
 
-def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:
-    """x for x > 0, negative_slope * x otherwise."""
-    return E.leaky_relu(input, negative_slope)
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise (``inplace=True``: into ``input``)."""
+    return _maybe_inplace(input, lambda x: E.leaky_relu(x, negative_slope), inplace, "leaky_relu_")
 
 
-def elu(input: Tensor, alpha: float = 1.0) -> Tensor:
-    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return E.elu(input, alpha)
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha * (exp(x) - 1) otherwise (``inplace=True``: into ``input``)."""
+    return _maybe_inplace(input, lambda x: E.elu(x, alpha), inplace, "elu_")
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
@@ -164,13 +176,13 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (identity when not
     training). The mask comes from the device's default generator (or ``generator``), so
-    ``ember.manual_seed`` makes it reproducible."""
+    ``ember.manual_seed`` makes it reproducible. ``inplace=True`` writes into ``input``."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
+        return _maybe_inplace(input, lambda x: x * 0.0, inplace, "dropout_", saves_input=False)
     u = E.rand(
         input.shape,
         dtype=input.dtype if input.dtype.is_floating_point else None,
@@ -178,7 +190,10 @@ def dropout(
         generator=generator,
     )
     keep = E.ge(u, p)
-    return E.where(keep, input, 0.0) * (1.0 / (1.0 - p))
+    scale = 1.0 / (1.0 - p)
+    return _maybe_inplace(
+        input, lambda x: E.where(keep, x, 0.0) * scale, inplace, "dropout_", saves_input=False
+    )
 
 
 # -- padding and patches -----------------------------------------------------------------------------

@@ -512,13 +512,14 @@ class Dropout(Module):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
         self.p = p
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Dropout in training, identity in eval."""
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Flatten(Module):
@@ -548,22 +549,41 @@ class Unflatten(Module):
         return x.unflatten(self.dim, self.unflattened_size)
 
 
-def _activation(name: str, fn: Any, doc: str) -> type[Module]:
-    def forward(self: Module, x: Tensor) -> Tensor:
-        return fn(x)
+def _activation(name: str, fn: Any, doc: str, inplace: bool = False) -> type[Module]:
+    """A parameterless activation module applying ``fn``; with ``inplace`` its constructor takes
+    PyTorch's ``inplace=False`` flag and passes it on."""
+    if inplace:
 
+        def init(self: Module, inplace: bool = False) -> None:
+            Module.__init__(self)
+            self.inplace = inplace
+
+        def forward(self: Module, x: Tensor) -> Tensor:
+            return fn(x, inplace=self.inplace)
+
+        def extra_repr(self: Module) -> str:
+            return "inplace=True" if self.inplace else ""
+
+        body = {"__init__": init, "forward": forward, "extra_repr": extra_repr}
+    else:
+
+        def init(self: Module) -> None:
+            Module.__init__(self)
+
+        def forward(self: Module, x: Tensor) -> Tensor:
+            return fn(x)
+
+        body = {"__init__": init, "forward": forward}
     forward.__doc__ = "Apply the activation."
-    return type(
-        name,
-        (Module,),
-        {"forward": forward, "__doc__": doc, "__init__": lambda self, *a, **k: Module.__init__(self)},
-    )
+    for attr, fn_ in body.items():
+        fn_.__name__, fn_.__qualname__ = attr, f"{name}.{attr}"
+    return type(name, (Module,), {**body, "__doc__": doc})
 
 
-ReLU = _activation("ReLU", F.relu, "max(x, 0).")
+ReLU = _activation("ReLU", F.relu, "max(x, 0).", inplace=True)
 Tanh = _activation("Tanh", F.tanh, "Hyperbolic tangent.")
 Sigmoid = _activation("Sigmoid", F.sigmoid, "The logistic function.")
-SiLU = _activation("SiLU", F.silu, "x * sigmoid(x).")
+SiLU = _activation("SiLU", F.silu, "x * sigmoid(x).", inplace=True)
 
 
 class GELU(Module):
@@ -587,10 +607,11 @@ class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the activation."""
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -602,10 +623,11 @@ class ELU(Module):
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha = alpha
+        self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply the activation."""
-        return F.elu(x, self.alpha)
+        return F.elu(x, self.alpha, self.inplace)
 
 
 class Softplus(Module):
