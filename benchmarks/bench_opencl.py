@@ -124,6 +124,10 @@ def tiny_rows(dev: ember.device) -> list[list[str]]:
             "<= 8 µs",
         ]
     ]
+    previous = ember_opencl.set_fusion("off")  # every op its own launch
+    t_off = per_call(chain, min_time=1.0) / 2000
+    ember_opencl.set_fusion(previous)
+    rows.append(["  same, fusion off", fmt_time(t_off), fmt_time(t_np), f"{t_off / t_np:.1f}x slower", ""])
     t_em = per_call(lambda: (x0 * 2.0).numpy())
     t_np = per_call(lambda: x_np * np.float32(2.0))
     rows.append(
