@@ -224,9 +224,19 @@ class Tensor:
             )
         return self.device.kernels["to_numpy"](self._data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy's array protocol: ``copy=True`` (``np.array(t)``) gives memory of its own,
+        ``copy=None`` (``np.asarray(t)``) shares a cpu tensor's memory when it can, and
+        ``copy=False`` raises when a copy cannot be avoided (a dtype change)."""
         a = self.device.kernels["to_numpy"](self._data)
-        return a.astype(dtype) if dtype is not None else a
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(
+                    f"__array__: cannot convert a {self.dtype} tensor to {np.dtype(dtype)} without a "
+                    "copy (copy=False); use np.asarray(t, dtype=...) to allow one"
+                )
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def item(self) -> bool | int | float:
         """The value of a one-element tensor as a Python number."""

@@ -8,6 +8,7 @@ into patches, then convolution is one matrix product.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -114,9 +115,19 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:
     return _maybe_inplace(input, E.relu, inplace, "relu_", saves_input=False)  # backward reads the output
 
 
-def relu6(input: Tensor) -> Tensor:
-    """min(max(x, 0), 6)."""
-    return E.clamp(input, 0, 6)
+def _relu6(x: Tensor) -> Tensor:
+    out = E.clamp(x, 0, 6)
+    if not (STATE.enabled and x.requires_grad):
+        return out
+    # PyTorch's relu6 is hardtanh(0, 6): no gradient at the kinks 0 and 6 themselves (clamp passes it)
+    inside = E.logical_and(E.gt(x, 0), E.lt(x, 6))
+    return E.where(inside, x, out.detach())
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), with PyTorch's gradient (zero at 0 and 6); ``inplace=True`` writes the
+    result into ``input`` and returns it."""
+    return _maybe_inplace(input, _relu6, inplace, "relu6_", saves_input=False)  # backward reads a mask
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -156,14 +167,36 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
     return E.softplus(input, beta, threshold)
 
 
-def softmax(input: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
-    """Softmax along ``dim`` (stable: the max is subtracted first)."""
-    return E.softmax(input, dim, dtype)
+def _softmax_dim(op: str, input: Tensor, dim: int | None, stacklevel: Any) -> int:
+    """``dim``, or when it is None PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-D
+    inputs, else 1) with PyTorch's warning."""
+    if isinstance(stacklevel, bool) or not isinstance(stacklevel, int):
+        raise TypeError(
+            f"{op}: the third positional argument is _stacklevel (an int, as in PyTorch), got "
+            f"{stacklevel!r}; pass the dtype by keyword: {op}(x, dim, dtype=...)"
+        )
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
+        "dim=X as an argument.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return 0 if input.ndim in (0, 1, 3) else 1
 
 
-def log_softmax(input: Tensor, dim: int = -1, dtype: Any = None) -> Tensor:
-    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x)."""
-    return E.log_softmax(input, dim, dtype)
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """Softmax along ``dim`` (stable: the max is subtracted first), computed in ``dtype`` if given.
+    Without ``dim``, PyTorch's deprecated implicit choice (dim 0 for 0-, 1- and 3-D inputs, else 1)
+    with a warning."""
+    return E.softmax(input, _softmax_dim("softmax", input, dim, _stacklevel), dtype)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x) (in ``dtype`` if given).
+    Without ``dim``, PyTorch's deprecated implicit choice, as :func:`softmax`."""
+    return E.log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype)
 
 
 def flatten(input: Tensor, start_dim: int = 1, end_dim: int = -1) -> Tensor:
@@ -197,10 +230,10 @@ def dropout(
 
 
 # -- padding and patches -----------------------------------------------------------------------------
-def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
     """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting from the
-    last dim, as in PyTorch. Modes: 'constant' (``value``), 'replicate', 'reflect', 'circular'.
-    Negative padding crops."""
+    last dim, as in PyTorch. Modes: 'constant' (``value``, default 0), 'replicate', 'reflect',
+    'circular' (these take no ``value``). Negative padding crops."""
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > input.ndim:
         raise ValueError(
@@ -209,6 +242,12 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         )
     if mode not in ("constant", "replicate", "reflect", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'replicate', 'reflect' or 'circular', got {mode!r}")
+    if mode != "constant" and value:
+        raise ValueError(
+            f"pad: padding mode {mode!r} doesn't take a value argument (got value={value!r}); "
+            "drop value, or use mode='constant'"
+        )
+    value = 0.0 if value is None else value
     out = input
     for i in range(len(pad) // 2):
         d = input.ndim - 1 - i
@@ -554,7 +593,8 @@ def max_pool2d(
     """Max over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; padding
     is -inf). ``ceil_mode`` rounds the output size up as PyTorch does (the last window must start
     inside the input or the left padding). With ``return_indices`` also returns the int64 position
-    ``h * W + w`` of each maximum within its input plane (the first one on ties)."""
+    ``h * W + w`` of each maximum within its input plane (the first one on ties). As in PyTorch, the
+    gradient of each window goes to that first maximum alone, not shared among tied ones."""
     x, unbatched, k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
     h, w = x.shape[-2:]
     x, oh, ow = _pool_pad("max_pool2d", x, k, s, d, p, ceil_mode, -math.inf)
@@ -562,13 +602,21 @@ def max_pool2d(
     # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
     # is a few contiguous elementwise passes, much faster than reducing interleaved strided dims
     patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
-    out = patches.amax((2, 3))
+    needs_grad = STATE.enabled and patches.requires_grad
+    if not (needs_grad or return_indices):
+        out = patches.amax((2, 3))
+        return out.squeeze(0) if unbatched else out
+    # position q = i * kw + j of the first maximum inside each window; the window's gradient goes to
+    # it alone, as PyTorch's (amax would share it among ties, which are common after a ReLU)
+    flat = patches.reshape(n, c, k[0] * k[1], oh, ow)
+    q = flat.detach().argmax(2, keepdim=True)
+    out = E.gather(flat, 2, q).squeeze(2) if needs_grad else flat.amax(2)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
     with no_grad():
-        # position q = i * kw + j of the maximum inside its window, mapped to the input plane: the
-        # window's top-left corner (oi * sh - ph) * W + (oj * sw - pw) plus the offset of (i, j)
-        q = patches.detach().reshape(n, c, k[0] * k[1], oh, ow).argmax(2)
+        # q mapped to the input plane: the window's top-left corner (oi * sh - ph) * W + (oj * sw - pw)
+        # plus the offset of (i, j)
+        q = q.squeeze(2)
         offsets = [i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])]
         corners = [[(oi * s[0] - p[0]) * w + oj * s[1] - p[1] for oj in range(ow)] for oi in range(oh)]
         table = E.tensor(offsets, dtype=_dt.int64, device=x.device)
@@ -633,8 +681,13 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
     if x.ndim != 4:
         raise ValueError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
     n, c, h, w = x.shape
-    osz = _pair(output_size, 2, "output_size", "adaptive_avg_pool2d")
-    oh, ow = (h if osz[0] is None else osz[0]), (w if osz[1] is None else osz[1])
+    osz = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(osz) != 2 or any(o is not None and (isinstance(o, bool) or int(o) != o or o < 1) for o in osz):
+        raise ValueError(
+            f"adaptive_avg_pool2d: output_size must be a positive int or a pair of positive ints "
+            f"(None keeps the input size), got {output_size!r}"
+        )
+    oh, ow = (h if osz[0] is None else int(osz[0])), (w if osz[1] is None else int(osz[1]))
     if h % oh == 0 and w % ow == 0:
         out = x.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5))
     else:
@@ -782,6 +835,11 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if input.dtype.is_floating_point or input.dtype.is_bool:
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}; cast with .long()")
     num = weight.shape[0]
+    if padding_idx is not None and not -num <= padding_idx < num:
+        raise ValueError(
+            f"embedding: padding_idx {padding_idx} must be within num_embeddings ({num}), i.e. in "
+            f"[{-num}, {num - 1}]; or pass None"
+        )
     flat = input.reshape(-1)
     if flat.numel() and has_data(flat):
         lo, hi = int(flat.min().item()), int(flat.max().item())
@@ -824,6 +882,11 @@ def _class_last(x: Tensor) -> Tensor:
 
 
 def _check_targets(op: str, target: Tensor, c: int, ignore_index: int) -> None:
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, int):
+        raise TypeError(
+            f"{op}: ignore_index must be an int, got {ignore_index!r}; PyTorch's legacy size_average "
+            "and reduce arguments are not supported (pass reduction= by keyword)"
+        )
     if target.numel() == 0 or not has_data(target):
         return
     valid = E.ne(target, ignore_index)
@@ -878,7 +941,14 @@ def nll_loss(
         return loss.reshape(target.shape)
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / w.sum()
+    return _weighted_mean(loss, w.sum())
+
+
+def _weighted_mean(loss: Tensor, total: Tensor) -> Tensor:
+    """``loss.sum() / total``; when every target is ignored (``total`` 0) the result is NaN but the
+    gradient zero, as in PyTorch, rather than a NaN gradient (0 * inf) that poisons the parameters."""
+    empty = E.eq(total, 0)
+    return E.where(empty, math.nan, (loss / E.where(empty, 1.0, total)).sum())
 
 
 def cross_entropy(
@@ -940,7 +1010,7 @@ def cross_entropy(
                 denom = (E.index_select(weight, 0, E.where(valid, t, 0)) * valid.to(weight.dtype)).sum()
             else:
                 denom = valid.to(input.dtype).sum()
-            sm = smooth.sum() / denom
+            sm = _weighted_mean(smooth, denom)
         elif reduction == "sum":
             sm = smooth.sum()
         else:
@@ -1008,12 +1078,34 @@ def binary_cross_entropy(
                 f"values "
                 f"in [{lo}, {hi}]; for logits use binary_cross_entropy_with_logits"
             )
-    logp = E.clamp(E.log(input), -100)
-    log1mp = E.clamp(E.log(1 - input), -100)
-    loss = -(target * logp + (1 - target) * log1mp)
+    loss = _bce(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+_BCE_EPS = 9.999999960041972e-13  # PyTorch's EPSILON in the BCE backward: 1e-12 as a float32
+
+
+def _bce(input: Tensor, target: Tensor) -> Tensor:
+    """Elementwise -(t log p + (1 - t) log(1 - p)) (logs clamped at -100) with PyTorch's gradients:
+    (p - t) / max(p (1 - p), 1e-12) for p and -logit(p) (unclamped) for t. (The composite's
+    gradient would be NaN at p = 0 or 1, where the clamped log has 0 * inf.)"""
+    with no_grad():
+        logp, log1mp = E.clamp(E.log(input), -100), E.clamp(E.log(1 - input), -100)
+        loss = -(target * logp + (1 - target) * log1mp)
+    if STATE.enabled and (input.requires_grad or target.requires_grad):
+
+        def backward(g: Tensor) -> tuple[Tensor | None, Tensor | None]:
+            gi = gt = None
+            if input.requires_grad:
+                gi = g * (input - target) / E.clamp(input * (1 - input), _BCE_EPS)
+            if target.requires_grad:
+                gt = -g * E.log(input / (1 - input))
+            return gi, gt
+
+        attach(loss, "binary_cross_entropy", backward, (input, target), (input, target))
+    return loss
 
 
 def binary_cross_entropy_with_logits(
@@ -1049,7 +1141,8 @@ def scaled_dot_product_attention(
     training: bool = True,
 ) -> Tensor:
     """softmax(q @ k^T * scale + mask) @ v over (..., L, E) tensors. A bool ``attn_mask`` marks the
-    positions that may be attended; a float one is added to the scores."""
+    positions that may be attended; a float one is added to the scores. A query whose keys are all
+    masked gets zeros (and no gradient), as in PyTorch, not NaN."""
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
     scores = (query @ key.mT) * scale
     if is_causal:
@@ -1061,7 +1154,15 @@ def scaled_dot_product_attention(
             scores = E.masked_fill(scores, E.logical_not(attn_mask), -math.inf)
         else:
             scores = scores + attn_mask
-    attn = E.softmax(scores, -1)
+    attn = _safe_softmax(scores) if is_causal or attn_mask is not None else E.softmax(scores, -1)
     if dropout_p > 0:
         attn = dropout(attn, dropout_p, training)
     return attn @ value
+
+
+def _safe_softmax(scores: Tensor) -> Tensor:
+    """Softmax over the last dim, with rows that are entirely -inf (every key masked) giving zeros
+    and a zero gradient, as PyTorch's attention, instead of NaN."""
+    with no_grad():
+        dead = E.eq(scores.amax(-1, keepdim=True), -math.inf)
+    return E.where(dead, 0.0, E.softmax(E.where(dead, 0.0, scores), -1))

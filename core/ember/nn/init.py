@@ -5,6 +5,7 @@ place under ``no_grad`` and returns it; random ones draw from the tensor's devic
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from .. import ops as E
@@ -162,7 +163,10 @@ def kaiming_uniform_(
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
-    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan)."""
+    """He uniform: U(-b, b) with b = gain * sqrt(3 / fan) (a zero-element tensor is left as is)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(_fan(tensor, mode))
     return uniform_(tensor, -bound, bound, generator)
@@ -175,6 +179,9 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     generator: Any = None,
 ) -> Tensor:
-    """He normal: N(0, std^2) with std = gain / sqrt(fan)."""
+    """He normal: N(0, std^2) with std = gain / sqrt(fan) (a zero-element tensor is left as is)."""
+    if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=2)
+        return tensor
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)), generator)

@@ -228,7 +228,7 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.dilation = (
             kernel_size,
-            stride or kernel_size,
+            stride if stride is not None else kernel_size,
             padding,
             dilation,
         )
@@ -266,7 +266,8 @@ class AvgPool2d(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride or kernel_size, padding
+        self.kernel_size, self.padding = kernel_size, padding
+        self.stride = stride if stride is not None else kernel_size
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
         self.divisor_override = divisor_override
 
@@ -353,14 +354,25 @@ class _BatchNorm(Module):
             raise ValueError(
                 f"{name}: expected {self.num_features} channels in dim 1, got input of shape {tuple(x.shape)}"
             )
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
-        use_batch = self.training or self.running_mean is None
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
         momentum = self.momentum
         if momentum is None:  # cumulative moving average, as PyTorch
-            momentum = 1.0 / max(int(self.num_batches_tracked.item()), 1) if self.track_running_stats else 0.0
+            tracked = self.track_running_stats and self.num_batches_tracked is not None
+            momentum = 1.0 / max(int(self.num_batches_tracked.item()), 1) if tracked else 0.0
+        # the running stats are updated only while they are tracked (track_running_stats may be
+        # switched off after construction: then training uses batch stats and leaves them alone)
+        update = not self.training or self.track_running_stats
         return F.batch_norm(
-            x, self.running_mean, self.running_var, self.weight, self.bias, use_batch, momentum, self.eps
+            x,
+            self.running_mean if update else None,
+            self.running_var if update else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            momentum,
+            self.eps,
         )
 
     def extra_repr(self) -> str:
@@ -494,6 +506,23 @@ class Embedding(Module):
 
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
+
+    @classmethod
+    def from_pretrained(
+        cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None
+    ) -> Embedding:
+        """An Embedding whose weight is ``embeddings`` (num_embeddings, embedding_dim), sharing its
+        memory, trained only with ``freeze=False``. As PyTorch, the ``padding_idx`` row keeps its
+        values (it is not zeroed) but gets no gradient."""
+        if embeddings.ndim != 2:
+            raise ValueError(
+                f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, embedding_dim), "
+                f"got shape {tuple(embeddings.shape)}"
+            )
+        rows, cols = embeddings.shape
+        emb = cls(rows, cols, padding_idx=padding_idx, device=embeddings.device, dtype=embeddings.dtype)
+        emb.weight = Parameter(embeddings, requires_grad=not freeze)
+        return emb
 
     def forward(self, idx: Tensor) -> Tensor:
         """The rows at ``idx``."""
@@ -643,39 +672,44 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    """Softmax along ``dim``."""
+    """Softmax along ``dim`` (None: PyTorch's deprecated implicit choice, see
+    :func:`ember.nn.functional.softmax`)."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply softmax."""
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    """log(softmax(x)) along ``dim``, computed stably."""
+    """log(softmax(x)) along ``dim``, computed stably (None: PyTorch's deprecated implicit choice,
+    see :func:`ember.nn.functional.softmax`)."""
 
-    def __init__(self, dim: int = -1) -> None:
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, x: Tensor) -> Tensor:
         """Apply log-softmax."""
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class MultiheadAttention(Module):
-    """Multi-head attention with PyTorch's parameter layout (``in_proj_weight`` (3E, E),
-    ``in_proj_bias``, ``out_proj``); inputs (L, N, E), or (N, L, E) with ``batch_first=True``.
-    Returns ``(output, averaged attention weights or None)``."""
+    """Multi-head attention with PyTorch's parameters and layout: ``in_proj_weight`` (3E, E), or
+    ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim) and ``v_proj_weight`` (E, vdim) when
+    ``kdim`` or ``vdim`` differ from E; ``in_proj_bias`` (3E,); ``out_proj``; with ``add_bias_kv``
+    learned ``bias_k`` and ``bias_v`` (1, 1, E) appended to the keys and values; with
+    ``add_zero_attn`` a zero key and value appended after them. Inputs (L, N, E), (N, L, E) with
+    ``batch_first=True``, or unbatched (L, E). Returns ``(output, attention weights or None)``."""
 
     def __init__(
         self,
@@ -683,33 +717,78 @@ class MultiheadAttention(Module):
         num_heads: int,
         dropout: float = 0.0,
         bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
         batch_first: bool = False,
         device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(
+                f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
+                f"embed_dim={embed_dim} and num_heads={num_heads}"
+            )
         if embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads ({num_heads})"
             )
-        self.embed_dim, self.num_heads, self.dropout, self.batch_first = (
-            embed_dim,
-            num_heads,
-            dropout,
-            batch_first,
-        )
+        self.embed_dim = embed_dim
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.num_heads, self.dropout, self.batch_first = num_heads, dropout, batch_first
         self.head_dim = embed_dim // num_heads
-        self.in_proj_weight = _empty((3 * embed_dim, embed_dim), device, dtype)
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = _empty((3 * embed_dim, embed_dim), device, dtype)
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = _empty((embed_dim, embed_dim), device, dtype)
+            self.k_proj_weight = _empty((embed_dim, self.kdim), device, dtype)
+            self.v_proj_weight = _empty((embed_dim, self.vdim), device, dtype)
+            self.register_parameter("in_proj_weight", None)
         if bias:
-            self.in_proj_bias = Parameter(
-                E.zeros(3 * embed_dim, dtype=self.in_proj_weight.dtype, device=device)
-            )
+            self.in_proj_bias = _empty((3 * embed_dim,), device, dtype)
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, device=device, dtype=dtype)
-        init.xavier_uniform_(self.in_proj_weight)
-        if bias:
+        if add_bias_kv:
+            self.bias_k = _empty((1, 1, embed_dim), device, dtype)
+            self.bias_v = _empty((1, 1, embed_dim), device, dtype)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        """PyTorch's initialisation: Xavier-uniform projections, zero biases, Xavier-normal bias_k/v."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def _additive_mask(self, mask: Tensor | None, name: str, dtype: Any) -> Tensor | None:
+        """A bool mask (True: not attended) as 0 / -inf in ``dtype``; a float one is added as is."""
+        if mask is None:
+            return None
+        if mask.dtype.is_bool:
+            return E.masked_fill(E.zeros(mask.shape, dtype=dtype, device=mask.device), mask, -math.inf)
+        if not mask.dtype.is_floating_point:
+            raise TypeError(
+                f"MultiheadAttention: {name} must be a bool or floating tensor, got {mask.dtype}; "
+                f"cast it with .bool()"
+            )
+        return mask
 
     def forward(
         self,
@@ -722,41 +801,106 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ) -> tuple[Tensor, Tensor | None]:
-        """Attend from ``query`` to ``key``/``value``. ``key_padding_mask`` (N, S) and a bool
-        ``attn_mask`` (L, S) mark positions to ignore with True, as in PyTorch."""
-        if not self.batch_first:
+        """Attend from ``query`` to ``key``/``value``, as PyTorch. ``key_padding_mask`` (N, S) and
+        ``attn_mask`` (L, S) or (N * num_heads, L, S) are bool (True: not attended) or float (added
+        to the scores). ``is_causal`` masks the future (with an ``attn_mask`` as well, both apply).
+        The weights returned (with ``need_weights``) are those applied, after dropout, averaged
+        over the heads unless ``average_attn_weights=False``."""
+        name = "MultiheadAttention"
+        batched = query.ndim == 3
+        if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+            raise ValueError(
+                f"{name}: expected query, key and value all 3-D (batched) or all 2-D (unbatched), "
+                f"got shapes {tuple(query.shape)}, {tuple(key.shape)} and {tuple(value.shape)}"
+            )
+        if not batched:
+            query, key, value = (t.unsqueeze(0) for t in (query, key, value))
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.unsqueeze(0)
+        elif not self.batch_first:
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         n, lq, e = query.shape
         s = key.shape[1]
         h, hd = self.num_heads, self.head_dim
-        w = self.in_proj_weight
-        b = self.in_proj_bias
-        wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
-        bq, bk, bv = (b[:e], b[e : 2 * e], b[2 * e :]) if b is not None else (None, None, None)
-        q = F.linear(query, wq, bq).reshape(n, lq, h, hd).transpose(1, 2)
-        k = F.linear(key, wk, bk).reshape(n, s, h, hd).transpose(1, 2)
-        v = F.linear(value, wv, bv).reshape(n, s, h, hd).transpose(1, 2)
-        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))  # (N, H, L, S)
-        if attn_mask is not None:
-            if attn_mask.dtype.is_bool:
-                scores = E.masked_fill(scores, attn_mask, -math.inf)
+        if e != self.embed_dim or key.shape[-1] != self.kdim or value.shape[-1] != self.vdim:
+            raise ValueError(
+                f"{name}: expected query, key and value with {self.embed_dim}, {self.kdim} and "
+                f"{self.vdim} features, got shapes {tuple(query.shape)}, {tuple(key.shape)} and "
+                f"{tuple(value.shape)}"
+            )
+        if key.shape[:2] != value.shape[:2]:
+            raise ValueError(
+                f"{name}: key of shape {tuple(key.shape)} and value of shape {tuple(value.shape)} "
+                "must have the same batch and sequence sizes"
+            )
+        # the mask added to the (N, H, L, S) scores
+        mask = self._additive_mask(attn_mask, "attn_mask", query.dtype)
+        if mask is not None:
+            if mask.ndim == 2 and mask.shape == (lq, s):
+                mask = mask.reshape(1, 1, lq, s)
+            elif mask.ndim == 3 and mask.shape == (n * h, lq, s):
+                mask = mask.reshape(n, h, lq, s)
             else:
-                scores = scores + attn_mask
+                raise ValueError(
+                    f"{name}: attn_mask must have shape ({lq}, {s}) or ({n * h}, {lq}, {s}) "
+                    f"(N * num_heads, L, S), got {tuple(mask.shape)}"
+                )
+        kpm = self._additive_mask(key_padding_mask, "key_padding_mask", query.dtype)
+        if kpm is not None:
+            if kpm.shape != (n, s):
+                raise ValueError(
+                    f"{name}: key_padding_mask must have shape ({n}, {s}) (batch, source length), "
+                    f"got {tuple(key_padding_mask.shape)}"  # type: ignore[union-attr]
+                )
+            kpm = kpm.reshape(n, 1, 1, s)
+            mask = kpm if mask is None else mask + kpm
         if is_causal:
-            causal = E.triu(E.ones((lq, s), dtype="bool", device=query.device), 1)
-            scores = E.masked_fill(scores, causal, -math.inf)
-        if key_padding_mask is not None:
-            scores = E.masked_fill(scores, key_padding_mask.reshape(n, 1, 1, s), -math.inf)
-        attn = F.softmax(scores, -1)
-        attn_d = F.dropout(attn, self.dropout, self.training) if self.dropout > 0 else attn
-        out = (attn_d @ v).transpose(1, 2).reshape(n, lq, e)
+            future = E.triu(E.ones((lq, s), dtype="bool", device=query.device), 1)
+            causal = self._additive_mask(future, "is_causal", query.dtype)
+            mask = causal if mask is None else mask + causal
+        b = self.in_proj_bias
+        bq, bk, bv = (b[:e], b[e : 2 * e], b[2 * e :]) if b is not None else (None, None, None)
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        q = F.linear(query, wq, bq)
+        k = F.linear(key, wk, bk)
+        v = F.linear(value, wv, bv)
+        extra = 0  # key/value positions appended after the source
+        if self.bias_k is not None:
+            k = E.cat([k, self.bias_k.expand(n, 1, e)], 1)
+            v = E.cat([v, self.bias_v.expand(n, 1, e)], 1)
+            extra += 1
+        q = q.reshape(n, lq, h, hd).transpose(1, 2)
+        k = k.reshape(n, s + extra, h, hd).transpose(1, 2)
+        v = v.reshape(n, s + extra, h, hd).transpose(1, 2)
+        if self.add_zero_attn:
+            zeros = E.zeros((n, h, 1, hd), dtype=k.dtype, device=k.device)
+            k, v = E.cat([k, zeros], 2), E.cat([v, zeros], 2)
+            extra += 1
+        if mask is not None and extra:
+            mask = F.pad(mask, (0, extra))  # the appended positions are always attended
+        scores = (q @ k.mT) * (1.0 / math.sqrt(hd))  # (N, H, L, S + extra)
+        if mask is not None:
+            scores = scores + mask
+        # PyTorch computes the weights it returns with a plain softmax (a query row whose keys
+        # are all masked is NaN) and, without need_weights, with scaled_dot_product_attention,
+        # where such a row is zero
+        attn = F.softmax(scores, -1) if need_weights or mask is None else F._safe_softmax(scores)
+        if self.dropout > 0 and self.training:
+            attn = F.dropout(attn, self.dropout, True)
+        out = (attn @ v).transpose(1, 2).reshape(n, lq, e)
         out = self.out_proj(out)
-        if not self.batch_first:
+        if not batched:
+            out = out.squeeze(0)
+        elif not self.batch_first:
             out = out.transpose(0, 1)
-        weights = None
-        if need_weights:
-            weights = attn.mean(1) if average_attn_weights else attn
-        return out, weights
+        if not need_weights:
+            return out, None
+        weights = attn.mean(1) if average_attn_weights else attn
+        return out, weights.squeeze(0) if not batched else weights
 
 
 # -- losses as modules -------------------------------------------------------------------------------
@@ -771,7 +915,8 @@ class CrossEntropyLoss(Module):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
-        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+        self.register_buffer("weight", weight)  # a buffer, as PyTorch: in state_dict, moved by to()
+        self.ignore_index, self.reduction = ignore_index, reduction
         self.label_smoothing = label_smoothing
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
@@ -788,7 +933,8 @@ class NLLLoss(Module):
         self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean"
     ) -> None:
         super().__init__()
-        self.weight, self.ignore_index, self.reduction = weight, ignore_index, reduction
+        self.register_buffer("weight", weight)  # a buffer, as PyTorch: in state_dict, moved by to()
+        self.ignore_index, self.reduction = ignore_index, reduction
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""
@@ -836,7 +982,8 @@ class BCELoss(Module):
 
     def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
         super().__init__()
-        self.weight, self.reduction = weight, reduction
+        self.register_buffer("weight", weight)  # a buffer, as PyTorch: in state_dict, moved by to()
+        self.reduction = reduction
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""
@@ -850,7 +997,9 @@ class BCEWithLogitsLoss(Module):
         self, weight: Tensor | None = None, reduction: str = "mean", pos_weight: Tensor | None = None
     ) -> None:
         super().__init__()
-        self.weight, self.reduction, self.pos_weight = weight, reduction, pos_weight
+        self.register_buffer("weight", weight)  # buffers, as PyTorch: in state_dict, moved by to()
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""

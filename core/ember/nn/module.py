@@ -389,15 +389,19 @@ class Module:
         """Move parameters and buffers to a device and/or cast floating ones to a dtype, in place
         (Parameters keep their identity, so optimizers stay valid); returns self.
 
-        ``model.to("cpu")``, ``model.to(ember.float64)``, ``model.to(device, dtype)``.
+        ``model.to("cpu")``, ``model.to(ember.float64)``, ``model.to(device, dtype)``. PyTorch's
+        ``non_blocking`` flag is accepted; ember's copies are synchronous, so it changes nothing.
         """
         from .. import dtypes as _dt
 
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)  # a scheduling hint only: the result is the same
         if kwargs:
             raise TypeError(f"Module.to: unexpected keyword argument(s) {sorted(kwargs)}")
         for a in args:
+            if isinstance(a, bool):  # non_blocking, given positionally as in to(device, dtype, True)
+                continue
             if isinstance(a, _dt.DType):
                 dtype = a
             elif isinstance(a, str) and hasattr(_dt, a) and isinstance(getattr(_dt, a), _dt.DType):

@@ -17,9 +17,19 @@ def _parse_to_args(args: tuple, kwargs: dict) -> tuple[Any, Any, bool]:
     dev = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     copy = bool(kwargs.pop("copy", False))
+    # transfers complete before the data is next used either way, so non_blocking changes nothing
     kwargs.pop("non_blocking", None)
     if kwargs:
-        raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}")
+        raise TypeError(
+            f"to: unexpected keyword arguments {sorted(kwargs)}; Ember's to() takes device, dtype, "
+            "non_blocking and copy (tensors have one memory format, so memory_format is not taken)"
+        )
+    flags = [a for a in args if isinstance(a, bool)]
+    args = tuple(a for a in args if not isinstance(a, bool))
+    if len(flags) > 2:
+        raise TypeError(f"to: expected at most two bools (non_blocking, copy), got {len(flags)}")
+    if len(flags) == 2:  # PyTorch's positional order: to(dtype_or_device, non_blocking, copy)
+        copy = copy or flags[1]
     for a in args:
         if isinstance(a, Tensor):
             dev, dtype = a.device, a.dtype

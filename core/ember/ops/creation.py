@@ -113,9 +113,33 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.from_numpy_dtype(arr.dtype)
     dev = _device(device)
     _check_dtype_on(dev, dt, "tensor")
+    if dt.is_integer and arr.size and not isinstance(data, np.ndarray) and arr.dtype.kind in "iuf":
+        _check_python_values_fit(arr, dt)
     arr = np.array(arr, dtype=dt.numpy, copy=True, order="C")
     out = _make(kernel(dev, "from_numpy")(arr, dev.index), arr.shape, dt, dev)
     return _finish(out, requires_grad)
+
+
+def _check_python_values_fit(arr: np.ndarray, dt: DType) -> None:
+    """Python numbers that ``dt`` cannot hold are an error, as in PyTorch (numpy arrays, like
+    there, convert with wrap-around). Unsigned types take negatives down to -max (two's complement)."""
+    bits = 8 * dt.itemsize
+    hi = (1 << (bits - 1)) - 1 if dt.is_signed else (1 << bits) - 1
+    lo = -hi - 1 if dt.is_signed else -hi
+    if arr.dtype.kind == "f":
+        if np.isnan(arr).any():
+            raise ValueError(f"tensor: NaN cannot be converted to {dt}")
+        vmin, vmax = float(np.trunc(arr.min())), float(np.trunc(arr.max()))
+        ok = lo <= vmin and vmax <= hi and vmax < 2.0 ** (bits - (1 if dt.is_signed else 0))
+    else:
+        vmin, vmax = int(arr.min()), int(arr.max())
+        ok = lo <= vmin and vmax <= hi
+    if not ok:
+        bad = vmin if vmin < lo else vmax
+        raise ValueError(
+            f"tensor: value {bad!r} cannot be converted to {dt} without overflow (range {lo} .. {hi}); "
+            "use a wider dtype"
+        )
 
 
 def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
@@ -232,6 +256,20 @@ def arange(
         raise ValueError("arange: step must be nonzero")
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.result_type(start, end, step)
     n = max(0, math.ceil((end - start) / step))
+    if dt.is_integer and not all(isinstance(v, int) for v in (start, end, step)):
+        # PyTorch: an integer arange truncates start and step to integers first (values start +
+        # i * step); int64 counts the elements from the truncated bounds too
+        istart, iend, istep = int(start), int(end), int(step)
+        if istep == 0:
+            raise ValueError(f"arange: step {step!r} truncates to 0 for {dt}; use a step of magnitude >= 1")
+        if dt is _dt.int64:
+            n = max(0, -(-(iend - istart) // istep))
+        return tensor(
+            (istart + np.arange(n, dtype=np.int64) * istep).astype(dt.numpy),
+            dtype=dt,
+            device=device,
+            requires_grad=requires_grad,
+        )
     arr = start + np.arange(n, dtype=np.float64 if dt.is_floating_point else np.int64) * step
     return tensor(arr.astype(dt.numpy), dtype=dt, device=device, requires_grad=requires_grad)
 
@@ -347,16 +385,28 @@ def randn(
     return _finish(_random("randn", _shape("randn", size), dtype, device, generator), requires_grad)
 
 
-def rand_like(x: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+def rand_like(
+    x: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Uniform [0, 1) with x's shape, dtype and device."""
     dt, dev = _like(x, dtype, device)
-    return rand(x.shape, dtype=dt, device=dev)
+    return rand(x.shape, dtype=dt, device=dev, generator=generator, requires_grad=requires_grad)
 
 
-def randn_like(x: Tensor, dtype: Any = None, device: Any = None) -> Tensor:
+def randn_like(
+    x: Tensor,
+    dtype: Any = None,
+    device: Any = None,
+    generator: Generator | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """Standard normal with x's shape, dtype and device."""
     dt, dev = _like(x, dtype, device)
-    return randn(x.shape, dtype=dt, device=dev)
+    return randn(x.shape, dtype=dt, device=dev, generator=generator, requires_grad=requires_grad)
 
 
 def randint(
@@ -368,6 +418,10 @@ def randint(
     generator: Generator | None = None,
 ) -> Tensor:
     """Random integers in [low, high) (``randint(high, size)`` starts at 0)."""
+    if isinstance(high, (tuple, list)):  # randint(high, size), PyTorch's overload
+        if size != ():
+            raise TypeError(f"randint: got a size {high!r} in place of high and also size={size!r}")
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     if high <= low:

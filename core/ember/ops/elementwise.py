@@ -192,22 +192,55 @@ def _div_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
     return (_g(g / b, a) if _rg(a) else None), (_g(neg(g) * o / b, b) if _rg(b) else None)
 
 
-def add(a: Any, b: Any, alpha: float = 1) -> Tensor:
-    """``a + alpha * b`` with broadcasting and type promotion."""
-    if alpha != 1:
-        b = mul(b, alpha)
+def _operands_dtype(a: Any, b: Any) -> DType:
+    """The dtype a binary op on ``a`` and ``b`` (tensors or Python scalars) computes in."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if ta and tb:
+        return _promote(a, b)
+    if ta:
+        return _dt.result_type_scalar(a.dtype, b)
+    if tb:
+        return _dt.result_type_scalar(b.dtype, a)
+    return _dt.result_type(a, b)
+
+
+def _scale_by_alpha(op: str, a: Any, b: Any, alpha: Any) -> Any:
+    """``alpha * b`` for add/sub, with PyTorch's rules: a float alpha needs a floating result, a
+    bool alpha a bool result; for bool results alpha counts as its truth value."""
+    dt = _operands_dtype(a, b)
+    if isinstance(alpha, bool) and not dt.is_bool:
+        raise TypeError(f"{op}: a bool alpha ({alpha}) is only supported for bool results, got {dt}")
+    if isinstance(alpha, float) and not dt.is_floating_point:
+        raise TypeError(
+            f"{op}: for integer or bool inputs ({dt}) alpha must be an integer, got {alpha!r}; "
+            "convert the inputs with .float() for a fractional alpha"
+        )
+    if dt.is_bool:
+        alpha = bool(alpha)
+    if isinstance(b, Tensor):
+        scaled = mul(b, alpha)
+        # a bool b times an int alpha is int64: keep the dtype the op computes in (int8 + bool -> int8)
+        return scaled.to(dt) if scaled.dtype is not dt and b.dtype.is_bool else scaled
+    return b * alpha if not isinstance(b, bool) else (b and alpha)
+
+
+def add(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a + alpha * b`` with broadcasting and type promotion (integer results need an integer
+    ``alpha``, as in PyTorch)."""
+    if alpha != 1 or isinstance(alpha, bool):
+        b = _scale_by_alpha("add", a, b, alpha)
     return _binary("add", a, b, _add_grad, None, False, _saves_none)
 
 
-def sub(a: Any, b: Any, alpha: float = 1) -> Tensor:
-    """``a - alpha * b``."""
+def sub(a: Any, b: Any, alpha: Any = 1) -> Tensor:
+    """``a - alpha * b`` (integer results need an integer ``alpha``)."""
     if any(getattr(v, "dtype", None) is _dt.bool_ or isinstance(v, bool) for v in (a, b)):
         raise TypeError(
             "sub: subtraction with a bool tensor is not supported; use logical_xor() or ^ for two "
             "bool tensors, or convert with .int() / .float() first"
         )
-    if alpha != 1:
-        b = mul(b, alpha)
+    if alpha != 1 or isinstance(alpha, bool):
+        b = _scale_by_alpha("sub", a, b, alpha)
     return _binary("sub", a, b, _sub_grad, None, False, _saves_none)
 
 
@@ -226,9 +259,10 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
             return trunc(div(a, b))
         # integers, exactly: floor rounds a negative inexact quotient one below trunc
         r = remainder(a, b)
-        # a scalar's sign is that of its value wrapped into q's dtype, as floor_divide used it
-        sa = lt(a, 0) if isinstance(a, Tensor) else _scalar_for(q.dtype, a) < 0
-        sb = lt(b, 0) if isinstance(b, Tensor) else _scalar_for(q.dtype, b) < 0
+        # an operand's sign is that of its value cast (a scalar: wrapped) into q's dtype, as
+        # floor_divide used it: a 0-d int8 -3 divides a uint8 tensor as 253
+        sa = lt(a.to(q.dtype), 0) if isinstance(a, Tensor) else _scalar_for(q.dtype, a) < 0
+        sb = lt(b.to(q.dtype), 0) if isinstance(b, Tensor) else _scalar_for(q.dtype, b) < 0
         neg_q = ne(sa, sb) if isinstance(sa, Tensor) else ne(sb, sa)
         return q + logical_and(ne(r, 0), neg_q).to(q.dtype)
     if rounding_mode is not None:
@@ -237,15 +271,22 @@ def div(a: Any, b: Any, rounding_mode: str | None = None) -> Tensor:
 
 
 def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
+    # PyTorch's formulas: no gradient to the base where the exponent is 0 (0 * 0**-1 would be nan),
+    # and none to the exponent where the base is 0 and the exponent >= 0 (o * log(0) would be nan)
     ga = gb = None
     if isinstance(a, Tensor) and a.requires_grad:
         if isinstance(b, Tensor):
-            ga = _g(g * b * pow(a, b - 1), a)
+            ga = _g(where(eq(b, 0), 0.0, g * b * pow(a, b - 1)), a)
         else:
             ga = g * (b * pow(a, b - 1)) if b != 0 else zeros_like_(a)
     if isinstance(b, Tensor) and b.requires_grad:
-        la = log(a) if isinstance(a, Tensor) else math.log(a)
-        gb = _g(g * o * la, b)
+        if isinstance(a, Tensor):
+            dlog = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, o * log(a))
+        elif a == 0:
+            dlog = where(ge(b, 0), 0.0, o * -math.inf)
+        else:
+            dlog = o * (math.log(a) if a > 0 else math.nan)
+        gb = _g(g * dlog, b)
     return ga, gb
 
 
@@ -272,9 +313,18 @@ def pow(a: Any, b: Any) -> Tensor:
 
 
 def _minmax_grad(is_max: bool) -> BinaryGrad:
+    # PyTorch: ties split the gradient evenly, the losing side gets none, and where a NaN makes
+    # every comparison false both sides get the whole gradient
     def grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
-        wa = (gt(a, b) if is_max else lt(a, b)).to(g.dtype) + eq(a, b).to(g.dtype) * 0.5
-        return _g(g * wa, a), _g(g * (1 - wa), b)
+        half = eq(a, b).to(g.dtype) * 0.5
+        ga = gb = None
+        if _rg(a):
+            a_loses = (lt(a, b) if is_max else gt(a, b)).to(g.dtype)
+            ga = _g(g * (1 - a_loses - half), a)
+        if _rg(b):
+            b_loses = (gt(a, b) if is_max else lt(a, b)).to(g.dtype)
+            gb = _g(g * (1 - b_loses - half), b)
+        return ga, gb
 
     return grad
 
@@ -529,12 +579,21 @@ def ceil(x: Tensor) -> Tensor:
 
 
 def round(x: Tensor, decimals: int = 0) -> Tensor:
-    """Round half to even, optionally to ``decimals`` places."""
+    """Round half to even, optionally to ``decimals`` places (negative: tens, hundreds ...),
+    computed as PyTorch does: ``round(x * 10**d) / 10**d``, or ``round(x / 10**-d) * 10**-d``."""
     if not x.dtype.is_floating_point:
+        if decimals:
+            raise TypeError(
+                f"round: decimals={decimals} needs a floating tensor, got {x.dtype} (as in PyTorch); "
+                "use x.float().round(decimals=...)"
+            )
         return x.clone()
-    if decimals:
+    if decimals > 0:
         s = 10.0**decimals
         return _unary("round", x * s, _zero_grad, "") / s
+    if decimals < 0:
+        s = 10.0**-decimals
+        return _unary("round", x / s, _zero_grad, "") * s
     return _unary("round", x, _zero_grad, "")
 
 
@@ -549,8 +608,7 @@ def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 for zero and NaN), in x's dtype."""
     if x.dtype.is_bool:
         return x.clone()  # the sign of a truth value is itself (no backend has a bool kernel)
-    # the composite's pieces (comparisons, casts of bools) carry no gradient: sign's is zero
-    return _unary(
+    out = _unary(
         "sign",
         x,
         _zero_grad,
@@ -558,10 +616,17 @@ def sign(x: Tensor) -> Tensor:
         float_op=False,
         composite=lambda x: gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype),
     )
+    if out.grad_fn is None and x.requires_grad and STATE.enabled:
+        # the composite's pieces (comparisons, casts of bools) record nothing: the result still
+        # requires grad, with a zero gradient, as in PyTorch
+        attach(out, "sign", lambda g: (zeros_like_(g),), (x,))
+    return out
 
 
 def square(x: Tensor) -> Tensor:
-    """x * x."""
+    """x * x (a bool tensor squares to int64, as ``x ** 2`` does in PyTorch)."""
+    if x.dtype.is_bool:
+        return pow(x, 2)
     return mul(x, x)
 
 
@@ -664,7 +729,10 @@ def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha * (exp(x) - 1) otherwise."""
-    return where(gt(x, 0), x, expm1(minimum(x, 0)) * alpha)
+    # where(), not minimum(x, 0): at x = 0 minimum would split the gradient with the constant,
+    # and PyTorch's gradient there is alpha
+    pos = gt(x, 0)
+    return where(pos, x, expm1(where(pos, 0.0, x)) * alpha)
 
 
 def isnan(x: Tensor) -> Tensor:
@@ -689,14 +757,40 @@ def isfinite(x: Tensor) -> Tensor:
 
 
 def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
-    """Limit x to [min, max] (either may be None or a tensor); gradient flows where unclamped."""
+    """Limit x to [min, max] (either may be None, a number or a tensor; NaN propagates from x and
+    from the bounds). min > max gives max everywhere, as in PyTorch. Gradient (PyTorch's rule): x
+    gets it where min <= x <= max (not at NaN), a tensor min where x < min < max, a tensor max
+    where x > max or max < min."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    out = x
-    if min is not None:
-        out = where(lt(out, min), min, out) if out.requires_grad and STATE.enabled else maximum(out, min)
-    if max is not None:
-        out = where(gt(out, max), max, out) if out.requires_grad and STATE.enabled else minimum(out, max)
+    from ..autograd.grad_mode import no_grad
+
+    with no_grad():
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+    if STATE.enabled and (_rg(x) or _rg(min) or _rg(max)):
+
+        def grad(g: Tensor) -> tuple[Any, Any, Any]:
+            gx = gmin = gmax = None
+            if _rg(x):
+                if min is not None and max is not None:
+                    keep = logical_and(ge(x, min), le(x, max))
+                else:
+                    keep = ge(x, min) if min is not None else le(x, max)
+                gx = _g(where(keep, g, 0.0), x)
+            if _rg(min):
+                below = lt(x, min) if max is None else logical_and(lt(x, min), lt(min, max))
+                gmin = _g(where(below, g, 0.0), min)
+            if _rg(max):
+                above = gt(x, max) if min is None else logical_or(gt(x, max), lt(max, min))
+                gmax = _g(where(above, g, 0.0), max)
+            return gx, gmin, gmax
+
+        saved = tuple(t for t in (x, min, max) if isinstance(t, Tensor))
+        attach(out, "clamp", grad, (x, min, max), saved)
     return out
 
 
@@ -714,6 +808,8 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
         cond = ne(cond, 0)
     if isinstance(a, Tensor) or isinstance(b, Tensor):
         xa, xb, dt, shape, dev = _prepare("where", a, b)
+        if dt.is_integer:
+            _check_int_fits("where", dt, a, b)
     else:
         dt = _dt.result_type(a, b)
         xa, xb, shape, dev = _scalar_for(dt, a), _scalar_for(dt, b), cond.shape, cond.device
@@ -731,6 +827,21 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
 
         attach(out, "where", grad, (cond, a, b), (cond,))
     return out
+
+
+def _check_int_fits(op: str, dt: DType, *values: Any) -> None:
+    """A Python int operand that the integer result type cannot hold is an error (PyTorch's), not
+    a silent wrap-around; as there, an unsigned type takes negatives down to -max (two's complement)."""
+    for v in values:
+        if not isinstance(v, int) or isinstance(v, bool):
+            continue
+        hi = (1 << (8 * dt.itemsize - (1 if dt.is_signed else 0))) - 1
+        lo = -hi - 1 if dt.is_signed else -hi
+        if not lo <= v <= hi:
+            raise ValueError(
+                f"{op}: value {v} cannot be converted to {dt} without overflow; use a wider dtype "
+                "(x.long()) for the tensor"
+            )
 
 
 def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:

@@ -30,13 +30,28 @@ def _to_index_tensor(x: Tensor, k: Any) -> Tensor:
     if isinstance(k, Tensor):
         if k.device is not x.device:
             k = k.to(x.device)
-        return k
+        return _uint8_as_mask(k)
     if isinstance(k, bool):
         return tensor(k, device=x.device)
     t = tensor(k, device=x.device)
     if t.numel() == 0:
         t = t.to(_dt.int64)
-    return t
+    return _uint8_as_mask(t)
+
+
+def _uint8_as_mask(t: Tensor) -> Tensor:
+    """PyTorch reads a uint8 index as a mask (deprecated there, with a warning), not as positions."""
+    if t.dtype is not _dt.uint8:
+        return t
+    import warnings
+
+    warnings.warn(
+        "indexing with a uint8 tensor treats it as a mask, as PyTorch does (deprecated there too); "
+        "use a bool mask (idx.bool()) or int64 positions (idx.long())",
+        UserWarning,
+        stacklevel=4,
+    )
+    return t.to(_dt.bool_)
 
 
 def getitem(x: Tensor, key: Any) -> Tensor:
@@ -180,8 +195,12 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
             target = getitem_basic(x, key)
             _copy_into(target, value)
         elif (
-            len(key) == 1 and isinstance(key[0], Tensor) and key[0].dtype.is_bool and key[0].shape == x.shape
-        ):
+            len(key) == 1
+            and isinstance(key[0], Tensor)
+            and key[0].dtype.is_bool
+            and key[0].shape == x.shape
+            and (not isinstance(value, Tensor) or value.numel() == 1)
+        ):  # one value for every selected element (x[mask] = values takes them in order, below)
             _copy_into(x, where(key[0], _cast_value(value, x), x))
         else:
             _copy_into(x, _index_put(x, key, value))
@@ -289,6 +308,22 @@ def _index_put(x: Tensor, key: tuple, value: Any) -> Tensor:
 
 
 # -- gather / scatter ----------------------------------------------------------------------------
+def _check_index_shape(op: str, x: Tensor, d: int, index: Tensor, src: Tensor | None = None) -> None:
+    """PyTorch's shape rule for gather/scatter: index may not be larger than the input in any dim
+    but ``d`` (nor than ``src`` in any dim); a smaller index uses the leading part."""
+    for i, n in enumerate(index.shape):
+        if (i != d and x.ndim and n > x.shape[i]) or (
+            src is not None and src.ndim == index.ndim and n > src.shape[i]
+        ):
+            what = f"self {x.shape} apart from dimension {d}" + (
+                f" and src {src.shape}" if src is not None else ""
+            )
+            raise ValueError(
+                f"{op}: index of shape {index.shape} is larger than {what} (dimension {i}); the index "
+                "must be no larger than the input in every other dimension"
+            )
+
+
 def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be an int64 tensor, got {type(index).__name__}")
@@ -313,6 +348,7 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     """``out[i][j] = x[index[i][j]][j]`` for dim 0 (PyTorch's gather)."""
     d = _check_index("gather", x, dim, index)
+    _check_index_shape("gather", x, d, index)
     index = index.to(_dt.int64)
     out = _make(kernel(x.device, "gather")(x._data, d, index._data), index.shape, x.dtype, x.device)
     if x.requires_grad and STATE.enabled:
@@ -330,11 +366,19 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
 def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     """A copy of x with ``src`` added at ``index`` along ``dim`` (out of place)."""
     d = _check_index("scatter_add", x, dim, index)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_add: src must be a tensor, got {type(src).__name__}")
+    if src.ndim != index.ndim and not (src.ndim <= 1 and index.ndim <= 1):
+        raise ValueError(f"scatter_add: src has {src.ndim} dims but index has {index.ndim}; they must match")
+    _check_index_shape("scatter_add", x, d, index, src)
     index = index.to(_dt.int64)
-    if src.shape != index.shape:
-        src = src.expand(index.shape) if src.ndim <= index.ndim else src
-        if src.shape != index.shape:
-            raise ValueError(f"scatter_add: src shape {src.shape} must match index shape {index.shape}")
+    if src.shape != index.shape:  # PyTorch uses the leading part of a larger src
+        if src.ndim == index.ndim:
+            src = getitem_basic(src, tuple(slice(0, n) for n in index.shape))
+        elif src.numel() >= index.numel():  # a 0-d and a 1-element 1-D operand
+            src = src.reshape(-1)[: index.numel()].reshape(index.shape)
+        else:
+            raise ValueError(f"scatter_add: src of shape {src.shape} is smaller than index {index.shape}")
     same_device("scatter_add", x, src)
     sd = src._data if src.dtype is x.dtype else src.to(x.dtype)._data
     out = _make(kernel(x.device, "scatter_add")(x._data, d, index._data, sd), x.shape, x.dtype, x.device)
@@ -426,11 +470,18 @@ def nonzero(x: Tensor, as_tuple: bool = False) -> Any:
     out = _make(data, (n, n_dim), _dt.int64, x.device)
     if as_tuple:
         return tuple(out[:, i] for i in range(n_dim))
+    if not x.ndim:  # a 0-d input has no coordinates: (n, 0), as in PyTorch (as_tuple gives (1-D,))
+        return out[:, :0]
     return out
 
 
 def masked_select(x: Tensor, mask: Tensor) -> Tensor:
-    """The elements of x where ``mask`` is true, as a 1-D tensor."""
+    """The elements of x where ``mask`` (bool, broadcastable with x) is true, as a 1-D tensor."""
+    if not isinstance(mask, Tensor) or not mask.dtype.is_bool:
+        raise TypeError(
+            f"masked_select: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)} "
+            "(an integer tensor would index by position); use mask.bool()"
+        )
     shape = broadcast_shapes(x.shape, mask.shape)
     return getitem(x.expand(shape), (mask.expand(shape),))
 

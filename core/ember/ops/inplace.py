@@ -64,8 +64,11 @@ def make_inplace(fn: Callable[..., Tensor], op: str) -> Callable[..., Tensor]:
     return method
 
 
-def copy_(x: Tensor, src: Tensor) -> Tensor:
-    """Copy ``src`` (broadcast, cast, possibly from another device) into x; returns x."""
+def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    """Copy ``src`` (broadcast, cast, possibly from another device) into x; returns x.
+
+    ``non_blocking`` is accepted for PyTorch compatibility; the copy is complete (as seen by any
+    later op or read) when this returns either way, so it changes nothing."""
     from .conversion import to
 
     if not isinstance(src, Tensor):
@@ -89,6 +92,12 @@ def fill_(x: Tensor, value: Any) -> Tensor:
     from .creation import full
 
     if isinstance(value, Tensor):
+        if value.ndim:
+            raise ValueError(
+                f"fill_: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}"
+            )
+        if value.requires_grad and STATE.enabled:
+            return copy_(x, value)  # recorded: the gradient flows back to the value, as in PyTorch
         value = value.item()
     with_grad = STATE.enabled and x.requires_grad
     if with_grad and x.grad_fn is None:

@@ -25,6 +25,14 @@ def _out_shape(shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> 
     return tuple(n for i, n in enumerate(shape) if i not in dims)
 
 
+def _all_if_empty(dim: Any) -> Any:
+    """``dim`` for the reductions where PyTorch reads an empty ``dim`` (``()`` or ``[]``) as "every
+    dim" (sum, mean, amax, amin, var, std, norm): None for an empty sequence, else ``dim``."""
+    if isinstance(dim, (tuple, list)) and len(dim) == 0:
+        return None
+    return dim
+
+
 def _unreduce(g: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim: bool) -> Tensor:
     """Broadcast a reduced gradient back to ``shape``."""
     if not keepdim and dims:
@@ -37,13 +45,32 @@ def _reduce(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, dtype: DTy
     shape = _out_shape(x.shape, dims, keepdim)
     if not x.shape:  # 0-d: the reduction is the identity
         return _make(cast_data(x, dtype), (), dtype, x.device) if dtype is not x.dtype else x.clone().detach()
+    if dtype is _dt.float16 and op in ("sum", "prod"):
+        # float16 accumulates in float32, as in PyTorch (a float16 running sum stalls at 2048)
+        data = kernel(x.device, op)(cast_data(_cast_value(x, dtype), _dt.float32), dims, keepdim)
+        return _make(kernel(x.device, "cast")(data, dtype), shape, dtype, x.device)
     data = cast_data(x, dtype)
     return _make(kernel(x.device, op)(data, dims, keepdim), shape, dtype, x.device)
 
 
+def _cast_value(x: Tensor, dtype: DType) -> Tensor:
+    """x with its values rounded to ``dtype`` (no graph): the input of a reduction in ``dtype``."""
+    return x if x.dtype is dtype else _make(cast_data(x, dtype), x.shape, dtype, x.device)
+
+
+def _in_float32(x: Tensor, dtype: DType | None) -> Tensor | None:
+    """For a float16 computation (x's dtype, or ``dtype`` when given): x in float32, after rounding
+    it to float16 first, so a composite reduction (mean, var, cumsum, norm) can accumulate and
+    divide in float32 as PyTorch does (n = 100000 itself overflows float16); None otherwise."""
+    if (dtype or x.dtype) is not _dt.float16:
+        return None
+    return x.to(_dt.float16).to(_dt.float32)
+
+
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-    """Sum over ``dim`` (all dims when None). Integer and bool inputs sum in int64."""
-    dims = normalize_dims(dim, x.ndim, "sum")
+    """Sum over ``dim`` (all dims when None or empty, as in PyTorch). Integer and bool inputs sum
+    in int64 unless ``dtype`` is given (the input is cast to ``dtype`` first)."""
+    dims = normalize_dims(_all_if_empty(dim), x.ndim, "sum")
     if dtype is not None:
         dt = _dt.as_dtype(dtype)
     else:
@@ -56,14 +83,18 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
 
 
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
-    """Mean over ``dim``; floating inputs only (as in PyTorch)."""
+    """Mean over ``dim`` (all dims when None or empty); floating inputs, or any input with a
+    floating ``dtype`` (the input is cast to it first), as in PyTorch."""
     dt = _dt.as_dtype(dtype) if dtype is not None else x.dtype
     if not dt.is_floating_point:
         raise TypeError(
             f"mean: could not infer output dtype; input dtype must be floating point, got "
             f"{x.dtype} (use x.float().mean() or dtype=ember.float32)"
         )
-    dims = normalize_dims(dim, x.ndim, "mean")
+    x32 = _in_float32(x, dt)
+    if x32 is not None:
+        return mean(x32, dim, keepdim).to(_dt.float16)
+    dims = normalize_dims(_all_if_empty(dim), x.ndim, "mean")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     s = sum(x.to(dt) if dt is not x.dtype else x, dims, keepdim)
     return s / n if n else s * math.nan
@@ -105,18 +136,25 @@ def _check_nonempty(op: str, x: Tensor, dims: tuple[int, ...]) -> None:
 
 def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
     if dim is None:
+        if keepdim:
+            raise TypeError(
+                f"{op}: keepdim=True needs a dim (max/min over all elements return a 0-d tensor, "
+                f"as in PyTorch); use ember.a{op}(x, keepdim=True) to keep every dim as size 1"
+            )
         dims = tuple(range(x.ndim))
         _check_nonempty(op, x, dims)
         if x.numel() == 0:
             raise ValueError(f"{op}: the input is empty (shape {x.shape}) and {op} has no identity")
         out = _reduce(op, x, dims, False, x.dtype)
         if x.requires_grad and STATE.enabled:
-            from .elementwise import eq
+            from .elementwise import eq, isnan, logical_and, logical_or
 
             o = saved_output(out)
 
             def grad(g: Tensor) -> tuple[Tensor]:
-                mask = eq(x, o).to(g.dtype)
+                # ties share the gradient evenly; a NaN result shares it among the NaNs (PyTorch)
+                hit = logical_or(eq(x, o), logical_and(isnan(x), isnan(o)))
+                mask = hit.to(g.dtype)
                 return (mask * (g / sum(mask)),)
 
             attach(out, op, grad, (x,), (x,), out_alias=o)
@@ -162,18 +200,18 @@ def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Any:
 
 
 def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Maximum over one or more dims (values only); ties share the gradient."""
+    """Maximum over one or more dims (all when None or empty; values only); ties share the gradient."""
     return _amax_amin("amax", "max", x, dim, keepdim)
 
 
 def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Minimum over one or more dims (values only); ties share the gradient."""
+    """Minimum over one or more dims (all when None or empty; values only); ties share the gradient."""
     # not -amax(-x): negation wraps around for unsigned and most-negative integers, and bool has none
     return _amax_amin("amin", "min", x, dim, keepdim)
 
 
 def _amax_amin(name: str, op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
-    dims = normalize_dims(dim, x.ndim, name)
+    dims = normalize_dims(_all_if_empty(dim), x.ndim, name)
     _check_nonempty(name, x, dims)
     out = _reduce(op, x, dims, keepdim, x.dtype)
     if x.requires_grad and STATE.enabled:
@@ -221,33 +259,89 @@ def argmin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _arg("argmin", x, dim, keepdim)
 
 
+def _correction(op: str, unbiased: Any, correction: Any) -> float:
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{op}: pass either unbiased or correction, not both (unbiased=True is correction=1)")
+    if correction is not None:
+        return correction
+    return 0 if unbiased is False else 1
+
+
 def var(
-    x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1, unbiased: bool | None = None
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
 ) -> Tensor:
-    """Variance over ``dim`` with ``correction`` (1: unbiased, as PyTorch's default)."""
-    if unbiased is not None:
-        correction = 1 if unbiased else 0
-    dims = normalize_dims(dim, x.ndim, "var")
+    """Variance over ``dim`` (all dims when None or empty), divided by ``N - correction``.
+
+    PyTorch's argument order: ``var(x, dim, unbiased, keepdim)``, and ``var(x, unbiased)`` with a
+    bool; ``correction`` is keyword-only (default 1, the unbiased estimate; ``unbiased=False`` is
+    ``correction=0``).
+    """
+    if isinstance(dim, bool):  # var(x, False): PyTorch's var(Tensor, bool unbiased) overload
+        if unbiased is not None:
+            raise TypeError(
+                "var: got a bool dim and unbiased; pass var(x, dim, unbiased) or var(x, unbiased)"
+            )
+        dim, unbiased = None, dim
+    corr = _correction("var", unbiased, correction)
+    x32 = _in_float32(x, None)
+    if x32 is not None:
+        return var(x32, dim, keepdim=keepdim, correction=corr).to(_dt.float16)
+    dims = normalize_dims(_all_if_empty(dim), x.ndim, "var")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     mu = mean(x, dims, keepdim=True)
     d = x - mu
-    return sum(d * d, dims, keepdim) / builtins.max(n - correction, 0)
+    return sum(d * d, dims, keepdim) / builtins.max(n - corr, 0)
 
 
 def std(
-    x: Tensor, dim: Any = None, keepdim: bool = False, correction: float = 1, unbiased: bool | None = None
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
 ) -> Tensor:
-    """Standard deviation over ``dim`` with ``correction``."""
-    from .elementwise import sqrt
+    """Standard deviation over ``dim``: the square root of :func:`var` (same arguments). Where the
+    result is 0 the gradient is 0, as in PyTorch (not the inf * 0 of differentiating sqrt at 0)."""
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError(
+                "std: got a bool dim and unbiased; pass std(x, dim, unbiased) or std(x, unbiased)"
+            )
+        dim, unbiased = None, dim
+    return _sqrt_zero_grad("std", var(x, dim, unbiased, keepdim, correction=correction))
 
-    return sqrt(var(x, dim, keepdim, correction, unbiased))
+
+def _sqrt_zero_grad(op: str, v: Tensor) -> Tensor:
+    """sqrt(v) whose gradient is 0 (not inf) where the result is 0: PyTorch's rule for std and
+    the 2-norm, whose minimum is at 0."""
+    from ..autograd.grad_mode import no_grad
+    from .elementwise import eq, sqrt, where
+
+    with no_grad():
+        out = sqrt(v)
+    if v.requires_grad and STATE.enabled:
+        o = saved_output(out)
+        attach(out, op, lambda g: (where(eq(o, 0), 0.0, g / (o * 2)),), (v,), (o,), out_alias=o)
+    return out
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """log(sum(exp(x))) over ``dim``, computed stably."""
+    """log(sum(exp(x))) over ``dim`` (all dims when None or empty), computed stably; -inf over an
+    empty dim."""
     from .elementwise import exp, isinf, log, where
 
-    dims = normalize_dims(dim, x.ndim, "logsumexp")
+    if not x.dtype.is_floating_point:  # integers and bools: in the default float dtype, as PyTorch
+        x = x.to(_dt.get_default_dtype())
+    dims = normalize_dims(_all_if_empty(dim), x.ndim, "logsumexp")
+    if builtins.any(x.shape[d] == 0 for d in dims):  # an empty sum: log(0) = -inf, as in PyTorch
+        out = log(sum(exp(x), dims, keepdim=True))
+        return out if keepdim else out.squeeze(dims)
     m = amax(x, dims, keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
@@ -255,27 +349,37 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """True where every element over ``dim`` is nonzero."""
+    """True where every element over ``dim`` is nonzero (bool; uint8 for a uint8 input, as in
+    PyTorch). An empty ``dim`` reduces nothing."""
     from .elementwise import logical_not
 
-    return logical_not(any(logical_not(x), dim, keepdim))
+    out = logical_not(any(logical_not(x), dim, keepdim))
+    return out.to(_dt.uint8) if x.dtype is _dt.uint8 else out
 
 
 def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """True where some element over ``dim`` is nonzero."""
+    """True where some element over ``dim`` is nonzero (bool; uint8 for a uint8 input, as in
+    PyTorch). An empty ``dim`` reduces nothing."""
     from .elementwise import gt, ne
 
     xb = x if x.dtype.is_bool else ne(x, 0)
     dims = normalize_dims(dim, x.ndim, "any")
-    if "any" in x.device.kernels:
-        return _reduce("any", xb, dims, keepdim, _dt.bool_)
-    return gt(sum(xb, dims, keepdim), 0)
+    if not dims and x.ndim:  # an empty dim reduces nothing here (not "all", as sum reads it)
+        out = xb.clone() if xb is x else xb
+    elif "any" in x.device.kernels:
+        out = _reduce("any", xb, dims, keepdim, _dt.bool_)
+    else:
+        out = gt(sum(xb, dims, keepdim), 0)
+    return out.to(_dt.uint8) if x.dtype is _dt.uint8 else out
 
 
 def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim`` (int/bool inputs in int64)."""
     d = wrap_dim(dim, x.ndim, "cumsum")
     dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+    x32 = _in_float32(x, dt) if x.shape else None
+    if x32 is not None:  # a float16 running sum stalls at 2048: accumulate in float32
+        return cumsum(x32, d).to(_dt.float16)
     if not x.shape:
         return x.to(dt).clone()
     out = _make(kernel(x.device, "cumsum")(cast_data(x, dt), d), x.shape, dt, x.device)
@@ -284,25 +388,63 @@ def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     return out
 
 
-def norm(x: Tensor, p: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over ``dim`` (p = 2, 1, inf, -inf, 0 or any positive number); "fro" is 2."""
-    from .elementwise import abs, ne, pow, sqrt
+def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """Vector p-norm over ``dim`` (all dims when None or empty): p = 2 ("fro"), 1, inf, -inf, 0 or
+    any other number; ``dtype`` casts the input first. Gradients follow PyTorch: 0 where a 2-norm
+    (or p-norm, p > 1) is 0, shared evenly among the ties of an inf-norm."""
+    from ..autograd.grad_mode import no_grad
+    from .creation import zeros_like
+    from .elementwise import abs, eq, ne, pow, sign, where
 
-    if p == "fro" or p is None:
+    if dtype is not None:
+        x = x.to(dtype)
+    if isinstance(p, str):
+        if p != "fro":
+            raise ValueError(
+                f"norm: p={p!r} is not supported; use 'fro' or a number (the vector p-norm of the "
+                "flattened dims, which is the Frobenius norm for p=2)"
+            )
+        p = 2
+    if p is None:
         p = 2
     if not x.dtype.is_floating_point:
-        raise TypeError(f"norm: expected a floating tensor, got {x.dtype}")
+        raise TypeError(
+            f"norm: expected a floating tensor, got {x.dtype}; use x.float().norm() or dtype=ember.float32"
+        )
+    dim = _all_if_empty(dim)
+    x32 = _in_float32(x, None)
+    if x32 is not None:  # float16 squares overflow past 256: compute in float32, as PyTorch
+        return norm(x32, p, dim, keepdim).to(_dt.float16)
     if p == 2:
-        return sqrt(sum(x * x, dim, keepdim))
+        return _sqrt_zero_grad("norm", sum(x * x, dim, keepdim))
     if p == 1:
         return sum(abs(x), dim, keepdim)
     if p == math.inf:
         return amax(abs(x), dim, keepdim)
     if p == -math.inf:
         return amin(abs(x), dim, keepdim)
-    if p == 0:
-        return sum(ne(x, 0).to(x.dtype), dim, keepdim)
-    return pow(sum(pow(abs(x), p), dim, keepdim), 1.0 / p)
+    with no_grad():
+        if p == 0:
+            out = sum(ne(x, 0).to(x.dtype), dim, keepdim)
+        else:
+            out = pow(sum(pow(abs(x), p), dim, keepdim), 1.0 / p)
+    if x.requires_grad and STATE.enabled:
+        dims = normalize_dims(dim, x.ndim, "norm")
+        o = saved_output(out)
+
+        def grad(g: Tensor) -> tuple[Tensor]:
+            if p == 0:
+                return (zeros_like(x),)  # the count of nonzeros is flat
+            n = _unreduce(o, x.shape, dims, keepdim)
+            gg = _unreduce(g, x.shape, dims, keepdim)
+            ax = abs(x)
+            if p < 1:  # PyTorch: |x|^(p-1) is taken as 0 at x = 0
+                return (sign(x) * where(eq(x, 0), 0.0, pow(ax, p - 1)) * gg * pow(n, 1 - p),)
+            scaled = sign(x) * pow(ax, p - 1) if p < 2 else x * pow(ax, p - 2)
+            return (scaled * where(eq(n, 0), 0.0, gg / pow(n, p - 1)),)
+
+        attach(out, "norm", grad, (x,), (x,), out_alias=o)
+    return out
 
 
 def _fused_along_dim(op: str, x: Tensor, d: int, grad: Any) -> Tensor | None:
@@ -325,6 +467,8 @@ def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     d = wrap_dim(dim, x.ndim, "softmax")
+    if not x.numel():  # nothing to normalise (a fused kernel may not take an empty reduction)
+        return exp(x)
     out = _fused_along_dim("softmax", x, d, lambda g, o: o * (g - sum(g * o, d, keepdim=True)))
     if out is not None:
         return out
@@ -339,6 +483,8 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if dtype is not None:
         x = x.to(dtype)
     d = wrap_dim(dim, x.ndim, "log_softmax")
+    if not x.numel():
+        return x * 1.0
     out = _fused_along_dim("log_softmax", x, d, lambda g, o: g - exp(o) * sum(g, d, keepdim=True))
     if out is not None:
         return out
