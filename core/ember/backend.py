@@ -151,6 +151,19 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
             "bitwise_xor",
         )
     },
+    # exact floor division cannot be composed from the other primitives (floor(a / b) gives
+    # 1.0 // 0.1 == 10.0 and loses int64 precision beyond 2**53), so it is a primitive
+    "floor_divide": (
+        "binary",
+        "floor_divide(a, b) -> a // b rounded toward -inf, broadcast shape, the inputs' dtype: integers "
+        "exactly (the core refuses integer division by zero first; MIN // -1 wraps), floats as "
+        "Python's // (fmod-based: 1.0 // 0.1 == 9.0; b == 0 gives a / b).",
+    ),
+    "remainder": (
+        "binary",
+        "remainder(a, b) -> a - floor_divide(a, b) * b with the sign of b, computed exactly "
+        "(floats: fmod(a, b), plus b when the signs differ), broadcast shape, the inputs' dtype.",
+    ),
     **{
         name: ("compare", f"{name}(a, b) -> bool buffer of the broadcast shape.")
         for name in ("eq", "lt", "le")

@@ -25,8 +25,6 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "sigmoid": "sigmoid(x) -> 1 / (1 + exp(-x))",
     "softmax": "softmax(x, dim) -> softmax along dim (floating x)",
     "log_softmax": "log_softmax(x, dim) -> log-softmax along dim (floating x)",
-    "floor_divide": "floor_divide(a, b) -> floor(a / b) (integer division for ints)",
-    "remainder": "remainder(a, b) -> a - floor_divide(a, b) * b",
     "expm1": "expm1(x)",
     "log1p": "log1p(x)",
     "log2": "log2(x)",

@@ -453,25 +453,13 @@ def _check_int_divisor(op: str, a: Any, b: Any) -> None:
 def floor_divide(a: Any, b: Any) -> Tensor:
     """``a // b``, rounding toward negative infinity (integer division for integer inputs)."""
     _check_int_divisor("floor_divide", a, b)
-    dev = (a if isinstance(a, Tensor) else b).device
-    if "floor_divide" in dev.kernels:
-        return _binary("floor_divide", a, b, None)
-    dt = _dt.result_type(a, b)
-    if dt.is_floating_point:
-        return floor(div(a, b))
-    # integers: exact in float64 for |values| < 2**53
-    fa = a.to(_dt.float64) if isinstance(a, Tensor) else float(a)
-    fb = b.to(_dt.float64) if isinstance(b, Tensor) else float(b)
-    return floor(div(fa, fb)).to(dt)
+    return _binary("floor_divide", a, b, None)
 
 
 def remainder(a: Any, b: Any) -> Tensor:
     """Python-style modulus: the result has the sign of ``b``."""
     _check_int_divisor("remainder", a, b)
-    dev = (a if isinstance(a, Tensor) else b).device
-    if "remainder" in dev.kernels:
-        return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
-    return sub(a, mul(floor_divide(a, b), b))
+    return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -72,6 +72,26 @@ def test_setitem_advanced_on_device(ember_device: Any) -> None:
     np.testing.assert_array_equal(x.numpy(), expected)
 
 
+def test_floor_division_and_remainder_round_like_python(ember_device: Any) -> None:
+    # floor(a / b) is not floor division: 1.0 / 0.1 rounds to 10.0, while 1.0 // 0.1 is 9.0
+    # (0.1 is slightly above one tenth); ints must be exact beyond 2**53 and follow b's sign
+    fa = [1.0, -1.0, 5.5, -5.5, 7.0, -7.0, 0.0, 3.0]
+    fb = [0.1, 0.1, 2.0, 2.0, -3.0, -3.0, 2.0, np.inf]
+    for dt in (ember.float32, ember.float64):
+        if not ember_device.backend.supports_dtype(dt, ember_device.index):
+            continue
+        a, b = np.array(fa, dt.numpy), np.array(fb, dt.numpy)
+        x, y = ember.tensor(a, device=ember_device), ember.tensor(b, device=ember_device)
+        np.testing.assert_array_equal((x // y).numpy(), np.floor_divide(a, b))
+        np.testing.assert_allclose((x % y).numpy(), np.remainder(a, b), rtol=0, atol=1e-6)
+    ia = np.array([7, -7, 7, -7, 2**62 + 1, -(2**63), 5], np.int64)
+    ib = np.array([2, 2, -2, -2, 3, -1, 7], np.int64)
+    i, j = ember.tensor(ia, device=ember_device), ember.tensor(ib, device=ember_device)
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal((i // j).numpy(), np.floor_divide(ia, ib))
+        np.testing.assert_array_equal((i % j).numpy(), np.remainder(ia, ib))
+
+
 def test_random_is_reproducible(ember_device: Any) -> None:
     g1 = ember.Generator(ember_device, seed=42)
     g2 = ember.Generator(ember_device, seed=42)

@@ -183,6 +183,8 @@ def _binary_exprs(dt: str) -> dict[str, str]:
         ops.update(
             {
                 "div": "a / b",
+                "floor_divide": "floordiv_(a, b)",
+                "remainder": "pymod_(a, b)",
                 "pow": "pow(a, b)",
                 "maximum": "((a > b || isnan(a)) ? a : b)",
                 "minimum": "((a < b || isnan(a)) ? a : b)",
@@ -200,7 +202,45 @@ def _binary_exprs(dt: str) -> dict[str, str]:
         )
         if dt != "bool":
             ops["pow"] = "ipow_(a, b)"
+            ops["floor_divide"] = "ifloordiv_(a, b)"
+            ops["remainder"] = "imod_(a, b)"
     return ops
+
+
+def _divmod_helpers(dt: str) -> str:
+    """floordiv_/pymod_ (floats: numpy's and PyTorch's fmod-based algorithm, so 1.0 // 0.1 is 9
+    as in Python, not floor(1.0 / 0.1) = 10) or ifloordiv_/imod_ (integers: C's truncating
+    division corrected toward negative infinity; b == -1 apart, as MIN / -1 traps on x86).
+    Integer division by zero never reaches a kernel: the core raises first."""
+    ct = compute_type(dt)
+    if dt in FLOATS:
+        return f"""
+inline {ct} floordiv_({ct} a, {ct} b) {{
+    if (b == 0) return a / b;
+    {ct} m = fmod(a, b);
+    {ct} d = (a - m) / b;
+    if (m != 0 && ((b < 0) != (m < 0))) d -= 1;
+    if (d == 0) return copysign(({ct})0, a / b);
+    {ct} f = floor(d);
+    return d - f > ({ct})0.5 ? f + 1 : f;
+}}
+inline {ct} pymod_({ct} a, {ct} b) {{
+    {ct} m = fmod(a, b);
+    return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
+}}
+"""
+    return f"""
+inline {ct} ifloordiv_({ct} a, {ct} b) {{
+    if (b == ({ct})-1) return ({ct})(0 - a);
+    {ct} q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? ({ct})(q - 1) : q;
+}}
+inline {ct} imod_({ct} a, {ct} b) {{
+    if (b == ({ct})-1) return 0;
+    {ct} r = a % b;
+    return (r != 0 && ((r < 0) != (b < 0))) ? ({ct})(r + b) : r;
+}}
+"""
 
 
 COMPARE_OPS = ("eq", "lt", "le")
@@ -411,6 +451,8 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, l
     src = [header(dt)]
     if dt in INTS:
         src.append(_ipow(ct))
+    if dt != "bool":
+        src.append(_divmod_helpers(dt))
     names = []
     ops = [("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
     for op, expr in _binary_exprs(dt).items():

@@ -130,8 +130,8 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
     params += [p for j in range(n_leaves) for p in (f"__global const {t}* x{j}_p", f"{idx} x{j}_off")]
     params += [f"{t} s{j}" for j in range(n_scalars)]
     src = [cg.header(dt)]
-    if any(op == "pow" for op, _ in stmts) and dt not in cg.FLOATS:
-        src.append(cg._ipow(t))
+    if any(op in ("floor_divide", "remainder") for op, _ in stmts):
+        src.append(cg._divmod_helpers(dt))
 
     def vload(pos: str) -> Callable[[str], str]:
         return lambda v: f"*(const __global {vt}u*)({v}_p + {v}_off + {pos})"
