@@ -74,3 +74,11 @@ def test_dropout_inplace():
     y = ember.ones(3)
     assert d(y) is y and y.tolist() == [1.0, 1.0, 1.0]
     assert repr(d) == "Dropout(p=0.5, inplace=True)"
+
+
+def test_layer_norm_needs_a_normalized_shape():
+    x = ember.ones(2, 3)
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape must have at least one dim"):
+        F.layer_norm(x, ())
+    with pytest.raises(ValueError, match=r"layer_norm: normalized_shape \(2, 2, 3\) does not match"):
+        F.layer_norm(x, (2, 2, 3))

@@ -768,7 +768,12 @@ def layer_norm(
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dims (biased variance), then scale and shift."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if input.shape[input.ndim - len(ns) :] != ns:
+    if not ns:
+        raise ValueError(
+            "layer_norm: normalized_shape must have at least one dim (the trailing dims to "
+            f"normalise over), got {ns}; pass e.g. normalized_shape=input.shape[-1:]"
+        )
+    if len(ns) > input.ndim or input.shape[input.ndim - len(ns) :] != ns:
         raise ValueError(
             f"layer_norm: normalized_shape {ns} does not match the trailing dims of input of "
             f"shape {input.shape}"
