@@ -183,6 +183,13 @@ def test_worker_exception_is_reraised_with_its_traceback():
     with pytest.raises(KeyError, match=r"(?s)worker_init_fn.*no config for worker") as info:
         list(DataLoader(Failing("none"), batch_size=2, num_workers=2, worker_init_fn=bad_init))
     assert "in bad_init" in str(info.value)
+
+
+def test_worker_producing_a_device_tensor_is_refused():
+    # any non-cpu device does; the data-less meta device of examples/ember-meta needs no runtime
+    # in the worker (`make test` installs it only after this suite, so a first run skips)
+    if not any(b["name"] == "meta" and b["status"] == "available" for b in ember.backends()):
+        pytest.skip("the meta device (examples/ember-meta) is not installed")
     with pytest.raises(ValueError, match=r"produced a tensor on meta:0; only cpu tensors"):
         list(DataLoader(Failing("meta"), batch_size=None, num_workers=2))
 

@@ -37,6 +37,8 @@ class Tensor:
         "grad_fn",
         "_version",
         "_base",
+        "_view_fn",
+        "_view_version",
         "_hooks",
         "__weakref__",
     )
@@ -50,6 +52,10 @@ class Tensor:
     grad_fn: Any
     _version: list[int]
     _base: Tensor | None
+    # for a view: base -> this view, replayed with autograd (an in-place op on the view rebuilds
+    # the base's history from it); None for a base, or a view made by an op that records none
+    _view_fn: Callable[[Tensor], Tensor] | None
+    _view_version: int  # for a view: the shared version its history corresponds to
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
@@ -130,6 +136,8 @@ class Tensor:
         out = _make(self._data, self.shape, self.dtype, self.device)
         out._version = self._version
         out._base = self._base if self._base is not None else self
+        out._view_fn = None
+        out._view_version = self._version[0]
         return out
 
     def detach_(self) -> Tensor:
@@ -333,6 +341,7 @@ def _make(data: Any, shape: tuple[int, ...], dtype: DType, device: Any) -> Tenso
     t.device = device
     t.requires_grad = False
     t.grad = None
+    t._view_fn = None
     t.grad_fn = None
     t._version = [0]
     t._base = None

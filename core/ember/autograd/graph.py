@@ -73,6 +73,9 @@ def attach(
     detected and reported. ``out_alias`` is the alias of ``out`` (see ``saved_output``) the
     closure reads, if any.
     """
+    for i in inputs:
+        if getattr(i, "_base", None) is not None and i._view_version != i._version[0]:
+            refresh_view(i)
     edges = tuple([(i.grad_fn or i) if getattr(i, "requires_grad", False) else None for i in inputs])
     node = Node(name, backward_fn, edges, tuple([(t, t._version[0]) for t in saved]) if saved else ())
     node.out_alias = out_alias
@@ -80,6 +83,24 @@ def attach(
     out.grad_fn = node
     out.requires_grad = True
     return out
+
+
+def refresh_view(view: Tensor) -> None:
+    """Bring the history of a view up to date after its base (or another view of it) changed in
+    place: as in PyTorch, the view's history becomes "this view of the base as it is now"
+    (replayed by ``view._view_fn``). A view that had a history but records no way to replay
+    it is refused, naming the remedy, rather than left with a stale history."""
+    base = view._base
+    if view._view_fn is not None and base.requires_grad and STATE.enabled:
+        rebuilt = view._view_fn(base)
+        view.grad_fn, view.requires_grad = rebuilt.grad_fn, True
+    elif view.requires_grad and view.grad_fn is not None:
+        raise RuntimeError(
+            f"a view (shape {view.shape}) of a tensor that was modified in place after the view was "
+            "made is used in autograd, and the op that made the view cannot replay it; make the "
+            "view again after the in-place op"
+        )
+    view._view_version = base._version[0]
 
 
 def _check_saved(node: Node) -> None:
@@ -108,6 +129,9 @@ def run_backward(
     """
     from ..tensor import Tensor
 
+    for t in (*roots, *(inputs or ())):
+        if t._base is not None and t._view_version != t._version[0]:
+            refresh_view(t)
     capture_nodes: dict[Node, int] = {}
     capture_leaves: dict[int, int] = {}
     results: list[Any] = []

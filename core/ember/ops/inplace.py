@@ -7,11 +7,21 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes as _dt
-from ._core import STATE, Tensor, kernel, same_device
+from ._core import STATE, Tensor, _make, kernel, same_device
+from .shape import is_contiguous_
 
 
 def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
-    """Write ``result`` into ``x`` in place (the last step of every in-place op); returns x."""
+    """Write ``result`` into ``x`` in place (the last step of every in-place op); returns x.
+
+    When x is a view and autograd is involved, the base's history is rebuilt as PyTorch does
+    (``_rebase_history``): the base's gradient flows to ``result`` inside the view and to the
+    base's earlier history outside it, and the view's own history becomes "that view of the new
+    base"."""
+    base = x._base
+    # (a view with no history of its own writing values with none, e.g. through a detach() alias,
+    # is a plain write, as in PyTorch)
+    rebase = STATE.enabled and base is not None and (result.requires_grad or x.requires_grad)
     if STATE.enabled:
         if x.requires_grad and x.grad_fn is None:
             raise RuntimeError(
@@ -19,17 +29,19 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
                 "an in-place operation; do it under ember.no_grad() or use the out-of-place "
                 "op"
             )
-        if result.requires_grad and x._base is not None and (x._base.requires_grad or x.requires_grad):
-            raise RuntimeError(
-                f"{op}: in-place modification of a view of a tensor that requires grad is not "
-                "supported; use the out-of-place op"
-            )
-        if x.requires_grad and not result.requires_grad and x._base is not None:
-            # the base's graph would still route gradient through the overwritten elements
-            raise RuntimeError(
-                f"{op}: in-place overwrite of a view of a tensor that requires grad is not "
-                "supported; use an out-of-place op (e.g. ember.where) on the base tensor"
-            )
+        if rebase:
+            if base.requires_grad and base.grad_fn is None:
+                raise RuntimeError(
+                    f"{op}: a view of a leaf tensor that requires grad (base shape {base.shape}) is "
+                    "being used in an in-place operation; do it under ember.no_grad(), or on a "
+                    "clone of the leaf"
+                )
+            if x._view_fn is None or not is_contiguous_(base):
+                raise RuntimeError(
+                    f"{op}: in-place modification of this view of a tensor that requires grad is "
+                    "not supported (it was made by an op that records no way to rebuild it, or its "
+                    "base is not contiguous); use the out-of-place op"
+                )
     if result.dtype is not x.dtype:
         if result.dtype._kind > x.dtype._kind:
             raise TypeError(
@@ -43,7 +55,9 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
         )
     kernel(x.device, "copy_")(x._data, result._data)
     x._version[0] += 1
-    if result.requires_grad and STATE.enabled:
+    if rebase:
+        _rebase_history(x, base, result)
+    elif result.requires_grad and STATE.enabled:
         x.grad_fn = result.grad_fn
         x.requires_grad = True
     elif x.requires_grad and STATE.enabled:
@@ -53,11 +67,38 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
     return x
 
 
+def _rebase_history(view: Tensor, base: Tensor, result: Tensor) -> None:
+    """After ``result`` was written into ``view`` (a view of the contiguous ``base``): the base's
+    new history is ``copy_slices(old base, result)``, whose backward sends the gradient inside the
+    view to ``result`` and the rest to the old history; the view becomes the same view of the
+    new base (replayed by ``view._view_fn``)."""
+    from ..autograd.grad_mode import no_grad
+    from ..autograd.graph import attach
+    from .creation import ones_like
+
+    replay = view._view_fn
+    old = _make(base._data, base.shape, base.dtype, base.device)  # carries only the old history
+    old.requires_grad, old.grad_fn = base.requires_grad, base.grad_fn
+
+    def backward(g: Tensor) -> tuple[Tensor, Tensor]:
+        with no_grad():
+            outside = ones_like(g)
+            replay(outside).fill_(0)  # a contiguous tensor: the replayed views are views of it
+        return g * outside, replay(g)
+
+    attach(base, "copy_slices", backward, (old, result))
+    rebuilt = replay(base)
+    view.grad_fn, view.requires_grad = rebuilt.grad_fn, True
+
+
 def make_inplace(fn: Callable[..., Tensor], op: str) -> Callable[..., Tensor]:
     """The in-place method ``op`` (e.g. ``add_``) of the out-of-place ``fn``."""
 
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
-        return commit(self, fn(self, *args, **kwargs), op)
+        # with autograd recording, the op reads a copy: its backward may need self's old values,
+        # which the write is about to replace (PyTorch saves the "original self" the same way)
+        src = self.clone() if STATE.enabled and self.requires_grad else self
+        return commit(self, fn(src, *args, **kwargs), op)
 
     method.__name__ = op
     method.__doc__ = f"In-place version of :meth:`{op[:-1]}`; returns self."
@@ -102,12 +143,8 @@ def fill_(x: Tensor, value: Any) -> Tensor:
     with_grad = STATE.enabled and x.requires_grad
     if with_grad and x.grad_fn is None:
         raise RuntimeError("fill_: a leaf tensor that requires grad is being used in an in-place operation")
-    if with_grad and x._base is not None:
-        # the base's graph would still route gradient through the filled elements
-        raise RuntimeError(
-            "fill_: in-place overwrite of a view of a tensor that requires grad is not supported; "
-            "use an out-of-place op (e.g. ember.where or masked_fill) on the base tensor"
-        )
+    if with_grad and x._base is not None:  # the base's history must learn the filled elements
+        return commit(x, full(x.shape, value, dtype=x.dtype, device=x.device), "fill_")
     kernel(x.device, "copy_")(x._data, full((), value, dtype=x.dtype, device=x.device)._data)
     x._version[0] += 1
     if with_grad:

@@ -15,19 +15,21 @@ from ..layout import broadcast_strides, contiguous_strides, is_contiguous, view_
 from ._core import STATE, Tensor, _make, attach, kernel, normalize_dims, same_device, wrap_dim
 
 
-def _as_view(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
+def _as_view(x: Tensor, data: Any, shape: tuple[int, ...], replay: Any = None) -> Tensor:
+    """A view of x over ``data``: shares x's version counter and base. ``replay`` (a function
+    t -> the same view of a tensor shaped like x) lets an in-place op on the view rebuild the
+    base's autograd history (see ``ops.inplace.commit``)."""
     out = _make(data, shape, x.dtype, x.device)
     out._version = x._version
-    out._base = x._base if x._base is not None else x
+    out._view_version = x._version[0]
+    if x._base is None:
+        out._base, out._view_fn = x, replay
+    else:
+        out._base = x._base
+        parent = x._view_fn
+        if replay is not None and parent is not None:
+            out._view_fn = lambda t: replay(parent(t))
     return out
-
-
-def _view_check(x: Tensor) -> tuple[Tensor, ...]:
-    """What a view's graph node checks before its backward: the viewed tensor's version. A view
-    shares memory (and the version counter) with its base, so an in-place change of the base after
-    the view was made leaves the view's recorded history stale; backward then reports it instead
-    of returning a gradient for values the view no longer holds."""
-    return (x,)
 
 
 def _shape_arg(op: str, shape: Sequence[Any]) -> tuple[int, ...]:
@@ -77,9 +79,9 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
     shape = _infer_shape("reshape", x, _shape_arg("reshape", shape))
     if shape == x.shape:
         return (
-            _as_view(x, x._data, shape)
+            _as_view(x, x._data, shape, lambda t: t.reshape(shape))
             if not (x.requires_grad and STATE.enabled)
-            else _reshape_node(x, x._data, shape)
+            else _reshape_node(x, x._data, shape, True)
         )
     # the optional "reshape" kernel returns a view, or None when the memory cannot be viewed so
     k = x.device.kernels.get("reshape")
@@ -89,13 +91,22 @@ def reshape(x: Tensor, *shape: Any) -> Tensor:
         c = clone(x.detach())
         data = k(c._data, shape) if k is not None else _view_data(c, shape)
     if x.requires_grad and STATE.enabled:
-        return _reshape_node(x, data, shape)
-    return _as_view(x, data, shape) if view else _make(data, shape, x.dtype, x.device)
+        return _reshape_node(x, data, shape, view)
+    return (
+        _as_view(x, data, shape, lambda t: t.reshape(shape))
+        if view
+        else _make(data, shape, x.dtype, x.device)
+    )
 
 
-def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...]) -> Tensor:
-    out = _as_view(x, data, shape)
-    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,), _view_check(x))
+def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...], view: bool) -> Tensor:
+    # a copy (the memory could not be viewed) is a tensor of its own, not a view of x
+    out = (
+        _as_view(x, data, shape, lambda t: t.reshape(shape))
+        if view
+        else _make(data, shape, x.dtype, x.device)
+    )
+    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,))
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -146,10 +157,10 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     else:
         st = strides_of(x)
         data = _strided_view(x, shape, tuple(st[d] for d in dims), 0)
-    out = _as_view(x, data, shape)
+    out = _as_view(x, data, shape, lambda t: t.permute(dims))
     if x.requires_grad and STATE.enabled:
         inv = tuple(sorted(range(len(dims)), key=lambda i: dims[i]))
-        attach(out, "permute", lambda g: (permute(g, inv),), (x,), _view_check(x))
+        attach(out, "permute", lambda g: (permute(g, inv),), (x,))
     return out
 
 
@@ -197,11 +208,11 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
         data = k(x._data, shape)
     else:
         data = _strided_view(x, shape, broadcast_strides(x.shape, strides_of(x), shape), 0)
-    out = _as_view(x, data, shape)
+    out = _as_view(x, data, shape, lambda t: t.expand(shape))
     if x.requires_grad and STATE.enabled:
         from ._core import sum_to
 
-        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,), _view_check(x))
+        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,))
     return out
 
 
@@ -303,9 +314,9 @@ def getitem_basic(x: Tensor, key: tuple) -> Tensor:
     norm, shape, strides, offset = normalize_basic_key(x, key)
     k = x.device.kernels.get("getitem_basic")
     data = k(x._data, norm) if k is not None else _strided_view(x, shape, strides, offset)
-    out = _as_view(x, data, shape)
+    out = _as_view(x, data, shape, lambda t: getitem_basic(t, key))
     if x.requires_grad and STATE.enabled:
-        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,), _view_check(x))
+        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,))
     return out
 
 
