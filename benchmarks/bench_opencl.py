@@ -86,6 +86,21 @@ def reduction_rows(dev: ember.device, min_time: float) -> list[list[str]]:
     t_em = per_call(lambda: a.sum().item(), min_time=min_time)
     t_np = per_call(lambda: a_np.sum(), min_time=min_time)
     rows.append(_row("a.sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
+
+    # a longer chain: GELU's tanh form, 9 elementwise ops (one kernel when fused)
+    def gelu(x, tanh, c=0.7978845608, k=0.044715):
+        return 0.5 * x * (1.0 + tanh(c * (x + k * (x * x * x))))
+
+    want = gelu(a_np.astype(np.float64), np.tanh)
+    got = gelu(a, ember.tanh).numpy()
+    assert np.allclose(got, want, rtol=1e-4, atol=1e-6)
+    t_em = per_call(lambda: gelu(a, ember.tanh)[0].item(), min_time=min_time)
+    t_np = per_call(lambda: gelu(a_np, np.tanh), min_time=min_time)
+    rows.append(_row("gelu (tanh form) 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
+    previous = ember_opencl.set_fusion("off")
+    t_off = per_call(lambda: gelu(a, ember.tanh)[0].item(), min_time=min_time)
+    ember_opencl.set_fusion(previous)
+    rows.append(_row("  same, fusion off (GB/s)", gb / t_off, gb / t_np, "GB/s", True, ""))
     m_np = a_np.reshape(4096, 4096)
     m = a.reshape(4096, 4096)
     assert np.allclose(m.sum(0).numpy(), m_np.sum(0), rtol=1e-4)

@@ -122,9 +122,25 @@ inline float8 vexp_(float8 x) {
     return p * as_float8((n1 + 127) << 23) * as_float8((n2 + 127) << 23);
 }
 inline float sexp_(float x) { return vexp_((float8)(x)).s0; }
+/* tanh the same way (Cephes tanhf): an odd polynomial for |x| < 0.625, else 1 - 2 / (e^2|x| + 1)
+   with the sign of x; about 2 ulp, +-1 for large |x|, nan -> nan. */
+inline float8 vtanh_(float8 x) {
+    float8 ax = as_float8(as_int8(x) & 0x7fffffff);
+    float8 z = x * x;
+    float8 p = -5.70498872745E-3f;
+    p = p * z + 2.06390887954E-2f;
+    p = p * z - 5.37397155531E-2f;
+    p = p * z + 1.33314422036E-1f;
+    p = p * z - 3.33332819422E-1f;
+    float8 small = p * z * ax + ax;
+    float8 big = 1.0f - 2.0f / (vexp_(ax + ax) + 1.0f);
+    float8 r = ax < 0.625f ? small : big;  /* tanh(|x|) >= 0; odd: the sign of x (also -0) */
+    return as_float8(as_int8(r) | (as_int8(x) & (int)0x80000000));
+}
+inline float stanh_(float x) { return vtanh_((float8)(x)).s0; }
 """
 #: elementwise ops whose expression also works on vectors (same dtype in and out)
-VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "copy"}
+VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "tanh", "copy"}
 
 
 def _params(prefix: str, rank: int, idx: str) -> list[str]:
@@ -161,7 +177,7 @@ def _unary_exprs(dt: str) -> dict[str, str]:
             "sqrt": "sqrt(x)",
             "sin": "sin(x)",
             "cos": "cos(x)",
-            "tanh": "tanh(x)",
+            "tanh": "tanh(x)" if dt == "float64" else "stanh_(x)",
             "erf": "erf(x)",
             "floor": "floor(x)",
             "ceil": "ceil(x)",
@@ -312,13 +328,13 @@ def _vec_ok(op: str, dt: str, out_dt: str) -> bool:
         op in VEC_OPS
         and dt == out_dt
         and dt in VEC_WIDTH
-        and (op != "exp" or dt == "float32")
+        and (op not in ("exp", "tanh") or dt == "float32")
         and (op != "div" or dt in FLOATS)
     )
 
 
 def _vec_expr(op: str, expr: str) -> str:
-    return "vexp_(x)" if op == "exp" else expr
+    return {"exp": "vexp_(x)", "tanh": "vtanh_(x)"}.get(op, expr)
 
 
 def _gen_map_contiguous(

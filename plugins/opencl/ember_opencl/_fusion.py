@@ -52,7 +52,9 @@ BINARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "
 }
 REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
 # ops whose OpenCL expression is also valid (and cheap) on vector types
-_VEC_OK = frozenset(["neg", "abs", "exp", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum"])
+_VEC_OK = frozenset(
+    ["neg", "abs", "exp", "tanh", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum"]
+)
 _WORD = {name: re.compile(rf"\b{name}\b") for name in ("x", "a", "b")}
 
 
@@ -94,8 +96,8 @@ def _structure(root: Any) -> tuple[tuple, list, list]:
 
 def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
-    if vec and op == "exp" and dt == "float32":
-        return f"vexp_({args[0]})"
+    if vec and op in ("exp", "tanh") and dt == "float32":
+        return f"v{op}_({args[0]})"
     if len(args) == 1:
         return _WORD["x"].sub(args[0], cg._unary_exprs(dt)[op])
     expr = cg._binary_exprs(dt)[op]

@@ -686,3 +686,20 @@ def test_every_command_is_recorded_for_host_readbacks():
                             f"{path.name}:{node.lineno} {name} in {getattr(fn, 'name', 'lambda')}"
                         )
     assert not offenders, offenders
+
+
+@pytest.mark.parametrize("n_extra", [0, 3])  # vector body only, and scalar tails
+def test_float32_tanh_is_within_two_ulp(K, n_extra):
+    x = np.concatenate(
+        [
+            np.linspace(-12, 12, 4096 + n_extra),
+            [0.0, -0.0, 1e-30, -1e-8, 0.6249, 0.625, 0.6251, 9.0, 50.0, -50.0, np.inf, -np.inf, np.nan],
+        ]
+    ).astype(np.float32)
+    got = host(K, K["tanh"](dev(K, x)))
+    ref = np.tanh(x.astype(np.float64))
+    fin = np.isfinite(ref)
+    ulp = np.abs(got[fin] - ref[fin]) / np.spacing(np.abs(ref[fin]).astype(np.float32))
+    assert ulp.max() <= 2.0
+    assert np.isnan(got[-1]) and list(got[-3:-1]) == [1.0, -1.0]
+    assert np.signbit(got[np.where(np.signbit(x) & (x == 0))[0][0]])  # tanh(-0.0) is -0.0
