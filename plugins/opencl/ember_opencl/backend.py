@@ -51,7 +51,7 @@ _LOCAL = 256  # fixed work-group size of elementwise kernels (PoCL compiles per 
 _LOCAL_TILED = 8  # work-group size of tiled strided kernels (up to ~512 elements per work-item)
 _LOCAL_VEC = 64  # work-group size of contiguous elementwise kernels (CHUNK elements per work-item)
 _INT_LIMIT = 1 << 30
-_MM_BLOCK = (16, 8, 256)  # matmul cache blocking on a CPU device: row blocks, panels, K chunk
+_MM_BLOCK = (8, 8, 256)  # matmul cache blocking on a CPU device: row blocks, panels, K chunk
 
 
 _SCALAR_NP = {
@@ -1189,7 +1189,10 @@ class OpenCLBackend(Backend):
         # KC x vec slice of B stays in L1 across the RB row blocks; partial sums go through C
         nrb = -(-n // rows)
         nbt = math.prod(batch)
-        # (measured on a 2-core Zen 3, PoCL 3.0: 16 x 8 blocks, KC = 256 reach numpy at 1024-2048);
+        # (measured on a 2-core Zen 3 VM, PoCL 3.0, interleaved with numpy in one process: 8 x 8
+        # blocks, KC = 256 gave medians of 0.96x numpy at 1024 and 0.99x at 2048; 16 x 8 blocks,
+        # half as many work-items, 0.82x and 0.99x: the smaller items balance better when a core
+        # is shared with other work);
         # small products split further so that there are >= 16 work-items; not a CPU: no blocking
         RB, NP, KC = (min(nrb, _MM_BLOCK[0]), min(P, _MM_BLOCK[1]), _MM_BLOCK[2]) if dev.is_cpu else (1, 1, k)
         while -(-nrb // RB) * -(-P // NP) * nbt < 16 and (RB > 1 or NP > 1):
