@@ -85,6 +85,24 @@ ELEMENTWISE_BODIES: dict[str, str] = {
     "rsqrt": "typedef ember_acc<T>::type A; y = (T)((A)1 / sqrt((A)x));",
 }
 
+# Floating floor division and remainder over 'T a, T b' -> 'T y', computed like numpy and PyTorch
+# (fmod-based: 1.0 // 0.1 == 9.0, where floor(1.0 / 0.1) == 10.0); half is computed in float.
+DIVMOD_BODIES: dict[str, str] = {
+    "floor_divide": (
+        "typedef ember_acc<T>::type A; A x = (A)a, z = (A)b, r;"
+        "if (z == (A)0) { r = x / z; } else {"
+        " A m = fmod(x, z); A d = (x - m) / z;"
+        " if (m != (A)0 && ((z < (A)0) != (m < (A)0))) d -= (A)1;"
+        " if (d == (A)0) { r = copysign((A)0, x / z); }"
+        " else { A f = floor(d); r = (d - f > (A)0.5) ? f + (A)1 : f; } }"
+        "y = (T)r;"
+    ),
+    "remainder": (
+        "typedef ember_acc<T>::type A; A x = (A)a, z = (A)b; A m = fmod(x, z);"
+        "y = (T)((m != (A)0 && ((z < (A)0) != (m < (A)0))) ? m + z : m);"
+    ),
+}
+
 #: Row softmax / log-softmax over the last axis of a C-contiguous (rows, n) array, one block per
 #: row (grid-strided), numerically stable (the row max is subtracted). NaN in a row propagates.
 #: ``SCALAR`` and ``NEG_INF`` are substituted per dtype; ``LOG`` selects log-softmax.
@@ -180,6 +198,16 @@ class Kernels:
         if k is None:
             k = self._cache[name] = self.cp.ElementwiseKernel(
                 "T x", "T y", ELEMENTWISE_BODIES[name], f"ember_{name}", preamble=ACC_PREAMBLE
+            )
+        return k
+
+    def divmod(self, name: str) -> Any:
+        """The floating ``T a, T b -> T y`` ElementwiseKernel ``floor_divide`` or ``remainder``."""
+        key = ("divmod", name)
+        k = self._cache.get(key)
+        if k is None:
+            k = self._cache[key] = self.cp.ElementwiseKernel(
+                "T a, T b", "T y", DIVMOD_BODIES[name], f"ember_{name}", preamble=ACC_PREAMBLE
             )
         return k
 

@@ -113,6 +113,8 @@ class CudaBackend(ArrayBackend):
             silu=self._elementwise("silu"),
             gelu=self._elementwise("gelu"),
             rsqrt=self._elementwise("rsqrt"),
+            floor_divide=self._divmod("floor_divide", k["floor_divide"]),
+            remainder=self._divmod("remainder", k["remainder"]),
             softmax=self._softmax_kernel(False, generic_softmax),
             log_softmax=self._softmax_kernel(True, generic_log_softmax),
             from_dlpack=self._from_dlpack,
@@ -226,6 +228,24 @@ class CudaBackend(ArrayBackend):
             if x.dtype.kind not in kinds:  # pragma: no cover - core casts ints to float first
                 raise TypeError(f"{name}: unsupported dtype {x.dtype}")
             return kernels.elementwise(name)(x)
+
+        run.__name__ = name
+        return run
+
+    def _divmod(self, name: str, generic: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+        """floor_divide / remainder: floating operands through the fmod-based kernel (CuPy's own
+        floating floor division is not guaranteed to round like numpy's); integers through CuPy."""
+        kernels = self._k
+
+        def run(a: Any, b: Any) -> Any:
+            arr = a if hasattr(a, "dtype") else b
+            if arr.dtype.kind != "f":
+                return generic(a, b)
+            if not hasattr(a, "dtype"):
+                a = arr.dtype.type(a)
+            if not hasattr(b, "dtype"):
+                b = arr.dtype.type(b)
+            return kernels.divmod(name)(a, b)
 
         run.__name__ = name
         return run

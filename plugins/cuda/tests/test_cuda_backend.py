@@ -172,6 +172,39 @@ def test_random_reference_is_sane() -> None:
     )
 
 
+def test_divmod_bodies_round_like_numpy(tmp_path: Path) -> None:
+    """The floating floor_divide/remainder bodies, compiled as host C++ (T = double), against numpy."""
+    cxx = shutil.which("c++") or shutil.which("g++")
+    if cxx is None:
+        pytest.skip("no host C++ compiler")
+    a = [1.0, -1.0, 5.5, -5.5, 7.0, -7.0, 0.0, 3.0, 1.0, -0.0]
+    b = [0.1, 0.1, 2.0, 2.0, -3.0, -3.0, 2.0, 0.0, float("inf"), 3.0]
+    funcs = "".join(
+        f"static double h_{name}(double a, double b) {{ typedef double T; T y; {body} return y; }}\n"
+        for name, body in _kernels.DIVMOD_BODIES.items()
+    )
+    src = (
+        "#include <cmath>\n#include <cstdio>\nusing std::fmod; using std::floor; using std::copysign;\n"
+        + _kernels.ACC_PREAMBLE
+        + funcs
+        + "int main() {\n"
+        + "".join(
+            f'printf("%.17g %.17g\\n", h_floor_divide({x!r}, {y!r}), h_remainder({x!r}, {y!r}));\n'.replace(
+                "inf", "INFINITY"
+            )
+            for x, y in zip(a, b)
+        )
+        + "return 0; }\n"
+    )
+    (tmp_path / "divmod.cpp").write_text(src)
+    subprocess.run([cxx, "-O1", "-o", str(tmp_path / "divmod"), str(tmp_path / "divmod.cpp")], check=True)
+    run = subprocess.run([str(tmp_path / "divmod")], capture_output=True, text=True, check=True)
+    got = np.array([[float(v) for v in line.split()] for line in run.stdout.split("\n") if line])
+    with np.errstate(all="ignore"):
+        want = np.stack([np.floor_divide(a, b), np.remainder(a, b)], axis=1)
+    np.testing.assert_array_equal(got, want)  # 1.0 // 0.1 == 9.0, inf and nan where numpy has them
+
+
 def test_softmax_sources_compile_with_nvcc(tmp_path: Path) -> None:
     nvcc = shutil.which("nvcc")
     if nvcc is None:
