@@ -606,13 +606,15 @@ def max_pool2d(
     if not (needs_grad or return_indices):
         out = patches.amax((2, 3))
         return out.squeeze(0) if unbatched else out
-    # position q = i * kw + j of the first maximum inside each window; the window's gradient goes to
-    # it alone, as PyTorch's (amax would share it among ties, which are common after a ReLU)
     flat = patches.reshape(n, c, k[0] * k[1], oh, ow)
-    q = flat.detach().argmax(2, keepdim=True)
-    out = E.gather(flat, 2, q).squeeze(2) if needs_grad else flat.amax(2)
+    if needs_grad:
+        out = _max_first(flat)
+    else:
+        out = flat.amax(2)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
+    # position q = i * kw + j of the first maximum inside each window
+    q = flat.detach().argmax(2, keepdim=True)
     with no_grad():
         # q mapped to the input plane: the window's top-left corner (oi * sh - ph) * W + (oj * sw - pw)
         # plus the offset of (i, j)
@@ -625,6 +627,20 @@ def max_pool2d(
     if unbatched:
         return out.squeeze(0), indices.squeeze(0)
     return out, indices
+
+
+def _max_first(flat: Tensor) -> Tensor:
+    """amax over dim 2 whose gradient goes to the first maximum of each window alone, as PyTorch's
+    max_pool2d (plain amax shares it among ties, which are common after a ReLU). The first-maximum
+    mask comes from an equality test and a running count along the (short) window dim, which is
+    cheaper than an argmax over a middle dim plus a gather; a NaN is its window's maximum."""
+    with no_grad():
+        out = flat.amax(2)
+        top = out.unsqueeze(2)
+        hit = E.eq(flat, top) | (E.isnan(flat) & E.isnan(top))
+        first = hit & E.eq(E.cumsum(hit.to(_dt.int32), 2), 1)
+        mask = first.to(flat.dtype)
+    return attach(out, "max_pool2d", lambda g: (g.unsqueeze(2) * mask,), (flat,))
 
 
 def _avg_divisors(size: int, k: int, s: int, p: int, o: int, count_include_pad: bool) -> list[int]:
