@@ -73,13 +73,21 @@ def attach(
     detected and reported. ``out_alias`` is the alias of ``out`` (see ``saved_output``) the
     closure reads, if any.
     """
-    for i in inputs:
-        if getattr(i, "_base", None) is not None and i._view_version != i._version[0]:
-            refresh_view(i)
-    edges = tuple([(i.grad_fn or i) if getattr(i, "requires_grad", False) else None for i in inputs])
-    node = Node(name, backward_fn, edges, tuple([(t, t._version[0]) for t in saved]) if saved else ())
+    edges = []
+    dtypes = []
+    for i in inputs:  # one pass (this runs for every recorded op)
+        version = getattr(i, "_version", None)
+        if version is None:  # a number, a numpy scalar or another non-tensor argument
+            dtypes.append(getattr(i, "dtype", None))
+            edges.append(None)
+            continue
+        dtypes.append(i.dtype)
+        if i._base is not None and i._view_version != version[0]:
+            refresh_view(i)  # a view whose base changed in place since
+        edges.append((i.grad_fn or i) if i.requires_grad else None)
+    node = Node(name, backward_fn, tuple(edges), tuple([(t, t._version[0]) for t in saved]) if saved else ())
     node.out_alias = out_alias
-    node.dtypes = tuple([getattr(i, "dtype", None) for i in inputs])
+    node.dtypes = tuple(dtypes)
     out.grad_fn = node
     out.requires_grad = True
     return out
