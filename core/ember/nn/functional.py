@@ -632,14 +632,20 @@ def max_pool2d(
 def _max_first(flat: Tensor) -> Tensor:
     """amax over dim 2 whose gradient goes to the first maximum of each window alone, as PyTorch's
     max_pool2d (plain amax shares it among ties, which are common after a ReLU). The first-maximum
-    mask comes from an equality test and a running count along the (short) window dim, which is
-    cheaper than an argmax over a middle dim plus a gather; a NaN is its window's maximum."""
+    mask comes from an equality test and an "already seen" flag carried across the (short) window
+    dim, a few elementwise ops per window position: cheaper than an argmax or a cumsum over a
+    middle dim plus a gather; a NaN is its window's maximum."""
     with no_grad():
         out = flat.amax(2)
         top = out.unsqueeze(2)
         hit = E.eq(flat, top) | (E.isnan(flat) & E.isnan(top))
-        first = hit & E.eq(E.cumsum(hit.to(_dt.int32), 2), 1)
-        mask = first.to(flat.dtype)
+        seen = hit[:, :, 0]
+        firsts = [seen]
+        for q in range(1, flat.shape[2]):
+            h = hit[:, :, q]
+            firsts.append(h & ~seen)
+            seen = seen | h
+        mask = E.stack(firsts, 2).to(flat.dtype)
     return attach(out, "max_pool2d", lambda g: (g.unsqueeze(2) * mask,), (flat,))
 
 
