@@ -17,6 +17,7 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def _row(name: str, em: float, ref: float, unit: str, higher_better: bool, target: str) -> list[str]:
     ratio = em / ref if higher_better else ref / em
     return [name, f"{em:.1f} {unit}", f"{ref:.1f} {unit}", f"{ratio:.2f}x", target]
+
+
+def per_call_unfused(fn: Callable[[], object], min_time: float) -> float:
+    """``per_call(fn)`` with the backend's elementwise fusion off (every op its own kernel)."""
+    previous = ember_opencl.set_fusion("off")
+    try:
+        return per_call(fn, min_time=min_time)
+    finally:
+        ember_opencl.set_fusion(previous)
 
 
 def matmul_rows(dev: ember.device, sizes: tuple[int, ...], min_time: float) -> list[list[str]]:
@@ -75,9 +85,8 @@ def reduction_rows(dev: ember.device, min_time: float) -> list[list[str]]:
     t_np = per_call(lambda: (a_np * b_np + c_np).sum(), min_time=min_time)
     gb = 3 * n * 4 / 1e9
     rows.append(_row("(a*b+c).sum() 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ">= 2x"))
-    previous = ember_opencl.set_fusion("off")  # the same with three kernels and two temporaries
-    t_off = per_call(lambda: (a * b + c).sum().item(), min_time=min_time)
-    ember_opencl.set_fusion(previous)
+    # the same with three kernels and two temporaries
+    t_off = per_call_unfused(lambda: (a * b + c).sum().item(), min_time)
     rows.append(_row("  same, fusion off (GB/s)", gb / t_off, gb / t_np, "GB/s", True, ""))
     t_em = per_call(lambda: a.exp().sum().item(), min_time=min_time)
     t_np = per_call(lambda: np.exp(a_np).sum(), min_time=min_time)
@@ -97,9 +106,7 @@ def reduction_rows(dev: ember.device, min_time: float) -> list[list[str]]:
     t_em = per_call(lambda: gelu(a, ember.tanh)[0].item(), min_time=min_time)
     t_np = per_call(lambda: gelu(a_np, np.tanh), min_time=min_time)
     rows.append(_row("gelu (tanh form) 16M f32 (GB/s)", gb / t_em, gb / t_np, "GB/s", True, ""))
-    previous = ember_opencl.set_fusion("off")
-    t_off = per_call(lambda: gelu(a, ember.tanh)[0].item(), min_time=min_time)
-    ember_opencl.set_fusion(previous)
+    t_off = per_call_unfused(lambda: gelu(a, ember.tanh)[0].item(), min_time)
     rows.append(_row("  same, fusion off (GB/s)", gb / t_off, gb / t_np, "GB/s", True, ""))
     m_np = a_np.reshape(4096, 4096)
     m = a.reshape(4096, 4096)
@@ -139,9 +146,7 @@ def tiny_rows(dev: ember.device) -> list[list[str]]:
             "<= 8 µs",
         ]
     ]
-    previous = ember_opencl.set_fusion("off")  # every op its own launch
-    t_off = per_call(chain, min_time=1.0) / 2000
-    ember_opencl.set_fusion(previous)
+    t_off = per_call_unfused(chain, 1.0) / 2000  # every op its own launch
     rows.append(["  same, fusion off", fmt_time(t_off), fmt_time(t_np), f"{t_off / t_np:.1f}x slower", ""])
     t_em = per_call(lambda: (x0 * 2.0).numpy())
     t_np = per_call(lambda: x_np * np.float32(2.0))

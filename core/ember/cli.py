@@ -9,15 +9,10 @@ import os
 import sys
 from typing import Any
 
-#: the core's switches; backends read their own ``EMBER_<TYPE>_...`` variables, and every set
-#: ``EMBER_*`` variable is shown
-SWITCHES = (
-    "EMBER_BACKENDS",
-    "EMBER_DISABLE_BACKENDS",
-    "EMBER_BACKEND_AUTOLOAD",
-    "EMBER_DEVICE",
-    "EMBER_CPU_FALLBACK",
-)
+#: every set environment variable with this prefix is shown: the core's switches (EMBER_BACKENDS,
+#: EMBER_DISABLE_BACKENDS, EMBER_BACKEND_AUTOLOAD, EMBER_DEVICE, EMBER_CPU_FALLBACK) and the
+#: backends' own (EMBER_<TYPE>_...)
+SWITCH_PREFIX = "EMBER_"
 
 
 def _version(dist: str | None) -> str | None:
@@ -51,7 +46,7 @@ def collect_info() -> dict[str, Any]:
         "ember": ember.__version__,
         "python": sys.version.split()[0],
         "backends": backends,
-        "switches": {k: v for k, v in sorted(os.environ.items()) if k in SWITCHES or k.startswith("EMBER_")},
+        "switches": {k: v for k, v in sorted(os.environ.items()) if k.startswith(SWITCH_PREFIX)},
         "coverage": matrix,
         "overrides": winners,
     }

@@ -315,6 +315,17 @@ class Fusion:
             )
             return None
 
+    def _fused_args(self, out: Any, leaves: list, scalars: list, structure: tuple) -> list:
+        """The leading arguments of a fused kernel (output, each leaf's buffer and offset, the
+        scalars), counting the launch in the statistics."""
+        args = [out.alloc.buf]
+        for leaf in leaves:
+            args += [leaf._alloc.buf, leaf.layout.offset]
+        args += [float(s) for s in scalars]
+        self.stats["fused_launches"] += 1
+        self.stats["fused_ops"] += len(structure[2])
+        return args
+
     def materialize(self, x: Any) -> Any:
         """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation."""
         if x.expr[2] > 1:
@@ -327,14 +338,9 @@ class Fusion:
             knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
             if knl is not None:
                 out = be._new(dev, x.layout.shape, x.dtype)
-                args = [out.alloc.buf]
-                for leaf in leaves:
-                    args += [leaf._alloc.buf, leaf.layout.offset]
-                args += [float(s) for s in scalars]
+                args = self._fused_args(out, leaves, scalars, structure)
                 args.append(n)
                 be._launch1d(dev, knl, args, -(-n // cg.CHUNK), 64)
-                self.stats["fused_launches"] += 1
-                self.stats["fused_ops"] += len(structure[2])
                 return self._settle(x, out)
         return self._eager(x)
 
@@ -370,16 +376,11 @@ class Fusion:
             return False
         G, chunk = be._row_split(rows, length, x.dtype.name)
         target = out if G == 1 else be._new(dev, (rows * G,), x.dtype)
-        args = [target.alloc.buf]
-        for leaf in leaves:
-            args += [leaf._alloc.buf, leaf.layout.offset]
-        args += [float(s) for s in scalars]
+        args = self._fused_args(target, leaves, scalars, structure)
         args += [length, G, chunk, rows * G]
         be._launch_n(dev, knl, args, rows * G)
         if G > 1:
             be._rows_pass(op, target, out, rows, G)
-        self.stats["fused_launches"] += 1
-        self.stats["fused_ops"] += len(structure[2])
         return True
 
     def flush(self, dev: Any) -> None:

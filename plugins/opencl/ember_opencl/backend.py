@@ -38,9 +38,13 @@ from ._fusion import BINARY_OPS, MODES, UNARY_OPS, Fusion
 __all__ = ["OpenCLBackend"]
 
 try:
+    from pyopencl import enqueue_copy as _enqueue_copy
     from pyopencl import enqueue_nd_range_kernel as _enqueue_nd
+
+    # pyopencl's private entry point: its public wrapper queries the CL version per call
+    from pyopencl._cl import _enqueue_fill_buffer
 except ImportError:  # the backend's constructor reports the missing pyopencl
-    _enqueue_nd = None
+    _enqueue_nd = _enqueue_copy = _enqueue_fill_buffer = None
 
 REMEDY = "pip install 'ember[opencl]' (PoCL CPU runtime: pip install pocl-binary-distribution)"
 ENV_DEVICE = "EMBER_OPENCL_DEVICE"
@@ -193,16 +197,11 @@ class _Device:
 
     def fill(self, buf: Any, pattern: np.ndarray, offset: int, nbytes: int) -> None:
         """Enqueue filling ``nbytes`` of ``buf`` from byte ``offset`` with ``pattern``."""
-        import pyopencl as cl
-
-        # pyopencl's private entry point: its public wrapper queries the CL version per call
-        self.last = cl._cl._enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
+        self.last = _enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
 
     def upload(self, buf: Any, host: np.ndarray) -> Any:
         """Enqueue copying ``host`` into ``buf`` without waiting; returns the event."""
-        import pyopencl as cl
-
-        self.last = cl.enqueue_copy(self.queue, buf, host, is_blocking=False)
+        self.last = _enqueue_copy(self.queue, buf, host, is_blocking=False)
         return self.last
 
 
