@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda)
 STAMP := $(VENV)/.ember-setup
 
-.PHONY: setup train test test-examples lint bench clean
+.PHONY: setup train test test-examples lint bench docs clean
 
 setup: $(STAMP)
 
@@ -37,6 +37,11 @@ test-examples: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py $(ARGS)
+
+# rewrite the generated blocks of docs/ (kernel tables and counts) from the code; CI checks them
+# through tests/test_docs_generated.py (`python -m ember.docgen --check` does the same alone)
+docs: setup
+	$(BIN)/python -m ember.docgen
 
 clean:
 	rm -rf $(VENV) build dist .bench

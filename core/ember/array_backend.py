@@ -2,14 +2,30 @@
 
 ``array_kernels(xp, ...)`` returns the whole primitive table (see :mod:`ember.backend`) written
 once against ``xp``; the cpu backend uses it with numpy and the cuda backend with CuPy. A
-third-party author with such a library gets a working backend from a few lines::
+third-party author with such a library gets a working backend from a few lines: pass the
+namespace, the two host transfers, an erf and a counter-based random draw. Here numpy plays the
+library (the cuda backend passes ``cupy``, ``cupy.asnumpy``, an upload to device ``index``,
+``cupyx.scipy.special.erf`` and a Philox draw on the device):
 
-    class MyBackend(ember.array_backend.ArrayBackend):
-        device_type = "mydev"
-
-        def __init__(self):
-            import mylib
-            super().__init__(mylib, to_host=mylib.asnumpy)
+>>> import numpy as np
+>>> from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
+>>> from ember.backend import PRIMITIVES
+>>> class MyBackend(ArrayBackend):
+...     device_type = "mydev"
+...
+...     def __init__(self) -> None:
+...         super().__init__(
+...             np,  # the namespace
+...             np.asarray,  # to_host(x) -> np.ndarray
+...             lambda array, index: np.array(array),  # from_host(array, device_index) -> buffer
+...             numpy_erf(),  # erf(x)
+...             numpy_random_bits,  # random_bits(kind, shape, np_dtype, device_index, seed, offset)
+...         )
+>>> backend = MyBackend()
+>>> [name for name in PRIMITIVES if name not in backend.kernels]
+[]
+>>> backend.kernels["add"](np.arange(3.0), 1.0)
+array([1., 2., 3.])
 """
 
 from __future__ import annotations
