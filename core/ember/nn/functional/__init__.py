@@ -1,0 +1,132 @@
+"""Functional forms of the layers and losses (``ember.nn.functional``, usually imported as ``F``).
+
+One module per family:
+
+- :mod:`.dense`: linear, bilinear, flatten
+- :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
+  softmax, log_softmax
+- :mod:`.regularization`: dropout
+- :mod:`.padding`: pad
+- :mod:`.convolution`: conv1d, conv2d, and unfold2d, the im2col window op under convolution and
+  pooling
+- :mod:`.pooling`: max_pool2d, avg_pool2d, adaptive_avg_pool2d
+- :mod:`.normalization`: batch_norm, layer_norm, group_norm, normalize
+- :mod:`.sparse`: embedding, one_hot
+- :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+  binary_cross_entropy, binary_cross_entropy_with_logits
+- :mod:`.attention`: scaled_dot_product_attention
+
+Most of these are composites of core ops, so they run on any backend that has those ops and
+differentiate through the core ops' backwards. Three pieces are ops of their own, with a forward
+and a hand-written backward side by side in their module: unfold2d (which drives the device's
+raw kernels), max_pool2d's first-maximum gradient and binary_cross_entropy's elementwise loss.
+
+The private helpers are re-exported too: ``ember.nn.layers`` uses ``_pair``, ``_conv_padding``
+and ``_safe_softmax``.
+"""
+
+from .activations import (
+    _maybe_inplace,
+    _relu6,
+    _softmax_dim,
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    relu6,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from .attention import _safe_softmax, scaled_dot_product_attention
+from .convolution import (
+    _conv_padding,
+    _fold_op,
+    _fold_raw,
+    _out_size,
+    _Pair,
+    _pair,
+    _unfold_op,
+    _unfold_raw,
+    _window_layout,
+    conv1d,
+    conv2d,
+    unfold2d,
+)
+from .dense import bilinear, flatten, linear
+from .losses import (
+    _BCE_EPS,
+    _REDUCTIONS,
+    _bce,
+    _check_reduction,
+    _check_same_shape,
+    _check_targets,
+    _class_last,
+    _reduce,
+    _weighted_mean,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .normalization import batch_norm, group_norm, layer_norm, normalize
+from .padding import pad
+from .pooling import (
+    _avg_divisors,
+    _max_first,
+    _pool_args,
+    _pool_out_size,
+    _pool_pad,
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    max_pool2d,
+)
+from .regularization import dropout
+from .sparse import embedding, one_hot
+
+__all__ = [
+    "linear",
+    "bilinear",
+    "relu",
+    "relu6",
+    "gelu",
+    "silu",
+    "tanh",
+    "sigmoid",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "softmax",
+    "log_softmax",
+    "dropout",
+    "pad",
+    "conv1d",
+    "conv2d",
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "embedding",
+    "one_hot",
+    "normalize",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "unfold2d",
+    "scaled_dot_product_attention",
+    "flatten",
+]

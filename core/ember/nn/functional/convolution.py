@@ -1,0 +1,263 @@
+"""Convolution, and the im2col window op under it and under pooling.
+
+:func:`unfold2d` is an op of its own, not a composite: its forward and backward drive the device's
+raw kernels directly (``as_strided``, ``empty``, ``copy_``, and ``add`` or the optional in-place
+``add_``). The forward copies one strided view of the (padded) input into a contiguous patch
+tensor; the backward (fold) sums the window gradients back, one add per kernel position. Fold and
+unfold are each other's backward, so higher-order gradients work. A kernel missing on a device
+resolves as for any core op (the CPU fallback where enabled, else an error naming the op).
+
+:func:`conv2d` and :func:`conv1d` are composites: pad, unfold2d, then one matrix product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ... import ops as E
+from ...autograd.grad_mode import STATE, no_grad
+from ...autograd.graph import attach
+from ...ops._core import kernel
+from ...ops.shape import strides_of
+from ...tensor import Tensor, _make
+from .padding import pad
+
+__all__ = ["unfold2d", "conv1d", "conv2d"]
+
+
+def _pair(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
+    if isinstance(v, int):
+        return (v,) * n
+    t = tuple(int(x) for x in v)
+    if len(t) != n:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+    return t
+
+
+def _out_size(op: str, size: int, k: int, s: int, d: int, p_total: int) -> int:
+    o = (size + p_total - d * (k - 1) - 1) // s + 1
+    if o <= 0:
+        raise ValueError(
+            f"{op}: the kernel (size {k}, dilation {d}) is larger than the padded input "
+            f"(size {size} + padding {p_total}); use a smaller kernel or more padding"
+        )
+    return o
+
+
+_Pair = tuple[int, int]
+
+
+def _window_layout(
+    shape: tuple[int, ...],
+    strides: tuple[int, ...],
+    out_hw: _Pair,
+    kernel_size: _Pair,
+    stride: _Pair,
+    dilation: _Pair,
+    batch_inner: bool,
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, int]]:
+    """The sliding-window view of an (N, C, H, W) layout: its shape, strides, and where its two
+    kernel dims are. Ordered (N, C, kh, kw, oh, ow), or (C, kh, kw, N, oh, ow) with ``batch_inner``
+    (so a convolution is one (C_out, K) @ (K, N*oh*ow) product). Output positions are innermost,
+    so copying the windows reads the source in runs along W."""
+    (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_hw, kernel_size, stride, dilation
+    n, c, _, _ = shape
+    s0, s1, s2, s3 = strides
+    if batch_inner:
+        return (c, kh, kw, n, oh, ow), (s1, s2 * dh, s3 * dw, s0, s2 * sh, s3 * sw), (1, 2)
+    return (n, c, kh, kw, oh, ow), (s0, s1, s2 * dh, s3 * dw, s2 * sh, s3 * sw), (2, 3)
+
+
+def _unfold_raw(src: Tensor, out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool) -> Tensor:
+    """The windows of ``src`` copied into a fresh contiguous tensor: one strided view, one copy."""
+    shape, strides, _ = _window_layout(src.shape, strides_of(src), out_hw, k, s, d, batch_inner)
+    dev = src.device
+    view = kernel(dev, "as_strided")(src._data, shape, strides, 0)
+    data = kernel(dev, "empty")(shape, src.dtype, dev.index)
+    kernel(dev, "copy_")(data, view)
+    return _make(data, shape, src.dtype, dev)
+
+
+def _fold_raw(
+    g: Tensor, src_shape: tuple[int, ...], out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool
+) -> Tensor:
+    """The adjoint of :func:`_unfold_raw`: window gradients summed back into a ``src_shape`` tensor.
+    One add per kernel position: the windows at one position never overlap each other."""
+    dev = g.device
+    n, c, h, w = src_shape
+    if k == s and d == (1, 1) and h == out_hw[0] * k[0] and w == out_hw[1] * k[1]:
+        # the windows tile the input exactly: folding is a permutation, one copy
+        order = (3, 0, 4, 1, 5, 2) if batch_inner else (0, 1, 4, 2, 5, 3)
+        with no_grad():
+            return g.permute(order).reshape(src_shape).contiguous()
+    out = E.zeros(src_shape, dtype=g.dtype, device=dev)
+    shape, strides, (ki, kj) = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, batch_inner)
+    gst = strides_of(g)
+    keep = [i for i in range(6) if i not in (ki, kj)]
+    sub_shape = tuple(shape[i] for i in keep)
+    sub_strides, g_sub = tuple(strides[i] for i in keep), tuple(gst[i] for i in keep)
+    as_strided = kernel(dev, "as_strided")
+    add_into = dev.kernels.get("add_")  # optional in-place kernel: one pass instead of add + copy
+    add, copy_ = kernel(dev, "add"), kernel(dev, "copy_")
+    for i in range(k[0]):
+        for j in range(k[1]):
+            target = as_strided(out._data, sub_shape, sub_strides, i * strides[ki] + j * strides[kj])
+            part = as_strided(g._data, sub_shape, g_sub, i * gst[ki] + j * gst[kj])
+            if add_into is not None:
+                add_into(target, part)
+            else:
+                copy_(target, add(target, part))
+    return out
+
+
+def _unfold_op(src: Tensor, out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool) -> Tensor:
+    out = _unfold_raw(src, out_hw, k, s, d, batch_inner)
+    if STATE.enabled and src.requires_grad:
+        attach(out, "unfold", lambda g: (_fold_op(g, src.shape, out_hw, k, s, d, batch_inner),), (src,))
+    return out
+
+
+def _fold_op(
+    g: Tensor, src_shape: tuple[int, ...], out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool
+) -> Tensor:
+    out = _fold_raw(g.contiguous(), src_shape, out_hw, k, s, d, batch_inner)
+    if STATE.enabled and g.requires_grad:  # create_graph: fold and unfold are each other's adjoint
+        attach(out, "fold", lambda gg: (_unfold_op(gg, out_hw, k, s, d, batch_inner),), (g,))
+    return out
+
+
+def unfold2d(
+    x: Tensor,
+    kernel_size: tuple[int, int],
+    stride: tuple[int, int],
+    dilation: tuple[int, int],
+    op: str = "unfold",
+    batch_inner: bool = False,
+) -> tuple[Tensor, int, int]:
+    """Patches of an already padded (N, C, H, W) input as a contiguous (N, C, kh, kw, oh, ow) tensor,
+    or (C, kh, kw, N, oh, ow) with ``batch_inner`` (im2col: one strided view copied once; the
+    backward sums the windows back, one add per kernel position), and the output size (oh, ow)."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    oh = _out_size(op, h, kh, sh, dh, 0)
+    ow = _out_size(op, w, kw, sw, dw, 0)
+    return _unfold_op(x, (oh, ow), (kh, kw), (sh, sw), (dh, dw), batch_inner), oh, ow
+
+
+def _conv_padding(
+    op: str, padding: Any, k: tuple[int, ...], dil: tuple[int, ...], stride: tuple[int, ...]
+) -> list[int]:
+    """``F.pad`` argument (last dim first) for a conv's ``padding``."""
+    nd = len(k)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return [0] * (2 * nd)
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(
+                f"{op}: padding='same' is not supported for strided convolutions (stride "
+                f"{stride}); give the padding explicitly"
+            )
+        out: list[int] = []
+        for kk, dd in reversed(list(zip(k, dil))):
+            total = dd * (kk - 1)
+            out += [total // 2, total - total // 2]
+        return out
+    p = _pair(padding, nd, "padding", op)
+    if any(v < 0 for v in p):
+        raise ValueError(f"{op}: padding must be non-negative, got {padding!r}")
+    out = []
+    for v in reversed(p):
+        out += [v, v]
+    return out
+
+
+def conv2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as in PyTorch) of (N, C_in, H, W) with weight
+    (C_out, C_in // groups, kh, kw); returns (N, C_out, oh, ow). ``padding`` is an int, a pair,
+    'same' or 'valid'."""
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise ValueError(
+            f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input and a 4-D weight, got "
+            f"input of shape {input.shape} and weight of shape {weight.shape}"
+        )
+    n, c, h, w = input.shape
+    cout, cin_g, kh, kw = weight.shape
+    if groups < 1 or c % groups or cout % groups:
+        raise ValueError(
+            f"conv2d: in_channels ({c}) and out_channels ({cout}) must both be divisible by groups ({groups})"
+        )
+    if cin_g * groups != c:
+        raise ValueError(
+            f"conv2d: input of shape {input.shape} has {c} channels but weight of shape "
+            f"{weight.shape} expects {cin_g * groups} (= {cin_g} per group x {groups} groups); "
+            "check in_channels"
+        )
+    s = _pair(stride, 2, "stride", "conv2d")
+    d = _pair(dilation, 2, "dilation", "conv2d")
+    if min(s) < 1 or min(d) < 1:
+        raise ValueError(f"conv2d: stride and dilation must be positive, got stride {s}, dilation {d}")
+    p = _conv_padding("conv2d", padding, (kh, kw), d, s)
+    x = pad(input, p) if any(p) else input
+    # (C, kh, kw, N, oh, ow), contiguous: the reshapes below are views
+    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d", batch_inner=True)
+    if groups == 1:
+        cols = patches.reshape(c * kh * kw, n * oh * ow)
+        out = weight.reshape(cout, c * kh * kw) @ cols  # one (C_out, K) @ (K, N*oh*ow) product
+    else:
+        cols = patches.reshape(groups, cin_g * kh * kw, n * oh * ow)
+        out = weight.reshape(groups, cout // groups, cin_g * kh * kw) @ cols  # (G, C_out/G, N*oh*ow)
+    out = out.reshape(cout, n, oh, ow).permute(1, 0, 2, 3)
+    if bias is not None:
+        out = out + bias.reshape(1, cout, 1, 1)
+    else:
+        out = out.contiguous()
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution of (N, C_in, L) with weight (C_out, C_in // groups, k); computed as a conv2d
+    with a height-1 kernel."""
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ValueError(
+            f"conv1d: expected a 2-D (C, L) or 3-D (N, C, L) input and a 3-D weight, got input "
+            f"of shape {input.shape} and weight of shape {weight.shape}"
+        )
+    s = _pair(stride, 1, "stride", "conv1d")[0]
+    d = _pair(dilation, 1, "dilation", "conv1d")[0]
+    if isinstance(padding, str):
+        if padding == "same" and s != 1:
+            raise ValueError(
+                f"conv1d: padding='same' is not supported for strided convolutions (stride "
+                f"{s}); "
+                "give the padding explicitly"
+            )
+        p2: Any = padding
+    else:
+        p2 = (0, _pair(padding, 1, "padding", "conv1d")[0])
+    out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), p2, (1, d), groups)
+    out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out

@@ -1,0 +1,78 @@
+"""Padding (:func:`pad`): constant, replicate, reflect and circular.
+
+A composite of core ops: constant padding concatenates filled blocks, the other modes gather
+with ``index_select``, and negative padding narrows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ... import dtypes as _dt
+from ... import ops as E
+from ...tensor import Tensor
+
+__all__ = ["pad"]
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad the last ``len(pad) // 2`` dims: ``pad = (left, right, top, bottom, ...)`` starting from the
+    last dim, as in PyTorch. Modes: 'constant' (``value``, default 0), 'replicate', 'reflect',
+    'circular' (these take no ``value``). Negative padding crops."""
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: padding length must be even and at most 2 * ndim ({2 * input.ndim}), got "
+            f"{len(pad)} for input of shape {input.shape}"
+        )
+    if mode not in ("constant", "replicate", "reflect", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'replicate', 'reflect' or 'circular', got {mode!r}")
+    if mode != "constant" and value:
+        raise ValueError(
+            f"pad: padding mode {mode!r} doesn't take a value argument (got value={value!r}); "
+            "drop value, or use mode='constant'"
+        )
+    value = 0.0 if value is None else value
+    out = input
+    for i in range(len(pad) // 2):
+        d = input.ndim - 1 - i
+        lo, hi = pad[2 * i], pad[2 * i + 1]
+        if lo < 0:
+            out = E.narrow(out, d, -lo, out.shape[d] + lo)
+            lo = 0
+        if hi < 0:
+            out = E.narrow(out, d, 0, out.shape[d] + hi)
+            hi = 0
+        if lo == 0 and hi == 0:
+            continue
+        n = out.shape[d]
+        parts = []
+        if mode == "constant":
+            if lo:
+                parts.append(
+                    E.full(
+                        out.shape[:d] + (lo,) + out.shape[d + 1 :], value, dtype=out.dtype, device=out.device
+                    )
+                )
+            parts.append(out)
+            if hi:
+                parts.append(
+                    E.full(
+                        out.shape[:d] + (hi,) + out.shape[d + 1 :], value, dtype=out.dtype, device=out.device
+                    )
+                )
+        else:
+            if mode == "reflect" and (lo >= n or hi >= n):
+                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the dim size {n}")
+            if mode == "circular" and (lo > n or hi > n):
+                raise ValueError(f"pad: circular padding ({lo}, {hi}) must be at most the dim size {n}")
+            if mode == "replicate":
+                idx_lo, idx_hi = [0] * lo, [n - 1] * hi
+            elif mode == "reflect":
+                idx_lo, idx_hi = list(range(lo, 0, -1)), list(range(n - 2, n - 2 - hi, -1))
+            else:
+                idx_lo, idx_hi = list(range(n - lo, n)), list(range(hi))
+            idx = E.tensor(idx_lo + list(range(n)) + idx_hi, dtype=_dt.int64, device=out.device)
+            parts = [E.index_select(out, d, idx)]
+        out = E.cat(parts, d) if len(parts) > 1 else parts[0]
+    return out

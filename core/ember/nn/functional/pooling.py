@@ -1,0 +1,226 @@
+"""Pooling over (N, C, H, W): max, average and adaptive average.
+
+max_pool2d and avg_pool2d pad the input and take its windows with
+:func:`~ember.nn.functional.convolution.unfold2d` (the im2col op), then reduce over them with core
+ops. max_pool2d's gradient is its own: :func:`_max_first` computes the maximum without recording
+and attaches a backward that sends each window's gradient to its first maximum alone, as PyTorch
+does. adaptive_avg_pool2d is a composite of reshapes, slices and means.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ... import dtypes as _dt
+from ... import ops as E
+from ...autograd.grad_mode import STATE, no_grad
+from ...autograd.graph import attach
+from ...tensor import Tensor
+from .convolution import _Pair, _pair, unfold2d
+from .padding import pad
+
+__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+
+
+def _pool_args(
+    op: str, input: Tensor, kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1
+) -> tuple[Tensor, bool, tuple, tuple, tuple, tuple]:
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4:
+        raise ValueError(f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {input.shape}")
+    k = _pair(kernel_size, 2, "kernel_size", op)
+    s = (
+        k
+        if stride is None or (not isinstance(stride, int) and len(stride) == 0)
+        else _pair(stride, 2, "stride", op)
+    )
+    p = _pair(padding, 2, "padding", op)
+    d = _pair(dilation, 2, "dilation", op)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1:
+        raise ValueError(
+            f"{op}: kernel_size, stride and dilation must be positive, got kernel_size {k}, stride {s}, "
+            f"dilation {d}"
+        )
+    if min(p) < 0:
+        raise ValueError(f"{op}: padding must be non-negative, got {p}")
+    if any(2 * pp > kk for pp, kk in zip(p, k)):
+        raise ValueError(f"{op}: padding {p} should be at most half of the kernel size {k}")
+    return input, unbatched, k, s, p, d
+
+
+def _pool_out_size(op: str, size: int, k: int, s: int, d: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size. With ``ceil_mode`` the division rounds up, but the last window
+    must start inside the input or the left padding (one starting in the right padding is dropped)."""
+    span = d * (k - 1) + 1
+    o = (size + 2 * p - span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    if o <= 0:
+        raise ValueError(
+            f"{op}: the kernel (size {k}, dilation {d}) is larger than the padded input "
+            f"(size {size} + padding {2 * p}); use a smaller kernel or more padding"
+        )
+    return o
+
+
+def _pool_pad(
+    op: str, x: Tensor, k: _Pair, s: _Pair, d: _Pair, p: _Pair, ceil_mode: bool, value: float
+) -> tuple[Tensor, int, int]:
+    """``x`` padded by ``p`` on each side, plus (with ``ceil_mode``) enough extra at the bottom and
+    right for the last, partial windows to fit, and the output size (oh, ow)."""
+    h, w = x.shape[-2:]
+    oh = _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode)
+    ow = _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode)
+    # the padded size the (oh, ow) windows need, beyond the symmetric padding: 0 unless ceil_mode
+    eh = max(0, (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - (h + 2 * p[0]))
+    ew = max(0, (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - (w + 2 * p[1]))
+    if any(p) or eh or ew:
+        x = pad(x, [p[1], p[1] + ew, p[0], p[0] + eh], value=value)
+    return x, oh, ow
+
+
+def max_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; padding
+    is -inf). ``ceil_mode`` rounds the output size up as PyTorch does (the last window must start
+    inside the input or the left padding). With ``return_indices`` also returns the int64 position
+    ``h * W + w`` of each maximum within its input plane (the first one on ties). As in PyTorch, the
+    gradient of each window goes to that first maximum alone, not shared among tied ones."""
+    x, unbatched, k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
+    w = x.shape[-1]  # the unpadded input width, for the indices
+    x, oh, ow = _pool_pad("max_pool2d", x, k, s, d, p, ceil_mode, -math.inf)
+    n, c = x.shape[:2]
+    # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
+    # is a few contiguous elementwise passes, much faster than reducing interleaved strided dims
+    patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
+    needs_grad = STATE.enabled and patches.requires_grad
+    if not (needs_grad or return_indices):
+        out = patches.amax((2, 3))
+        return out.squeeze(0) if unbatched else out
+    flat = patches.reshape(n, c, k[0] * k[1], oh, ow)
+    if needs_grad:
+        out = _max_first(flat)
+    else:
+        out = flat.amax(2)
+    if not return_indices:
+        return out.squeeze(0) if unbatched else out
+    # position q = i * kw + j of the first maximum inside each window
+    q = flat.detach().argmax(2, keepdim=True)
+    with no_grad():
+        # q mapped to the input plane: the window's top-left corner (oi * sh - ph) * W + (oj * sw - pw)
+        # plus the offset of (i, j)
+        q = q.squeeze(2)
+        offsets = [i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])]
+        corners = [[(oi * s[0] - p[0]) * w + oj * s[1] - p[1] for oj in range(ow)] for oi in range(oh)]
+        table = E.tensor(offsets, dtype=_dt.int64, device=x.device)
+        base = E.tensor(corners, dtype=_dt.int64, device=x.device)
+        indices = E.index_select(table, 0, q.reshape(-1)).reshape(q.shape) + base
+    if unbatched:
+        return out.squeeze(0), indices.squeeze(0)
+    return out, indices
+
+
+def _max_first(flat: Tensor) -> Tensor:
+    """amax over dim 2 whose gradient goes to the first maximum of each window alone, as PyTorch's
+    max_pool2d (plain amax shares it among ties, which are common after a ReLU). The first-maximum
+    mask comes from an equality test and an "already seen" flag carried across the (short) window
+    dim, a few elementwise ops per window position: cheaper than an argmax or a cumsum over a
+    middle dim plus a gather; a NaN is its window's maximum."""
+    with no_grad():
+        out = flat.amax(2)
+        top = out.unsqueeze(2)
+        hit = E.eq(flat, top) | (E.isnan(flat) & E.isnan(top))
+        seen = hit[:, :, 0]
+        firsts = [seen]
+        for q in range(1, flat.shape[2]):
+            h = hit[:, :, q]
+            firsts.append(h & ~seen)
+            seen = seen | h
+        mask = E.stack(firsts, 2).to(flat.dtype)
+    return attach(out, "max_pool2d", lambda g: (g.unsqueeze(2) * mask,), (flat,))
+
+
+def _avg_divisors(size: int, k: int, s: int, p: int, o: int, count_include_pad: bool) -> list[int]:
+    """PyTorch's avg_pool divisor for each of the ``o`` windows along one dim: the window's elements
+    inside input + padding (``count_include_pad``) or inside the input alone."""
+    out = []
+    for i in range(o):
+        start = i * s - p
+        end = min(start + k, size + p)
+        if not count_include_pad:
+            start, end = max(start, 0), min(end, size)
+        out.append(end - start)
+    return out
+
+
+def avg_pool2d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Mean over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; zero
+    padding counted unless ``count_include_pad=False``). ``ceil_mode`` rounds the output size up as
+    PyTorch does; a last window that runs past the padded input is divided by its number of
+    elements inside input + padding (inside the input alone with ``count_include_pad=False``)."""
+    x, unbatched, k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
+    if divisor_override is not None and divisor_override == 0:
+        raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0; pass None for the default")
+    h, w = x.shape[-2:]
+    x, oh, ow = _pool_pad("avg_pool2d", x, k, s, d, p, ceil_mode, 0.0)
+    patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
+    total = patches.sum((2, 3))
+    if divisor_override is not None:
+        out = total / divisor_override
+    else:
+        rows = _avg_divisors(h, k[0], s[0], p[0], oh, count_include_pad)
+        cols = _avg_divisors(w, k[1], s[1], p[1], ow, count_include_pad)
+        if len(set(rows)) == 1 and len(set(cols)) == 1:
+            out = total / (rows[0] * cols[0])
+        else:
+            div = E.tensor([[r * c for c in cols] for r in rows], dtype=total.dtype, device=total.device)
+            out = total / div
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling to a fixed (oh, ow) output, with PyTorch's window bounds
+    ``floor(i * H / oh) .. ceil((i + 1) * H / oh)``."""
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 4:
+        raise ValueError(f"adaptive_avg_pool2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    n, c, h, w = x.shape
+    osz = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    if len(osz) != 2 or any(o is not None and (isinstance(o, bool) or int(o) != o or o < 1) for o in osz):
+        raise ValueError(
+            f"adaptive_avg_pool2d: output_size must be a positive int or a pair of positive ints "
+            f"(None keeps the input size), got {output_size!r}"
+        )
+    oh, ow = (h if osz[0] is None else int(osz[0])), (w if osz[1] is None else int(osz[1]))
+    if h % oh == 0 and w % ow == 0:
+        out = x.reshape(n, c, oh, h // oh, ow, w // ow).mean((3, 5))
+    else:
+        rows = []
+        for i in range(oh):
+            h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+            cols = []
+            for j in range(ow):
+                w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+                cols.append(x[:, :, h0:h1, w0:w1].mean((2, 3)))
+            rows.append(E.stack(cols, -1))
+        out = E.stack(rows, -2)
+    return out.squeeze(0) if unbatched else out
