@@ -59,8 +59,11 @@ packages = ["{pkg}"]
 # `pytest` runs your tests and Ember's conformance kit (the ember.testing package) on this device
 addopts = "--pyargs --ember-device={name} -p no:cacheprovider"
 testpaths = ["tests", "ember.testing"]
-# Tests your device is known to fail or cannot run (fnmatch patterns on test ids), e.g.
+# Tests your device is known to fail or cannot run: fnmatch patterns on test ids as pytest prints
+# them, with or without directories ("[[]" is a literal "["), e.g.
 #   ember_expected_failures = ["test_ops.py::test_forward_matches_numpy[[]{name}-cumsum-*"]
+# Expected failures are strict (one that passes fails the run: remove its pattern), and a pattern
+# that matches no test is reported (an error with ember_strict_patterns = true).
 ember_expected_failures = []
 ember_skip = []
 ''',
