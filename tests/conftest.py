@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
 import textwrap
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -43,3 +45,59 @@ def run_python(
 def plugin_dir(tmp_path: Path) -> Path:
     """A folder to put fake plugin distributions in."""
     return tmp_path
+
+
+# -- whole-module runs, for the differential tests that count their comparisons with PyTorch ---------
+_OUTCOMES: dict[str, str] = {}  # node id -> "passed" / "failed" / "skipped", as reported in this process
+_DESELECTED: Counter[str] = Counter()  # module part of the node id -> items deselected from it
+
+
+def _module_part(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    """Remember which modules lost items to -k, -m, --deselect (or any other deselection)."""
+    for item in items:
+        _DESELECTED[_module_part(item.nodeid)] += 1
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Remember each test's outcome in this process: failed if any phase failed, else skipped or passed."""
+    if report.failed:
+        _OUTCOMES[report.nodeid] = "failed"
+    elif report.when == "call" or report.skipped:
+        _OUTCOMES.setdefault(report.nodeid, report.outcome)
+
+
+@pytest.fixture
+def incomplete_module_run(request: pytest.FixtureRequest) -> str | None:
+    """None when every test of the requesting test's module was collected, selected and has already
+    run in this process without failing; otherwise why not. A module's closing check (such as the
+    count of comparisons of the differential tests against PyTorch) is only meaningful on such a run:
+    -k / -m / --deselect, node ids naming some tests, a reordered or distributed run (pytest-xdist)
+    all leave part of the module out, and failures are reported by the failing tests themselves."""
+    node, module = request.node, request.module
+    defined = {n for n, obj in vars(module).items() if n.startswith("test") and inspect.isfunction(obj)}
+    others = [
+        item for item in request.session.items if getattr(item, "module", None) is module and item is not node
+    ]
+    reasons = []
+    deselected = _DESELECTED[_module_part(node.nodeid)]
+    if deselected:
+        reasons.append(f"{deselected} of its tests were deselected (-k, -m or --deselect)")
+    collected = {getattr(item, "originalname", item.name) for item in others} | {node.originalname}
+    missing = sorted(defined - collected)
+    if missing:
+        names = ", ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+        reasons.append(f"{len(missing)} of its test functions were not collected ({names})")
+    not_run = [item for item in others if item.nodeid not in _OUTCOMES]
+    if not_run:
+        reasons.append(
+            f"{len(not_run)} of its tests had not run in this process before {node.name} "
+            "(a reordered or distributed run)"
+        )
+    failed = [item for item in others if _OUTCOMES.get(item.nodeid) == "failed"]
+    if failed:
+        reasons.append(f"{len(failed)} of its tests failed (reported on their own)")
+    return "; ".join(reasons) or None
