@@ -90,8 +90,11 @@ def array_kernels(
     def as_strided(x: Any, shape: tuple[int, ...], st: tuple[int, ...], offset: int) -> Any:
         isz = x.itemsize
         if offset:
-            # a 1-D window starting at x's first element, then step to the offset
-            x = xp.lib.stride_tricks.as_strided(x, (offset + 1,), (isz,))[offset:]
+            # a 1-D window starting at x's first element, then step to the offset; backwards for a
+            # negative offset (x itself may be a view with negative strides, its first element last
+            # in memory)
+            step = isz if offset > 0 else -isz
+            x = xp.lib.stride_tricks.as_strided(x, (abs(offset) + 1,), (step,))[abs(offset) :]
         return xp.lib.stride_tricks.as_strided(x, shape, tuple(s * isz for s in st))
 
     def reshape(x: Any, shape: tuple[int, ...]) -> Any:

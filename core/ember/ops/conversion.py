@@ -74,7 +74,8 @@ def _move(x: Tensor, target: Any) -> Tensor:
     direct = target.kernels.get("from_device")
     data = direct(x._data, x.device, target.index) if direct is not None else None
     if data is None:  # through the host
-        host = np.ascontiguousarray(kernel(x.device, "to_numpy")(x._data))
+        # (np.ascontiguousarray would turn a 0-d array into shape (1,))
+        host = np.ascontiguousarray(kernel(x.device, "to_numpy")(x._data)).reshape(x.shape)
         if target.type == "cpu" and x.device.type != "cpu":
             host = host.copy() if not host.flags.owndata else host
         data = kernel(target, "from_numpy")(host, target.index)
@@ -149,3 +150,154 @@ def dlpack_device(x: Tensor) -> tuple[int, int]:
     if hasattr(buf, "__dlpack_device__"):
         return buf.__dlpack_device__()
     raise TypeError(f"__dlpack_device__: the {x.device.type} backend's buffers do not support DLPack")
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    from .records import OpRecord, register
+    from .samples import ALL, FLOATS, INTS, Sample, rand_array, unary_samples
+
+    def as_tensor_on(x: Tensor, values: Any) -> Tensor:
+        from .creation import tensor
+
+        return tensor(values, device=x.device)
+
+    def contiguous_only(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [Sample((rand_array(rng, (2, 3, 4), dtype),)), Sample((rand_array(rng, (5,), dtype),))]
+
+    def cast(name: str, method: str, dt: _dt.DType, dtypes: tuple = ALL) -> OpRecord:
+        return OpRecord(
+            name,
+            to,
+            unary_samples(),
+            lambda x: x.astype(dt.numpy),
+            call=lambda x: getattr(x, method)(),
+            methods={method: lambda self: to(self, dt)},
+            dtypes=dtypes,
+            grad=dt is _dt.float64,
+            public=False,
+        )
+
+    register(
+        OpRecord(
+            "to",
+            to,
+            unary_samples(),
+            lambda x: x.astype(np.float64),
+            call=lambda x: to(x, _dt.float64),
+            kernel="cast",
+            methods=("to",),
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "cast_int",
+            to,
+            unary_samples(),
+            lambda x: x.astype(np.int32),
+            call=lambda x: to(x, _dt.int32),
+            kernel="cast",
+            dtypes=FLOATS + INTS + ("bool",),
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "type_as",
+            type_as,
+            unary_samples(),
+            lambda x: x.astype(np.float32),
+            call=lambda x: type_as(x, as_tensor_on(x, [1.0])),
+            methods=("type_as",),
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "cpu",
+            to,
+            unary_samples(),
+            lambda x: x,
+            call=lambda x: to(x, "cpu").to(x.device),
+            kernel="from_device",
+            methods={"cpu": lambda self: to(self, "cpu")},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        cast("float", "float", _dt.float32),
+        cast("double", "double", _dt.float64),
+        cast("half", "half", _dt.float16, FLOATS + INTS),
+        cast("long", "long", _dt.int64),
+        cast("int", "int", _dt.int32),
+        cast("bool", "bool", _dt.bool_),
+        cast("byte", "byte", _dt.uint8, ("bool", "uint8", "int32", "int64")),
+        OpRecord(
+            "stride",
+            strides_of_tensor,
+            contiguous_only,
+            lambda x: np.array([s // x.itemsize for s in x.strides], dtype=np.int64),
+            call=lambda x: as_tensor_on(x, list(x.stride())),
+            kernel="strides",
+            methods={"stride": lambda self, dim=None: strides_of_tensor(self, dim)},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "is_contiguous",
+            is_contiguous_tensor,
+            contiguous_only,
+            lambda x: np.array(True),
+            call=lambda x: as_tensor_on(x, x.is_contiguous()),
+            kernel="is_contiguous",
+            methods={"is_contiguous": is_contiguous_tensor},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "dlpack",
+            dlpack,
+            contiguous_only,
+            lambda x: x,
+            call=dlpack_round_trip,
+            kernel="from_dlpack",
+            methods={"__dlpack__": dlpack, "__dlpack_device__": dlpack_device},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+            covers=("from_dlpack",),
+        ),
+    )
+
+
+def dlpack_round_trip(x: Tensor) -> Tensor:
+    """``from_dlpack(x)`` back on x's device; a device whose buffers have no DLPack support must
+    refuse with a TypeError that says so (its tensors then reach other libraries through the host)."""
+    try:
+        return to(from_dlpack(x), x.device)
+    except TypeError as exc:
+        if "do not support DLPack" not in str(exc):
+            raise
+        return x
+
+
+def strides_of_tensor(x: Tensor, dim: int | None = None) -> Any:
+    """``x.stride()`` (all dims, in elements) or ``x.stride(dim)``."""
+    from .shape import strides_of
+
+    s = strides_of(x)
+    return s if dim is None else s[dim]
+
+
+def is_contiguous_tensor(x: Tensor) -> bool:
+    """Whether x is C-contiguous."""
+    from .shape import is_contiguous_
+
+    return is_contiguous_(x)
+
+
+_records()

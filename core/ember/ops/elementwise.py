@@ -838,3 +838,328 @@ def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:
     return _make(
         kernel(x.device, "full")(x.shape, _scalar_for(dt, 0), dt, x.device.index), x.shape, dt, x.device
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records): one per op, read by Tensor's methods, the kit and the docs
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    import numpy as np
+
+    from .records import OpRecord, register
+    from .samples import (
+        ALL,
+        ALL_INT,
+        FLOATS,
+        FLOATS16,
+        NUMERIC,
+        SIGNED,
+        Sample,
+        binary_samples,
+        np_erf,
+        rand_array,
+        unary_samples,
+    )
+
+    def sigmoid_ref(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    def u(
+        name: str,
+        fn: Callable[..., Any],
+        ref: Callable[..., Any],
+        dtypes: tuple = FLOATS,
+        *,
+        low: float = -2.0,
+        high: float = 2.0,
+        inplace: bool = True,
+        method: bool = True,
+        kernel: str | None = None,
+        **kw: Any,
+    ) -> OpRecord:
+        return OpRecord(
+            name,
+            fn,
+            unary_samples(low, high),
+            ref,
+            kernel=kernel,
+            methods=(name,) if method else (),
+            inplace=(name + "_",) if inplace else (),
+            dtypes=dtypes,
+            **kw,
+        )
+
+    def b(
+        name: str,
+        fn: Callable[..., Any],
+        ref: Callable[..., Any],
+        dtypes: tuple = NUMERIC,
+        *,
+        methods: tuple | dict = (),
+        inplace: tuple | dict = (),
+        grad: bool = True,
+        kernel: str | None = None,
+        covers: tuple = (),
+        **kw: Any,
+    ) -> OpRecord:
+        return OpRecord(
+            name,
+            fn,
+            binary_samples(**kw),
+            ref,
+            kernel=kernel,
+            methods=methods or (name,),
+            inplace=inplace or (name + "_",),
+            covers=covers,
+            dtypes=dtypes,
+            grad=grad,
+        )
+
+    def reflected(op: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda self, other: op(other, self)
+
+    def where_ref(c: Any, a: Any, b_: Any) -> Any:
+        return np.where(c, a, b_)
+
+    def where_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def r(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        scalar = 1.5 if dtype.startswith("float") else (True if dtype == "bool" else 3)
+        return [
+            Sample((rng.random((3, 4)) > 0.5, r(3, 4), r(3, 4))),
+            Sample((rng.random((3, 1)) > 0.5, r(1, 4), r(3, 4))),
+            Sample((rng.random((4, 3)) > 0.5, r(4, 3), r(4, 3)), noncontig=True),
+            Sample((rng.random((3, 4)) > 0.5, r(3, 4), scalar)),
+            Sample((rng.random((3, 4)) > 0.5, scalar, r(3, 4))),
+            Sample((np.asarray(rng.random(()) > 0.5), r(2, 3), r(2, 3))),
+        ]
+
+    clamp_samples = unary_samples(min=-0.5, max=0.7)
+
+    register(
+        # -- unary ---------------------------------------------------------------------------
+        OpRecord(
+            "neg",
+            neg,
+            unary_samples(),
+            np.negative,
+            kernel="neg",
+            methods=("neg", "__neg__"),
+            inplace=("neg_",),
+            covers=("negative",),
+            dtypes=NUMERIC + ("int8",),
+        ),
+        OpRecord(
+            "abs",
+            abs,
+            unary_samples(),
+            np.abs,
+            kernel="abs",
+            methods=("abs", "__abs__"),
+            inplace=("abs_",),
+            dtypes=NUMERIC + ("int8",),
+        ),
+        u("exp", exp, np.exp, FLOATS16, kernel="exp"),
+        u("expm1", expm1, np.expm1, kernel="expm1"),
+        u("log", log, np.log, low=0.1, high=3.0, kernel="log"),
+        u("log1p", log1p, np.log1p, low=-0.5, high=3.0, kernel="log1p"),
+        u("log2", log2, np.log2, low=0.1, high=3.0, kernel="log2"),
+        u("log10", log10, np.log10, low=0.1, high=3.0, kernel="log10"),
+        u("sqrt", sqrt, np.sqrt, FLOATS16, low=0.1, high=3.0, kernel="sqrt"),
+        u("rsqrt", rsqrt, lambda x: 1 / np.sqrt(x), low=0.1, high=3.0, kernel="rsqrt"),
+        u("sin", sin, np.sin, kernel="sin"),
+        u("cos", cos, np.cos, kernel="cos"),
+        u("tanh", tanh, np.tanh, kernel="tanh"),
+        u("sigmoid", sigmoid, sigmoid_ref, kernel="sigmoid"),
+        u("erf", erf, np_erf, kernel="erf"),
+        u("relu", relu, lambda x: np.maximum(x, 0).astype(x.dtype), NUMERIC, kernel="relu"),
+        u(
+            "gelu",
+            gelu,
+            lambda x: (0.5 * x * (1 + np_erf(x / math.sqrt(2)))).astype(x.dtype),
+            inplace=False,
+            method=False,
+            kernel="gelu",
+        ),
+        u("silu", silu, lambda x: x * sigmoid_ref(x), inplace=False, method=False, kernel="silu"),
+        OpRecord("softplus", softplus, unary_samples(), lambda x: np.logaddexp(0, x).astype(x.dtype)),
+        OpRecord(
+            "leaky_relu", leaky_relu, unary_samples(), lambda x: np.where(x > 0, x, x * 0.01).astype(x.dtype)
+        ),
+        OpRecord("elu", elu, unary_samples(), lambda x: np.where(x > 0, x, np.expm1(x)).astype(x.dtype)),
+        u("floor", floor, np.floor, NUMERIC, grad=False, kernel="floor"),
+        u("ceil", ceil, np.ceil, NUMERIC, grad=False, kernel="ceil"),
+        u("round", round, np.round, NUMERIC, grad=False, kernel="round"),
+        u("trunc", trunc, np.trunc, NUMERIC, grad=False, kernel="trunc"),
+        u("sign", sign, np.sign, NUMERIC, grad=False, kernel="sign"),
+        u("reciprocal", reciprocal, lambda x: 1 / x, low=0.5, high=3.0),
+        u("square", square, np.square, NUMERIC),
+        u("isnan", isnan, np.isnan, FLOATS + ("int64",), inplace=False, grad=False),
+        u("isinf", isinf, np.isinf, FLOATS + ("int64",), inplace=False, grad=False),
+        u("isfinite", isfinite, np.isfinite, FLOATS + ("int64",), inplace=False, grad=False),
+        u("logical_not", logical_not, np.logical_not, ("bool", "int32", "float32"), grad=False),
+        OpRecord(
+            "bitwise_not",
+            bitwise_not,
+            unary_samples(),
+            np.invert,
+            methods=("bitwise_not", "__invert__"),
+            inplace=("bitwise_not_",),
+            dtypes=("bool", "int32", "int64", "uint8"),
+            grad=False,
+        ),
+        OpRecord(
+            "clamp",
+            clamp,
+            clamp_samples,
+            lambda x, min, max: np.clip(x, min, max),
+            methods=("clamp", "clip"),
+            inplace=("clamp_", "clip_"),
+            covers=("clip",),
+            dtypes=NUMERIC,
+        ),
+        # -- binary --------------------------------------------------------------------------
+        b(
+            "add",
+            add,
+            np.add,
+            ALL_INT + FLOATS16,
+            kernel="add",
+            methods={"add": add, "__add__": add, "__radd__": reflected(add)},
+            inplace={"add_": add, "__iadd__": add},
+        ),
+        b(
+            "sub",
+            sub,
+            np.subtract,
+            SIGNED + FLOATS,
+            kernel="sub",
+            covers=("subtract",),
+            methods={"sub": sub, "__sub__": sub, "__rsub__": reflected(sub)},
+            inplace={"sub_": sub, "__isub__": sub},
+        ),
+        b(
+            "mul",
+            mul,
+            np.multiply,
+            ALL_INT + FLOATS16,
+            kernel="mul",
+            covers=("multiply",),
+            methods={"mul": mul, "__mul__": mul, "__rmul__": reflected(mul)},
+            inplace={"mul_": mul, "__imul__": mul},
+        ),
+        b(
+            "div",
+            div,
+            np.true_divide,
+            FLOATS,
+            kernel="div",
+            rhs_low=0.5,
+            rhs_high=2.0,
+            covers=("true_divide",),
+            methods={"div": div, "__truediv__": div, "__rtruediv__": reflected(div)},
+            inplace={"div_": div, "__itruediv__": div},
+        ),
+        b(
+            "pow",
+            pow,
+            np.power,
+            FLOATS,
+            kernel="pow",
+            low=0.5,
+            high=2.0,
+            methods={"pow": pow, "__pow__": pow, "__rpow__": reflected(pow)},
+            inplace={"pow_": pow, "__ipow__": pow},
+        ),
+        b("maximum", maximum, np.maximum, kernel="maximum"),
+        b("minimum", minimum, np.minimum, kernel="minimum"),
+        b("eq", eq, np.equal, ALL, grad=False, kernel="eq", methods={"eq": eq, "__eq__": eq}),
+        b("ne", ne, np.not_equal, NUMERIC, grad=False, kernel="ne", methods={"ne": ne, "__ne__": ne}),
+        b(
+            "lt",
+            lt,
+            np.less,
+            NUMERIC,
+            grad=False,
+            kernel="lt",
+            methods={"lt": lt, "__lt__": lt},
+            covers=("less",),
+        ),
+        b("le", le, np.less_equal, NUMERIC, grad=False, kernel="le", methods={"le": le, "__le__": le}),
+        b("gt", gt, np.greater, NUMERIC, grad=False, methods={"gt": gt, "__gt__": gt}, covers=("greater",)),
+        b("ge", ge, np.greater_equal, NUMERIC, grad=False, methods={"ge": ge, "__ge__": ge}),
+        b(
+            "bitwise_and",
+            bitwise_and,
+            np.bitwise_and,
+            ("bool", "uint8", "int32", "int64"),
+            grad=False,
+            kernel="bitwise_and",
+            methods={"bitwise_and": bitwise_and, "__and__": bitwise_and, "__rand__": reflected(bitwise_and)},
+            inplace={"bitwise_and_": bitwise_and, "__iand__": bitwise_and},
+        ),
+        b(
+            "bitwise_or",
+            bitwise_or,
+            np.bitwise_or,
+            ("bool", "int32", "int64"),
+            grad=False,
+            kernel="bitwise_or",
+            methods={"bitwise_or": bitwise_or, "__or__": bitwise_or, "__ror__": reflected(bitwise_or)},
+            inplace={"bitwise_or_": bitwise_or, "__ior__": bitwise_or},
+        ),
+        b(
+            "bitwise_xor",
+            bitwise_xor,
+            np.bitwise_xor,
+            ("bool", "int32", "int64"),
+            grad=False,
+            kernel="bitwise_xor",
+            methods={"bitwise_xor": bitwise_xor, "__xor__": bitwise_xor, "__rxor__": reflected(bitwise_xor)},
+            inplace={"bitwise_xor_": bitwise_xor, "__ixor__": bitwise_xor},
+        ),
+        b("logical_and", logical_and, np.logical_and, ("bool", "float32", "int64"), grad=False),
+        b("logical_or", logical_or, np.logical_or, ("bool", "float32", "int64"), grad=False),
+        b("logical_xor", logical_xor, np.logical_xor, ("bool", "float32", "int64"), grad=False),
+        b(
+            "floor_divide",
+            floor_divide,
+            np.floor_divide,
+            ("int32", "int64", "float32", "float64"),
+            grad=False,
+            kernel="floor_divide",
+            rhs_low=0.5,
+            rhs_high=3.0,
+            methods={
+                "floor_divide": floor_divide,
+                "__floordiv__": floor_divide,
+                "__rfloordiv__": reflected(floor_divide),
+            },
+            inplace={"floor_divide_": floor_divide, "__ifloordiv__": floor_divide},
+        ),
+        b(
+            "remainder",
+            remainder,
+            np.remainder,
+            ("int32", "int64", "float32", "float64"),
+            grad=False,
+            kernel="remainder",
+            rhs_low=0.5,
+            rhs_high=3.0,
+            methods={"remainder": remainder, "__mod__": remainder, "__rmod__": reflected(remainder)},
+            inplace={"remainder_": remainder, "__imod__": remainder},
+        ),
+        OpRecord(
+            "where",
+            where,
+            where_samples,
+            where_ref,
+            kernel="where",
+            methods={"where": lambda self, cond, other: where(cond, self, other)},
+            dtypes=NUMERIC + ("bool",),
+        ),
+    )
+
+
+_records()

@@ -494,3 +494,183 @@ def take(x: Tensor, index: Tensor) -> Tensor:
     if flat.numel() and not flat.dtype.is_floating_point and not flat.dtype.is_bool:
         flat = where(lt(flat, 0), flat + x.numel(), flat)
     return index_select(x.reshape(-1), 0, flat).reshape(index.shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    from .records import OpRecord, register
+    from .samples import ALL, FLOATS, NUMERIC, Sample, rand_array, unary_samples
+
+    def gather_ref(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
+        sl = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
+        return np.take_along_axis(x[sl], index, axis=dim)
+
+    def scatter_add_ref(x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        idx = list(np.indices(index.shape, sparse=True))
+        idx[dim] = index
+        np.add.at(out, tuple(idx), src)
+        return out
+
+    def gather_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        x = rand_array(rng, (4, 5), dtype)
+        return [
+            Sample((x, 0, rng.integers(0, 4, size=(3, 5)).astype(np.int64))),
+            Sample((x, 1, rng.integers(0, 5, size=(4, 2)).astype(np.int64))),
+            Sample((rand_array(rng, (3, 4), dtype), 1, rng.integers(0, 4, size=(2, 3)).astype(np.int64))),
+        ]
+
+    def scatter_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(4, 5), 0, rng.integers(0, 4, size=(3, 5)).astype(np.int64), a(3, 5))),
+            Sample((a(4, 5), 1, rng.integers(0, 5, size=(4, 3)).astype(np.int64), a(4, 3))),
+        ]
+
+    def index_select_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (4, 5), dtype), 1, np.array([0, 4, 4, 1]))),
+            Sample((rand_array(rng, (4, 5), dtype), 0, np.array([3, 0]))),
+        ]
+
+    def cube(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (4, 5, 3), dtype),)),
+            Sample((rand_array(rng, (5, 4, 3), dtype),), noncontig=True),
+            Sample((rand_array(rng, (4, 5, 3), dtype),), noncontig="flip", grad=False),
+        ]
+
+    def on(x: Any, values: list) -> Any:
+        # an index tensor on the device of x (numpy arrays index themselves)
+        return np.array(values) if isinstance(x, np.ndarray) else _tensor_on(values, x.device)
+
+    def set_shifted(x: Any) -> Any:
+        # source and destination overlap: the result is as if the source were copied first
+        y = x.clone() if not isinstance(x, np.ndarray) else x.copy()
+        y[1:] = y[:-1]
+        y[:, :-1] = y[:, 1:]
+        return y
+
+    register(
+        OpRecord(
+            "gather", gather, gather_samples, gather_ref, kernel="gather", methods=("gather",), dtypes=NUMERIC
+        ),
+        OpRecord(
+            "scatter_add",
+            scatter_add,
+            scatter_samples,
+            scatter_add_ref,
+            kernel="scatter_add",
+            methods=("scatter_add",),
+            inplace=("scatter_add_",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord(
+            "index_select",
+            index_select,
+            index_select_samples,
+            lambda x, d, i: np.take(x, i, d),
+            kernel="index_select",
+            methods=("index_select",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord(
+            "getitem_basic",
+            getitem,
+            cube,
+            lambda x: x[1:, None, ::2, -1],
+            call=lambda x: x[1:, None, ::2, -1],
+            kernel="getitem_basic",
+            dtypes=ALL,
+            public=False,
+            methods={"__getitem__": getitem},
+        ),
+        OpRecord(
+            "getitem_int_tensor",
+            getitem,
+            cube,
+            lambda x: x[on(x, [0, 2, -1])],
+            call=lambda x: x[on(x, [0, 2, -1])],
+            dtypes=NUMERIC,
+            public=False,
+        ),
+        OpRecord(
+            "getitem_two_tensors",
+            getitem,
+            cube,
+            lambda x: x[:, on(x, [0, 2]), on(x, [1, 0])],
+            call=lambda x: x[:, on(x, [0, 2]), on(x, [1, 0])],
+            dtypes=NUMERIC,
+            public=False,
+        ),
+        OpRecord(
+            "getitem_mask",
+            getitem,
+            cube,
+            lambda x: x[x > 0],
+            call=lambda x: x[x > 0],
+            dtypes=FLOATS,
+            public=False,
+        ),
+        OpRecord(
+            "setitem_overlapping",
+            setitem,
+            cube,
+            set_shifted,
+            call=set_shifted,
+            dtypes=ALL,
+            public=False,
+            methods={"__setitem__": setitem},
+        ),
+        OpRecord(
+            "masked_select",
+            masked_select,
+            unary_samples(),
+            lambda x: x[x > 0.5],
+            call=lambda x: masked_select(x, x > 0.5),
+            methods=("masked_select",),
+            dtypes=FLOATS,
+        ),
+        OpRecord(
+            "nonzero",
+            nonzero,
+            unary_samples(),
+            lambda x: np.argwhere(x),
+            kernel="nonzero",
+            methods=("nonzero",),
+            dtypes=ALL,
+            grad=False,
+        ),
+        OpRecord(
+            "take",
+            take,
+            cube,
+            lambda x: np.take(x, np.array([0, 5, -1, 7])),
+            call=lambda x: take(x, on(x, [0, 5, -1, 7])),
+            methods=("take",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord(
+            "masked_fill",
+            masked_fill,
+            unary_samples(),
+            lambda x: np.where(x > 0.5, -1.0, x).astype(x.dtype),
+            call=lambda x: masked_fill(x, x > 0.5, -1.0),
+            methods=("masked_fill",),
+            inplace=("masked_fill_",),
+        ),
+    )
+
+
+def _tensor_on(values: list, device: Any) -> Tensor:
+    """An int64 tensor of ``values`` on ``device`` (for index samples)."""
+    from .creation import tensor
+
+    return tensor(values, device=device)
+
+
+_records()

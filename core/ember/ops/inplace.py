@@ -156,3 +156,162 @@ def fill_(x: Tensor, value: Any) -> Tensor:
 def zero_(x: Tensor) -> Tensor:
     """Set every element to zero; returns x."""
     return fill_(x, False if x.dtype is _dt.bool_ else 0)
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
+    """x + (end - x) * weight (the computation behind ``lerp_``)."""
+    return x + (end - x) * weight
+
+
+def _addcmul(x: Tensor, a: Any, b: Any, value: Any = 1) -> Tensor:
+    """x + a * b * value (the computation behind ``addcmul_``)."""
+    return x + a * b * value
+
+
+def _addcdiv(x: Tensor, a: Any, b: Any, value: Any = 1) -> Tensor:
+    """x + a / b * value (the computation behind ``addcdiv_``)."""
+    return x + a / b * value
+
+
+def _records() -> None:
+    import numpy as np
+
+    from .records import OpRecord, register
+    from .samples import ALL, NUMERIC, Sample, rand_array, unary_samples
+
+    def fresh(x: Any) -> Any:
+        return x.copy() if isinstance(x, np.ndarray) else x.clone()
+
+    def copy_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), a(3, 4))),
+            Sample((a(3, 4), a(4))),
+            Sample((a(4, 4), a(4, 4)), noncontig=True),
+            Sample((a(3, 4), a(3, 4)), noncontig="flip", grad=False),
+            Sample((a(), a())),
+        ]
+
+    def copy_into(x: Any, src: Any) -> Any:
+        y = fresh(x)
+        if isinstance(y, np.ndarray):
+            y[...] = src
+            return y
+        return copy_(y, src)
+
+    def copy_transposed_onto_itself(x: Any) -> Any:
+        # source and destination overlap: the result is as if the source were read first
+        y = fresh(x)
+        if isinstance(y, np.ndarray):
+            y.T[...] = y.copy()
+            return y
+        y.t().copy_(y)
+        return y
+
+    def square(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (4, 4), dtype),)),
+            Sample((rand_array(rng, (3, 3), dtype),), noncontig=True),
+        ]
+
+    def ternary(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        return [Sample((a(3, 4), a(3, 4), a(4))), Sample((a(2, 3), a(2, 3), a(2, 3)), noncontig=True)]
+
+    def inplace_call(name: str) -> Any:
+        return lambda x, *a: getattr(fresh(x), name)(*a)
+
+    register(
+        OpRecord(
+            "copy_",
+            copy_,
+            copy_samples,
+            copy_into,
+            call=copy_into,
+            kernel="copy_",
+            methods={"copy_": copy_},
+            dtypes=ALL,
+            public=False,
+        ),
+        OpRecord(
+            "copy_overlapping",
+            copy_,
+            square,
+            copy_transposed_onto_itself,
+            call=copy_transposed_onto_itself,
+            kernel="copy_",
+            dtypes=NUMERIC,
+            public=False,
+        ),
+        OpRecord(
+            "fill_",
+            fill_,
+            unary_samples(),
+            lambda x: np.full_like(x, 3),
+            call=lambda x: fill_(fresh(x), 3),
+            kernel="full",
+            methods={"fill_": fill_},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "zero_",
+            zero_,
+            unary_samples(),
+            np.zeros_like,
+            call=lambda x: zero_(fresh(x)),
+            methods={"zero_": zero_},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "lerp_",
+            _lerp,
+            ternary,
+            lambda x, e, w: x + (e - x) * w,
+            call=inplace_call("lerp_"),
+            inplace={"lerp_": _lerp},
+            public=False,
+        ),
+        OpRecord(
+            "addcmul_",
+            _addcmul,
+            ternary,
+            lambda x, a, b: x + a * b,
+            call=inplace_call("addcmul_"),
+            inplace={"addcmul_": _addcmul},
+            public=False,
+        ),
+        OpRecord(
+            "addcdiv_",
+            _addcdiv,
+            ternary,
+            lambda x, a, b: x + a / b,
+            call=inplace_call("addcdiv_"),
+            inplace={"addcdiv_": _addcdiv},
+            public=False,
+        ),
+        OpRecord(
+            "pos",
+            lambda x: x,
+            unary_samples(),
+            lambda x: x,
+            call=lambda x: +x,
+            methods={"__pos__": lambda self: self},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        ),
+    )
+
+
+_records()

@@ -103,3 +103,124 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     out = matmul(x, weight.mT)
     return out + bias if bias is not None else out
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    import numpy as np
+
+    from .records import OpRecord, register
+    from .samples import Sample, rand_array
+
+    def matmul_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -1, 1)
+
+        return [
+            Sample((a(3, 4), a(4, 5))),
+            Sample((a(2, 3, 4), a(4, 2))),
+            Sample((a(2, 1, 3, 4), a(3, 4, 2))),
+            Sample((a(4), a(4, 3))),
+            Sample((a(3, 4), a(4))),
+            Sample((a(4), a(4))),
+            Sample((a(0, 4), a(4, 3)), grad=False),
+            Sample((a(3, 0), a(0, 2)), grad=False),
+            Sample((a(5, 3), a(3, 5)), noncontig=True),
+            Sample((a(4, 3), a(3, 4)), noncontig="flip", grad=False),
+            Sample((a(17, 33), a(33, 65)), grad=False),
+        ]
+
+    def reflected(op: Any) -> Any:
+        return lambda self, other: op(other, self)
+
+    def pairs(*shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            out = [
+                Sample(
+                    (rand_array(rng, sa, dtype, -1, 1), rand_array(rng, sb, dtype, -1, 1)),
+                    grad=0 not in sa + sb,
+                )
+                for sa, sb in shapes
+            ]
+            sa, sb = shapes[0]
+            out.append(
+                Sample((rand_array(rng, sa, dtype, -1, 1), rand_array(rng, sb, dtype, -1, 1)), noncontig=True)
+            )
+            return out
+
+        return make
+
+    def linear_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -1, 1)
+
+        return [
+            Sample((a(5, 4), a(3, 4), a(3))),
+            Sample((a(2, 5, 4), a(3, 4), None)),
+            Sample(
+                (
+                    a(
+                        4,
+                    ),
+                    a(3, 4),
+                    a(3),
+                )
+            ),
+        ]
+
+    def linear_ref(x: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
+        return x @ w.T + (0 if b is None else b)
+
+    register(
+        OpRecord(
+            "mm",
+            mm,
+            pairs(((3, 4), (4, 5)), ((0, 4), (4, 2))),
+            np.matmul,
+            methods=("mm",),
+            dtypes=("float32", "float64", "int64"),
+            atol=1e-4,
+        ),
+        OpRecord(
+            "bmm",
+            bmm,
+            pairs(((2, 3, 4), (2, 4, 5)), ((1, 2, 3), (1, 3, 1))),
+            np.matmul,
+            methods=("bmm",),
+            dtypes=("float32", "float64", "int64"),
+            atol=1e-4,
+        ),
+        OpRecord(
+            "dot",
+            dot,
+            pairs(((5,), (5,)), ((0,), (0,))),
+            np.dot,
+            methods=("dot",),
+            dtypes=("float32", "float64", "int64"),
+            atol=1e-4,
+        ),
+        OpRecord(
+            "outer",
+            outer,
+            pairs(((3,), (4,)), ((0,), (2,))),
+            np.outer,
+            methods=("outer",),
+            dtypes=("float32", "float64", "int64"),
+        ),
+        OpRecord("linear", linear, linear_samples, linear_ref, atol=1e-4, covers=("nn.functional.linear",)),
+        OpRecord(
+            "matmul",
+            matmul,
+            matmul_samples,
+            np.matmul,
+            kernel="matmul",
+            methods={"matmul": matmul, "__matmul__": matmul, "__rmatmul__": reflected(matmul)},
+            dtypes=("float32", "float64", "int64"),
+            atol=1e-4,
+        ),
+    )
+
+
+_records()

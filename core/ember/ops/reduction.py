@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from .. import dtypes as _dt
@@ -339,6 +340,8 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if not x.dtype.is_floating_point:  # integers and bools: in the default float dtype, as PyTorch
         x = x.to(_dt.get_default_dtype())
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "logsumexp")
+    if x.ndim == 0:  # dim 0 / -1 of a 0-d tensor names the tensor itself: log(exp(x)) is x
+        return x.clone()
     if builtins.any(x.shape[d] == 0 for d in dims):  # an empty sum: log(0) = -inf, as in PyTorch
         out = log(sum(exp(x), dims, keepdim=True))
         return out if keepdim else out.squeeze(dims)
@@ -489,3 +492,157 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     if out is not None:
         return out
     return x - logsumexp(x, d, keepdim=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    import numpy as np
+
+    from .records import OpRecord, register
+    from .samples import FLOATS, NUMERIC, Sample, np_kw, rand_array, reduction_samples
+
+    def int_sum(x: np.ndarray, **kw: Any) -> np.ndarray:
+        return np.sum(x, dtype=None if x.dtype.kind == "f" else np.int64, **np_kw(kw))
+
+    def values_of(f: Callable[..., Any]) -> Callable[..., Any]:
+        # max(x, dim) / min(x, dim) return (values, indices); the record checks the values
+        def call(x: Any, dim: Any = None, keepdim: bool = False) -> Any:
+            return f(x) if dim is None else f(x, dim, keepdim).values
+
+        return call
+
+    def logsumexp_ref(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        m = np.max(x, axis=dim, keepdims=True) if x.size else 0
+        r = np.log(np.sum(np.exp(x - m), axis=dim, keepdims=True)) + m
+        return r if keepdim else np.squeeze(r, axis=dim) if dim is not None else r.reshape(())
+
+    def softmax_ref(x: np.ndarray, dim: int) -> np.ndarray:
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        return e / e.sum(axis=dim, keepdims=True)
+
+    def along_dim(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 5), 1)),
+            Sample((a(2, 3, 4), 0)),
+            Sample((a(4, 3), -1), noncontig=True),
+            Sample((a(3, 4), 0), noncontig="flip", grad=False),
+            Sample((a(), 0), grad=False),
+        ]
+
+    def r(
+        name: str,
+        fn: Callable[..., Any],
+        ref: Callable[..., Any],
+        dtypes: tuple = FLOATS,
+        *,
+        kernel: str | None = None,
+        grad: bool = True,
+        call: Callable[..., Any] | None = None,
+        **kw: Any,
+    ) -> OpRecord:
+        return OpRecord(
+            name,
+            fn,
+            reduction_samples(**kw),
+            ref,
+            call=call,
+            kernel=kernel,
+            methods=(name,),
+            dtypes=dtypes,
+            grad=grad,
+        )
+
+    register(
+        r("sum", sum, int_sum, ("float32", "float64", "int32", "int64", "bool"), kernel="sum"),
+        r("mean", mean, lambda x, **k: np.mean(x, **np_kw(k)), allow_empty=False),
+        r("prod", prod, lambda x, **k: np.prod(x, **np_kw(k)), kernel="prod", multi=False),
+        r("amax", amax, lambda x, **k: np.max(x, **np_kw(k)), NUMERIC, allow_empty=False),
+        r("amin", amin, lambda x, **k: np.min(x, **np_kw(k)), NUMERIC, allow_empty=False),
+        r(
+            "max",
+            max,
+            lambda x, dim=None, keepdim=False: np.max(x, axis=dim, keepdims=keepdim),
+            NUMERIC,
+            kernel="max",
+            call=values_of(max),
+            multi=False,
+            allow_empty=False,
+        ),
+        r(
+            "min",
+            min,
+            lambda x, dim=None, keepdim=False: np.min(x, axis=dim, keepdims=keepdim),
+            NUMERIC,
+            kernel="min",
+            call=values_of(min),
+            multi=False,
+            allow_empty=False,
+        ),
+        r(
+            "argmax",
+            argmax,
+            lambda x, dim=None, keepdim=False: np.argmax(x, axis=dim, keepdims=keepdim),
+            NUMERIC,
+            kernel="argmax",
+            grad=False,
+            multi=False,
+            allow_empty=False,
+        ),
+        r(
+            "argmin",
+            argmin,
+            lambda x, dim=None, keepdim=False: np.argmin(x, axis=dim, keepdims=keepdim),
+            NUMERIC,
+            kernel="argmin",
+            grad=False,
+            multi=False,
+            allow_empty=False,
+        ),
+        r("var", var, lambda x, **k: np.var(x, ddof=1, **np_kw(k)), allow_empty=False),
+        r("std", std, lambda x, **k: np.std(x, ddof=1, **np_kw(k)), allow_empty=False),
+        r("logsumexp", logsumexp, logsumexp_ref, allow_empty=False),
+        r(
+            "norm",
+            norm,
+            lambda x, dim=None, keepdim=False: np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim)),
+            call=lambda x, dim=None, keepdim=False: norm(x, 2, dim, keepdim),
+        ),
+        r(
+            "any",
+            any,
+            lambda x, **k: np.any(x, **np_kw(k)),
+            ("bool", "float32", "int64"),
+            kernel="any",
+            grad=False,
+        ),
+        r("all", all, lambda x, **k: np.all(x, **np_kw(k)), ("bool", "float32", "int64"), grad=False),
+        OpRecord(
+            "cumsum",
+            cumsum,
+            along_dim,
+            lambda x, dim: np.cumsum(x, axis=dim, dtype=None if x.dtype.kind == "f" else np.int64).reshape(
+                x.shape
+            ),
+            kernel="cumsum",
+            methods=("cumsum",),
+            inplace=("cumsum_",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord("softmax", softmax, along_dim, softmax_ref, kernel="softmax", methods=("softmax",)),
+        OpRecord(
+            "log_softmax",
+            log_softmax,
+            along_dim,
+            lambda x, dim: np.log(softmax_ref(x, dim)),
+            kernel="log_softmax",
+            methods=("log_softmax",),
+        ),
+    )
+
+
+_records()

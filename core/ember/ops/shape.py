@@ -534,3 +534,168 @@ def _tri(x: Tensor, diagonal: int, lower: bool) -> Tensor:
 def contiguous_strides_of(shape: tuple[int, ...]) -> tuple[int, ...]:
     """C-order strides of ``shape`` (re-exported for Tensor.stride on fresh tensors)."""
     return contiguous_strides(shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    import numpy as np
+
+    from .records import OpRecord, register
+    from .samples import ALL, FLOATS, NUMERIC, Sample, rand_array
+
+    def blocks(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (2, 3, 4), dtype),)),
+            Sample((rand_array(rng, (4, 6), dtype),), noncontig=True),
+            Sample((rand_array(rng, (4, 6), dtype),), noncontig="flip", grad=False),
+        ]
+
+    def seq(*fns: Any) -> tuple[Any, Any]:
+        # one callable for ember tensors and numpy arrays alike: fns[0] on tensors, fns[1] on arrays
+        def call(*xs: Any, **kw: Any) -> Any:
+            return fns[0](*xs, **kw) if isinstance(xs[0], Tensor) else fns[1](*xs, **kw)
+
+        return call, call
+
+    def cat_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(2, 3), a(4, 3)), {"dim": 0}),
+            Sample((a(2, 3), a(2, 1), a(2, 2)), {"dim": 1}),
+            Sample((a(3, 2), a(3, 2)), {"dim": -1}, noncontig=True),
+            Sample((a(3, 2), a(0, 2)), {"dim": 0}, grad=False),
+        ]
+
+    def stack_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (2, 3), dtype), rand_array(rng, (2, 3), dtype)), {"dim": 0}),
+            Sample((rand_array(rng, (2, 3), dtype), rand_array(rng, (2, 3), dtype)), {"dim": 2}),
+        ]
+
+    cat_call, cat_ref = seq(lambda *xs, dim: cat(list(xs), dim), lambda *xs, dim: np.concatenate(xs, dim))
+    stack_call, stack_ref = seq(lambda *xs, dim: stack(list(xs), dim), lambda *xs, dim: np.stack(xs, dim))
+
+    def view_record(name: str, fn: Any, call: Any, ref: Any, dtypes: tuple = ALL, **kw: Any) -> OpRecord:
+        return OpRecord(
+            name, fn, blocks, ref, call=call, methods=kw.pop("methods", (name,)), dtypes=dtypes, **kw
+        )
+
+    register(
+        view_record(
+            "reshape", reshape, lambda x: reshape(x, -1, 2), lambda x: x.reshape(-1, 2), kernel="reshape"
+        ),
+        view_record("view", view, lambda x: view(x.contiguous(), 2, -1), lambda x: x.reshape(2, -1)),
+        view_record("flatten", flatten, lambda x: flatten(x, 1), lambda x: x.reshape(x.shape[0], -1)),
+        view_record(
+            "unflatten",
+            unflatten,
+            lambda x: unflatten(x, -1, (2, -1)),
+            lambda x: x.reshape(x.shape[:-1] + (2, -1)),
+        ),
+        view_record(
+            "permute",
+            permute,
+            lambda x: permute(x, *reversed(range(x.ndim))),
+            lambda x: x.transpose(),
+            kernel="permute",
+        ),
+        view_record("transpose", transpose, lambda x: transpose(x, 0, -1), lambda x: np.swapaxes(x, 0, -1)),
+        view_record("t", t, lambda x: t(x[0] if x.ndim > 2 else x), lambda x: (x[0] if x.ndim > 2 else x).T),
+        view_record(
+            "expand",
+            expand,
+            lambda x: expand(x[None], 3, *x.shape),
+            lambda x: np.broadcast_to(x, (3,) + x.shape),
+            kernel="expand",
+        ),
+        view_record(
+            "broadcast_to",
+            broadcast_to,
+            lambda x: broadcast_to(x, (2,) + x.shape),
+            lambda x: np.broadcast_to(x, (2,) + x.shape),
+        ),
+        view_record("squeeze", squeeze, lambda x: squeeze(x[:, None], 1), lambda x: x),
+        view_record("unsqueeze", unsqueeze, lambda x: unsqueeze(x, -1), lambda x: x[..., None]),
+        view_record("contiguous", contiguous, contiguous, lambda x: x, kernel="is_contiguous"),
+        view_record("clone", clone, clone, lambda x: x.copy(), kernel="clone"),
+        view_record("narrow", narrow, lambda x: narrow(x, 1, 1, 2), lambda x: x[:, 1:3]),
+        view_record("select", select, lambda x: select(x, -1, 1), lambda x: x[..., 1]),
+        view_record("split", split, lambda x: split(x, 1, 0)[-1], lambda x: x[-1:]),
+        view_record("chunk", chunk, lambda x: chunk(x, 2, -1)[0], lambda x: np.array_split(x, 2, -1)[0]),
+        view_record("unbind", unbind, lambda x: unbind(x, 1)[1], lambda x: x[:, 1]),
+        view_record("flip", flip, lambda x: flip(x, 0), lambda x: np.flip(x, 0), NUMERIC, kernel="flip"),
+        view_record(
+            "repeat",
+            repeat,
+            lambda x: repeat(x, 2, *([1] * (x.ndim - 1))),
+            lambda x: np.tile(x, (2,) + (1,) * (x.ndim - 1)),
+            NUMERIC,
+        ),
+        view_record("movedim", movedim, lambda x: movedim(x, 0, -1), lambda x: np.moveaxis(x, 0, -1)),
+        view_record(
+            "tril", tril, lambda x: tril(x, -1), lambda x: np.tril(x, -1), FLOATS, inplace=("tril_",)
+        ),
+        view_record("triu", triu, lambda x: triu(x, 1), lambda x: np.triu(x, 1), FLOATS, inplace=("triu_",)),
+        view_record(
+            "transpose_contiguous",
+            contiguous,
+            lambda x: transpose(x, 0, 1).contiguous(),
+            lambda x: np.swapaxes(x, 0, 1),
+            public=False,
+            methods=(),
+        ),
+        view_record(
+            "expand_as",
+            expand,
+            lambda x: x[None].expand_as(expand(x[None], 2, *x.shape)),
+            lambda x: np.broadcast_to(x, (2,) + x.shape),
+            public=False,
+            methods={"expand_as": lambda self, o: expand(self, o.shape)},
+        ),
+        view_record(
+            "view_as",
+            view,
+            lambda x: x.contiguous().view_as(x.contiguous().reshape(-1)),
+            lambda x: x.reshape(-1),
+            public=False,
+            methods={"view_as": lambda self, o: view(self, o.shape)},
+        ),
+        view_record(
+            "reshape_as",
+            reshape,
+            lambda x: x.reshape_as(x.reshape(-1)),
+            lambda x: x.reshape(-1),
+            public=False,
+            methods={"reshape_as": lambda self, o: reshape(self, o.shape)},
+        ),
+        view_record(
+            "T", permute, lambda x: x.T, lambda x: x.T, public=False, methods=(), covers=("Tensor.T",)
+        ),
+        view_record(
+            "mT",
+            transpose,
+            lambda x: x.mT,
+            lambda x: np.swapaxes(x, -2, -1),
+            public=False,
+            methods=(),
+            covers=("Tensor.mT",),
+        ),
+        OpRecord(
+            "cat",
+            cat,
+            cat_samples,
+            cat_ref,
+            call=cat_call,
+            kernel="cat",
+            covers=("concat",),
+            dtypes=NUMERIC + ("bool",),
+        ),
+        OpRecord("stack", stack, stack_samples, stack_ref, call=stack_call, dtypes=NUMERIC),
+    )
+
+
+_records()
