@@ -154,7 +154,7 @@ less = lt
 
 
 # -- Tensor's methods and operators: read from the op records ---------------------------------------
-def install_methods() -> None:
+def _install_methods() -> None:
     """Attach every method and in-place variant the op records declare to :class:`ember.Tensor`."""
     methods, inplace_methods = records.method_table()
     for name, fn in methods.items():
@@ -169,4 +169,4 @@ def install_methods() -> None:
     Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
 
-install_methods()
+_install_methods()

@@ -5,7 +5,7 @@ share its code, the kernel it dispatches to) and how to prove it on a device (dt
 inputs, a numpy reference, tolerances, differentiability, error inputs with their messages).
 Everything else reads the records instead of keeping its own list:
 
-* Tensor's methods and operators (:func:`ember.ops.install_methods`);
+* Tensor's methods and operators (``ember.ops._install_methods``);
 * whether an op is a backend primitive, an optional kernel or a composite (:attr:`OpRecord.kind`,
   from the kernel contract in :mod:`ember.backend` and :mod:`ember.ops.catalog`);
 * the conformance kit (:mod:`ember.testing.test_ops`: forward values against the reference,

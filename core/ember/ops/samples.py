@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "ALL",
     "ALL_INT",
+    "DEVICE",
     "FLOATS",
     "FLOATS16",
     "INTS",
@@ -80,6 +81,18 @@ class ErrorSample:
 
 
 SampleFn = Callable[[str, np.random.Generator], list[Sample]]
+
+
+class _DeviceUnderTest:
+    """Stands for the device under test in a sample's args or kwargs (``device=DEVICE``), for ops
+    that take no tensor input (creation ops); the kit puts the device in its place."""
+
+    def __repr__(self) -> str:
+        return "DEVICE"
+
+
+#: the device under test, in a sample (see :class:`_DeviceUnderTest`)
+DEVICE = _DeviceUnderTest()
 
 
 def rand_array(

@@ -17,6 +17,7 @@ from ember.ops.records import RECORDS, OpRecord
 from ember.ops.samples import (  # noqa: F401 - the kit's public names for sample building
     ALL,
     ALL_INT,
+    DEVICE,
     FLOATS,
     FLOATS16,
     INTS,
@@ -40,7 +41,8 @@ OPS_BY_NAME: dict[str, OpRecord] = dict(RECORDS)
 
 
 def to_ember(sample: Sample, dtype_name: str, device: Any, requires_grad: bool = False) -> tuple[list, dict]:
-    """Tensors for a sample on ``device`` (non-contiguous views when the sample says so)."""
+    """Tensors for a sample on ``device`` (non-contiguous views when the sample says so); the
+    :data:`DEVICE` placeholder becomes ``device``."""
     args: list[Any] = []
     for a in sample.args:
         if isinstance(a, np.ndarray):
@@ -58,8 +60,8 @@ def to_ember(sample: Sample, dtype_name: str, device: Any, requires_grad: bool =
                 t = t.detach().requires_grad_(True)
             args.append(t)
         else:
-            args.append(a)
-    return args, dict(sample.kwargs)
+            args.append(device if a is DEVICE else a)
+    return args, {k: device if v is DEVICE else v for k, v in sample.kwargs.items()}
 
 
 def _flipped_view(t: ember.Tensor) -> ember.Tensor:
