@@ -854,6 +854,7 @@ def _records() -> None:
         FLOATS16,
         NUMERIC,
         SIGNED,
+        ErrorSample,
         Sample,
         binary_samples,
         np_erf,
@@ -900,6 +901,7 @@ def _records() -> None:
         grad: bool = True,
         kernel: str | None = None,
         covers: tuple = (),
+        errors: tuple = (),
         **kw: Any,
     ) -> OpRecord:
         return OpRecord(
@@ -913,6 +915,7 @@ def _records() -> None:
             covers=covers,
             dtypes=dtypes,
             grad=grad,
+            errors=errors,
         )
 
     def reflected(op: Callable[..., Any]) -> Callable[..., Any]:
@@ -959,6 +962,14 @@ def _records() -> None:
             methods=("abs", "__abs__"),
             inplace=("abs_",),
             dtypes=NUMERIC + ("int8",),
+            errors=(
+                ErrorSample(
+                    (np.array([True, False]),),
+                    {},
+                    TypeError,
+                    "neg: negation of a bool tensor is not supported; use logical_not\\(\\)",
+                ),
+            ),
         ),
         u("exp", exp, np.exp, FLOATS16, kernel="exp"),
         u("expm1", expm1, np.expm1, kernel="expm1"),
@@ -1018,6 +1029,14 @@ def _records() -> None:
             inplace=("clamp_", "clip_"),
             covers=("clip",),
             dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {"min": None, "max": None},
+                    ValueError,
+                    "clamp: at least one of min and max must be given",
+                ),
+            ),
         ),
         # -- binary --------------------------------------------------------------------------
         b(
@@ -1028,6 +1047,14 @@ def _records() -> None:
             kernel="add",
             methods={"add": add, "__add__": add, "__radd__": reflected(add)},
             inplace={"add_": add, "__iadd__": add},
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.ones(5)),
+                    {},
+                    ValueError,
+                    "add: shapes \\(3, 4\\) and \\(5,\\) cannot be broadcast together",
+                ),
+            ),
         ),
         b(
             "sub",
@@ -1098,6 +1125,14 @@ def _records() -> None:
             kernel="bitwise_and",
             methods={"bitwise_and": bitwise_and, "__and__": bitwise_and, "__rand__": reflected(bitwise_and)},
             inplace={"bitwise_and_": bitwise_and, "__iand__": bitwise_and},
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(3)),
+                    {},
+                    TypeError,
+                    "bitwise_and: expected integer or bool operands, got ember.float64",
+                ),
+            ),
         ),
         b(
             "bitwise_or",
@@ -1137,6 +1172,14 @@ def _records() -> None:
                 "__rfloordiv__": reflected(floor_divide),
             },
             inplace={"floor_divide_": floor_divide, "__ifloordiv__": floor_divide},
+            errors=(
+                ErrorSample(
+                    (np.array([1, 2]), np.array([1, 0])),
+                    {},
+                    ZeroDivisionError,
+                    "floor_divide: integer division by zero",
+                ),
+            ),
         ),
         b(
             "remainder",
@@ -1149,6 +1192,14 @@ def _records() -> None:
             rhs_high=3.0,
             methods={"remainder": remainder, "__mod__": remainder, "__rmod__": reflected(remainder)},
             inplace={"remainder_": remainder, "__imod__": remainder},
+            errors=(
+                ErrorSample(
+                    (np.array([1, 2]), np.array([0, 1])),
+                    {},
+                    ZeroDivisionError,
+                    "remainder: integer division by zero",
+                ),
+            ),
         ),
         OpRecord(
             "where",

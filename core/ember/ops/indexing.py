@@ -490,9 +490,20 @@ def take(x: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened x at ``index`` (negative indices count from the end)."""
     from .elementwise import lt, where
 
+    if not isinstance(index, Tensor) or index.dtype.is_floating_point or index.dtype.is_bool:
+        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
+        raise TypeError(f"take: index must be an integer tensor, got {got}")
     flat = index.reshape(-1)
-    if flat.numel() and not flat.dtype.is_floating_point and not flat.dtype.is_bool:
-        flat = where(lt(flat, 0), flat + x.numel(), flat)
+    n = x.numel()
+    if flat.numel() and has_data(flat):
+        lo, hi = int(flat.min().item()), int(flat.max().item())
+        if lo < -n or hi >= n:
+            raise IndexError(
+                f"take: index {lo if lo < -n else hi} is out of range for a tensor of {n} elements "
+                f"(valid: {-n} .. {n - 1})"
+            )
+    if flat.numel():
+        flat = where(lt(flat, 0), flat + n, flat)
     return index_select(x.reshape(-1), 0, flat).reshape(index.shape)
 
 
@@ -501,7 +512,7 @@ def take(x: Tensor, index: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 def _records() -> None:
     from .records import OpRecord, register
-    from .samples import ALL, FLOATS, NUMERIC, Sample, rand_array, unary_samples
+    from .samples import ALL, FLOATS, NUMERIC, ErrorSample, Sample, rand_array, unary_samples
 
     def gather_ref(x: np.ndarray, dim: int, index: np.ndarray) -> np.ndarray:
         sl = tuple(slice(None) if d == dim else slice(0, n) for d, n in enumerate(index.shape))
@@ -557,7 +568,21 @@ def _records() -> None:
 
     register(
         OpRecord(
-            "gather", gather, gather_samples, gather_ref, kernel="gather", methods=("gather",), dtypes=NUMERIC
+            "gather",
+            gather,
+            gather_samples,
+            gather_ref,
+            kernel="gather",
+            methods=("gather",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[7]])),
+                    {},
+                    IndexError,
+                    "gather: index 7 is out of bounds for dimension 0 with size 3",
+                ),
+            ),
         ),
         OpRecord(
             "scatter_add",
@@ -577,6 +602,14 @@ def _records() -> None:
             kernel="index_select",
             methods=("index_select",),
             dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([3])),
+                    {},
+                    IndexError,
+                    "index_select: index 3 is out of bounds for dimension 0 with size 3",
+                ),
+            ),
         ),
         OpRecord(
             "getitem_basic",
@@ -653,6 +686,14 @@ def _records() -> None:
             call=lambda x: take(x, on(x, [0, 5, -1, 7])),
             methods=("take",),
             dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.array([12])),
+                    {},
+                    IndexError,
+                    "take: index 12 is out of range for a tensor of 12 elements \\(valid: -12 \\.\\. 11\\)",
+                ),
+            ),
         ),
         OpRecord(
             "masked_fill",
@@ -662,6 +703,14 @@ def _records() -> None:
             call=lambda x: masked_fill(x, x > 0.5, -1.0),
             methods=("masked_fill",),
             inplace=("masked_fill_",),
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.ones((3, 4)), 1.0),
+                    {},
+                    TypeError,
+                    "masked_fill: mask must be a bool tensor, got ember.float64",
+                ),
+            ),
         ),
     )
 

@@ -112,7 +112,7 @@ def _records() -> None:
     import numpy as np
 
     from .records import OpRecord, register
-    from .samples import Sample, rand_array
+    from .samples import ErrorSample, Sample, rand_array
 
     def matmul_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
         def a(*s: int) -> np.ndarray:
@@ -182,6 +182,14 @@ def _records() -> None:
             methods=("mm",),
             dtypes=("float32", "float64", "int64"),
             atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(3)),
+                    {},
+                    ValueError,
+                    "mm: expected 2-D tensors, got shapes \\(3,\\) and \\(3,\\)",
+                ),
+            ),
         ),
         OpRecord(
             "bmm",
@@ -219,6 +227,14 @@ def _records() -> None:
             methods={"matmul": matmul, "__matmul__": matmul, "__rmatmul__": reflected(matmul)},
             dtypes=("float32", "float64", "int64"),
             atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.ones((5, 2))),
+                    {},
+                    ValueError,
+                    "matmul: shapes \\(3, 4\\) and \\(5, 2\\) cannot be multiplied",
+                ),
+            ),
         ),
     )
 

@@ -501,7 +501,7 @@ def _records() -> None:
     import numpy as np
 
     from .records import OpRecord, register
-    from .samples import FLOATS, NUMERIC, Sample, np_kw, rand_array, reduction_samples
+    from .samples import FLOATS, NUMERIC, ErrorSample, Sample, np_kw, rand_array, reduction_samples
 
     def int_sum(x: np.ndarray, **kw: Any) -> np.ndarray:
         return np.sum(x, dtype=None if x.dtype.kind == "f" else np.int64, **np_kw(kw))
@@ -543,6 +543,7 @@ def _records() -> None:
         kernel: str | None = None,
         grad: bool = True,
         call: Callable[..., Any] | None = None,
+        errors: tuple = (),
         **kw: Any,
     ) -> OpRecord:
         return OpRecord(
@@ -555,10 +556,25 @@ def _records() -> None:
             methods=(name,),
             dtypes=dtypes,
             grad=grad,
+            errors=errors,
         )
 
     register(
-        r("sum", sum, int_sum, ("float32", "float64", "int32", "int64", "bool"), kernel="sum"),
+        r(
+            "sum",
+            sum,
+            int_sum,
+            ("float32", "float64", "int32", "int64", "bool"),
+            kernel="sum",
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)),),
+                    {"dim": 2},
+                    IndexError,
+                    "sum: dimension 2 out of range for a tensor with 2 dim\\(s\\) \\(expected -2 \\.\\. 1\\)",
+                ),
+            ),
+        ),
         r("mean", mean, lambda x, **k: np.mean(x, **np_kw(k)), allow_empty=False),
         r("prod", prod, lambda x, **k: np.prod(x, **np_kw(k)), kernel="prod", multi=False),
         r("amax", amax, lambda x, **k: np.max(x, **np_kw(k)), NUMERIC, allow_empty=False),
@@ -632,8 +648,19 @@ def _records() -> None:
             methods=("cumsum",),
             inplace=("cumsum_",),
             dtypes=NUMERIC,
+            errors=(ErrorSample((np.ones((3, 4)), 3), {}, IndexError, "cumsum: dimension 3 out of range"),),
         ),
-        OpRecord("softmax", softmax, along_dim, softmax_ref, kernel="softmax", methods=("softmax",)),
+        OpRecord(
+            "softmax",
+            softmax,
+            along_dim,
+            softmax_ref,
+            kernel="softmax",
+            methods=("softmax",),
+            errors=(
+                ErrorSample((np.ones((3, 4)), -3), {}, IndexError, "softmax: dimension -3 out of range"),
+            ),
+        ),
         OpRecord(
             "log_softmax",
             log_softmax,

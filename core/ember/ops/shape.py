@@ -543,7 +543,7 @@ def _records() -> None:
     import numpy as np
 
     from .records import OpRecord, register
-    from .samples import ALL, FLOATS, NUMERIC, Sample, rand_array
+    from .samples import ALL, FLOATS, NUMERIC, ErrorSample, Sample, rand_array
 
     def blocks(dtype: str, rng: np.random.Generator) -> list[Sample]:
         return [
@@ -586,7 +586,19 @@ def _records() -> None:
 
     register(
         view_record(
-            "reshape", reshape, lambda x: reshape(x, -1, 2), lambda x: x.reshape(-1, 2), kernel="reshape"
+            "reshape",
+            reshape,
+            lambda x: reshape(x, -1, 2),
+            lambda x: x.reshape(-1, 2),
+            kernel="reshape",
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 5, -1),
+                    {},
+                    ValueError,
+                    "reshape: shape \\(5, -1\\) is invalid for input of size 12",
+                ),
+            ),
         ),
         view_record("view", view, lambda x: view(x.contiguous(), 2, -1), lambda x: x.reshape(2, -1)),
         view_record("flatten", flatten, lambda x: flatten(x, 1), lambda x: x.reshape(x.shape[0], -1)),
@@ -602,8 +614,19 @@ def _records() -> None:
             lambda x: permute(x, *reversed(range(x.ndim))),
             lambda x: x.transpose(),
             kernel="permute",
+            errors=(
+                ErrorSample((np.ones((3, 4)), 0, 0), {}, ValueError, "permute: repeated dim in \\(0, 0\\)"),
+            ),
         ),
-        view_record("transpose", transpose, lambda x: transpose(x, 0, -1), lambda x: np.swapaxes(x, 0, -1)),
+        view_record(
+            "transpose",
+            transpose,
+            lambda x: transpose(x, 0, -1),
+            lambda x: np.swapaxes(x, 0, -1),
+            errors=(
+                ErrorSample((np.ones((3, 4)), 0, 3), {}, IndexError, "transpose: dimension 3 out of range"),
+            ),
+        ),
         view_record("t", t, lambda x: t(x[0] if x.ndim > 2 else x), lambda x: (x[0] if x.ndim > 2 else x).T),
         view_record(
             "expand",
@@ -611,6 +634,14 @@ def _records() -> None:
             lambda x: expand(x[None], 3, *x.shape),
             lambda x: np.broadcast_to(x, (3,) + x.shape),
             kernel="expand",
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 2, 3),
+                    {},
+                    ValueError,
+                    "expand: shape \\(3, 4\\) cannot be expanded to \\(2, 3\\)",
+                ),
+            ),
         ),
         view_record(
             "broadcast_to",
@@ -618,16 +649,43 @@ def _records() -> None:
             lambda x: broadcast_to(x, (2,) + x.shape),
             lambda x: np.broadcast_to(x, (2,) + x.shape),
         ),
-        view_record("squeeze", squeeze, lambda x: squeeze(x[:, None], 1), lambda x: x),
+        view_record(
+            "squeeze",
+            squeeze,
+            lambda x: squeeze(x[:, None], 1),
+            lambda x: x,
+            errors=(ErrorSample((np.ones((3, 4)), 4), {}, IndexError, "squeeze: dimension 4 out of range"),),
+        ),
         view_record("unsqueeze", unsqueeze, lambda x: unsqueeze(x, -1), lambda x: x[..., None]),
         view_record("contiguous", contiguous, contiguous, lambda x: x, kernel="is_contiguous"),
         view_record("clone", clone, clone, lambda x: x.copy(), kernel="clone"),
-        view_record("narrow", narrow, lambda x: narrow(x, 1, 1, 2), lambda x: x[:, 1:3]),
+        view_record(
+            "narrow",
+            narrow,
+            lambda x: narrow(x, 1, 1, 2),
+            lambda x: x[:, 1:3],
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, 2, 5),
+                    {},
+                    IndexError,
+                    "narrow: start 2 \\+ length 5 exceeds dimension 0 of size 3",
+                ),
+            ),
+        ),
         view_record("select", select, lambda x: select(x, -1, 1), lambda x: x[..., 1]),
         view_record("split", split, lambda x: split(x, 1, 0)[-1], lambda x: x[-1:]),
         view_record("chunk", chunk, lambda x: chunk(x, 2, -1)[0], lambda x: np.array_split(x, 2, -1)[0]),
         view_record("unbind", unbind, lambda x: unbind(x, 1)[1], lambda x: x[:, 1]),
-        view_record("flip", flip, lambda x: flip(x, 0), lambda x: np.flip(x, 0), NUMERIC, kernel="flip"),
+        view_record(
+            "flip",
+            flip,
+            lambda x: flip(x, 0),
+            lambda x: np.flip(x, 0),
+            NUMERIC,
+            kernel="flip",
+            errors=(ErrorSample((np.ones((3, 4)), 2), {}, IndexError, "flip: dimension 2 out of range"),),
+        ),
         view_record(
             "repeat",
             repeat,
@@ -693,8 +751,32 @@ def _records() -> None:
             kernel="cat",
             covers=("concat",),
             dtypes=NUMERIC + ("bool",),
+            errors=(
+                ErrorSample(
+                    ([np.ones((3, 4)), np.ones((3, 5))],),
+                    {"dim": 0},
+                    ValueError,
+                    "cat: tensor 1 has shape \\(3, 5\\), incompatible with \\(3, 4\\)",
+                ),
+            ),
         ),
-        OpRecord("stack", stack, stack_samples, stack_ref, call=stack_call, dtypes=NUMERIC),
+        OpRecord(
+            "stack",
+            stack,
+            stack_samples,
+            stack_ref,
+            call=stack_call,
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    ([np.ones((3, 4)), np.ones(5)],),
+                    {"dim": 0},
+                    ValueError,
+                    "stack: expects each tensor to be equal size, but got \\(3, 4\\) at entry 0 and "
+                    "\\(5,\\) at entry 1",
+                ),
+            ),
+        ),
     )
 
 

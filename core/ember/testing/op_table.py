@@ -59,6 +59,9 @@ def to_ember(sample: Sample, dtype_name: str, device: Any, requires_grad: bool =
             if grad:
                 t = t.detach().requires_grad_(True)
             args.append(t)
+        elif isinstance(a, list) and any(isinstance(v, np.ndarray) for v in a):
+            # a sequence of tensors (cat, stack): each array becomes a tensor on the device
+            args.append([ember.tensor(v, device=device) if isinstance(v, np.ndarray) else v for v in a])
         else:
             args.append(device if a is DEVICE else a)
     return args, {k: device if v is DEVICE else v for k, v in sample.kwargs.items()}

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.testing.op_table import OPS, OpSpec, cast_sample, to_ember, tolerance
+from ember.testing.op_table import OPS, ErrorSample, OpSpec, Sample, cast_sample, to_ember, tolerance
 
 # the numpy references warn on degenerate samples (variance of one element); the comparison is what counts
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -85,3 +85,16 @@ def test_gradcheck(spec: OpSpec, ember_device: Any) -> None:
         ember.autograd.gradcheck(
             lambda *xs, kw=kwargs: spec.caller()(*xs, **kw), args, eps=eps, atol=atol, rtol=rtol
         )
+
+
+_ERROR_CASES = [(spec, i, err) for spec in OPS for i, err in enumerate(spec.errors)]
+
+
+@pytest.mark.parametrize("spec,_i,error", _ERROR_CASES, ids=[f"{s.name}-{i}" for s, i, _ in _ERROR_CASES])
+def test_error_contract(spec: OpSpec, _i: int, error: ErrorSample, ember_device: Any) -> None:
+    """Bad input raises the record's exception, with a message that names the op and the values."""
+    if error.error in (IndexError, ZeroDivisionError) and not getattr(ember_device.backend, "has_data", True):
+        pytest.skip(f"{ember_device} holds no values: value checks (bounds, zero divisors) cannot run")
+    args, kwargs = to_ember(Sample(error.args, error.kwargs), "float64", ember_device)
+    with pytest.raises(error.error, match=error.match):
+        spec.fn(*args, **kwargs)
