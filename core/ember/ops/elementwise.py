@@ -952,6 +952,14 @@ def _records() -> None:
             inplace=("neg_",),
             covers=("negative",),
             dtypes=NUMERIC + ("int8",),
+            errors=(
+                ErrorSample(
+                    (np.array([True, False]),),
+                    {},
+                    TypeError,
+                    "neg: negation of a bool tensor is not supported; use logical_not\\(\\)",
+                ),
+            ),
         ),
         OpRecord(
             "abs",
@@ -962,14 +970,6 @@ def _records() -> None:
             methods=("abs", "__abs__"),
             inplace=("abs_",),
             dtypes=NUMERIC + ("int8",),
-            errors=(
-                ErrorSample(
-                    (np.array([True, False]),),
-                    {},
-                    TypeError,
-                    "neg: negation of a bool tensor is not supported; use logical_not\\(\\)",
-                ),
-            ),
         ),
         u("exp", exp, np.exp, FLOATS16, kernel="exp"),
         u("expm1", expm1, np.expm1, kernel="expm1"),
