@@ -42,6 +42,7 @@ bench: setup
 # through tests/test_docs_generated.py (`python -m ember.docgen --check` does the same alone)
 docs: setup
 	$(BIN)/python -m ember.docgen
+	$(BIN)/python -m ember.stubgen
 
 clean:
 	rm -rf $(VENV) build dist .bench

@@ -126,3 +126,24 @@ def test_array_backend_docstring_example_runs() -> None:
     result = doctest.testmod(ember.array_backend, optionflags=doctest.ELLIPSIS, report=True)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_tensor_method_stub_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> None:
+    """The checked-in stub of Tensor's record-made methods matches the op records."""
+    from ember import stubgen
+
+    assert stubgen.main(["--check"]) == 0, capsys.readouterr().err
+
+
+def test_tensor_method_stub_lists_every_record_method() -> None:
+    """Every method and in-place variant the records declare appears in the stub, with its
+    signature (editors see ``x.exp()`` and ``x.add_(y, alpha=2)``)."""
+    from ember import stubgen
+    from ember.ops.records import method_table
+
+    text = stubgen.render()
+    methods, inplace = method_table()
+    for name in [*methods, *inplace]:
+        assert f"    def {name}(self" in text, name
+    assert "    def add_(self, b: Any, alpha: Any = 1) -> Tensor: ..." in text
+    assert "    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor: ..." in text

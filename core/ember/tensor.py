@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,8 +18,14 @@ from .dtypes import DType
 
 __all__ = ["Tensor"]
 
+if TYPE_CHECKING:
+    # the methods and operators the op records attach at import (ember.ops), as a generated stub
+    from ._tensor_methods import TensorMethods as _RecordMethods
+else:
+    _RecordMethods = object
 
-class Tensor:
+
+class Tensor(_RecordMethods):
     """An n-dimensional array on a device, with autograd.
 
     Attributes: ``shape`` (tuple), ``dtype`` (:class:`ember.dtypes.DType`), ``device``
