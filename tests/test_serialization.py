@@ -244,3 +244,25 @@ def test_no_pickle_in_loader():
     assert "pickle" not in inspect.getsource(s).replace("no pickle", "").replace(
         "without pickle", ""
     ).replace("pickled", "")
+
+
+def test_round_trip_of_reductions_with_an_explicit_dtype(tmp_path):
+    # sum(dtype=int32) once held an int64 buffer under an int32 tensor: save wrote int64 bytes
+    # with an I32 header, and load refused the file
+    x = ember.tensor([[1, 2], [3, 4]])
+    obj = {
+        "sum": x.sum(dtype=ember.int32),
+        "sum_dim": x.sum(0, dtype=ember.int32),
+        "prod": x.prod(dtype=ember.int8),
+        "where": ember.where(ember.tensor([True, False]), 1.0, 2.0),
+    }
+    path = tmp_path / "reduced.safetensors"
+    ember.save(obj, path)
+    header = json.loads(path.read_bytes()[8 : 8 + struct.unpack("<Q", path.read_bytes()[:8])[0]])
+    assert header["sum"]["dtype"] == "I32" and header["prod"]["dtype"] == "I8"
+    back = ember.load(path)
+    for key, t in obj.items():
+        assert back[key].dtype is t.dtype and back[key].shape == t.shape, key
+        np.testing.assert_array_equal(back[key].numpy(), t.numpy())
+    assert back["sum"].item() == 10 and back["prod"].item() == 24
+    assert back["sum_dim"].tolist() == [4, 6] and back["where"].tolist() == [1.0, 2.0]

@@ -203,8 +203,10 @@ def array_kernels(
         "le": arr(xp.less_equal),
         "where": arr(xp.where),
         # reductions
-        "sum": lambda x, dims, keep: _reduce_result(xp, xp.sum(x, axis=dims, keepdims=keep)),
-        "prod": lambda x, dims, keep: _reduce_result(xp, xp.prod(x, axis=dims, keepdims=keep)),
+        # dtype=x.dtype: numpy (and CuPy) sum and multiply small integers and bools in int64,
+        # while the contract (and the tensor the core records) is x's dtype
+        "sum": lambda x, dims, keep: _reduce_result(xp, xp.sum(x, axis=dims, keepdims=keep, dtype=x.dtype)),
+        "prod": lambda x, dims, keep: _reduce_result(xp, xp.prod(x, axis=dims, keepdims=keep, dtype=x.dtype)),
         "max": lambda x, dims, keep: _reduce_result(xp, xp.max(x, axis=dims, keepdims=keep)),
         "min": lambda x, dims, keep: _reduce_result(xp, xp.min(x, axis=dims, keepdims=keep)),
         "argmax": lambda x, dim, keep: _reduce_result(xp, xp.argmax(x, axis=dim, keepdims=keep)).astype(
@@ -259,6 +261,12 @@ def numpy_random_bits(
     draw_dtype = np_dtype if np_dtype in (np.float32, np.float64) else np.float32
     if kind == "uniform":
         out = gen.random(shape, dtype=draw_dtype)
+        if np.dtype(np_dtype) != out.dtype:
+            # a narrower float (float16): keep as many random bits as its significand holds
+            # (11), so the cast is exact; rounding a float32 draw would give 1.0 for draws
+            # above 1 - 2**-12 (once in 4096)
+            scale = float(2 ** (np.finfo(np_dtype).nmant + 1))
+            out = np.floor(out * scale) * (1.0 / scale)
     else:
         out = gen.standard_normal(shape, dtype=draw_dtype)
     return out.astype(np_dtype, copy=False)

@@ -104,7 +104,9 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "copy_": (
         "memory",
         "copy_(dst, src) -> None. Writes src (same dtype, broadcastable to dst's "
-        "shape) into dst, which may be a strided view; the write is seen through every view.",
+        "shape) into dst, which may be a strided view; the write is seen through every view. "
+        "src never overlaps dst (the core copies a source that shares dst's memory first, and "
+        "refuses a dst whose elements share memory), so a kernel needs no overlap handling.",
     ),
     "cast": (
         "memory",
@@ -170,8 +172,8 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     },
     "where": (
         "ternary",
-        "where(cond, a, b) -> buffer; cond is bool, a and b one dtype (either may be "
-        "a Python scalar); all three broadcast.",
+        "where(cond, a, b) -> buffer of a's and b's dtype; cond is bool, a and b one dtype (one "
+        "of them may be a Python scalar of that dtype's kind, never both); all three broadcast.",
     ),
     # -- reductions ---------------------------------------------------------------------------
     **{

@@ -297,6 +297,8 @@ def pow(a: Any, b: Any) -> Tensor:
             f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
             "float tensor (x.float() ** b)"
         )
+    if all(isinstance(v, bool) or (isinstance(v, Tensor) and v.dtype.is_bool) for v in (a, b)):
+        return _bool_pow(a, b)
     if (
         isinstance(b, Tensor)
         and not b.dtype.is_floating_point
@@ -310,6 +312,21 @@ def pow(a: Any, b: Any) -> Tensor:
                 "holds negative values); use a float base or exponent"
             )
     return _binary("pow", a, b, _pow_grad, needs_out=True)
+
+
+def _bool_pow(a: Any, b: Any) -> Tensor:
+    """``a ** b`` with bool operands only, as PyTorch defines it: a bool tensor to a Python bool
+    power is bool (``x ** True`` is x, ``x ** False`` all True); a bool exponent tensor is refused.
+    (No kernel sees a bool pow: numpy's would compute in int8.)"""
+    if isinstance(a, Tensor) and not isinstance(b, Tensor):
+        if b:
+            return a.clone()
+        ones = kernel(a.device, "full")(a.shape, True, _dt.bool_, a.device.index)
+        return _make(ones, a.shape, _dt.bool_, a.device)
+    raise TypeError(
+        "pow: a bool exponent tensor with a bool base is not supported, as in PyTorch (only a bool "
+        "tensor to a Python bool power is); convert with .long() or .float() first"
+    )
 
 
 def _minmax_grad(is_max: bool) -> BinaryGrad:
@@ -450,14 +467,23 @@ def _check_int_divisor(op: str, a: Any, b: Any) -> None:
     )
 
 
+def _no_bool_division(op: str, a: Any, b: Any) -> None:
+    """Floor division and remainder of bools only are refused, as in PyTorch (numpy's kernels
+    would compute them in int8, under a bool result)."""
+    if all(isinstance(v, bool) or (isinstance(v, Tensor) and v.dtype.is_bool) for v in (a, b)):
+        raise TypeError(f"{op}: not supported for bool operands, as in PyTorch; convert with .long() first")
+
+
 def floor_divide(a: Any, b: Any) -> Tensor:
     """``a // b``, rounding toward negative infinity (integer division for integer inputs)."""
+    _no_bool_division("floor_divide", a, b)
     _check_int_divisor("floor_divide", a, b)
     return _binary("floor_divide", a, b, None)
 
 
 def remainder(a: Any, b: Any) -> Tensor:
     """Python-style modulus: the result has the sign of ``b``."""
+    _no_bool_division("remainder", a, b)
     _check_int_divisor("remainder", a, b)
     return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
 
@@ -481,6 +507,10 @@ def _unary(
     k = x.device.kernels.get(op)
     if k is None:
         if composite is not None:
+            if float_op and not x.dtype.is_floating_point:
+                # as on the kernel path: integer and bool inputs compute in the default float dtype
+                # (the composite's pieces may not take bools: abs and neg refuse them)
+                x = x.to(_dt.get_default_dtype())
             return composite(x)
         k = resolve_missing(op, x.device)
     dt = x.dtype
@@ -506,7 +536,12 @@ def neg(x: Tensor) -> Tensor:
 
 
 def abs(x: Tensor) -> Tensor:
-    """Absolute value."""
+    """Absolute value (not defined for bool tensors, as in PyTorch)."""
+    if isinstance(x, Tensor) and x.dtype.is_bool:
+        raise TypeError(
+            "abs: absolute value of a bool tensor is not supported, as in PyTorch; a truth value is "
+            "its own magnitude (use x itself), or convert first with x.int() / x.float()"
+        )
     return _unary("abs", x, lambda g, x, o: g * sign(x), float_op=False)
 
 
@@ -667,7 +702,13 @@ def sigmoid(x: Tensor) -> Tensor:
 
 
 def relu(x: Tensor) -> Tensor:
-    """max(x, 0)."""
+    """max(x, 0) (not defined for bool tensors, as in PyTorch)."""
+    if isinstance(x, Tensor) and x.dtype.is_bool:
+        # numpy's maximum(bool, 0) is int64: a kernel would return a buffer the result's dtype denies
+        raise TypeError(
+            "relu: bool inputs are not supported, as in PyTorch (a truth value is already >= 0); "
+            "use x itself, or convert with x.float() first"
+        )
 
     def composite(x: Tensor) -> Tensor:
         return where(gt(x, 0), x, 0) if x.requires_grad and STATE.enabled else maximum(x, 0)
@@ -799,8 +840,15 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
         if dt.is_integer:
             _check_int_fits("where", dt, a, b)
     else:
+        # two Python scalars: PyTorch's dtype (the default float dtype for floats, int64 for ints,
+        # bool for bools), given to the kernel as a 0-d buffer of that dtype: from two bare
+        # scalars a kernel could only guess it (numpy's where picks float64)
         dt = _dt.result_type(a, b)
-        xa, xb, shape, dev = _scalar_for(dt, a), _scalar_for(dt, b), cond.shape, cond.device
+        if dt.is_integer:
+            _check_int_fits("where", dt, a, b)
+        shape, dev = cond.shape, cond.device
+        xa = kernel(dev, "full")((), _scalar_for(dt, a), dt, dev.index)
+        xb = _scalar_for(dt, b)
     if cond.device is not dev:
         same_device("where", cond, a if isinstance(a, Tensor) else b)
     if cond.shape != shape:

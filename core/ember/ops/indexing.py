@@ -222,7 +222,9 @@ def setitem(x: Tensor, key: Any, value: Any) -> None:
         old = _make(x._data, x.shape, x.dtype, x.device)
         old.grad_fn, old.requires_grad = x.grad_fn, x.requires_grad
         new = _index_put(old, key, value)
-    kernel(x.device, "copy_")(x._data, new._data)
+    from .inplace import write_into
+
+    write_into(x, new, "setitem")
     x._version[0] += 1
     x.grad_fn = new.grad_fn
     x.requires_grad = new.requires_grad
@@ -254,7 +256,9 @@ def _copy_into(target: Tensor, value: Any) -> None:
             ) from None
         if src.ndim > target.ndim:
             src = src.reshape(src.shape[src.ndim - target.ndim :])
-        kernel(target.device, "copy_")(target._data, src._data)
+        from .inplace import write_into
+
+        write_into(target, src, "setitem")  # x[1:] = x[:-1] reads the source before writing
     else:
         from .creation import full
 

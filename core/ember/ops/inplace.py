@@ -8,7 +8,36 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ._core import STATE, Tensor, _make, kernel, same_device
-from .shape import is_contiguous_
+from .shape import is_contiguous_, strides_of
+
+
+def write_into(dst: Tensor, src: Tensor, op: str) -> None:
+    """Write ``src`` (dst's dtype and device, shape broadcastable to dst's) into dst's memory
+    through the device's ``copy_`` kernel, keeping that kernel's contract: it never sees a source
+    that overlaps its destination.
+
+    A source that may share memory with dst (a view of the same tensor, as in ``x[1:] = x[:-1]``
+    or ``x.t().copy_(x)``) is copied first, so every backend gives the result of reading src in
+    full before writing any element of dst (numpy's rule; PyTorch refuses these partial
+    overlaps). A destination whose elements share memory (an expanded view) is refused, as in
+    PyTorch: the write would have no single result.
+    """
+    if src._data is dst._data:
+        return  # the very buffer: every element already holds its value
+    if dst._base is not None and dst.numel() > 1:
+        st = strides_of(dst)
+        if any(s == 0 and n > 1 for s, n in zip(st, dst.shape)):
+            raise RuntimeError(
+                f"{op}: more than one element of the written-to tensor (shape {dst.shape}, strides "
+                f"{st}) refers to a single memory location (an expanded view); write into a "
+                "clone() of it, or into the tensor that was expanded"
+            )
+    data = src._data
+    if src._version is dst._version:  # views of one tensor share its version counter
+        from .shape import clone
+
+        data = clone(src.detach())._data
+    kernel(dst.device, "copy_")(dst._data, data)
 
 
 def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
@@ -53,7 +82,7 @@ def commit(x: Tensor, result: Tensor, op: str) -> Tensor:
             f"{op}: the result of shape {result.shape} does not fit in place into a tensor of "
             f"shape {x.shape} (in-place ops cannot broadcast the tensor they modify)"
         )
-    kernel(x.device, "copy_")(x._data, result._data)
+    write_into(x, result, op)
     x._version[0] += 1
     if rebase:
         _rebase_history(x, base, result)
@@ -123,7 +152,7 @@ def copy_(x: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
         src = src.expand(x.shape)
     if STATE.enabled and (x.requires_grad or src.requires_grad):
         return commit(x, src.clone() if src.requires_grad else src, "copy_")
-    kernel(x.device, "copy_")(x._data, src._data)
+    write_into(x, src, "copy_")
     x._version[0] += 1
     return x
 

@@ -380,6 +380,11 @@ def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim`` (int/bool inputs in int64)."""
     d = wrap_dim(dim, x.ndim, "cumsum")
     dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+    if dt.is_bool:
+        raise TypeError(
+            "cumsum: a bool result (dtype=ember.bool) is not supported, as in PyTorch; leave dtype "
+            "unset for an int64 running count (x.cumsum(dim) > 0 is the running 'any')"
+        )
     x32 = _in_float32(x, dt) if x.shape else None
     if x32 is not None:  # a float16 running sum stalls at 2048: accumulate in float32
         return cumsum(x32, d).to(_dt.float16)

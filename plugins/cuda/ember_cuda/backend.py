@@ -212,6 +212,11 @@ class CudaBackend(ArrayBackend):
         cp = self.cp
         name = np.dtype(np_dtype).name
         draw = name if name in ("float16", "float32", "float64") else "float32"
+        if kind == "normal" and draw == "float16":
+            # RANDOM_BODIES has no half normal: draw in float32 and round (random_reference's
+            # float16 normals are the same float32 formula); uniform float16 keeps its own body,
+            # whose 11 bits cast exactly and never round up to 1.0
+            draw = "float32"
         out = cp.empty(shape, dtype=np.float32 if draw == "float16" else draw)
         if out.size:
             seed &= 0xFFFF_FFFF_FFFF_FFFF
