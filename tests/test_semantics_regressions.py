@@ -220,8 +220,14 @@ def test_take_accepts_negative_indices() -> None:
     x = ember.arange(6).reshape(2, 3)
     assert ember.take(x, ember.tensor([-1, 0, -6])).tolist() == [5, 0, 0]
     assert x.take(ember.tensor([[-2], [1]])).tolist() == [[4], [1]]
-    with pytest.raises(IndexError, match="out of bounds"):
+    with pytest.raises(
+        IndexError, match=r"take: index 6 is out of range for a tensor of 6 elements \(valid: -6 \.\. 5\)"
+    ):
         ember.take(x, ember.tensor([6]))
+    with pytest.raises(IndexError, match=r"take: index -7 is out of range"):
+        ember.take(x, ember.tensor([-7]))
+    with pytest.raises(TypeError, match="take: index must be an integer tensor, got ember.float32"):
+        ember.take(x, ember.tensor([1.0]))
 
 
 def test_out_of_range_fill_values_are_refused_and_view_dtype_is_not_a_silent_cast() -> None:
