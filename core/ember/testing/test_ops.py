@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.testing.invariants import call_checked
 from ember.testing.op_table import OPS, ErrorSample, OpSpec, Sample, cast_sample, to_ember, tolerance
 
 # the numpy references warn on degenerate samples (variance of one element); the comparison is what counts
@@ -22,14 +23,16 @@ def _supports(device: Any, dtype_name: str) -> bool:
 
 @pytest.mark.parametrize("spec,dtype", _CASES, ids=[f"{s.name}-{d}" for s, d in _CASES])
 def test_forward_matches_numpy(spec: OpSpec, dtype: str, ember_device: Any) -> None:
-    """The op's values and shape equal the numpy reference for every sample."""
+    """The op's values and shape equal the numpy reference for every sample; the result's buffers
+    hold exactly the dtype and shape the tensor records, and the inputs are unchanged."""
     if not _supports(ember_device, dtype):
         pytest.skip(f"{ember_device} does not support {dtype}")
     rng = np.random.default_rng(0)
     for raw in spec.samples(dtype, rng):
         sample = cast_sample(raw, dtype)
         args, kwargs = to_ember(sample, dtype, ember_device)
-        out = spec.caller()(*args, **kwargs)
+        # every result: buffer dtype and shape equal the tensor's, inputs untouched
+        out = call_checked(spec.name, spec.caller(), args, kwargs, ember_device)
         ref_args = [
             a.astype(np.float32) if isinstance(a, np.ndarray) and a.dtype == np.float16 else a
             for a in sample.args
