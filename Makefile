@@ -11,10 +11,12 @@ STAMP := $(VENV)/.ember-setup
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
+# the third-party example examples/ember-meta is installed here too, so the main run's tests that
+# need its meta device (tests/test_data_workers.py) run instead of skipping on a fresh checkout
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/ember-meta/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(if $(findstring opencl,$(p)),[pocl],)')
+	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(if $(findstring opencl,$(p)),[pocl],)') -e examples/ember-meta
 	touch $(STAMP)
 
 train: setup
@@ -32,7 +34,6 @@ test: lint
 	$(MAKE) test-examples
 
 test-examples: setup
-	$(BIN)/python -m pip install -q -e examples/ember-meta
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
 
 bench: setup

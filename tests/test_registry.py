@@ -264,3 +264,153 @@ def test_default_device_from_environment() -> None:
     ember.set_default_device("cpu")
     assert ember.get_default_device() is ember.device("cpu")
     ember.set_default_device(None)
+
+
+# -- kernel tables are checked when a device type is first used ---------------------------------
+TYPO_PLUGIN = """
+    import ember
+    from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
+    import numpy as np
+
+    class TypoBackend(ArrayBackend):
+        device_type = "typo"
+        def __init__(self):
+            super().__init__(np, lambda x: np.array(x), lambda a, i: np.array(a), numpy_erf(),
+                             numpy_random_bits)
+            self.kernels["sofmax"] = self.kernels.pop("softmax")   # a typo: never looked up
+            self.kernels["frobnicate"] = np.negative                # no such op at all
+            self.kernels["mylib.scaled_tanh"] = np.tanh             # a custom op's kernel: fine
+
+    @ember.hookimpl
+    def ember_backends():
+        return [ember.BackendDeclaration("typo", ember.BACKEND_API_VERSION, "typoplug:TypoBackend",
+                                         remedy="pip install typo")]
+"""
+
+
+def test_unknown_kernel_name_fails_the_backend_naming_plugin_and_closest_name(plugin_dir: Path) -> None:
+    make_plugin_dist(plugin_dir, "typo-plugin", "typo", "typoplug", TYPO_PLUGIN)
+    res = run_python(
+        """
+        import ember
+        from ember.cli import main
+        rec = [r for r in ember.backends() if r["name"] == "typo"][0]
+        print("STATUS", rec["status"])
+        print("CPU", ember.ones(2).sum().item())        # other devices are unaffected
+        try:
+            ember.device("typo")
+        except ember.BackendError as e:
+            print("ERR", e)
+        main(["info"])
+    """,
+        plugin_dir,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "STATUS failed" in res.stdout and "CPU 2.0" in res.stdout
+    reason = (
+        "plugin 'typo' (distribution typo-plugin) gives device type 'typo' kernels named 'sofmax', "
+        "'frobnicate' in typoplug:TypoBackend.kernels, which no op dispatches to (a kernel name is a "
+        "primitive of ember.backend.PRIMITIVES, an optional kernel of ember.ops.catalog.OPTIONAL_KERNELS "
+        "or a namespaced custom op name such as 'mylib.scaled_tanh'), so Ember would never call it"
+    )
+    remedy = (
+        "rename 'sofmax' to 'softmax' in typoplug:TypoBackend.kernels; remove 'frobnicate' from "
+        "typoplug:TypoBackend.kernels, or key it by its custom op's namespaced name ('namespace.frobnicate') "
+        "(until typo-plugin is fixed: uninstall it, or set EMBER_DISABLE_BACKENDS=typo)"
+    )
+    assert f"ERR backend 'typo' (plugin 'typo') failed: {reason}; remedy: {remedy}" in res.stdout
+    assert f"reason: {reason}" in res.stdout and f"remedy: {remedy}" in res.stdout  # ember info
+
+
+def test_non_callable_kernel_fails_the_backend(plugin_dir: Path) -> None:
+    source = TYPO_PLUGIN.replace(
+        'self.kernels["sofmax"] = self.kernels.pop("softmax")', 'self.kernels["add"] = 3'
+    ).replace('self.kernels["frobnicate"] = np.negative', "pass")
+    make_plugin_dist(plugin_dir, "typo-plugin", "typo", "typoplug", source)
+    res = run_python(
+        """
+        import ember
+        rec = [r for r in ember.backends() if r["name"] == "typo"][0]
+        print(rec["status"], "|", rec["reason"], "|", rec["remedy"])
+    """,
+        plugin_dir,
+    )
+    assert (
+        "failed | plugin 'typo' (distribution typo-plugin) gives device type 'typo' kernels that are not "
+        "callable in typoplug:TypoBackend.kernels: 'add' -> int | map 'add' to the kernel function in "
+        "typoplug:TypoBackend.kernels (until typo-plugin is fixed: uninstall it, or set "
+        "EMBER_DISABLE_BACKENDS=typo)"
+    ) in res.stdout, res.stdout + res.stderr
+
+
+BAD_OVERRIDE_PLUGIN = """
+    import numpy as np
+    import ember
+
+    KERNELS = {"log_sofmax": lambda x, dim: x}
+
+    @ember.hookimpl
+    def ember_kernel_overrides():
+        return [ember.KernelOverride("cpu", "badovplug:KERNELS", priority=10)]
+"""
+
+
+def test_unknown_name_in_a_kernel_override_is_reported_for_its_device_type(plugin_dir: Path) -> None:
+    make_plugin_dist(plugin_dir, "badov-plugin", "badov", "badovplug", BAD_OVERRIDE_PLUGIN)
+    res = run_python(
+        """
+        import ember
+        rec = [r for r in ember.backends() if r["name"] == "cpu"][0]
+        print(rec["status"], "|", rec["reason"], "|", rec["remedy"])
+    """,
+        plugin_dir,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (
+        "failed | plugin 'badov' (distribution badov-plugin) gives device type 'cpu' a kernel named "
+        "'log_sofmax' in badovplug:KERNELS, which no op dispatches to"
+    ) in res.stdout, res.stdout
+    assert (
+        "| rename 'log_sofmax' to 'log_softmax' in badovplug:KERNELS (until badov-plugin is fixed: "
+        "uninstall it, or set EMBER_DISABLE_BACKENDS=badov)"
+    ) in res.stdout
+
+
+def test_bad_override_registered_at_runtime_is_refused_and_the_table_kept() -> None:
+    res = run_python("""
+        import numpy as np
+        import ember
+        x = ember.ones(3)                      # cpu in use before the plugin arrives
+
+        class Plugin:
+            KERNELS = {"mul_": np.multiply}
+
+            @ember.hookimpl
+            def ember_kernel_overrides(self):
+                return [ember.KernelOverride("cpu", "__main__:Plugin.KERNELS", priority=5)]
+
+        try:
+            ember.registry.register_plugin(Plugin(), "typo_mul")
+        except ember.BackendError as e:
+            print("ERR", e)
+        print("MUL", (x * 2).sum().item(), ember.dispatch.kernel_source("mul", "cpu"))
+        fails = [r for r in ember.backends() if r["status"] == "failed"]
+        print("RECORDED", fails[0]["plugin"], "|", fails[0]["remedy"])
+    """)
+    assert res.returncode == 0, res.stderr
+    assert (
+        "ERR kernel override '__main__:Plugin.KERNELS' for 'cpu' refused: plugin 'typo_mul' (registered by "
+        "hand, no distribution) gives device type 'cpu' a kernel named 'mul_' in __main__:Plugin.KERNELS"
+    ) in res.stdout
+    assert "; remedy: rename 'mul_' to 'mul' in __main__:Plugin.KERNELS" in res.stdout
+    assert "MUL 6.0 ('cpu', 0)" in res.stdout
+    assert "RECORDED typo_mul | rename 'mul_' to 'mul' in __main__:Plugin.KERNELS" in res.stdout
+
+
+def test_installed_backends_have_only_known_kernel_names() -> None:
+    for rec in ember.backends():
+        assert "which no op dispatches to" not in rec.get("reason", ""), rec
+        assert "not callable" not in rec.get("reason", ""), rec
+    for name, rec in ember.registry.registry.records.items():
+        if rec.backend is not None:
+            ember.dispatch.check_kernels(rec.backend.kernels, name, rec.plugin, rec.distribution, name)

@@ -9,14 +9,19 @@ Resolution for an op on a device, in order:
 4. otherwise :class:`~ember.errors.KernelNotFoundError` naming the op, the device and the remedies.
 
 Tables are plain dicts built once, when a device type is first used; the per-op path is one
-``dict.get``. pluggy is never called per op.
+``dict.get``. pluggy is never called per op. Building a table checks it (:func:`check_kernels`):
+every name must be one the dispatcher looks up (a primitive, an optional kernel or a namespaced
+custom op name such as ``"mylib.scaled_tanh"``) and every kernel callable, so a typo such as
+``"sofmax"`` fails the backend loudly, naming the plugin and the closest known name, instead of
+never being called.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +29,10 @@ from .errors import BackendError, KernelNotFoundError
 
 __all__ = [
     "KernelTable",
+    "KernelTableError",
     "build_kernel_table",
+    "check_kernels",
+    "known_kernel_names",
     "set_fallback",
     "fallback_counts",
     "kernel_source",
@@ -44,16 +52,106 @@ class KernelTable:
     candidates: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
 
+class KernelTableError(BackendError):
+    """A kernel table names a kernel no op dispatches to, or maps a name to a non-callable.
+
+    ``reason`` says what is wrong (plugin, distribution, device type, the offending names) and
+    ``remedy`` what to change; the registry records both as the backend's failure.
+    """
+
+    def __init__(self, reason: str, remedy: str) -> None:
+        super().__init__(f"{reason}; remedy: {remedy}")
+        self.reason = reason
+        self.remedy = remedy
+
+
+def known_kernel_names() -> frozenset[str]:
+    """The names the dispatcher looks kernels up under (besides namespaced custom op names):
+    the primitives of :data:`ember.backend.PRIMITIVES` and the optional kernels of
+    :data:`ember.ops.catalog.OPTIONAL_KERNELS`."""
+    from .backend import PRIMITIVES
+    from .ops.catalog import OPTIONAL_KERNELS
+
+    return frozenset(PRIMITIVES) | frozenset(OPTIONAL_KERNELS)
+
+
+def _plugin_label(plugin: str, distribution: str | None) -> str:
+    where = f"distribution {distribution}" if distribution else "registered by hand, no distribution"
+    return f"plugin {plugin!r} ({where})"
+
+
+def check_kernels(
+    kernels: Mapping[Any, Any], device_type: str, plugin: str, distribution: str | None, where: str
+) -> None:
+    """Refuse a kernel table with a name no op dispatches to, or with a non-callable kernel.
+
+    A valid name is a primitive, an optional kernel (:func:`known_kernel_names`) or a custom op
+    name, which is namespaced (contains a ``.``, e.g. ``"mylib.scaled_tanh"``, see
+    :class:`ember.library.Op`). ``where`` names the table in messages (``"pkg.mod:Backend.kernels"``
+    or the ``KernelOverride``'s ``"module:attribute"``).
+
+    Raises :class:`KernelTableError` naming every offending entry, the plugin and its
+    distribution, with the closest known name as the remedy for each unknown one.
+    """
+    known = known_kernel_names()
+    unknown = [n for n in kernels if not (isinstance(n, str) and (n in known or "." in n))]
+    uncallable = [n for n in kernels if n not in unknown and not callable(kernels[n])]
+    if not unknown and not uncallable:
+        return
+    who = _plugin_label(plugin, distribution)
+    reasons: list[str] = []
+    remedies: list[str] = []
+    if unknown:
+        shown = ", ".join(repr(n) for n in unknown)
+        noun = "a kernel named" if len(unknown) == 1 else "kernels named"
+        reasons.append(
+            f"{who} gives device type {device_type!r} {noun} {shown} in {where}, which no op "
+            "dispatches to (a kernel name is a primitive of ember.backend.PRIMITIVES, an optional "
+            "kernel of ember.ops.catalog.OPTIONAL_KERNELS or a namespaced custom op name such as "
+            "'mylib.scaled_tanh'), so Ember would never call it"
+        )
+        for n in unknown:
+            close = difflib.get_close_matches(n, sorted(known), n=1) if isinstance(n, str) else []
+            if close:
+                remedies.append(f"rename {n!r} to {close[0]!r} in {where}")
+            else:
+                remedies.append(
+                    f"remove {n!r} from {where}, or key it by its custom op's namespaced name "
+                    f"('namespace.{n}')"
+                )
+    if uncallable:
+        shown = ", ".join(f"{n!r} -> {type(kernels[n]).__name__}" for n in uncallable)
+        reasons.append(
+            f"{who} gives device type {device_type!r} kernels that are not callable in {where}: {shown}"
+        )
+        remedies.append(f"map {', '.join(repr(n) for n in uncallable)} to the kernel function in {where}")
+    remedy = "; ".join(remedies)
+    if distribution:
+        remedy += f" (until {distribution} is fixed: uninstall it, or set EMBER_DISABLE_BACKENDS={plugin})"
+    raise KernelTableError("; ".join(reasons), remedy)
+
+
 def build_kernel_table(
-    device_type: str, backend: Any, plugin: str, overrides: list[tuple[Any, str]], load: Callable[[str], Any]
+    device_type: str,
+    backend: Any,
+    plugin: str,
+    overrides: list[tuple[Any, str]],
+    load: Callable[[str], Any],
+    distributions: Mapping[str, str | None] | None = None,
 ) -> KernelTable:
     """Merge a backend's kernels (priority 0) with the overrides declared for its device type.
 
-    The highest priority wins per op; two overrides with the same priority for one op are
-    refused with both plugin names.
+    Each table (the backend's and each override's) is checked first (:func:`check_kernels`;
+    ``distributions`` maps plugin name -> distribution for its messages). The highest priority
+    wins per op; two overrides with the same priority for one op are refused with both plugin
+    names.
     """
+    dists = distributions or {}
     table = KernelTable(device_type)
     entries: dict[str, list[tuple[int, str, Callable[..., Any]]]] = {}
+    own = type(backend)
+    where = f"{own.__module__}:{own.__qualname__}.kernels"
+    check_kernels(backend.kernels, device_type, plugin, dists.get(plugin), where)
     for name, fn in backend.kernels.items():
         entries.setdefault(name, []).append((0, plugin, fn))
     for ov, ov_plugin in overrides:
@@ -63,6 +161,7 @@ def build_kernel_table(
                 f"kernel override {ov.kernels!r} of plugin {ov_plugin!r} is a "
                 f"{type(kernels).__name__}, expected dict[str, Callable]"
             )
+        check_kernels(kernels, device_type, ov_plugin, dists.get(ov_plugin), ov.kernels)
         for name, fn in kernels.items():
             entries.setdefault(name, []).append((ov.priority, ov_plugin, fn))
     for name, cands in entries.items():

@@ -5,8 +5,8 @@ At ``import ember`` the registry loads every ``ember.backends`` entry point (hon
 ``EMBER_BACKEND_AUTOLOAD=0``), registers each module with pluggy and asks it for its
 declarations. Nothing heavy is imported: a backend's implementation is imported and constructed
 the first time one of its devices is used. Every failure (import, hook, API version, name clash,
-construction) is recorded and re-raised, with the plugin's name and a remedy, when the device
-is used; it never breaks ``import ember``.
+construction, a kernel table naming a kernel no op dispatches to) is recorded and re-raised,
+with the plugin's name and a remedy, when the device is used; it never breaks ``import ember``.
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ class Registry:
         self.pm.add_hookspecs(hookspecs)
         self._lock = threading.RLock()
         self._pending_overrides: list[tuple[hookspecs.KernelOverride, str]] = []
+        #: plugin name -> its distribution, for the messages of kernel-table checks
+        self._distributions: dict[str, str | None] = {}
 
     # -- discovery ---------------------------------------------------------------------------
     def discover(self) -> None:
@@ -128,18 +130,31 @@ class Registry:
                     )
                 )
                 continue
-            self.register_plugin(module, ep.name, dist)
+            self._register(module, ep.name, dist)
 
     def register_plugin(self, plugin: object, name: str, distribution: str | None = None) -> None:
         """Register a plugin object (module or instance with hook implementations) and collect
-        its declarations. Used by discovery, and directly by tests and embedding applications."""
+        its declarations. Used directly by tests and embedding applications.
+
+        A kernel override for a device type already in use is merged at once; one that its
+        table check refuses is recorded as the plugin's failure, leaves the device's table as it
+        was, and raises :class:`~ember.errors.BackendError` with the reason and the remedy.
+        """
+        refused = self._register(plugin, name, distribution)
+        if refused:
+            raise BackendError(" | ".join(refused))
+
+    def _register(self, plugin: object, name: str, distribution: str | None) -> list[str]:
+        """Register and collect (see :meth:`register_plugin`); returns the messages of refused
+        overrides instead of raising, so discovery never raises for them."""
         with self._lock:
             if self.pm.is_blocked(name):
-                return
+                return []
             if self.pm.get_plugin(name) is not None:
                 raise BackendError(f"a plugin named {name!r} is already registered")
             self.pm.register(plugin, name=name)
-            self._collect(plugin, name, distribution)
+            self._distributions[name] = distribution
+            return self._collect(plugin, name, distribution)
 
     def _hook_results(self, hook: str, plugin: object, name: str, dist: str | None) -> list[Any]:
         """What ``plugin``'s implementation of ``hook`` returns; a raising plugin is recorded as
@@ -155,25 +170,46 @@ class Registry:
                 self.plugin_failures.append(BackendRecord(name, name, dist, "failed", reason))
         return out
 
-    def _collect(self, plugin: object, name: str, dist: str | None) -> None:
+    def _collect(self, plugin: object, name: str, dist: str | None) -> list[str]:
+        """Collect ``plugin``'s declarations and overrides; returns the messages of overrides
+        refused for device types already in use (each also recorded as a plugin failure)."""
         allow = _env_list("EMBER_BACKENDS")
         block = _env_list("EMBER_DISABLE_BACKENDS") or set()
+        refused: list[str] = []
         for decl in self._hook_results("ember_backends", plugin, name, dist):
             self._add_declaration(decl, name, dist, allow, block)
         for ov in self._hook_results("ember_kernel_overrides", plugin, name, dist):
             self._pending_overrides.append((ov, name))
             rec = self.records.get(ov.device_type)
             if rec is not None and rec.backend is not None:
-                self._rebuild_table(rec)
+                msg = self._rebuild_table(rec, ov, name, dist)
+                if msg:
+                    refused.append(msg)
+        return refused
 
-    def _rebuild_table(self, rec: BackendRecord) -> None:
-        """Merge newly declared overrides into a loaded backend's table, in place: devices (and
-        tensors) already made keep working and see the new kernels."""
-        from .dispatch import build_kernel_table
+    def _rebuild_table(
+        self, rec: BackendRecord, ov: hookspecs.KernelOverride, plugin: str, dist: str | None
+    ) -> str:
+        """Merge a newly declared override into a loaded backend's table, in place: devices (and
+        tensors) already made keep working and see the new kernels. An override the table build
+        refuses is withdrawn and recorded as ``plugin``'s failure, the table left as it was;
+        returns that failure's message ("" when merged)."""
+        from .dispatch import KernelTableError, build_kernel_table
 
         assert rec.backend is not None
-        rec.overrides = [(ov, p) for ov, p in self._pending_overrides if ov.device_type == rec.name]
-        fresh = build_kernel_table(rec.name, rec.backend, rec.plugin, rec.overrides, _load_object)
+        overrides = [(o, p) for o, p in self._pending_overrides if o.device_type == rec.name]
+        try:
+            fresh = build_kernel_table(
+                rec.name, rec.backend, rec.plugin, overrides, _load_object, self._distributions
+            )
+        except Exception as exc:
+            self._pending_overrides = [(o, p) for o, p in self._pending_overrides if o is not ov]
+            reason = exc.reason if isinstance(exc, KernelTableError) else f"{type(exc).__name__}: {exc}"
+            remedy = exc.remedy if isinstance(exc, KernelTableError) else ""
+            reason = f"kernel override {ov.kernels!r} for {rec.name!r} refused: {reason}"
+            self.plugin_failures.append(BackendRecord(plugin, plugin, dist, "failed", reason, remedy))
+            return reason + (f"; remedy: {remedy}" if remedy else "")
+        rec.overrides = overrides
         table = rec.backend.kernel_table
         table.kernels.clear()
         table.kernels.update(fresh.kernels)
@@ -288,13 +324,16 @@ class Registry:
                 f"{rec.declaration.implementation}: {type(exc).__name__}: {exc}"
             )
             return
-        from .dispatch import build_kernel_table
+        from .dispatch import KernelTableError, build_kernel_table
 
         rec.overrides = [(ov, p) for ov, p in self._pending_overrides if ov.device_type == rec.name]
         try:
             backend.kernel_table = build_kernel_table(
-                rec.name, backend, rec.plugin, rec.overrides, _load_object
+                rec.name, backend, rec.plugin, rec.overrides, _load_object, self._distributions
             )
+        except KernelTableError as exc:  # a name no op dispatches to, or a non-callable kernel
+            rec.status, rec.reason, rec.remedy = "failed", exc.reason, exc.remedy
+            return
         except Exception as exc:
             rec.status, rec.reason = "failed", f"building the kernel table of {rec.name!r}: {exc}"
             return
