@@ -244,6 +244,7 @@ def array_kernels(
         "log_softmax": quiet(log_softmax),
         "floor_divide": arr(quiet(xp.floor_divide)),
         "remainder": arr(quiet(xp.remainder)),
+        "exp2": arr(quiet(xp.exp2)),
         "expm1": arr(quiet(xp.expm1)),
         "log1p": arr(quiet(xp.log1p)),
         "log2": arr(quiet(xp.log2)),

@@ -51,6 +51,7 @@ from .elementwise import (
     eq,
     erf,
     exp,
+    exp2,
     expm1,
     floor,
     floor_divide,

@@ -25,6 +25,7 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "sigmoid": "sigmoid(x) -> 1 / (1 + exp(-x))",
     "softmax": "softmax(x, dim) -> softmax along dim (floating x)",
     "log_softmax": "log_softmax(x, dim) -> log-softmax along dim (floating x)",
+    "exp2": "exp2(x) -> 2 ** x (floating x)",
     "expm1": "expm1(x)",
     "log1p": "log1p(x)",
     "log2": "log2(x)",

@@ -665,6 +665,13 @@ def rsqrt(x: Tensor) -> Tensor:
     )
 
 
+def exp2(x: Tensor) -> Tensor:
+    """2 ** x (integers compute in the default float dtype)."""
+    return _unary(
+        "exp2", x, lambda g, x, o: g * o * math.log(2), "out", composite=lambda x: exp(x * math.log(2))
+    )
+
+
 def expm1(x: Tensor) -> Tensor:
     """exp(x) - 1 (a backend kernel may be more accurate near 0)."""
     return _unary("expm1", x, lambda g, x, o: g * (o + 1), "out", composite=lambda x: exp(x) - 1)
@@ -1020,6 +1027,7 @@ def _records() -> None:
             dtypes=NUMERIC + ("int8",),
         ),
         u("exp", exp, np.exp, FLOATS16, kernel="exp"),
+        u("exp2", exp2, np.exp2, kernel="exp2"),
         u("expm1", expm1, np.expm1, kernel="expm1"),
         u("log", log, np.log, low=0.1, high=3.0, kernel="log"),
         u("log1p", log1p, np.log1p, low=-0.5, high=3.0, kernel="log1p"),
