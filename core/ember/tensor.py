@@ -101,7 +101,7 @@ class Tensor(_RecordMethods):
         return self.grad_fn is None
 
     @property
-    def is_floating_point_(self) -> bool:  # pragma: no cover - alias kept private
+    def _is_floating_point(self) -> bool:  # pragma: no cover - alias kept private
         return self.dtype.is_floating_point
 
     def is_floating_point(self) -> bool:

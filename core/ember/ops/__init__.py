@@ -9,6 +9,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..tensor import Tensor
 from . import conversion, creation, elementwise, indexing, inplace, linalg, records, reduction, shape
+from . import tensor_protocol as tensor_protocol  # registers the records of Tensor's own methods
 from .conversion import from_dlpack, to, type_as
 from .creation import (
     Generator,

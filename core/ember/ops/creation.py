@@ -446,3 +446,495 @@ def randperm(n: int, dtype: Any = None, device: Any = None, generator: Generator
     u = _random("rand", (n,), None, device, generator)
     idx = np.argsort(u.numpy(), kind="stable")
     return tensor(idx, dtype=dtype or _dt.int64, device=u.device)
+
+
+# ----------------------------------------------------------------------------------------------
+# records (see ember.ops.records)
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    """Records of the creation ops. Their samples take no tensor (or a tensor only for its shape):
+    each passes ``device=DEVICE`` and ``expect``, the dtype name the result must have (the kit
+    compares values, not dtypes, so the call checks it; the reference casts to it). Random ops
+    cannot be compared by value: their calls return a vector of checks computed with other ops
+    (range, moments, a permutation's counts, same seed -> same values), all True in the reference."""
+    from collections.abc import Callable, Iterator
+    from contextlib import contextmanager
+
+    from .records import OpRecord, register
+    from .samples import ALL, DEVICE, FLOATS16, INTS, Sample, rand_array
+
+    def kw(dtype: str, **extra: Any) -> dict[str, Any]:
+        return {"dtype": _dt.as_dtype(dtype), "device": DEVICE, "expect": dtype, **extra}
+
+    def expecting(name: str, fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+        """``fn`` for the kit: the result must have the sample's ``expect`` dtype and its
+        ``requires_grad`` (then it is detached, so the kit can read it)."""
+
+        def call(*args: Any, expect: str, **kwargs: Any) -> Tensor:
+            out = fn(*args, **kwargs)
+            if out.dtype.name != expect:
+                raise AssertionError(f"{name}{args!r} {kwargs}: result dtype {out.dtype}, expected {expect}")
+            if out.requires_grad != kwargs.get("requires_grad", False):
+                raise AssertionError(f"{name}{args!r} {kwargs}: requires_grad is {out.requires_grad}")
+            return out.detach()
+
+        return call
+
+    def ref_as(np_fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
+        """The numpy reference ``np_fn`` without the ember-only keywords, cast to ``expect``."""
+
+        def ref(*args: Any, expect: str, dtype: Any = None, device: Any = None, **kwargs: Any) -> np.ndarray:
+            kwargs.pop("requires_grad", None)
+            return np.asarray(np_fn(*args, **kwargs)).astype(expect)
+
+        return ref
+
+    def np_size(size: tuple) -> tuple:
+        return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+
+    def fill_for(dtype: str) -> Any:
+        return {"bool": True, "uint8": 7}.get(dtype, -1.25 if dtype.startswith("float") else -3)
+
+    # -- from data --------------------------------------------------------------------------------
+    def tensor_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        vals = rand_array(rng, (3, 4), dtype)
+        out = [
+            Sample((vals.tolist(),), kw(dtype)),  # nested Python lists
+            Sample((vals[0, 0].item(),), kw(dtype)),  # a Python scalar: 0-d
+            Sample(([],), kw(dtype)),
+            # numpy arrays (passed as a keyword: the kit makes tensors of positional arrays) keep
+            # their dtype; a Fortran-order one is copied in C order
+            Sample((), {"data": rand_array(rng, (2, 3), dtype), "device": DEVICE, "expect": dtype}),
+            Sample(
+                (),
+                {
+                    "data": np.asfortranarray(rand_array(rng, (3, 2), dtype)),
+                    "device": DEVICE,
+                    "expect": dtype,
+                },
+            ),
+            Sample((rand_array(rng, (2, 3), dtype),), {"expect": dtype}),  # a tensor on the device
+        ]
+        inferred = {  # PyTorch's inference: floats the default dtype, ints int64, bools bool
+            "float32": [[[1.5, -2.0], [0.25, 3.0]], [1, 2.5], 0.5],
+            "int64": [[[1, -2], [3, 4]], [True, 2], 7],
+            "bool": [[True, False, True], True],
+        }
+        out += [Sample((data,), {"device": DEVICE, "expect": dtype}) for data in inferred.get(dtype, [])]
+        return out
+
+    def one_tensor(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [Sample((rand_array(rng, (3, 4), dtype),)), Sample((rand_array(rng, (), dtype),))]
+
+    def tensor_copies(x: Tensor) -> Tensor:
+        # tensor(t) is a copy: zeroing it leaves t as it was
+        from .shape import stack
+
+        y = tensor(x)
+        y.zero_()
+        return stack([x, y])
+
+    def as_tensor_shares(x: Tensor) -> Tensor:
+        # as_tensor(t) of the same dtype and device is t's memory: zeroing it zeroes t (a copy of
+        # the input); on cpu a numpy array's memory is shared the same way
+        base = x.clone()
+        y = as_tensor(base)
+        if x.device.type == "cpu":
+            a = np.ones(6, dtype=x.dtype.numpy)
+            t = as_tensor(a, device=x.device)
+            a[...] = 0
+            if t.any().item():
+                raise AssertionError("as_tensor: a cpu tensor of a numpy array does not share its memory")
+        y.zero_()
+        return base
+
+    def from_numpy_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        arrays = [
+            rand_array(rng, (3, 4), dtype),
+            rand_array(rng, (), dtype),
+            rand_array(rng, (0, 2), dtype),
+            np.asfortranarray(rand_array(rng, (4, 3), dtype)),  # strides that are not C order
+        ]
+        return [Sample((), {"array": a, "device": DEVICE, "expect": dtype}) for a in arrays]
+
+    def from_numpy_writes_through(array: np.ndarray, device: Any, expect: str) -> Tensor:
+        # from_numpy is a cpu tensor of the array's memory: a write through numpy is seen by it
+        a = array.copy(order="K")
+        t = from_numpy(a)
+        if t.device.type != "cpu" or t.dtype.name != expect:
+            raise AssertionError(f"from_numpy: got {t.dtype} on {t.device}, expected {expect} on cpu")
+        a[...] = np.flip(a).copy()
+        return t.to(device)
+
+    # -- filled -----------------------------------------------------------------------------------
+    def full_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        v = fill_for(dtype)
+        out = [
+            Sample(((2, 3), v), kw(dtype)),
+            Sample((4, v), kw(dtype)),
+            Sample(((), v), kw(dtype)),
+            Sample(((0, 2), v), kw(dtype)),
+        ]
+        if dtype.startswith("float"):
+            out.append(Sample(((2,), v), kw(dtype, requires_grad=True)))
+        inferred = {"float32": 1.5, "int64": 3, "bool": True}  # the fill value's dtype
+        if dtype in inferred:
+            out.append(Sample(((2, 2), inferred[dtype]), {"device": DEVICE, "expect": dtype}))
+        return out
+
+    def size_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = [
+            Sample((2, 3), kw(dtype)),
+            Sample(((2, 3),), kw(dtype)),
+            Sample(([4],), kw(dtype)),
+            Sample((), kw(dtype)),
+            Sample((0, 5), kw(dtype)),
+        ]
+        if dtype.startswith("float"):
+            out.append(Sample((3,), kw(dtype, requires_grad=True)))
+        if dtype == _dt.get_default_dtype().name:
+            out.append(Sample((3, 1), {"device": DEVICE, "expect": dtype}))  # the default dtype
+        return out
+
+    def filled_empty(*size: Any, **kwargs: Any) -> Tensor:
+        # empty's values are unspecified: its shape, dtype and device are what is proved, and that
+        # every element can be written
+        from ..autograd.grad_mode import no_grad
+
+        out = empty(*size, **kwargs)
+        with no_grad():
+            out.fill_(1)
+        return out
+
+    def like_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        other = "int64" if dtype.startswith("float") else "float32"
+
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4),), {"expect": dtype}),
+            Sample((a(),), {"expect": dtype}),
+            Sample((a(0, 3),), {"expect": dtype}),
+            Sample((a(4, 3),), {"expect": dtype}, noncontig=True),
+            Sample((a(2, 3),), kw(other)),
+        ]
+
+    def full_like_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((s.args[0], fill_for(s.kwargs["expect"])), s.kwargs, s.noncontig)
+            for s in like_samples(dtype, rng)
+        ]
+
+    def filled_empty_like(x: Tensor, **kwargs: Any) -> Tensor:
+        return empty_like(x, **kwargs).fill_(1)
+
+    # -- ranges -----------------------------------------------------------------------------------
+    def arange_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        if dtype.startswith("float"):
+            args = [(0.0, 1.0, 0.125), (2.5, -1.0, -0.5), (3,), (-2, 2.5, 0.5), (0, 1, 0.1), (1.0, 1.0)]
+        else:
+            args = [(5,), (2, 11, 3), (10, 0, -3), (5, 5), (0, -7, -2), (0.0, 6.0, 2.0)]
+        out = [Sample(a, kw(dtype)) for a in args]
+        inferred = {  # PyTorch's inference: int64 for ints, the default float dtype for any float
+            "int64": [(5,), (-3, 4), (10, 0, -3)],
+            "float32": [(0.0, 1.0, 0.25), (0, 5, 0.5), (1, 2.5)],
+        }
+        out += [Sample(a, {"device": DEVICE, "expect": dtype}) for a in inferred.get(dtype, [])]
+        return out
+
+    def linspace_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        if dtype.startswith("float"):
+            args = [(0, 1, 5), (2.0, -2.0, 7), (-1, 1, 1), (0, 1, 0), (3, 3, 4)]
+        else:  # integer dtypes truncate, as in PyTorch
+            args = [(0, 10, 5), (10, -10, 6), (0, 7, 4), (1, 1, 0)]
+        out = [Sample(a, kw(dtype)) for a in args]
+        if dtype == "float32":
+            out.append(Sample((0, 1, 5), {"device": DEVICE, "expect": dtype}))
+        return out
+
+    def eye_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = [Sample(a, kw(dtype)) for a in [(3,), (2, 4), (4, 2), (0,), (1,), (2, 0)]]
+        if dtype == "float32":
+            out.append(Sample((3,), {"device": DEVICE, "expect": dtype}))
+        return out
+
+    # -- random -----------------------------------------------------------------------------------
+    @contextmanager
+    def seed_kept() -> Iterator[None]:
+        """The random state of every device as it was: the records reseed without disturbing others."""
+        seed, states = _global_seed[0], {d: g.get_state() for d, g in _generators.items()}
+        try:
+            yield
+        finally:
+            _global_seed[0] = seed
+            for d in list(_generators):
+                if d in states:
+                    _generators[d].set_state(states[d])
+                else:
+                    del _generators[d]
+
+    def checks(device: Any, *conds: Any) -> Tensor:
+        """One bool per check (Python bools or one-element bool tensors), on ``device``."""
+        from .shape import stack
+
+        return stack(
+            [c.reshape(()) if isinstance(c, Tensor) else tensor(bool(c), device=device) for c in conds]
+        )
+
+    def all_true(n: int) -> Callable[..., np.ndarray]:
+        return lambda *args, **kwargs: np.ones(n, dtype=bool)
+
+    def drawn(draw: Callable[[], Tensor]) -> tuple[Tensor, Tensor, Tensor]:
+        """Two draws after the same seed and the draw that follows them."""
+        with seed_kept():
+            manual_seed(1234)
+            a = draw()
+            manual_seed(1234)
+            b = draw()
+            c = draw()
+        return a, b, c
+
+    def rand_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        # 2**16 draws: enough to meet a draw that would round to 1.0 in float16
+        return [Sample((2**16,), kw(dtype)), Sample((3, 5), kw(dtype)), Sample((0,), kw(dtype))]
+
+    def like_random_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (64, 64), dtype),), {"expect": dtype}),
+            Sample((rand_array(rng, (2, 3), dtype),), {"expect": dtype}),
+        ]
+
+    def uniform_checks(a: Tensor, b: Tensor, c: Tensor, shape: tuple, expect: str, device: Any) -> Tensor:
+        # dtype, shape and device; every draw in [0, 1); the mean of many near 1/2; the same seed
+        # gives the same values; the next draw differs
+        n = a.numel()
+        return checks(
+            device,
+            a.dtype.name == expect and a.shape == shape and a.device is device,
+            ((a >= 0) & (a < 1)).all(),
+            (a.float().mean() - 0.5).abs() < 0.02 if n >= 4096 else True,
+            (a == b).all(),
+            (a != c).any() if n > 1 else True,
+        )
+
+    def normal_checks(a: Tensor, b: Tensor, c: Tensor, shape: tuple, expect: str, device: Any) -> Tensor:
+        # dtype, shape and device; every draw finite; for 4096 draws or more the mean within 0.1 of
+        # 0 and the std within 0.1 of 1 (each over 6 standard errors); same seed, same values; the
+        # next draw differs
+        n = a.numel()
+        f = a.float()
+        return checks(
+            device,
+            a.dtype.name == expect and a.shape == shape and a.device is device,
+            a.isfinite().all(),
+            f.mean().abs() < 0.1 if n >= 4096 else True,
+            (f.std() - 1).abs() < 0.1 if n >= 4096 else True,
+            (a == b).all(),
+            (a != c).any() if n > 1 else True,
+        )
+
+    def rand_call(*size: Any, expect: str, dtype: Any, device: Any) -> Tensor:
+        a, b, c = drawn(lambda: rand(*size, dtype=dtype, device=device))
+        return uniform_checks(a, b, c, _shape("rand", size), expect, device)
+
+    def randn_call(*size: Any, expect: str, dtype: Any, device: Any) -> Tensor:
+        a, b, c = drawn(lambda: randn(*size, dtype=dtype, device=device))
+        return normal_checks(a, b, c, _shape("randn", size), expect, device)
+
+    def rand_like_call(x: Tensor, expect: str) -> Tensor:
+        a, b, c = drawn(lambda: rand_like(x))
+        return uniform_checks(a, b, c, x.shape, expect, x.device)
+
+    def randn_like_call(x: Tensor, expect: str) -> Tensor:
+        a, b, c = drawn(lambda: randn_like(x))
+        return normal_checks(a, b, c, x.shape, expect, x.device)
+
+    def randint_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        low = 0 if dtype == "uint8" else -5
+        out = [
+            Sample((low, 5, (4096,)), kw(dtype)),
+            Sample((10, (64, 2)), kw(dtype)),  # randint(high, size)
+            Sample((3, 4, (10,)), kw(dtype)),
+            Sample((0, 2, (0,)), kw(dtype)),
+        ]
+        if dtype == "int64":
+            out.append(Sample((-2, 3, (100,)), {"device": DEVICE, "expect": dtype}))  # int64 by default
+        return out
+
+    def randint_call(*args: Any, expect: str, device: Any, **kwargs: Any) -> Tensor:
+        # dtype, shape and device; every value a whole number in [low, high) and, for 100 draws or
+        # more, every value of the range met; same seed, same values
+        low, high, size = (0, *args) if len(args) == 2 else args
+        a, b, _ = drawn(lambda: randint(*args, device=device, **kwargs))
+        values = arange(low, high, device=device)
+        return checks(
+            device,
+            a.dtype.name == expect and a.shape == tuple(size) and a.device is device,
+            ((a >= low) & (a < high)).all(),
+            (a.floor() == a).all() if a.dtype.is_floating_point else True,
+            (a.reshape(-1, 1) == values).any(0).all() if a.numel() >= 100 else True,
+            (a == b).all(),
+        )
+
+    def randperm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = [Sample((n,), kw(dtype)) for n in (0, 1, 10, 257)]
+        if dtype == "int64":
+            out.append(Sample((7,), {"device": DEVICE, "expect": dtype}))  # int64 by default
+        return out
+
+    def randperm_call(n: int, expect: str, device: Any, **kwargs: Any) -> Tensor:
+        # dtype, shape and device; each of 0 .. n-1 exactly once (sorted, the result is arange(n));
+        # not the identity for n >= 10; same seed, same values
+        a, b, _ = drawn(lambda: randperm(n, device=device, **kwargs))
+        ar = arange(n, device=device)
+        return checks(
+            device,
+            a.dtype.name == expect and a.shape == (n,) and a.device is device,
+            ((a.reshape(-1, 1) == ar).sum(0) == 1).all(),
+            (a != ar).any() if n >= 10 else True,
+            (a == b).all(),
+        )
+
+    def rec(
+        name: str, fn: Callable[..., Any], samples: Any, ref: Any, dtypes: tuple, **extra: Any
+    ) -> OpRecord:
+        return OpRecord(name, fn, samples, ref, dtypes=dtypes, grad=False, **extra)
+
+    register(
+        rec(
+            "tensor",
+            tensor,
+            tensor_samples,
+            ref_as(lambda data: data),
+            ALL,
+            call=expecting("tensor", tensor),
+            kernel="from_numpy",
+        ),
+        rec(
+            "tensor_copies",
+            tensor,
+            one_tensor,
+            lambda x: np.stack([x, np.zeros_like(x)]),
+            ALL,
+            call=tensor_copies,
+            public=False,
+        ),
+        rec(
+            "as_tensor",
+            as_tensor,
+            tensor_samples,
+            ref_as(lambda data: data),
+            ALL,
+            call=expecting("as_tensor", as_tensor),
+        ),
+        rec(
+            "as_tensor_shares",
+            as_tensor,
+            one_tensor,
+            np.zeros_like,
+            ALL,
+            call=as_tensor_shares,
+            public=False,
+        ),
+        rec(
+            "from_numpy",
+            from_numpy,
+            from_numpy_samples,
+            lambda array, device, expect: np.flip(array),
+            ALL,
+            call=from_numpy_writes_through,
+            kernel="from_numpy",
+        ),
+        rec("full", full, full_samples, ref_as(np.full), ALL, call=expecting("full", full), kernel="full"),
+        rec(
+            "zeros",
+            zeros,
+            size_samples,
+            ref_as(lambda *s: np.zeros(np_size(s))),
+            ALL,
+            call=expecting("zeros", zeros),
+        ),
+        rec(
+            "ones",
+            ones,
+            size_samples,
+            ref_as(lambda *s: np.ones(np_size(s))),
+            ALL,
+            call=expecting("ones", ones),
+        ),
+        rec(
+            "empty",
+            empty,
+            size_samples,
+            ref_as(lambda *s: np.ones(np_size(s))),
+            ALL,
+            call=expecting("empty", filled_empty),
+            kernel="empty",
+        ),
+        rec(
+            "zeros_like",
+            zeros_like,
+            like_samples,
+            ref_as(np.zeros_like),
+            ALL,
+            call=expecting("zeros_like", zeros_like),
+        ),
+        rec(
+            "ones_like",
+            ones_like,
+            like_samples,
+            ref_as(np.ones_like),
+            ALL,
+            call=expecting("ones_like", ones_like),
+        ),
+        rec(
+            "full_like",
+            full_like,
+            full_like_samples,
+            ref_as(lambda x, v: np.full(np.shape(x), v)),
+            ALL,
+            call=expecting("full_like", full_like),
+        ),
+        rec(
+            "empty_like",
+            empty_like,
+            like_samples,
+            ref_as(np.ones_like),
+            ALL,
+            call=expecting("empty_like", filled_empty_like),
+        ),
+        rec(
+            "arange",
+            arange,
+            arange_samples,
+            ref_as(np.arange),
+            FLOATS16 + INTS,
+            call=expecting("arange", arange),
+        ),
+        rec(
+            "linspace",
+            linspace,
+            linspace_samples,
+            ref_as(np.linspace),
+            FLOATS16 + INTS,
+            call=expecting("linspace", linspace),
+        ),
+        rec("eye", eye, eye_samples, ref_as(np.eye), ALL, call=expecting("eye", eye)),
+        rec("rand", rand, rand_samples, all_true(5), FLOATS16, call=rand_call, kernel="uniform"),
+        rec("randn", randn, rand_samples, all_true(6), FLOATS16, call=randn_call, kernel="normal"),
+        rec("rand_like", rand_like, like_random_samples, all_true(5), FLOATS16, call=rand_like_call),
+        rec("randn_like", randn_like, like_random_samples, all_true(6), FLOATS16, call=randn_like_call),
+        rec(
+            "randint",
+            randint,
+            randint_samples,
+            all_true(5),
+            ("uint8", "int16", "int32", "int64", "float32"),
+            call=randint_call,
+        ),
+        rec("randperm", randperm, randperm_samples, all_true(4), INTS, call=randperm_call),
+    )
+
+
+_records()
