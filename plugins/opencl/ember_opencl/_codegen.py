@@ -19,6 +19,10 @@ Conventions of the generated code:
 
 from __future__ import annotations
 
+from functools import cache
+
+from ._signature import KernelSignature, Param
+
 CTYPE = {
     "bool": "uchar",
     "uint8": "uchar",
@@ -141,10 +145,6 @@ inline float stanh_(float x) { return vtanh_((float8)(x)).s0; }
 """
 #: elementwise ops whose expression also works on vectors (same dtype in and out)
 VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "tanh", "copy"}
-
-
-def _params(prefix: str, rank: int, idx: str) -> list[str]:
-    return [f"{idx} {prefix}_s{j}" for j in range(rank)]
 
 
 def _decompose(rank: int, idx: str, var: str = "i", dims: str = "d") -> list[str]:
@@ -284,31 +284,22 @@ def gen_map_kernel(
     idx: str,
     vec_expr: str | None = None,
     unit_variant: bool = False,
-) -> str:
-    """One elementwise kernel.
+) -> tuple[str, KernelSignature]:
+    """One elementwise kernel: (source, signature).
 
     operands: (var, dtype, is_scalar); each array operand ``var`` is loaded into ``var`` (compute
     type); a scalar operand is a kernel argument named ``var``. ``body_expr`` (of OpenCL type
     ``expr_ct``) is converted to ``out_dt`` and stored. ``out_strided``: the output has its own
     strides and offset (copy into a view); otherwise it is contiguous at ``out[i]``.
     """
-    params = [f"__global {CTYPE[out_dt]}* out", f"{idx} out_off"]
-    if out_strided:
-        params += _params("out", rank, idx)
-    for var, dt, scalar in operands:
-        if scalar:
-            params.append(f"{compute_type(dt)} {var}")
-        else:
-            params += [f"__global const {CTYPE[dt]}* {var}_p", f"{idx} {var}_off"] + _params(var, rank, idx)
-    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
+    sig = map_signature(name, out_dt, out_strided, tuple(operands), rank, idx)
     if rank < 0:
-        return _gen_map_contiguous(name, out_dt, operands, body_expr, expr_ct, idx, vec_expr, params)
+        return _gen_map_contiguous(sig, out_dt, operands, body_expr, expr_ct, idx, vec_expr), sig
     if rank >= 2:
-        return _gen_map_tiled(
-            name, out_dt, out_strided, operands, body_expr, expr_ct, rank, idx, params, unit_variant
-        )
+        src = _gen_map_tiled(sig, out_dt, out_strided, operands, body_expr, expr_ct, rank, idx, unit_variant)
+        return src, sig
     lines = [
-        f"__kernel void k_{name}({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} i = get_global_id(0);",
         "    if (i >= n) return;",
     ]
@@ -320,7 +311,35 @@ def gen_map_kernel(
     opos = _pos("out", rank) if out_strided and rank else "out_off + i"
     lines.append("    " + store(out_dt, "out", opos, convert(body_expr, expr_ct, out_dt)))
     lines.append("}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", sig
+
+
+@cache
+def map_signature(
+    name: str,
+    out_dt: str,
+    out_strided: bool,
+    operands: tuple[tuple[str, str, bool], ...],
+    rank: int,
+    idx: str,
+) -> KernelSignature:
+    """Parameters of an elementwise kernel (see :func:`gen_map_kernel`): the output buffer and
+    offset (and strides when ``out_strided``); per operand its buffer, offset and strides, or its
+    value (scalar operands); the dims and the element count; the tiling of a rank >= 2 kernel."""
+    r = max(rank, 0)
+    params = [Param("out", f"__global {CTYPE[out_dt]}*"), Param("out_off", idx)]
+    if out_strided:
+        params.append(Param("out_s", idx, r))
+    for var, dt, scalar in operands:
+        if scalar:
+            params.append(Param(var, compute_type(dt)))
+        else:
+            params += [Param(f"{var}_p", f"__global const {CTYPE[dt]}*"), Param(f"{var}_off", idx)]
+            params.append(Param(f"{var}_s", idx, r))
+    params += [Param("d", idx, r), Param("n", idx)]
+    if rank >= 2:
+        params += [Param(p, idx) for p in ("RB", "CB", "NRB", "NCB", "nwi")]
+    return KernelSignature(name, tuple(params))
 
 
 def _vec_ok(op: str, dt: str, out_dt: str) -> bool:
@@ -338,19 +357,18 @@ def _vec_expr(op: str, expr: str) -> str:
 
 
 def _gen_map_contiguous(
-    name: str,
+    sig: KernelSignature,
     out_dt: str,
     operands: list[tuple[str, str, bool]],
     body_expr: str,
     expr_ct: str,
     idx: str,
     vec_expr: str | None,
-    params: list[str],
 ) -> str:
     """Rank -1: every operand contiguous; work-item g does elements [g*CHUNK, (g+1)*CHUNK), with
     unaligned vector loads/stores when ``vec_expr`` is given (plain operators, no builtins)."""
     lines = [
-        f"__kernel void k_{name}({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} i0 = get_global_id(0) * {CHUNK};",
         "    if (i0 >= n) return;",
     ]
@@ -380,7 +398,7 @@ def _gen_map_contiguous(
 
 
 def _gen_map_tiled(
-    name: str,
+    sig: KernelSignature,
     out_dt: str,
     out_strided: bool,
     operands: list[tuple[str, str, bool]],
@@ -388,7 +406,6 @@ def _gen_map_tiled(
     expr_ct: str,
     rank: int,
     idx: str,
-    params: list[str],
     unit_variant: bool,
 ) -> str:
     """Rank >= 2, strided: work-item g owns a tile of the last two dims (rows [rb*RB, +RB) of
@@ -399,9 +416,8 @@ def _gen_map_tiled(
     leave it out to keep their build time down."""
     r2, r1 = rank - 2, rank - 1
     arrays = [var for var, _, scalar in operands if not scalar]
-    params = params + [f"{idx} RB", f"{idx} CB", f"{idx} NRB", f"{idx} NCB", f"{idx} nwi"]
     lines = [
-        f"__kernel void k_{name}({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} g = get_global_id(0);",
         "    if (g >= nwi) return;",
         f"    {idx} tc_ = g % NCB; {idx} t_ = g / NCB; {idx} tr_ = t_ % NRB; t_ /= NRB;",
@@ -447,21 +463,22 @@ def _gen_map_tiled(
     return "\n".join(lines) + "\n"
 
 
-def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+def gen_unary_program(dt: str, rank: int, idx: str) -> tuple[str, list[KernelSignature]]:
     """All unary kernels of ``dt``; kernel names are the op names."""
     ct = compute_type(dt)
     src = [header(dt)]
-    names = []
+    sigs = []
     for op, expr in _unary_exprs(dt).items():
         vec = _vec_expr(op, expr) if rank < 0 and _vec_ok(op, dt, dt) else None
         if op == "relu" and rank < 0 and dt in VEC_WIDTH:
             vec = f"(x < 0 ? ({CTYPE[dt]}{VEC_WIDTH[dt]})(0) : x)"
-        src.append(gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx, vec))
-        names.append(op)
-    return "".join(src), names
+        kernel, sig = gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx, vec)
+        src.append(kernel)
+        sigs.append(sig)
+    return "".join(src), sigs
 
 
-def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[KernelSignature]]:
     """All binary and compare kernels of ``dt``; ``modes`` is 'AA', 'AS' or 'SA' (S: scalar arg)."""
     ct = compute_type(dt)
     src = [header(dt)]
@@ -469,57 +486,51 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, l
         src.append(_ipow(ct))
     if dt != "bool":
         src.append(_divmod_helpers(dt))
-    names = []
+    sigs = []
     ops = [("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
     for op, expr in _binary_exprs(dt).items():
         out = "bool" if op in COMPARE_OPS else dt
         ect = "int" if op in COMPARE_OPS else ct
         vec = expr if rank < 0 and _vec_ok(op, dt, out) else None
-        src.append(gen_map_kernel(op, out, False, ops, expr, ect, rank, idx, vec))
-        names.append(op)
-    return "".join(src), names
+        kernel, sig = gen_map_kernel(op, out, False, ops, expr, ect, rank, idx, vec)
+        src.append(kernel)
+        sigs.append(sig)
+    return "".join(src), sigs
 
 
-def gen_iadd_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+def gen_iadd_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[KernelSignature]]:
     """add_: out (any view) += b; operand ``a`` is out itself (same positions), ``modes`` 'AA' or
     'AS' (b a scalar argument)."""
     ct = compute_type(dt)
     ops = [("a", dt, False), ("b", dt, modes[1] == "S")]
     vec = "a + b" if rank < 0 and modes == "AA" and _vec_ok("add", dt, dt) else None
-    return header(dt) + gen_map_kernel("add_", dt, True, ops, "a + b", ct, rank, idx, vec, True), ["add_"]
+    kernel, sig = gen_map_kernel("add_", dt, True, ops, "a + b", ct, rank, idx, vec, True)
+    return header(dt) + kernel, [sig]
 
 
-def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[str]]:
+def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> tuple[str, list[KernelSignature]]:
     """where(cond, a, b); ``modes`` for a and b: 'AA', 'AS', 'SA', 'SS'."""
     ct = compute_type(dt)
     ops = [("c", "bool", False), ("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
-    return header(dt) + gen_map_kernel("where", dt, False, ops, "c ? a : b", ct, rank, idx), ["where"]
+    kernel, sig = gen_map_kernel("where", dt, False, ops, "c ? a : b", ct, rank, idx)
+    return header(dt) + kernel, [sig]
 
 
-def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, list[str]]:
+def gen_copy_program(src_dt: str, rank: int, idx: str, dsts: str) -> tuple[str, list[KernelSignature]]:
     """copy (strided src -> strided dst, with dtype conversion) to every dtype in ``dsts``
     (comma separated); kernel names ``copy_<dst>``. Rank 0: both contiguous. One program per
     source dtype keeps the number of builds small."""
     src = [header(src_dt, *dsts.split(","))]
-    names = []
+    sigs = []
     for dst in dsts.split(","):
         vec = "x" if rank < 0 and _vec_ok("copy", src_dt, dst) else None
-        src.append(
-            gen_map_kernel(
-                f"copy_{dst}",
-                dst,
-                True,
-                [("x", src_dt, False)],
-                "x",
-                compute_type(src_dt),
-                rank,
-                idx,
-                vec,
-                True,
-            )
+        x = [("x", src_dt, False)]
+        kernel, sig = gen_map_kernel(
+            f"copy_{dst}", dst, True, x, "x", compute_type(src_dt), rank, idx, vec, True
         )
-        names.append(f"copy_{dst}")
-    return "".join(src), names
+        src.append(kernel)
+        sigs.append(sig)
+    return "".join(src), sigs
 
 
 # ----------------------------------------------------------------------------------------------
@@ -545,7 +556,7 @@ def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
 
 def gen_reduce_program(
     in_dt: str, out_dt: str, out_rank: int, red_rank: int, idx: str
-) -> tuple[str, list[str]]:
+) -> tuple[str, list[KernelSignature]]:
     """sum/prod/max/min (and argmax/argmin when red_rank == 1, out_dt int64 then).
 
     Work-item ``i`` = ``o * G + g``: output ``o`` (coordinates over do0.. with input strides
@@ -555,11 +566,6 @@ def gen_reduce_program(
     """
     act = acc_type(in_dt)
     floating = in_dt in FLOATS
-    params = [f"__global {CTYPE[out_dt]}* out", f"__global const {CTYPE[in_dt]}* x", f"{idx} x_off"]
-    params += [f"{idx} do{j}" for j in range(out_rank)] + _params("x", out_rank, idx)
-    params += [f"{idx} dr{j}" for j in range(red_rank)] + [f"{idx} xr_s{j}" for j in range(red_rank)]
-    params += [f"{idx} G", f"{idx} chunk", f"{idx} n"]
-    plist = ", ".join(params)
     pre = [
         f"    {idx} i = get_global_id(0);",
         "    if (i >= n) return;",
@@ -568,20 +574,20 @@ def gen_reduce_program(
     pre += ["    " + s for s in _decompose(out_rank, idx, "o", "do")]
     pre.append(f"    {idx} base = {_pos('x', out_rank)};")
     src = [header(in_dt, out_dt, act)]
-    names = []
+    sigs = []
     for op in ("sum", "prod", "max", "min"):
         init, comb = _combine(op, act, floating)
-        lines = [f"__kernel void k_{op}({plist}) {{"] + pre
+        sig = reduce_signature(op, in_dt, CTYPE[out_dt], out_rank, red_rank, idx)
+        lines = [sig.declaration() + " {"] + pre
         lines.append(f"    {act} acc = {init};")
         lines.append(
             f"    {idx} lo = g * chunk; {idx} hi = min(lo + chunk, {'dr0' if red_rank else '(' + idx + ')1'});"
         )
         ind = "    "
+        lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
         if red_rank == 0:
-            lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
             terms = "0"
         else:
-            lines.append(f"    for ({idx} r0 = lo; r0 < hi; ++r0) {{")
             for j in range(1, red_rank):
                 ind += "    "
                 lines.append(f"{ind}for ({idx} r{j} = 0; r{j} < dr{j}; ++r{j}) {{")
@@ -594,7 +600,7 @@ def gen_reduce_program(
         lines.append("    " + store(out_dt, "out", "i", convert("acc", act, out_dt)))
         lines.append("}")
         src.append("\n".join(lines) + "\n")
-        names.append(op)
+        sigs.append(sig)
     if red_rank == 1:
         ct = compute_type(in_dt)
         for op, cmp in (("argmax", ">"), ("argmin", "<")):
@@ -602,8 +608,8 @@ def gen_reduce_program(
                 better = f"(!isnan(best) && (v {cmp} best || isnan(v)))"
             else:
                 better = f"(v {cmp} best)"
-            src.append(f"""__kernel void k_{op}(__global long* out, __global const {CTYPE[in_dt]}* x, {idx} x_off,
-        {", ".join([f"{idx} do{j}" for j in range(out_rank)] + _params("x", out_rank, idx) + [f"{idx} dr0", f"{idx} xr_s0", f"{idx} G", f"{idx} chunk", f"{idx} n"])}) {{
+            sig = reduce_signature(op, in_dt, "long", out_rank, 1, idx)
+            src.append(f"""{sig.declaration()} {{
 {chr(10).join(pre)}
     {ct} best = {load(in_dt, "x", "base")};
     long bi = 0;
@@ -614,18 +620,40 @@ def gen_reduce_program(
     out[i] = bi;
 }}
 """)
-            names.append(op)
-    return "".join(src), names
+            sigs.append(sig)
+    return "".join(src), sigs
 
 
-def gen_cumsum_program(dt: str, idx: str) -> tuple[str, list[str]]:
+@cache
+def reduce_signature(
+    name: str, in_dt: str, out_ct: str, out_rank: int, red_rank: int, idx: str
+) -> KernelSignature:
+    """Parameters of a generic reduction kernel (see :func:`gen_reduce_program`): the output
+    (C type ``out_ct``), the input with its offset, the kept dims ``do`` and their input strides
+    ``x_s``, the reduced dims ``dr`` and their strides ``xr_s``, the chunking and the work-items."""
+    params = (
+        Param("out", f"__global {out_ct}*"),
+        Param("x", f"__global const {CTYPE[in_dt]}*"),
+        Param("x_off", idx),
+        Param("do", idx, out_rank),
+        Param("x_s", idx, out_rank),
+        Param("dr", idx, red_rank),
+        Param("xr_s", idx, red_rank),
+        Param("G", idx),
+        Param("chunk", idx),
+        Param("n", idx),
+    )
+    return KernelSignature(name, params)
+
+
+def gen_cumsum_program(dt: str, idx: str) -> tuple[str, list[KernelSignature]]:
     """cumsum of a contiguous (outer, n, inner) array; one work-item per (outer, inner) line."""
     act = acc_type(dt)
+    sig = lines_signature("cumsum", dt, idx, "len")
     return (
         header(dt, act)
         + f"""
-__kernel void k_cumsum(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x, {idx} x_off,
-                     {idx} len, {idx} inner, {idx} n) {{
+{sig.declaration()} {{
     {idx} i = get_global_id(0);
     if (i >= n) return;
     {idx} o = i / inner; {idx} j = i - o * inner;
@@ -637,15 +665,32 @@ __kernel void k_cumsum(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x,
     }}
 }}
 """,
-        ["cumsum"],
+        [sig],
     )
+
+
+@cache
+def lines_signature(name: str, dt: str, idx: str, length: str = "L") -> KernelSignature:
+    """Parameters of a kernel over the lines of a contiguous (outer, L, inner) array (cumsum,
+    softmax, log_softmax): output, input and its offset, the line length (named ``length``), the
+    stride between line elements and the number of lines."""
+    t = CTYPE[dt]
+    params = (
+        Param("out", f"__global {t}*"),
+        Param("x", f"__global const {t}*"),
+        Param("x_off", idx),
+        Param(length, idx),
+        Param("inner", idx),
+        Param("n", idx),
+    )
+    return KernelSignature(name, params)
 
 
 # ----------------------------------------------------------------------------------------------
 # matmul
 
 
-def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
+def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[KernelSignature]]:
     """Register-blocked matmul, any strides: each work-item computes a 4x4 block of C.
 
     Grid: (ceil(m/4), ceil(n/4), batch). Batch dims bd0.. with strides ab_s.. (a), bb_s.. (b);
@@ -654,23 +699,9 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
     """
     ct = compute_type(dt)
     act = "float" if dt == "float16" else ("long" if dt in INTS else ct)
-    params = [
-        f"__global {CTYPE[dt]}* c",
-        f"__global const {CTYPE[dt]}* a",
-        f"{idx} a_off",
-        f"{idx} a_sr",
-        f"{idx} a_sk",
-        f"__global const {CTYPE[dt]}* b",
-        f"{idx} b_off",
-        f"{idx} b_sk",
-        f"{idx} b_sc",
-        f"{idx} N",
-        f"{idx} K",
-        f"{idx} M",
-    ]
-    params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
+    sig = matmul_signature(dt, brank, idx)
     lines = [
-        f"__kernel void k_matmul({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} j0 = get_global_id(0) * 4; {idx} i0 = get_global_id(1) * 4; {idx} z = get_global_id(2);",
         "    if (j0 >= M || i0 >= N) return;",
     ]
@@ -698,21 +729,44 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
                 + store(dt, "c", f"pc + (i0 + {r}) * M + j0 + {q}", convert(f"acc{r}{q}", act, dt))
             )
     lines.append("}")
-    return header(dt, act) + "\n".join(lines) + "\n", ["matmul"]
+    return header(dt, act) + "\n".join(lines) + "\n", [sig]
+
+
+@cache
+def matmul_signature(dt: str, brank: int, idx: str) -> KernelSignature:
+    """Parameters of ``matmul`` (see :func:`gen_matmul_program`): C; A with its offset, row and
+    k strides; B with its offset, k and column strides; N, K, M; the batch dims ``bd`` and the
+    batch strides of A (``ab_s``) and B (``bb_s``)."""
+    t = CTYPE[dt]
+    params = (
+        Param("c", f"__global {t}*"),
+        Param("a", f"__global const {t}*"),
+        Param("a_off", idx),
+        Param("a_sr", idx),
+        Param("a_sk", idx),
+        Param("b", f"__global const {t}*"),
+        Param("b_off", idx),
+        Param("b_sk", idx),
+        Param("b_sc", idx),
+        Param("N", idx),
+        Param("K", idx),
+        Param("M", idx),
+        Param("bd", idx, brank),
+        Param("ab_s", idx, brank),
+        Param("bb_s", idx, brank),
+    )
+    return KernelSignature("matmul", params)
 
 
 # ----------------------------------------------------------------------------------------------
 # indexing
 
 
-def gen_gather_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+def gen_gather_program(dt: str, rank: int, idx: str) -> tuple[str, list[KernelSignature]]:
     """gather: out (contiguous, index's shape d0..) = x[coords with dim replaced by index]."""
-    params = [f"__global {CTYPE[dt]}* out", f"__global const {CTYPE[dt]}* x", f"{idx} x_off"]
-    params += _params("x", rank, idx) + [f"{idx} x_sdim"]
-    params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx)
-    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} n"]
+    sig = gather_signature(dt, rank, idx)
     lines = [
-        f"__kernel void k_gather({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} i = get_global_id(0);",
         "    if (i >= n) return;",
     ]
@@ -720,10 +774,31 @@ def gen_gather_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
     lines.append(f"    {idx} k = ({idx})ix[{_pos('ix', rank)}];")
     lines.append("    " + store(dt, "out", "i", load(dt, "x", f"{_pos('x', rank)} + k * x_sdim")))
     lines.append("}")
-    return header(dt) + "\n".join(lines) + "\n", ["gather"]
+    return header(dt) + "\n".join(lines) + "\n", [sig]
 
 
-def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[str]]:
+@cache
+def gather_signature(dt: str, rank: int, idx: str) -> KernelSignature:
+    """Parameters of ``gather``: the output; x with its offset, its strides ``x_s`` (0 along
+    ``dim``) and its stride along ``dim``; the index with its offset and strides; index's dims
+    ``d`` and the element count."""
+    t = CTYPE[dt]
+    params = (
+        Param("out", f"__global {t}*"),
+        Param("x", f"__global const {t}*"),
+        Param("x_off", idx),
+        Param("x_s", idx, rank),
+        Param("x_sdim", idx),
+        Param("ix", "__global const long*"),
+        Param("ix_off", idx),
+        Param("ix_s", idx, rank),
+        Param("d", idx, rank),
+        Param("n", idx),
+    )
+    return KernelSignature("gather", params)
+
+
+def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[KernelSignature]]:
     """scatter_add into a contiguous ``out`` (already a copy of x).
 
     One work-item per line of index along ``dim`` (coordinates d0.. with the dim's extent 1);
@@ -731,14 +806,9 @@ def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[str
     non-dim coordinate), so no atomics are needed and the result is deterministic.
     """
     ct = compute_type(dt)
-    params = (
-        [f"__global {CTYPE[dt]}* out", f"{idx} out_off"] + _params("out", rank, idx) + [f"{idx} out_sdim"]
-    )
-    params += ["__global const long* ix", f"{idx} ix_off"] + _params("ix", rank, idx) + [f"{idx} ix_sdim"]
-    params += [f"__global const {CTYPE[dt]}* s", f"{idx} s_off"] + _params("s", rank, idx) + [f"{idx} s_sdim"]
-    params += [f"{idx} d{j}" for j in range(rank)] + [f"{idx} len", f"{idx} n"]
+    sig = scatter_add_signature(dt, rank, idx)
     lines = [
-        f"__kernel void k_scatter_add({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} i = get_global_id(0);",
         "    if (i >= n) return;",
     ]
@@ -752,7 +822,22 @@ def gen_scatter_add_program(dt: str, rank: int, idx: str) -> tuple[str, list[str
     lines.append("        " + store(dt, "out", "q", convert(val, ct, dt)))
     lines.append("    }")
     lines.append("}")
-    return header(dt) + "\n".join(lines) + "\n", ["scatter_add"]
+    return header(dt) + "\n".join(lines) + "\n", [sig]
+
+
+@cache
+def scatter_add_signature(dt: str, rank: int, idx: str) -> KernelSignature:
+    """Parameters of ``scatter_add``: for each of out, the index and src, the buffer, offset,
+    strides (0 along ``dim``) and stride along ``dim``; the index lines' dims ``d``, the line
+    length along ``dim`` and the number of lines."""
+    t = CTYPE[dt]
+    params = [Param("out", f"__global {t}*")]
+    for var, ptr in (("out", None), ("ix", "__global const long*"), ("s", f"__global const {t}*")):
+        if ptr is not None:
+            params.append(Param(var, ptr))
+        params += [Param(f"{var}_off", idx), Param(f"{var}_s", idx, rank), Param(f"{var}_sdim", idx)]
+    params += [Param("d", idx, rank), Param("len", idx), Param("n", idx)]
+    return KernelSignature("scatter_add", tuple(params))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -775,7 +860,7 @@ uint4 philox4x32_10(uint4 c, uint2 k) {
 """
 
 
-def gen_random_program(dt: str) -> tuple[str, list[str]]:
+def gen_random_program(dt: str) -> tuple[str, list[KernelSignature]]:
     """uniform/normal: Philox4x32-10 with counter (group lo, group hi, offset lo, offset hi), key seed.
 
     Work-item g produces elements 4g..4g+3 (float16/32) or 2g..2g+1 (float64). Normal: Box-Muller.
@@ -794,7 +879,7 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
         # float16: 11 random bits, exactly representable, so rounding can never give 1.0
         uni = [f"(float)(r.{c} >> 21) * 0x1.0p-11f" for c in "xyzw"] if dt == "float16" else nuni
         ct = "float"
-    head = f"""__global {CTYPE[dt]}* out, ulong n, ulong seed, ulong offset) {{
+    head = f""" {{
     ulong g = get_global_id(0);
     if (g * {per} >= n) return;
     uint4 r = philox4x32_10((uint4)((uint)g, (uint)(g >> 32), (uint)offset, (uint)(offset >> 32)),
@@ -805,12 +890,13 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
         f"    for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) "
         f"{{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}\n}}\n"
     )
-    uni_src = "__kernel void k_uniform(" + head
+    sigs = [random_signature(name, dt) for name in ("uniform", "normal")]
+    uni_src = sigs[0].declaration() + head
     for q in range(per):
         uni_src += f"    u[{q}] = {uni[q]};\n"
     uni_src += tail
     two_pi = "6.283185307179586" + ("" if ct == "double" else "f")
-    norm_src = "__kernel void k_normal(" + head
+    norm_src = sigs[1].declaration() + head
     for q in range(per):
         norm_src += f"    u[{q}] = {nuni[q]};\n"
     for q in range(0, per, 2):
@@ -819,14 +905,27 @@ def gen_random_program(dt: str) -> tuple[str, list[str]]:
             f"      u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}\n"
         )
     norm_src += tail
-    return header(dt) + _PHILOX + uni_src + norm_src, ["uniform", "normal"]
+    return header(dt) + _PHILOX + uni_src + norm_src, sigs
+
+
+@cache
+def random_signature(name: str, dt: str) -> KernelSignature:
+    """Parameters of ``uniform``/``normal``: the output, its element count, the seed and the
+    counter offset (64-bit each)."""
+    params = (
+        Param("out", f"__global {CTYPE[dt]}*"),
+        Param("n", "ulong"),
+        Param("seed", "ulong"),
+        Param("offset", "ulong"),
+    )
+    return KernelSignature(name, params)
 
 
 #: (rows per work-item, vector width) of the packed matmul; C block is ROWS x VEC per work-item.
 FAST_MM = {"float32": (6, 16), "float64": (6, 8)}
 
 
-def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[str]]:
+def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[KernelSignature]]:
     """Packed register-blocked matmul for float32/float64 (kernels ``pack`` and ``mmf``).
 
     ``pack`` copies a contiguous B (nb, K, M) into panels Bp (nb, P, K, W), W = vector width,
@@ -844,10 +943,10 @@ def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> tuple[str, list[st
     rows, vec = FAST_MM[dt]
     t = CTYPE[dt]
     vt = f"{t}{vec}"
+    sigs = mm_fast_signatures(dt, brank, idx)
     pack = f"""
 typedef {vt} {vt}p __attribute__((aligned({_ITEMSIZE[dt]})));
-__kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx} b_sz, {idx} b_sk, {idx} b_sc,
-                     {idx} K, {idx} M, {idx} P, {idx} KB, {idx} NKB, {idx} nwi) {{
+{sigs[0].declaration()} {{
     {idx} g = get_global_id(0);
     if (g >= nwi) return;
     {idx} kb = g % NKB; {idx} r = g / NKB;
@@ -878,23 +977,8 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
         for ({idx} k = k0; k < k1; ++k) dst[k * {vec} + c] = ({t})0;
 }}
 """
-    params = [
-        f"__global {t}* c",
-        f"__global const {t}* a",
-        f"{idx} a_off",
-        f"{idx} a_sr",
-        f"{idx} a_sk",
-        f"__global const {t}* bp",
-        f"{idx} N",
-        f"{idx} K",
-        f"{idx} M",
-        f"{idx} RB",
-        f"{idx} NP",
-        f"{idx} KC",
-    ]
-    params += [f"{idx} bd{j}" for j in range(brank)] + _params("ab", brank, idx) + _params("bb", brank, idx)
     lines = [
-        f"__kernel void k_mmf({', '.join(params)}) {{",
+        sigs[1].declaration() + " {",
         f"    {idx} i_lo = get_global_id(0) * RB * {rows}; {idx} pg = get_global_id(1); {idx} z = get_global_id(2);",
         "    if (i_lo >= N) return;  // padding of the row-group dimension up to the work-group size",
         f"    {idx} i_hi = min(i_lo + RB * {rows}, N);",
@@ -961,7 +1045,33 @@ __kernel void k_pack(__global {t}* bp, __global const {t}* b, {idx} b_off, {idx}
     lines.append("    }")
     lines.append("    }}}")
     lines.append("}")
-    return header(dt) + pack + "\n".join(lines) + "\n", ["pack", "mmf"]
+    return header(dt) + pack + "\n".join(lines) + "\n", list(sigs)
+
+
+@cache
+def mm_fast_signatures(dt: str, brank: int, idx: str) -> tuple[KernelSignature, KernelSignature]:
+    """Parameters of ``pack`` (the panels Bp; B with its offset, batch, k and column strides; K,
+    M, the panel count P, the k chunk KB, chunks per panel NKB, work-items) and of ``mmf`` (C; A
+    with its offset, row and k strides; Bp; N, K, M; the blocking RB, NP, KC; the batch dims
+    ``bd`` and the batch strides of A (``ab_s``) and of Bp (``bb_s``))."""
+    t = CTYPE[dt]
+    scalars = ("b_off", "b_sz", "b_sk", "b_sc", "K", "M", "P", "KB", "NKB", "nwi")
+    pack = (
+        Param("bp", f"__global {t}*"),
+        Param("b", f"__global const {t}*"),
+        *(Param(p, idx) for p in scalars),
+    )
+    mmf = (
+        Param("c", f"__global {t}*"),
+        Param("a", f"__global const {t}*"),
+        *(Param(p, idx) for p in ("a_off", "a_sr", "a_sk")),
+        Param("bp", f"__global const {t}*"),
+        *(Param(p, idx) for p in ("N", "K", "M", "RB", "NP", "KC")),
+        Param("bd", idx, brank),
+        Param("ab_s", idx, brank),
+        Param("bb_s", idx, brank),
+    )
+    return KernelSignature("pack", pack), KernelSignature("mmf", mmf)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -981,7 +1091,7 @@ def _vcomb(op: str, a: str, v: str) -> str:
 _VINIT = {"sum": "0", "prod": "1", "max": "-INFINITY", "min": "INFINITY"}
 
 
-def gen_reduce_fast_program(dt: str, idx: str) -> tuple[str, list[str]]:
+def gen_reduce_fast_program(dt: str, idx: str) -> tuple[str, list[KernelSignature]]:
     """Kernels ``<op>_rows`` and ``<op>_cols`` for op in sum/prod/max/min over contiguous data.
 
     rows: x is (rows, L) at x_off; work-item i = o * G + g reduces chunk g (``chunk`` elements)
@@ -996,14 +1106,14 @@ def gen_reduce_fast_program(dt: str, idx: str) -> tuple[str, list[str]]:
     u = 4  # accumulators
     span = w * u
     src = [header(dt)]
-    names = []
+    sigs = []
     for op in ("sum", "prod", "max", "min"):
         init = _VINIT[op]
         c = lambda a, v, op=op: _vcomb(op, a, v)
         accs = ", ".join(f"a{q} = ({vt})({init})" for q in range(u))
+        rows_sig, cols_sig = reduce_fast_signatures(op, dt, idx)
         rows = f"""
-__kernel void k_{op}_rows(__global {t}* out, __global const {t}* x, {idx} x_off, {idx} L, {idx} G, {idx} chunk,
-                          {idx} n) {{
+{rows_sig.declaration()} {{
     {idx} i = get_global_id(0);
     if (i >= n) return;
     {idx} o = i / G; {idx} g = i - o * G;
@@ -1023,8 +1133,7 @@ __kernel void k_{op}_rows(__global {t}* out, __global const {t}* x, {idx} x_off,
 }}
 """
         cols = f"""
-__kernel void k_{op}_cols(__global {t}* out, __global const {t}* x, {idx} x_off, {idx} R, {idx} I, {idx} NJ,
-                          {idx} G, {idx} chunk, {idx} n) {{
+{cols_sig.declaration()} {{
     {idx} i = get_global_id(0);
     if (i >= n) return;
     {idx} jb = i % NJ; {idx} tt = i / NJ; {idx} g = tt % G; {idx} o = tt / G;
@@ -1049,15 +1158,27 @@ __kernel void k_{op}_cols(__global {t}* out, __global const {t}* x, {idx} x_off,
 }}
 """
         src += [rows, cols]
-        names += [f"{op}_rows", f"{op}_cols"]
-    return "".join(src), names
+        sigs += [rows_sig, cols_sig]
+    return "".join(src), sigs
+
+
+@cache
+def reduce_fast_signatures(op: str, dt: str, idx: str) -> tuple[KernelSignature, KernelSignature]:
+    """Parameters of ``<op>_rows`` (output, x and its offset, row length L, chunks per row G,
+    chunk length, work-items) and ``<op>_cols`` (output, x and its offset, reduced rows R, columns
+    I, column blocks NJ, row chunks G, chunk length, work-items)."""
+    t = CTYPE[dt]
+    head = (Param("out", f"__global {t}*"), Param("x", f"__global const {t}*"), Param("x_off", idx))
+    rows = (*head, *(Param(p, idx) for p in ("L", "G", "chunk", "n")))
+    cols = (*head, *(Param(p, idx) for p in ("R", "I", "NJ", "G", "chunk", "n")))
+    return KernelSignature(f"{op}_rows", rows), KernelSignature(f"{op}_cols", cols)
 
 
 # ----------------------------------------------------------------------------------------------
 # softmax
 
 
-def gen_softmax_program(dt: str, idx: str) -> tuple[str, list[str]]:
+def gen_softmax_program(dt: str, idx: str) -> tuple[str, list[KernelSignature]]:
     """softmax / log_softmax of a contiguous x (outer, L, inner) along L: one work-item per
     (outer, inner) line, three sweeps (max, sum of exp, write)."""
     ct = compute_type(dt)
@@ -1068,10 +1189,12 @@ def gen_softmax_program(dt: str, idx: str) -> tuple[str, list[str]]:
         "softmax": f"{ct} inv = 1 / s; {loop} {store(dt, 'q', 'k * inner', f'{ex}(v - m) * inv')} }}",
         "log_softmax": f"{ct} ls = m + log(s); {loop} {store(dt, 'q', 'k * inner', 'v - ls')} }}",
     }
+    sigs = []
     for name, tail in tails.items():
+        sig = lines_signature(name, dt, idx)
+        sigs.append(sig)
         src.append(f"""
-__kernel void k_{name}(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x, {idx} x_off, {idx} L, {idx} inner,
-                       {idx} n) {{
+{sig.declaration()} {{
     {idx} i = get_global_id(0);
     if (i >= n) return;
     {idx} o = i / inner; {idx} j = i - o * inner;
@@ -1084,4 +1207,4 @@ __kernel void k_{name}(__global {CTYPE[dt]}* out, __global const {CTYPE[dt]}* x,
     {tail}
 }}
 """)
-    return "".join(src), ["softmax", "log_softmax"]
+    return "".join(src), sigs

@@ -33,6 +33,7 @@ from typing import Any
 from ember.backend import PRIMITIVES
 
 from . import _codegen as cg
+from ._signature import KernelSignature, Param
 
 __all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
 
@@ -114,7 +115,7 @@ def _body(dt: str, structure: tuple, vec: bool, load: Callable[[str], str], ind:
     return lines
 
 
-def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[str, list[str]]:
+def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[str, list[KernelSignature]]:
     """Kernel ``fused`` computing ``structure`` over contiguous leaves.
 
     kind ``map``: out[i] = expr(i) for i < n, CHUNK elements per work-item (vector loads where
@@ -128,9 +129,7 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
     vt = f"{t}{w}"
     vec = all(op in _VEC_OK for op, _ in stmts)
     res = f"t{len(stmts) - 1}"
-    params = [f"__global {t}* out"]
-    params += [p for j in range(n_leaves) for p in (f"__global const {t}* x{j}_p", f"{idx} x{j}_off")]
-    params += [f"{t} s{j}" for j in range(n_scalars)]
+    sig = fused_signature(dt, idx, kind, n_leaves, n_scalars)
     src = [cg.header(dt)]
     if any(op in ("floor_divide", "remainder") for op, _ in stmts):
         src.append(cg._divmod_helpers(dt))
@@ -142,9 +141,8 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
         return lambda v: f"{v}_p[{v}_off + {pos}]"
 
     if kind == "map":
-        params.append(f"{idx} n")
         lines = [
-            f"__kernel void k_fused({', '.join(params)}) {{",
+            sig.declaration() + " {",
             f"    {idx} i0 = get_global_id(0) * {cg.CHUNK};",
             "    if (i0 >= n) return;",
         ]
@@ -166,15 +164,14 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
         ]
         lines += _body(dt, structure, False, sload("i"), "        ")
         lines += [f"        out[i] = {res};", "    }", "}"]
-        return "".join(src) + "\n".join(lines) + "\n", ["fused"]
+        return "".join(src) + "\n".join(lines) + "\n", [sig]
 
     op = kind
     init = cg._VINIT[op]
     u = 4  # vector accumulators, as in the unfused rows kernel
     span = w * u
-    params += [f"{idx} L", f"{idx} G", f"{idx} chunk", f"{idx} n"]
     lines = [
-        f"__kernel void k_fused({', '.join(params)}) {{",
+        sig.declaration() + " {",
         f"    {idx} i = get_global_id(0);",
         "    if (i >= n) return;",
         f"    {idx} o = i / G; {idx} g = i - o * G;",
@@ -201,7 +198,21 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
     lines.append("    for (; k < hi; ++k) {")
     lines += _body(dt, structure, False, sload("k"), "        ")
     lines += [f"        acc = {cg._vcomb(op, 'acc', res)};", "    }", "    out[i] = acc;", "}"]
-    return "".join(src) + "\n".join(lines) + "\n", ["fused"]
+    return "".join(src) + "\n".join(lines) + "\n", [sig]
+
+
+def fused_signature(dt: str, idx: str, kind: str, n_leaves: int, n_scalars: int) -> KernelSignature:
+    """Parameters of kernel ``fused``: the output; per leaf ``x<j>`` its buffer ``x<j>_p`` and
+    offset; the scalars ``s<j>``; then the element count (kind ``map``) or the row length L,
+    chunks per row G, chunk length and work-items (a reduction)."""
+    t = cg.CTYPE[dt]
+    params = [Param("out", f"__global {t}*")]
+    for j in range(n_leaves):
+        params += [Param(f"x{j}_p", f"__global const {t}*"), Param(f"x{j}_off", idx)]
+    params += [Param(f"s{j}", t) for j in range(n_scalars)]
+    tail = ("n",) if kind == "map" else ("L", "G", "chunk", "n")
+    params += [Param(p, idx) for p in tail]
+    return KernelSignature("fused", tuple(params))
 
 
 class Fusion:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,6 +33,7 @@ from ember.layout import StridedLayout, broadcast_shapes, broadcast_strides, con
 
 from . import _codegen as cg
 from ._fusion import BINARY_OPS, MODES, UNARY_OPS, Fusion
+from ._signature import KernelSignature
 
 __all__ = ["OpenCLBackend"]
 
@@ -56,33 +56,6 @@ _LOCAL_TILED = 8  # work-group size of tiled strided kernels (up to ~512 element
 _LOCAL_VEC = 64  # work-group size of contiguous elementwise kernels (CHUNK elements per work-item)
 _INT_LIMIT = 1 << 30
 _MM_BLOCK = (8, 8, 256)  # matmul cache blocking on a CPU device: row blocks, panels, K chunk
-
-
-_SCALAR_NP = {
-    "char": np.int8,
-    "uchar": np.uint8,
-    "short": np.int16,
-    "ushort": np.uint16,
-    "int": np.int32,
-    "uint": np.uint32,
-    "long": np.int64,
-    "ulong": np.uint64,
-    "float": np.float32,
-    "double": np.float64,
-}
-_KERNEL_RE = re.compile(r"__kernel\s+void\s+(\w+)\s*\(([^)]*)\)")
-
-
-def _signatures(src: str) -> dict[str, list[Any]]:
-    """Kernel name -> scalar argument dtypes (None for pointers) parsed from generated source."""
-    out = {}
-    for m in _KERNEL_RE.finditer(src):
-        types = []
-        for p in m.group(2).split(","):
-            p = p.strip()
-            types.append(None if "*" in p else _SCALAR_NP[p.split()[-2]])
-        out[m.group(1)] = types
-    return out
 
 
 def _bucket_rank(r: int) -> int:
@@ -372,14 +345,17 @@ class OpenCLBackend(Backend):
         return _CLArray(dev.pool.allocate(numel * dtype.itemsize), layout, dtype, dev)
 
     def _program(
-        self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[str]]], *gen_args: Any
+        self, dev: _Device, key: tuple, gen: Callable[..., tuple[str, list[KernelSignature]]], *gen_args: Any
     ) -> dict[str, Any]:
-        """Build (once) and return ``{kernel name: pyopencl.Kernel}`` of the program ``key``."""
+        """Build (once) and return ``{kernel name: pyopencl.Kernel}`` of the program ``key``.
+
+        ``gen(*gen_args)`` gives the program's source and the signatures of its kernels; each
+        kernel gets its signature's scalar argument types, so ``set_args`` packs Python numbers."""
         kernels = dev.programs.get(key)
         if kernels is not None:
             return kernels
         cl = self._cl
-        src, names = gen(*gen_args)
+        src, sigs = gen(*gen_args)
         prg = cl.Program(dev.context, src)
         try:
             prg.build()
@@ -389,17 +365,16 @@ class OpenCLBackend(Backend):
             except Exception:  # noqa: BLE001
                 log = "(no build log)"
             raise RuntimeError(
-                f"OpenCL backend: building program {key} (kernels {names}) for "
+                f"OpenCL backend: building program {key} (kernels {[str(s) for s in sigs]}) for "
                 f"{dev.name} failed: {exc}\nbuild log:\n{log}\nsource:\n{src}"
             ) from None
-        sigs = _signatures(src)
         kernels = {}
-        for name in names:
-            knl = cl.Kernel(prg, "k_" + name)
+        for sig in sigs:
+            knl = cl.Kernel(prg, sig.c_name)
             # typed scalar arguments: set_args packs Python ints/floats with struct (about 1 µs)
             # instead of pyopencl's generic numpy-scalar path (about 10 µs per scalar argument)
-            knl.set_scalar_arg_dtypes(sigs["k_" + name])
-            kernels[name] = knl
+            knl.set_scalar_arg_dtypes(sig.arg_dtypes)
+            kernels[sig.name] = knl
         dev.programs[key] = kernels
         return kernels
 
