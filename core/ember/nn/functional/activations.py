@@ -129,3 +129,212 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x) (in ``dtype`` if given).
     Without ``dim``, PyTorch's deprecated implicit choice, as :func:`softmax`."""
     return E.log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype)
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _inplace_checked(fn: Any, name: str) -> Any:
+    """The conformance kit's call for an activation with ``inplace``: with ``inplace=True`` it runs
+    on a clone of the input (so the sample's tensor is left as it was) and checks that the clone
+    itself was written (its version counter moved) and returned."""
+
+    def call(input: Tensor, *args: Any, inplace: bool = False, **kwargs: Any) -> Tensor:
+        if not inplace:
+            return fn(input, *args, **kwargs)
+        target = input.clone()
+        version = target._version[0]
+        out = fn(target, *args, inplace=True, **kwargs)
+        if out is not target:
+            raise AssertionError(f"{name}(inplace=True) returned a new tensor instead of its input")
+        if target._version[0] == version:
+            raise AssertionError(f"{name}(inplace=True) did not write into its input (version unchanged)")
+        return out
+
+    return call
+
+
+def _records() -> None:
+    import math
+
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import FLOATS16, Sample, SampleFn, np_erf, rand_array, unary_samples
+
+    def samples(low: float = -2.0, high: float = 2.0, inplace: bool = False, **kw: Any) -> SampleFn:
+        """The unary samples with ``kw`` and, for ops with ``inplace``, in-place calls too."""
+        base = unary_samples(low, high, **kw)
+
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            out = base(dtype, rng)
+            if inplace:
+                k = dict(kw, inplace=True)
+                out += [
+                    Sample((rand_array(rng, (3, 4), dtype, low, high),), k),
+                    Sample((rand_array(rng, (), dtype, low, high),), dict(k), grad=False),
+                    Sample((rand_array(rng, (4, 3), dtype, low, high),), dict(k), noncontig=True),
+                    Sample(
+                        (rand_array(rng, (3, 5), dtype, low, high),), dict(k), noncontig="flip", grad=False
+                    ),
+                ]
+            return out
+
+        return make
+
+    def joined(*fns: SampleFn) -> SampleFn:
+        return lambda dtype, rng: [s for f in fns for s in f(dtype, rng)]
+
+    def relu_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return np.where(x > 0, x, 0).astype(x.dtype)
+
+    def relu6_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return np.minimum(np.maximum(x, 0), 6).astype(x.dtype)
+
+    def gelu_ref(x: np.ndarray, approximate: str = "none") -> np.ndarray:
+        if approximate == "tanh":
+            return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
+        return 0.5 * x * (1 + np_erf(x / math.sqrt(2)))
+
+    def sigmoid_ref(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    def silu_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return x / (1 + np.exp(-x))
+
+    def leaky_relu_ref(x: np.ndarray, negative_slope: float = 0.01, inplace: bool = False) -> np.ndarray:
+        return np.where(x > 0, x, negative_slope * x)
+
+    def elu_ref(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> np.ndarray:
+        return np.where(x > 0, x, alpha * np.expm1(x))
+
+    def softplus_ref(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
+        return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+    def implicit_dim(x: np.ndarray, dim: int | None) -> int:
+        return dim if dim is not None else (0 if x.ndim in (0, 1, 3) else 1)
+
+    def softmax_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
+        x = x if dtype is None else x.astype(dtype.numpy)
+        if x.ndim == 0:
+            return np.ones_like(x)
+        d = implicit_dim(x, dim)
+        e = np.exp(x - x.max(axis=d, keepdims=True)) if x.size else x
+        return e / e.sum(axis=d, keepdims=True) if x.size else x
+
+    def log_softmax_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
+        x = x if dtype is None else x.astype(dtype.numpy)
+        if x.ndim == 0:
+            return np.zeros_like(x)
+        if not x.size:
+            return x
+        d = implicit_dim(x, dim)
+        m = x.max(axis=d, keepdims=True)
+        return x - m - np.log(np.exp(x - m).sum(axis=d, keepdims=True))
+
+    def softmax_call(fn: Any, name: str) -> Any:
+        """``fn(input, dim, dtype=dtype)``; with ``dim=None`` (PyTorch's deprecated implicit dim)
+        it also checks that the deprecation warning is given."""
+
+        def call(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
+            if dim is not None:
+                return fn(input, dim, dtype=dtype)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                out = fn(input, dtype=dtype)
+            if not any("Implicit dimension choice" in str(w.message) for w in caught):
+                raise AssertionError(f"{name} without dim did not warn about the implicit dim choice")
+            return out
+
+        return call
+
+    def softmax_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        from ... import dtypes as _dt
+
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -3, 3)
+
+        return [
+            Sample((a(3, 5),), {"dim": 1}),
+            Sample((a(3, 5),), {"dim": 0}),
+            Sample((a(2, 3, 4),), {"dim": -1}),
+            Sample((a(2, 3, 4),), {"dim": 1}),
+            Sample((a(),), {"dim": 0}),
+            Sample((a(0, 3),), {"dim": 1}, grad=False),
+            Sample((a(4, 3),), {"dim": 1}, noncontig=True),
+            Sample((a(3, 4),), {"dim": 0}, noncontig="flip", grad=False),
+            Sample((a(2, 3),), {"dim": 1, "dtype": _dt.float64}),
+            # PyTorch's deprecated implicit dim: 1 for 2-D, 0 for 3-D (with a warning)
+            Sample((a(2, 3),), {"dim": None}),
+            Sample((a(2, 3, 2),), {"dim": None}, grad=False),
+        ]
+
+    register(
+        OpRecord(
+            "nn.functional.relu",
+            relu,
+            samples(inplace=True),
+            relu_ref,
+            call=_inplace_checked(relu, "relu"),
+            dtypes=FLOATS16,
+        ),
+        OpRecord(
+            "nn.functional.relu6",
+            relu6,
+            samples(-3.0, 8.0, inplace=True),  # both kinks: below 0 and above 6
+            relu6_ref,
+            call=_inplace_checked(relu6, "relu6"),
+            dtypes=FLOATS16,
+        ),
+        OpRecord(
+            "nn.functional.gelu",
+            gelu,
+            joined(samples(-3.0, 3.0), samples(-3.0, 3.0, approximate="tanh")),
+            gelu_ref,
+        ),
+        OpRecord(
+            "nn.functional.silu",
+            silu,
+            samples(-4.0, 4.0, inplace=True),
+            silu_ref,
+            call=_inplace_checked(silu, "silu"),
+        ),
+        OpRecord("nn.functional.tanh", tanh, samples(-3.0, 3.0), np.tanh, dtypes=FLOATS16),
+        OpRecord("nn.functional.sigmoid", sigmoid, samples(-4.0, 4.0), sigmoid_ref, dtypes=FLOATS16),
+        OpRecord(
+            "nn.functional.leaky_relu",
+            leaky_relu,
+            joined(samples(inplace=True), samples(inplace=True, negative_slope=0.2)),
+            leaky_relu_ref,
+            call=_inplace_checked(leaky_relu, "leaky_relu"),
+        ),
+        OpRecord(
+            "nn.functional.elu",
+            elu,
+            joined(samples(-3.0, 2.0, inplace=True), samples(-3.0, 2.0, inplace=True, alpha=1.5)),
+            elu_ref,
+            call=_inplace_checked(elu, "elu"),
+        ),
+        OpRecord(
+            "nn.functional.softplus",
+            softplus,
+            # beta * x > threshold takes the linear branch: threshold=1 with beta=2 puts it at x = 0.5
+            joined(samples(-4.0, 4.0), samples(-2.0, 2.0, beta=2.0, threshold=1.0)),
+            softplus_ref,
+        ),
+        OpRecord(
+            "nn.functional.softmax",
+            softmax,
+            softmax_samples,
+            softmax_ref,
+            call=softmax_call(softmax, "softmax"),
+        ),
+        OpRecord(
+            "nn.functional.log_softmax",
+            log_softmax,
+            softmax_samples,
+            log_softmax_ref,
+            call=softmax_call(log_softmax, "log_softmax"),
+        ),
+    )
+
+
+_records()

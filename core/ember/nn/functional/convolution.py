@@ -261,3 +261,245 @@ def conv1d(
     out = conv2d(input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), p2, (1, d), groups)
     out = out.squeeze(2)
     return out.squeeze(0) if unbatched else out
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _np_conv(
+    x: Any,
+    w: Any,
+    b: Any,
+    stride: tuple[int, ...],
+    pads: list[tuple[int, int]],
+    dil: tuple[int, ...],
+    groups: int,
+) -> Any:
+    """Reference N-d convolution (cross-correlation) of batched (N, C, *spatial) numpy arrays: a sum
+    over the kernel offsets of strided slices of the zero-padded input times the weight."""
+    import itertools
+
+    import numpy as np
+
+    xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0)] + pads)
+    n, c = x.shape[:2]
+    cout, cin_g = w.shape[:2]
+    ks = w.shape[2:]
+    outs = tuple((xp.shape[2 + i] - dil[i] * (ks[i] - 1) - 1) // stride[i] + 1 for i in range(len(ks)))
+    out = np.zeros((n, cout) + outs)
+    per_group = cout // groups
+    for offs in itertools.product(*(range(k) for k in ks)):
+        window = (slice(None), slice(None)) + tuple(
+            slice(o * d, o * d + s * (m - 1) + 1, s) for o, d, s, m in zip(offs, dil, stride, outs)
+        )
+        patch = xp[window]  # (N, C, *outs)
+        for g in range(groups):
+            wg = w[g * per_group : (g + 1) * per_group, :, *offs].astype(np.float64)  # (per_group, cin_g)
+            xg = patch[:, g * cin_g : (g + 1) * cin_g]
+            out[:, g * per_group : (g + 1) * per_group] += np.einsum("oc,nc...->no...", wg, xg)
+    if b is not None:
+        out += b.reshape((1, cout) + (1,) * len(ks))
+    return out
+
+
+def _np_conv_args(
+    x: Any, w: Any, b: Any, stride: Any, padding: Any, dilation: Any, groups: int, nd: int
+) -> Any:
+    """The reference for conv1d (nd=1) / conv2d (nd=2) with PyTorch's argument forms."""
+
+    def tup(v: Any) -> tuple[int, ...]:
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x[None]
+    s, d = tup(stride), tup(dilation)
+    ks = w.shape[2:]
+    if padding == "valid":
+        pads = [(0, 0)] * nd
+    elif padding == "same":
+        pads = [(d[i] * (ks[i] - 1) // 2, d[i] * (ks[i] - 1) - d[i] * (ks[i] - 1) // 2) for i in range(nd)]
+    else:
+        pads = [(p, p) for p in tup(padding)]
+    out = _np_conv(x, w, b, s, pads, d, groups)
+    return out[0] if unbatched else out
+
+
+def _unfold_call(
+    x: Tensor, kernel_size: _Pair, stride: _Pair, dilation: _Pair, batch_inner: bool = False
+) -> Tensor:
+    """unfold2d's patches (it returns (patches, oh, ow)); checks that (oh, ow) are the patches'
+    last two dims."""
+    patches, oh, ow = unfold2d(x, kernel_size, stride, dilation, batch_inner=batch_inner)
+    if patches.shape[-2:] != (oh, ow):
+        raise AssertionError(f"unfold2d: returned (oh, ow) = {(oh, ow)} for patches of shape {patches.shape}")
+    return patches
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def conv2d_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -1, 1)
+
+        return [
+            Sample((a(1, 2, 3, 3), a(2, 2, 2, 2), a(2))),
+            Sample((a(1, 2, 4, 4), a(2, 2, 2, 2), None), {"stride": 2, "padding": 1}),
+            Sample((a(1, 2, 4, 3), a(4, 1, 2, 2), a(4)), {"groups": 2}),
+            Sample((a(1, 1, 5, 4), a(1, 1, 2, 2), None), {"dilation": (2, 1), "padding": "same"}),
+            Sample((a(2, 3, 5, 5), a(4, 3, 3, 3), a(4)), grad=False),
+            Sample((a(2, 3, 6, 5), a(4, 3, 3, 2), a(4)), {"stride": (2, 1), "padding": (1, 0)}, grad=False),
+            Sample((a(1, 2, 7, 7), a(3, 2, 3, 3), a(3)), {"dilation": 2, "padding": 2}, grad=False),
+            Sample(
+                (a(2, 4, 6, 6), a(6, 2, 3, 2), None),
+                {"stride": (1, 2), "padding": (2, 1), "dilation": (1, 2), "groups": 2},
+                grad=False,
+            ),
+            Sample((a(1, 3, 4, 4), a(3, 1, 2, 2), a(3)), {"groups": 3}, grad=False),  # depthwise
+            Sample((a(1, 2, 5, 6), a(3, 2, 4, 3), a(3)), {"padding": "same"}, grad=False),  # even kernel
+            Sample((a(1, 2, 5, 6), a(3, 2, 2, 3), a(3)), {"padding": "valid"}, grad=False),
+            Sample((a(2, 3, 4, 4), a(5, 3, 1, 1), a(5)), grad=False),  # 1x1
+            Sample((a(3, 5, 5), a(2, 3, 3, 3), a(2)), {"padding": 1}, grad=False),  # unbatched
+            Sample((a(0, 2, 4, 4), a(3, 2, 2, 2), a(3)), grad=False),
+            Sample(
+                (a(2, 3, 5, 4), a(4, 3, 3, 2), a(4)), {"stride": 2, "padding": 1}, noncontig=True, grad=False
+            ),
+            Sample((a(1, 2, 3, 3), a(2, 2, 2, 2), a(2)), {"padding": 1}, noncontig=True),
+            Sample((a(2, 2, 5, 5), a(4, 1, 3, 3), a(4)), {"groups": 2}, noncontig="flip", grad=False),
+        ]
+
+    def conv2d_ref(
+        x: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray | None,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+    ) -> np.ndarray:
+        return _np_conv_args(x, w, b, stride, padding, dilation, groups, 2)
+
+    def conv1d_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -1, 1)
+
+        return [
+            Sample((a(1, 2, 5), a(2, 2, 3), a(2))),
+            Sample((a(2, 2, 6), a(2, 2, 2), None), {"stride": 2, "padding": 1}),
+            Sample((a(1, 4, 5), a(2, 2, 2), a(2)), {"groups": 2, "dilation": 2}),
+            Sample((a(1, 2, 6), a(2, 2, 2), a(2)), {"dilation": 3, "padding": "same"}),
+            Sample((a(3, 4), a(2, 3, 3), a(2)), {"padding": 1}),  # unbatched
+            Sample(
+                (a(2, 3, 9), a(4, 3, 3), a(4)), {"stride": 3, "padding": (2,), "dilation": (2,)}, grad=False
+            ),
+            Sample((a(2, 6, 8), a(6, 1, 3), None), {"groups": 6, "padding": "valid"}, grad=False),
+            Sample((a(2, 3, 8), a(4, 3, 4), a(4)), {"padding": "same"}, grad=False),
+            Sample((a(0, 3, 8), a(4, 3, 4), a(4)), grad=False),
+            Sample((a(2, 3, 7), a(4, 3, 3), a(4)), {"padding": 1}, noncontig=True, grad=False),
+            Sample((a(2, 3, 7), a(4, 3, 3), a(4)), {"stride": 2}, noncontig="flip", grad=False),
+        ]
+
+    def conv1d_ref(
+        x: np.ndarray,
+        w: np.ndarray,
+        b: np.ndarray | None,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+    ) -> np.ndarray:
+        return _np_conv_args(x, w, b, stride, padding, dilation, groups, 1)
+
+    def unfold_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(1, 2, 3, 3), (2, 2), (1, 1), (1, 1))),  # overlapping windows
+            Sample((a(1, 1, 4, 4), (2, 2), (2, 2), (1, 1))),  # windows tile the input
+            Sample((a(1, 1, 4, 5), (2, 2), (1, 2), (2, 1)), {"batch_inner": True}),
+            Sample((a(2, 3, 5, 6), (3, 2), (1, 1), (1, 1)), grad=False),
+            Sample((a(2, 3, 6, 6), (2, 3), (2, 1), (2, 2)), {"batch_inner": True}, grad=False),
+            Sample((a(2, 2, 6, 4), (3, 2), (3, 2), (1, 1)), {"batch_inner": True}, grad=False),
+            Sample((a(0, 2, 4, 4), (2, 2), (1, 1), (1, 1)), grad=False),
+            Sample((a(2, 2, 4, 5), (2, 2), (1, 2), (1, 1)), noncontig=True, grad=False),
+            Sample((a(1, 2, 3, 3), (2, 2), (1, 1), (1, 1)), {"batch_inner": True}, noncontig=True),
+            Sample((a(2, 2, 5, 4), (2, 3), (2, 1), (1, 1)), noncontig="flip", grad=False),
+        ]
+
+    def unfold_ref(
+        x: np.ndarray, kernel_size: tuple, stride: tuple, dilation: tuple, batch_inner: bool = False
+    ) -> np.ndarray:
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        out = np.zeros((n, c, kh, kw, oh, ow), dtype=x.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                for oi in range(oh):
+                    for oj in range(ow):
+                        out[:, :, i, j, oi, oj] = x[:, :, oi * sh + i * dh, oj * sw + j * dw]
+        return out.transpose(1, 2, 3, 0, 4, 5) if batch_inner else out
+
+    register(
+        OpRecord(
+            "nn.functional.conv2d",
+            conv2d,
+            conv2d_samples,
+            conv2d_ref,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 4, 5, 5)), np.ones((2, 3, 3, 3))),
+                    {},
+                    ValueError,
+                    "conv2d: input of shape \\(1, 4, 5, 5\\) has 4 channels",
+                ),
+                ErrorSample(
+                    (np.ones((1, 4, 5, 5)), np.ones((3, 2, 3, 3))),
+                    {"groups": 2},
+                    ValueError,
+                    "conv2d: in_channels \\(4\\) and out_channels \\(3\\) must both be divisible by groups",
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 5, 5)), np.ones((1, 1, 3, 3))),
+                    {"stride": 2, "padding": "same"},
+                    ValueError,
+                    "conv2d: padding='same' is not supported for strided convolutions",
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 2, 2)), np.ones((1, 1, 3, 3))),
+                    {},
+                    ValueError,
+                    "conv2d: the kernel \\(size 3, dilation 1\\) is larger than the padded input",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.conv1d",
+            conv1d,
+            conv1d_samples,
+            conv1d_ref,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 2, 5, 5)), np.ones((2, 2, 3))),
+                    {},
+                    ValueError,
+                    "conv1d: expected a 2-D \\(C, L\\) or 3-D \\(N, C, L\\) input",
+                ),
+                ErrorSample(
+                    (np.ones((1, 2, 5)), np.ones((2, 2, 3))),
+                    {"stride": 2, "padding": "same"},
+                    ValueError,
+                    "conv1d: padding='same' is not supported for strided convolutions",
+                ),
+            ),
+        ),
+        OpRecord("nn.functional.unfold2d", unfold2d, unfold_samples, unfold_ref, call=_unfold_call),
+    )
+
+
+_records()

@@ -9,6 +9,7 @@ composite's (through the clamped logs) would be NaN.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ... import ops as E
 from ...autograd.grad_mode import STATE, no_grad
@@ -230,6 +231,10 @@ def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta:
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 * d^2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere."""
+    _check_reduction("huber_loss", reduction)
+    _check_same_shape("huber_loss", input, target)
+    if delta < 0:
+        raise ValueError(f"huber_loss: delta must be non-negative, got {delta}")
     return smooth_l1_loss(input, target, reduction, delta) * delta
 
 
@@ -297,3 +302,435 @@ def binary_cross_entropy_with_logits(
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _np_class_loss(
+    x: Any,
+    t: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+    log_probs: bool = False,
+) -> Any:
+    """Reference cross entropy (or, with ``log_probs``, nll_loss on ``x`` as given) by PyTorch's
+    definition: the loss of each sample is -sum_c w_c q_c log p_c, with q the target distribution
+    ((1 - label_smoothing) one-hot or the given probabilities, plus label_smoothing / C); 'mean'
+    divides by the total weight w_{t_n} of the non-ignored class-index targets, or by the number of
+    samples for probability targets."""
+    import numpy as np
+
+    x64 = x.astype(np.float64)
+    unbatched = x.ndim == 1
+    if unbatched:
+        x64, t = x64[None], t[None]
+    c = x64.shape[1]
+    if log_probs:
+        logp = x64
+    else:
+        m = x64.max(axis=1, keepdims=True) if x64.size else 0.0
+        logp = x64 - m - np.log(np.exp(x64 - m).sum(axis=1, keepdims=True))
+    lp = np.moveaxis(logp, 1, -1)  # (N, d1, ..., C)
+    w = np.ones(c) if weight is None else weight.astype(np.float64)
+    eps = label_smoothing
+    if t.dtype.kind == "f":
+        q = np.moveaxis(t.astype(np.float64), 1, -1) * (1 - eps) + eps / c
+        loss = -(w * q * lp).sum(-1)
+        if unbatched:
+            loss = loss[0]
+        if reduction == "mean":
+            return loss.sum() / loss.size if loss.size else np.nan
+        return loss.sum() if reduction == "sum" else loss
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    wt = w[safe] * valid
+    picked = np.take_along_axis(lp, safe[..., None], -1)[..., 0]
+    loss = (1 - eps) * (-picked * wt) + (eps / c) * (-(lp * w).sum(-1) * valid)
+    if unbatched:
+        loss = loss[0]
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / wt.sum() if wt.sum() else np.nan
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def targets(
+        rng: np.random.Generator, shape: tuple[int, ...], c: int, ignore: int | None = None
+    ) -> np.ndarray:
+        t = rng.integers(0, c, size=shape).astype(np.int64)
+        if ignore is not None and t.size:
+            t.reshape(-1)[::3] = ignore  # every third target ignored
+        return t
+
+    def probs(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        e = rng.random(shape) + 0.1
+        return (e / e.sum(axis=1, keepdims=True)).astype(dtype)
+
+    def cross_entropy_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def w(c: int) -> np.ndarray:
+            return rand_array(rng, (c,), dtype, 0.5, 2.0)
+
+        return [
+            Sample((a(3, 4), targets(rng, (3,), 4))),
+            Sample((a(3, 4), targets(rng, (3,), 4), w(4)), {"reduction": "sum"}),
+            Sample((a(4, 3), targets(rng, (4,), 3, -100)), {"reduction": "none"}),
+            Sample((a(4, 3), targets(rng, (4,), 3, 1), w(3)), {"ignore_index": 1}),
+            Sample((a(3, 4), targets(rng, (3,), 4)), {"label_smoothing": 0.2}),
+            Sample((a(4, 3), targets(rng, (4,), 3, -100), w(3)), {"label_smoothing": 0.1}),
+            Sample((a(2, 3, 2), targets(rng, (2, 2), 3), w(3))),  # (N, C, d1)
+            Sample((a(3, 4), probs(rng, (3, 4), dtype))),  # class probabilities
+            Sample((a(2, 3), probs(rng, (2, 3), dtype), w(3)), {"label_smoothing": 0.3}),
+            Sample((a(4), np.asarray(2, dtype=np.int64))),  # unbatched
+            Sample(
+                (a(5, 6), targets(rng, (5,), 6, 2), w(6)),
+                {"ignore_index": 2, "label_smoothing": 0.1},
+                grad=False,
+            ),
+            Sample(
+                (a(5, 6), targets(rng, (5,), 6, -100), w(6)),
+                {"label_smoothing": 0.25, "reduction": "sum"},
+                grad=False,
+            ),
+            Sample(
+                (a(5, 6), targets(rng, (5,), 6)), {"label_smoothing": 0.1, "reduction": "none"}, grad=False
+            ),
+            Sample((a(2, 4, 3, 2), targets(rng, (2, 3, 2), 4, -100), w(4)), grad=False),
+            Sample(
+                (a(2, 4, 3, 2), targets(rng, (2, 3, 2), 4)),
+                {"reduction": "none", "label_smoothing": 0.2},
+                grad=False,
+            ),
+            Sample((a(2, 4, 3), probs(rng, (2, 4, 3), dtype)), {"reduction": "none"}, grad=False),
+            Sample((a(2, 4, 3), probs(rng, (2, 4, 3), dtype), w(4)), {"reduction": "sum"}, grad=False),
+            Sample((a(5), probs(rng, (1, 5), dtype)[0]), {"reduction": "none"}, grad=False),
+            Sample(
+                (a(6), np.asarray(0, dtype=np.int64)),
+                {"reduction": "none", "label_smoothing": 0.1},
+                grad=False,
+            ),
+            # every target ignored: the mean is NaN (0 / 0), the sum 0
+            Sample((a(3, 4), np.full((3,), -100, dtype=np.int64)), grad=False),
+            Sample((a(3, 4), np.full((3,), -100, dtype=np.int64)), {"reduction": "sum"}, grad=False),
+            Sample((a(0, 4), np.zeros((0,), dtype=np.int64)), {"reduction": "sum"}, grad=False),
+            Sample((a(5, 4), targets(rng, (5,), 4), w(4)), noncontig=True, grad=False),
+            Sample((a(4, 3), probs(rng, (3, 4), dtype).T.copy()), noncontig=True),
+            Sample(
+                (a(4, 5), targets(rng, (4,), 5, -100)), {"label_smoothing": 0.1}, noncontig="flip", grad=False
+            ),
+        ]
+
+    def cross_entropy_ref(
+        x: np.ndarray,
+        t: np.ndarray,
+        weight: np.ndarray | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+        label_smoothing: float = 0.0,
+    ) -> np.ndarray:
+        return _np_class_loss(x, t, weight, ignore_index, reduction, label_smoothing)
+
+    def nll_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -3.0, 0.0)
+
+        def w(c: int) -> np.ndarray:
+            return rand_array(rng, (c,), dtype, 0.5, 2.0)
+
+        return [
+            Sample((a(3, 4), targets(rng, (3,), 4))),
+            Sample((a(3, 4), targets(rng, (3,), 4), w(4)), {"reduction": "sum"}),
+            Sample((a(4, 3), targets(rng, (4,), 3, -100), w(3))),
+            Sample((a(4, 3), targets(rng, (4,), 3, 0)), {"ignore_index": 0, "reduction": "none"}),
+            Sample((a(2, 3, 2), targets(rng, (2, 2), 3))),
+            Sample((a(4), np.asarray(1, dtype=np.int64))),  # unbatched
+            Sample(
+                (a(2, 4, 3, 2), targets(rng, (2, 3, 2), 4, -100), w(4)), {"reduction": "none"}, grad=False
+            ),
+            Sample((a(6, 5), targets(rng, (6,), 5, 3), w(5)), {"ignore_index": 3}, grad=False),
+            Sample((a(5), np.asarray(4, dtype=np.int64), w(5)), {"reduction": "none"}, grad=False),
+            Sample((a(3, 4), np.full((3,), -100, dtype=np.int64)), grad=False),  # all ignored: NaN
+            Sample((a(0, 4), np.zeros((0,), dtype=np.int64)), {"reduction": "none"}, grad=False),
+            Sample((a(5, 4), targets(rng, (5,), 4), w(4)), noncontig=True, grad=False),
+            Sample((a(3, 2), targets(rng, (3,), 2)), noncontig=True),
+            Sample(
+                (a(4, 5), targets(rng, (4,), 5, -100)), {"reduction": "sum"}, noncontig="flip", grad=False
+            ),
+        ]
+
+    def nll_ref(
+        x: np.ndarray,
+        t: np.ndarray,
+        weight: np.ndarray | None = None,
+        ignore_index: int = -100,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        return _np_class_loss(x, t, weight, ignore_index, reduction, log_probs=True)
+
+    def pair_samples(low: float = -2.0, high: float = 2.0, **extra: Any) -> Any:
+        """(input, target) pairs of one shape with every reduction; ``extra`` in every call."""
+
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*s: int) -> np.ndarray:
+                return rand_array(rng, s, dtype, low, high)
+
+            return [
+                Sample((a(3, 4), a(3, 4)), dict(extra)),
+                Sample((a(2, 3), a(2, 3)), dict(extra, reduction="sum")),
+                Sample((a(2, 3), a(2, 3)), dict(extra, reduction="none")),
+                Sample((a(), a()), dict(extra)),
+                Sample((a(2, 3, 4), a(2, 3, 4)), dict(extra, reduction="none"), grad=False),
+                Sample((a(0, 3), a(0, 3)), dict(extra, reduction="sum"), grad=False),
+                Sample((a(4, 3), a(4, 3)), dict(extra), noncontig=True),
+                Sample((a(3, 5), a(3, 5)), dict(extra, reduction="none"), noncontig="flip", grad=False),
+            ]
+
+        return make
+
+    def joined(*fns: Any) -> Any:
+        return lambda dtype, rng: [s for f in fns for s in f(dtype, rng)]
+
+    def reduce_ref(loss: np.ndarray, reduction: str) -> np.ndarray:
+        if reduction == "mean":
+            return loss.mean()
+        return loss.sum() if reduction == "sum" else loss
+
+    def mse_ref(x: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        return reduce_ref((x.astype(np.float64) - y) ** 2, reduction)
+
+    def l1_ref(x: np.ndarray, y: np.ndarray, reduction: str = "mean") -> np.ndarray:
+        return reduce_ref(np.abs(x.astype(np.float64) - y), reduction)
+
+    def smooth_l1_ref(x: np.ndarray, y: np.ndarray, reduction: str = "mean", beta: float = 1.0) -> np.ndarray:
+        d = np.abs(x.astype(np.float64) - y)
+        loss = d if beta == 0 else np.where(d < beta, 0.5 * d**2 / beta, d - 0.5 * beta)
+        return reduce_ref(loss, reduction)
+
+    def huber_ref(x: np.ndarray, y: np.ndarray, reduction: str = "mean", delta: float = 1.0) -> np.ndarray:
+        d = np.abs(x.astype(np.float64) - y)
+        return reduce_ref(np.where(d < delta, 0.5 * d**2, delta * (d - 0.5 * delta)), reduction)
+
+    def bce_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def p(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.05, 0.95)
+
+        def hard(*s: int) -> np.ndarray:
+            return (rng.random(s) < 0.5).astype(dtype)
+
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        edge = p(2, 4)
+        edge[0, :2] = (0.0, 1.0)  # log(0) is clamped to -100
+        edge_t = hard(2, 4)
+        edge_t[0, :2] = (1.0, 0.0)
+        return [
+            Sample((p(3, 4), p(3, 4))),  # soft targets
+            Sample((p(2, 3), hard(2, 3), w(3)), {"reduction": "sum"}),
+            Sample((p(2, 3), hard(2, 3)), {"reduction": "none"}),
+            Sample((p(), p())),
+            Sample((p(3, 4), hard(3, 4), w(3, 4)), grad=False),
+            Sample((p(2, 3, 2), p(2, 3, 2), w(3, 1)), {"reduction": "none"}, grad=False),
+            Sample((edge, edge_t), {"reduction": "none"}, grad=False),
+            Sample((edge, 1 - edge_t), {"reduction": "sum"}, grad=False),
+            Sample((p(0, 3), p(0, 3)), {"reduction": "sum"}, grad=False),
+            Sample((p(4, 3), p(4, 3)), noncontig=True),
+            Sample((p(3, 5), hard(3, 5), w(5)), {"reduction": "none"}, noncontig="flip", grad=False),
+        ]
+
+    def bce_ref(
+        x: np.ndarray, t: np.ndarray, weight: np.ndarray | None = None, reduction: str = "mean"
+    ) -> np.ndarray:
+        x = x.astype(np.float64)
+        with np.errstate(divide="ignore"):
+            loss = -(t * np.maximum(np.log(x), -100) + (1 - t) * np.maximum(np.log(1 - x), -100))
+        return reduce_ref(loss if weight is None else loss * weight, reduction)
+
+    def bce_logits_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -3.0, 3.0)
+
+        def t(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.0, 1.0)
+
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        big = a(2, 4) * 20  # logits up to +-60: exp would overflow in float32 without the stable form
+        return [
+            Sample((a(3, 4), t(3, 4))),
+            Sample((a(2, 3), t(2, 3), w(3)), {"reduction": "sum"}),
+            Sample((a(2, 3), t(2, 3), None, "none", w(3))),  # pos_weight
+            Sample((a(), t())),
+            Sample((a(3, 4), t(3, 4), w(3, 4), "mean", w(4)), grad=False),
+            Sample((a(2, 3, 2), t(2, 3, 2), None, "sum", w(2)), grad=False),
+            Sample((big, (rng.random((2, 4)) < 0.5).astype(dtype)), {"reduction": "none"}, grad=False),
+            Sample((a(0, 3), t(0, 3)), {"reduction": "sum"}, grad=False),
+            Sample((a(4, 3), t(4, 3), w(4, 3)), noncontig=True),
+            Sample((a(3, 5), t(3, 5)), {"reduction": "none"}, noncontig="flip", grad=False),
+        ]
+
+    def bce_logits_ref(
+        x: np.ndarray,
+        t: np.ndarray,
+        weight: np.ndarray | None = None,
+        reduction: str = "mean",
+        pos_weight: np.ndarray | None = None,
+    ) -> np.ndarray:
+        # -(pos_weight * t * log(sigmoid(x)) + (1 - t) * log(1 - sigmoid(x))), the logs as logaddexp
+        x = x.astype(np.float64)
+        log_sig, log_one_minus_sig = -np.logaddexp(0, -x), -np.logaddexp(0, x)
+        pw = 1.0 if pos_weight is None else pos_weight
+        loss = -(pw * t * log_sig + (1 - t) * log_one_minus_sig)
+        return reduce_ref(loss if weight is None else loss * weight, reduction)
+
+    def shape_error(op: str) -> ErrorSample:
+        return ErrorSample(
+            (np.ones((2, 3)), np.ones((3, 2))), {}, ValueError, f"{op}: input of shape \\(2, 3\\) and target"
+        )
+
+    def reduction_error(op: str) -> ErrorSample:
+        return ErrorSample(
+            (np.ones(3), np.ones(3)), {"reduction": "avg"}, ValueError, f"{op}: reduction must be one of"
+        )
+
+    register(
+        OpRecord(
+            "nn.functional.cross_entropy",
+            cross_entropy,
+            cross_entropy_samples,
+            cross_entropy_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, 3], dtype=np.int64)),
+                    {},
+                    IndexError,
+                    "cross_entropy: target 3 is out of bounds for 3 classes",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, 1], dtype=np.int64)),
+                    {"label_smoothing": 1.5},
+                    ValueError,
+                    "cross_entropy: label_smoothing must be between 0.0 and 1.0, got 1.5",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.ones((3, 2))),
+                    {},
+                    ValueError,
+                    "cross_entropy: class-probability target must have the input's shape",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, 1], dtype=np.int64)),
+                    {"reduction": "avg"},
+                    ValueError,
+                    "cross_entropy: reduction must be one of",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.nll_loss",
+            nll_loss,
+            nll_samples,
+            nll_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, -1], dtype=np.int64)),
+                    {},
+                    IndexError,
+                    "nll_loss: target -1 is out of bounds for 3 classes",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, 1, 2], dtype=np.int64)),
+                    {},
+                    ValueError,
+                    "nll_loss: expected target of shape \\(2,\\)",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0.0, 1.0])),
+                    {},
+                    TypeError,
+                    "nll_loss: expected integer class indices as target",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), np.array([0, 1], dtype=np.int64), np.ones(2)),
+                    {},
+                    ValueError,
+                    "nll_loss: weight has shape \\(2,\\), expected \\(3,\\)",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.mse_loss",
+            mse_loss,
+            pair_samples(),
+            mse_ref,
+            errors=(shape_error("mse_loss"), reduction_error("mse_loss")),
+        ),
+        OpRecord(
+            "nn.functional.l1_loss",
+            l1_loss,
+            pair_samples(),
+            l1_ref,
+            errors=(shape_error("l1_loss"), reduction_error("l1_loss")),
+        ),
+        OpRecord(
+            "nn.functional.smooth_l1_loss",
+            smooth_l1_loss,
+            joined(pair_samples(), pair_samples(beta=0.5), pair_samples(beta=2.5), pair_samples(beta=0.0)),
+            smooth_l1_ref,
+            errors=(
+                shape_error("smooth_l1_loss"),
+                ErrorSample(
+                    (np.ones(3), np.ones(3)),
+                    {"beta": -1.0},
+                    ValueError,
+                    "smooth_l1_loss: beta must be non-negative",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.huber_loss",
+            huber_loss,
+            joined(pair_samples(), pair_samples(delta=0.5), pair_samples(delta=2.5)),
+            huber_ref,
+            errors=(
+                shape_error("huber_loss"),
+                reduction_error("huber_loss"),
+                ErrorSample(
+                    (np.ones(3), np.ones(3)),
+                    {"delta": -1.0},
+                    ValueError,
+                    "huber_loss: delta must be non-negative",
+                ),
+            ),
+        ),
+        # input values outside [0, 1] raise a ValueError too, but only where the device holds
+        # values, so that check is not among the error contracts (which run on shape-only devices)
+        OpRecord(
+            "nn.functional.binary_cross_entropy",
+            binary_cross_entropy,
+            bce_samples,
+            bce_ref,
+            errors=(shape_error("binary_cross_entropy"), reduction_error("binary_cross_entropy")),
+        ),
+        OpRecord(
+            "nn.functional.binary_cross_entropy_with_logits",
+            binary_cross_entropy_with_logits,
+            bce_logits_samples,
+            bce_logits_ref,
+            errors=(shape_error("binary_cross_entropy_with_logits"),),
+        ),
+    )
+
+
+_records()

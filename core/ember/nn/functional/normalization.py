@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from ... import ops as E
 from ...autograd.grad_mode import no_grad
@@ -142,3 +143,283 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     """``x / max(||x||_p, eps)`` along ``dim``."""
     n = E.norm(input, p, dim, keepdim=True)
     return input / E.clamp(n, eps)
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _batch_norm_call(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    stats: bool = False,
+) -> Tensor:
+    """The conformance kit's call for batch_norm. In training the running stats are updated in
+    place, so it passes copies (the sample's tensors stay as they were). It returns the output, or
+    with ``stats`` the updated running stats, ``cat([running_mean, running_var])``."""
+    if training:
+        running_mean = running_mean.detach().clone() if running_mean is not None else None
+        running_var = running_var.detach().clone() if running_var is not None else None
+    out = batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if not stats:
+        return out
+    if running_mean is None or running_var is None:
+        raise AssertionError("batch_norm running-stats sample without running stats")
+    return E.cat([running_mean, running_var])
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def batch_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def var(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        return [
+            # eval: the running stats normalise (and are differentiable inputs)
+            Sample((a(4, 3), a(3), var(3), a(3), a(3))),
+            Sample((a(2, 2, 3), a(2), var(2), None, None), {"eps": 1e-3}),
+            Sample((a(2, 3, 2, 2), a(3), var(3), a(3), a(3)), grad=False),
+            # training: the batch's mean and biased variance normalise
+            Sample((a(4, 2), None, None, a(2), a(2)), {"training": True}),
+            Sample((a(3, 2, 2), a(2), var(2), a(2), None), {"training": True, "momentum": 0.3}),
+            Sample((a(2, 3, 2, 2), a(3), var(3), a(3), a(3)), {"training": True}, grad=False),
+            Sample((a(2, 3, 4), None, None, None, None), {"training": True, "eps": 0.1}, grad=False),
+            Sample((a(5, 3), a(3), var(3), a(3), a(3)), {"training": True}, noncontig=True),
+            Sample((a(3, 4, 2), a(4), var(4), a(4), a(4)), noncontig=True, grad=False),
+            Sample((a(4, 3, 2), a(3), var(3), a(3), a(3)), {"training": True}, noncontig="flip", grad=False),
+        ]
+
+    def batch_norm_ref(
+        x: np.ndarray,
+        running_mean: np.ndarray | None,
+        running_var: np.ndarray | None,
+        weight: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        training: bool = False,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        stats: bool = False,
+    ) -> np.ndarray:
+        c = x.shape[1]
+        axes = (0,) + tuple(range(2, x.ndim))
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        x64 = x.astype(np.float64)
+        if training:
+            mean, var = x64.mean(axis=axes), x64.var(axis=axes)
+        else:
+            mean, var = running_mean.astype(np.float64), running_var.astype(np.float64)
+        if stats:
+            count = x.size // c
+            return np.concatenate(
+                [
+                    (1 - momentum) * running_mean + momentum * mean,
+                    (1 - momentum) * running_var + momentum * var * count / (count - 1),
+                ]
+            )
+        out = (x64 - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        return out
+
+    def running_stats_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def var(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        return [
+            Sample((a(4, 3), a(3), var(3)), {"training": True, "stats": True}, grad=False),
+            Sample((a(2, 3, 2, 2), a(3), var(3), a(3), a(3)), {"training": True, "stats": True}, grad=False),
+            Sample(
+                (a(3, 2, 5), a(2), var(2)), {"training": True, "momentum": 0.5, "stats": True}, grad=False
+            ),
+            # eval leaves the running stats as they were
+            Sample((a(4, 3), a(3), var(3)), {"stats": True}, grad=False),
+        ]
+
+    def running_stats_ref(
+        x: np.ndarray, running_mean: np.ndarray, running_var: np.ndarray, *args: Any, **kw: Any
+    ) -> np.ndarray:
+        if not kw.get("training", False):
+            return np.concatenate([running_mean, running_var])
+        return batch_norm_ref(x, running_mean, running_var, *args, **kw)
+
+    def layer_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), 4, a(4), a(4))),
+            Sample((a(2, 2, 3), (2, 3), a(2, 3), a(2, 3))),
+            Sample((a(2, 4), (4,), None, None), {"eps": 1e-2}),
+            Sample((a(2, 3, 5), [5], a(5), None), grad=False),
+            Sample((a(2, 3, 4), (3, 4), None, a(3, 4)), grad=False),
+            Sample((a(0, 4), 4, a(4), a(4)), grad=False),
+            Sample((a(5, 3), 3, a(3), a(3)), noncontig=True),
+            Sample((a(3, 4, 2), (4, 2), a(4, 2), a(4, 2)), noncontig="flip", grad=False),
+        ]
+
+    def layer_norm_ref(
+        x: np.ndarray,
+        normalized_shape: Any,
+        weight: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        eps: float = 1e-5,
+    ) -> np.ndarray:
+        nd = 1 if isinstance(normalized_shape, int) else len(normalized_shape)
+        axes = tuple(range(x.ndim - nd, x.ndim))
+        x64 = x.astype(np.float64)
+        out = (x64 - x64.mean(axis=axes, keepdims=True)) / np.sqrt(x64.var(axis=axes, keepdims=True) + eps)
+        if weight is not None:
+            out = out * weight
+        if bias is not None:
+            out = out + bias
+        return out
+
+    def group_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(2, 4, 2), 2, a(4), a(4))),
+            Sample((a(1, 4, 3), 4, None, None), {"eps": 1e-3}),
+            Sample((a(2, 6, 2, 2), 3, a(6), a(6)), grad=False),
+            Sample((a(2, 6, 3), 1, a(6), None), grad=False),
+            Sample((a(3, 4), 2, a(4), a(4)), grad=False),
+            Sample((a(2, 6, 2, 2), 6, None, a(6)), grad=False),
+            Sample((a(3, 4, 5), 2, a(4), a(4)), noncontig=True, grad=False),
+            Sample((a(2, 4, 2), 2, a(4), a(4)), noncontig=True),
+            Sample((a(2, 6, 3, 2), 3, a(6), a(6)), noncontig="flip", grad=False),
+        ]
+
+    def group_norm_ref(
+        x: np.ndarray,
+        num_groups: int,
+        weight: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        eps: float = 1e-5,
+    ) -> np.ndarray:
+        n, c = x.shape[:2]
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        out = np.zeros(x.shape, dtype=np.float64)
+        per = c // num_groups
+        for i in range(n):
+            for g in range(num_groups):
+                part = x[i, g * per : (g + 1) * per].astype(np.float64)
+                out[i, g * per : (g + 1) * per] = (part - part.mean()) / np.sqrt(part.var() + eps)
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        return out
+
+    def normalize_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        zero_row = a(3, 4)
+        zero_row[1] = 0  # its norm is below eps: divided by eps (0 / eps = 0)
+        return [
+            Sample((a(3, 4),)),
+            Sample((a(3, 4),), {"p": 1.0, "dim": 0}),
+            Sample((a(2, 3, 2),), {"p": 3.0, "dim": -1}),
+            Sample((a(2, 3),), {"dim": 1, "eps": 10.0}),  # every norm below eps
+            Sample((a(5),), {"dim": 0}),
+            Sample((zero_row,), {"dim": 1}, grad=False),
+            Sample((a(0, 3),), {"dim": 1}, grad=False),
+            Sample((a(4, 3),), {"dim": 0}, noncontig=True),
+            Sample((a(3, 4),), {"p": 1.0}, noncontig="flip", grad=False),
+        ]
+
+    def normalize_ref(x: np.ndarray, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> np.ndarray:
+        x64 = x.astype(np.float64)
+        norm = (np.abs(x64) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
+        return x64 / np.maximum(norm, eps)
+
+    register(
+        OpRecord(
+            "nn.functional.batch_norm",
+            batch_norm,
+            batch_norm_samples,
+            batch_norm_ref,
+            call=_batch_norm_call,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.zeros(2), np.ones(2)),
+                    {},
+                    ValueError,
+                    "batch_norm: running_mean has shape \\(2,\\), expected \\(3,\\)",
+                ),
+                ErrorSample(
+                    (np.ones((1, 3)), None, None),
+                    {"training": True},
+                    ValueError,
+                    "batch_norm: expected more than 1 value per channel when training",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), None, None),
+                    {},
+                    ValueError,
+                    "batch_norm: running_mean and running_var are required when training=False",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.batch_norm_running_stats",
+            batch_norm,
+            running_stats_samples,
+            running_stats_ref,
+            call=_batch_norm_call,
+            grad=False,
+            covers=("nn.functional.batch_norm",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.layer_norm",
+            layer_norm,
+            layer_norm_samples,
+            layer_norm_ref,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), (4,)),
+                    {},
+                    ValueError,
+                    "layer_norm: normalized_shape \\(4,\\) does not match the trailing dims",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.group_norm",
+            group_norm,
+            group_norm_samples,
+            group_norm_ref,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 6, 3)), 4),
+                    {},
+                    ValueError,
+                    "group_norm: the number of channels C=6 must be divisible by num_groups=4",
+                ),
+            ),
+        ),
+        OpRecord("nn.functional.normalize", normalize, normalize_samples, normalize_ref),
+    )
+
+
+_records()

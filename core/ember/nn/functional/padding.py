@@ -76,3 +76,70 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             parts = [E.index_select(out, d, idx)]
         out = E.cat(parts, d) if len(parts) > 1 else parts[0]
     return out
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(2, 3), (1, 2))),
+            Sample((a(2, 3), (1, 0, 2, 1)), {"value": 1.5}),
+            Sample((a(2, 2, 3), (0, 1, 1, 0, 2, 1)), {"value": -0.5}, grad=False),
+            Sample((a(3, 4), (-1, 2, 1, -2))),  # negative padding crops
+            Sample((a(2, 4), (2, 1)), {"mode": "replicate"}),
+            Sample((a(1, 3, 4), (1, 2, 2, 1)), {"mode": "replicate"}),
+            Sample((a(2, 4), (2, 3)), {"mode": "reflect"}),
+            Sample((a(1, 3, 4), (3, 1, 2, 2)), {"mode": "reflect"}),
+            Sample((a(2, 4), (4, 2)), {"mode": "circular"}),
+            Sample((a(1, 3, 4), (1, 2, 3, 1)), {"mode": "circular"}),
+            Sample((a(3), (1, 1)), {"value": 2.0}),
+            Sample((a(0, 3), (1, 1)), grad=False),
+            Sample((a(4, 3), (1, 2, 0, 1)), noncontig=True),
+            Sample((a(4, 3), (1, 2, 1, 1)), {"mode": "reflect"}, noncontig=True),
+            Sample((a(3, 4), (2, 1, 1, 2)), {"mode": "circular"}, noncontig="flip", grad=False),
+            Sample((a(3, 4), (2, 2)), {"mode": "replicate"}, noncontig="flip", grad=False),
+        ]
+
+    def ref(
+        x: np.ndarray, pad: tuple[int, ...], mode: str = "constant", value: float | None = None
+    ) -> np.ndarray:
+        # widths per dim, first dim first; negative widths crop before padding
+        widths = [(0, 0)] * x.ndim
+        for i in range(len(pad) // 2):
+            widths[x.ndim - 1 - i] = (pad[2 * i], pad[2 * i + 1])
+        crop = tuple(slice(max(-lo, 0), x.shape[d] - max(-hi, 0)) for d, (lo, hi) in enumerate(widths))
+        x = x[crop]
+        pos = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
+        if mode == "constant":
+            return np.pad(x, pos, mode="constant", constant_values=0.0 if value is None else value)
+        np_mode = {"replicate": "edge", "reflect": "reflect", "circular": "wrap"}[mode]
+        return np.pad(x, pos, mode=np_mode)
+
+    register(
+        OpRecord(
+            "nn.functional.pad",
+            pad,
+            samples,
+            ref,
+            errors=(
+                ErrorSample((np.ones((2, 3)), (1,)), {}, ValueError, "pad: padding length must be even"),
+                ErrorSample(
+                    (np.ones((2, 3)), (3, 0)), {"mode": "reflect"}, ValueError, "pad: reflect padding"
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), (1, 1)), {"mode": "wrap"}, ValueError, "pad: mode must be 'constant'"
+                ),
+            ),
+        ),
+    )
+
+
+_records()

@@ -224,3 +224,282 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
             rows.append(E.stack(cols, -1))
         out = E.stack(rows, -2)
     return out.squeeze(0) if unbatched else out
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _max_pool_part(part: int) -> Any:
+    """The conformance kit's call for max_pool2d: its values (``part=0``) or, with
+    ``return_indices=True``, its indices (``part=1``); the values record also runs
+    ``return_indices=True`` samples (another code path) and checks their values."""
+
+    def call(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        out = max_pool2d(input, *args, **kwargs)
+        if isinstance(out, tuple):
+            return out[part]
+        if part:
+            raise AssertionError(f"max_pool2d(return_indices=True) returned {type(out).__name__}, not a pair")
+        return out
+
+    return call
+
+
+def _np_pool_out(size: int, k: int, s: int, d: int, p: int, ceil_mode: bool) -> int:
+    """PyTorch's pooling output size: floor (or ceil) of (size + 2p - d(k-1) - 1) / s, plus one; with
+    ceil_mode a last window that would start in the right padding is dropped."""
+    num = size + 2 * p - d * (k - 1) - 1
+    o = (-(-num // s) if ceil_mode else num // s) + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1
+    return o
+
+
+def _np_pool_params(kernel_size: Any, stride: Any, padding: Any, dilation: Any = 1) -> tuple:
+    def two(v: Any) -> tuple[int, int]:
+        return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+    k = two(kernel_size)
+    s = k if stride is None or (not isinstance(stride, int) and len(stride) == 0) else two(stride)
+    return k, s, two(padding), two(dilation)
+
+
+def _np_max_pool(
+    x: Any,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+    indices: bool = False,
+) -> Any:
+    """Reference max_pool2d by loops over the output positions: the max of the window's elements
+    inside the input (the -inf padding never wins), or with ``indices`` the position h * W + w of
+    the first maximum in the window's row-major order."""
+    import numpy as np
+
+    unbatched = x.ndim == 3
+    x = x[None] if unbatched else x
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = _np_pool_params(kernel_size, stride, padding, dilation)
+    n, c, h, w = x.shape
+    oh, ow = _np_pool_out(h, kh, sh, dh, ph, ceil_mode), _np_pool_out(w, kw, sw, dw, pw, ceil_mode)
+    out = np.zeros((n, c, oh, ow), dtype=np.int64 if indices else x.dtype)
+    for oi in range(oh):
+        rows = [r for r in (oi * sh - ph + i * dh for i in range(kh)) if 0 <= r < h]
+        for oj in range(ow):
+            cols = [q for q in (oj * sw - pw + j * dw for j in range(kw)) if 0 <= q < w]
+            # every window holds at least one input element (padding is at most half the kernel)
+            win = x[:, :, rows][:, :, :, cols].reshape(n, c, len(rows) * len(cols))
+            if indices:
+                first = win.argmax(-1)
+                out[:, :, oi, oj] = (
+                    np.asarray(rows)[first // len(cols)] * w + np.asarray(cols)[first % len(cols)]
+                )
+            else:
+                out[:, :, oi, oj] = win.max(-1)
+    return out[0] if unbatched else out
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def max_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        ties = np.maximum(a(2, 3, 6, 6), 0).astype(dtype)  # after a ReLU: windows of tied zeros
+        return [
+            Sample((a(1, 2, 4, 4), 2)),
+            Sample((a(1, 1, 5, 5), 3, 2, 1)),
+            Sample((a(1, 1, 5, 5), 2), {"ceil_mode": True}),
+            Sample((a(1, 1, 5, 5), 2, 2, 1), {"ceil_mode": True}),  # a last window in the padding is dropped
+            Sample((a(1, 1, 5, 6), (2, 3), (1, 2)), {"dilation": (2, 1)}),
+            Sample((a(1, 1, 4, 4), 2), {"stride": 1, "return_indices": True}),
+            Sample((a(2, 3, 7, 7), 3, 2, 1), {"ceil_mode": True}, grad=False),
+            Sample((a(2, 3, 8, 7), (3, 2), (2, 1), (1, 0)), {"dilation": 2}, grad=False),
+            Sample((a(2, 3, 6, 6), 2), {"stride": ()}, grad=False),  # an empty stride: the kernel size
+            Sample((a(2, 6, 5), 3, 1, 1), grad=False),  # unbatched
+            Sample((ties, 3, 2, 1), {"return_indices": True}, grad=False),
+            Sample((ties, 2), grad=False),
+            Sample((a(0, 2, 4, 4), 2), grad=False),
+            Sample((a(2, 3, 6, 5), 2, 1), noncontig=True, grad=False),
+            Sample((a(1, 2, 4, 3), 2, 1, 1), noncontig=True),
+            Sample((a(2, 3, 6, 6), 3, 2, 1), {"ceil_mode": True}, noncontig="flip", grad=False),
+        ]
+
+    def index_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = []
+        for s in max_samples(dtype, rng):
+            out.append(Sample(s.args, dict(s.kwargs, return_indices=True), s.noncontig, grad=False))
+        return out
+
+    def index_ref(x: np.ndarray, *args: Any, **kwargs: Any) -> np.ndarray:
+        return _np_max_pool(x, *args, indices=True, **kwargs)
+
+    def avg_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(1, 2, 4, 4), 2)),
+            Sample((a(1, 1, 5, 5), 3, 2, 1)),
+            Sample((a(1, 1, 5, 5), 3, 2, 1), {"count_include_pad": False}),
+            Sample((a(1, 1, 5, 5), 2, 2, 1), {"ceil_mode": True}),
+            Sample((a(1, 1, 4, 5), 2, 2, 1), {"ceil_mode": True, "count_include_pad": False}),
+            Sample((a(1, 1, 4, 4), 3, 1, 1), {"divisor_override": 4}),
+            Sample((a(2, 3, 7, 7), 3, 2, 1), {"ceil_mode": True}, grad=False),
+            Sample((a(2, 3, 7, 6), (3, 2), (2, 1), (1, 1)), {"count_include_pad": False}, grad=False),
+            Sample((a(2, 3, 8, 8), 3, 3, 1), {"ceil_mode": True, "count_include_pad": False}, grad=False),
+            Sample((a(2, 2, 6, 6), (2, 3)), {"divisor_override": 5}, grad=False),
+            Sample((a(2, 6, 5), 2, 1), grad=False),  # unbatched
+            Sample((a(0, 2, 4, 4), 2), grad=False),
+            Sample((a(2, 3, 6, 5), 2, 1, 1), {"count_include_pad": False}, noncontig=True, grad=False),
+            Sample((a(1, 2, 4, 3), 2, 1), noncontig=True),
+            Sample((a(2, 3, 6, 6), 3, 2, 1), {"ceil_mode": True}, noncontig="flip", grad=False),
+        ]
+
+    def avg_ref(
+        x: np.ndarray,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+        divisor_override: int | None = None,
+    ) -> np.ndarray:
+        # PyTorch's definition: the window [start, start + k) is cut at the padded input's end; its
+        # divisor counts the padding (count_include_pad) or only what lies inside the input
+        unbatched = x.ndim == 3
+        x = x[None] if unbatched else x
+        (kh, kw), (sh, sw), (ph, pw), _ = _np_pool_params(kernel_size, stride, padding)
+        n, c, h, w = x.shape
+        oh, ow = _np_pool_out(h, kh, sh, 1, ph, ceil_mode), _np_pool_out(w, kw, sw, 1, pw, ceil_mode)
+        out = np.zeros((n, c, oh, ow), dtype=np.float64)
+        for oi in range(oh):
+            h0 = oi * sh - ph
+            h1 = min(h0 + kh, h + ph)
+            for oj in range(ow):
+                w0 = oj * sw - pw
+                w1 = min(w0 + kw, w + pw)
+                padded_count = (h1 - h0) * (w1 - w0)
+                r0, r1, c0, c1 = max(h0, 0), min(h1, h), max(w0, 0), min(w1, w)
+                total = x[:, :, r0:r1, c0:c1].astype(np.float64).sum((2, 3))
+                if divisor_override is not None:
+                    div = divisor_override
+                elif count_include_pad:
+                    div = padded_count
+                else:
+                    div = (r1 - r0) * (c1 - c0)
+                out[:, :, oi, oj] = total / div
+        return out[0] if unbatched else out
+
+    def adaptive_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(1, 2, 4, 4), 2)),
+            Sample((a(1, 1, 5, 4), (3, 2))),
+            Sample((a(1, 1, 2, 3), (3, 4))),  # more outputs than inputs: overlapping windows
+            Sample((a(2, 3, 5, 7), (3, 4)), grad=False),
+            Sample((a(2, 3, 6, 5), (None, 2)), grad=False),
+            Sample((a(2, 3, 5, 5), 1), grad=False),
+            Sample((a(3, 7, 6), 3), grad=False),  # unbatched
+            Sample((a(0, 2, 4, 4), 2), grad=False),
+            Sample((a(2, 3, 7, 5), (2, 3)), noncontig=True, grad=False),
+            Sample((a(1, 2, 3, 4), 2), noncontig=True),
+            Sample((a(2, 3, 6, 6), (4, 3)), noncontig="flip", grad=False),
+        ]
+
+    def adaptive_ref(x: np.ndarray, output_size: Any) -> np.ndarray:
+        unbatched = x.ndim == 3
+        x = x[None] if unbatched else x
+        n, c, h, w = x.shape
+        osz = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+        oh, ow = (h if osz[0] is None else osz[0]), (w if osz[1] is None else osz[1])
+        out = np.zeros((n, c, oh, ow), dtype=np.float64)
+        for i in range(oh):
+            h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            for j in range(ow):
+                w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+                out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean((2, 3))
+        return out[0] if unbatched else out
+
+    register(
+        OpRecord(
+            "nn.functional.max_pool2d",
+            max_pool2d,
+            max_samples,
+            _np_max_pool,
+            call=_max_pool_part(0),
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), 2, 2, 2),
+                    {},
+                    ValueError,
+                    "max_pool2d: padding \\(2, 2\\) should be at most half of the kernel size",
+                ),
+                ErrorSample(
+                    (np.ones((4, 4)), 2), {}, ValueError, "max_pool2d: expected a 3-D \\(C, H, W\\) or 4-D"
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), 2, 0),
+                    {},
+                    ValueError,
+                    "max_pool2d: kernel_size, stride and dilation",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.max_pool2d_indices",
+            max_pool2d,
+            index_samples,
+            index_ref,
+            call=_max_pool_part(1),
+            grad=False,
+            covers=("nn.functional.max_pool2d",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.avg_pool2d",
+            avg_pool2d,
+            avg_samples,
+            avg_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), 2),
+                    {"divisor_override": 0},
+                    ValueError,
+                    "avg_pool2d: divisor_override must be non-zero",
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), 3, 1, 2),
+                    {},
+                    ValueError,
+                    "avg_pool2d: padding \\(2, 2\\) should be at most half of the kernel size",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.adaptive_avg_pool2d",
+            adaptive_avg_pool2d,
+            adaptive_samples,
+            adaptive_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), (2, 0)),
+                    {},
+                    ValueError,
+                    "adaptive_avg_pool2d: output_size must be a positive int",
+                ),
+                ErrorSample(
+                    (np.ones((4, 4)), 2), {}, ValueError, "adaptive_avg_pool2d: expected a 3-D or 4-D input"
+                ),
+            ),
+        ),
+    )
+
+
+_records()

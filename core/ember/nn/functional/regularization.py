@@ -38,3 +38,121 @@ def dropout(
     return _maybe_inplace(
         input, lambda x: E.where(keep, x, 0.0) * scale, inplace, "dropout_", saves_input=False
     )
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _dropout_checked(
+    input: Tensor,
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+    seed: int | None = None,
+) -> Tensor:
+    """The conformance kit's call for dropout, whose mask is random: what it checks is what holds
+    on any device whatever the draw.
+
+    * ``p == 0`` or ``training=False``: the output itself (it must equal the input);
+      ``p == 1``: the output itself (all zeros).
+    * ``0 < p < 1``: a bool tensor, True where the output is 0 or exactly ``input / (1 - p)``, which
+      must be True everywhere. The mask's distribution is not checked here. With ``seed``, the
+      mask comes from a fresh ``Generator(device, seed)``, and the bool also requires that a second
+      call with the same seed gives the same output and that the output has both a dropped and a
+      kept element (the seeded samples have 1000 elements and p = 0.5: a fair draw drops all or
+      none of them with probability 2 * 2**-1000, so this catches a broken draw, not a biased one).
+
+    ``inplace=True`` runs on a clone of the input and checks that the clone is returned.
+    """
+    from ...ops.creation import Generator
+
+    def run() -> Tensor:
+        target = input.clone() if inplace else input
+        gen = Generator(input.device, seed) if seed is not None else None
+        out = dropout(target, p, training, inplace, generator=gen)
+        if inplace and training and p > 0 and out is not target:
+            raise AssertionError("dropout(inplace=True) returned a new tensor instead of its input")
+        return out
+
+    out = run()
+    if not training or p in (0.0, 1.0):
+        return out
+    ok = E.logical_or(E.eq(out, 0.0), E.eq(out, input * (1.0 / (1.0 - p))))
+    if seed is not None:
+        ok = E.logical_and(ok, E.eq(out, run()))
+        dropped = E.eq(out, 0.0)
+        ok = E.logical_and(ok, E.logical_and(dropped.any(), E.logical_not(dropped).any()))
+    return ok
+
+
+def _dropout_fixed_mask(input: Tensor, p: float) -> Tensor:
+    """dropout with a freshly seeded generator on every call: a deterministic function of
+    ``input``, so its gradient (the mask scaled by 1 / (1 - p)) can be checked by finite
+    differences."""
+    from ...ops.creation import Generator
+
+    return dropout(input, p, generator=Generator(input.device, 7))
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import Sample, rand_array
+
+    # nonzero inputs (0.1 .. 2 in magnitude): a kept element is never mistaken for a dropped one
+    def nonzero(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        mag = rand_array(rng, shape, dtype, 0.1, 2.0)
+        return np.where(rng.random(shape) < 0.5, -mag, mag).astype(dtype)
+
+    def samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return nonzero(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4),), {"p": 0.0}),
+            Sample((a(3, 4),), {"training": False}),
+            Sample((a(3, 4),), {"p": 0.9, "training": False}),
+            Sample((a(2, 3),), {"p": 1.0}),
+            Sample((a(2, 3),), {"p": 1.0, "inplace": True}),
+            Sample((a(4, 3),), {"p": 0.0}, noncontig=True),
+            Sample((a(6, 7),), {"p": 0.5}, grad=False),
+            Sample((a(6, 7),), {"p": 0.25, "inplace": True}, grad=False),
+            Sample((a(5, 4),), {"p": 0.5}, noncontig=True, grad=False),
+            Sample((a(4, 5),), {"p": 0.5}, noncontig="flip", grad=False),
+            Sample((a(),), {"p": 0.5}, grad=False),
+            Sample((a(0, 3),), {"p": 0.5}, grad=False),
+            Sample((a(1000),), {"p": 0.5, "seed": 3}, grad=False),
+            Sample((a(10, 100),), {"p": 0.5, "seed": 11, "inplace": True}, grad=False),
+        ]
+
+    def ref(
+        x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False, seed: int | None = None
+    ) -> np.ndarray:
+        if not training or p == 0.0:
+            return x
+        if p == 1.0:
+            return np.zeros_like(x)
+        return np.ones(x.shape, dtype=bool)
+
+    def fixed_mask_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((nonzero(rng, (3, 4), dtype), 0.5)),
+            Sample((nonzero(rng, (6,), dtype), 0.3)),
+            Sample((nonzero(rng, (4, 3), dtype), 0.5), noncontig=True),
+        ]
+
+    register(
+        OpRecord("nn.functional.dropout", dropout, samples, ref, call=_dropout_checked),
+        # no numpy reference (the mask is the device's draw): the kit gradchecks this record only
+        OpRecord(
+            "nn.functional.dropout_fixed_mask",
+            dropout,
+            fixed_mask_samples,
+            None,
+            call=_dropout_fixed_mask,
+            covers=("nn.functional.dropout",),
+            public=False,
+        ),
+    )
+
+
+_records()

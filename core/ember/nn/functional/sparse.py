@@ -57,3 +57,161 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise ValueError(f"one_hot: class values must be in [0, {num_classes}), got {bad}")
     classes = E.arange(num_classes, dtype=tensor.dtype, device=tensor.device)
     return E.eq(tensor.unsqueeze(-1), classes).to(_dt.int64)
+
+
+# -- op records ---------------------------------------------------------------------------------
+def _embedding_weight_grad(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """The gradient of ``embedding(input, weight, padding_idx).sum()`` with respect to ``weight``:
+    each row's number of uses, with no gradient for the ``padding_idx`` row. (Finite differences
+    cannot check padding_idx: its row still takes part in the forward.)"""
+    from ...autograd import grad
+
+    w = weight.detach().requires_grad_(True)
+    (g,) = grad([embedding(input, w, padding_idx).sum()], [w])
+    return g
+
+
+def _records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import INTS, ErrorSample, Sample, rand_array
+
+    def idx(rng: np.random.Generator, shape: tuple[int, ...], num: int, dtype: str = "int64") -> np.ndarray:
+        return rng.integers(0, num, size=shape).astype(dtype)
+
+    def embedding_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((idx(rng, (4,), 3), w(3, 2))),
+            Sample((idx(rng, (2, 3), 4), w(4, 2))),
+            Sample((np.asarray(1, dtype=np.int64), w(3, 2))),  # a 0-d index: one row
+            Sample((idx(rng, (2, 5), 6), w(6, 3)), {"padding_idx": 0}, grad=False),
+            Sample((idx(rng, (3, 4), 5), w(5, 4)), {"padding_idx": -1}, grad=False),
+            Sample((idx(rng, (2, 2, 3), 7), w(7, 3)), grad=False),
+            Sample((np.zeros((0,), dtype=np.int64), w(4, 3)), grad=False),
+            Sample((idx(rng, (3, 4), 5), w(5, 3)), noncontig=True, grad=False),
+            Sample((idx(rng, (2, 3), 3), w(3, 2)), noncontig=True),
+            Sample((idx(rng, (3, 4), 6), w(6, 3)), noncontig="flip", grad=False),
+        ]
+
+    def embedding_ref(indices: np.ndarray, weight: np.ndarray, padding_idx: int | None = None) -> np.ndarray:
+        return weight[indices]
+
+    def padding_grad_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((idx(rng, (10,), 4), w(4, 3)), {"padding_idx": 0}, grad=False),
+            Sample((idx(rng, (3, 5), 5), w(5, 2)), {"padding_idx": -2}, grad=False),
+            Sample((idx(rng, (3, 5), 5), w(5, 2)), grad=False),
+            Sample((idx(rng, (4, 3), 6), w(6, 2)), {"padding_idx": 2}, noncontig=True, grad=False),
+        ]
+
+    def padding_grad_ref(
+        indices: np.ndarray, weight: np.ndarray, padding_idx: int | None = None
+    ) -> np.ndarray:
+        num = weight.shape[0]
+        counts = np.zeros(num)
+        for i in indices.reshape(-1):
+            counts[i] += 1
+        if padding_idx is not None:
+            counts[padding_idx % num] = 0
+        return np.repeat(counts[:, None], weight.shape[1], axis=1)
+
+    def one_hot_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((idx(rng, (5,), 4, dtype), 4), grad=False),
+            Sample((idx(rng, (2, 3), 3, dtype), 6), grad=False),
+            Sample((np.asarray(2, dtype=dtype), 3), grad=False),
+            Sample((np.zeros((0,), dtype=dtype), 3), grad=False),
+            Sample((idx(rng, (4, 3), 5, dtype), 5), noncontig=True, grad=False),
+            Sample((idx(rng, (3, 4), 5, dtype), 5), noncontig="flip", grad=False),
+        ]
+
+    def one_hot_inferred_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((idx(rng, (6,), 4, dtype),), grad=False),
+            Sample((idx(rng, (2, 3), 5, dtype), -1), grad=False),
+            Sample((np.asarray(0, dtype=dtype),), grad=False),
+        ]
+
+    def one_hot_ref(t: np.ndarray, num_classes: int = -1) -> np.ndarray:
+        n = int(t.max()) + 1 if num_classes < 0 else num_classes
+        out = np.zeros(t.shape + (n,), dtype=np.int64)
+        for pos in np.ndindex(t.shape):
+            out[pos + (int(t[pos]),)] = 1
+        return out
+
+    register(
+        OpRecord(
+            "nn.functional.embedding",
+            embedding,
+            embedding_samples,
+            embedding_ref,
+            errors=(
+                ErrorSample(
+                    (np.array([0, 3], dtype=np.int64), np.ones((3, 2))),
+                    {},
+                    IndexError,
+                    "embedding: index 3 is out of range for an embedding with 3 rows",
+                ),
+                ErrorSample(
+                    (np.array([0.0, 1.0]), np.ones((3, 2))),
+                    {},
+                    TypeError,
+                    "embedding: expected integer indices, got ember.float64",
+                ),
+                ErrorSample(
+                    (np.array([0, 1], dtype=np.int64), np.ones((3, 2))),
+                    {"padding_idx": 3},
+                    ValueError,
+                    "embedding: padding_idx 3 must be within num_embeddings \\(3\\)",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.embedding_padding_grad",
+            embedding,
+            padding_grad_samples,
+            padding_grad_ref,
+            call=_embedding_weight_grad,
+            grad=False,
+            covers=("nn.functional.embedding",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.one_hot",
+            one_hot,
+            one_hot_samples,
+            one_hot_ref,
+            dtypes=INTS,
+            grad=False,
+            errors=(
+                ErrorSample(
+                    (np.array([0.0, 1.0]), 2),
+                    {},
+                    TypeError,
+                    "one_hot: expected an integer tensor of class indices, got ember.float64",
+                ),
+            ),
+        ),
+        # num_classes=-1 (the default) takes max index + 1: the output's shape depends on the
+        # values, so a device without data (meta) cannot run this record
+        OpRecord(
+            "nn.functional.one_hot_inferred",
+            one_hot,
+            one_hot_inferred_samples,
+            one_hot_ref,
+            dtypes=INTS,
+            grad=False,
+            covers=("nn.functional.one_hot",),
+            public=False,
+        ),
+    )
+
+
+_records()
