@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .backend import Backend
+from .layout import contiguous_strides
 
 __all__ = ["ArrayBackend", "array_kernels"]
 
@@ -84,6 +85,8 @@ def array_kernels(
         return run
 
     def strides(x: Any) -> tuple[int, ...]:
+        if x.size == 0:  # no element is ever addressed: report C-contiguous strides, as PyTorch does
+            return contiguous_strides(x.shape)
         isz = x.itemsize
         return tuple(s // isz for s in x.strides)
 

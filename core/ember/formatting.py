@@ -27,7 +27,7 @@ def format_tensor(t: Tensor) -> str:
         kwargs: dict = {"separator": ", ", "prefix": "tensor(", "threshold": 1000, "edgeitems": 3}
         if arr.dtype.kind == "f":
             finite = arr[np.isfinite(arr)]
-            if finite.size and np.all(finite == np.round(finite)) and np.abs(finite).max() < 1e8:
+            if finite.size and np.all(finite == np.round(finite)) and float(np.abs(finite).max()) < 1e8:
                 kwargs["formatter"] = {"float_kind": lambda v: f"{v:.0f}." if np.isfinite(v) else str(v)}
             else:
                 kwargs["precision"] = 4

@@ -305,6 +305,13 @@ class Tensor(_RecordMethods):
     def __reduce__(self):
         raise TypeError("ember tensors are not pickled; save them with ember.save(obj, path)")
 
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a new leaf tensor sharing this one's memory (writes show through both), with
+        the same ``requires_grad``, as in PyTorch."""
+        out = self.detach()
+        out.requires_grad = self.requires_grad
+        return out
+
     def __deepcopy__(self, memo: dict) -> Tensor:
         """``copy.deepcopy`` of a leaf tensor: its own memory, ``requires_grad`` and ``grad`` copied."""
         if self.grad_fn is not None:

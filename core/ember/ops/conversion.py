@@ -191,7 +191,7 @@ def _records() -> None:
             methods=("to",),
             dtypes=ALL,
             grad=False,
-            public=False,
+            public=True,
         ),
         OpRecord(
             "cast_int",
@@ -213,7 +213,7 @@ def _records() -> None:
             methods=("type_as",),
             dtypes=ALL,
             grad=False,
-            public=False,
+            public=True,
         ),
         OpRecord(
             "cpu",

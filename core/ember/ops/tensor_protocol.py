@@ -367,6 +367,22 @@ def _reduce(x: Tensor) -> Tensor:
     return x.clone()
 
 
+def _copy(x: Tensor) -> Tensor:
+    # copy.copy is shallow: a new leaf sharing x's memory (a write through it shows in x), with
+    # x's requires_grad, as in PyTorch
+    x, original = x.clone(), x
+    y = copy.copy(x)
+    _require(y is not x and y.shape == x.shape and y.dtype is x.dtype and y.device is x.device, "copy")
+    y.zero_()
+    _require(bool((x == 0).all()) if x.numel() else True, "copy: memory not shared")
+    x = original
+    if x.dtype.is_floating_point:
+        w = _leaf(x)
+        c = copy.copy(w)
+        _require(c.requires_grad and c.is_leaf and c.grad_fn is None, "copy: flags")
+    return x.clone()
+
+
 def _deepcopy(x: Tensor) -> Tensor:
     # deepcopy has memory of its own (zeroing it leaves the original); a leaf's requires_grad and
     # grad are copied, a tensor met twice is copied once, and a non-leaf is refused
@@ -441,7 +457,7 @@ register(
         FLOATS16,
     ),
     _record("Tensor.retain_grad", _retain_grad, lambda x: 4 * x, ("Tensor.retain_grad",), FLOATS16),
-    _record("Tensor.numpy", _numpy, lambda x: x, ("Tensor.numpy",)),
+    _record("Tensor.numpy", _numpy, lambda x: x, ("Tensor.numpy",), kernel="to_numpy"),
     _record("Tensor.__array__", _array, lambda x: np.stack([x, x]), ("Tensor.__array__",)),
     _record("Tensor.item", _item, lambda x: x, ("Tensor.item",)),
     _record("Tensor.tolist", _tolist, lambda x: x, ("Tensor.tolist",)),
@@ -459,5 +475,6 @@ register(
     ),
     _record("Tensor.__iter__", _iter, lambda x: x, ("Tensor.__iter__", "Tensor.__len__")),
     _record("Tensor.__reduce__", _reduce, lambda x: x, ("Tensor.__reduce__",)),
+    _record("Tensor.__copy__", _copy, lambda x: x, ("Tensor.__copy__",)),
     _record("Tensor.__deepcopy__", _deepcopy, lambda x: np.stack([x, x]), ("Tensor.__deepcopy__",)),
 )
