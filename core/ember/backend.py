@@ -12,7 +12,10 @@ Conventions for every kernel below:
   (``int``/``float``/``bool``) for one of ``a``/``b``; it is already of the compute dtype's kind.
 * Buffers given to one elementwise kernel have the same dtype and broadcast against each other
   under numpy's rules; the result has the broadcast shape. Inputs may be non-contiguous
-  (any strides, including 0 and negative ones); the result must be a fresh buffer, C-contiguous.
+  (any strides, including 0 and negative ones); the result must be a fresh buffer (never an
+  alias of an input), C-contiguous or, for elementwise kernels and ``cast``, laid out like a
+  same-shape input (numpy's, CuPy's and PyTorch's rule for permuted inputs). Core reads a
+  buffer's layout through ``strides`` and assumes none.
 * ``dtype``: an :class:`ember.dtypes.DType`; ``shape``: a tuple of ints; ``device_index``: int.
 * ``dims``: a tuple of distinct, non-negative axes, already normalised.
 * Kernels must not synchronise with the host unless they return host data (``to_numpy``,

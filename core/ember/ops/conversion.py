@@ -226,6 +226,7 @@ def _records() -> None:
             dtypes=ALL,
             grad=False,
             public=False,
+            reads_values=True,
         ),
         cast("float", "float", _dt.float32),
         cast("double", "double", _dt.float64),

@@ -827,6 +827,7 @@ def _records() -> None:
             ref_as(lambda data: data),
             ALL,
             call=expecting("as_tensor", as_tensor),
+            reads_values=True,
         ),
         rec(
             "as_tensor_shares",
@@ -836,6 +837,7 @@ def _records() -> None:
             ALL,
             call=as_tensor_shares,
             public=False,
+            reads_values=True,
         ),
         rec(
             "from_numpy",
@@ -933,7 +935,7 @@ def _records() -> None:
             ("uint8", "int16", "int32", "int64", "float32"),
             call=randint_call,
         ),
-        rec("randperm", randperm, randperm_samples, all_true(4), INTS, call=randperm_call),
+        rec("randperm", randperm, randperm_samples, all_true(4), INTS, call=randperm_call, reads_values=True),
     )
 
 

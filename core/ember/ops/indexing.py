@@ -652,6 +652,7 @@ def _records() -> None:
             call=lambda x: x[x > 0],
             dtypes=FLOATS,
             public=False,
+            reads_values=True,
         ),
         OpRecord(
             "setitem_overlapping",
@@ -671,6 +672,7 @@ def _records() -> None:
             call=lambda x: masked_select(x, x > 0.5),
             methods=("masked_select",),
             dtypes=FLOATS,
+            reads_values=True,
         ),
         OpRecord(
             "nonzero",
@@ -681,6 +683,7 @@ def _records() -> None:
             methods=("nonzero",),
             dtypes=ALL,
             grad=False,
+            reads_values=True,
         ),
         OpRecord(
             "take",

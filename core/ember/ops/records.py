@@ -52,6 +52,9 @@ class OpRecord:
     errors: bad inputs and the exception (type and message pattern) each must raise.
     public: False for a variant record (``getitem_mask``) whose name is not a public name; its
         ``covers`` says what it proves.
+    reads_values: the call reads tensor values on the host (``item``, ``tolist``) or the result's
+        shape depends on them (``nonzero``, ``masked_select``): a device that holds shapes only
+        (``Backend.has_data = False``) cannot run it.
     """
 
     name: str
@@ -69,6 +72,7 @@ class OpRecord:
     rtol: float = 1e-4
     errors: tuple[ErrorSample, ...] = ()
     public: bool = True
+    reads_values: bool = False
 
     @property
     def kind(self) -> str:

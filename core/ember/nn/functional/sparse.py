@@ -210,6 +210,7 @@ def _records() -> None:
             grad=False,
             covers=("nn.functional.one_hot",),
             public=False,
+            reads_values=True,
         ),
     )
 
