@@ -108,11 +108,28 @@ RECORDS: dict[str, OpRecord] = {}
 def register(*records: OpRecord) -> None:
     """Add records; a name registered twice is an error naming it."""
     for rec in records:
-        if rec.name in RECORDS:
+        old = RECORDS.get(rec.name)
+        if old is not None and not _same_origin(old, rec):
             raise ValueError(f"op record {rec.name!r} is registered twice; op record names are unique")
         if rec.kernel is not None:
             _check_kernel_name(rec)
         RECORDS[rec.name] = rec
+
+
+def _same_origin(a: OpRecord, b: OpRecord) -> bool:
+    """Whether ``b`` is ``a`` declared again by the same line of code (its module imported a second
+    time, as ``importlib.reload`` or pytest's in-process runs do): then it replaces ``a``."""
+
+    def origin(rec: OpRecord) -> tuple:
+        fn = rec.caller()
+        code = getattr(fn, "__code__", None)
+        return (
+            getattr(fn, "__module__", None),
+            getattr(fn, "__qualname__", None),
+            getattr(code, "co_firstlineno", None),
+        )
+
+    return origin(a) == origin(b)
 
 
 def _check_kernel_name(rec: OpRecord) -> None:

@@ -256,7 +256,7 @@ def pytest_report_teststatus(report: Any, config: Any) -> None:
 
 def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
     """Per device: how each primitive and optional kernel runs (native / composite / fallback /
-    missing), and which ops of the op table failed. Before it, the expectation patterns that match
+    missing), and which op records failed. Before it, the expectation patterns that match
     no collected test and the expected failures that passed, each with what to do."""
     tr = terminalreporter
     unmatched = getattr(config, "_ember_unmatched", [])
@@ -278,6 +278,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
     import ember
     from ember.dispatch import fallback_enabled
     from ember.ops.catalog import coverage
+    from ember.ops.records import RECORDS
 
     devices = sorted({d for d, _ in results})
     tr.section("ember conformance coverage")
@@ -300,8 +301,10 @@ def pytest_terminal_summary(terminalreporter: Any, config: Any) -> None:
         failed = sorted(op for op, outs in ops.items() if "failed" in outs)
         xfailed = sorted(op for op, outs in ops.items() if "xfail" in outs)
         passed = sum(1 for outs in ops.values() if outs <= {"passed"})
+        covered = {name for op in ops if op in RECORDS for name in RECORDS[op].public_names()}
         tr.write_line(
-            f"  op table: {passed} of {len(ops)} ops pass"
+            f"  op records: {passed} of {len(ops)} pass (covering {len(covered)} public ops and Tensor "
+            "methods)"
             + (f"; failing: {', '.join(failed)}" if failed else "")
             + (f"; expected failures: {', '.join(xfailed)}" if xfailed else "")
         )
