@@ -44,7 +44,7 @@ def _extras(t: Tensor, show_device: bool) -> list[str]:
     if t.dtype is not _dt.get_default_dtype() and t.dtype not in (_dt.int64, _dt.bool_):
         extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
-        extras.append(f"grad_fn=<{t.grad_fn.name}Backward>")
+        extras.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         extras.append("requires_grad=True")
     return extras

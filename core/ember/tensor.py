@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .autograd.grad_mode import STATE
 from .dtypes import DType
 
 __all__ = ["Tensor"]
@@ -100,10 +99,6 @@ class Tensor(_RecordMethods):
         """True for tensors not produced by a recorded op (user-made tensors and parameters)."""
         return self.grad_fn is None
 
-    @property
-    def _is_floating_point(self) -> bool:  # pragma: no cover - alias kept private
-        return self.dtype.is_floating_point
-
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating type."""
         return self.dtype.is_floating_point
@@ -122,10 +117,6 @@ class Tensor(_RecordMethods):
             )
         self._data = value._data
         self._version[0] += 1
-
-    @property
-    def _version_counter(self) -> int:
-        return self._version[0]
 
     # -- autograd --------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -370,7 +361,3 @@ def _wrap_dim(dim: int, ndim: int, op: str) -> int:
         )
     return dim % n
 
-
-def grad_enabled() -> bool:
-    """Shortcut for the hot path."""
-    return STATE.enabled

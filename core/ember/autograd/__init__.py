@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..tensor import Tensor
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
@@ -26,8 +27,6 @@ __all__ = [
 
 
 def _seq(x: Any) -> list:
-    from ..tensor import Tensor
-
     if x is None:
         return []
     return [x] if isinstance(x, Tensor) else list(x)

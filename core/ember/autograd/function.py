@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..tensor import Tensor
 from .grad_mode import STATE, no_grad
 from .graph import attach
 
@@ -55,8 +56,6 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run forward and record the op so backward is called during autograd."""
-        from ..tensor import Tensor
-
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         with no_grad():

@@ -9,12 +9,10 @@ the inputs' gradients, written with Ember ops, so every backend gets gradients f
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..tensor import Tensor
 from .grad_mode import STATE
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 __all__ = ["Node", "attach", "run_backward"]
 
@@ -24,7 +22,7 @@ class Node:
     inputs' own nodes (a Node, a leaf Tensor that accumulates, or None)."""
 
     __slots__ = (
-        "name",
+        "op",
         "backward_fn",
         "edges",
         "dtypes",
@@ -36,9 +34,9 @@ class Node:
     )
 
     def __init__(
-        self, name: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple, saved: tuple = ()
+        self, op: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple, saved: tuple = ()
     ) -> None:
-        self.name = name
+        self.op = op  # the name of the op that made this node ("mul", "mylib.scaled_tanh")
         self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
         self.edges = edges
         # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
@@ -51,12 +49,12 @@ class Node:
         # runs with create_graph, so first-order training makes no reference cycle
         self.out_alias: Any = None
 
-    def name_(self) -> str:
-        """Name of the op, as in PyTorch's ``grad_fn.name()``."""
-        return self.name
+    def name(self) -> str:
+        """The node's name, as PyTorch's ``grad_fn.name()`` gives it (``"mulBackward"``)."""
+        return f"{self.op}Backward"
 
     def __repr__(self) -> str:
-        return f"<{self.name}Backward>"
+        return f"<{self.name()}>"
 
 
 def attach(
@@ -115,7 +113,7 @@ def _check_saved(node: Node) -> None:
     for t, version in node.saved:
         if t._version[0] != version:
             raise RuntimeError(
-                f"one of the tensors needed for the gradient of {node.name} (shape {t.shape}, "
+                f"one of the tensors needed for the gradient of {node.op} (shape {t.shape}, "
                 f"{t.dtype}) has been modified by an in-place operation: it is at version "
                 f"{t._version[0]}, expected {version}. Use an out-of-place op, or .clone() the "
                 "tensor before modifying it"
@@ -135,8 +133,6 @@ def run_backward(
     Without ``inputs`` the gradients accumulate into the ``.grad`` of leaves (``backward()``);
     with ``inputs`` nothing accumulates and their gradients are returned (``autograd.grad``).
     """
-    from ..tensor import Tensor
-
     for t in (*roots, *(inputs or ())):
         if t._base is not None and t._view_version != t._version[0]:
             refresh_view(t)
@@ -164,7 +160,7 @@ def run_backward(
         node = stack.pop()
         if node.backward_fn is None:
             raise RuntimeError(
-                f"trying to run backward through the graph of {node.name} a second time (its saved "
+                f"trying to run backward through the graph of {node.op} a second time (its saved "
                 "tensors were freed after the first backward); pass retain_graph=True to the first "
                 "backward() if you need to backward twice"
             )
@@ -213,7 +209,7 @@ def run_backward(
             fn = node.backward_fn
             if fn is None:
                 raise RuntimeError(
-                    f"trying to run backward through the graph of {node.name} a second "
+                    f"trying to run backward through the graph of {node.op} a second "
                     "time; pass retain_graph=True to the first backward()"
                 )
             alias = node.out_alias

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from ..layout import broadcast_strides, contiguous_strides, is_contiguous, view_strides
+from ..layout import broadcast_strides, is_contiguous, view_strides
 from ._core import STATE, Tensor, _make, attach, kernel, normalize_dims, same_device, wrap_dim
 
 
@@ -529,11 +529,6 @@ def _tri(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     cols = reshape(arange(m, device=x.device), (1, m))
     mask = le(cols - rows, diagonal) if lower else ge(cols - rows, diagonal)
     return where(mask, x, False if x.dtype.is_bool else 0)  # a weak scalar: x's dtype is kept
-
-
-def contiguous_strides_of(shape: tuple[int, ...]) -> tuple[int, ...]:
-    """C-order strides of ``shape`` (re-exported for Tensor.stride on fresh tensors)."""
-    return contiguous_strides(shape)
 
 
 # ----------------------------------------------------------------------------------------------
