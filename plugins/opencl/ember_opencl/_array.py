@@ -1,6 +1,6 @@
 """The OpenCL backend's native buffer (:class:`CLArray`) and its memory pool.
 
-Imports pyopencl; only :mod:`ember_opencl.backend` imports this module.
+Imports pyopencl; only the backend's modules import this one, once the backend found pyopencl.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class MemoryPool:
     ``host_backed``: every buffer is created over aligned host memory the pool allocates
     (``CL_MEM_USE_HOST_PTR``), which a CPU device such as PoCL's computes in place; the backend
     then reads results from that memory once the queue is done instead of enqueuing a transfer
-    (see ``OpenCLBackend._k_to_numpy``). Only used after :meth:`host_memory_is_device_memory`
+    (see :func:`ember_opencl.memory.to_numpy`). Only used after :meth:`host_memory_is_device_memory`
     confirmed it on the device.
     """
 

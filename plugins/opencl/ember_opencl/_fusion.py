@@ -28,12 +28,17 @@ import re
 import warnings
 import weakref
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from ember.backend import PRIMITIVES
 
 from . import _codegen as cg
-from ._signature import KernelSignature, Param
+from ._array import CLArray
+from ._launch import contiguous_layout, index_type, launch_1d, launch_n, new_array
+from ._signature import KernelSignature, Param, Program
+from .elementwise import binary_exprs, divmod_helpers, unary_exprs
+from .reductions import VINIT, row_split, rows_pass, vcomb
 
 __all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
 
@@ -100,8 +105,8 @@ def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     if vec and op in ("exp", "tanh") and dt == "float32":
         return f"v{op}_({args[0]})"
     if len(args) == 1:
-        return _WORD["x"].sub(args[0], cg._unary_exprs(dt)[op])
-    expr = cg._binary_exprs(dt)[op]
+        return _WORD["x"].sub(args[0], unary_exprs(dt)[op])
+    expr = binary_exprs(dt)[op]
     return _WORD["b"].sub(args[1], _WORD["a"].sub(args[0], expr))
 
 
@@ -115,12 +120,12 @@ def _body(dt: str, structure: tuple, vec: bool, load: Callable[[str], str], ind:
     return lines
 
 
-def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[str, list[KernelSignature]]:
+def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> Program:
     """Kernel ``fused`` computing ``structure`` over contiguous leaves.
 
     kind ``map``: out[i] = expr(i) for i < n, CHUNK elements per work-item (vector loads where
     every op has a vector form). kind sum/prod/max/min: like ``<op>_rows`` of
-    :func:`ember_opencl._codegen.gen_reduce_fast_program`, over expr instead of a buffer: work-item
+    :func:`ember_opencl.reductions.gen_reduce_fast_program`, over expr instead of a buffer: work-item
     i = o * G + g reduces elements [g*chunk, ...) of row o (rows of length L) into out[i].
     """
     n_leaves, n_scalars, stmts = structure
@@ -132,7 +137,7 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
     sig = fused_signature(dt, idx, kind, n_leaves, n_scalars)
     src = [cg.header(dt)]
     if any(op in ("floor_divide", "remainder") for op, _ in stmts):
-        src.append(cg._divmod_helpers(dt))
+        src.append(divmod_helpers(dt))
 
     def vload(pos: str) -> Callable[[str], str]:
         return lambda v: f"*(const __global {vt}u*)({v}_p + {v}_off + {pos})"
@@ -167,7 +172,7 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
         return "".join(src) + "\n".join(lines) + "\n", [sig]
 
     op = kind
-    init = cg._VINIT[op]
+    init = VINIT[op]
     u = 4  # vector accumulators, as in the unfused rows kernel
     span = w * u
     lines = [
@@ -186,21 +191,20 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> tuple[s
         for q in range(u):
             lines.append("        {")
             lines += _body(dt, structure, True, vload(f"k + {q * w}"), "            ")
-            lines.append(f"            a{q} = {cg._vcomb(op, f'a{q}', res)};")
+            lines.append(f"            a{q} = {vcomb(op, f'a{q}', res)};")
             lines.append("        }")
         lines.append("    }")
-        lines.append(f"    a0 = {cg._vcomb(op, 'a0', 'a1')}; a2 = {cg._vcomb(op, 'a2', 'a3')};")
-        lines.append(f"    a0 = {cg._vcomb(op, 'a0', 'a2')};")
+        lines.append(f"    a0 = {vcomb(op, 'a0', 'a1')}; a2 = {vcomb(op, 'a2', 'a3')};")
+        lines.append(f"    a0 = {vcomb(op, 'a0', 'a2')};")
         lines.append(f"    {t}* e = ({t}*)&a0;")
-        lines.append(
-            f"    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {cg._vcomb(op, 'acc', 'v')}; }}"
-        )
+        lines.append(f"    for (int q = 0; q < {w}; ++q) {{ {t} v = e[q]; acc = {vcomb(op, 'acc', 'v')}; }}")
     lines.append("    for (; k < hi; ++k) {")
     lines += _body(dt, structure, False, sload("k"), "        ")
-    lines += [f"        acc = {cg._vcomb(op, 'acc', res)};", "    }", "    out[i] = acc;", "}"]
+    lines += [f"        acc = {vcomb(op, 'acc', res)};", "    }", "    out[i] = acc;", "}"]
     return "".join(src) + "\n".join(lines) + "\n", [sig]
 
 
+@cache
 def fused_signature(dt: str, idx: str, kind: str, n_leaves: int, n_scalars: int) -> KernelSignature:
     """Parameters of kernel ``fused``: the output; per leaf ``x<j>`` its buffer ``x<j>_p`` and
     offset; the scalars ``s<j>``; then the element count (kind ``map``) or the row length L,
@@ -219,8 +223,7 @@ class Fusion:
     """The fusion state of one backend: mode, structure counts, statistics, and the lazy
     wrappers around its eager elementwise kernels. See the module docstring."""
 
-    def __init__(self, backend: Any, mode: str) -> None:
-        self.backend = backend
+    def __init__(self, mode: str) -> None:
         self.mode = mode
         self.eager: dict[str, Callable[..., Any]] = {}
         self.seen: dict[tuple, int] = {}
@@ -241,7 +244,7 @@ class Fusion:
                     self.materialize(o)
             size = 1
         dev = like.dev
-        out = type(like)(None, self.backend._layout(like.layout.shape), like.dtype, dev)
+        out = CLArray(None, contiguous_layout(like.layout.shape), like.dtype, dev)
         out.expr = (op, operands, size)
         pending = dev.pending
         if len(pending) >= 4096:
@@ -251,7 +254,10 @@ class Fusion:
         return out
 
     def wrap_unary(self, name: str, eager: Callable[[Any], Any]) -> Callable[[Any], Any]:
-        """The kernel for unary ``name``: pending for fusable operands, else ``eager``."""
+        """The kernel for unary ``name`` (one of :data:`UNARY_OPS`): pending for fusable
+        operands, else ``eager``."""
+        if name not in UNARY_OPS:
+            raise ValueError(f"opencl fusion: no fused form of unary op {name!r}")
         self.eager[name] = eager
         fusable = self._fusable
 
@@ -260,15 +266,18 @@ class Fusion:
                 return self._pending(name, (x,), x)
             return eager(x)
 
-        kernel.__name__ = name
+        kernel.__name__ = kernel.__qualname__ = name
         return kernel
 
     def wrap_binary(self, name: str, eager: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
         """The kernel for binary ``name``: pending when both operands are fusable arrays of one
-        shape and dtype, or one is and the other a Python scalar; else ``eager``."""
+        shape and dtype, or one is and the other a Python scalar; else ``eager``. ``name`` is one
+        of :data:`BINARY_OPS`."""
+        if name not in BINARY_OPS:
+            raise ValueError(f"opencl fusion: no fused form of binary op {name!r}")
         self.eager[name] = eager
         fusable = self._fusable
-        array_type = self.backend.native_type()
+        array_type = CLArray
         scalar_types = (int, float, bool)
 
         def kernel(a: Any, b: Any) -> Any:
@@ -282,7 +291,7 @@ class Fusion:
                 return self._pending(name, (a, b), b)
             return eager(a, b)
 
-        kernel.__name__ = name
+        kernel.__name__ = kernel.__qualname__ = name
         return kernel
 
     def _fusable(self, x: Any) -> bool:
@@ -315,7 +324,7 @@ class Fusion:
         if not self._hot(key, dev):
             return None
         try:
-            return self.backend._program(dev, key, gen_fused_program, dt, idx, kind, structure)["fused"]
+            return dev.program(key, gen_fused_program, dt, idx, kind, structure)["fused"]
         except RuntimeError as exc:
             self.unbuildable.add(key)
             warnings.warn(
@@ -326,13 +335,14 @@ class Fusion:
             )
             return None
 
-    def _fused_args(self, out: Any, leaves: list, scalars: list, structure: tuple) -> list:
-        """The leading arguments of a fused kernel (output, each leaf's buffer and offset, the
-        scalars), counting the launch in the statistics."""
-        args = [out.alloc.buf]
-        for leaf in leaves:
-            args += [leaf._alloc.buf, leaf.layout.offset]
-        args += [float(s) for s in scalars]
+    def _fused_args(
+        self, kind: str, idx: str, out: Any, leaves: list, scalars: list, structure: tuple, *tail: int
+    ) -> list:
+        """The arguments of a fused kernel (:func:`fused_signature`: the output, each leaf's
+        buffer and offset, the scalars, then ``tail``), counting the launch in the statistics."""
+        sig = fused_signature(out.dtype.name, idx, kind, len(leaves), len(scalars))
+        leaf_args = [a for leaf in leaves for a in (leaf._alloc.buf, leaf.layout.offset)]
+        args = sig.pack(out.alloc.buf, *leaf_args, *[float(s) for s in scalars], *tail)
         self.stats["fused_launches"] += 1
         self.stats["fused_ops"] += len(structure[2])
         return args
@@ -341,17 +351,15 @@ class Fusion:
         """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation."""
         if x.expr[2] > 1:
             structure, leaves, scalars = _structure(x)
-            be = self.backend
             dev = x.dev
             n = x.layout.numel
-            idx = be._idx(n, *leaves)[0]
+            idx = index_type(n, *leaves)
             key = ("fused", x.dtype.name, idx, "map", structure)
             knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
             if knl is not None:
-                out = be._new(dev, x.layout.shape, x.dtype)
-                args = self._fused_args(out, leaves, scalars, structure)
-                args.append(n)
-                be._launch1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+                out = new_array(dev, x.layout.shape, x.dtype)
+                args = self._fused_args("map", idx, out, leaves, scalars, structure, n)
+                launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
                 return self._settle(x, out)
         return self._eager(x)
 
@@ -378,20 +386,18 @@ class Fusion:
         if self.mode == "off" or op not in REDUCE_OPS:
             return False
         structure, leaves, scalars = _structure(x)
-        be = self.backend
         dev = x.dev
-        idx = be._idx(x.layout.numel, *leaves, out)[0]
+        idx = index_type(x.layout.numel, *leaves, out)
         key = ("fused", x.dtype.name, idx, op, structure)
         knl = self._kernel(key, dev, x.dtype.name, idx, op, structure)
         if knl is None:
             return False
-        G, chunk = be._row_split(rows, length, x.dtype.name)
-        target = out if G == 1 else be._new(dev, (rows * G,), x.dtype)
-        args = self._fused_args(target, leaves, scalars, structure)
-        args += [length, G, chunk, rows * G]
-        be._launch_n(dev, knl, args, rows * G)
+        G, chunk = row_split(rows, length, x.dtype.name)
+        target = out if G == 1 else new_array(dev, (rows * G,), x.dtype)
+        args = self._fused_args(op, idx, target, leaves, scalars, structure, length, G, chunk, rows * G)
+        launch_n(dev, knl, args, rows * G)
         if G > 1:
-            be._rows_pass(op, target, out, rows, G)
+            rows_pass(op, target, out, rows, G)
         return True
 
     def flush(self, dev: Any) -> None:

@@ -7,22 +7,21 @@ its parameters for both sides of a launch.
   (:attr:`KernelSignature.arg_dtypes`, through ``Kernel.set_scalar_arg_dtypes``), so ``set_args``
   packs plain Python ints and floats with ``struct`` (about 1 µs) instead of pyopencl's generic
   numpy-scalar path (about 10 µs per scalar argument).
-* :meth:`KernelSignature.pack` turns the launch values, one per :class:`Param` (a sequence for a
-  run of per-dimension parameters such as strides), into the positional argument list, checking
-  the counts. Cached launch plans keep the packed tail of that list and reuse it.
+* :meth:`KernelSignature.pack` turns the launch values, one per :class:`Param` (a list or tuple
+  for a run of per-dimension parameters such as strides), into the positional argument list,
+  checking the counts. Cached launch plans keep the packed tail of that list and reuse it.
 
 Importing this module needs no OpenCL runtime.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["SCALAR_TYPES", "KernelSignature", "Param"]
+__all__ = ["SCALAR_TYPES", "KernelSignature", "Param", "Program"]
 
 #: numpy scalar type of each OpenCL C scalar type a kernel parameter may have
 SCALAR_TYPES: dict[str, type[np.generic]] = {
@@ -87,6 +86,7 @@ class KernelSignature:
     name: str
     params: tuple[Param, ...]
     arg_dtypes: tuple[type[np.generic] | None, ...] = field(init=False, repr=False, compare=False)
+    _counts: tuple[int | None, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         names = [n for p in self.params for n in p.names()]
@@ -94,6 +94,9 @@ class KernelSignature:
             raise ValueError(f"kernel {self.name}: repeated parameter names in {names}")
         dtypes = tuple(t for p in self.params for t in p.arg_dtypes())
         object.__setattr__(self, "arg_dtypes", dtypes)
+        # per parameter: None, or the length of a run (pack's plan; all None: values pass as is)
+        counts = tuple(p.count for p in self.params)
+        object.__setattr__(self, "_counts", counts if any(c is not None for c in counts) else ())
 
     def __str__(self) -> str:
         return self.name
@@ -112,22 +115,36 @@ class KernelSignature:
         return f"__kernel void {self.c_name}({self.c_params()})"
 
     def pack(self, *values: Any) -> list[Any]:
-        """The positional kernel arguments for one value per parameter (a sequence of ``count``
-        values for a run): buffers as given, scalars as plain Python numbers (pyopencl converts
-        them to :attr:`arg_dtypes`). Raises TypeError when a count does not match."""
+        """The positional kernel arguments for one value per parameter (a list or tuple of
+        ``count`` values for a run): buffers as given, scalars as plain Python numbers (pyopencl
+        converts them to :attr:`arg_dtypes`). Raises TypeError when a count does not match."""
         if len(values) != len(self.params):
             expected = ", ".join(p.name for p in self.params)
             raise TypeError(
                 f"kernel {self.name}: {len(values)} values for {len(self.params)} parameters ({expected})"
             )
+        if not self._counts:
+            return list(values)
         args: list[Any] = []
-        for p, v in zip(self.params, values):
-            if p.count is None:
+        for count, v in zip(self._counts, values):
+            if count is None:
                 args.append(v)
-            elif isinstance(v, Sequence) and len(v) == p.count:
+            elif type(v) in (list, tuple) and len(v) == count:
                 args.extend(v)
             else:
-                raise TypeError(
+                raise self._run_error(values)
+        return args
+
+    def _run_error(self, values: tuple) -> TypeError:
+        """The error for the first run of ``values`` that is not a list or tuple of its count."""
+        for p, v in zip(self.params, values):
+            if p.count is not None and not (type(v) in (list, tuple) and len(v) == p.count):
+                return TypeError(
                     f"kernel {self.name}: parameter run {p.name!r} takes {p.count} values, got {v!r}"
                 )
-        return args
+        raise AssertionError("no bad run")
+
+
+#: What a program generator returns: the program's OpenCL C source and the signatures of its
+#: kernels (the builder, :meth:`ember_opencl._device._Device.program`, names kernels by them).
+Program = tuple[str, list[KernelSignature]]
