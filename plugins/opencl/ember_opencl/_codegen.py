@@ -86,11 +86,9 @@ def header(*dtypes: str) -> str:
     lines = []
     if "float64" in dtypes or "double" in dtypes:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
-    if "int64" in dtypes or "long" in dtypes:
-        lines.append("#pragma OPENCL EXTENSION cl_khr_int64_base_atomics : enable")
     for dt, w in VEC_WIDTH.items():
         ct = CTYPE[dt]
-        if dt in dtypes and (dt != "float64" or "float64" in dtypes):
+        if dt in dtypes:
             lines.append(f"typedef {ct}{w} {ct}{w}u __attribute__((aligned({ITEMSIZE[dt]})));")
     if "float32" in dtypes or "float16" in dtypes:
         lines.append(_VEXP)

@@ -352,12 +352,9 @@ def binary_kernel(name: str, compare: bool = False) -> Callable[[Any, Any], Any]
 
 
 def where(cond: Any, a: Any, b: Any) -> Any:
-    """Kernel ``where``: a where cond else b, over the broadcast shape (a or b may be a scalar)."""
-    arr = next((v for v in (a, b) if not _is_scalar(v)), None)
-    if arr is not None:
-        dt = arr.dtype
-    else:  # both scalars: the compute dtype is the scalars' kind
-        dt = dtypes.result_type(a, b)
+    """Kernel ``where``: a where cond else b, over the broadcast shape (one of a and b may be a
+    Python scalar; the core gives two scalars as a 0-d buffer)."""
+    dt = b.dtype if _is_scalar(a) else a.dtype
     modes = ("S" if _is_scalar(a) else "A") + ("S" if _is_scalar(b) else "A")
     ops = [(cond, cond.dtype)] + [(Scalar(v) if _is_scalar(v) else v, dt) for v in (a, b)]
     return run_map(cond.dev, "where", gen_where_program, (dt.name,), "where", dt, ops, modes)
@@ -708,7 +705,7 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> Program:
 
 
 def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> Program:
-    """where(cond, a, b); ``modes`` for a and b: 'AA', 'AS', 'SA', 'SS'."""
+    """where(cond, a, b); ``modes`` for a and b: 'AA', 'AS' or 'SA' (S: scalar argument)."""
     ct = compute_type(dt)
     ops = [("c", "bool", False), ("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
     kernel, sig = gen_map_kernel("where", dt, False, ops, "c ? a : b", ct, rank, idx)
