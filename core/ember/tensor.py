@@ -181,6 +181,11 @@ class Tensor(_RecordMethods):
             from .autograd import grad as _grad
 
             ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            if not ins:
+                raise RuntimeError(
+                    "backward: inputs is empty, so no gradient would be computed; pass the tensors "
+                    "whose .grad to accumulate into, or inputs=None for every leaf (as in PyTorch)"
+                )
             gs = _grad(
                 [self],
                 ins,

@@ -49,6 +49,11 @@ def grad(
 
     outs = _seq(outputs)
     ins = _seq(inputs)
+    if not ins:
+        raise RuntimeError(
+            "grad: inputs is empty, so there is no gradient to compute; pass the tensors to "
+            "differentiate with respect to (as in PyTorch)"
+        )
     gouts = _seq(grad_outputs)
     if not gouts:
         gouts = [None] * len(outs)

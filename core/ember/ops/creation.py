@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -43,13 +44,28 @@ __all__ = [
 def _shape(op: str, size: Sequence[Any]) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
-    try:
-        shape = tuple(int(s) for s in size)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: size must be ints, got {tuple(size)!r}") from None
+    shape = _sizes(op, "size", size)
     if any(s < 0 for s in shape):
         raise ValueError(f"{op}: negative dimension in size {shape}")
     return shape
+
+
+def _sizes(op: str, what: str, size: Sequence[Any]) -> tuple[int, ...]:
+    """``size`` as Python ints: ints, numpy integers and integer 0-d tensors are sizes; floats and
+    bools are refused, as in PyTorch (``zeros(2.5)`` is an error, not shape (2,))."""
+    out = []
+    for s in size:
+        if not isinstance(s, (bool, np.bool_, float, np.floating)):
+            try:
+                out.append(operator.index(s))
+                continue
+            except TypeError:
+                pass
+        raise TypeError(
+            f"{op}: {what} must be ints, got {s!r} ({type(s).__name__}) in {tuple(size)!r}; "
+            "pass whole numbers (int(...) to convert)"
+        )
+    return tuple(out)
 
 
 def _check_dtype_on(dev: Any, dt: DType, op: str) -> None:
@@ -69,8 +85,8 @@ def _finish(t: Tensor, requires_grad: bool) -> Tensor:
 def _infer_numpy(data: Any, dtype_given: bool = False) -> np.ndarray:
     """``data`` as a numpy array; without an explicit dtype, Python floats take the default
     float dtype and ints int64 (with one, values stay exact until the final cast)."""
-    if isinstance(data, np.ndarray):
-        return data
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.asarray(data)  # numpy arrays and numpy scalars keep their dtype, as in PyTorch
     try:
         arr = np.asarray(data)
     except (ValueError, TypeError) as exc:
@@ -461,7 +477,7 @@ def _records() -> None:
     from contextlib import contextmanager
 
     from .records import OpRecord, register
-    from .samples import ALL, DEVICE, FLOATS16, INTS, Sample, rand_array
+    from .samples import ALL, DEVICE, FLOATS16, INTS, ErrorSample, Sample, rand_array
 
     def kw(dtype: str, **extra: Any) -> dict[str, Any]:
         return {"dtype": _dt.as_dtype(dtype), "device": DEVICE, "expect": dtype, **extra}
@@ -514,6 +530,8 @@ def _records() -> None:
                 },
             ),
             Sample((rand_array(rng, (2, 3), dtype),), {"expect": dtype}),  # a tensor on the device
+            # a numpy scalar keeps its dtype (np.int32(5) is int32, np.float64 float64), as in PyTorch
+            Sample((vals[0, 1][()],), {"device": DEVICE, "expect": dtype}),
         ]
         inferred = {  # PyTorch's inference: floats the default dtype, ints int64, bools bool
             "float32": [[[1.5, -2.0], [0.25, 3.0]], [1, 2.5], 0.5],
@@ -856,6 +874,14 @@ def _records() -> None:
             ref_as(lambda *s: np.zeros(np_size(s))),
             ALL,
             call=expecting("zeros", zeros),
+            errors=(
+                ErrorSample(
+                    (2.5,), {"device": DEVICE}, TypeError, "zeros: size must be ints, got 2.5 \\(float\\)"
+                ),
+                ErrorSample(
+                    ((2, True),), {"device": DEVICE}, TypeError, "zeros: size must be ints, got True"
+                ),
+            ),
         ),
         rec(
             "ones",

@@ -391,6 +391,82 @@ def bitwise_not(x: Tensor) -> Tensor:
     return bitwise_xor(x, -1 if x.dtype.is_signed else (1 << (8 * x.dtype.itemsize)) - 1)
 
 
+def _shift_args(op: str, a: Any, b: Any) -> tuple[Tensor, Any, DType, int]:
+    """The operands of a shift in their common integer dtype (``a`` as a tensor, ``b`` a tensor or
+    a Python int), that dtype and its width in bits; floats and bool results are refused, as in
+    PyTorch."""
+    a, b = (v if isinstance(v, (Tensor, int, float)) else _scalar_or_raise(op, v) for v in (a, b))
+    for v in (a, b):
+        if isinstance(v, float) or (isinstance(v, Tensor) and v.dtype.is_floating_point):
+            got = v.dtype if isinstance(v, Tensor) else f"the float {v!r}"
+            raise TypeError(
+                f"{op}: expected integer operands, got {got}; shifts are defined for integer "
+                "tensors only (convert with .long(), or multiply by 2 ** n for floats)"
+            )
+    dt = _operands_dtype(a, b)
+    if dt.is_bool:
+        raise TypeError(f"{op}: not supported for bool operands, as in PyTorch; convert with .long() first")
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        same_device(op, a, b)
+        _broadcast(op, a.shape, b.shape)
+    if not isinstance(a, Tensor):
+        dev = b.device
+        a = _make(kernel(dev, "full")(b.shape, _scalar_for(dt, a), dt, dev.index), b.shape, dt, dev)
+    elif a.dtype is not dt:
+        a = a.to(dt)
+    if isinstance(b, Tensor):
+        b = b.to(dt) if b.dtype is not dt else b
+    else:
+        b = _scalar_for(dt, b)  # as a tensor of dt would hold it (-1 in uint8 is 255)
+    return a, b, dt, 8 * dt.itemsize
+
+
+def _by_powers_of_two(x: Tensor, shift: Any, bits: int, step: Callable[[Tensor, int], Tensor]) -> Tensor:
+    """``step`` applied to x with 2**1, 2**2, 2**4 ... for each set bit of ``shift`` (0 <= shift < bits):
+    multiplying (or floor dividing) by 2**shift in factors that fit the dtype, with the primitives
+    every backend has. A tensor ``shift`` selects per element with ``where``."""
+    for i in range(bits.bit_length() - 1):
+        if isinstance(shift, Tensor):
+            x = where(ne(bitwise_and(shift, 1 << i), 0), step(x, 1 << (1 << i)), x)
+        elif shift >> i & 1:
+            x = step(x, 1 << (1 << i))
+    return x
+
+
+def bitwise_left_shift(a: Any, b: Any) -> Tensor:
+    """``a << b`` for integer tensors (or a Python int on either side), as in PyTorch: bits shifted
+    past the dtype's width are lost, and a shift by a negative amount or by the width or more
+    gives 0."""
+    a, b, dt, bits = _shift_args("bitwise_left_shift", a, b)
+    if not isinstance(b, Tensor):
+        if not 0 <= b < bits:
+            return zeros_like_(a)
+        return _binary("mul", a, _scalar_for(dt, 1 << b), None) if b else a.clone()
+    # products wrap around in the dtype, as the bits shifted out are lost
+    out = _by_powers_of_two(a, b, bits, lambda x, f: _binary("mul", x, f, None))
+    return where(logical_or(lt(b, 0), ge(b, bits)), 0, out)
+
+
+def bitwise_right_shift(a: Any, b: Any) -> Tensor:
+    """``a >> b`` for integer tensors (or a Python int on either side), as in PyTorch: an
+    arithmetic shift (signed values keep their sign: ``-5 >> 1 == -3``); a shift by a negative
+    amount or by the width or more gives the sign (0 or -1; 0 for unsigned dtypes)."""
+    a, b, dt, bits = _shift_args("bitwise_right_shift", a, b)
+
+    def floor_div(x: Tensor, f: int) -> Tensor:
+        return _binary("floor_divide", x, f, None)  # rounding to -inf is the arithmetic shift
+
+    if not isinstance(b, Tensor):
+        if not 0 <= b < bits:
+            return lt(a, 0).to(dt) * -1 if dt.is_signed else zeros_like_(a)
+        return _by_powers_of_two(a, b, bits, floor_div) if b else a.clone()
+    out_of_range = logical_or(lt(b, 0), ge(b, bits))
+    if dt.is_signed:
+        # a >> (bits - 1) is the sign fill: every shift out of range shifts by bits - 1
+        return _by_powers_of_two(a, where(out_of_range, bits - 1, b), bits, floor_div)
+    return where(out_of_range, 0, _by_powers_of_two(a, b, bits, floor_div))
+
+
 def eq(a: Any, b: Any) -> Tensor:
     """``a == b`` as a bool tensor."""
     return _binary("eq", a, b, None, _dt.bool_)
@@ -511,7 +587,17 @@ def _unary(
                 # as on the kernel path: integer and bool inputs compute in the default float dtype
                 # (the composite's pieces may not take bools: abs and neg refuse them)
                 x = x.to(_dt.get_default_dtype())
-            return composite(x)
+            if grad is None or not (STATE.enabled and x.requires_grad):
+                return composite(x)
+            # the composite's pieces record nothing: the op's own backward is attached, as on the
+            # kernel path, so it saves what that backward needs (sigmoid: its output alone, not
+            # the input that abs and where would save) and runs one closure instead of several
+            from ..autograd.grad_mode import no_grad
+
+            with no_grad():
+                out = composite(x)
+            _record_unary(op, out, x, grad, saves)
+            return out
         k = resolve_missing(op, x.device)
     dt = x.dtype
     data = x._data
@@ -520,12 +606,18 @@ def _unary(
         data = cast_data(x, dt)
     out = _make(k(data), x.shape, dt, x.device)
     if grad is not None and STATE.enabled and x.requires_grad:
-        if saves == "out":
-            o = saved_output(out)  # an alias: the node must not keep its own output alive
-            attach(out, op, lambda g: (grad(g, x, o),), (x,), (o,), out_alias=o)
-        else:
-            attach(out, op, lambda g: (grad(g, x, None),), (x,), (x,) if saves == "x" else ())
+        _record_unary(op, out, x, grad, saves)
     return out
+
+
+def _record_unary(op: str, out: Tensor, x: Tensor, grad: UnaryGrad, saves: str) -> None:
+    """Attach unary op ``op``'s backward to ``out``, saving x (``saves="x"``), the output
+    (``"out"``) or nothing (``""``)."""
+    if saves == "out":
+        o = saved_output(out)  # an alias: the node must not keep its own output alive
+        attach(out, op, lambda g: (grad(g, x, o),), (x,), (o,), out_alias=o)
+    else:
+        attach(out, op, lambda g: (grad(g, x, None),), (x,), (x,) if saves == "x" else ())
 
 
 def neg(x: Tensor) -> Tensor:
@@ -631,7 +723,8 @@ def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 for zero and NaN), in x's dtype."""
     if x.dtype.is_bool:
         return x.clone()  # the sign of a truth value is itself (no backend has a bool kernel)
-    out = _unary(
+    # the result requires grad (with a zero gradient) as in PyTorch, on the composite path too
+    return _unary(
         "sign",
         x,
         _zero_grad,
@@ -639,11 +732,6 @@ def sign(x: Tensor) -> Tensor:
         float_op=False,
         composite=lambda x: gt(x, 0).to(x.dtype) - lt(x, 0).to(x.dtype),
     )
-    if out.grad_fn is None and x.requires_grad and STATE.enabled:
-        # the composite's pieces (comparisons, casts of bools) record nothing: the result still
-        # requires grad, with a zero gradient, as in PyTorch
-        attach(out, "sign", lambda g: (zeros_like_(g),), (x,))
-    return out
 
 
 def square(x: Tensor) -> Tensor:
@@ -717,11 +805,14 @@ def relu(x: Tensor) -> Tensor:
             "use x itself, or convert with x.float() first"
         )
 
-    def composite(x: Tensor) -> Tensor:
-        return where(gt(x, 0), x, 0) if x.requires_grad and STATE.enabled else maximum(x, 0)
-
+    # PyTorch's gradient: g except where the output is <= 0, so a NaN (whose output is NaN) passes it
     return _unary(
-        "relu", x, lambda g, x, o: g * gt(o, 0).to(g.dtype), "out", float_op=False, composite=composite
+        "relu",
+        x,
+        lambda g, x, o: where(le(o, 0), 0, g),
+        "out",
+        float_op=False,
+        composite=lambda x: maximum(x, 0),
     )
 
 
@@ -836,8 +927,25 @@ clip = clamp
 # ----------------------------------------------------------------------------------------------
 # where
 # ----------------------------------------------------------------------------------------------
-def where(cond: Tensor, a: Any, b: Any) -> Tensor:
-    """``a`` where ``cond`` is true, else ``b``; all three broadcast; a and b promote."""
+_NOT_GIVEN: Any = object()
+
+
+def where(cond: Tensor, a: Any = _NOT_GIVEN, b: Any = _NOT_GIVEN) -> Tensor | tuple[Tensor, ...]:
+    """``a`` where ``cond`` is true, else ``b``; all three broadcast; a and b promote.
+
+    ``where(cond)`` alone is ``nonzero(cond, as_tuple=True)``: a tuple of index tensors, one per dim.
+    """
+    if a is _NOT_GIVEN or b is _NOT_GIVEN:
+        if a is not b:
+            raise TypeError(
+                "where: expected both values a and b (where(cond, a, b)), or neither "
+                "(where(cond) is nonzero(cond, as_tuple=True)); got only one"
+            )
+        if not isinstance(cond, Tensor):
+            raise TypeError(f"where: condition must be a tensor, got {type(cond).__name__}")
+        from .indexing import nonzero
+
+        return nonzero(cond, as_tuple=True)
     if not isinstance(cond, Tensor):
         raise TypeError(f"where: condition must be a bool tensor, got {type(cond).__name__}")
     if not cond.dtype.is_bool:
@@ -885,6 +993,13 @@ def _check_int_fits(op: str, dt: DType, *values: Any) -> None:
                 f"{op}: value {v} cannot be converted to {dt} without overflow; use a wider dtype "
                 "(x.long()) for the tensor"
             )
+
+
+def _stack_indices(indices: tuple[Tensor, ...]) -> Tensor:
+    """The index tensors of ``where(cond)`` as one (ndim, n) tensor, for the kit's comparison."""
+    from .shape import stack
+
+    return stack(list(indices))
 
 
 def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:
@@ -995,6 +1110,84 @@ def _records() -> None:
 
     clamp_samples = unary_samples(min=-0.5, max=0.7)
 
+    def special_values(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        vals = np.array([math.nan, -math.inf, -1.5, -0.0, 0.0, 0.5, math.inf], dtype=dtype)
+        return [Sample((vals,)), Sample((vals.reshape(1, 7),), noncontig="flip")]
+
+    def relu_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = unary_samples()(dtype, rng)
+        if dtype.startswith("float"):
+            out += [Sample(s.args, grad=False) for s in special_values(dtype, rng)]
+        return out
+
+    def grad_of(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+        """The gradient of ``fn(x).sum()`` at x (for points where finite differences cannot check it)."""
+
+        def call(x: Tensor) -> Tensor:
+            from ..autograd import grad
+
+            w = x.detach().requires_grad_(True)
+            return grad([fn(w).sum()], [w])[0]
+
+        return call
+
+    def grad_after_input_modified(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+        """The gradient of ``fn(y).sum()`` at y = x, with y changed in place after the forward."""
+
+        def call(x: Tensor) -> Tensor:
+            from ..autograd import grad
+
+            w = x.detach().requires_grad_(True)
+            y = w * 1
+            out = fn(y)
+            y.mul_(2)
+            return grad([out.sum()], [w])[0]
+
+        return call
+
+    def shift_ref(left: bool) -> Callable[..., np.ndarray]:
+        """PyTorch's shifts: in the operands' dtype, with shifts out of [0, bits) giving 0 (left),
+        the sign fill (right, signed) or 0 (right, unsigned)."""
+
+        def ref(a: Any, b_: Any) -> np.ndarray:
+            dt = np.result_type(a, b_)
+            bits = 8 * dt.itemsize
+            x = np.asarray(a).astype(dt).astype(np.int64)
+            n = np.asarray(b_).astype(dt).astype(np.int64)
+            ok = (n >= 0) & (n < bits)
+            if left:
+                out = x.astype(np.uint64) << np.where(ok, n, 0).astype(np.uint64)
+                return np.where(ok, out, 0).astype(dt)
+            out = x >> np.where(ok, n, bits - 1)
+            return (out if dt.kind == "i" else np.where(ok, out, 0)).astype(dt)
+
+        return ref
+
+    def shift_errors(op: str) -> tuple[ErrorSample, ...]:
+        return (
+            ErrorSample(
+                (np.ones(3), 1), {}, TypeError, f"{op}: expected integer operands, got ember.float64"
+            ),
+            ErrorSample(
+                (np.array([1, 2]), 1.5), {}, TypeError, f"{op}: expected integer operands, got the float 1.5"
+            ),
+            ErrorSample(
+                (np.array([True]), np.array([True])), {}, TypeError, f"{op}: not supported for bool operands"
+            ),
+        )
+
+    def where_nonzero_ref(c: np.ndarray) -> np.ndarray:
+        return np.stack(np.nonzero(c)) if c.ndim else np.zeros((1, int(c != 0)), dtype=np.int64)
+
+    def where_nonzero_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (3, 4), dtype),)),
+            Sample((rand_array(rng, (5,), dtype),)),
+            Sample((rand_array(rng, (2, 3, 2), dtype),), noncontig=True),
+            Sample((rand_array(rng, (0, 3), dtype),)),
+            Sample((np.asarray(rand_array(rng, (), dtype)),)),
+        ]
+
     register(
         # -- unary ---------------------------------------------------------------------------
         OpRecord(
@@ -1003,8 +1196,8 @@ def _records() -> None:
             unary_samples(),
             np.negative,
             kernel="neg",
-            methods=("neg", "__neg__"),
-            inplace=("neg_",),
+            methods=("neg", "__neg__", "negative"),
+            inplace=("neg_", "negative_"),
             covers=("negative",),
             dtypes=NUMERIC + ("int8",),
             errors=(
@@ -1039,8 +1232,49 @@ def _records() -> None:
         u("cos", cos, np.cos, kernel="cos"),
         u("tanh", tanh, np.tanh, kernel="tanh"),
         u("sigmoid", sigmoid, sigmoid_ref, kernel="sigmoid"),
+        # the backward reads the output alone, on the kernel path and on the composite path: an
+        # in-place change of the input after the forward does not invalidate it (as in PyTorch)
+        OpRecord(
+            "sigmoid_input_modified",
+            sigmoid,
+            unary_samples(),
+            lambda x: sigmoid_ref(x) * (1 - sigmoid_ref(x)),
+            call=grad_after_input_modified(sigmoid),
+            grad=False,
+            covers=("sigmoid",),
+            public=False,
+        ),
+        OpRecord(
+            "exp2_input_modified",
+            exp2,
+            unary_samples(),
+            lambda x: np.exp2(x) * math.log(2),
+            call=grad_after_input_modified(exp2),
+            grad=False,
+            covers=("exp2",),
+            public=False,
+        ),
         u("erf", erf, np_erf, kernel="erf"),
-        u("relu", relu, lambda x: np.maximum(x, 0).astype(x.dtype), NUMERIC, kernel="relu"),
+        OpRecord(
+            "relu",
+            relu,
+            relu_samples,
+            lambda x: np.maximum(x, 0).astype(x.dtype),
+            kernel="relu",
+            methods=("relu",),
+            inplace=("relu_",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord(
+            "relu_grad",
+            relu,
+            special_values,
+            lambda x: np.where(x <= 0, 0, 1).astype(x.dtype),
+            call=grad_of(relu),
+            grad=False,
+            covers=("relu",),
+            public=False,
+        ),
         u(
             "gelu",
             gelu,
@@ -1265,6 +1499,61 @@ def _records() -> None:
             kernel="where",
             methods={"where": lambda self, cond, other: where(cond, self, other)},
             dtypes=NUMERIC + ("bool",),
+            errors=(
+                ErrorSample(
+                    (np.array([True, False]), np.ones(2)),
+                    {},
+                    TypeError,
+                    "where: expected both values a and b",
+                ),
+            ),
+        ),
+        # where(cond) alone: the indices of the nonzero elements, one tensor per dim (stacked here)
+        OpRecord(
+            "where_nonzero",
+            where,
+            where_nonzero_samples,
+            where_nonzero_ref,
+            call=lambda c: _stack_indices(where(c)),
+            dtypes=NUMERIC + ("bool",),
+            grad=False,
+            covers=("where",),
+            public=False,
+            reads_values=True,
+        ),
+        b(
+            "bitwise_left_shift",
+            bitwise_left_shift,
+            shift_ref(True),
+            ALL_INT,
+            grad=False,
+            high=30.0,
+            rhs_low=-0.5,
+            rhs_high=18.0,
+            methods={
+                "bitwise_left_shift": bitwise_left_shift,
+                "__lshift__": bitwise_left_shift,
+                "__rlshift__": reflected(bitwise_left_shift),
+            },
+            inplace={"bitwise_left_shift_": bitwise_left_shift, "__ilshift__": bitwise_left_shift},
+            errors=shift_errors("bitwise_left_shift"),
+        ),
+        b(
+            "bitwise_right_shift",
+            bitwise_right_shift,
+            shift_ref(False),
+            ALL_INT,
+            grad=False,
+            high=30.0,
+            rhs_low=-0.5,
+            rhs_high=18.0,
+            methods={
+                "bitwise_right_shift": bitwise_right_shift,
+                "__rshift__": bitwise_right_shift,
+                "__rrshift__": reflected(bitwise_right_shift),
+            },
+            inplace={"bitwise_right_shift_": bitwise_right_shift, "__irshift__": bitwise_right_shift},
+            errors=shift_errors("bitwise_right_shift"),
         ),
     )
 

@@ -42,6 +42,11 @@ def _unreduce(g: Tensor, shape: tuple[int, ...], dims: tuple[int, ...], keepdim:
     return g.expand(shape)
 
 
+#: the most bytes the widening cast before an integer sum or product (uint8 -> int64: 8 bytes per
+#: element) may take at once; a larger input is reduced in pieces, each cast on its own
+CAST_BUDGET_BYTES = 64 << 20
+
+
 def _reduce(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, dtype: DType) -> Tensor:
     shape = _out_shape(x.shape, dims, keepdim)
     if not x.shape:  # 0-d: the reduction is the identity
@@ -50,8 +55,48 @@ def _reduce(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, dtype: DTy
         # float16 accumulates in float32, as in PyTorch (a float16 running sum stalls at 2048)
         data = kernel(x.device, op)(cast_data(_cast_value(x, dtype), _dt.float32), dims, keepdim)
         return _make(kernel(x.device, "cast")(data, dtype), shape, dtype, x.device)
+    if (
+        dtype is not x.dtype
+        and op in _COMBINE
+        and not dtype.is_floating_point
+        and x.numel() * dtype.itemsize > CAST_BUDGET_BYTES
+    ):
+        return _reduce_in_pieces(op, x, dims, keepdim, dtype)
     data = cast_data(x, dtype)
     return _make(kernel(x.device, op)(data, dims, keepdim), shape, dtype, x.device)
+
+
+#: how partial results of a reduction combine
+_COMBINE = {"sum": "add", "prod": "mul"}
+
+
+def _reduce_in_pieces(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, dtype: DType) -> Tensor:
+    """``op`` over ``dims`` of x in ``dtype``, cast piece by piece so the cast's temporary stays
+    near :data:`CAST_BUDGET_BYTES` (a 2 GB uint8 tensor would otherwise need 16 GB of int64).
+
+    x is cut along its largest dim; partial results of a reduced dim combine with ``add`` / ``mul``
+    (exact: integer arithmetic), those of a kept dim are joined with ``cat``. A piece still over
+    the budget is cut again along its own largest dim. Nothing is recorded: the caller attaches
+    the op's backward."""
+    from .shape import cat, narrow
+
+    x = x.detach()
+    d = builtins.max(range(x.ndim), key=lambda i: x.shape[i])
+    n = x.shape[d]
+    pieces = builtins.min(n, -(-x.numel() * dtype.itemsize // CAST_BUDGET_BYTES))
+    step = -(-n // pieces)
+    parts = [
+        _reduce(op, narrow(x, d, i, builtins.min(step, n - i)), dims, True, dtype) for i in range(0, n, step)
+    ]
+    if d in dims:
+        combine = kernel(x.device, _COMBINE[op])
+        data = parts[0]._data
+        for part in parts[1:]:
+            data = combine(data, part._data)
+        out = _make(data, parts[0].shape, dtype, x.device)
+    else:
+        out = cat(parts, d)
+    return out if keepdim else out.reshape(_out_shape(x.shape, dims, False))
 
 
 def _cast_value(x: Tensor, dtype: DType) -> Tensor:

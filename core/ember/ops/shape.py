@@ -41,6 +41,25 @@ def _shape_arg(op: str, shape: Sequence[Any]) -> tuple[int, ...]:
         raise TypeError(f"{op}: shape must be ints, got {tuple(shape)!r}") from None
 
 
+#: the largest byte extent a tensor may span (what a 64-bit size, numpy's included, can count)
+_MAX_BYTES = (1 << 63) - 1
+
+
+def _check_extent(op: str, shape: tuple[int, ...], itemsize: int) -> None:
+    """Refuse a shape whose elements, zero-sized dims aside, could not be counted in 64 bits: an
+    empty tensor of shape (2**62, 2**62, 0) has no storage, but its strides overflow (PyTorch
+    refuses it too), and every later use of it would fail somewhere else."""
+    extent = itemsize
+    for s in shape:
+        extent *= s or 1
+    if extent > _MAX_BYTES:
+        raise ValueError(
+            f"{op}: shape {shape} is too large: its sizes (zero-sized dims aside) times the element "
+            f"size ({itemsize} bytes) exceed 2**63 - 1 bytes, so its strides cannot be represented; "
+            "use smaller sizes"
+        )
+
+
 def _infer_shape(op: str, x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
     n = math.prod(x.shape)
     if shape.count(-1) > 1:
@@ -52,6 +71,8 @@ def _infer_shape(op: str, x: Tensor, shape: tuple[int, ...]) -> tuple[int, ...]:
         shape = tuple(n // rest if s == -1 else s for s in shape)
     if any(s < 0 for s in shape) or math.prod(shape) != n:
         raise ValueError(f"{op}: shape {shape} is invalid for input of size {n} (shape {x.shape})")
+    if n == 0:  # a non-empty shape's size is x's own, which fits
+        _check_extent(op, shape, x.dtype.itemsize)
     return shape
 
 
@@ -483,6 +504,10 @@ def flip(x: Tensor, dims: Any) -> Tensor:
 def repeat(x: Tensor, *sizes: Any) -> Tensor:
     """Tile x: ``repeat(2, 3)`` doubles dim -2 and triples dim -1 (a copy)."""
     sizes = _shape_arg("repeat", sizes)
+    if any(r < 0 for r in sizes):
+        raise ValueError(
+            f"repeat: repeats must be non-negative, got {sizes} (a repeat of 0 gives an empty dim)"
+        )
     if len(sizes) < x.ndim:
         raise ValueError(
             f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the "
@@ -498,12 +523,31 @@ def repeat(x: Tensor, *sizes: Any) -> Tensor:
     return reshape(contiguous(y), tuple(r * n for r, n in zip(sizes, xs)))
 
 
-def movedim(x: Tensor, source: int, destination: int) -> Tensor:
-    """Move one dim to a new position (a view)."""
-    s, d = wrap_dim(source, x.ndim, "movedim"), wrap_dim(destination, x.ndim, "movedim")
-    order = [i for i in range(x.ndim) if i != s]
-    order.insert(d, s)
-    return permute(x, order)
+def movedim(x: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """Move dims to new positions (a view): ``source`` and ``destination`` are both ints or both
+    sequences of as many distinct dims; the other dims keep their order, as in PyTorch."""
+    one = isinstance(source, int), isinstance(destination, int)
+    if one[0] != one[1]:
+        raise TypeError(
+            f"movedim: source and destination must both be ints or both be sequences of ints, got "
+            f"{source!r} and {destination!r}"
+        )
+    src = (source,) if one[0] else tuple(source)
+    dst = (destination,) if one[1] else tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(
+            f"movedim: source {src} and destination {dst} must name as many dims ({len(src)} and {len(dst)})"
+        )
+    src = tuple(wrap_dim(s, x.ndim, "movedim") for s in src)
+    dst = tuple(wrap_dim(d, x.ndim, "movedim") for d in dst)
+    for name, dims in (("source", src), ("destination", dst)):
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"movedim: repeated dim in {name} {dims}")
+    order = [-1] * x.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(i for i in range(x.ndim) if i not in src)
+    return permute(x, [o if o >= 0 else next(rest) for o in order])
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
@@ -592,6 +636,12 @@ def _records() -> None:
                     {},
                     ValueError,
                     "reshape: shape \\(5, -1\\) is invalid for input of size 12",
+                ),
+                ErrorSample(
+                    (np.ones(0), 2**62, 2**62, 0),
+                    {},
+                    ValueError,
+                    "reshape: shape \\(4611686018427387904, 4611686018427387904, 0\\) is too large",
                 ),
             ),
         ),
@@ -687,8 +737,42 @@ def _records() -> None:
             lambda x: repeat(x, 2, *([1] * (x.ndim - 1))),
             lambda x: np.tile(x, (2,) + (1,) * (x.ndim - 1)),
             NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones(2), -1, 2),
+                    {},
+                    ValueError,
+                    "repeat: repeats must be non-negative, got \\(-1, 2\\)",
+                ),
+            ),
         ),
-        view_record("movedim", movedim, lambda x: movedim(x, 0, -1), lambda x: np.moveaxis(x, 0, -1)),
+        view_record(
+            "movedim",
+            movedim,
+            lambda x: movedim(x, 0, -1),
+            lambda x: np.moveaxis(x, 0, -1),
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4)), (0, 1), (1,)),
+                    {},
+                    ValueError,
+                    "movedim: source \\(0, 1\\) and destination \\(1,\\) must name as many dims",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3, 4)), (0, -3), (1, 2)), {}, ValueError, "movedim: repeated dim in source"
+                ),
+            ),
+        ),
+        # several dims at once, as sequences (lists or tuples)
+        view_record(
+            "movedim_sequences",
+            movedim,
+            lambda x: movedim(x, (0, -1), [-1, 0]),
+            lambda x: np.moveaxis(x, (0, -1), (-1, 0)),
+            public=False,
+            methods=(),
+            covers=("movedim",),
+        ),
         view_record(
             "tril", tril, lambda x: tril(x, -1), lambda x: np.tril(x, -1), FLOATS, inplace=("tril_",)
         ),

@@ -175,24 +175,34 @@ def avg_pool2d(
     """Mean over ``kernel_size`` windows of (N, C, H, W) (stride defaults to the kernel size; zero
     padding counted unless ``count_include_pad=False``). ``ceil_mode`` rounds the output size up as
     PyTorch does; a last window that runs past the padded input is divided by its number of
-    elements inside input + padding (inside the input alone with ``count_include_pad=False``)."""
+    elements inside input + padding (inside the input alone with ``count_include_pad=False``).
+    Integer inputs keep their dtype: the window sums (in int64) are divided rounding toward zero,
+    as PyTorch does for int64; bool inputs are refused, as there."""
+    if isinstance(input, Tensor) and input.dtype.is_bool:
+        raise TypeError(
+            "avg_pool2d: bool inputs are not supported, as in PyTorch; convert with .float() (or "
+            ".long() for truncated integer averages) first"
+        )
     x, unbatched, k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
     if divisor_override is not None and divisor_override == 0:
         raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0; pass None for the default")
     h, w = x.shape[-2:]
-    x, oh, ow = _pool_pad("avg_pool2d", x, k, s, d, p, ceil_mode, 0.0)
+    x, oh, ow = _pool_pad("avg_pool2d", x, k, s, d, p, ceil_mode, 0)
     patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
     total = patches.sum((2, 3))
     if divisor_override is not None:
-        out = total / divisor_override
+        div: Any = divisor_override
     else:
         rows = _avg_divisors(h, k[0], s[0], p[0], oh, count_include_pad)
         cols = _avg_divisors(w, k[1], s[1], p[1], ow, count_include_pad)
         if len(set(rows)) == 1 and len(set(cols)) == 1:
-            out = total / (rows[0] * cols[0])
+            div = rows[0] * cols[0]
         else:
             div = E.tensor([[r * c for c in cols] for r in rows], dtype=total.dtype, device=total.device)
-            out = total / div
+    if total.dtype.is_floating_point:
+        out = total / div
+    else:
+        out = E.div(total, div, rounding_mode="trunc").to(x.dtype)
     return out.squeeze(0) if unbatched else out
 
 
@@ -393,6 +403,8 @@ def _records() -> None:
                 else:
                     div = (r1 - r0) * (c1 - c0)
                 out[:, :, oi, oj] = total / div
+        if x.dtype.kind in "iu":  # integers: the window sum divided rounding toward zero
+            out = np.trunc(out).astype(x.dtype)
         return out[0] if unbatched else out
 
     def adaptive_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
@@ -467,7 +479,14 @@ def _records() -> None:
             avg_pool2d,
             avg_samples,
             avg_ref,
+            dtypes=("float32", "float64", "int64", "int32"),
             errors=(
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4), dtype=bool), 2),
+                    {},
+                    TypeError,
+                    "avg_pool2d: bool inputs are not supported",
+                ),
                 ErrorSample(
                     (np.ones((1, 1, 4, 4)), 2),
                     {"divisor_override": 0},

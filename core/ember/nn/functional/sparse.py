@@ -6,20 +6,35 @@ the device holds them (not on shape-only devices such as ``meta``).
 
 from __future__ import annotations
 
+import math
+
 from ... import dtypes as _dt
 from ... import ops as E
-from ...autograd.grad_mode import STATE
+from ...autograd.grad_mode import STATE, no_grad
 from ...ops._core import has_data
 from ...tensor import Tensor
 
 __all__ = ["embedding", "one_hot"]
 
 
-def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+def embedding(
+    input: Tensor,
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+) -> Tensor:
     """Rows of ``weight`` (num_embeddings, dim) at the integer indices ``input``; rows at
-    ``padding_idx`` get no gradient."""
+    ``padding_idx`` get no gradient. With ``max_norm``, each looked-up row whose ``norm_type``-norm
+    exceeds it is first rescaled in place to norm ``max_norm`` (``weight`` itself changes, as in
+    PyTorch)."""
     if input.dtype.is_floating_point or input.dtype.is_bool:
         raise TypeError(f"embedding: expected integer indices, got {input.dtype}; cast with .long()")
+    if weight.ndim != 2:
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}; "
+            "for one value per index use weight.unsqueeze(1)"
+        )
     num = weight.shape[0]
     if padding_idx is not None and not -num <= padding_idx < num:
         raise ValueError(
@@ -35,6 +50,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
                 f"embedding: index {bad} is out of range for an embedding with {num} rows "
                 f"(valid: 0 .. {num - 1})"
             )
+    if max_norm is not None:
+        _renorm_rows_(weight, flat, max_norm, norm_type)
     out = E.index_select(weight, 0, flat)
     if padding_idx is not None and weight.requires_grad and STATE.enabled:
         if padding_idx < 0:
@@ -42,6 +59,23 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         keep = E.ne(flat, padding_idx).unsqueeze(-1)
         out = E.where(keep, out, out.detach())
     return out.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def _renorm_rows_(weight: Tensor, rows: Tensor, max_norm: float, norm_type: float) -> None:
+    """Rescale, in place and unrecorded, the rows of ``weight`` at the indices ``rows`` whose
+    ``norm_type``-norm exceeds ``max_norm`` by ``max_norm / (norm + 1e-7)`` (PyTorch's
+    ``embedding_renorm_``). A row named twice is written twice with the same values."""
+    if not weight.dtype.is_floating_point:
+        raise TypeError(f"embedding: max_norm needs a floating weight, got {weight.dtype}")
+    if max_norm < 0:
+        raise ValueError(f"embedding: max_norm must be non-negative, got {max_norm}")
+    if not rows.numel():
+        return
+    with no_grad():
+        picked = E.index_select(weight, 0, rows)
+        norms = E.norm(picked, norm_type, dim=1, keepdim=True)
+        scale = E.where(E.gt(norms, max_norm), max_norm / (norms + 1e-7), 1.0)
+        weight[rows] = picked * scale
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -69,6 +103,16 @@ def _embedding_weight_grad(input: Tensor, weight: Tensor, padding_idx: int | Non
     w = weight.detach().requires_grad_(True)
     (g,) = grad([embedding(input, w, padding_idx).sum()], [w])
     return g
+
+
+def _embedding_with_max_norm(
+    input: Tensor, weight: Tensor, max_norm: float, norm_type: float = 2.0
+) -> Tensor:
+    """For the kit: ``embedding(..., max_norm=...)`` on a copy of ``weight`` (the op rescales the
+    looked-up rows in place), returning the output and the rescaled weight, flattened and joined."""
+    w = weight.clone()
+    out = embedding(input, w, max_norm=max_norm, norm_type=norm_type)
+    return E.cat([out.reshape(-1), w.reshape(-1)])
 
 
 def _records() -> None:
@@ -99,6 +143,30 @@ def _records() -> None:
 
     def embedding_ref(indices: np.ndarray, weight: np.ndarray, padding_idx: int | None = None) -> np.ndarray:
         return weight[indices]
+
+    def max_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((idx(rng, (4,), 5), w(5, 3), 1.0), grad=False),
+            Sample((idx(rng, (2, 6), 4), w(4, 2), 0.5, 1.0), grad=False),  # rows named twice
+            Sample((idx(rng, (3,), 6), w(6, 4), 1.5, math.inf), grad=False),
+            Sample((idx(rng, (5,), 3), w(3, 3), 2.0, 3.0), noncontig=True, grad=False),
+            Sample((np.zeros((0,), dtype=np.int64), w(3, 2), 1.0), grad=False),
+        ]
+
+    def max_norm_ref(
+        indices: np.ndarray, weight: np.ndarray, max_norm: float, norm_type: float = 2.0
+    ) -> np.ndarray:
+        # PyTorch's embedding_renorm_: each distinct looked-up row above max_norm is scaled by
+        # max_norm / (norm + 1e-7), then the rows are looked up
+        w = weight.astype(np.float64)
+        for i in np.unique(indices):
+            n = np.linalg.norm(w[i], ord=norm_type)
+            if n > max_norm:
+                w[i] *= max_norm / (n + 1e-7)
+        return np.concatenate([w[indices].reshape(-1), w.reshape(-1)])
 
     def padding_grad_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
         def w(*s: int) -> np.ndarray:
@@ -171,7 +239,29 @@ def _records() -> None:
                     ValueError,
                     "embedding: padding_idx 3 must be within num_embeddings \\(3\\)",
                 ),
+                ErrorSample(
+                    (np.array([0, 1], dtype=np.int64), np.ones(3)),
+                    {},
+                    ValueError,
+                    "embedding: weight must be 2-D \\(num_embeddings, embedding_dim\\), got shape \\(3,\\)",
+                ),
+                ErrorSample(
+                    (np.array([0, 1], dtype=np.int64), np.ones((3, 2))),
+                    {"max_norm": -1.0},
+                    ValueError,
+                    "embedding: max_norm must be non-negative, got -1.0",
+                ),
             ),
+        ),
+        OpRecord(
+            "nn.functional.embedding_max_norm",
+            embedding,
+            max_norm_samples,
+            max_norm_ref,
+            call=_embedding_with_max_norm,
+            grad=False,
+            covers=("nn.functional.embedding",),
+            public=False,
         ),
         OpRecord(
             "nn.functional.embedding_padding_grad",

@@ -1,0 +1,2 @@
+"""Utilities around training: :mod:`ember.utils.tensorboard` (TensorBoard logging, needs the
+``tensorboard`` extra: ``pip install 'ember[tensorboard]'``). Imported on first use."""
