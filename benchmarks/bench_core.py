@@ -1,4 +1,5 @@
-"""Core overheads on the cpu backend, side by side with numpy and (when installed) PyTorch.
+"""Core overheads on the cpu backend, side by side with numpy and (when installed) PyTorch, and
+the tiny op's time before, during and after a profile (ember.profiler).
 
 Run: python benchmarks/bench_core.py
 """
@@ -89,6 +90,31 @@ def large_ops() -> list[list[str]]:
     return rows
 
 
+def profiler_overhead() -> list[list[str]]:
+    """The tiny op before a profile, after it ended (the profiler's wrappers are gone: the ratio
+    should be 1 within noise) and while it records (what profiling costs)."""
+    from ember.profiler import profile
+
+    rows = []
+    for shape in [(4,), (64, 64)]:
+        a, b = ember.rand(*shape), ember.rand(*shape)
+        before = per_call(lambda a=a, b=b: a + b)
+        with profile():
+            during = per_call(lambda a=a, b=b: a + b, min_time=0.05)
+        after = per_call(lambda a=a, b=b: a + b)
+        rows.append(
+            [
+                f"a + b {shape}",
+                fmt_time(before),
+                fmt_time(after),
+                fmt_time(during),
+                f"{after / before:.2f}",
+                f"{during / before:.2f}",
+            ]
+        )
+    return rows
+
+
 def import_time() -> list[str]:
     code = "import time; t=time.perf_counter(); import ember; print(time.perf_counter()-t)"
     code_np = "import time; t=time.perf_counter(); import numpy; print(time.perf_counter()-t)"
@@ -116,6 +142,9 @@ def main() -> None:
     header = ["benchmark", "ember", "numpy", "pytorch", "ember/numpy", "ember/pytorch"]
     rows = tiny_ops() + large_ops() + [import_time()]
     print(table(rows, header))
+    print()
+    header = ["profiler", "before a profile", "after it ended", "while profiling"]
+    print(table(profiler_overhead(), header + ["after/before", "profiling/before"]))
 
 
 if __name__ == "__main__":

@@ -89,3 +89,26 @@ def test_writer_errors_name_the_value_and_the_fix(tmp_path):
             w.add_image("x", np.zeros((4, 4)))
         with pytest.raises(ValueError, match=r"add_image\('x'\): 2 channels in shape \(4, 4, 2\)"):
             w.add_image("x", np.zeros((4, 4, 2)), dataformats="HWC")
+
+
+def test_train_digits_logs_loss_accuracy_and_lr_and_plots_its_curves(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    from test_plots import png_size
+    from test_training import load_example
+
+    ex = load_example()
+    logdir, plot = tmp_path / "run", tmp_path / "curves.png"
+    argv = ["--epochs", "2", "--quiet", "--checkpoint", str(tmp_path / "c.safetensors")]
+    assert ex.main(argv + ["--logdir", str(logdir), "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    acc = _read(logdir)
+    assert set(acc.Tags()["scalars"]) == {"loss/train", "accuracy/test", "lr"}
+    loss = [e.value for e in acc.Scalars("loss/train")]
+    accuracy = acc.Scalars("accuracy/test")
+    assert [e.step for e in accuracy] == [1, 2] and len(loss) == 2 and loss[1] < loss[0]
+    # the last epoch's logged accuracy is the one the example reports
+    assert f"test accuracy: {accuracy[-1].value:.4f}" in out
+    lr = [e.value for e in acc.Scalars("lr")]
+    assert lr[0] == pytest.approx(3e-3) and lr[1] < lr[0]  # cosine annealing
+    assert png_size(plot) == (800, 350)
