@@ -208,16 +208,15 @@ def _remove_stale_temporaries(directory: str) -> None:
         return
     host = _host_tag()
     try:
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if not entry.name.endswith(_TEMP_SUFFIX):
+                    continue
+                m = _TEMP_NAME.search(entry.name)
+                if m is not None and m["host"] == host and not _pid_alive(int(m["pid"])):
+                    _remove_if_unlocked(entry.path)
     except OSError:
         return
-    for entry in entries:
-        if not entry.name.endswith(_TEMP_SUFFIX):
-            continue
-        m = _TEMP_NAME.search(entry.name)
-        if m is None or m["host"] != host or _pid_alive(int(m["pid"])):
-            continue
-        _remove_if_unlocked(entry.path)
 
 
 def _create_temporary(directory: str, target: str) -> tuple[int, str]:
