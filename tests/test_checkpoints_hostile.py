@@ -491,6 +491,13 @@ def _others(folder: Path, known: set[str]) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in known)
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # renamed by its writer meanwhile
+        return 0
+
+
 @posix_only
 def test_temporaries_of_killed_writers_are_cleaned_up_by_the_next_save(tmp_path):
     target = tmp_path / "ckpt.safetensors"
@@ -506,7 +513,7 @@ def test_temporaries_of_killed_writers_are_cleaned_up_by_the_next_save(tmp_path)
         try:
             while time.monotonic() < deadline and writer.poll() is None:
                 temps = [n for n in _others(tmp_path, known) if n not in seen]
-                if temps and (tmp_path / temps[0]).stat().st_size > 0:
+                if temps and _size(tmp_path / temps[0]) > 0:
                     break
                 time.sleep(0.001)
         finally:
