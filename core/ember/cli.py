@@ -49,7 +49,9 @@ def collect_info() -> dict[str, Any]:
 
     ``coverage`` maps device type -> op record name -> how it runs (:func:`op_coverage`);
     ``coverage_counts`` the counts per way; ``ops`` each record's kind and kernel;
-    ``custom_kernels`` the namespaced kernels (for :class:`ember.library.Op`) in each table.
+    ``custom_kernels`` the namespaced kernels (for :class:`ember.library.Op`) in each table;
+    ``plugins`` every ``ember.backends`` plugin with its status and ``load_s``, the seconds its
+    import and hooks took at ``import ember`` (each backend's ``init_s`` is its first use).
     """
     import ember
     from ember.dispatch import fallback_enabled
@@ -59,6 +61,9 @@ def collect_info() -> dict[str, Any]:
     backends = ember.backends()
     for b in backends:
         b["version"] = _version(b.get("distribution"))
+    plugins = registry.plugins.summary()
+    for p in plugins:
+        p["version"] = _version(p.get("distribution"))
     matrix: dict[str, dict[str, str]] = {}
     counts: dict[str, dict[str, int]] = {}
     custom: dict[str, list[str]] = {}
@@ -76,6 +81,7 @@ def collect_info() -> dict[str, Any]:
         "ember": ember.__version__,
         "python": sys.version.split()[0],
         "backends": backends,
+        "plugins": plugins,
         "switches": {k: v for k, v in sorted(os.environ.items()) if k.startswith(SWITCH_PREFIX)},
         "ops": {name: {"kind": r.kind, "kernel": r.kernel} for name, r in RECORDS.items()},
         "coverage": matrix,
@@ -126,12 +132,32 @@ def _print_coverage(info: dict[str, Any], full: bool) -> None:
             print(("  " + f"{op:<{w}}{ops[op]['kind']:<11}{kernel:<{kw}}" + row).rstrip())
 
 
+def _seconds(s: float) -> str:
+    return f"{s * 1000:.1f} ms" if s < 1 else f"{s:.2f} s"
+
+
+def _print_plugins(info: dict[str, Any]) -> None:
+    """Each plugin with its status and how long ``import ember`` spent on it, slowest first."""
+    print("\nPlugins (ember.backends entry points; load = import and hooks at `import ember`):")
+    if not info["plugins"]:
+        print("  none loaded")
+    for p in sorted(info["plugins"], key=lambda p: -p["load_s"]):
+        ver = f" {p['version']}" if p.get("version") else ""
+        load = f"load {_seconds(p['load_s'])}" if p["status"] != "disabled" else ""
+        print(f"  {p['name']:<10} {p['status']:<12} {load:<14} {p['target']} ({p.get('distribution')}{ver})")
+        if p.get("reason"):
+            print(f"             reason: {p['reason']}")
+
+
 def _print_info(info: dict[str, Any], full: bool = False) -> None:
     print(f"Ember {info['ember']} (Python {info['python']})")
     print("\nBackends:")
     for b in info["backends"]:
         ver = f" {b['version']}" if b.get("version") else ""
-        print(f"  {b['name']:<10} {b['status']:<12} plugin {b['plugin']!r} ({b.get('distribution')}{ver})")
+        init = f"; first use {_seconds(b['init_s'])}" if b.get("init_s") is not None else ""
+        print(
+            f"  {b['name']:<10} {b['status']:<12} plugin {b['plugin']!r} ({b.get('distribution')}{ver}){init}"
+        )
         if b.get("reason"):
             print(f"             reason: {b['reason']}")
         if b.get("remedy") and b["status"] != "available":
@@ -139,6 +165,7 @@ def _print_info(info: dict[str, Any], full: bool = False) -> None:
         for d in b.get("devices", []):
             props = ", ".join(f"{k}={v}" for k, v in d.items() if k != "index")
             print(f"             {b['name']}:{d['index']}  {props}")
+    _print_plugins(info)
     print("\nSwitches:", ", ".join(f"{k}={v}" for k, v in info["switches"].items()) or "none set")
     if info["coverage"]:
         _print_coverage(info, full)

@@ -13,7 +13,9 @@ Tables are plain dicts built once, when a device type is first used; the per-op 
 every name must be one the dispatcher looks up (a primitive, an optional kernel or a namespaced
 custom op name such as ``"mylib.scaled_tanh"``) and every kernel callable, so a typo such as
 ``"sofmax"`` fails the backend loudly, naming the plugin and the closest known name, instead of
-never being called.
+never being called. A kernel override is all or nothing: one that cannot be loaded or checked, or
+that ties another kernel's priority for an op, is refused whole (the registry drops it with a
+recorded error) and the device type works without it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import BackendError, KernelNotFoundError
+from .plugin_group import describe
 
 __all__ = [
     "KernelTable",
@@ -125,10 +128,90 @@ def check_kernels(
             f"{who} gives device type {device_type!r} kernels that are not callable in {where}: {shown}"
         )
         remedies.append(f"map {', '.join(repr(n) for n in uncallable)} to the kernel function in {where}")
-    remedy = "; ".join(remedies)
-    if distribution:
-        remedy += f" (until {distribution} is fixed: uninstall it, or set EMBER_DISABLE_BACKENDS={plugin})"
-    raise KernelTableError("; ".join(reasons), remedy)
+    raise KernelTableError("; ".join(reasons), "; ".join(remedies) + _until_fixed(plugin, distribution))
+
+
+def _until_fixed(plugin: str, distribution: str | None) -> str:
+    if not distribution:
+        return ""
+    return f" (until {distribution} is fixed: uninstall it, or set EMBER_DISABLE_BACKENDS={plugin})"
+
+
+def _override_kernels(
+    ov: Any, plugin: str, device_type: str, load: Callable[[str], Any], distribution: str | None
+) -> dict[Any, Any]:
+    """The checked kernel dict of one override; :class:`KernelTableError` when it has no int
+    priority, cannot be loaded, is no dict, or :func:`check_kernels` refuses it."""
+    who = _plugin_label(plugin, distribution)
+    until = _until_fixed(plugin, distribution)
+    priority = getattr(ov, "priority", None)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise KernelTableError(
+            f"{who} gives device type {device_type!r} the kernel override {ov.kernels!r} with priority "
+            f"{priority!r}, which is not an int",
+            f"give that KernelOverride an int priority above 0 (the backend's own kernels have 0){until}",
+        )
+    try:
+        kernels = load(ov.kernels)
+    except Exception as exc:
+        raise KernelTableError(
+            f"{who} gives device type {device_type!r} kernels in {ov.kernels!r}, which cannot be "
+            f"loaded: {describe(exc)}",
+            f"make the KernelOverride's kernels name an importable 'module:attribute'{until}",
+        ) from exc
+    if not isinstance(kernels, dict):
+        raise KernelTableError(
+            f"{who} gives device type {device_type!r} kernels in {ov.kernels!r}, which is a "
+            f"{type(kernels).__name__}, not a dict[str, Callable]",
+            f"make {ov.kernels!r} a dict from op name to kernel{until}",
+        )
+    check_kernels(kernels, device_type, plugin, distribution, ov.kernels)
+    return kernels
+
+
+def _tie_errors(
+    device_type: str,
+    own: tuple[str, Mapping[str, Any]],
+    usable: list[tuple[Any, str, dict[Any, Any]]],
+    dists: Mapping[str, str | None],
+) -> dict[int, KernelTableError]:
+    """Overrides that give an op a kernel at the priority of another kernel for that op (the
+    backend's own at 0, or another override's): each is refused whole, naming the others, so no
+    tie is settled by the order plugins were found in. Keyed by ``id(override)``."""
+    backend_plugin, own_kernels = own
+    at: dict[tuple[str, int], list[tuple[Any, str] | None]] = {}  # None: the backend's own kernel
+    for name in own_kernels:
+        at.setdefault((name, 0), []).append(None)
+    for ov, plugin, kernels in usable:
+        for name in kernels:
+            at.setdefault((name, ov.priority), []).append((ov, plugin))
+    errors: dict[int, KernelTableError] = {}
+    for (name, priority), claims in sorted(at.items(), key=lambda kv: kv[0]):
+        if len(claims) < 2:
+            continue
+        for claim in claims:
+            if claim is None or id(claim[0]) in errors:
+                continue
+            ov, plugin = claim
+            others = [
+                f"the backend's own kernel (plugin {backend_plugin!r})"
+                if c is None
+                else f"{_plugin_label(c[1], dists.get(c[1]))}'s override {c[0].kernels!r}"
+                for c in claims
+                if c is not claim
+            ]
+            fix = (
+                "give the override a priority above 0 to replace the backend's kernels"
+                if None in claims
+                else "give one of the overrides another priority, or uninstall one of their plugins"
+            )
+            errors[id(ov)] = KernelTableError(
+                f"{_plugin_label(plugin, dists.get(plugin))} gives device type {device_type!r} a kernel "
+                f"for {name!r} in {ov.kernels!r} at priority {priority}, the priority of "
+                f"{' and '.join(others)}, so which one runs would be undecided",
+                fix + _until_fixed(plugin, dists.get(plugin)),
+            )
+    return errors
 
 
 def build_kernel_table(
@@ -138,40 +221,47 @@ def build_kernel_table(
     overrides: list[tuple[Any, str]],
     load: Callable[[str], Any],
     distributions: Mapping[str, str | None] | None = None,
+    on_refused: Callable[[Any, str, KernelTableError], None] | None = None,
 ) -> KernelTable:
     """Merge a backend's kernels (priority 0) with the overrides declared for its device type.
 
-    Each table (the backend's and each override's) is checked first (:func:`check_kernels`;
-    ``distributions`` maps plugin name -> distribution for its messages). The highest priority
-    wins per op; two overrides with the same priority for one op are refused with both plugin
-    names.
+    The backend's own table is checked first (:func:`check_kernels`; ``distributions`` maps
+    plugin name -> distribution for its messages) and raises :class:`KernelTableError`. Each
+    override is all or nothing: it is refused when its priority is no int, its kernels cannot be
+    loaded or are no dict, :func:`check_kernels` refuses them, or it gives an op a kernel at the
+    priority of another kernel for that op (the backend's own have 0; every override in a tie is
+    refused, naming the others). With ``on_refused`` each refused override is reported as
+    ``on_refused(override, plugin, error)`` and the table built without it; without, the first
+    refusal raises. The highest priority wins per op.
     """
     dists = distributions or {}
     table = KernelTable(device_type)
-    entries: dict[str, list[tuple[int, str, Callable[..., Any]]]] = {}
     own = type(backend)
     where = f"{own.__module__}:{own.__qualname__}.kernels"
     check_kernels(backend.kernels, device_type, plugin, dists.get(plugin), where)
+    usable: list[tuple[Any, str, dict[Any, Any]]] = []
+    refused: list[tuple[Any, str, KernelTableError]] = []
+    for ov, ov_plugin in overrides:
+        try:
+            kernels = _override_kernels(ov, ov_plugin, device_type, load, dists.get(ov_plugin))
+            usable.append((ov, ov_plugin, kernels))
+        except KernelTableError as exc:
+            refused.append((ov, ov_plugin, exc))
+    ties = _tie_errors(device_type, (plugin, backend.kernels), usable, dists)
+    refused += [(ov, p, ties[id(ov)]) for ov, p, _ in usable if id(ov) in ties]
+    usable = [u for u in usable if id(u[0]) not in ties]
+    if refused and on_refused is None:
+        raise refused[0][2]
+    for ov, ov_plugin, exc in refused:
+        on_refused(ov, ov_plugin, exc)  # type: ignore[misc]
+    entries: dict[str, list[tuple[int, str, Callable[..., Any]]]] = {}
     for name, fn in backend.kernels.items():
         entries.setdefault(name, []).append((0, plugin, fn))
-    for ov, ov_plugin in overrides:
-        kernels = load(ov.kernels)
-        if not isinstance(kernels, dict):
-            raise BackendError(
-                f"kernel override {ov.kernels!r} of plugin {ov_plugin!r} is a "
-                f"{type(kernels).__name__}, expected dict[str, Callable]"
-            )
-        check_kernels(kernels, device_type, ov_plugin, dists.get(ov_plugin), ov.kernels)
+    for ov, ov_plugin, kernels in usable:
         for name, fn in kernels.items():
             entries.setdefault(name, []).append((ov.priority, ov_plugin, fn))
     for name, cands in entries.items():
         cands.sort(key=lambda c: -c[0])
-        if len(cands) > 1 and cands[0][0] == cands[1][0]:
-            raise BackendError(
-                f"op {name!r} on {device_type!r}: plugins {cands[0][1]!r} and "
-                f"{cands[1][1]!r} both register a kernel with priority {cands[0][0]}; "
-                "give one of them a different priority"
-            )
         prio, who, fn = cands[0]
         table.kernels[name] = fn
         table.sources[name] = (who, prio)

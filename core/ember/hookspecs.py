@@ -7,7 +7,9 @@ Hooks are called **once**, when Ember builds its registry (at ``import ember`` o
 ``"module:attribute"`` string and imported on first use of its device.
 
 No per-op path goes through a hook: kernels end up in plain dictionaries (see
-:mod:`ember.dispatch`).
+:mod:`ember.dispatch`). A hook that raises (``SystemExit`` and ``KeyboardInterrupt`` included)
+or returns something other than a list is recorded as the plugin's failure and contributes
+nothing; it never breaks ``import ember`` (see :mod:`ember.plugin_group`).
 
 A minimal plugin module::
 
@@ -69,8 +71,12 @@ class KernelOverride:
     kernels: ``"module:attribute"`` naming a ``dict[str, Callable]`` from op name to kernel,
         imported when that device type is first used. Kernels follow the contract of
         :mod:`ember.backend` for that op.
-    priority: a backend's own kernels have priority 0; the highest priority wins per op.
-        Ties between two overrides are refused with both plugin names.
+    priority: an int; a backend's own kernels have priority 0; the highest priority wins per op.
+
+    An override is all or nothing: when its kernels cannot be imported or are no dict, a name
+    or kernel fails the table check, or it gives an op a kernel at the priority of another
+    kernel for that op (the backend's own, or another override's: every override in the tie),
+    it is dropped with a recorded error naming its plugin, and the device type works without it.
     """
 
     device_type: str
@@ -83,8 +89,9 @@ def ember_backends() -> list[BackendDeclaration]:
     """Declare the device types this plugin provides.
 
     Called once at registry build. Return a list of :class:`BackendDeclaration`; an empty list
-    is allowed. Must not import the backend's array library or touch devices. Two plugins
-    declaring the same ``device_type`` is an error reported with both plugin names.
+    is allowed. Must not import the backend's array library or touch devices. A
+    ``device_type`` declared by two plugins is refused for both (naming both distributions and
+    how to choose one), whatever order the plugins are found in.
     """
 
 
