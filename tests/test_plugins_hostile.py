@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-import textwrap
+import threading
 from pathlib import Path
 
 import pytest
 from conftest import make_plugin_dist, run_python
+from ember.plugin_group import PluginExit, guarded
 
 #: prints every failure recorded at import as one JSON line, then proves cpu still works
 REPORT = """
@@ -357,5 +359,31 @@ def test_ember_info_shows_each_plugins_load_time(plugin_dir: Path) -> None:
     assert plugins["sleepy"]["distribution"] == "sleepy-plugin" and plugins["cpu"]["load_s"] > 0
     text = _ember_info(plugin_dir)
     line = [ln for ln in text.stdout.splitlines() if ln.strip().startswith("sleepy ")]
-    assert len(line) == 1 and "loaded" in line[0] and "sleepyplug (sleepy-plugin 0.1)" in line[0], text.stdout
-    assert textwrap.dedent(line[0]).split()[2] == "load"
+    assert len(line) == 1 and "sleepyplug (sleepy-plugin 0.1)" in line[0], text.stdout
+    assert line[0].split()[:3] == ["sleepy", "loaded", "load"]  # name, status, its load time
+
+
+# -- the guard itself -----------------------------------------------------------------------------------
+def _interrupt() -> None:
+    raise KeyboardInterrupt
+
+
+def test_guarded_turns_a_plugins_own_interrupt_into_an_exception_and_restores_sigint() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(PluginExit, match="^KeyboardInterrupt$"):
+        guarded(_interrupt)
+    with pytest.raises(PluginExit, match="^SystemExit: 3$"):
+        guarded(sys.exit, 3)
+    assert signal.getsignal(signal.SIGINT) is before
+    caught: list[BaseException] = []
+
+    def off_main_thread() -> None:  # no signal reaches this thread: every interrupt is code's
+        try:
+            guarded(_interrupt)
+        except BaseException as exc:
+            caught.append(exc)
+
+    worker = threading.Thread(target=off_main_thread)
+    worker.start()
+    worker.join(timeout=60)
+    assert len(caught) == 1 and isinstance(caught[0], PluginExit), caught

@@ -3,11 +3,16 @@
 A :class:`Device` is canonical (one object per type and index), so ops compare devices with
 ``is``. It holds its backend's kernel table directly, which is what makes dispatch a single
 dictionary lookup.
+
+Threads: the default device is per thread, as in PyTorch (a new thread starts from
+``EMBER_DEVICE``, else ``cpu``, whatever its parent chose); resolving a device is thread-safe,
+and two threads resolving one device at once get the same object.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from .errors import BackendError
@@ -69,15 +74,29 @@ class Device:
 DeviceLike = Device | str | None
 
 _cache: dict[Any, Device] = {}
-_default: Device | None = None
-_default_spec: str | None = None
+#: held while a canonical Device is made, so two threads resolving one device get one object
+_cache_lock = threading.Lock()
+#: the process default (EMBER_DEVICE, else cpu), resolved on first use
+_env_default: Device | None = None
+
+
+class _ThreadDefault(threading.local):
+    """The calling thread's :func:`set_default_device` choice; ``None`` (the class default, so
+    every new thread starts there) means the process default."""
+
+    spec: str | None = None
+
+
+_thread_default = _ThreadDefault()
 
 
 def clear_cache() -> None:
-    """Forget resolved devices (after the registry is rebuilt)."""
-    global _default
-    _cache.clear()
-    _default = None
+    """Forget resolved devices (after the registry is rebuilt). A thread's own default device
+    (:func:`set_default_device`) is kept and resolved again on its next use."""
+    global _env_default
+    with _cache_lock:
+        _cache.clear()
+        _env_default = None
 
 
 def _parse(spec: str) -> tuple[str, int | None]:
@@ -124,11 +143,12 @@ def device(spec: DeviceLike = None, index: int | None = None) -> Device:
             f"device index {idx} out of range for {type_!r}: {count} device(s) "
             f"({type_}:0 .. {type_}:{count - 1})"
         )
-    canon = _cache.get((type_, idx, "canon"))
-    if canon is None:
-        canon = Device(type_, idx, backend)
-        _cache[(type_, idx, "canon")] = canon
-    _cache[key] = canon
+    with _cache_lock:
+        canon = _cache.get((type_, idx, "canon"))
+        if canon is None:
+            canon = Device(type_, idx, backend)
+            _cache[(type_, idx, "canon")] = canon
+        _cache[key] = canon
     return canon
 
 
@@ -147,19 +167,20 @@ def devices() -> list[Device]:
 
 
 def get_default_device() -> Device:
-    """The device new tensors go to: set by :func:`set_default_device`, else ``EMBER_DEVICE``,
-    else ``cpu``."""
-    global _default
-    if _default is None:
-        _default = device(_default_spec or os.environ.get("EMBER_DEVICE") or "cpu")
-    return _default
+    """The device new tensors go to in the calling thread: set by :func:`set_default_device` in
+    this thread, else ``EMBER_DEVICE``, else ``cpu``."""
+    global _env_default
+    spec = _thread_default.spec
+    if spec is not None:
+        return device(spec)
+    d = _env_default
+    if d is None:
+        d = _env_default = device(os.environ.get("EMBER_DEVICE") or "cpu")
+    return d
 
 
 def set_default_device(spec: DeviceLike) -> None:
-    """Make ``spec`` the device of new tensors (``None`` restores the environment/cpu default)."""
-    global _default, _default_spec
-    if spec is None:
-        _default_spec, _default = None, None
-        return
-    d = device(spec)
-    _default_spec, _default = str(d), d
+    """Make ``spec`` the device of new tensors in the calling thread, as in PyTorch (other
+    threads keep theirs; a new thread starts from ``EMBER_DEVICE``, else ``cpu``). ``None``
+    restores the environment/cpu default."""
+    _thread_default.spec = None if spec is None else str(device(spec))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -274,6 +275,8 @@ _fallback_global = os.environ.get("EMBER_CPU_FALLBACK", "0").strip() in ("1", "t
 _fallback_devices: set[str] = set()
 _fallback_counts: dict[tuple[str, str], int] = {}
 _fallback_warned: set[tuple[str, str]] = set()
+#: guards the counts and the warned set: ops fall back from several threads at once
+_fallback_lock = threading.Lock()
 
 
 def set_fallback(enabled: bool, device_type: str | None = None) -> None:
@@ -300,14 +303,16 @@ def fallback_enabled(device_type: str) -> bool:
 
 
 def fallback_counts() -> dict[str, int]:
-    """How many times each ``"op@device_type"`` ran through the CPU fallback."""
-    return {f"{op}@{dt}": n for (op, dt), n in _fallback_counts.items()}
+    """How many times each ``"op@device_type"`` ran through the CPU fallback (all threads)."""
+    with _fallback_lock:
+        return {f"{op}@{dt}": n for (op, dt), n in _fallback_counts.items()}
 
 
 def reset_fallback_counts() -> None:
     """Zero the fallback counters and re-arm the once-per-op warnings."""
-    _fallback_counts.clear()
-    _fallback_warned.clear()
+    with _fallback_lock:
+        _fallback_counts.clear()
+        _fallback_warned.clear()
 
 
 def kernel_source(op: str, device_type: str) -> tuple[str, int] | None:
@@ -341,9 +346,11 @@ def _make_fallback(op: str, device: Any) -> Callable[..., Any]:
         return not isinstance(a, (int, float, bool, tuple, list, str, type(None))) and hasattr(a, "shape")
 
     def run(*args: Any) -> Any:
-        _fallback_counts[key] = _fallback_counts.get(key, 0) + 1
-        if key not in _fallback_warned:
+        with _fallback_lock:
+            _fallback_counts[key] = _fallback_counts.get(key, 0) + 1
+            first = key not in _fallback_warned
             _fallback_warned.add(key)
+        if first:
             warnings.warn(
                 f"op {op!r} has no kernel on {device.type!r}; running it on cpu (slow: data is "
                 "copied to the host and back). Seen once per op; counts in "

@@ -89,12 +89,15 @@ _default_float = float32
 
 
 def get_default_dtype() -> DType:
-    """The floating type of tensors made from Python floats (float32 unless changed)."""
+    """The floating type of tensors made from Python floats (float32 unless changed); one for
+    the whole process, as in PyTorch."""
     return _default_float
 
 
 def set_default_dtype(dtype: DType) -> None:
-    """Set the default floating type (float16, float32 or float64)."""
+    """Set the default floating type (float16, float32 or float64) for every thread of the
+    process, as in PyTorch (unlike the default device, which is per thread). Set it before
+    starting threads: an op running in another thread while it changes may use either type."""
     global _default_float
     dtype = as_dtype(dtype)
     if not dtype.is_floating_point:

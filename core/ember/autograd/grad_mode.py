@@ -1,12 +1,16 @@
 """Gradient recording switches: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
 
-The flag is process-wide (not per thread): ops read it on every call, and a plain attribute
-is the cheapest thing to read.
+The switch is per thread, as in PyTorch: ``no_grad`` in one thread (an optimizer's step, an
+evaluation loop) never stops another thread from recording its graph, and a new thread starts
+with recording on whatever the thread that started it was doing. Ops read ``STATE.enabled`` on
+every call; ``STATE`` is a ``threading.local`` whose class attribute is the default, so the read
+is one attribute lookup and a thread that never switched needs no setup.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,23 +19,28 @@ __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradState:
-    __slots__ = ("enabled",)
+class _GradState(threading.local):
+    """This thread's recording switch (``enabled``) and the modes saved by the ``with`` blocks
+    it is inside (``saved``, innermost last)."""
 
-    def __init__(self) -> None:
-        self.enabled = True
+    #: the default of every thread, read through the class until the thread switches
+    enabled = True
+
+    def __init__(self) -> None:  # runs once in each thread, on its first use of STATE
+        self.saved: list[bool] = []
 
 
 STATE = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """Whether ops currently record the graph for autograd."""
+    """Whether ops in the calling thread record the graph for autograd."""
     return STATE.enabled
 
 
 class set_grad_enabled:
-    """Turn gradient recording on or off: as a function call, a context manager or a decorator."""
+    """Turn gradient recording on or off in the calling thread: as a function call, a context
+    manager or a decorator."""
 
     def __init__(self, mode: bool) -> None:
         self.prev = STATE.enabled
@@ -59,12 +68,16 @@ class set_grad_enabled:
 class _GradModeContext:
     mode = True
 
+    # The mode to restore is saved per thread, not on the instance: one instance may be entered
+    # by several threads at once, or twice by one thread (nested), and each exit restores its own.
     def __enter__(self) -> None:
-        self.prev = STATE.enabled
-        STATE.enabled = self.mode
+        state = STATE
+        state.saved.append(state.enabled)
+        state.enabled = self.mode
 
     def __exit__(self, *exc: object) -> None:
-        STATE.enabled = self.prev
+        state = STATE
+        state.enabled = state.saved.pop()
 
     def __call__(self, fn: F) -> F:
         mode = self.mode
@@ -82,12 +95,14 @@ class _GradModeContext:
 
 
 class no_grad(_GradModeContext):
-    """Context manager and decorator: ops inside record no graph (results don't require grad)."""
+    """Context manager and decorator: ops inside record no graph (results don't require grad).
+    Applies to the calling thread only."""
 
     mode = False
 
 
 class enable_grad(_GradModeContext):
-    """Context manager and decorator: turn recording back on inside a ``no_grad`` block."""
+    """Context manager and decorator: turn recording back on inside a ``no_grad`` block (in the
+    calling thread)."""
 
     mode = True

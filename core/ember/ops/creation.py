@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import operator
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -311,9 +312,16 @@ def eye(
 
 
 # -- random ---------------------------------------------------------------------------------------
+#: guards every generator's (seed, offset) and the default generators: draws from several threads
+#: reserve disjoint counters, and a reseed never interleaves with a draw. One lock for all (held
+#: for a few bytecodes), so a Generator stays copyable and picklable.
+_rng_lock = threading.Lock()
+
+
 class Generator:
     """A counter-based random stream for one device: (seed, offset). Each draw of n numbers uses the
-    counters [offset, offset + n) and advances the offset, so a seed fixes every later draw."""
+    counters [offset, offset + n) and advances the offset, so a seed fixes every later draw.
+    Thread-safe: threads drawing from one generator at once get different numbers."""
 
     def __init__(self, device: Any = "cpu", seed: int = 0) -> None:
         self.device = device
@@ -322,8 +330,9 @@ class Generator:
 
     def manual_seed(self, seed: int) -> Generator:
         """Restart the stream at ``seed``."""
-        self.seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
-        self.offset = 0
+        with _rng_lock:
+            self.seed = int(seed) & 0xFFFF_FFFF_FFFF_FFFF
+            self.offset = 0
         return self
 
     def initial_seed(self) -> int:
@@ -332,17 +341,25 @@ class Generator:
 
     def get_state(self) -> tuple[int, int]:
         """(seed, offset): enough to resume the stream."""
-        return (self.seed, self.offset)
+        with _rng_lock:
+            return (self.seed, self.offset)
 
     def set_state(self, state: tuple[int, int]) -> None:
         """Resume a stream from :meth:`get_state`."""
-        self.seed, self.offset = int(state[0]), int(state[1])
+        seed, offset = int(state[0]), int(state[1])
+        with _rng_lock:
+            self.seed, self.offset = seed, offset
 
     def next_offset(self, n: int) -> int:
         """Reserve ``n`` counters; returns the first."""
-        off = self.offset
-        self.offset += (n + 3) // 4 * 4  # whole Philox blocks, so backends may draw 4 at a time
-        return off
+        return self._reserve(n)[1]
+
+    def _reserve(self, n: int) -> tuple[int, int]:
+        """Reserve ``n`` counters: (the seed, the first counter), read and advanced together."""
+        with _rng_lock:
+            off = self.offset
+            self.offset = off + (n + 3) // 4 * 4  # whole Philox blocks: backends may draw 4 at a time
+            return self.seed, off
 
 
 _generators: dict[Any, Generator] = {}
@@ -350,19 +367,26 @@ _global_seed = [0]
 
 
 def default_generator(device: Any = None) -> Generator:
-    """The default generator of ``device`` (created from the global seed on first use)."""
+    """The default generator of ``device`` (created from the global seed on first use; one per
+    device for the whole process, shared by all threads)."""
     dev = _device(device)
     g = _generators.get(dev)
     if g is None:
-        g = _generators[dev] = Generator(dev, _global_seed[0])
+        with _rng_lock:
+            g = _generators.get(dev)
+            if g is None:
+                g = _generators[dev] = Generator(dev, _global_seed[0])
     return g
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the default generator of every device; returns the current device's."""
-    _global_seed[0] = int(seed)
-    for g in _generators.values():
-        g.manual_seed(seed)
+    """Seed the default generator of every device (for all threads); returns the calling
+    thread's default device's."""
+    seed = int(seed)
+    with _rng_lock:
+        _global_seed[0] = seed
+        for g in _generators.values():
+            g.seed, g.offset = seed & 0xFFFF_FFFF_FFFF_FFFF, 0
     return default_generator()
 
 
@@ -375,7 +399,8 @@ def _random(op: str, shape: tuple[int, ...], dtype: Any, device: Any, generator:
     gen = generator or default_generator(dev)
     n = math.prod(shape)
     kname = "uniform" if op == "rand" else "normal"
-    data = kernel(dev, kname)(shape, dt, dev.index, gen.seed, gen.next_offset(n))
+    seed, offset = gen._reserve(n)
+    data = kernel(dev, kname)(shape, dt, dev.index, seed, offset)
     return _make(data, shape, dt, dev)
 
 
