@@ -74,11 +74,10 @@ def saved_output(out: Tensor) -> Tensor:
 
 def needs_grad(*inputs: Any) -> bool:
     """Whether an op on ``inputs`` must be recorded."""
-    if not STATE.enabled:
-        return False
+    # the tensors' own flags first: grad mode is thread-local, slower to read
     for i in inputs:
         if isinstance(i, Tensor) and i.requires_grad:
-            return True
+            return STATE.enabled
     return False
 
 

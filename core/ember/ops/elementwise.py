@@ -153,10 +153,11 @@ def _binary(
     if k is None:
         k = resolve_missing(op, dev)
     out = _make(k(xa, xb), shape, out_dtype or dt, dev)
+    # requires_grad first: grad mode is thread-local, slower to read than a tensor's own flag
     if (
         grad is not None
-        and STATE.enabled
         and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False))
+        and STATE.enabled
     ):
         # the closure holds an alias of the output, not the output itself: no reference cycle
         o = saved_output(out) if needs_out else None
@@ -605,7 +606,7 @@ def _unary(
         dt = _dt.get_default_dtype()
         data = cast_data(x, dt)
     out = _make(k(data), x.shape, dt, x.device)
-    if grad is not None and STATE.enabled and x.requires_grad:
+    if grad is not None and x.requires_grad and STATE.enabled:
         _record_unary(op, out, x, grad, saves)
     return out
 
