@@ -104,7 +104,7 @@ def profiler_overhead() -> list[list[str]]:
         after = per_call(lambda a=a, b=b: a + b)
         rows.append(
             [
-                f"a + b {shape}",
+                f"a + b {shape} (profiler)",
                 fmt_time(before),
                 fmt_time(after),
                 fmt_time(during),
