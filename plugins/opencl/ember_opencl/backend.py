@@ -98,9 +98,10 @@ class OpenCLBackend(Backend):
         :data:`ember.backend.PRIMITIVES` and the optional kernels ``add_``, ``relu``, ``softmax``
         and ``log_softmax`` (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
 
-        The float32/float64 unary and binary maps go through the fusion layer (``fused``), which
-        returns pending arrays for contiguous operands and calls the eager kernel otherwise.
-        Each call builds fresh unary/binary/reduction kernels (they keep per-backend plan caches).
+        The unary maps and the non-bitwise binary maps go through the fusion layer
+        (``fused_unary``/``fused_binary``), which returns pending arrays for contiguous
+        float32/float64 operands and calls the eager kernel otherwise. Each call builds fresh
+        unary/binary/reduction kernels (they keep per-backend launch-plan caches).
         """
         ew, red = elementwise, reductions
         fusion = self._fusion
