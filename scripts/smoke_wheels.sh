@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 dists=(. plugins/cpu)
 [ -d plugins/opencl ] && dists+=(plugins/opencl)
 [ -d plugins/cuda ] && dists+=(plugins/cuda)
+[ -d plugins/mpi ] && dists+=(plugins/mpi)
 "$PY" -m pip wheel -q --no-deps -w "$work/dist" "${dists[@]}"
 ls "$work/dist"
 python3 -m venv "$work/venv"
@@ -41,6 +42,19 @@ import ember
 rec = [r for r in ember.backends() if r['name'] == 'cuda'][0]
 assert rec['status'] in ('unavailable', 'available'), rec
 print('cuda plugin registered:', rec['status'], '-', rec.get('reason', ''))"
+fi
+if [ -d "$repo/plugins/mpi" ]; then
+  # mpi4py and Open MPI from PyPI wheels; two ranks through the installed `ember run`
+  "$work/venv/bin/pip" install -q --find-links "$work/dist" 'ember[mpi]'
+  cat > "$work/allreduce.py" <<'PY'
+import ember, ember.distributed as dist
+dist.init_process_group()
+x = ember.full((3,), float(dist.get_rank() + 1))
+dist.all_reduce(x)
+assert dist.get_backend() == "mpi" and x.tolist() == [3.0, 3.0, 3.0], x
+print("wheel smoke run ok: rank", dist.get_rank(), "of", dist.get_world_size(), "on", dist.get_backend())
+PY
+  "$work/venv/bin/ember" run -n 2 --timeout 120 "$work/allreduce.py"
 fi
 "$work/venv/bin/ember" info > "$work/info.txt"
 head -20 "$work/info.txt"

@@ -1,4 +1,5 @@
-"""The ``ember`` command line: ``ember info [--json] [--ops]`` and ``ember new-backend NAME``."""
+"""The ``ember`` command line: ``ember info [--json] [--ops]``, ``ember new-backend NAME`` and
+``ember run -n N script.py`` (:mod:`ember.distributed.run`)."""
 
 from __future__ import annotations
 
@@ -201,6 +202,16 @@ def main(argv: list[str] | None = None) -> int:
     new = sub.add_parser("new-backend", help="write a backend plugin package that passes the conformance kit")
     new.add_argument("name", help="the device type, e.g. mydev")
     new.add_argument("--dest", default=".", help="folder to create the package in (default: here)")
+    sub.add_parser(
+        "run",
+        add_help=False,
+        help="start N ranks of a script with mpiexec: ember run -n 2 script.py (ember.distributed)",
+    )
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["run"]:  # the launcher parses its own arguments (the script's follow it)
+        from .distributed.run import main as run_main
+
+        return run_main(argv[1:])
     args = parser.parse_args(argv)
     if args.command == "new-backend":
         from .scaffold import new_backend
