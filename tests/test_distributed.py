@@ -416,3 +416,95 @@ def test_a_name_declared_by_two_plugins_is_refused_naming_both(tmp_path: Path) -
     assert res.returncode == 0, res.stderr
     assert "communication backend 'loopback' is declared by 2 plugins" in res.stdout
     assert "loop-plugin" in res.stdout and "loop-twin" in res.stdout
+
+
+# -- the sampler -----------------------------------------------------------------------------------
+def _shares(n: int, replicas: int, **kw: object) -> list[list[int]]:
+    return [list(ember.data.DistributedSampler(range(n), replicas, r, **kw)) for r in range(replicas)]
+
+
+@pytest.mark.parametrize("n, replicas", [(10, 3), (12, 4), (7, 2), (2, 3)])
+def test_sampler_shares_are_disjoint_cover_and_pad(n: int, replicas: int) -> None:
+    shares = _shares(n, replicas, shuffle=False)
+    size = -(-n // replicas)
+    assert all(len(s) == size for s in shares)
+    flat = [i for s in shares for i in s]
+    assert set(flat) == set(range(n))  # covering
+    assert len(flat) - len(set(flat)) == size * replicas - n  # only the padding repeats
+    assert shares[0][0] == 0 and shares[1][0] == 1  # rank r takes every replicas-th index from r
+    dropped = _shares(n, replicas, shuffle=False, drop_last=True)
+    flat = [i for s in dropped for i in s]
+    assert len(flat) == len(set(flat)) == (n // replicas) * replicas  # disjoint, tail dropped
+    assert all(len(s) == n // replicas for s in dropped)
+
+
+def test_sampler_shuffles_the_same_on_every_rank_and_changes_with_set_epoch() -> None:
+    shares = _shares(20, 2, seed=3)
+    assert sorted(shares[0] + shares[1]) == list(range(20)) and shares[0] != list(range(0, 20, 2))
+    assert _shares(20, 2, seed=3) == shares  # the same seed, the same order
+    samplers = [ember.data.DistributedSampler(range(20), 2, r, seed=3) for r in range(2)]
+    for s in samplers:
+        s.set_epoch(1)
+    epoch1 = [list(s) for s in samplers]
+    assert epoch1 != shares and sorted(epoch1[0] + epoch1[1]) == list(range(20))
+    assert _shares(20, 2, seed=4) != shares
+
+
+def test_sampler_defaults_to_the_process_group_and_feeds_a_dataloader() -> None:
+    with pytest.raises(
+        dist.DistError, match="DistributedSampler .*: the default process group is not initialised"
+    ):
+        ember.data.DistributedSampler(range(4))
+    with pytest.raises(ValueError, match=r"invalid rank 2; rank should be in the interval \[0, 1\]"):
+        ember.data.DistributedSampler(range(4), num_replicas=2, rank=2)
+    dist.init_process_group()
+    ds = ember.data.TensorDataset(ember.arange(6.0))
+    sampler = ember.data.DistributedSampler(ds, shuffle=False)
+    assert (sampler.num_replicas, sampler.rank, len(sampler)) == (1, 0, 6)
+    batches = [b[0].tolist() for b in ember.data.DataLoader(ds, batch_size=4, sampler=sampler)]
+    assert batches == [[0.0, 1.0, 2.0, 3.0], [4.0, 5.0]]
+
+
+# -- DistributedDataParallel in a world of one -----------------------------------------------------
+def test_ddp_in_a_world_of_one_starts_buckets_during_backward() -> None:
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    dist.init_process_group()
+    ember.manual_seed(0)
+    layers = [ember.nn.Linear(4, 4) for _ in range(4)]
+    model = ember.nn.Sequential(*layers)
+    ddp = DDP(model, bucket_cap_mb=20 * 4 / 2**20)  # one layer (weight + bias) per bucket
+    assert len(ddp._buckets) == 4  # in reverse order: the last layer's bias, then its weight
+    assert [id(p) for p in ddp._buckets[0].params] == [id(layers[-1].bias), id(layers[-1].weight)]
+    started: list[int] = []  # buckets started when the first layer's weight had its gradient
+    layers[0].weight.register_post_accumulate_grad_hook(lambda p: started.append(ddp._next_bucket))
+    x = ember.randn(3, 4)
+    ddp(x).sum().backward()
+    # when the first layer's weight (the last gradient backward computes) was ready, the buckets of
+    # the later layers had already been started
+    assert started and started[0] >= 3
+    ref = ember.nn.Sequential(*[ember.nn.Linear(4, 4) for _ in range(4)])
+    ref.load_state_dict(model.state_dict())
+    ref(x).sum().backward()
+    for p, q in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-6)
+    assert list(ddp.state_dict())[0].startswith("module.")
+    with pytest.raises(
+        dist.DistError,
+        match=r"parameter '3.bias' got its gradient twice in one iteration; run forward before each",
+    ):
+        loss = ddp(x).sum()
+        loss.backward(retain_graph=True)
+        loss.backward()
+
+
+def test_ddp_needs_a_process_group_and_parameters() -> None:
+    from ember.nn.parallel import DistributedDataParallel as DDP
+
+    with pytest.raises(
+        dist.DistError, match="DistributedDataParallel: the default process group is not initialised"
+    ):
+        DDP(ember.nn.Linear(2, 2))
+    dist.init_process_group()
+    with pytest.raises(dist.DistError, match="the module has no parameter that requires grad"):
+        DDP(ember.nn.ReLU())

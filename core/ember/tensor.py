@@ -45,6 +45,7 @@ class Tensor(_RecordMethods):
         "_view_fn",
         "_view_version",
         "_hooks",
+        "_post_accumulate_hooks",
         "__weakref__",
     )
 
@@ -62,6 +63,9 @@ class Tensor(_RecordMethods):
     _view_fn: Callable[[Tensor], Tensor] | None
     _view_version: int  # for a view: the shared version its history corresponds to
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    # set only by register_post_accumulate_grad_hook (not by _make: every op makes tensors);
+    # the engine reads it with getattr(t, "_post_accumulate_hooks", None)
+    _post_accumulate_hooks: list[Callable[[Tensor], None]]
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         if args or kwargs:
@@ -213,6 +217,27 @@ class Tensor(_RecordMethods):
             if self._hooks is None:
                 self._hooks = []
             hooks = self._hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
+        """Call ``hook(tensor)`` on this leaf as soon as its ``.grad`` is final in a backward pass
+        (every contribution accumulated), while the rest of the backward still runs, as PyTorch
+        does; data-parallel training starts communicating a gradient there. Not called by
+        ``autograd.grad``. Returns a handle with ``remove()``."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: only leaf tensors accumulate a .grad; register "
+                "the hook on the leaf (a parameter), or use register_hook on this non-leaf tensor"
+            )
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: the tensor does not require grad; call "
+                "requires_grad_() first"
+            )
+        hooks = getattr(self, "_post_accumulate_hooks", None)
+        if hooks is None:
+            hooks = self._post_accumulate_hooks = []
         hooks.append(hook)
         return _HookHandle(hooks, hook)
 

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from .function import Function, FunctionCtx
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import gradcheck
-from .graph import Node, run_backward
+from .graph import Node, queue_callback, run_backward
 
 __all__ = [
     "Function",
@@ -22,6 +22,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "queue_callback",
     "set_grad_enabled",
 ]
 

@@ -8,13 +8,33 @@ the inputs' gradients, written with Ember ops, so every backend gets gradients f
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..tensor import Tensor
 from .grad_mode import STATE
 
-__all__ = ["Node", "attach", "run_backward"]
+__all__ = ["Node", "attach", "queue_callback", "run_backward"]
+
+# the callbacks queued by the backward passes running in this thread, innermost last (a hook may
+# itself call backward); see queue_callback
+_CALLBACKS = threading.local()
+
+
+def queue_callback(callback: Callable[[], None]) -> None:
+    """Run ``callback()`` once the backward pass that is running now has finished: after every
+    node ran and every leaf's ``.grad`` (and its post-accumulate-grad hooks) is final, before
+    ``backward()`` returns (PyTorch's ``Variable._execution_engine.queue_callback``). Callbacks
+    run in the order queued; one may queue another. Call it from a hook during backward;
+    outside a backward pass it raises RuntimeError."""
+    stack = getattr(_CALLBACKS, "stack", None)
+    if not stack:
+        raise RuntimeError(
+            "queue_callback: no backward pass is running in this thread; call it from a hook "
+            "(register_hook, register_post_accumulate_grad_hook) while backward runs"
+        )
+    stack[-1].append(callback)
 
 
 class Node:
@@ -149,13 +169,17 @@ def run_backward(
             else:
                 capture_leaves[id(t)] = i
 
-    # dependency counts over the reachable graph
+    # dependency counts over the reachable graph, leaves included: a leaf's gradient is final
+    # (accumulated, its post-accumulate-grad hooks run) once all its contributions arrived
     deps: dict[Node, int] = {}
+    leaf_deps: dict[int, int] = {}
     stack: list[Node] = []
     for r in roots:
         if r.grad_fn is not None and r.grad_fn not in deps:
             deps[r.grad_fn] = 0
             stack.append(r.grad_fn)
+        elif r.grad_fn is None and r.requires_grad:
+            leaf_deps[id(r)] = leaf_deps.get(id(r), 0) + 1
     while stack:
         node = stack.pop()
         if node.backward_fn is None:
@@ -171,16 +195,57 @@ def run_backward(
                 else:
                     deps[e] = 1
                     stack.append(e)
+            elif e is not None:
+                leaf_deps[id(e)] = leaf_deps.get(id(e), 0) + 1
 
     pending: dict[Node, Any] = {}
     leaf_pending: dict[int, tuple[Tensor, Any]] = {}
 
     def add_leaf(t: Tensor, g: Any) -> None:
-        prev = leaf_pending.get(id(t))
-        leaf_pending[id(t)] = (t, g if prev is None else prev[1] + g)
+        """One contribution to leaf ``t`` (None: the op gave it no gradient); the last one
+        finalises the leaf at once."""
+        key = id(t)
+        prev = leaf_pending.get(key)
+        if g is not None:
+            leaf_pending[key] = (t, g if prev is None or prev[1] is None else prev[1] + g)
+        elif prev is None:
+            leaf_pending[key] = (t, None)
+        leaf_deps[key] -= 1
+        if leaf_deps[key] == 0:
+            leaf, total = leaf_pending.pop(key)
+            if total is not None:
+                finish_leaf(leaf, total)
+
+    def finish_leaf(t: Tensor, g: Any) -> None:
+        hooks = t._hooks
+        if hooks:
+            for hook in hooks:
+                new = hook(g)
+                if new is not None:
+                    g = new
+        idx = capture_leaves.get(id(t))
+        if inputs is not None:
+            if idx is not None:
+                results[idx] = g
+            return
+        if g.shape != t.shape:
+            raise RuntimeError(f"gradient of shape {g.shape} for a leaf of shape {t.shape}")
+        if t.grad is None:
+            t.grad = g if create_graph else g.detach().clone()
+        else:
+            t.grad = t.grad + g  # out of place: a grad buffer may be shared with another leaf
+        post = getattr(t, "_post_accumulate_hooks", None)  # a slot set only by registering one
+        if post:
+            for hook in tuple(post):
+                hook(t)
 
     prev_mode = STATE.enabled
     STATE.enabled = create_graph
+    callbacks: list[Callable[[], None]] = []
+    stack_of_callbacks = getattr(_CALLBACKS, "stack", None)
+    if stack_of_callbacks is None:
+        stack_of_callbacks = _CALLBACKS.stack = []
+    stack_of_callbacks.append(callbacks)
     try:
         ready: list[Node] = []
         for r, g in zip(roots, grad_roots):
@@ -222,40 +287,27 @@ def run_backward(
                 node.backward_fn = None
                 node.saved = ()
             for e, gi, dt in zip(node.edges, grads, node.dtypes):
-                if e is None or gi is None:
+                if e is None:
                     continue
-                if dt is not None and getattr(gi, "dtype", dt) is not dt:
+                if gi is not None and dt is not None and getattr(gi, "dtype", dt) is not dt:
                     gi = gi.to(dt)
                 if type(e) is Node:
-                    prev = pending.get(e)
-                    pending[e] = gi if prev is None else prev + gi
+                    if gi is not None:
+                        prev = pending.get(e)
+                        pending[e] = gi if prev is None else prev + gi
                     deps[e] -= 1
-                    if deps[e] == 0:
+                    if deps[e] == 0 and e in pending:
                         ready.append(e)
                 else:
                     add_leaf(e, gi)
-        for t, g in leaf_pending.values():
-            hooks = t._hooks
-            if hooks:
-                for hook in hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
-            idx = capture_leaves.get(id(t))
-            if inputs is not None:
-                if idx is not None:
-                    results[idx] = g
-                continue
-            if g.shape != t.shape:
-                raise RuntimeError(f"gradient of shape {g.shape} for a leaf of shape {t.shape}")
-            if t.grad is None:
-                t.grad = g if create_graph else g.detach().clone()
-            elif create_graph:
-                t.grad = t.grad + g
-            else:
-                t.grad = t.grad + g  # out of place: a grad buffer may be shared with another leaf
+        for t, g in list(leaf_pending.values()):  # none are left when every contribution arrived
+            if g is not None:
+                finish_leaf(t, g)
+        while callbacks:
+            callbacks.pop(0)()
     finally:
         STATE.enabled = prev_mode
+        stack_of_callbacks.pop()
     if inputs is None:
         return None
     for i, r in enumerate(results):

@@ -1,9 +1,9 @@
-"""Neural networks: :class:`Module`, :class:`Parameter`, layers, losses, ``functional``, ``init``
-and ``utils`` (PyTorch's ``torch.nn`` API)."""
+"""Neural networks: :class:`Module`, :class:`Parameter`, layers, losses, ``functional``, ``init``,
+``utils`` and ``parallel`` (PyTorch's ``torch.nn`` API)."""
 
 from __future__ import annotations
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Sequential
@@ -18,6 +18,7 @@ __all__ = [
     "IncompatibleKeys",
     "functional",
     "init",
+    "parallel",
     "utils",
     *_layers_all,
 ]

@@ -3,8 +3,9 @@
 :class:`ember.Tensor` defines a few methods itself rather than through an op record (see
 :mod:`ember.tensor`): host reads (``numpy``, ``item``, ``tolist``, ``__array__``, ``repr``), the
 autograd entry points (``requires_grad_``, ``detach``, ``backward``, ``register_hook``,
-``retain_grad``, ``data``), Python conversions (``bool``, ``int``, ``float``, ``operator.index``,
-``len``, ``iter``) and copying (``copy.deepcopy``; pickling refuses). They run on every device, so
+``register_post_accumulate_grad_hook``, ``retain_grad``, ``data``), Python conversions (``bool``,
+``int``, ``float``, ``operator.index``, ``len``, ``iter``) and copying
+(``copy.deepcopy``; pickling refuses). They run on every device, so
 the conformance kit proves them there like any op: each record's call uses the method and returns
 a tensor on the device built from what it gave, compared with a numpy reference; properties that
 are not values (memory shared or not, ``requires_grad`` flags, the errors raised) are checked in
@@ -216,6 +217,27 @@ def _register_hook(x: Tensor) -> Tensor:
     _require(len(seen) == 1 and seen[0].shape == x.shape, "an observing hook was not called once")
     _require(_raises(RuntimeError, lambda: x.detach().register_hook(lambda g: g)), "hook without grad")
     return stack([a.grad, b.grad, c.grad])
+
+
+def _post_accumulate_grad_hook(x: Tensor) -> Tensor:
+    # the hook gets the leaf once, with .grad final: y = x*x + 3x reaches x twice, so the hook
+    # sees 2x + 3 (both contributions); a removed hook is not called; a non-leaf and a tensor that
+    # does not require grad refuse; autograd.grad accumulates nothing and calls no hook
+    from ..autograd import grad as autograd_grad
+
+    a = _leaf(x)
+    seen: list[Tensor] = []
+    a.register_post_accumulate_grad_hook(lambda t: seen.append(t.grad.clone()))
+    a.register_post_accumulate_grad_hook(lambda t: None).remove()
+    ((a * a).sum() + (a * 3).sum()).backward()
+    _require(len(seen) == 1, f"the hook ran {len(seen)} times in one backward")
+    autograd_grad((a * a).sum(), [a])
+    _require(len(seen) == 1, "autograd.grad called the post-accumulate-grad hook")
+    y = a * 2
+    _require(_raises(RuntimeError, lambda: y.register_post_accumulate_grad_hook(seen.append)), "non-leaf")
+    plain = x.detach()
+    _require(_raises(RuntimeError, lambda: plain.register_post_accumulate_grad_hook(seen.append)), "no grad")
+    return stack([seen[0], a.grad])
 
 
 def _retain_grad(x: Tensor) -> Tensor:
@@ -454,6 +476,13 @@ register(
         _register_hook,
         lambda x: np.stack([4 * x, 6 * x, 2 * x]),
         ("Tensor.register_hook",),
+        FLOATS16,
+    ),
+    _record(
+        "Tensor.register_post_accumulate_grad_hook",
+        _post_accumulate_grad_hook,
+        lambda x: np.stack([2 * x + 3, 2 * x + 3]),
+        ("Tensor.register_post_accumulate_grad_hook",),
         FLOATS16,
     ),
     _record("Tensor.retain_grad", _retain_grad, lambda x: 4 * x, ("Tensor.retain_grad",), FLOATS16),

@@ -83,6 +83,20 @@ def test_every_collective_on_cpu_and_opencl() -> None:
         pytest.skip("cpu checked; opencl is not usable here, so its collectives were not run")
 
 
+def test_distributed_data_parallel_matches_single_process_training() -> None:
+    res = launch(str(SCRIPTS / "ddp.py"), "cpu")
+    assert res.returncode == 0, res.stdout + res.stderr
+    for rank in (0, 1):
+        for line in (
+            "SGD matches full-batch training",
+            "Adam matches full-batch training",
+            "no_sync accumulation equals one large batch",
+            "unused parameters averaged, never-used left alone, strict mode names them",
+            "BatchNorm buffers equal across ranks",
+        ):
+            assert f"rank {rank}: {line}" in res.stdout, res.stdout + res.stderr
+
+
 def _failing(mode: str, env: dict[str, str] | None = None) -> tuple[subprocess.CompletedProcess, float]:
     before = _shm()
     start = time.monotonic()
