@@ -7,8 +7,9 @@ reads the rank and world size mpiexec sets. The flags that matter on one machine
 
 - Open MPI: ``--oversubscribe`` (more ranks than cores), ``OMPI_MCA_pml=ob1`` and
   ``OMPI_MCA_btl=self,sm`` (local transports: a 2-rank start took 0.2 s instead of 1.2 s here),
-  and, as root, ``OMPI_ALLOW_RUN_AS_ROOT=1`` / ``OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1``. Variables you
-  set yourself win.
+  ``OMPI_MCA_osc=^ucx`` (without a UCX network its one-sided component prints an error per MPI
+  window) and, as root, ``OMPI_ALLOW_RUN_AS_ROOT=1`` / ``OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1``.
+  Variables you set yourself win.
 - MPICH (Hydra's mpiexec): nothing is needed.
 
 Across machines pass ``--hosts a,b`` or ``--hostfile FILE`` (then the local-transport settings are
@@ -104,6 +105,9 @@ def build_command(
             if shm_dir is not None:
                 env.setdefault("OMPI_MCA_btl_sm_backing_directory", shm_dir)
                 env.setdefault("OMPI_MCA_osc_sm_backing_directory", shm_dir)
+        # without a UCX network, Open MPI's UCX one-sided component prints an error for every MPI
+        # window (the MPI backend makes one); set here too, for scripts that import mpi4py first
+        env.setdefault("OMPI_MCA_osc", "^ucx")
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT", "1")
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")

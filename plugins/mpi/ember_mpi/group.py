@@ -132,6 +132,14 @@ class MPIProcessGroup(ProcessGroup):
                 "script.py), without setting RANK / WORLD_SIZE by hand",
             )
         self.timeout = rendezvous.timeout
+        self._in_place = MPI.IN_PLACE
+        self._ops = {
+            ReduceOp.SUM: MPI.SUM,
+            ReduceOp.AVG: MPI.SUM,  # divided by the world size on completion
+            ReduceOp.PRODUCT: MPI.PROD,
+            ReduceOp.MIN: MPI.MIN,
+            ReduceOp.MAX: MPI.MAX,
+        }
         self.comm = world.Dup()  # Ember's own communicator: a user's mpi4py traffic cannot interleave
         self._seq = 0
         self._threads_ok = MPI.Query_thread() == MPI.THREAD_MULTIPLE
@@ -140,6 +148,7 @@ class MPIProcessGroup(ProcessGroup):
         self._entered = np.frombuffer(self._win.tomemory(), dtype=np.int64)
         self._entered[0] = 0
         self._current: tuple[float, int, str, Tensor | None, str] | None = None
+        self._completed = _Work(self, None, None, 0)  # what a blocking call returns
         self._stop = threading.Event()
         self._watchdog = threading.Thread(target=self._watch, name="ember-mpi-watchdog", daemon=True)
         self._watchdog.start()
@@ -219,7 +228,7 @@ class MPIProcessGroup(ProcessGroup):
             call()
         finally:
             self._current = None
-        return _Work(self, None, None, seq)
+        return self._completed
 
     @staticmethod
     def _host(t: Tensor) -> np.ndarray:
@@ -234,23 +243,24 @@ class MPIProcessGroup(ProcessGroup):
         t.copy_(from_numpy(values.reshape(t.shape)).to(t.device))
 
     def _mpi_op(self, op: ReduceOp, dtype: np.dtype) -> Any:
-        MPI = self.MPI
         if dtype == np.bool_:
+            MPI = self.MPI
             return MPI.LOR if op in (ReduceOp.SUM, ReduceOp.MAX) else MPI.LAND
-        return {
-            ReduceOp.SUM: MPI.SUM,
-            ReduceOp.AVG: MPI.SUM,
-            ReduceOp.PRODUCT: MPI.PROD,
-            ReduceOp.MIN: MPI.MIN,
-            ReduceOp.MAX: MPI.MAX,
-        }[op]
+        return self._ops[op]
 
     def all_reduce(self, tensor: Tensor, op: ReduceOp, blocking: bool) -> BackendWork:
         """``Allreduce`` in place (blocking) or ``Iallreduce`` into a scratch array (non-blocking)."""
         seq = self._enter()
         on_host = tensor.device.type == "cpu"
-        buf = self._host(tensor)
+        buf = tensor.numpy().reshape(-1)  # on cpu the tensor's own memory
         mop = self._mpi_op(op, buf.dtype)
+        if blocking and on_host and op is not ReduceOp.AVG:  # the common case, without closures
+            self._current = (time.monotonic() + self.timeout, seq, "all_reduce", tensor, op.name)
+            try:
+                self.comm.Allreduce(self._in_place, buf, mop)
+            finally:
+                self._current = None
+            return self._completed
         world = self.world_size
 
         def finish(result: np.ndarray) -> None:
