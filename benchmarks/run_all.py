@@ -3,7 +3,7 @@ the side-by-side ratios of all runs as a chart (``chart.py``; needs matplotlib, 
 extra).
 
 Usage: python benchmarks/run_all.py [--runs N] [--chart PATH] [--save-results PATH] [name ...]
-(names: core, training, opencl, cuda). Each benchmark runs ``--runs`` times (default 3) so the
+(names: core, training, opencl, cuda, distributed). Each benchmark runs ``--runs`` times (default 3) so the
 chart shows the spread over runs; the chart goes to ``docs/benchmarks.png`` unless ``--chart``
 says otherwise (``--chart ''``: none).
 """
@@ -22,6 +22,7 @@ SCRIPTS = {
     "training": "bench_training.py",
     "opencl": "bench_opencl.py",
     "cuda": "bench_cuda.py",
+    "distributed": "bench_distributed.py",
 }
 
 

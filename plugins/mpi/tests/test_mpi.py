@@ -201,3 +201,12 @@ def test_ember_info_lists_the_mpi_backend() -> None:
     mpi = {b["name"]: b for b in json.loads(res.stdout)["distributed_backends"]}["mpi"]
     assert mpi["status"] == "available" and mpi["distribution"] == "ember-mpi"
     assert mpi["device_types"] == ["cpu", "opencl"]
+
+
+def test_the_digits_example_trains_data_parallel_and_rank_0_saves(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[3] / "examples" / "train_digits.py"
+    ckpt = tmp_path / "digits.safetensors"
+    res = launch(str(example), "--epochs", "2", "--quiet", "--checkpoint", str(ckpt), timeout=300)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert res.stdout.count("test accuracy:") == 1 and "on 2 ranks on cpu" in res.stdout  # rank 0 alone
+    assert res.stdout.count("reloaded model accuracy") == 1 and ckpt.exists()
