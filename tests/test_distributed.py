@@ -508,3 +508,16 @@ def test_ddp_needs_a_process_group_and_parameters() -> None:
     dist.init_process_group()
     with pytest.raises(dist.DistError, match="the module has no parameter that requires grad"):
         DDP(ember.nn.ReLU())
+
+
+def test_import_ember_imports_no_communication_code_and_ember_distributed_is_reachable() -> None:
+    res = run_python(
+        """
+        import sys, ember
+        assert "ember.distributed" not in sys.modules and "mpi4py" not in sys.modules
+        ember.distributed.init_process_group()
+        print(ember.distributed.get_backend(), "mpi4py" in sys.modules)
+        """
+    )
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["self", "False"]  # a world of one loads no backend

@@ -62,7 +62,8 @@ def __getattr__(name: str) -> object:
     # lazily imported subpackages keep `import ember` fast
     import importlib
 
-    if name in ("nn", "optim", "data", "testing", "serialization", "library", "utils", "profiler"):
+    lazy = ("nn", "optim", "data", "testing", "serialization", "library", "utils", "profiler", "distributed")
+    if name in lazy:
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)
