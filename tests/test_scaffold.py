@@ -68,3 +68,24 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if not k.startswith("EMBER_") and k != "PYTHONPATH"}
+
+
+class _Config:
+    """The part of pytest's config that ``selected_devices`` reads."""
+
+    def __init__(self, devices: list[str]) -> None:
+        self.devices = devices
+
+    def getoption(self, name: str, default: object = None) -> object:
+        assert name == "--ember-device"
+        return self.devices
+
+
+def test_a_device_named_twice_runs_once() -> None:
+    """A scaffolded project's addopts name its device; naming it again on the command line (the
+    guide's ``pytest --pyargs ember.testing --ember-device=NAME``) must not run the kit twice."""
+    from ember.testing.plugin import selected_devices
+
+    assert selected_devices(_Config(["mydev", "mydev"])) == ["mydev"]
+    assert selected_devices(_Config(["mydev,cpu", "cpu", "mydev:0", " mydev "])) == ["mydev", "cpu"]
+    assert selected_devices(_Config(["opencl:1", "opencl:0", "opencl"])) == ["opencl:1", "opencl:0"]

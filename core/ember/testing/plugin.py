@@ -69,10 +69,19 @@ def pytest_addoption(parser: Any) -> None:
 
 
 def selected_devices(config: Any) -> list[str]:
-    """The device strings the conformance tests run on."""
+    """The device strings the conformance tests run on, each once.
+
+    A device named twice (``--ember-device=mydev`` in a project's ``addopts`` and again on the
+    command line, or ``mydev`` and ``mydev:0``) runs once, under its first spelling: pytest would
+    otherwise run every test twice, as ``[mydev0-...]`` and ``[mydev1-...]``.
+    """
     opt = config.getoption("--ember-device", default=None)
     if opt:
-        return [d.strip() for item in opt for d in item.split(",") if d.strip()]
+        named = [d.strip() for item in opt for d in item.split(",") if d.strip()]
+        first: dict[str, str] = {}
+        for d in named:
+            first.setdefault(d if ":" in d else f"{d}:0", d)
+        return list(first.values())
     import ember
 
     out: list[str] = []
