@@ -5,6 +5,7 @@ its parameters like PyTorch, from ember's seeded generator."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,19 @@ __all__ = [
     "Softplus",
     "Softmax",
     "LogSoftmax",
+    "ReLU6",
+    "SELU",
+    "CELU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "Hardtanh",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "GLU",
+    "PReLU",
     "MultiheadAttention",
     "CrossEntropyLoss",
     "NLLLoss",
@@ -50,6 +64,7 @@ __all__ = [
     "SmoothL1Loss",
     "BCELoss",
     "BCEWithLogitsLoss",
+    "HuberLoss",
 ]
 
 
@@ -613,6 +628,115 @@ ReLU = _activation("ReLU", F.relu, "max(x, 0).", inplace=True)
 Tanh = _activation("Tanh", F.tanh, "Hyperbolic tangent.")
 Sigmoid = _activation("Sigmoid", F.sigmoid, "The logistic function.")
 SiLU = _activation("SiLU", F.silu, "x * sigmoid(x).", inplace=True)
+ReLU6 = _activation("ReLU6", F.relu6, "min(max(x, 0), 6).", inplace=True)
+SELU = _activation("SELU", F.selu, "scale * elu(x, alpha), self-normalising.", inplace=True)
+Mish = _activation("Mish", F.mish, "x * tanh(softplus(x)).", inplace=True)
+Hardswish = _activation("Hardswish", F.hardswish, "x * relu6(x + 3) / 6.", inplace=True)
+Hardsigmoid = _activation("Hardsigmoid", F.hardsigmoid, "relu6(x + 3) / 6.", inplace=True)
+LogSigmoid = _activation("LogSigmoid", F.logsigmoid, "log(sigmoid(x)), computed stably.")
+Softsign = _activation("Softsign", F.softsign, "x / (1 + |x|).")
+Tanhshrink = _activation("Tanhshrink", F.tanhshrink, "x - tanh(x).")
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.celu(x, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val]."""
+
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ) -> None:
+        super().__init__()
+        if min_value is not None or max_value is not None:
+            warnings.warn(
+                "Hardtanh: keyword arguments min_value and max_value are deprecated; use min_val and max_val",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            min_val = min_val if min_value is None else min_value
+            max_val = max_val if max_value is None else max_value
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) must not exceed max_val ({max_val}); swap them")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.hardtanh(x, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """x where x > threshold, else ``value``."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.threshold(x, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """Gated linear unit along ``dim``: first half times the sigmoid of the second."""
+
+    def __init__(self, dim: int = -1) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the gate."""
+        return F.glu(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """x where x > 0, a * x elsewhere, with a learned ``weight`` of ``num_parameters`` slopes (1, or
+    one per channel), all starting at ``init``."""
+
+    def __init__(
+        self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None
+    ) -> None:
+        super().__init__()
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = _empty((num_parameters,), device, dtype)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Set every slope to ``init``, as PyTorch."""
+        init.constant_(self.weight, self.init)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
 
 
 class GELU(Module):
@@ -1004,3 +1128,15 @@ class BCEWithLogitsLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class HuberLoss(Module):
+    """:func:`ember.nn.functional.huber_loss` as a module."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__()
+        self.reduction, self.delta = reduction, delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        """The loss."""
+        return F.huber_loss(input, target, self.reduction, self.delta)

@@ -4,7 +4,8 @@ One module per family:
 
 - :mod:`.dense`: linear, bilinear, flatten
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
-  softmax, log_softmax
+  softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
+  tanhshrink, threshold, glu, prelu
 - :mod:`.regularization`: dropout
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, and unfold2d, the im2col window op under convolution and
@@ -29,17 +30,29 @@ from .activations import (
     _maybe_inplace,
     _relu6,
     _softmax_dim,
+    celu,
     elu,
     gelu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
     leaky_relu,
     log_softmax,
+    logsigmoid,
+    mish,
+    prelu,
     relu,
     relu6,
+    selu,
     sigmoid,
     silu,
     softmax,
     softplus,
+    softsign,
     tanh,
+    tanhshrink,
+    threshold,
 )
 from .attention import _safe_softmax, scaled_dot_product_attention
 from .convolution import (
@@ -105,6 +118,18 @@ __all__ = [
     "softplus",
     "softmax",
     "log_softmax",
+    "selu",
+    "celu",
+    "mish",
+    "hardswish",
+    "hardsigmoid",
+    "hardtanh",
+    "logsigmoid",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "glu",
+    "prelu",
     "dropout",
     "pad",
     "conv1d",

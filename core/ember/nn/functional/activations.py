@@ -12,7 +12,8 @@ import warnings
 from typing import Any
 
 from ... import ops as E
-from ...autograd.grad_mode import STATE
+from ...autograd.grad_mode import STATE, no_grad
+from ...autograd.graph import attach
 from ...ops.inplace import commit
 from ...tensor import Tensor
 
@@ -28,6 +29,18 @@ __all__ = [
     "softplus",
     "softmax",
     "log_softmax",
+    "selu",
+    "celu",
+    "mish",
+    "hardswish",
+    "hardsigmoid",
+    "hardtanh",
+    "logsigmoid",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+    "glu",
+    "prelu",
 ]
 
 
@@ -131,6 +144,154 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
     return E.log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype)
 
 
+# -- piecewise activations: the value and PyTorch's derivative side by side ----------------------
+def _pointwise(x: Tensor, name: str, value: Any, derivative: Any) -> Tensor:
+    """``value(x)`` computed without recording, with the backward ``g * derivative(x)``: the
+    derivative is PyTorch's, kinks included (a composite of ``where``/``clamp`` would pick its own
+    side at the kinks). Both are written with Ember ops, so ``create_graph`` differentiates the
+    derivative again."""
+    with no_grad():
+        out = value(x)
+    if STATE.enabled and x.requires_grad:
+        attach(out, name, lambda g: (g * derivative(x),), (x,), (x,))
+    return out
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with the self-normalising constants (alpha = 1.6733, scale = 1.0507);
+    ``inplace=True`` writes the result into ``input``."""
+    return _maybe_inplace(input, lambda x: E.elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace, "selu_")
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1)); ``inplace=True``: into ``input``."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x); pass a non-zero alpha such as 1.0")
+    return _maybe_inplace(input, lambda x: E.elu(x / alpha, 1.0) * alpha, inplace, "celu_")
+
+
+def _mish(x: Tensor) -> Tensor:
+    def value(x: Tensor) -> Tensor:
+        return x * E.tanh(E.softplus(x, 1.0, 20.0))
+
+    def derivative(x: Tensor) -> Tensor:
+        t = E.tanh(E.softplus(x, 1.0, 20.0))
+        return t + x * E.sigmoid(x) * (1 - t * t)
+
+    return _pointwise(x, "mish", value, derivative)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)); ``inplace=True`` writes the result into ``input``."""
+    return _maybe_inplace(input, _mish, inplace, "mish_")
+
+
+def _hardswish(x: Tensor) -> Tensor:
+    def derivative(x: Tensor) -> Tensor:
+        # PyTorch's: 0 up to -3, x / 3 + 1/2 strictly inside (-3, 3), 1 from 3 on
+        return E.where(E.le(x, -3.0), 0.0, E.where(E.lt(x, 3.0), x / 3.0 + 0.5, 1.0)).to(x.dtype)
+
+    return _pointwise(x, "hardswish", lambda x: x * E.clamp(x + 3.0, 0.0, 6.0) / 6.0, derivative)
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6; ``inplace=True`` writes the result into ``input``."""
+    return _maybe_inplace(input, _hardswish, inplace, "hardswish_")
+
+
+def _hardsigmoid(x: Tensor) -> Tensor:
+    def derivative(x: Tensor) -> Tensor:
+        # 1/6 strictly inside (-3, 3), as PyTorch
+        return E.where(E.logical_and(E.gt(x, -3.0), E.lt(x, 3.0)), 1.0 / 6.0, 0.0).to(x.dtype)
+
+    return _pointwise(x, "hardsigmoid", lambda x: E.clamp(x / 6.0 + 0.5, 0.0, 1.0), derivative)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6; ``inplace=True`` writes the result into ``input``."""
+    return _maybe_inplace(input, _hardsigmoid, inplace, "hardsigmoid_")
+
+
+def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clamped to [min_val, max_val], with PyTorch's gradient (1 strictly inside, 0 at the ends);
+    ``inplace=True`` writes the result into ``input``."""
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) must be less than or equal to max_val ({max_val}); swap them"
+        )
+
+    def derivative(x: Tensor) -> Tensor:
+        return E.where(E.logical_and(E.gt(x, min_val), E.lt(x, max_val)), 1.0, 0.0).to(x.dtype)
+
+    def fn(x: Tensor) -> Tensor:
+        return _pointwise(x, "hardtanh", lambda x: E.clamp(x, min_val, max_val), derivative)
+
+    return _maybe_inplace(input, fn, inplace, "hardtanh_")
+
+
+def logsigmoid(input: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed stably as min(x, 0) - log1p(exp(-|x|))."""
+    return _pointwise(
+        input,
+        "logsigmoid",
+        lambda x: E.clamp(x, max=0.0) - E.log1p(E.exp(-E.abs(x))),
+        lambda x: E.sigmoid(-x),
+    )
+
+
+def softsign(input: Tensor) -> Tensor:
+    """x / (1 + |x|)."""
+    return input / (E.abs(input) + 1)
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """x - tanh(x)."""
+    return input - E.tanh(input)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else ``value``; ``inplace=True`` writes the result into ``input``."""
+
+    def fn(x: Tensor) -> Tensor:
+        return E.where(E.gt(x, threshold), x, E.full_like(x, value))
+
+    return _maybe_inplace(input, fn, inplace, "threshold_", saves_input=False)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``input`` along ``dim`` times the sigmoid of the second."""
+    if input.ndim == 0:
+        raise ValueError("glu: input must have at least one dimension, got a 0-d tensor")
+    if not -input.ndim <= dim < input.ndim:
+        raise IndexError(f"glu: dim {dim} is out of range for a {input.ndim}-d input")
+    size = input.shape[dim]
+    if size % 2:
+        raise ValueError(
+            f"glu: the halved dimension must be even, but dimension {dim % input.ndim} is of size "
+            f"{size}; pad it or pick another dim"
+        )
+    a, b = E.chunk(input, 2, dim)
+    return a * E.sigmoid(b)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x where x > 0, weight * x elsewhere; ``weight`` has one element or one per channel (dim 1;
+    inputs with fewer than 2 dims have one channel)."""
+    channels = input.shape[1] if input.ndim >= 2 else 1
+    n = weight.numel()
+    if weight.ndim > 1 or (n != 1 and n != channels):
+        raise ValueError(
+            f"prelu: weight has shape {tuple(weight.shape)}, but the input of shape "
+            f"{tuple(input.shape)} has {channels} channel(s); pass one weight or one per channel"
+        )
+    w = weight.reshape((-1,) + (1,) * (input.ndim - 2)) if n > 1 else weight.reshape(())
+    return E.where(E.gt(input, 0), input, w * input)
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _inplace_checked(fn: Any, name: str) -> Any:
     """The conformance kit's call for an activation with ``inplace``: with ``inplace=True`` it runs
@@ -158,7 +319,7 @@ def _records() -> None:
     import numpy as np
 
     from ...ops.records import OpRecord, register
-    from ...ops.samples import FLOATS16, Sample, SampleFn, np_erf, rand_array, unary_samples
+    from ...ops.samples import FLOATS16, ErrorSample, Sample, SampleFn, np_erf, rand_array, unary_samples
 
     def samples(low: float = -2.0, high: float = 2.0, inplace: bool = False, **kw: Any) -> SampleFn:
         """The unary samples with ``kw`` and, for ops with ``inplace``, in-place calls too."""
@@ -208,6 +369,77 @@ def _records() -> None:
 
     def softplus_ref(x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
         return np.where(beta * x > threshold, x, np.log1p(np.exp(beta * x)) / beta)
+
+    def np_sigmoid(x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-x))
+
+    def selu_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return _SELU_SCALE * np.where(x > 0, x, _SELU_ALPHA * np.expm1(x))
+
+    def celu_ref(x: np.ndarray, alpha: float = 1.0, inplace: bool = False) -> np.ndarray:
+        return np.where(x > 0, x, alpha * np.expm1(x / alpha))
+
+    def mish_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return x * np.tanh(np.log1p(np.exp(x)))
+
+    def hardswish_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return x * np.clip(x + 3, 0, 6) / 6
+
+    def hardsigmoid_ref(x: np.ndarray, inplace: bool = False) -> np.ndarray:
+        return np.clip(x / 6 + 0.5, 0, 1)
+
+    def hardtanh_ref(
+        x: np.ndarray, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False
+    ) -> np.ndarray:
+        return np.clip(x, min_val, max_val)
+
+    def logsigmoid_ref(x: np.ndarray) -> np.ndarray:
+        return np.log(np_sigmoid(x))
+
+    def softsign_ref(x: np.ndarray) -> np.ndarray:
+        return x / (1 + np.abs(x))
+
+    def tanhshrink_ref(x: np.ndarray) -> np.ndarray:
+        return x - np.tanh(x)
+
+    def threshold_ref(x: np.ndarray, threshold: float, value: float, inplace: bool = False) -> np.ndarray:
+        return np.where(x > threshold, x, value).astype(x.dtype)
+
+    def glu_ref(x: np.ndarray, dim: int = -1) -> np.ndarray:
+        a, b = np.split(x, 2, axis=dim)
+        return a * np_sigmoid(b)
+
+    def prelu_ref(x: np.ndarray, w: np.ndarray) -> np.ndarray:
+        w = w.reshape((-1,) + (1,) * (x.ndim - 2)) if w.size > 1 else w.reshape(())
+        return np.where(x > 0, x, w * x)
+
+    def glu_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4),)),
+            Sample((a(4, 3),), {"dim": 0}),
+            Sample((a(2, 6, 3),), {"dim": 1}),
+            Sample((a(6),)),
+            Sample((a(0, 4),), grad=False),
+            Sample((a(4, 6),), noncontig=True),
+            Sample((a(3, 4),), {"dim": 1}, noncontig="flip", grad=False),
+        ]
+
+    def prelu_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), rand_array(rng, (1,), dtype, 0.1, 0.5))),
+            Sample((a(2, 3, 4), rand_array(rng, (3,), dtype, 0.1, 0.5))),
+            Sample((a(2, 3, 2, 2), rand_array(rng, (3,), dtype, -0.5, 0.5))),
+            Sample((a(5), rand_array(rng, (1,), dtype, 0.1, 0.5))),
+            Sample((a(), rand_array(rng, (1,), dtype, 0.1, 0.5))),
+            Sample((a(0, 3), rand_array(rng, (3,), dtype, 0.1, 0.5)), grad=False),
+            Sample((a(4, 3), rand_array(rng, (3,), dtype, 0.1, 0.5)), noncontig=True),
+        ]
 
     def implicit_dim(x: np.ndarray, dim: int | None) -> int:
         return dim if dim is not None else (0 if x.ndim in (0, 1, 3) else 1)
@@ -333,6 +565,88 @@ def _records() -> None:
             softmax_samples,
             log_softmax_ref,
             call=softmax_call(log_softmax, "log_softmax"),
+        ),
+        OpRecord(
+            "nn.functional.selu",
+            selu,
+            samples(-3.0, 2.0, inplace=True),
+            selu_ref,
+            call=_inplace_checked(selu, "selu"),
+        ),
+        OpRecord(
+            "nn.functional.celu",
+            celu,
+            joined(samples(-3.0, 2.0, inplace=True), samples(-3.0, 2.0, alpha=0.5)),
+            celu_ref,
+            call=_inplace_checked(celu, "celu"),
+            errors=(ErrorSample((np.ones(3),), {"alpha": 0.0}, ValueError, "celu: alpha cannot be 0"),),
+        ),
+        OpRecord(
+            "nn.functional.mish",
+            mish,
+            samples(-4.0, 4.0, inplace=True),
+            mish_ref,
+            call=_inplace_checked(mish, "mish"),
+        ),
+        OpRecord(
+            "nn.functional.hardswish",
+            hardswish,
+            samples(-4.5, 4.5, inplace=True),  # both kinks, -3 and 3
+            hardswish_ref,
+            call=_inplace_checked(hardswish, "hardswish"),
+        ),
+        OpRecord(
+            "nn.functional.hardsigmoid",
+            hardsigmoid,
+            samples(-4.5, 4.5, inplace=True),
+            hardsigmoid_ref,
+            call=_inplace_checked(hardsigmoid, "hardsigmoid"),
+        ),
+        OpRecord(
+            "nn.functional.hardtanh",
+            hardtanh,
+            joined(samples(inplace=True), samples(-3.0, 3.0, min_val=-0.5, max_val=2.0)),
+            hardtanh_ref,
+            call=_inplace_checked(hardtanh, "hardtanh"),
+            errors=(
+                ErrorSample(
+                    (np.ones(3),), {"min_val": 2.0, "max_val": 1.0}, ValueError, "hardtanh: min_val \\(2.0\\)"
+                ),
+            ),
+        ),
+        OpRecord("nn.functional.logsigmoid", logsigmoid, samples(-6.0, 6.0), logsigmoid_ref),
+        OpRecord("nn.functional.softsign", softsign, samples(-3.0, 3.0), softsign_ref),
+        OpRecord("nn.functional.tanhshrink", tanhshrink, samples(-3.0, 3.0), tanhshrink_ref),
+        OpRecord(
+            "nn.functional.threshold",
+            threshold,
+            joined(
+                samples(inplace=True, threshold=0.3, value=-1.5),
+                samples(threshold=-0.5, value=0.0),
+            ),
+            threshold_ref,
+            call=_inplace_checked(threshold, "threshold"),
+        ),
+        OpRecord(
+            "nn.functional.glu",
+            glu,
+            glu_samples,
+            glu_ref,
+            errors=(
+                ErrorSample((np.ones((2, 3)),), {}, ValueError, "glu: the halved dimension must be even"),
+                ErrorSample((np.ones((2, 4)),), {"dim": 2}, IndexError, "glu: dim 2 is out of range"),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.prelu",
+            prelu,
+            prelu_samples,
+            prelu_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.ones(2)), {}, ValueError, "prelu: weight has shape \\(2,\\)"
+                ),
+            ),
         ),
     )
 
