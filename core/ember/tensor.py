@@ -63,9 +63,7 @@ class Tensor(_RecordMethods):
     _view_fn: Callable[[Tensor], Tensor] | None
     _view_version: int  # for a view: the shared version its history corresponds to
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
-    # set only by register_post_accumulate_grad_hook (not by _make: every op makes tensors);
-    # the engine reads it with getattr(t, "_post_accumulate_hooks", None)
-    _post_accumulate_hooks: list[Callable[[Tensor], None]]
+    _post_accumulate_hooks: list[Callable[[Tensor], None]] | None  # register_post_accumulate_grad_hook
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Tensor:
         if args or kwargs:
@@ -235,7 +233,7 @@ class Tensor(_RecordMethods):
                 "register_post_accumulate_grad_hook: the tensor does not require grad; call "
                 "requires_grad_() first"
             )
-        hooks = getattr(self, "_post_accumulate_hooks", None)
+        hooks = self._post_accumulate_hooks
         if hooks is None:
             hooks = self._post_accumulate_hooks = []
         hooks.append(hook)
@@ -380,6 +378,7 @@ def _make(data: Any, shape: tuple[int, ...], dtype: DType, device: Any) -> Tenso
     t._version = [0]
     t._base = None
     t._hooks = None
+    t._post_accumulate_hooks = None
     return t
 
 

@@ -205,16 +205,15 @@ def run_backward(
         """One contribution to leaf ``t`` (None: the op gave it no gradient); the last one
         finalises the leaf at once."""
         key = id(t)
-        prev = leaf_pending.get(key)
-        if g is not None:
-            leaf_pending[key] = (t, g if prev is None or prev[1] is None else prev[1] + g)
-        elif prev is None:
-            leaf_pending[key] = (t, None)
-        leaf_deps[key] -= 1
-        if leaf_deps[key] == 0:
-            leaf, total = leaf_pending.pop(key)
-            if total is not None:
-                finish_leaf(leaf, total)
+        left = leaf_deps[key] - 1
+        leaf_deps[key] = left
+        if key in leaf_pending:
+            prev = leaf_pending.pop(key)[1]
+            g = prev if g is None else (g if prev is None else prev + g)
+        if left:
+            leaf_pending[key] = (t, g)
+        elif g is not None:
+            finish_leaf(t, g)
 
     def finish_leaf(t: Tensor, g: Any) -> None:
         hooks = t._hooks
@@ -234,7 +233,7 @@ def run_backward(
             t.grad = g if create_graph else g.detach().clone()
         else:
             t.grad = t.grad + g  # out of place: a grad buffer may be shared with another leaf
-        post = getattr(t, "_post_accumulate_hooks", None)  # a slot set only by registering one
+        post = t._post_accumulate_hooks
         if post:
             for hook in tuple(post):
                 hook(t)

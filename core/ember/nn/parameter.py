@@ -50,6 +50,7 @@ class Parameter(Tensor):
         p._version = data._version
         p._base = None
         p._hooks = None
+        p._post_accumulate_hooks = None
         return p
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True) -> None:
