@@ -84,10 +84,32 @@ def evaluate(model: nn.Module, x: ember.Tensor, y: ember.Tensor, batch_size: int
     return correct / x.shape[0]
 
 
+class _NoBar:
+    """What ``--quiet`` iterates instead of a tqdm bar: the loader itself, no output."""
+
+    def __init__(self, loader: DataLoader) -> None:
+        self.loader = loader
+
+    def __iter__(self) -> object:
+        return iter(self.loader)
+
+    def set_postfix(self, **_: object) -> None:
+        """Nothing to show."""
+
+
+def progress_bar(loader: DataLoader, desc: str, quiet: bool) -> object:
+    """tqdm's progress bar over ``loader``; under ``--quiet`` the loader alone, so a quiet run
+    needs no tqdm installed."""
+    if quiet:
+        return _NoBar(loader)
+    from tqdm import tqdm
+
+    return tqdm(loader, desc=desc, leave=False)
+
+
 def train(args: argparse.Namespace) -> dict[str, float]:
     """Train, evaluate, checkpoint and reload; returns the metrics."""
     import ember.distributed as dist
-    from tqdm import tqdm
 
     device = ember.device(args.device) if args.device else ember.get_default_device()
     # started by `ember run -n N` (mpiexec): one rank of a data-parallel job
@@ -123,7 +145,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
         if parallel:
             sampler.set_epoch(epoch)
         model.train()
-        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=args.quiet)
+        bar = progress_bar(loader, f"epoch {epoch + 1}/{args.epochs}", args.quiet)
         total, n = 0.0, 0
         for xb, yb in bar:
             loss = F.cross_entropy(model(xb), yb)
