@@ -521,3 +521,19 @@ def test_import_ember_imports_no_communication_code_and_ember_distributed_is_rea
     )
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["self", "False"]  # a world of one loads no backend
+
+
+# -- the launcher's own errors (jobs themselves: plugins/mpi/tests) ----------------------------------
+def test_the_launcher_refuses_bad_arguments_naming_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from ember.distributed.run import main
+
+    script = tmp_path / "job.py"
+    script.write_text("print('never run')\n")
+    assert main(["-n", "0", str(script)]) == 2
+    assert "ember run: -n must be at least 1, got 0" in capsys.readouterr().err
+    assert main(["-n", "2", str(tmp_path / "missing.py")]) == 2
+    assert f"ember run: script '{tmp_path / 'missing.py'}' not found" in capsys.readouterr().err
+    assert main(["-n", "2", "--mpiexec", str(tmp_path / "no-mpiexec"), str(script)]) == 2
+    assert "(--mpiexec) not found or not executable" in capsys.readouterr().err

