@@ -46,20 +46,26 @@ def no_group(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 # -- a world of one --------------------------------------------------------------------------------
 def test_world_of_one_needs_no_backend(ember_device: ember.Device) -> None:
+    # a device that holds shapes only (ember-meta) runs the collectives; its values cannot be read
+    def check(t: ember.Tensor, expected: list) -> None:
+        assert t.shape == (2, 2)
+        if getattr(ember_device.backend, "has_data", True):
+            assert t.tolist() == expected
+
     dist.init_process_group()
     assert dist.is_initialized() and dist.get_backend() == "self"
     assert (dist.get_rank(), dist.get_world_size()) == (0, 1)
     x = ember.tensor([[1.0, 2.0], [3.0, 4.0]], device=ember_device)
     for op in dist.ReduceOp:
         assert dist.all_reduce(x, op=op) is None
-    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    check(x, [[1.0, 2.0], [3.0, 4.0]])
     dist.broadcast(x, src=0)
     out = [ember.zeros(2, 2, device=ember_device)]
     dist.all_gather(out, x)
-    assert out[0].tolist() == x.tolist()
+    check(out[0], [[1.0, 2.0], [3.0, 4.0]])
     y = ember.zeros(2, 2, device=ember_device)
     dist.reduce_scatter(y, [x * 2], op=dist.ReduceOp.SUM)
-    assert y.tolist() == [[2.0, 4.0], [6.0, 8.0]]
+    check(y, [[2.0, 4.0], [6.0, 8.0]])
     works = [dist.all_reduce(x, async_op=True), dist.barrier(async_op=True)]
     assert all(w.wait(timeout=5) and w.is_completed() for w in works)
     assert works[0].result() == [x] and works[1].result() == []
