@@ -285,6 +285,71 @@ def test_activation_errors() -> None:
     )
 
 
+# -- pooling ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("k", "s", "p", "d", "ceil"),
+    [(2, None, 0, 1, False), (3, 2, 1, 1, True), (3, 1, 1, 2, False), (2, 3, 0, 1, True)],
+)
+def test_max_pool1d(k: int, s: Any, p: int, d: int, ceil: bool) -> None:
+    x = _r(2, 3, 11)
+    check(lambda a: F.max_pool1d(a, k, s, p, d, ceil), lambda a: TF.max_pool1d(a, k, s, p, d, ceil), [x])
+    ie = F.max_pool1d(ember.tensor(x), k, s, p, d, ceil, return_indices=True)[1]
+    it = TF.max_pool1d(torch.tensor(x), k, s, p, d, ceil, return_indices=True)[1]
+    close(ie, it, "indices")
+    check(nn.MaxPool1d(k, s, p, d, ceil_mode=ceil), tnn.MaxPool1d(k, s, p, d, ceil_mode=ceil), [x[0]])
+
+
+@pytest.mark.parametrize(
+    ("k", "s", "p", "ceil", "cip"), [(2, None, 0, False, True), (3, 2, 1, True, False), (4, 3, 2, True, True)]
+)
+def test_avg_pool1d(k: int, s: Any, p: int, ceil: bool, cip: bool) -> None:
+    x = _r(2, 3, 10)
+    check(lambda a: F.avg_pool1d(a, k, s, p, ceil, cip), lambda a: TF.avg_pool1d(a, k, s, p, ceil, cip), [x])
+    check(nn.AvgPool1d(k, s, p, ceil, cip), tnn.AvgPool1d(k, s, p, ceil, cip), [x])
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 8, 12])
+def test_adaptive_pool1d(size: Any) -> None:
+    x = _r(2, 3, 8)
+    check(lambda a: F.adaptive_avg_pool1d(a, size), lambda a: TF.adaptive_avg_pool1d(a, size), [x])
+    check(nn.AdaptiveMaxPool1d(size, True), tnn.AdaptiveMaxPool1d(size, True), [x])
+    check(nn.AdaptiveAvgPool1d(size), tnn.AdaptiveAvgPool1d(size), [x[0]])
+
+
+@pytest.mark.parametrize("size", [1, 2, (3, 2), (5, 4), (None, 3), (8, 9)])
+def test_adaptive_max_pool2d(size: Any) -> None:
+    x = _r(2, 3, 6, 8)
+    check(
+        lambda a: F.adaptive_max_pool2d(a, size, True), lambda a: TF.adaptive_max_pool2d(a, size, True), [x]
+    )
+    check(nn.AdaptiveMaxPool2d(size), tnn.AdaptiveMaxPool2d(size), [x[0]])
+
+
+def test_adaptive_max_pool2d_ties_send_the_gradient_to_the_first_maximum() -> None:
+    x = np.maximum(_r(1, 2, 6, 6), 0)  # windows of tied zeros
+    for size in (2, (4, 5)):
+        check(
+            lambda a, size=size: F.adaptive_max_pool2d(a, size, True),
+            lambda a, size=size: TF.adaptive_max_pool2d(a, size, True),
+            [x],
+        )
+
+
+def test_pooling_errors() -> None:
+    x, t = ember.tensor(_r(2, 3, 4, 5)), torch.tensor(_r(2, 3, 4, 5))
+    raises_like_torch(lambda: F.max_pool1d(x, 2), lambda: TF.max_pool1d(t, 2), "max_pool1d: expected a 2-D")
+    raises_like_torch(
+        lambda: F.adaptive_avg_pool1d(x[0], None),
+        lambda: TF.adaptive_avg_pool1d(t[0], None),
+        "adaptive_avg_pool1d: output_size must be a positive int or a tuple of 1 positive ints, got None",
+    )
+    raises_like_torch(
+        lambda: F.adaptive_max_pool2d(x[None], 2),
+        lambda: TF.adaptive_max_pool2d(t[None], 2),
+        "adaptive_max_pool2d: expected a 3-D \\(C, H, W\\) or 4-D",
+    )
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

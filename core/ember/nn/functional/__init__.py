@@ -10,7 +10,7 @@ One module per family:
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, and unfold2d, the im2col window op under convolution and
   pooling
-- :mod:`.pooling`: max_pool2d, avg_pool2d, adaptive_avg_pool2d
+- :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, normalize
 - :mod:`.sparse`: embedding, one_hot
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
@@ -97,8 +97,13 @@ from .pooling import (
     _pool_args,
     _pool_out_size,
     _pool_pad,
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    avg_pool1d,
     avg_pool2d,
+    max_pool1d,
     max_pool2d,
 )
 from .regularization import dropout
@@ -137,6 +142,11 @@ __all__ = [
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
     "batch_norm",
     "layer_norm",
     "group_norm",

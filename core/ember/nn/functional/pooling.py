@@ -1,10 +1,12 @@
 """Pooling over (N, C, H, W): max, average and adaptive average.
 
-max_pool2d and avg_pool2d pad the input and take its windows with
+The 1-D forms run the 2-D ones on a height-1 view. max_pool2d and avg_pool2d pad the input and
+take its windows with
 :func:`~ember.nn.functional.convolution.unfold2d` (the im2col op), then reduce over them with core
 ops. max_pool2d's gradient is its own: :func:`_max_first` computes the maximum without recording
 and attaches a backward that sends each window's gradient to its first maximum alone, as PyTorch
-does. adaptive_avg_pool2d is a composite of reshapes, slices and means.
+does. adaptive_avg_pool2d is a composite of reshapes, slices and means; adaptive_max_pool2d reduces
+the same windows with the first-maximum gradient.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from ...tensor import Tensor
 from .convolution import _Pair, _pair, unfold2d
 from .padding import pad
 
-__all__ = ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d"]
+__all__ = [
+    "max_pool2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "max_pool1d",
+    "avg_pool1d",
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+]
 
 
 def _pool_args(
@@ -96,13 +107,26 @@ def max_pool2d(
     inside the input or the left padding). With ``return_indices`` also returns the int64 position
     ``h * W + w`` of each maximum within its input plane (the first one on ties). As in PyTorch, the
     gradient of each window goes to that first maximum alone, not shared among tied ones."""
-    x, unbatched, k, s, p, d = _pool_args("max_pool2d", input, kernel_size, stride, padding, dilation)
+    return _max_pool2d("max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _max_pool2d(
+    op: str,
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Tensor | tuple[Tensor, Tensor]:
+    x, unbatched, k, s, p, d = _pool_args(op, input, kernel_size, stride, padding, dilation)
     w = x.shape[-1]  # the unpadded input width, for the indices
-    x, oh, ow = _pool_pad("max_pool2d", x, k, s, d, p, ceil_mode, -math.inf)
+    x, oh, ow = _pool_pad(op, x, k, s, d, p, ceil_mode, -math.inf)
     n, c = x.shape[:2]
     # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
     # is a few contiguous elementwise passes, much faster than reducing interleaved strided dims
-    patches, _, _ = unfold2d(x, k, s, d, "max_pool2d")
+    patches, _, _ = unfold2d(x, k, s, d, op)
     needs_grad = STATE.enabled and patches.requires_grad
     if not (needs_grad or return_indices):
         out = patches.amax((2, 3))
@@ -178,17 +202,32 @@ def avg_pool2d(
     elements inside input + padding (inside the input alone with ``count_include_pad=False``).
     Integer inputs keep their dtype: the window sums (in int64) are divided rounding toward zero,
     as PyTorch does for int64; bool inputs are refused, as there."""
+    return _avg_pool2d(
+        "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
+
+
+def _avg_pool2d(
+    op: str,
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: bool,
+    count_include_pad: bool,
+    divisor_override: int | None,
+) -> Tensor:
     if isinstance(input, Tensor) and input.dtype.is_bool:
         raise TypeError(
-            "avg_pool2d: bool inputs are not supported, as in PyTorch; convert with .float() (or "
+            f"{op}: bool inputs are not supported, as in PyTorch; convert with .float() (or "
             ".long() for truncated integer averages) first"
         )
-    x, unbatched, k, s, p, d = _pool_args("avg_pool2d", input, kernel_size, stride, padding)
+    x, unbatched, k, s, p, d = _pool_args(op, input, kernel_size, stride, padding)
     if divisor_override is not None and divisor_override == 0:
-        raise ValueError("avg_pool2d: divisor_override must be non-zero, got 0; pass None for the default")
+        raise ValueError(f"{op}: divisor_override must be non-zero, got 0; pass None for the default")
     h, w = x.shape[-2:]
-    x, oh, ow = _pool_pad("avg_pool2d", x, k, s, d, p, ceil_mode, 0)
-    patches, _, _ = unfold2d(x, k, s, d, "avg_pool2d")
+    x, oh, ow = _pool_pad(op, x, k, s, d, p, ceil_mode, 0)
+    patches, _, _ = unfold2d(x, k, s, d, op)
     total = patches.sum((2, 3))
     if divisor_override is not None:
         div: Any = divisor_override
@@ -234,6 +273,157 @@ def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
             rows.append(E.stack(cols, -1))
         out = E.stack(rows, -2)
     return out.squeeze(0) if unbatched else out
+
+
+# -- 1-D pooling: the 2-D ops on a height-1 view ---------------------------------------------------
+def _as_2d(op: str, input: Tensor, **params: Any) -> tuple[Tensor, dict[str, Any]]:
+    """``input`` (C, L) or (N, C, L) as (C, 1, L) or (N, C, 1, L), and each 1-D parameter (an int or
+    a 1-tuple; None and the empty tuple pass through) as its 2-D pair ``(1 or 0, v)``."""
+    if input.ndim not in (2, 3):
+        raise ValueError(
+            f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape {tuple(input.shape)}"
+        )
+    out: dict[str, Any] = {}
+    for name, v in params.items():
+        if v is None or (not isinstance(v, int) and len(v) == 0):
+            out[name] = v
+            continue
+        (v1,) = _pair(v, 1, name, op)
+        out[name] = (0 if name == "padding" else 1, v1)
+    return input.unsqueeze(-2), out
+
+
+def max_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """Max over ``kernel_size`` windows of (N, C, L) or (C, L), as :func:`max_pool2d` (first-maximum
+    gradient; with ``return_indices`` the int64 position of each maximum along L)."""
+    x, p = _as_2d(
+        "max_pool1d", input, kernel_size=kernel_size, stride=stride, padding=padding, dilation=dilation
+    )
+    out = _max_pool2d("max_pool1d", x, **p, ceil_mode=ceil_mode, return_indices=return_indices)
+    if return_indices:
+        return out[0].squeeze(-2), out[1].squeeze(-2)
+    return out.squeeze(-2)
+
+
+def avg_pool1d(
+    input: Tensor,
+    kernel_size: Any,
+    stride: Any = None,
+    padding: Any = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """Mean over ``kernel_size`` windows of (N, C, L) or (C, L), as :func:`avg_pool2d`."""
+    x, p = _as_2d("avg_pool1d", input, kernel_size=kernel_size, stride=stride, padding=padding)
+    return _avg_pool2d(
+        "avg_pool1d", x, **p, ceil_mode=ceil_mode, count_include_pad=count_include_pad, divisor_override=None
+    ).squeeze(-2)
+
+
+def _output_size(op: str, output_size: Any, n: int, sizes: tuple[int, ...]) -> tuple[int, ...]:
+    osz = (output_size,) * n if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    # None keeps the input size, in 2-D only (PyTorch's 1-D forms refuse it)
+    if (
+        len(osz) != n
+        or (n == 1 and osz[0] is None)
+        or any(o is not None and (isinstance(o, bool) or int(o) != o or o < 1) for o in osz)
+    ):
+        keep = " (None keeps the input size)" if n > 1 else ""
+        raise ValueError(
+            f"{op}: output_size must be a positive int or a tuple of {n} positive ints{keep}, got "
+            f"{output_size!r}"
+        )
+    return tuple(size if o is None else int(o) for o, size in zip(osz, sizes))
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Average pooling of (N, C, L) or (C, L) to ``output_size`` positions (PyTorch's windows)."""
+    if input.ndim not in (2, 3):
+        raise ValueError(
+            f"adaptive_avg_pool1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    (o,) = _output_size("adaptive_avg_pool1d", output_size, 1, (input.shape[-1],))
+    return adaptive_avg_pool2d(input.unsqueeze(-2), (1, o)).squeeze(-2)
+
+
+def _adaptive_max(x: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
+    """Max of (N, C, H, W) over PyTorch's adaptive windows, the gradient to each window's first
+    maximum; with ``return_indices`` also its position ``h * W + w`` in the input plane."""
+    n, c, h, w = x.shape
+    needs_grad = STATE.enabled and x.requires_grad
+
+    def reduce(flat: Tensor) -> Tensor:
+        return _max_first(flat) if needs_grad else flat.amax(2)
+
+    def position(q: Tensor, h0: Any, w0: Any, width: int) -> Tensor:
+        """Window offset ``q`` (row-major in a window ``width`` wide at (h0, w0)) as h * W + w."""
+        return (E.div(q, width, rounding_mode="floor") + h0) * w + E.remainder(q, width) + w0
+
+    if h % oh == 0 and w % ow == 0:  # equal windows: one (N, C, kh * kw, oh, ow) reduction
+        kh, kw = h // oh, w // ow
+        flat = x.reshape(n, c, oh, kh, ow, kw).permute(0, 1, 3, 5, 2, 4).reshape(n, c, kh * kw, oh, ow)
+        out = reduce(flat)
+        if not return_indices:
+            return out
+        with no_grad():
+            rows = E.arange(oh, dtype=_dt.int64, device=x.device).reshape(oh, 1) * kh
+            cols = E.arange(ow, dtype=_dt.int64, device=x.device).reshape(1, ow) * kw
+            return out, position(flat.detach().argmax(2), rows, cols, kw)
+    outs, idxs = [], []
+    for i in range(oh):
+        h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
+        row_out, row_idx = [], []
+        for j in range(ow):
+            w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
+            win = x[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0), 1, 1)
+            row_out.append(reduce(win).reshape(n, c))
+            if return_indices:
+                with no_grad():
+                    row_idx.append(position(win.detach().argmax(2).reshape(n, c), h0, w0, w1 - w0))
+        outs.append(E.stack(row_out, -1))
+        if return_indices:
+            idxs.append(E.stack(row_idx, -1))
+    out = E.stack(outs, -2)
+    return (out, E.stack(idxs, -2)) if return_indices else out
+
+
+def adaptive_max_pool2d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` with PyTorch's window bounds
+    ``floor(i * H / oh) .. ceil((i + 1) * H / oh)``; the gradient goes to each window's first
+    maximum; with ``return_indices`` also the int64 position ``h * W + w`` of each maximum."""
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"adaptive_max_pool2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    oh, ow = _output_size("adaptive_max_pool2d", output_size, 2, tuple(x.shape[-2:]))
+    out = _adaptive_max(x, oh, ow, return_indices)
+    if not unbatched:
+        return out
+    return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Max pooling of (N, C, L) or (C, L) to ``output_size`` positions, as :func:`adaptive_max_pool2d`."""
+    if input.ndim not in (2, 3):
+        raise ValueError(
+            f"adaptive_max_pool1d: expected a 2-D (C, L) or 3-D (N, C, L) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    (o,) = _output_size("adaptive_max_pool1d", output_size, 1, (input.shape[-1],))
+    out = adaptive_max_pool2d(input.unsqueeze(-2), (1, o), return_indices)
+    return (out[0].squeeze(-2), out[1].squeeze(-2)) if return_indices else out.squeeze(-2)
 
 
 # -- op records ---------------------------------------------------------------------------------
@@ -439,6 +629,143 @@ def _records() -> None:
                 out[:, :, i, j] = x[:, :, h0:h1, w0:w1].astype(np.float64).mean((2, 3))
         return out[0] if unbatched else out
 
+    def one_d(v: Any, pad: bool = False) -> Any:
+        if v is None or (not isinstance(v, int) and len(v) == 0):
+            return v
+        v1 = v if isinstance(v, int) else v[0]
+        return (0 if pad else 1, v1)
+
+    def values(fn: Any) -> Any:
+        """The kit's call: the values of ``fn`` (the first of a pair with ``return_indices``)."""
+
+        def call(*args: Any, **kwargs: Any) -> Tensor:
+            out = fn(*args, **kwargs)
+            return out[0] if isinstance(out, tuple) else out
+
+        return call
+
+    def max1d_ref(
+        x: np.ndarray,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        dilation: Any = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
+    ) -> np.ndarray:
+        out = _np_max_pool(
+            x[..., None, :],
+            one_d(kernel_size),
+            one_d(stride),
+            one_d(padding, True),
+            one_d(dilation),
+            ceil_mode,
+        )
+        return out[..., 0, :]
+
+    def avg1d_ref(
+        x: np.ndarray,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> np.ndarray:
+        out = avg_ref(
+            x[..., None, :],
+            one_d(kernel_size),
+            one_d(stride),
+            one_d(padding, True),
+            ceil_mode,
+            count_include_pad,
+        )
+        return out[..., 0, :]
+
+    def pool1d_samples(avg: bool) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*s: int) -> np.ndarray:
+                return rand_array(rng, s, dtype)
+
+            extra = {"count_include_pad": False} if avg else {"dilation": 2}
+            return [
+                Sample((a(2, 3, 8), 2)),
+                Sample((a(1, 2, 7), 3, 2, 1)),
+                Sample((a(1, 2, 7), 3, 2, 1), extra),
+                Sample((a(1, 2, 7), 2), {"ceil_mode": True}),
+                Sample((a(3, 6), (3,), (1,))),  # unbatched, 1-tuples
+                Sample((a(2, 3, 9), 3, 2, 1), {"ceil_mode": True}, grad=False),
+                Sample((a(0, 2, 4), 2), grad=False),
+                Sample((a(3, 8), 2, 1), noncontig=True),
+                Sample((a(2, 3, 6), 2), noncontig="flip", grad=False),
+            ]
+
+        return make
+
+    def adaptive_max_ref(x: np.ndarray, output_size: Any, return_indices: bool = False) -> np.ndarray:
+        unbatched = x.ndim == 3
+        x = x[None] if unbatched else x
+        n, c, h, w = x.shape
+        osz = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+        oh, ow = (h if osz[0] is None else osz[0]), (w if osz[1] is None else osz[1])
+        out = np.zeros((n, c, oh, ow), dtype=x.dtype)
+        for i in range(oh):
+            h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            for j in range(ow):
+                w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+                out[:, :, i, j] = x[:, :, h0:h1, w0:w1].max((2, 3))
+        return out[0] if unbatched else out
+
+    def adaptive_max_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(1, 2, 4, 4), 2)),
+            Sample((a(1, 1, 5, 4), (3, 2))),
+            Sample((a(1, 1, 2, 3), (3, 4))),  # more outputs than inputs: overlapping windows
+            Sample((a(2, 3, 5, 7), (3, 4)), {"return_indices": True}, grad=False),
+            Sample((a(2, 3, 6, 4), (None, 2)), {"return_indices": True}, grad=False),
+            Sample((a(3, 7, 6), 3), grad=False),  # unbatched
+            Sample((a(0, 2, 4, 4), 2), grad=False),
+            Sample((a(1, 2, 3, 4), 2), noncontig=True),
+            Sample((a(2, 3, 6, 6), (4, 3)), noncontig="flip", grad=False),
+        ]
+
+    def adaptive1d_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(2, 3, 8), 4)),
+            Sample((a(1, 2, 7), 3)),
+            Sample((a(1, 2, 3), 5)),
+            Sample((a(3, 7), (2,))),  # unbatched
+            Sample((a(2, 3, 7), 7), grad=False),
+            Sample((a(0, 2, 4), 2), grad=False),
+            Sample((a(3, 8), 3), noncontig=True),
+        ]
+
+    def adaptive_indices_ref(x: np.ndarray, output_size: Any, return_indices: bool = True) -> np.ndarray:
+        unbatched = x.ndim == 3
+        x = x[None] if unbatched else x
+        n, c, h, w = x.shape
+        osz = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+        oh, ow = (h if osz[0] is None else osz[0]), (w if osz[1] is None else osz[1])
+        out = np.zeros((n, c, oh, ow), dtype=np.int64)
+        for i in range(oh):
+            h0, h1 = (i * h) // oh, -(-((i + 1) * h) // oh)
+            for j in range(ow):
+                w0, w1 = (j * w) // ow, -(-((j + 1) * w) // ow)
+                q = x[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0)).argmax(-1)
+                out[:, :, i, j] = (q // (w1 - w0) + h0) * w + q % (w1 - w0) + w0
+        return out[0] if unbatched else out
+
+    def indices_of(fn: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Tensor:
+            return fn(*args, **dict(kwargs, return_indices=True))[1]
+
+        return call
+
     register(
         OpRecord(
             "nn.functional.max_pool2d",
@@ -517,6 +844,88 @@ def _records() -> None:
                     (np.ones((4, 4)), 2), {}, ValueError, "adaptive_avg_pool2d: expected a 3-D or 4-D input"
                 ),
             ),
+        ),
+        OpRecord(
+            "nn.functional.max_pool1d",
+            max_pool1d,
+            pool1d_samples(avg=False),
+            max1d_ref,
+            call=values(max_pool1d),
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4, 4)), 2), {}, ValueError, "max_pool1d: expected a 2-D \\(C, L\\) or 3-D"
+                ),
+                ErrorSample(
+                    (np.ones((2, 3, 4)), (2, 2)),
+                    {},
+                    ValueError,
+                    "max_pool1d: kernel_size must be an int or a tuple of 1",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.avg_pool1d",
+            avg_pool1d,
+            pool1d_samples(avg=True),
+            avg1d_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((4,)), 2), {}, ValueError, "avg_pool1d: expected a 2-D \\(C, L\\) or 3-D"
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.adaptive_avg_pool1d",
+            adaptive_avg_pool1d,
+            adaptive1d_samples,
+            lambda x, output_size: adaptive_ref(
+                x[..., None, :], (1, output_size if not isinstance(output_size, tuple) else output_size[0])
+            )[..., 0, :],
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4)), 0),
+                    {},
+                    ValueError,
+                    "adaptive_avg_pool1d: output_size must be a positive int",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.adaptive_max_pool2d",
+            adaptive_max_pool2d,
+            adaptive_max_samples,
+            adaptive_max_ref,
+            call=values(adaptive_max_pool2d),
+            errors=(
+                ErrorSample(
+                    (np.ones((4, 4)), 2), {}, ValueError, "adaptive_max_pool2d: expected a 3-D \\(C, H, W\\)"
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 4, 4)), (2, 0)),
+                    {},
+                    ValueError,
+                    "adaptive_max_pool2d: output_size must be",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.adaptive_max_pool2d_indices",
+            adaptive_max_pool2d,
+            adaptive_max_samples,
+            adaptive_indices_ref,
+            call=indices_of(adaptive_max_pool2d),
+            grad=False,
+            covers=("nn.functional.adaptive_max_pool2d",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.adaptive_max_pool1d",
+            adaptive_max_pool1d,
+            adaptive1d_samples,
+            lambda x, output_size, return_indices=False: adaptive_max_ref(
+                x[..., None, :], (1, output_size if not isinstance(output_size, tuple) else output_size[0])
+            )[..., 0, :],
+            call=values(adaptive_max_pool1d),
         ),
     )
 
