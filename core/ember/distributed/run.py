@@ -19,7 +19,8 @@ first one, and, with Open MPI, ``--mpiexec-arg=--prefix=/path/to/venv`` when the
 on the remote PATH.
 
 On one machine Open MPI's shared-memory files go to a folder of the job's own under /dev/shm,
-removed when the job ends (a job that aborts leaves them behind otherwise).
+removed when the job ends (a job that aborts leaves them behind otherwise); the folder of a
+launcher that was killed (SIGKILL) is removed by the next launch.
 
 The launcher waits at most ``--timeout`` seconds (default: no limit); SIGINT and SIGTERM are
 passed on to mpiexec as SIGTERM (which stops every rank; a SIGKILL would orphan them), and on
@@ -29,6 +30,7 @@ Linux mpiexec gets SIGTERM if the launcher itself dies. The exit status is mpiex
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import signal
@@ -180,7 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     local = args.hosts is None and args.hostfile is None
     shm_dir = None
     if local and not args.dry_run and os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        _remove_orphaned_shm("/dev/shm")
         shm_dir = tempfile.mkdtemp(prefix="ember-run-", dir="/dev/shm")
+        lock = open(os.path.join(shm_dir, ".lock"), "a")  # noqa: SIM115 - held until the job ends
+        fcntl.flock(lock, fcntl.LOCK_EX)
     try:
         cmd, env = build_command(
             args.nproc,
@@ -207,6 +212,23 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if shm_dir is not None:
             shutil.rmtree(shm_dir, ignore_errors=True)
+            lock.close()
+
+
+def _remove_orphaned_shm(root: str) -> None:
+    """Remove the shared-memory folders of launchers that died without cleaning up (a SIGKILL):
+    each launcher holds a lock on its folder's ``.lock`` while it runs, so a folder whose lock
+    can be taken has no launcher any more."""
+    for name in os.listdir(root):
+        path = os.path.join(root, name)
+        if not name.startswith("ember-run-") or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, ".lock"), "a") as f:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # held (a running job) or unreadable: leave it
+            continue
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _supervise(cmd: list[str], env: dict[str, str], timeout: float | None) -> int:

@@ -46,6 +46,8 @@ from ember.tensor import Tensor
 
 __all__ = ["MPIProcessGroup"]
 
+#: variables mpiexec sets in the processes it starts (Open MPI, PMIx, MPICH's Hydra)
+_LAUNCHED_BY_MPIEXEC = ("OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE")
 #: seconds a timed-out rank spends reading the others' progress before calling them unknown
 _PROGRESS_READ_S = 2.0
 
@@ -114,6 +116,22 @@ class MPIProcessGroup(ProcessGroup):
 
     def __init__(self, rendezvous: Rendezvous) -> None:
         super().__init__(rendezvous)
+        remedy = (
+            "start the ranks with `ember run -n N script.py` (or mpiexec -n N python -m mpi4py "
+            "script.py), without setting RANK / WORLD_SIZE by hand"
+        )
+        if not any(os.environ.get(v) for v in _LAUNCHED_BY_MPIEXEC):
+            if rendezvous.world_size > 1:  # refused before MPI starts: it would see a world of one
+                raise CommBackendUnavailable(
+                    f"init_process_group was told rank {rendezvous.rank} of {rendezvous.world_size} "
+                    "(from the arguments or RANK / WORLD_SIZE), but mpiexec did not start this process "
+                    f"(none of {', '.join(_LAUNCHED_BY_MPIEXEC)} is set); the MPI backend's ranks are "
+                    "the processes mpiexec starts",
+                    remedy,
+                )
+            # a world of one without mpiexec (an MPI "singleton") needs no shared-memory transport,
+            # and Open MPI's would leave a 16 MiB file in /dev/shm behind at exit
+            os.environ.setdefault("OMPI_MCA_btl", "self")
         try:
             MPI = _mpi()
         except Exception as exc:
@@ -128,8 +146,7 @@ class MPIProcessGroup(ProcessGroup):
                 f"MPI sees rank {world.Get_rank()} of {world.Get_size()}, but init_process_group was "
                 f"told rank {rendezvous.rank} of {rendezvous.world_size} (from the arguments or RANK / "
                 "WORLD_SIZE); the MPI backend's ranks are the processes mpiexec started",
-                "start the ranks with `ember run -n N script.py` (or mpiexec -n N python -m mpi4py "
-                "script.py), without setting RANK / WORLD_SIZE by hand",
+                remedy,
             )
         self.timeout = rendezvous.timeout
         self._in_place = MPI.IN_PLACE

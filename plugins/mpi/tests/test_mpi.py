@@ -181,6 +181,7 @@ def test_launcher_command_has_the_local_flags() -> None:
 
 
 def test_mpi_backend_refuses_ranks_mpiexec_did_not_start() -> None:
+    before = _shm()
     code = (
         "import ember.distributed as dist\n"
         "try:\n"
@@ -191,8 +192,17 @@ def test_mpi_backend_refuses_ranks_mpiexec_did_not_start() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMBER_", "OMPI_", "PMI"))}
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert res.returncode == 0, res.stderr
-    assert "ERR init_process_group: backend 'mpi' cannot run: MPI sees rank 0 of 1, but" in res.stdout
-    assert "start the ranks with `ember run -n N script.py`" in res.stdout
+    assert (
+        "ERR init_process_group: backend 'mpi' cannot run: init_process_group was told rank 1 of 2 (from "
+        "the arguments or RANK / WORLD_SIZE), but mpiexec did not start this process"
+    ) in res.stdout
+    assert "remedy: start the ranks with `ember run -n N script.py`" in res.stdout
+    # a world of one without mpiexec (an MPI singleton) works, and leaves nothing in /dev/shm
+    alone = "import ember, ember.distributed as d; d.init_process_group(backend='mpi'); x = ember.ones(2); "
+    alone += "d.all_reduce(x); print('ALONE', d.get_world_size(), x.tolist())"
+    res = subprocess.run([sys.executable, "-c", alone], capture_output=True, text=True, timeout=60, env=env)
+    assert res.returncode == 0 and "ALONE 1 [1.0, 1.0]" in res.stdout, res.stdout + res.stderr
+    assert _shm() - before == set(), f"left in /dev/shm: {_shm() - before}"
 
 
 def test_ember_info_lists_the_mpi_backend() -> None:
@@ -211,3 +221,38 @@ def test_the_digits_example_trains_data_parallel_and_rank_0_saves(tmp_path: Path
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.count("test accuracy:") == 1 and "on 2 ranks on cpu" in res.stdout  # rank 0 alone
     assert res.stdout.count("reloaded model accuracy") == 1 and ckpt.exists()
+
+
+def test_a_killed_launcher_leaves_no_rank_and_the_next_launch_removes_its_shm_folder(tmp_path: Path) -> None:
+    script = tmp_path / "sleeper.py"
+    script.write_text(
+        "import time, ember.distributed as dist\n"
+        "dist.init_process_group()\n"
+        "print('up', dist.get_rank(), flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    marker = uuid.uuid4().hex
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMBER_")} | {"EMBER_TEST_JOB": marker}
+    before = _shm()
+    cmd = [sys.executable, "-m", "ember.distributed.run", "-n", "2", "--timeout", "150", str(script)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        ups = [proc.stdout.readline() for _ in range(2)]  # both ranks are running
+        assert sorted(u.split()[1] for u in ups) == ["0", "1"], ups
+        proc.kill()  # SIGKILL: the launcher cannot clean up; mpiexec gets SIGTERM (PDEATHSIG)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while _jobs_alive(f"EMBER_TEST_JOB={marker}") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _jobs_alive(f"EMBER_TEST_JOB={marker}"), "ranks outlived their killed launcher"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    orphaned = {n for n in _shm() - before if n.startswith("ember-run-")}
+    assert orphaned, "the killed launcher's /dev/shm folder was expected to be left behind"
+    quick = tmp_path / "quick.py"
+    quick.write_text("print('quick')\n")
+    res = launch(str(quick), n=1, timeout=60)
+    assert res.returncode == 0 and "quick" in res.stdout, res.stdout + res.stderr
+    assert not orphaned & _shm(), f"the killed launcher's folder was not removed: {orphaned & _shm()}"
