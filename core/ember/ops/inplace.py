@@ -190,21 +190,6 @@ def zero_(x: Tensor) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records)
 # ----------------------------------------------------------------------------------------------
-def _lerp(x: Tensor, end: Any, weight: Any) -> Tensor:
-    """x + (end - x) * weight (the computation behind ``lerp_``)."""
-    return x + (end - x) * weight
-
-
-def _addcmul(x: Tensor, a: Any, b: Any, value: Any = 1) -> Tensor:
-    """x + a * b * value (the computation behind ``addcmul_``)."""
-    return x + a * b * value
-
-
-def _addcdiv(x: Tensor, a: Any, b: Any, value: Any = 1) -> Tensor:
-    """x + a / b * value (the computation behind ``addcdiv_``)."""
-    return x + a / b * value
-
-
 def _records() -> None:
     import numpy as np
 
@@ -247,15 +232,6 @@ def _records() -> None:
             Sample((rand_array(rng, (4, 4), dtype),)),
             Sample((rand_array(rng, (3, 3), dtype),), noncontig=True),
         ]
-
-    def ternary(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        def a(*s: int) -> np.ndarray:
-            return rand_array(rng, s, dtype, 0.5, 2.0)
-
-        return [Sample((a(3, 4), a(3, 4), a(4))), Sample((a(2, 3), a(2, 3), a(2, 3)), noncontig=True)]
-
-    def inplace_call(name: str) -> Any:
-        return lambda x, *a: getattr(fresh(x), name)(*a)
 
     register(
         OpRecord(
@@ -300,33 +276,6 @@ def _records() -> None:
             methods={"zero_": zero_},
             dtypes=ALL,
             grad=False,
-            public=False,
-        ),
-        OpRecord(
-            "lerp_",
-            _lerp,
-            ternary,
-            lambda x, e, w: x + (e - x) * w,
-            call=inplace_call("lerp_"),
-            inplace={"lerp_": _lerp},
-            public=False,
-        ),
-        OpRecord(
-            "addcmul_",
-            _addcmul,
-            ternary,
-            lambda x, a, b: x + a * b,
-            call=inplace_call("addcmul_"),
-            inplace={"addcmul_": _addcmul},
-            public=False,
-        ),
-        OpRecord(
-            "addcdiv_",
-            _addcdiv,
-            ternary,
-            lambda x, a, b: x + a / b,
-            call=inplace_call("addcdiv_"),
-            inplace={"addcdiv_": _addcdiv},
             public=False,
         ),
         OpRecord(
