@@ -258,6 +258,59 @@ def empty_like(x: Tensor, dtype: Any = None, device: Any = None, requires_grad: 
     return empty(x.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
+# -- Tensor.new_*: a new tensor with self's dtype and device unless told otherwise -----------------
+def _new_shape(op: str, size: tuple) -> tuple[int, ...]:
+    return _shape(op, size[0] if len(size) == 1 and isinstance(size[0], (tuple, list)) else size)
+
+
+def new_zeros(
+    x: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``Tensor.new_zeros(size)``: zeros of ``size`` with x's dtype and device unless given."""
+    dt, dev = _like(x, dtype, device)
+    return full(_new_shape("new_zeros", size), 0, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def new_ones(
+    x: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``Tensor.new_ones(size)``: ones of ``size`` with x's dtype and device unless given."""
+    dt, dev = _like(x, dtype, device)
+    return full(_new_shape("new_ones", size), 1, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def new_empty(
+    x: Tensor, *size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``Tensor.new_empty(size)``: an uninitialised tensor with x's dtype and device unless given."""
+    dt, dev = _like(x, dtype, device)
+    return empty(_new_shape("new_empty", size), dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def new_full(
+    x: Tensor,
+    size: Sequence[int],
+    fill_value: Any,
+    *,
+    dtype: Any = None,
+    device: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """``Tensor.new_full(size, fill_value)`` with x's dtype and device unless given."""
+    dt, dev = _like(x, dtype, device)
+    return full(size, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
+def new_tensor(
+    x: Tensor, data: Any, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
+) -> Tensor:
+    """``Tensor.new_tensor(data)``: a copy of ``data`` with x's dtype and device unless given."""
+    dt, dev = _like(x, dtype, device)
+    if isinstance(data, Tensor):
+        data = data.detach()
+    return tensor(data, dtype=dt, device=dev, requires_grad=requires_grad)
+
+
 def arange(
     start: Any,
     end: Any = None,
@@ -991,3 +1044,67 @@ def _records() -> None:
 
 
 _records()
+
+
+def _new_records() -> None:
+    """Records of ``Tensor.new_zeros`` and its siblings: the result has self's dtype and device
+    (the call checks them) and the reference's values."""
+    from .records import OpRecord, register
+    from .samples import ALL, Sample, rand_array
+
+    def samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        x = rand_array(rng, (2, 3), dtype)
+        return [Sample((x, (3, 2))), Sample((x, (0,))), Sample((x, ()))]
+
+    def checked(name: str, fn: Any) -> Any:
+        def call(x: Tensor, *args: Any) -> Tensor:
+            out = fn(x, *args)
+            if out.dtype is not x.dtype or out.device is not x.device:
+                raise AssertionError(
+                    f"{name}: result {out.dtype} on {out.device}, expected {x.dtype} on {x.device}"
+                )
+            return out
+
+        return call
+
+    def fill(x: Any) -> Any:
+        return True if x.dtype == np.bool_ or getattr(x, "dtype", None) is _dt.bool_ else 3
+
+    def records(name: str, fn: Any, call: Any, ref: Any) -> OpRecord:
+        return OpRecord(
+            name,
+            fn,
+            samples,
+            ref,
+            call=checked(name, call),
+            methods={name: fn},
+            dtypes=ALL,
+            grad=False,
+            public=False,
+        )
+
+    register(
+        records("new_zeros", new_zeros, lambda x, s: new_zeros(x, s), lambda x, s: np.zeros(s, x.dtype)),
+        records("new_ones", new_ones, lambda x, s: new_ones(x, *s), lambda x, s: np.ones(s, x.dtype)),
+        records(
+            "new_empty",
+            new_empty,
+            lambda x, s: new_empty(x, s).fill_(fill(x)),
+            lambda x, s: np.full(s, fill(x), x.dtype),
+        ),
+        records(
+            "new_full",
+            new_full,
+            lambda x, s: new_full(x, s, fill(x)),
+            lambda x, s: np.full(s, fill(x), x.dtype),
+        ),
+        records(
+            "new_tensor",
+            new_tensor,
+            lambda x, s: new_tensor(x, [list(s), [1, 0][: len(s)]]) if s else new_tensor(x, 2),
+            lambda x, s: np.array([list(s), [1, 0][: len(s)]] if s else 2).astype(x.dtype),
+        ),
+    )
+
+
+_new_records()

@@ -511,6 +511,332 @@ def take(x: Tensor, index: Tensor) -> Tensor:
     return index_select(x.reshape(-1), 0, flat).reshape(index.shape)
 
 
+# -- scatter family: every write goes through one helper -------------------------------------------
+def _flat_positions(x: Tensor, d: int, index: Tensor) -> Tensor:
+    """For scatter along dim ``d``: the position in ``x.reshape(-1)`` each element of ``index``
+    writes to (index along d, its own coordinate along the other dims)."""
+    from .creation import arange
+
+    strides = [1] * x.ndim
+    for i in range(x.ndim - 2, -1, -1):
+        strides[i] = strides[i + 1] * x.shape[i + 1]
+    lin = index.to(_dt.int64) * (strides[d] if x.ndim else 1)
+    for k in range(index.ndim):
+        if k != d and index.shape[k] > 1:
+            shape = [1] * index.ndim
+            shape[k] = index.shape[k]
+            lin = lin + (arange(index.shape[k], device=x.device) * strides[k]).reshape(tuple(shape))
+    return lin.expand(index.shape)
+
+
+_COMBINE = {
+    "sum": lambda a, b: a + b,
+    "mean": lambda a, b: a + b,
+    "prod": lambda a, b: a * b,
+    "amax": lambda a, b: _ew().maximum(a, b),
+    "amin": lambda a, b: _ew().minimum(a, b),
+}
+
+
+def _ew() -> Any:
+    from . import elementwise
+
+    return elementwise
+
+
+def _scatter_flat(x: Tensor, pos: Tensor, values: Tensor, reduce: str, include_self: bool = True) -> Tensor:
+    """A copy of x with ``values`` written at the flat positions ``pos`` (int64, in range, same
+    shape as values), combined by ``reduce``: ``"set"`` (the last writer in order wins), ``"sum"``,
+    ``"prod"``, ``"mean"``, ``"amax"``, ``"amin"``, with x's own value taking part when
+    ``include_self``. Differentiable in x and values: every step is an Ember op.
+
+    The positions are grouped on the host (as ``x[idx] = v`` does); each group is then reduced on
+    the device by a segmented scan in log2(largest group) steps, so no dense (positions x writes)
+    intermediate is ever made."""
+    from .creation import arange, tensor, zeros
+    from .elementwise import where
+    from .shape import cat, clone
+
+    p = pos.reshape(-1)
+    v = values.reshape(-1)
+    if v.dtype is not x.dtype:
+        v = v.to(x.dtype)
+    work = _dt.uint8 if x.dtype.is_bool else x.dtype  # gathers and where on a numeric dtype
+    flat = x.reshape(-1).to(work) if work is not x.dtype else x.reshape(-1)
+    v = v.to(work) if work is not v.dtype else v
+    if p.numel() == 0:
+        return clone(x)
+    if reduce == "sum" and include_self:
+        return scatter_add(flat, 0, p, v).reshape(x.shape).to(x.dtype)
+    dev = x.device
+    host = np.asarray(kernel(dev, "to_numpy")(p._data)).astype(np.int64)
+    order = np.argsort(host, kind="stable")
+    ps = host[order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    ends = np.r_[starts[1:], len(ps)] - 1
+    counts = ends - starts + 1
+    unique = tensor(ps[starts], device=dev)
+    if reduce == "set":
+        vals = index_select(v, 0, tensor(order[ends], device=dev))
+    else:
+        combine = _COMBINE[reduce]
+        vs = index_select(v, 0, tensor(order, device=dev))
+        rank = np.arange(len(ps)) - np.repeat(starts, counts)
+        s = 1
+        while s < counts.max():  # segmented inclusive scan (Hillis-Steele)
+            prev = cat([vs[:s], vs[:-s]])
+            vs = where(tensor(rank >= s, device=dev), combine(vs, prev), vs)
+            s *= 2
+        vals = index_select(vs, 0, tensor(ends, device=dev))
+        if include_self:
+            vals = combine(index_select(flat, 0, unique), vals)
+        if reduce == "mean":
+            n = tensor(counts + (1 if include_self else 0), device=dev)
+            vals = vals / n if work.is_floating_point else _ew().floor_divide(vals, n).to(work)
+    # each written position takes its group's value (exact: a copy through index_select)
+    k = unique.shape[0]
+    writer = scatter_add(zeros(flat.shape[0], dtype=_dt.int64, device=dev), 0, unique, arange(k, device=dev))
+    mask = zeros(flat.shape[0], dtype=_dt.bool_, device=dev)
+    mask = scatter_add(mask.to(_dt.uint8), 0, unique, zeros(k, dtype=_dt.uint8, device=dev) + 1).bool()
+    out = where(mask, index_select(vals, 0, writer), flat)
+    return out.reshape(x.shape).to(x.dtype) if work is not x.dtype else out.reshape(x.shape)
+
+
+def _scatter_src(op: str, x: Tensor, index: Tensor, src: Any) -> Tensor:
+    """``src`` as a tensor of index's shape and x's dtype (a number fills it; a larger tensor
+    gives its leading part, as in PyTorch)."""
+    from .creation import full
+
+    if not isinstance(src, Tensor):
+        return full(index.shape, src, dtype=x.dtype, device=x.device)
+    same_device(op, x, src)
+    if src.ndim != index.ndim and not (src.ndim <= 1 and index.ndim <= 1):
+        raise ValueError(f"{op}: src has {src.ndim} dims but index has {index.ndim}; they must match")
+    if src.shape != index.shape:
+        if src.ndim == index.ndim:
+            src = getitem_basic(src, tuple(slice(0, n) for n in index.shape))
+        else:
+            src = src.reshape(-1)[: index.numel()].reshape(index.shape)
+    return src
+
+
+def scatter(
+    x: Tensor, dim: int, index: Tensor, src: Any = None, *, value: Any = None, reduce: str | None = None
+) -> Tensor:
+    """A copy of x with ``src`` (a tensor, or a number: ``value``) written at ``index`` along
+    ``dim``: ``out[index[i][j]][j] = src[i][j]`` for dim 0. ``reduce="add"`` or ``"multiply"``
+    combines with what is there instead. Where index repeats a position, the last write wins."""
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter: expected src (a tensor) or value (a number)")
+    modes = {None: "set", "add": "sum", "multiply": "prod"}
+    if reduce not in modes:
+        raise ValueError(f"scatter: reduce must be 'add' or 'multiply' (or None), got {reduce!r}")
+    d = _check_index("scatter", x, dim, index)
+    _check_index_shape("scatter", x, d, index, src if isinstance(src, Tensor) else None)
+    src = _scatter_src("scatter", x, index, src)
+    return _scatter_flat(x, _flat_positions(x, d, index), src, modes[reduce])
+
+
+def scatter_reduce(
+    x: Tensor, dim: int, index: Tensor, src: Tensor, reduce: str, *, include_self: bool = True
+) -> Tensor:
+    """A copy of x with the ``src`` values at each ``index`` position along ``dim`` reduced into it:
+    ``reduce`` is ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``; ``include_self``
+    says whether x's own value takes part at the positions written to."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise ValueError(
+            f"scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got {reduce!r}"
+        )
+    d = _check_index("scatter_reduce", x, dim, index)
+    if not isinstance(src, Tensor):
+        raise TypeError(f"scatter_reduce: src must be a tensor, got {type(src).__name__}")
+    _check_index_shape("scatter_reduce", x, d, index, src)
+    src = _scatter_src("scatter_reduce", x, index, src)
+    return _scatter_flat(x, _flat_positions(x, d, index), src, reduce, include_self)
+
+
+def _index_1d(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, Tensor]:
+    """(dim, index) checked for the index_* ops: a 0-d or 1-D integer tensor in range of the dim."""
+    if not isinstance(index, Tensor) or index.ndim > 1:
+        raise ValueError(
+            f"{op}: index must be a 0-d or 1-D integer tensor, got "
+            f"{getattr(index, 'shape', type(index).__name__)}"
+        )
+    if index.dtype.is_floating_point or index.dtype.is_bool:
+        raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
+    same_device(op, x, index)
+    d = wrap_dim(dim, x.ndim, op)
+    size = x.shape[d] if x.ndim else 1
+    index = index.reshape(-1).to(_dt.int64)
+    if index.numel() and has_data(index):
+        lo, hi = int(index.min().item()), int(index.max().item())
+        if lo < -size or hi >= size:
+            raise IndexError(
+                f"{op}: index {lo if lo < -size else hi} is out of bounds for dimension {d} with size {size}"
+            )
+        if lo < 0:
+            index = _ew().where(index < 0, index + size, index)
+    return d, index
+
+
+def _index_source(op: str, x: Tensor, d: int, index: Tensor, source: Tensor) -> tuple[Tensor, Tensor]:
+    """(source, index expanded to source's shape) for index_add / index_copy."""
+    if not isinstance(source, Tensor):
+        raise TypeError(f"{op}: source must be a tensor, got {type(source).__name__}")
+    same_device(op, x, source)
+    shape = (x.shape[:d] + (index.shape[0],) + x.shape[d + 1 :]) if x.ndim else (index.shape[0],)
+    if source.ndim == 0 and x.ndim <= 1:
+        source = source.reshape(1)
+    if source.shape != shape:
+        raise ValueError(
+            f"{op}: source of shape {source.shape} does not match: dimension {d} must have the "
+            f"index's length {index.shape[0]} and the other dims those of self {x.shape}, so {shape}"
+        )
+    view = [1] * len(shape)
+    view[d] = index.shape[0]
+    return source, index.reshape(tuple(view)).expand(shape)
+
+
+def index_add(x: Tensor, dim: int, index: Tensor, source: Tensor, *, alpha: Any = 1) -> Tensor:
+    """A copy of x with ``alpha * source`` added at the slices ``index`` of ``dim`` (repeated
+    indices accumulate)."""
+    d, idx = _index_1d("index_add", x, dim, index)
+    source, full_idx = _index_source("index_add", x, d, idx, source)
+    if alpha != 1:
+        source = source * alpha
+    flat_x = x.reshape(-1) if x.ndim == 0 else x
+    return scatter_add(flat_x, d, full_idx, source).reshape(x.shape)
+
+
+def index_copy(x: Tensor, dim: int, index: Tensor, source: Tensor) -> Tensor:
+    """A copy of x with the slices ``index`` of ``dim`` replaced by those of ``source``."""
+    d, idx = _index_1d("index_copy", x, dim, index)
+    source, full_idx = _index_source("index_copy", x, d, idx, source)
+    xx = x.reshape(-1) if x.ndim == 0 else x
+    return _scatter_flat(x, _flat_positions(xx, d, full_idx), source, "set")
+
+
+def index_fill(x: Tensor, dim: int, index: Tensor, value: Any) -> Tensor:
+    """A copy of x with the slices ``index`` of ``dim`` set to ``value`` (a number or a 0-d tensor)."""
+    from .creation import zeros
+
+    d, idx = _index_1d("index_fill", x, dim, index)
+    if isinstance(value, Tensor) and value.ndim:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {value.shape}")
+    n = x.shape[d] if x.ndim else 1
+    hit = scatter_add(
+        zeros(n, dtype=_dt.int64, device=x.device),
+        0,
+        idx,
+        zeros(idx.shape, dtype=_dt.int64, device=x.device) + 1,
+    )
+    view = [1] * x.ndim
+    if x.ndim:
+        view[d] = n
+    return masked_fill(x, hit.bool().reshape(tuple(view)), value)
+
+
+def index_put(x: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
+    """A copy of x with ``x[indices] = values`` (``accumulate``: ``x[indices] += values``, repeated
+    positions summed). ``indices`` is a tuple of index tensors (integer or bool), one per dim."""
+    from .creation import arange
+
+    if not isinstance(indices, (tuple, list)):
+        raise TypeError(f"index_put: indices must be a tuple of tensors, got {type(indices).__name__}")
+    key = tuple(indices)
+    pos = getitem(arange(x.numel(), device=x.device).reshape(x.shape), key)
+    if isinstance(values, Tensor):
+        same_device("index_put", x, values)
+        try:
+            v = values.expand(pos.shape) if values.shape != pos.shape else values
+        except ValueError:
+            raise ValueError(
+                f"index_put: values of shape {values.shape} cannot be broadcast to the indexed shape "
+                f"{pos.shape}"
+            ) from None
+    else:
+        from .creation import full
+
+        v = full(pos.shape, values, dtype=x.dtype, device=x.device)
+    return _scatter_flat(x, pos, v, "sum" if accumulate else "set")
+
+
+def masked_scatter(x: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """A copy of x with the elements where ``mask`` is true replaced, in row-major order, by the
+    first elements of ``source``."""
+    from .creation import arange
+
+    if not isinstance(mask, Tensor) or not mask.dtype.is_bool:
+        raise TypeError(
+            f"masked_scatter: mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}"
+        )
+    shape = broadcast_shapes(x.shape, mask.shape)
+    if shape != x.shape:
+        x = x.expand(shape)
+    pos = masked_select(arange(x.numel(), device=x.device).reshape(x.shape), mask.expand(shape))
+    k = pos.shape[0]
+    if source.numel() < k:
+        raise ValueError(
+            f"masked_scatter: source has {source.numel()} elements, fewer than the {k} the mask selects"
+        )
+    return _scatter_flat(x, pos, source.reshape(-1)[:k], "set")
+
+
+def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> Tensor:
+    """A copy of x with ``source`` written at the positions ``index`` of the flattened x (negative
+    positions count from the end); ``accumulate`` adds instead."""
+    n = x.numel()
+    if not isinstance(index, Tensor) or index.dtype.is_floating_point or index.dtype.is_bool:
+        got = index.dtype if isinstance(index, Tensor) else type(index).__name__
+        raise TypeError(f"put: index must be an integer tensor, got {got}")
+    flat = index.reshape(-1).to(_dt.int64)
+    if flat.numel() and has_data(flat):
+        lo, hi = int(flat.min().item()), int(flat.max().item())
+        if lo < -n or hi >= n:
+            raise IndexError(
+                f"put: index {lo if lo < -n else hi} is out of range for a tensor of {n} elements "
+                f"(valid: {-n} .. {n - 1})"
+            )
+        if lo < 0:
+            flat = _ew().where(flat < 0, flat + n, flat)
+    if not isinstance(source, Tensor) or source.numel() != flat.numel():
+        raise ValueError(
+            f"put: source must be a tensor with as many elements as index ({flat.numel()}), got "
+            f"{getattr(source, 'shape', type(source).__name__)}"
+        )
+    return _scatter_flat(x, flat, source.reshape(-1), "sum" if accumulate else "set")
+
+
+def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
+    """The values of x at ``indices`` along ``dim`` (x and indices broadcast in the other dims); no
+    ``dim``: both flattened."""
+    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point or indices.dtype.is_bool:
+        got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
+        raise TypeError(f"take_along_dim: indices must be an integer tensor, got {got}")
+    if dim is None:
+        return gather(x.reshape(-1), 0, indices.reshape(-1))
+    d = wrap_dim(dim, x.ndim, "take_along_dim")
+    if indices.ndim != x.ndim:
+        raise ValueError(
+            f"take_along_dim: input and indices must have the same number of dims, got {x.ndim} and "
+            f"{indices.ndim}"
+        )
+    try:
+        rest = broadcast_shapes(
+            tuple(n for i, n in enumerate(x.shape) if i != d),
+            tuple(n for i, n in enumerate(indices.shape) if i != d),
+        )
+    except ValueError:
+        raise ValueError(
+            f"take_along_dim: input {x.shape} and indices {indices.shape} do not broadcast apart from dim {d}"
+        ) from None
+    xs = rest[:d] + (x.shape[d],) + rest[d:]
+    ishape = rest[:d] + (indices.shape[d],) + rest[d:]
+    return gather(x.expand(xs), d, indices.expand(ishape))
+
+
 # ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records)
 # ----------------------------------------------------------------------------------------------
@@ -716,6 +1042,380 @@ def _records() -> None:
                     {},
                     TypeError,
                     "masked_fill: mask must be a bool tensor, got ember.float64",
+                ),
+            ),
+        ),
+    )
+    _scatter_records()
+
+
+def _scatter_records() -> None:
+    """Records of the scatter family, take_along_dim and the index_* ops."""
+    from .records import OpRecord, register
+    from .samples import NUMERIC, ErrorSample, Sample, rand_array
+
+    def ints(rng: np.random.Generator, hi: int, *shape: int) -> np.ndarray:
+        return rng.integers(0, hi, size=shape).astype(np.int64)
+
+    def coords(index: np.ndarray, dim: int) -> tuple:
+        idx = list(np.indices(index.shape, sparse=True))
+        idx[dim] = index
+        return tuple(idx)
+
+    def lead(src: Any, index: np.ndarray) -> Any:
+        if not isinstance(src, np.ndarray):
+            return np.full(index.shape, src)
+        return src[tuple(slice(0, n) for n in index.shape)]
+
+    def scatter_ref(
+        x: np.ndarray, dim: int, index: np.ndarray, src: Any, reduce: str | None = None
+    ) -> np.ndarray:
+        out = x.copy()
+        v = lead(src, index).astype(x.dtype)
+        if reduce is None:
+            # numpy's fancy assignment writes in order: the last write to a position wins
+            out[coords(index, dim)] = v
+        else:
+            (np.add if reduce == "add" else np.multiply).at(out, coords(index, dim), v)
+        return out
+
+    def scatter_reduce_ref(
+        x: np.ndarray, dim: int, index: np.ndarray, src: np.ndarray, reduce: str, include_self: bool = True
+    ) -> np.ndarray:
+        out = x.copy()
+        at = coords(index, dim)
+        v = lead(src, index)
+        hit = np.zeros(x.shape, dtype=bool)
+        hit[at] = True
+        if not include_self:
+            ident = {"sum": 0, "mean": 0, "prod": 1}.get(reduce)
+            if ident is None:
+                info = np.finfo(x.dtype) if x.dtype.kind == "f" else np.iinfo(x.dtype)
+                ident = info.min if reduce == "amax" else info.max
+            out[hit] = ident
+        ufunc = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}
+        ufunc[reduce].at(out, at, v)
+        if reduce == "mean":
+            n = np.zeros(x.shape, dtype=np.int64)
+            np.add.at(n, at, 1)
+            n = n + (1 if include_self else 0)
+            n[~hit] = 1
+            out = out / n if x.dtype.kind == "f" else out // n
+        return out.astype(x.dtype)
+
+    def scatter_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        # unique positions per column (dim 0) / row (dim 1): the order of repeated writes is PyTorch's
+        # implementation detail
+        col = np.stack([rng.permutation(4)[:3] for _ in range(5)], axis=1)
+        return [
+            Sample((a(4, 5), 0, col, a(3, 5))),
+            Sample((a(4, 5), 1, np.stack([rng.permutation(5)[:2] for _ in range(4)]), a(4, 3))),
+            Sample((a(4, 5), 0, col[:, :2], 2)),  # a number
+            Sample((a(4, 5), 0, ints(rng, 4, 3, 5), a(3, 5)), {"reduce": "add"}),
+            Sample((a(4, 5), -1, ints(rng, 5, 4, 4), a(4, 4)), {"reduce": "multiply"}),
+            Sample((a(4, 5), 0, col, a(5, 5)), noncontig=True),
+        ]
+
+    def scatter_reduce_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        out = []
+        for i, reduce in enumerate(("sum", "prod", "mean", "amax", "amin")):
+            for include_self in (True, False):
+                dim = i % 2
+                index = ints(rng, 4, 6, 3) if dim == 0 else ints(rng, 3, 4, 6)
+                out.append(
+                    Sample(
+                        (a(4, 3), dim, index, a(*index.shape)),
+                        {"reduce": reduce, "include_self": include_self},
+                    )
+                )
+        out.append(Sample((a(5, 4), 0, ints(rng, 5, 3, 4), a(3, 4)), {"reduce": "amax"}, noncontig=True))
+        return out
+
+    def tad_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        x = rand_array(rng, (3, 4), dtype)
+        return [
+            Sample((x, ints(rng, 3, 2, 4)), {"dim": 0}),
+            Sample((x, ints(rng, 4, 1, 2)), {"dim": 1}),  # broadcast in dim 0
+            Sample((x, ints(rng, 12, 5))),  # no dim: the flattened x
+            Sample((rand_array(rng, (4, 3), dtype), ints(rng, 3, 4, 2)), {"dim": -1}, noncontig=True),
+        ]
+
+    def tad_ref(x: np.ndarray, index: np.ndarray, dim: int | None = None) -> np.ndarray:
+        if dim is None:
+            return np.take(x.reshape(-1), index.reshape(-1))
+        return np.take_along_axis(x, index, axis=dim)
+
+    def index_samples(unique: bool, with_value: bool) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*s: int) -> np.ndarray:
+                return rand_array(rng, s, dtype)
+
+            i0 = np.array([3, 0, 2]) if unique else np.array([3, 0, 3])
+            i1 = np.array([4, 1]) if unique else np.array([1, 1])
+
+            def last(x: np.ndarray, d: int, i: np.ndarray) -> Any:
+                if with_value:
+                    return -1.5 if dtype.startswith("float") else 7
+                shape = list(x.shape)
+                shape[d] = len(i)
+                return a(*shape)
+
+            x = a(4, 5)
+            return [
+                Sample((x, 0, i0, last(x, 0, i0))),
+                Sample((x, 1, i1, last(x, 1, i1))),
+                Sample((x, -1, np.array([2]), last(x, 1, np.array([2])))),
+                Sample((a(5, 4), 1, i1 % 4, last(a(5, 4), 1, i1)), noncontig=True),
+            ]
+
+        return make
+
+    def moved(x: np.ndarray, d: int) -> np.ndarray:
+        return np.moveaxis(x, d, 0)
+
+    def index_add_ref(x: np.ndarray, d: int, i: np.ndarray, s: np.ndarray, alpha: Any = 1) -> np.ndarray:
+        out = x.copy()
+        np.add.at(moved(out, d), i, moved(s, d) * alpha)
+        return out
+
+    def index_copy_ref(x: np.ndarray, d: int, i: np.ndarray, s: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        moved(out, d)[i] = moved(s, d)
+        return out
+
+    def index_fill_ref(x: np.ndarray, d: int, i: np.ndarray, v: Any) -> np.ndarray:
+        out = x.copy()
+        moved(out, d)[i] = v
+        return out
+
+    def index_put_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(4, 5), [np.array([0, 3, 1]), np.array([4, 0, 2])], a(3))),
+            Sample((a(4, 5), [np.array([2, 0])], a(5))),  # whole rows, values broadcast
+            Sample((a(4, 5), [np.array([1, 1, 2]), np.array([0, 0, 3])], a(3)), {"accumulate": True}),
+            Sample((a(4, 5), [rng.random((4, 5)) > 0.5], a(1))),
+        ]
+
+    def index_put_ref(
+        x: np.ndarray, indices: list, values: np.ndarray, accumulate: bool = False
+    ) -> np.ndarray:
+        out = x.copy()
+        if accumulate:
+            np.add.at(out, tuple(indices), values)
+        else:
+            out[tuple(indices)] = values
+        return out
+
+    def masked_scatter_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), rng.random((3, 4)) > 0.5, a(12))),
+            Sample((a(3, 4), rng.random(4) > 0.5, a(4, 4))),  # the mask broadcasts; a larger source
+            Sample((a(4, 3), rng.random((4, 3)) > 0.5, a(3, 4)), noncontig=True),
+        ]
+
+    def masked_scatter_ref(x: np.ndarray, mask: np.ndarray, source: np.ndarray) -> np.ndarray:
+        out = x.copy()
+        m = np.broadcast_to(mask, x.shape)
+        out[m] = source.reshape(-1)[: int(m.sum())]
+        return out
+
+    def put_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), np.array([0, 11, -1, 5]), a(4))),
+            Sample((a(3, 4), np.array([[1, 1], [2, 1]]), a(2, 2)), {"accumulate": True}),
+            Sample((a(4, 3), np.array([7, 2]), a(2)), noncontig=True),
+        ]
+
+    def put_ref(x: np.ndarray, index: np.ndarray, source: np.ndarray, accumulate: bool = False) -> np.ndarray:
+        out = x.copy()
+        flat = out.reshape(-1)
+        if accumulate:
+            np.add.at(flat, index.reshape(-1) % flat.size, source.reshape(-1))
+        else:
+            flat[index.reshape(-1)] = source.reshape(-1)
+        return flat.reshape(x.shape)
+
+    register(
+        OpRecord(
+            "scatter",
+            scatter,
+            scatter_samples,
+            scatter_ref,
+            methods=("scatter",),
+            inplace=("scatter_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[3]]), np.ones((1, 1))),
+                    {},
+                    IndexError,
+                    "scatter: index 3 is out of bounds for dimension 0 with size 3",
+                ),
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[0]]), np.ones((1, 1))),
+                    {"reduce": "max"},
+                    ValueError,
+                    "scatter: reduce must be 'add' or 'multiply'",
+                ),
+            ),
+        ),
+        OpRecord(
+            "scatter_reduce",
+            scatter_reduce,
+            scatter_reduce_samples,
+            scatter_reduce_ref,
+            methods=("scatter_reduce",),
+            inplace=("scatter_reduce_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[0]]), np.ones((1, 1)), "max"),
+                    {},
+                    ValueError,
+                    "scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got 'max'",
+                ),
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[0, 1, 2, 0, 0]]), np.ones((1, 5)), "sum"),
+                    {},
+                    ValueError,
+                    "scatter_reduce: index of shape \\(1, 5\\) is larger than",
+                ),
+            ),
+        ),
+        OpRecord(
+            "take_along_dim",
+            take_along_dim,
+            tad_samples,
+            tad_ref,
+            methods=("take_along_dim",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.array([[0.5]])),
+                    {},
+                    TypeError,
+                    "take_along_dim: indices must be an integer tensor, got ember.float64",
+                ),
+            ),
+        ),
+        OpRecord(
+            "index_add",
+            index_add,
+            index_samples(False, False),
+            index_add_ref,
+            methods=("index_add",),
+            inplace=("index_add_",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([0, 1]), np.ones((3, 4))),
+                    {},
+                    ValueError,
+                    "index_add: source of shape \\(3, 4\\) does not match",
+                ),
+                ErrorSample(
+                    (np.ones((3, 4)), 1, np.array([4]), np.ones((3, 1))),
+                    {},
+                    IndexError,
+                    "index_add: index 4 is out of bounds for dimension 1 with size 4",
+                ),
+            ),
+        ),
+        OpRecord(
+            "index_add_alpha",
+            lambda x, d, i, s: index_add(x, d, i, s, alpha=2),
+            index_samples(False, False),
+            lambda x, d, i, s: index_add_ref(x, d, i, s, 2),
+            dtypes=NUMERIC,
+            public=False,
+        ),
+        OpRecord(
+            "index_copy",
+            index_copy,
+            index_samples(True, False),
+            index_copy_ref,
+            methods=("index_copy",),
+            inplace=("index_copy_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+        ),
+        OpRecord(
+            "index_fill",
+            index_fill,
+            index_samples(False, True),
+            index_fill_ref,
+            methods=("index_fill",),
+            inplace=("index_fill_",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), 0, np.array([[0]]), 1.0),
+                    {},
+                    ValueError,
+                    "index_fill: index must be a 0-d or 1-D integer tensor",
+                ),
+            ),
+        ),
+        OpRecord(
+            "index_put",
+            index_put,
+            index_put_samples,
+            index_put_ref,
+            methods=("index_put",),
+            inplace=("index_put_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+        ),
+        OpRecord(
+            "masked_scatter",
+            masked_scatter,
+            masked_scatter_samples,
+            masked_scatter_ref,
+            methods=("masked_scatter",),
+            inplace=("masked_scatter_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.ones((3, 4)), np.ones(12)),
+                    {},
+                    TypeError,
+                    "masked_scatter: mask must be a bool tensor, got ember.float64",
+                ),
+            ),
+        ),
+        OpRecord(
+            "put",
+            put,
+            put_samples,
+            put_ref,
+            methods=("put",),
+            inplace=("put_",),
+            dtypes=NUMERIC,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), np.array([12]), np.ones(1)),
+                    {},
+                    IndexError,
+                    "put: index 12 is out of range for a tensor of 12 elements",
                 ),
             ),
         ),

@@ -575,6 +575,380 @@ def _tri(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     return where(mask, x, False if x.dtype.is_bool else 0)  # a weak scalar: x's dtype is kept
 
 
+# -- more shape ops (PyTorch's names) --------------------------------------------------------------
+def swapaxes(x: Tensor, axis0: int, axis1: int) -> Tensor:
+    """``transpose`` under numpy's name (a view with two dims swapped); also ``swapdims``."""
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def moveaxis(x: Tensor, source: int | Sequence[int], destination: int | Sequence[int]) -> Tensor:
+    """``movedim`` under numpy's name (a view)."""
+    return movedim(x, source, destination)
+
+
+def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | None = None) -> Tensor:
+    """Elements shifted cyclically by ``shifts`` along ``dims`` (a copy); without ``dims`` the
+    flattened tensor is rolled and the shape restored."""
+    sh = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    if dims is None:
+        if len(sh) != 1:
+            raise ValueError(
+                f"roll: without dims, shifts must be one int, got {sh}; give as many dims as shifts"
+            )
+        return reshape(roll(reshape(x, -1), sh[0], 0), x.shape)
+    ds = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(sh) != len(ds) or not sh:
+        raise ValueError(f"roll: shifts {sh} and dims {ds} must have the same (nonzero) length")
+    out = x
+    for s, dim in zip(sh, ds):
+        d = wrap_dim(dim, x.ndim, "roll")
+        n = x.shape[d] if x.ndim else 1
+        k = s % n if n else 0
+        if k:
+            out = cat([narrow(out, d, n - k, k), narrow(out, d, 0, n - k)], d)
+    return out if out is not x else clone(x)
+
+
+def _diag_layout(
+    x: Tensor, offset: int, dim1: int, dim2: int, op: str
+) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
+    """(d1, d2, shape, strides-order) of the diagonal view: dims d1 and d2 removed, the diagonal
+    (of length n) appended last."""
+    d1, d2 = wrap_dim(dim1, x.ndim, op), wrap_dim(dim2, x.ndim, op)
+    if d1 == d2:
+        raise ValueError(f"{op}: dim1 and dim2 cannot be the same dimension, got {dim1} and {dim2}")
+    n1, n2 = x.shape[d1], x.shape[d2]
+    n = max(0, min(n1, n2 - offset) if offset >= 0 else min(n1 + offset, n2))
+    rest = tuple(i for i in range(x.ndim) if i not in (d1, d2))
+    return d1, d2, tuple(x.shape[i] for i in rest) + (n,), rest
+
+
+def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+    """The diagonal of the (dim1, dim2) planes, ``offset`` above (>0) or below (<0) the main one,
+    as a view whose last dim is the diagonal (PyTorch's ``diagonal``)."""
+    if x.ndim < 2:
+        raise ValueError(f"diagonal: expected a tensor with at least 2 dims, got shape {x.shape}")
+    d1, d2, shape, rest = _diag_layout(x, offset, dim1, dim2, "diagonal")
+    st = strides_of(x)
+    start = (offset * st[d2] if offset >= 0 else -offset * st[d1]) if shape[-1] else 0
+    data = _strided_view(x, shape, tuple(st[i] for i in rest) + (st[d1] + st[d2],), start)
+    out = _as_view(x, data, shape, lambda t: diagonal(t, offset, dim1, dim2))
+    if x.requires_grad and STATE.enabled:
+        attach(out, "diagonal", lambda g: (_diag_scatter(g, x.shape, offset, d1, d2),), (x,))
+    return out
+
+
+_diagonal_view = diagonal  # diag's argument is named ``diagonal``, as in PyTorch
+
+
+def _diag_scatter(g: Tensor, shape: tuple[int, ...], offset: int, d1: int, d2: int) -> Tensor:
+    """Zeros of ``shape`` with ``g`` (whose last dim is the diagonal) on the ``offset`` diagonal of
+    dims (d1, d2): the adjoint of :func:`diagonal`, made of differentiable ops."""
+    from .creation import arange, zeros
+    from .indexing import scatter_add
+
+    n1, n2 = shape[d1], shape[d2]
+    n = g.shape[-1]
+    batch = g.shape[:-1]
+    flat = zeros(batch + (n1 * n2,), dtype=g.dtype, device=g.device)
+    if n:
+        k = arange(n, device=g.device)
+        lin = (k - min(offset, 0)) * n2 + (k + max(offset, 0))
+        flat = scatter_add(flat, -1, lin.reshape((1,) * len(batch) + (n,)).expand(g.shape), g)
+    plane = reshape(flat, batch + (n1, n2))
+    # the batch dims were the other dims in order: put d1 and d2 back where they belong
+    return movedim(plane, (-2, -1), (d1, d2))
+
+
+def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """Square matrices (in dims ``dim1``, ``dim2`` of the result) with the last dim of x on their
+    ``offset`` diagonal, zeros elsewhere."""
+    nd = x.ndim + 1
+    d1, d2 = wrap_dim(dim1, nd, "diag_embed"), wrap_dim(dim2, nd, "diag_embed")
+    if d1 == d2:
+        raise ValueError(f"diag_embed: dim1 and dim2 cannot be the same dimension, got {dim1} and {dim2}")
+    if x.ndim == 0:
+        x = reshape(x, (1,))
+    m = x.shape[-1] + abs(offset)
+    rest = [s for i, s in enumerate(x.shape[:-1])]
+    shape = [0] * nd
+    it = iter(rest)
+    for i in range(nd):
+        shape[i] = m if i in (d1, d2) else next(it)
+    return _diag_scatter(x, tuple(shape), offset, d1, d2)
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """1-D x: a square matrix with x on its ``diagonal``; 2-D x: that diagonal of x (a copy)."""
+    if x.ndim == 1:
+        return diag_embed(x, diagonal, 0, 1)
+    if x.ndim == 2:
+        return clone(_diagonal_view(x, diagonal))
+    raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {x.shape}; use diagonal or diag_embed")
+
+
+def tile(x: Tensor, dims: Sequence[int]) -> Tensor:
+    """x repeated ``dims[i]`` times along each dim; fewer dims than x has are padded with 1s in front
+    (numpy's ``tile``; ``repeat`` with the padding)."""
+    reps = _shape_arg("tile", (dims,) if isinstance(dims, int) else tuple(dims))
+    reps = (1,) * (x.ndim - len(reps)) + reps
+    return repeat(x, reps)
+
+
+def repeat_interleave(
+    x: Tensor, repeats: Any = None, dim: int | None = None, *, output_size: int | None = None
+) -> Tensor:
+    """Each element (or slice along ``dim``) repeated ``repeats`` times in place; without ``dim``
+    the flattened tensor. ``repeats``: an int or a 1-D tensor of one count per element.
+    ``repeat_interleave(counts)`` alone gives ``0`` counts[0] times, ``1`` counts[1] times ..."""
+    import numpy as np
+
+    from .creation import arange, tensor
+    from .indexing import index_select
+
+    if repeats is None:  # repeat_interleave(repeats_tensor)
+        counts = x
+        if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype.is_bool:
+            raise ValueError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {counts.shape}")
+        return repeat_interleave(arange(counts.numel(), device=x.device), counts, 0, output_size=output_size)
+    if dim is None:
+        x, d = reshape(x, -1), 0
+    else:
+        d = wrap_dim(dim, x.ndim, "repeat_interleave")
+    n = x.shape[d] if x.ndim else 1
+    if x.ndim == 0:
+        x = reshape(x, (1,))
+    if isinstance(repeats, Tensor) and repeats.numel() == 1 and repeats.ndim <= 1:
+        repeats = int(repeats.item())
+    if isinstance(repeats, int):
+        if repeats < 0:
+            raise ValueError(f"repeat_interleave: repeats must be non-negative, got {repeats}")
+        shape = x.shape[: d + 1] + (repeats,) + x.shape[d + 1 :]
+        out = expand(unsqueeze(x, d + 1), shape)
+        return reshape(contiguous(out), x.shape[:d] + (n * repeats,) + x.shape[d + 1 :])
+    if isinstance(repeats, Tensor) and (repeats.dtype.is_floating_point or repeats.dtype.is_bool):
+        raise ValueError(f"repeat_interleave: repeats must be integers, got {repeats.dtype}")
+    n_counts = repeats.numel() if isinstance(repeats, Tensor) else len(repeats)
+    if n_counts != n:
+        raise ValueError(
+            f"repeat_interleave: repeats has {n_counts} counts but dimension {d} has size {n}; "
+            "give one count per element (or one int)"
+        )
+    counts = np.asarray(
+        kernel(repeats.device, "to_numpy")(repeats._data) if isinstance(repeats, Tensor) else repeats
+    ).reshape(-1)
+    if counts.dtype.kind not in "iu":
+        raise ValueError(f"repeat_interleave: repeats must be integers, got {counts.dtype}")
+    if counts.shape[0] != n:
+        raise ValueError(
+            f"repeat_interleave: repeats has {counts.shape[0]} counts but dimension {d} has size {n}; "
+            "give one count per element (or one int)"
+        )
+    if (counts < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be non-negative, got {counts.tolist()}")
+    idx = np.repeat(np.arange(n, dtype=np.int64), counts)
+    if output_size is not None and output_size != idx.shape[0]:
+        raise ValueError(
+            f"repeat_interleave: output_size {output_size} does not match the repeats' sum {idx.shape[0]}"
+        )
+    return index_select(x, d, tensor(idx, device=x.device))
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids of 0-d or 1-D tensors: with ``indexing="ij"`` (the default, as PyTorch's)
+    grid i varies along dim i; ``"xy"`` swaps the first two dims (numpy's default). Views."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if not tensors:
+        raise ValueError("meshgrid: expected at least one tensor")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor) or t.ndim > 1:
+            raise ValueError(
+                f"meshgrid: expects 0-d or 1-D tensors, got {getattr(t, 'shape', type(t).__name__)} at {i}"
+            )
+    same_device("meshgrid", *tensors)
+    ts = [reshape(t, -1) for t in tensors]
+    swap = indexing == "xy" and len(ts) >= 2
+    if swap:
+        ts[0], ts[1] = ts[1], ts[0]
+    shape = tuple(t.shape[0] for t in ts)
+    k = len(ts)
+    grids = [expand(reshape(t, (1,) * i + (-1,) + (1,) * (k - i - 1)), shape) for i, t in enumerate(ts)]
+    if swap:
+        grids[0], grids[1] = grids[1], grids[0]
+    return tuple(grids)
+
+
+def atleast_1d(*tensors: Any) -> Any:
+    """Each tensor with at least 1 dim (a 0-d one becomes shape (1,)); one tensor in, one out."""
+    return _atleast(tensors, 1)
+
+
+def atleast_2d(*tensors: Any) -> Any:
+    """Each tensor with at least 2 dims: (n,) -> (1, n)."""
+    return _atleast(tensors, 2)
+
+
+def atleast_3d(*tensors: Any) -> Any:
+    """Each tensor with at least 3 dims: (n,) -> (1, n, 1), (m, n) -> (m, n, 1)."""
+    return _atleast(tensors, 3)
+
+
+def _atleast(tensors: tuple, k: int) -> Any:
+    one = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    ts = tensors if not (len(tensors) == 1 and isinstance(tensors[0], (list, tuple))) else tuple(tensors[0])
+    out = []
+    for t in ts:
+        if t.ndim >= k:
+            out.append(t)
+        elif k == 3 and t.ndim == 2:
+            out.append(unsqueeze(t, -1))
+        elif k == 3:
+            out.append(reshape(t, (1, t.numel(), 1)))
+        else:
+            out.append(reshape(t, (1,) * (k - t.ndim) + t.shape))
+    return out[0] if one else tuple(out)
+
+
+def hstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
+    ts = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
+    return cat(list(ts), 0 if ts[0].ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate along dim 0, 1-D tensors as rows (``row_stack``)."""
+    ts = [atleast_2d(t) for t in tensors]
+    return cat(ts, 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors: Sequence[Tensor]) -> Tensor:
+    """Concatenate along dim 2 (depth), after :func:`atleast_3d`."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def column_stack(tensors: Sequence[Tensor]) -> Tensor:
+    """1-D (and 0-d) tensors as columns, 2-D ones as they are, concatenated along dim 1."""
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
+    """x rotated by 90 degrees ``k`` times in the plane of ``dims``, from the first towards the
+    second (a copy)."""
+    dims = tuple(dims)
+    if len(dims) != 2:
+        raise ValueError(f"rot90: dims must name 2 dims, got {dims}")
+    if x.ndim < 2:
+        raise ValueError(f"rot90: expected a tensor with at least 2 dims, got shape {x.shape}")
+    d0, d1 = wrap_dim(dims[0], x.ndim, "rot90"), wrap_dim(dims[1], x.ndim, "rot90")
+    if d0 == d1:
+        raise ValueError(f"rot90: dims must be different, got {dims}")
+    k %= 4
+    if k == 1:
+        return transpose(flip(x, d1), d0, d1)
+    if k == 2:
+        return flip(x, (d0, d1))
+    if k == 3:
+        return flip(transpose(x, d0, d1), d1)
+    return clone(x)
+
+
+def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
+    """``Tensor.unfold``: every slice of ``size`` elements along ``dimension``, ``step`` apart, as a
+    view whose dim ``dimension`` counts the slices and whose new last dim holds each one."""
+    d = wrap_dim(dimension, x.ndim, "unfold")
+    n = x.shape[d] if x.ndim else 1
+    if step <= 0:
+        raise ValueError(f"unfold: step must be positive, got {step}")
+    if size < 0 or size > n:
+        raise ValueError(f"unfold: size {size} must be between 0 and the size of dimension {d} ({n})")
+    count = (n - size) // step + 1
+    st = strides_of(x)
+    if x.ndim == 0:
+        shape, strides = (size,), (1,)
+    else:
+        shape = x.shape[:d] + (count,) + x.shape[d + 1 :] + (size,)
+        strides = st[:d] + (st[d] * step,) + st[d + 1 :] + (st[d],)
+    out = _as_view(x, _strided_view(x, shape, strides, 0), shape, lambda t: unfold(t, dimension, size, step))
+    if x.requires_grad and STATE.enabled:
+
+        def grad(g: Tensor) -> tuple[Tensor]:
+            from .creation import arange, zeros
+            from .indexing import index_add
+
+            if x.ndim == 0:
+                return (reshape(g, ()),)
+            # window w, element s came from position w * step + s of dim d
+            pos = reshape(arange(count, device=g.device) * step, (-1, 1)) + arange(size, device=g.device)
+            gm = movedim(g, (d, -1), (0, 1))  # (count, size, rest...)
+            gm = reshape(gm, (count * size,) + gm.shape[2:])
+            acc = zeros((n,) + gm.shape[1:], dtype=g.dtype, device=g.device)
+            return (movedim(index_add(acc, 0, reshape(pos, -1), gm), 0, d),)
+
+        attach(out, "unfold", grad, (x,))
+    return out
+
+
+def tril_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the lower triangle of a row x col matrix, row by row."""
+    return _tri_indices(row, col, offset, dtype, device, lower=True)
+
+
+def triu_indices(row: int, col: int, offset: int = 0, *, dtype: Any = None, device: Any = None) -> Tensor:
+    """The (2, N) coordinates of the upper triangle of a row x col matrix, row by row."""
+    return _tri_indices(row, col, offset, dtype, device, lower=False)
+
+
+def _tri_indices(row: int, col: int, offset: int, dtype: Any, device: Any, lower: bool) -> Tensor:
+    import numpy as np
+
+    from .. import dtypes as _dt
+    from .creation import tensor
+
+    op = "tril_indices" if lower else "triu_indices"
+    if row < 0 or col < 0:
+        raise ValueError(f"{op}: row and col must be non-negative, got {row} and {col}")
+    dt = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
+    if dt.is_floating_point or dt.is_bool:
+        raise TypeError(f"{op}: dtype must be an integer dtype, got {dt}")
+    r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    return tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dt, device=device)
+
+
+def squeeze_(x: Tensor, dim: Any = None) -> Tensor:
+    """In-place ``squeeze``: x becomes the squeezed view of itself; returns x."""
+    return _reshape_in_place(x, squeeze(x, dim), "squeeze_")
+
+
+def unsqueeze_(x: Tensor, dim: int) -> Tensor:
+    """In-place ``unsqueeze``: x becomes the unsqueezed view of itself; returns x."""
+    return _reshape_in_place(x, unsqueeze(x, dim), "unsqueeze_")
+
+
+def _reshape_in_place(x: Tensor, y: Tensor, op: str) -> Tensor:
+    """x takes y's shape and buffer (y is a view of x with the same elements): only the metadata
+    changes, as in PyTorch; a leaf that requires grad keeps being that leaf only if nothing recorded."""
+    if STATE.enabled and x.requires_grad and x.grad_fn is None and y.grad_fn is not None:
+        raise RuntimeError(
+            f"{op}: a leaf tensor that requires grad (shape {x.shape}) cannot change its shape in "
+            "place; use the out-of-place op or do it under ember.no_grad()"
+        )
+    x._data, x.shape = y._data, y.shape
+    if x._base is not None:
+        x._view_fn = y._view_fn
+    if y.grad_fn is not None:
+        x.grad_fn = y.grad_fn
+    return x
+
+
 # ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records)
 # ----------------------------------------------------------------------------------------------
@@ -857,6 +1231,460 @@ def _records() -> None:
             ),
         ),
     )
+
+    _more_records()
+
+
+def _more_records() -> None:
+    """Records of the shape ops named after PyTorch's and numpy's (roll, diagonal, tile ...)."""
+    import numpy as np
+
+    from .. import dtypes as _dt
+    from .records import OpRecord, register
+    from .samples import ALL, DEVICE, FLOATS, INTS, NUMERIC, ErrorSample, Sample, rand_array
+
+    def r(rng: np.random.Generator, dtype: str) -> Any:
+        return lambda *s: rand_array(rng, s, dtype)
+
+    def roll_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3, 4),), {"shifts": 1, "dims": 0}),
+            Sample((a(3, 4),), {"shifts": (1, -6), "dims": (0, 1)}),
+            Sample((a(2, 3, 2),), {"shifts": 5}),
+            Sample((a(),), {"shifts": 2}),
+            Sample((a(0, 3),), {"shifts": 1, "dims": 0}, grad=False),
+            Sample((a(4, 3),), {"shifts": -1, "dims": -1}, noncontig=True),
+            Sample((a(3, 5),), {"shifts": 2, "dims": 1}, noncontig="flip", grad=False),
+        ]
+
+    def roll_ref(x: np.ndarray, shifts: Any, dims: Any = None) -> np.ndarray:
+        return np.roll(x, shifts, dims)
+
+    def diagonal_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3, 4),)),
+            Sample((a(3, 4),), {"offset": 2}),
+            Sample((a(3, 4),), {"offset": -1}),
+            Sample((a(3, 4),), {"offset": 5}, grad=False),  # past the matrix: empty
+            Sample((a(2, 3, 4),), {"offset": -1, "dim1": 2, "dim2": 0}),
+            Sample((a(4, 3),), {"offset": 1}, noncontig=True),
+            Sample((a(3, 5),), noncontig="flip", grad=False),
+        ]
+
+    def diag_embed_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3),)),
+            Sample((a(2, 3),), {"offset": 1}),
+            Sample((a(2, 3),), {"offset": -2, "dim1": 0, "dim2": 2}),
+            Sample((a(0),), grad=False),
+            Sample((a(3, 2),), noncontig=True),
+        ]
+
+    def diag_embed_ref(x: np.ndarray, offset: int = 0, dim1: int = -2, dim2: int = -1) -> np.ndarray:
+        n = x.shape[-1]
+        m = n + abs(offset)
+        out = np.zeros(x.shape[:-1] + (m, m), dtype=x.dtype)
+        k = np.arange(n)
+        out[..., k - min(offset, 0), k + max(offset, 0)] = x
+        return np.moveaxis(out, (-2, -1), (dim1, dim2))
+
+    def diag_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3),)),
+            Sample((a(3),), {"diagonal": -2}),
+            Sample((a(3, 4),)),
+            Sample((a(3, 4),), {"diagonal": 1}),
+            Sample((a(4, 3),), {"diagonal": -1}, noncontig=True),
+        ]
+
+    def tile_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(2, 3), (2, 1))),
+            Sample((a(2, 3), (2,))),  # fewer reps than dims: padded with 1s in front
+            Sample((a(3), (2, 2))),
+            Sample((a(), (3,))),
+            Sample((a(0, 2), (2, 2)), grad=False),
+            Sample((a(3, 2), (1, 3)), noncontig=True),
+        ]
+
+    def ri_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(2, 3), 2)),
+            Sample((a(2, 3), 3), {"dim": 1}),
+            Sample((a(2, 3), 2), {"dim": -2}),
+            Sample((a(), 3)),
+            Sample((a(0, 2), 2), {"dim": 0}, grad=False),
+            Sample((a(3, 2), 2), {"dim": 1}, noncontig=True),
+        ]
+
+    def ri_tensor_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3, 2), np.array([1, 0, 2])), {"dim": 0}),
+            Sample((a(3, 2), np.array([2, 1])), {"dim": 1}),
+            Sample((a(2, 2), np.array([1, 3, 0, 1]))),
+        ]
+
+    def ri_ref(x: np.ndarray, repeats: Any, dim: int | None = None) -> np.ndarray:
+        return np.repeat(x, repeats, axis=dim)
+
+    def meshgrid_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3), a(4)), {"indexing": "ij"}),
+            Sample((a(3), a(4)), {"indexing": "xy"}),
+            Sample((a(2), a(), a(3)), {"indexing": "ij"}),
+            Sample((a(2), a(3), a(2)), {"indexing": "xy"}),
+            Sample((a(0), a(2)), {"indexing": "ij"}, grad=False),
+        ]
+
+    def atleast_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(),)),
+            Sample((a(3),)),
+            Sample((a(2, 3),)),
+            Sample((a(2, 3, 2),)),
+            Sample((a(3, 2),), noncontig=True),
+        ]
+
+    def join_samples(*shapes: tuple[tuple[int, ...], ...]) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            a = r(rng, dtype)
+            return [Sample(tuple(a(*s) for s in pair)) for pair in shapes]
+
+        return make
+
+    def joined(fn: Any, np_fn: Any) -> tuple[Any, Any]:
+        return (lambda *xs: fn(list(xs))), (lambda *xs: np_fn(xs))
+
+    def rot90_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(3, 4),)),
+            Sample((a(3, 4),), {"k": 2}),
+            Sample((a(3, 4),), {"k": -1}),
+            Sample((a(2, 3, 4),), {"k": 3, "dims": (2, 0)}),
+            Sample((a(3, 4),), {"k": 4}),
+            Sample((a(4, 3),), {"k": 1}, noncontig=True),
+        ]
+
+    def rot90_ref(x: np.ndarray, k: int = 1, dims: tuple = (0, 1)) -> np.ndarray:
+        return np.rot90(x, k, axes=dims)
+
+    def unfold_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(7), 0, 3, 2)),
+            Sample((a(3, 5), 1, 2, 1)),
+            Sample((a(4, 3), 0, 4, 3)),
+            Sample((a(4, 3), -1, 0, 1), grad=False),
+            Sample((a(), 0, 1, 1)),
+            Sample((a(5, 4), 0, 2, 2), noncontig=True),
+        ]
+
+    def unfold_ref(x: np.ndarray, d: int, size: int, step: int) -> np.ndarray:
+        if x.ndim == 0:
+            return x.reshape(1)
+        d %= x.ndim
+        count = (x.shape[d] - size) // step + 1
+        parts = [np.take(x, np.arange(i * step, i * step + size), axis=d) for i in range(count)]
+        return np.moveaxis(np.stack(parts, axis=d), d + 1, -1)
+
+    def tri_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        kw = {"dtype": _dt.as_dtype(dtype), "device": DEVICE}
+        return [
+            Sample((3, 4), dict(kw)),
+            Sample((4, 3, 1), dict(kw)),
+            Sample((4, 4, -2), dict(kw)),
+            Sample((0, 3), dict(kw)),
+            Sample((3, 3, 5), dict(kw)),
+        ]
+
+    def tri_ref(lower: bool) -> Any:
+        def ref(row: int, col: int, offset: int = 0, dtype: Any = None, device: Any = None) -> np.ndarray:
+            i, j = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+            return np.stack([i, j]).reshape(2, -1).astype(dtype.numpy)
+
+        return ref
+
+    def fresh(x: Any) -> Any:
+        return x.clone() if isinstance(x, Tensor) else x.copy()
+
+    def view_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        a = r(rng, dtype)
+        return [
+            Sample((a(2, 3, 4),)),
+            Sample((a(4, 6),), noncontig=True),
+            Sample((a(4, 6),), noncontig="flip", grad=False),
+        ]
+
+    hstack_call, hstack_ref = joined(hstack, np.hstack)
+    vstack_call, vstack_ref = joined(vstack, np.vstack)
+    dstack_call, dstack_ref = joined(dstack, np.dstack)
+    cstack_call, cstack_ref = joined(column_stack, np.column_stack)
+    register(
+        OpRecord(
+            "roll",
+            roll,
+            roll_samples,
+            roll_ref,
+            methods=("roll",),
+            dtypes=ALL,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 4)), (1, 2), (0,)),
+                    {},
+                    ValueError,
+                    "roll: shifts \\(1, 2\\) and dims \\(0,\\) must have the same",
+                ),
+            ),
+        ),
+        OpRecord(
+            "diagonal",
+            diagonal,
+            diagonal_samples,
+            lambda x, offset=0, dim1=0, dim2=1: np.diagonal(x, offset, dim1, dim2),
+            methods=("diagonal",),
+            dtypes=ALL,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),), {}, ValueError, "diagonal: expected a tensor with at least 2 dims"
+                ),
+                ErrorSample(
+                    (np.ones((3, 3)),),
+                    {"dim1": 1, "dim2": -1},
+                    ValueError,
+                    "diagonal: dim1 and dim2 cannot be",
+                ),
+            ),
+        ),
+        OpRecord(
+            "diag_embed",
+            diag_embed,
+            diag_embed_samples,
+            diag_embed_ref,
+            methods=("diag_embed",),
+            dtypes=NUMERIC,
+        ),
+        OpRecord(
+            "diag",
+            diag,
+            diag_samples,
+            lambda x, diagonal=0: np.diag(x, diagonal),
+            methods=("diag",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 2, 2)),), {}, ValueError, "diag: expected a 1-D or 2-D tensor, got shape"
+                ),
+            ),
+        ),
+        OpRecord(
+            "tile",
+            tile,
+            tile_samples,
+            np.tile,
+            methods=("tile",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample((np.ones(2), (-1,)), {}, ValueError, "repeat: repeats must be non-negative"),
+            ),
+        ),
+        OpRecord(
+            "repeat_interleave",
+            repeat_interleave,
+            ri_samples,
+            ri_ref,
+            methods=("repeat_interleave",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((3, 2)), np.array([1, 2])),
+                    {"dim": 0},
+                    ValueError,
+                    "repeat_interleave: repeats has 2 counts but dimension 0 has size 3",
+                ),
+            ),
+        ),
+        OpRecord(
+            "repeat_interleave_tensor",
+            repeat_interleave,
+            ri_tensor_samples,
+            ri_ref,
+            dtypes=NUMERIC,
+            public=False,
+            reads_values=True,
+            covers=("repeat_interleave",),
+        ),
+        OpRecord(
+            "repeat_interleave_counts",
+            repeat_interleave,
+            lambda dtype, rng: [Sample((np.array([2, 0, 3, 1]),)), Sample((np.array([1]),))],
+            lambda c: np.repeat(np.arange(len(c)), c),
+            dtypes=("int64",),
+            grad=False,
+            public=False,
+            reads_values=True,
+            covers=("repeat_interleave",),
+        ),
+        OpRecord(
+            "meshgrid",
+            meshgrid,
+            meshgrid_samples,
+            lambda *xs, indexing: np.stack(np.meshgrid(*xs, indexing=indexing)),
+            call=lambda *xs, indexing: stack(list(meshgrid(*xs, indexing=indexing))),
+            dtypes=ALL,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 2)), np.ones(2)), {}, ValueError, "meshgrid: expects 0-d or 1-D tensors"
+                ),
+                ErrorSample(
+                    (np.ones(2),), {"indexing": "ji"}, ValueError, "meshgrid: indexing must be 'ij' or 'xy'"
+                ),
+            ),
+        ),
+        OpRecord("atleast_1d", atleast_1d, atleast_samples, np.atleast_1d, dtypes=ALL),
+        OpRecord("atleast_2d", atleast_2d, atleast_samples, np.atleast_2d, dtypes=ALL),
+        OpRecord("atleast_3d", atleast_3d, atleast_samples, np.atleast_3d, dtypes=ALL),
+        OpRecord(
+            "atleast_several",
+            atleast_2d,
+            join_samples(((), (3,), (2, 2))),
+            lambda *xs: np.concatenate(
+                [a.reshape(-1) for a in np.atleast_2d(*xs)]
+                + [np.array(np.atleast_2d(*xs)[1].shape, dtype=xs[0].dtype)]
+            ),
+            call=lambda *xs: cat(
+                [t.reshape(-1) for t in atleast_2d(*xs)] + [_shape_tensor(atleast_2d(*xs)[1], xs[0])]
+            ),
+            dtypes=NUMERIC,
+            grad=False,
+            public=False,
+            covers=("atleast_1d", "atleast_3d"),
+        ),
+        OpRecord(
+            "hstack",
+            hstack,
+            join_samples(((3,), (2,)), ((2, 3), (2, 1)), ((), ())),
+            hstack_ref,
+            call=hstack_call,
+            dtypes=ALL,
+        ),
+        OpRecord(
+            "vstack",
+            vstack,
+            join_samples(((3,), (3,)), ((2, 3), (1, 3)), ((), ())),
+            vstack_ref,
+            call=vstack_call,
+            dtypes=ALL,
+            covers=("row_stack",),
+        ),
+        OpRecord(
+            "dstack",
+            dstack,
+            join_samples(((3,), (3,)), ((2, 3), (2, 3)), ((2, 3, 1), (2, 3, 2))),
+            dstack_ref,
+            call=dstack_call,
+            dtypes=ALL,
+        ),
+        OpRecord(
+            "column_stack",
+            column_stack,
+            join_samples(((3,), (3,)), ((3,), (3, 2)), ((), ())),
+            cstack_ref,
+            call=cstack_call,
+            dtypes=ALL,
+        ),
+        OpRecord(
+            "rot90",
+            rot90,
+            rot90_samples,
+            rot90_ref,
+            methods=("rot90",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 2)),), {"dims": (0, 0)}, ValueError, "rot90: dims must be different"
+                ),
+            ),
+        ),
+        OpRecord(
+            "swapaxes",
+            swapaxes,
+            view_samples,
+            lambda x: np.swapaxes(x, 0, -1),
+            call=lambda x: swapaxes(x, 0, -1),
+            methods=("swapaxes", "swapdims"),
+            covers=("swapdims",),
+            dtypes=ALL,
+        ),
+        OpRecord(
+            "moveaxis",
+            moveaxis,
+            view_samples,
+            lambda x: np.moveaxis(x, (0, 1), (-1, 0)),
+            call=lambda x: moveaxis(x, (0, 1), (-1, 0)),
+            methods=("moveaxis",),
+            dtypes=ALL,
+        ),
+        OpRecord(
+            "unfold",
+            unfold,
+            unfold_samples,
+            unfold_ref,
+            methods=("unfold",),
+            dtypes=ALL,
+            public=False,
+            errors=(
+                ErrorSample((np.ones(3), 0, 4, 1), {}, ValueError, "unfold: size 4 must be between 0 and"),
+                ErrorSample((np.ones(3), 0, 2, 0), {}, ValueError, "unfold: step must be positive, got 0"),
+            ),
+        ),
+        OpRecord(
+            "tril_indices",
+            tril_indices,
+            tri_samples,
+            tri_ref(True),
+            dtypes=INTS,
+            grad=False,
+            errors=(ErrorSample((-1, 3), {}, ValueError, "tril_indices: row and col must be non-negative"),),
+        ),
+        OpRecord("triu_indices", triu_indices, tri_samples, tri_ref(False), dtypes=INTS, grad=False),
+        OpRecord(
+            "squeeze_",
+            squeeze_,
+            view_samples,
+            lambda x: x,
+            call=lambda x: squeeze_(unsqueeze(fresh(x), 1), 1),
+            methods={"squeeze_": squeeze_},
+            dtypes=ALL,
+            public=False,
+        ),
+        OpRecord(
+            "unsqueeze_",
+            unsqueeze_,
+            view_samples,
+            lambda x: x[:, None],
+            call=lambda x: unsqueeze_(fresh(x), 1),
+            methods={"unsqueeze_": unsqueeze_},
+            dtypes=FLOATS + ("int64", "bool"),
+            public=False,
+        ),
+    )
+
+
+def _shape_tensor(t: Tensor, like: Tensor) -> Tensor:
+    """t's shape as a 1-D tensor of like's dtype and device (for a record that checks shapes)."""
+    from .creation import tensor
+
+    return tensor(list(t.shape), dtype=like.dtype, device=like.device)
 
 
 _records()
