@@ -148,6 +148,10 @@ def array_kernels(
         s = x - x.max(axis=dim, keepdims=True)
         return s - xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
 
+    def sort(x: Any, dim: int) -> tuple[Any, Any]:
+        idx = xp.argsort(x, axis=dim, kind="stable")  # NaN last, as the contract says
+        return xp.take_along_axis(x, idx, axis=dim), idx.astype(np.int64, copy=False)
+
     def sigmoid(x: Any) -> Any:
         e = xp.exp(-xp.abs(x))
         pos = 1 / (1 + e)
@@ -252,6 +256,7 @@ def array_kernels(
         "log1p": arr(quiet(xp.log1p)),
         "log2": arr(quiet(xp.log2)),
         "log10": arr(quiet(xp.log10)),
+        "sort": sort,
     }
     return k
 

@@ -180,6 +180,7 @@ from .reduction import (
     sum,
     var,
 )
+from .scans import cummax, cummin, cumprod, diff, logcumsumexp
 from .shape import (
     atleast_1d,
     atleast_2d,
@@ -228,6 +229,21 @@ from .shape import (
     unsqueeze,
     view,
     vstack,
+)
+from .sorting import (
+    argsort,
+    bucketize,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    quantile,
+    searchsorted,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
 )
 
 true_divide = div

@@ -35,6 +35,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "gelu": "gelu(x) -> x * Phi(x) (exact erf form)",
     "silu": "silu(x) -> x * sigmoid(x)",
     "any": "any(x, dims, keepdim) -> bool reduction of a bool buffer",
+    "sort": "sort(x, dim) -> (values, int64 indices): a stable ascending sort along dim (equal elements keep "
+    "their order; NaN after every number)",
     "add_": "add_(dst, src) -> None: dst += src in place (dst may be a strided view; src same dtype, "
     "broadcastable)",
     "from_device": "from_device(buffer, source_device, target_index) -> a copy on device target_index of "

@@ -169,6 +169,8 @@ def meta_kernels() -> dict[str, Callable[..., Any]]:
         "from_device": from_device,
         "is_contiguous": lambda x: x.is_contiguous,
         "clone": lambda x: new(x.shape, x.dtype),
+        # the optional sort kernel: values like x, int64 indices (the composite works too, slower)
+        "sort": lambda x, dim: (new(x.shape, x.dtype), new(x.shape, np.int64)),
     }
     # the elementwise families come from the kernel contract itself
     unary_ops = [n for n, (family, _) in PRIMITIVES.items() if family == "unary"]
