@@ -350,6 +350,98 @@ def test_pooling_errors() -> None:
     )
 
 
+# -- normalisation ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("shape", "ns", "eps"), [((3, 4), 4, None), ((2, 3, 4), (3, 4), 1e-3), ((2, 5), [5], 0.5)]
+)
+def test_rms_norm(shape: tuple, ns: Any, eps: Any) -> None:
+    tns = (ns,) if isinstance(ns, int) else tuple(ns)  # torch's functional form takes a tuple only
+    w = _r(*tns, seed=3)
+    check(lambda a, b: F.rms_norm(a, ns, b, eps), lambda a, b: TF.rms_norm(a, tns, b, eps), [_r(*shape), w])
+    check(lambda a: F.rms_norm(a, ns, eps=eps), lambda a: TF.rms_norm(a, tns, eps=eps), [_r(*shape)])
+    em, tm = nn.RMSNorm(ns, eps), tnn.RMSNorm(ns, eps)
+    assert_same_state(em, tm)
+    assert repr(em) == repr(tm)
+    check_module(em, tm, [_r(*shape)])
+    check(nn.RMSNorm(ns, eps, False), tnn.RMSNorm(ns, eps, False), [_r(*shape)])
+    x32 = _r(*shape).astype(np.float32)  # eps=None: the float32 epsilon
+    close(F.rms_norm(ember.tensor(x32), ns), TF.rms_norm(torch.tensor(x32), tns), "float32", rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("cls", "shape", "kw"),
+    [
+        ("InstanceNorm1d", (2, 3, 5), {}),
+        ("InstanceNorm1d", (3, 5), {"affine": True}),
+        ("InstanceNorm2d", (2, 3, 4, 4), {"affine": True, "track_running_stats": True}),
+        ("InstanceNorm2d", (3, 4, 5), {"track_running_stats": True, "momentum": 0.3}),
+        ("InstanceNorm2d", (2, 3, 2, 3), {"track_running_stats": True, "momentum": None}),
+        ("InstanceNorm1d", (2, 3, 4), {"affine": True, "bias": False}),
+    ],
+)
+def test_instance_norm_modules_train_then_eval(cls: str, shape: tuple, kw: dict) -> None:
+    em, tm = getattr(nn, cls)(3, **kw), getattr(tnn, cls)(3, **kw)
+    assert repr(em) == repr(tm)
+    for step in range(2):
+        check_module(em, tm, [_r(*shape, seed=step)])
+    em.eval()
+    tm.eval()
+    check_module(em, tm, [_r(*shape, seed=5)])
+
+
+def test_instance_norm_functional() -> None:
+    x, rm, rv = _r(2, 3, 4), _r(3, seed=1), _rng(2).uniform(0.5, 2, 3)
+    w, b = _r(3, seed=3), _r(3, seed=4)
+    check(F.instance_norm, TF.instance_norm, [x])
+    check(F.instance_norm, TF.instance_norm, [x, None, None, w, b])
+    check(
+        lambda *a: F.instance_norm(*a, use_input_stats=False),
+        lambda *a: TF.instance_norm(*a, use_input_stats=False),
+        [x, rm, rv, w, b],
+        grad=[0, 3, 4],  # torch does not differentiate the running stats
+    )
+    em, ev, tm, tv = ember.tensor(rm), ember.tensor(rv), torch.tensor(rm), torch.tensor(rv)
+    F.instance_norm(ember.tensor(x), em, ev, momentum=0.4)
+    TF.instance_norm(torch.tensor(x), tm, tv, momentum=0.4)
+    close(em, tm, "running_mean", kind="state")
+    close(ev, tv, "running_var", kind="state")
+
+
+@pytest.mark.parametrize(
+    ("shape", "size", "kw"),
+    [
+        ((2, 5, 3), 3, {}),
+        ((2, 4, 3, 3), 2, {"alpha": 0.1, "beta": 0.5, "k": 2.0}),
+        ((1, 6, 2, 2, 2), 4, {"alpha": 0.5}),
+    ],
+)
+def test_local_response_norm(shape: tuple, size: int, kw: dict) -> None:
+    check(
+        lambda a: F.local_response_norm(a, size, **kw),
+        lambda a: TF.local_response_norm(a, size, **kw),
+        [_r(*shape)],
+    )
+    check(nn.LocalResponseNorm(size, **kw), tnn.LocalResponseNorm(size, **kw), [_r(*shape)])
+    assert repr(nn.LocalResponseNorm(size, **kw)) == repr(tnn.LocalResponseNorm(size, **kw))
+
+
+def test_normalisation_errors() -> None:
+    x, t = ember.tensor(_r(2, 3)), torch.tensor(_r(2, 3))
+    raises_like_torch(
+        lambda: F.rms_norm(x, 4), lambda: TF.rms_norm(t, 4), "rms_norm: normalized_shape \\(4,\\)"
+    )
+    raises_like_torch(
+        lambda: nn.InstanceNorm1d(3)(x[0]),
+        lambda: tnn.InstanceNorm1d(3)(t[0]),
+        "InstanceNorm1d: expected a 2-D",
+    )
+    raises_like_torch(
+        lambda: F.local_response_norm(x, 2),
+        lambda: TF.local_response_norm(t, 2),
+        "local_response_norm: expected at least a 3-D",
+    )
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

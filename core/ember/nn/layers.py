@@ -33,6 +33,10 @@ __all__ = [
     "BatchNorm1d",
     "BatchNorm2d",
     "LayerNorm",
+    "RMSNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
     "GroupNorm",
     "Embedding",
     "Dropout",
@@ -488,6 +492,73 @@ class BatchNorm2d(_BatchNorm):
     _dims = (4,)
 
 
+class _InstanceNorm(_BatchNorm):
+    """Instance normalisation: each sample's channel normalised by its own statistics; running
+    stats (with ``track_running_stats``) are used in eval, as PyTorch."""
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = False,
+        track_running_stats: bool = False,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        if affine and not bias:
+            self.register_parameter("bias", None)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}"
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalise with the instance's stats (training, or without running stats) or the running stats."""
+        name = type(self).__name__
+        batched = self._dims[-1]
+        if x.ndim not in self._dims:
+            raise ValueError(
+                f"{name}: expected a {batched - 1}-D (unbatched) or {batched}-D input, got shape "
+                f"{tuple(x.shape)}"
+            )
+        unbatched = x.ndim == batched - 1
+        xb = x.unsqueeze(0) if unbatched else x
+        if self.affine and xb.shape[1] != self.num_features:
+            raise ValueError(
+                f"{name}: expected {self.num_features} channels in dim {0 if unbatched else 1}, got input of "
+                f"shape {tuple(x.shape)}"
+            )
+        out = F.instance_norm(
+            xb,
+            self.running_mean,
+            self.running_var,
+            self.weight,
+            self.bias,
+            self.training or not self.track_running_stats,
+            self.momentum if self.momentum is not None else 0.0,
+            self.eps,
+        )
+        return out.squeeze(0) if unbatched else out
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L)."""
+
+    _dims = (2, 3)
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W)."""
+
+    _dims = (3, 4)
+
+
 class LayerNorm(Module):
     """Normalisation over the trailing ``normalized_shape`` dims, with an elementwise affine."""
 
@@ -520,6 +591,55 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` dims, with an
+    elementwise ``weight`` (ones); ``eps=None`` is the input dtype's machine epsilon."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape, self.eps, self.elementwise_affine = ns, eps, elementwise_affine
+        dt = as_dtype(dtype) if dtype is not None else None
+        if elementwise_affine:
+            self.weight = Parameter(E.ones(ns, dtype=dt, device=device))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        """The weight back to ones."""
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The normalisation."""
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class LocalResponseNorm(Module):
+    """:func:`ember.nn.functional.local_response_norm` over the channels of (N, C, *)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> None:
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The normalisation."""
+        return F.local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
 
 
 class GroupNorm(Module):

@@ -11,7 +11,8 @@ One module per family:
 - :mod:`.convolution`: conv1d, conv2d, and unfold2d, the im2col window op under convolution and
   pooling
 - :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
-- :mod:`.normalization`: batch_norm, layer_norm, group_norm, normalize
+- :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
+  local_response_norm, normalize
 - :mod:`.sparse`: embedding, one_hot
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
   binary_cross_entropy, binary_cross_entropy_with_logits
@@ -89,7 +90,15 @@ from .losses import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, group_norm, layer_norm, normalize
+from .normalization import (
+    batch_norm,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    normalize,
+    rms_norm,
+)
 from .padding import pad
 from .pooling import (
     _avg_divisors,
@@ -150,6 +159,9 @@ __all__ = [
     "batch_norm",
     "layer_norm",
     "group_norm",
+    "rms_norm",
+    "instance_norm",
+    "local_response_norm",
     "embedding",
     "one_hot",
     "normalize",

@@ -1,4 +1,5 @@
-"""Normalisation: batch, layer and group norm, and :func:`normalize` (division by a p-norm).
+"""Normalisation: batch, layer, group, RMS, instance and local response norm, and
+:func:`normalize` (division by a p-norm).
 
 Composites of core ops; batch_norm in training also updates the running statistics in place.
 """
@@ -13,7 +14,15 @@ from ... import ops as E
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
 
-__all__ = ["batch_norm", "layer_norm", "group_norm", "normalize"]
+__all__ = [
+    "batch_norm",
+    "layer_norm",
+    "group_norm",
+    "normalize",
+    "rms_norm",
+    "instance_norm",
+    "local_response_norm",
+]
 
 
 def batch_norm(
@@ -145,6 +154,116 @@ def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -
     return input / E.clamp(n, eps)
 
 
+def rms_norm(
+    input: Tensor,
+    normalized_shape: Sequence[int] | int,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times ``weight``;
+    ``eps=None`` is the machine epsilon of the input's dtype, as PyTorch."""
+    import numpy as np
+
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not ns or len(ns) > input.ndim or input.shape[input.ndim - len(ns) :] != ns:
+        raise ValueError(
+            f"rms_norm: normalized_shape {ns} does not match the trailing dims of input of shape "
+            f"{tuple(input.shape)}; pass normalized_shape=input.shape[-k:]"
+        )
+    if weight is not None and tuple(weight.shape) != ns:
+        raise ValueError(f"rms_norm: weight has shape {tuple(weight.shape)}, expected normalized_shape {ns}")
+    if eps is None:
+        eps = float(np.finfo(input.dtype.numpy).eps)
+    dims = tuple(range(input.ndim - len(ns), input.ndim))
+    out = input * E.rsqrt((input * input).mean(dims, keepdim=True) + eps)
+    return out * weight if weight is not None else out
+
+
+def instance_norm(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each sample's channel of (N, C, *) by its own mean and biased variance (or, with
+    ``use_input_stats=False``, by the running stats), then scale and shift per channel. With input
+    stats and running stats given, these are updated in place with the batch average of the
+    per-instance mean and unbiased variance, as PyTorch."""
+    if input.ndim < 3:
+        raise ValueError(
+            f"instance_norm: expected at least a 3-D (N, C, *) input, got shape {tuple(input.shape)}"
+        )
+    n, c = input.shape[:2]
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(
+                f"instance_norm: {name} has shape {tuple(t.shape)}, expected ({c},) for an input with "
+                f"{c} channels"
+            )
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    dims = tuple(range(2, input.ndim))
+    if use_input_stats:
+        count = math.prod(input.shape[2:])
+        if count <= 1:
+            raise ValueError(
+                f"instance_norm: expected more than 1 spatial element per channel when using input "
+                f"stats, got input of shape {tuple(input.shape)}"
+            )
+        mean = input.mean(dims, keepdim=True)
+        xc = input - mean
+        var = (xc * xc).mean(dims, keepdim=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                running_mean.mul_(1 - m).add_(mean.detach().reshape(n, c).mean(0) * m)
+                running_var.mul_(1 - m).add_(var.detach().reshape(n, c).mean(0) * (m * count / (count - 1)))
+        out = xc * E.rsqrt(var + eps)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError(
+                "instance_norm: running_mean and running_var are required when use_input_stats=False"
+            )
+        out = (input - running_mean.reshape(shape)) * E.rsqrt(running_var.reshape(shape) + eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def local_response_norm(
+    input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Tensor:
+    """``x / (k + alpha * mean of x^2 over the ``size`` neighbouring channels)^beta`` for (N, C, *),
+    the window zero-padded at the channel ends (size // 2 before, (size - 1) // 2 after), as PyTorch."""
+    if input.ndim < 3:
+        raise ValueError(
+            f"local_response_norm: expected at least a 3-D (N, C, *) input, got shape {tuple(input.shape)}"
+        )
+    if size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive int, got {size}")
+    c = input.shape[1]
+    if c == 0 or input.numel() == 0:
+        return input * 1
+    sq = input * input
+    zeros = E.zeros((input.shape[0], 1) + tuple(input.shape[2:]), dtype=input.dtype, device=input.device)
+    before, after = size // 2, (size - 1) // 2
+    padded = E.cat([zeros] * before + [sq] + [zeros] * after, 1)
+    total = padded.narrow(1, 0, c)
+    for i in range(1, size):
+        total = total + padded.narrow(1, i, c)
+    return input / (total * (alpha / size) + k) ** beta
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _batch_norm_call(
     input: Tensor,
@@ -168,6 +287,27 @@ def _batch_norm_call(
         return out
     if running_mean is None or running_var is None:
         raise AssertionError("batch_norm running-stats sample without running stats")
+    return E.cat([running_mean, running_var])
+
+
+def _instance_norm_call(
+    input: Tensor,
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    *args: Any,
+    stats: bool = False,
+    **kwargs: Any,
+) -> Tensor:
+    """The conformance kit's call for instance_norm: with input stats, copies of the running stats
+    (updated in place); with ``stats`` it returns ``cat([running_mean, running_var])`` after the call."""
+    if kwargs.get("use_input_stats", True):  # else the running stats normalise (differentiable inputs)
+        running_mean = running_mean.detach().clone() if running_mean is not None else None
+        running_var = running_var.detach().clone() if running_var is not None else None
+    out = instance_norm(input, running_mean, running_var, *args, **kwargs)
+    if not stats:
+        return out
+    if running_mean is None or running_var is None:
+        raise AssertionError("instance_norm running-stats sample without running stats")
     return E.cat([running_mean, running_var])
 
 
@@ -349,6 +489,132 @@ def _records() -> None:
         norm = (np.abs(x64) ** p).sum(axis=dim, keepdims=True) ** (1 / p)
         return x64 / np.maximum(norm, eps)
 
+    def rms_norm_ref(
+        x: np.ndarray, normalized_shape: Any, weight: np.ndarray | None = None, eps: float | None = None
+    ) -> np.ndarray:
+        ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+        axes = tuple(range(x.ndim - len(ns), x.ndim))
+        x64 = x.astype(np.float64)
+        out = x64 / np.sqrt((x64 * x64).mean(axis=axes, keepdims=True) + eps)
+        return out * weight if weight is not None else out
+
+    def rms_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4), 4, a(4))),
+            Sample((a(2, 3, 4), (3, 4), a(3, 4)), {"eps": 1e-3}),
+            Sample((a(2, 5), [5])),
+            Sample((a(5), 5, a(5))),
+            Sample((a(0, 4), 4, a(4)), grad=False),
+            Sample((a(4, 3), 3, a(3)), noncontig=True),
+            Sample((a(3, 5), 5), noncontig="flip", grad=False),
+        ]
+
+    def instance_norm_ref(
+        x: np.ndarray,
+        running_mean: np.ndarray | None = None,
+        running_var: np.ndarray | None = None,
+        weight: np.ndarray | None = None,
+        bias: np.ndarray | None = None,
+        use_input_stats: bool = True,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+    ) -> np.ndarray:
+        c = x.shape[1]
+        shape = (1, c) + (1,) * (x.ndim - 2)
+        axes = tuple(range(2, x.ndim))
+        x64 = x.astype(np.float64)
+        if use_input_stats:
+            out = (x64 - x64.mean(axis=axes, keepdims=True)) / np.sqrt(
+                x64.var(axis=axes, keepdims=True) + eps
+            )
+        else:
+            out = (x64 - running_mean.reshape(shape)) / np.sqrt(running_var.reshape(shape) + eps)
+        if weight is not None:
+            out = out * weight.reshape(shape)
+        if bias is not None:
+            out = out + bias.reshape(shape)
+        return out
+
+    def instance_norm_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def var(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        return [
+            Sample((a(2, 3, 4),)),
+            Sample((a(2, 3, 4), None, None, a(3), a(3)), {"eps": 1e-3}),
+            Sample((a(2, 2, 3, 3), a(2), var(2), a(2), a(2)), {"momentum": 0.3}),
+            Sample((a(2, 3, 4), a(3), var(3), a(3), a(3)), {"use_input_stats": False}),
+            Sample((a(0, 3, 4),), grad=False),
+            Sample((a(3, 2, 5),), noncontig=True),
+            Sample((a(2, 3, 4), None, None, a(3), None), noncontig="flip", grad=False),
+        ]
+
+    def instance_stats_ref(
+        x: np.ndarray,
+        running_mean: np.ndarray,
+        running_var: np.ndarray,
+        weight: Any = None,
+        bias: Any = None,
+        use_input_stats: bool = True,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        stats: bool = True,
+    ) -> np.ndarray:
+        if not use_input_stats:
+            return np.concatenate([running_mean, running_var])
+        axes = tuple(range(2, x.ndim))
+        count = int(np.prod(x.shape[2:]))
+        x64 = x.astype(np.float64)
+        mean, var = x64.mean(axis=axes).mean(0), x64.var(axis=axes).mean(0) * count / (count - 1)
+        return np.concatenate(
+            [(1 - momentum) * running_mean + momentum * mean, (1 - momentum) * running_var + momentum * var]
+        )
+
+    def instance_stats_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def var(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.5, 2.0)
+
+        return [
+            Sample((a(4, 3, 5), a(3), var(3)), {"stats": True}, grad=False),
+            Sample((a(2, 3, 2, 2), a(3), var(3), a(3), a(3)), {"momentum": 0.5, "stats": True}, grad=False),
+            Sample((a(2, 3, 4), a(3), var(3)), {"use_input_stats": False, "stats": True}, grad=False),
+        ]
+
+    def lrn_ref(
+        x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+    ) -> np.ndarray:
+        x64 = x.astype(np.float64)
+        c = x.shape[1]
+        sq = x64 * x64
+        div = np.zeros_like(x64)
+        for ch in range(c):
+            lo, hi = max(0, ch - size // 2), min(c, ch + (size - 1) // 2 + 1)
+            div[:, ch] = sq[:, lo:hi].sum(axis=1)
+        return x64 / (k + alpha / size * div) ** beta
+
+    def lrn_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(2, 5, 3), 3)),
+            Sample((a(2, 4, 2, 3), 2), {"alpha": 0.1, "beta": 0.5, "k": 2.0}),
+            Sample((a(1, 6, 2, 2, 2), 4, 0.5)),
+            Sample((a(1, 3, 4), 1)),
+            Sample((a(0, 3, 4), 3), grad=False),
+            Sample((a(2, 5, 3), 5, 0.3), noncontig=True),
+        ]
+
     register(
         OpRecord(
             "nn.functional.batch_norm",
@@ -419,6 +685,63 @@ def _records() -> None:
             ),
         ),
         OpRecord("nn.functional.normalize", normalize, normalize_samples, normalize_ref),
+        OpRecord(
+            "nn.functional.rms_norm",
+            rms_norm,
+            rms_norm_samples,
+            rms_norm_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), 4), {}, ValueError, "rms_norm: normalized_shape \\(4,\\) does not match"
+                ),
+                ErrorSample(
+                    (np.ones((2, 3)), 3, np.ones(2)), {}, ValueError, "rms_norm: weight has shape \\(2,\\)"
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.instance_norm",
+            instance_norm,
+            instance_norm_samples,
+            instance_norm_ref,
+            call=_instance_norm_call,
+            errors=(
+                ErrorSample((np.ones((2, 3)),), {}, ValueError, "instance_norm: expected at least a 3-D"),
+                ErrorSample(
+                    (np.ones((2, 3, 1)),),
+                    {},
+                    ValueError,
+                    "instance_norm: expected more than 1 spatial element",
+                ),
+                ErrorSample(
+                    (np.ones((2, 3, 4)),),
+                    {"use_input_stats": False},
+                    ValueError,
+                    "instance_norm: running_mean and running_var are required",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.instance_norm_running_stats",
+            instance_norm,
+            instance_stats_samples,
+            instance_stats_ref,
+            call=_instance_norm_call,
+            grad=False,
+            covers=("nn.functional.instance_norm",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.local_response_norm",
+            local_response_norm,
+            lrn_samples,
+            lrn_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), 2), {}, ValueError, "local_response_norm: expected at least a 3-D"
+                ),
+            ),
+        ),
     )
 
 
