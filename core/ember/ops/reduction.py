@@ -545,6 +545,261 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
 
 # ----------------------------------------------------------------------------------------------
+# NaN-aware reductions, counts, statistics (composites)
+# ----------------------------------------------------------------------------------------------
+def _nan_as_zero(x: Tensor) -> Tensor:
+    from .elementwise import isnan, where
+
+    return where(isnan(x), 0.0, x) if x.dtype.is_floating_point else x
+
+
+def nansum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """:func:`sum` with NaN counted as 0 (their gradient is 0)."""
+    return sum(_nan_as_zero(x), dim, keepdim, dtype=dtype)
+
+
+def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+    """:func:`mean` of the elements that are not NaN (NaN where every element is NaN or none is
+    left); floating inputs, or a floating ``dtype``."""
+    from .elementwise import isnan, logical_not
+
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise TypeError(
+            f"nanmean: expected a floating tensor, got {x.dtype} (an integer tensor holds no NaN: use "
+            "mean(x.float()), or pass dtype=ember.float32)"
+        )
+    x32 = _in_float32(x, None)
+    if x32 is not None:
+        return nanmean(x32, dim, keepdim).to(_dt.float16)
+    count = sum(logical_not(isnan(x)), _all_if_empty(dim), keepdim)
+    return nansum(x, dim, keepdim) / count.to(x.dtype)
+
+
+def count_nonzero(x: Tensor, dim: Any = None) -> Tensor:
+    """How many elements over ``dim`` (an int, a tuple, or None for all) are not zero, as int64."""
+    from .elementwise import ne
+
+    return sum(x if x.dtype.is_bool else ne(x, 0), _none_if_empty_tuple(dim), dtype=_dt.int64)
+
+
+def _none_if_empty_tuple(dim: Any) -> Any:
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
+
+
+class MinMax(NamedTuple):
+    """(min, max) returned by :func:`aminmax`."""
+
+    min: Tensor
+    max: Tensor
+
+
+def aminmax(x: Tensor, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+    """``(amin(x, dim), amax(x, dim))`` in one call: over all elements when ``dim`` is None, else
+    over the one dim ``dim``; refuses an empty reduction, as it has no identity."""
+    if dim is not None and not isinstance(dim, int):
+        raise TypeError(f"aminmax: dim must be an int or None, got {type(dim).__name__} {dim!r}")
+    dims = normalize_dims(dim, x.ndim, "aminmax")
+    if x.numel() == 0 and (dim is None or x.shape[dims[0]] == 0):
+        raise ValueError(
+            f"aminmax: cannot reduce an empty {'input' if dim is None else f'dim {dim}'} (shape {x.shape}): "
+            "the operation has no identity"
+        )
+    return MinMax(amin(x, dims if x.ndim else None, keepdim), amax(x, dims if x.ndim else None, keepdim))
+
+
+def _stats_args(op: str, x: Tensor, dim: Any, unbiased: Any) -> tuple[Any, Any]:
+    """PyTorch's ``var_mean(x, unbiased)`` overload (a bool second argument) and the dtype check."""
+    if isinstance(dim, bool):
+        if unbiased is not None:
+            raise TypeError(
+                f"{op}: got a bool dim and unbiased; pass {op}(x, dim, unbiased) or {op}(x, unbiased)"
+            )
+        dim, unbiased = None, dim
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"{op}: expected a floating tensor, got {x.dtype}; use x.float()")
+    return dim, unbiased
+
+
+def var_mean(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(var(x, ...), mean(x, ...))`` over the same dims (the arguments of :func:`var`)."""
+    dim, unbiased = _stats_args("var_mean", x, dim, unbiased)
+    return var(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def std_mean(
+    x: Tensor,
+    dim: Any = None,
+    unbiased: bool | None = None,
+    keepdim: bool = False,
+    *,
+    correction: float | None = None,
+) -> tuple[Tensor, Tensor]:
+    """``(std(x, ...), mean(x, ...))`` over the same dims (the arguments of :func:`std`)."""
+    dim, unbiased = _stats_args("std_mean", x, dim, unbiased)
+    return std(x, dim, unbiased, keepdim, correction=correction), mean(x, dim, keepdim)
+
+
+def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
+    """How often each value 0, 1, ... occurs in the 1-D non-negative integer tensor x (the
+    length is ``max(x) + 1``, at least ``minlength``); with ``weights``, their sums instead (in
+    the weights' floating dtype, float64 for integer weights). Reads the values (the length
+    depends on them)."""
+    from .creation import zeros
+    from .indexing import scatter_add
+
+    if x.ndim != 1 or not x.dtype.is_integer:
+        raise ValueError(
+            f"bincount: expected a 1-D tensor of integers, got shape {x.shape} and {x.dtype}; "
+            "flatten it (x.reshape(-1)) or convert it (x.long())"
+        )
+    if minlength < 0:
+        raise ValueError(f"bincount: minlength must be >= 0, got {minlength}")
+    if weights is not None and (weights.ndim != 1 or weights.shape[0] != x.shape[0]):
+        raise ValueError(
+            f"bincount: weights must be 1-D, as long as the input ({x.shape[0]}), got shape {weights.shape}"
+        )
+    n = minlength
+    if x.numel():
+        lo, hi = int(amin(x).item()), int(amax(x).item())
+        if lo < 0:
+            raise ValueError(f"bincount: the input must be non-negative, got the value {lo}")
+        n = builtins.max(n, hi + 1)
+    if weights is None:
+        out_dt = _dt.int64
+        src = zeros(x.shape, dtype=out_dt, device=x.device) + 1
+    else:
+        out_dt = weights.dtype if weights.dtype.is_floating_point else _dt.float64
+        src = weights.to(out_dt)
+    return scatter_add(zeros((n,), dtype=out_dt, device=x.device), 0, x.to(_dt.int64), src)
+
+
+def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """A histogram of x in ``bins`` equal bins over [min, max] (elements outside are ignored;
+    min == max takes the data's range, widened by 1 on each side if that is one value), in x's
+    floating dtype. Not differentiable, as in PyTorch."""
+    from ..autograd.grad_mode import no_grad
+    from .creation import zeros
+    from .elementwise import clamp, floor, ge, le, logical_and, where
+    from .indexing import scatter_add
+
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"histc: expected a floating tensor, got {x.dtype}; use x.float()")
+    if not isinstance(bins, int) or bins <= 0:
+        raise ValueError(f"histc: bins must be a positive int, got {bins!r}")
+    lo, hi = float(min), float(max)
+    if lo > hi:
+        raise ValueError(f"histc: max must be larger than min, got min={min} and max={max}")
+    with no_grad():
+        if lo == hi and x.numel():
+            lo, hi = float(amin(x).item()), float(amax(x).item())
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ValueError(f"histc: the range [{lo}, {hi}] is not finite; pass finite min and max")
+        flat = x.reshape(-1)
+        inside = logical_and(ge(flat, lo), le(flat, hi))  # NaN is outside
+        # PyTorch's bin: (x - min) / (max - min) * bins, rounded down; max itself in the last bin
+        pos = floor((where(inside, flat, lo) - lo) / (hi - lo) * bins)
+        pos = clamp(pos, 0, bins - 1).to(_dt.int64)
+        return scatter_add(zeros((bins,), dtype=x.dtype, device=x.device), 0, pos, inside.to(x.dtype))
+
+
+def _diagonal_of(x: Tensor) -> Tensor:
+    """The main diagonal of the 2-D x, as a 1-D tensor (every (cols + 1)-th element)."""
+    m, n = x.shape
+    k = builtins.min(m, n)
+    return x.reshape(-1)[:: n + 1][:k] if k else x.reshape(-1)[:0]
+
+
+def trace(x: Tensor) -> Tensor:
+    """The sum of the main diagonal of a 2-D tensor (integers sum in int64, as :func:`sum`)."""
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a 2-D tensor (a matrix), got shape {x.shape}")
+    if x.dtype.is_bool:
+        raise TypeError("trace: not supported for bool tensors, as in PyTorch; convert with x.long() first")
+    return sum(_diagonal_of(x))
+
+
+def cov(
+    x: Tensor, *, correction: int = 1, fweights: Tensor | None = None, aweights: Tensor | None = None
+) -> Tensor:
+    """The covariance matrix of the variables in the rows of x (observations in the columns; a
+    1-D x is one variable, giving a 0-d result), divided by ``N - correction``; ``fweights``
+    (integer repeat counts) and ``aweights`` (observation weights) weigh the observations, as in
+    PyTorch and numpy."""
+    from .elementwise import lt
+    from .linalg import mm
+
+    if x.ndim > 2:
+        raise ValueError(f"cov: expected a tensor with at most 2 dims, got shape {x.shape}")
+    if not x.dtype.is_floating_point:
+        x = x.to(_dt.get_default_dtype())
+    obs = x.reshape(1, -1) if x.ndim < 2 else x
+    n = obs.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.ndim > 1 or wt.numel() != n:
+            raise ValueError(
+                f"cov: {name} must be 1-D with one weight per observation ({n}), got shape {wt.shape}"
+            )
+        if name == "fweights" and wt.dtype.is_floating_point:
+            raise TypeError(f"cov: fweights must be integers (repeat counts), got {wt.dtype}")
+        if name == "aweights" and not wt.dtype.is_floating_point:
+            raise TypeError(f"cov: aweights must be floating, got {wt.dtype}")
+        if wt.numel() and bool(any(lt(wt, 0)).item()):
+            raise ValueError(f"cov: {name} cannot be negative")
+        wt = wt.reshape(-1).to(x.dtype)
+        w = wt if w is None else w * wt
+    if w is None:
+        avg = mean(obs, 1, keepdim=True) if n else sum(obs, 1, keepdim=True) * math.nan
+        w_sum: Any = n
+        norm: Any = n - correction
+    else:
+        w_sum = sum(w)
+        avg = sum(obs * w, 1, keepdim=True) / w_sum
+        if correction == 0:
+            norm = w_sum
+        elif aweights is None:
+            norm = w_sum - correction
+        else:
+            norm = w_sum - correction * sum(w * aweights.reshape(-1).to(x.dtype)) / w_sum
+    if isinstance(norm, Tensor):
+        from .elementwise import clamp_min
+
+        norm = clamp_min(norm, 0)
+    else:
+        norm = builtins.max(norm, 0)
+    xm = obs - avg
+    c = mm(xm * w if w is not None else xm, xm.t()) / norm
+    return c.reshape(()) if x.ndim < 2 else c
+
+
+def corrcoef(x: Tensor) -> Tensor:
+    """Pearson's correlation coefficients of the variables in the rows of x (see :func:`cov`),
+    clipped to [-1, 1]."""
+    from .elementwise import clamp, sqrt
+
+    c = cov(x)
+    if c.ndim == 0:
+        return c / c
+    sd = sqrt(_diagonal_of(c))
+    c = c / sd.reshape(-1, 1)
+    c = c / sd.reshape(1, -1)
+    return clamp(c, -1, 1)
+
+
+# ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records)
 # ----------------------------------------------------------------------------------------------
 def _records() -> None:
@@ -718,6 +973,302 @@ def _records() -> None:
             lambda x, dim: np.log(softmax_ref(x, dim)),
             kernel="log_softmax",
             methods=("log_softmax",),
+        ),
+    )
+
+    # -- NaN-aware reductions, counts and statistics ------------------------------------------
+    def with_nans(base: Any) -> Any:
+        """``base``'s samples with a few NaNs in the floating inputs."""
+
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            out = base(dtype, rng)
+            if dtype.startswith("float"):
+                for s in out:
+                    a = s.args[0]
+                    if a.size > 2:
+                        a.reshape(-1)[::5] = np.nan
+            return out
+
+        return make
+
+    def with_zeros(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = [s for s in reduction_samples(keepdim=False)(dtype, rng)]
+        for s in out:
+            a = s.args[0]
+            if a.size > 2:
+                a.reshape(-1)[::3] = 0
+        return out
+
+    def int_nansum(x: np.ndarray, **kw: Any) -> np.ndarray:
+        return np.nansum(x, dtype=None if x.dtype.kind == "f" else np.int64, **np_kw(kw))
+
+    def pair(f: Callable[..., Any]) -> Callable[..., Any]:
+        """A call returning two tensors (aminmax, var_mean) as one stacked tensor for the kit."""
+
+        def call(*args: Any, **kw: Any) -> Any:
+            from .shape import stack
+
+            return stack(list(f(*args, **kw)))
+
+        return call
+
+    def aminmax_ref(x: np.ndarray, dim: Any = None, keepdim: bool = False) -> np.ndarray:
+        return np.stack([np.min(x, axis=dim, keepdims=keepdim), np.max(x, axis=dim, keepdims=keepdim)])
+
+    def stat_mean_ref(stat: Callable[..., Any]) -> Callable[..., Any]:
+        def ref(x: np.ndarray, **kw: Any) -> np.ndarray:
+            k = np_kw(kw)
+            return np.stack([stat(x, ddof=1, **k), np.mean(x, **k)])
+
+        return ref
+
+    def bincount_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        x = rng.integers(0, 6, size=10).astype(dtype)
+        return [
+            Sample((x,)),
+            Sample((x,), {"minlength": 9}),
+            Sample((x[:0],), {"minlength": 3}),
+            Sample((x[:0],)),
+            Sample((x, rng.uniform(-1, 1, 10))),
+            Sample((x, rng.uniform(-1, 1, 10).astype(np.float32))),
+            Sample((x, rng.integers(0, 5, 10))),
+            Sample((x[:6],), noncontig=True),
+        ]
+
+    def bincount_ref(x: np.ndarray, weights: Any = None, minlength: int = 0) -> np.ndarray:
+        out = np.bincount(x.astype(np.int64), weights, minlength)
+        if weights is None:
+            return out.astype(np.int64)
+        return out.astype(weights.dtype if weights.dtype.kind == "f" else np.float64)
+
+    def histc_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        x = rand_array(rng, (4, 5), dtype, -2, 2)
+        return [
+            Sample((x,), {"bins": 7}),
+            Sample((x,), {"bins": 4, "min": -1, "max": 1}),
+            Sample(
+                (np.array([0.0, 1.0, 2.0, 3.0, 3.0, -1.0, 5.0], dtype=dtype),),
+                {"bins": 3, "min": 0, "max": 3},
+            ),
+            Sample((np.full((3,), 1.5, dtype=dtype),), {"bins": 4}),
+            Sample((x[:0],), {"bins": 2}),
+            Sample((x,), {"bins": 5}, noncontig=True),
+        ]
+
+    def histc_ref(x: np.ndarray, bins: int = 100, min: float = 0, max: float = 0) -> np.ndarray:
+        lo, hi = float(min), float(max)
+        if lo == hi and x.size:
+            lo, hi = float(x.min()), float(x.max())
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        v = x.reshape(-1)
+        v = v[(v >= lo) & (v <= hi)]
+        pos = np.clip(np.floor((v - x.dtype.type(lo)) / x.dtype.type(hi - lo) * bins), 0, bins - 1).astype(
+            np.int64
+        )
+        return np.bincount(pos, minlength=bins).astype(x.dtype)
+
+    def cov_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(3, 5),)),
+            Sample((a(6),)),
+            Sample((a(2, 4),), {"correction": 0}),
+            Sample((a(3, 5),), {"fweights": rng.integers(1, 4, 5)}),
+            Sample((a(3, 5),), {"aweights": rng.uniform(0.5, 2, 5)}),
+            Sample(
+                (a(3, 5),),
+                {"fweights": rng.integers(1, 4, 5), "aweights": rng.uniform(0.5, 2, 5), "correction": 2},
+            ),
+            Sample((a(5, 4),), noncontig=True),
+        ]
+
+    def cov_ref(x: np.ndarray, correction: int = 1, fweights: Any = None, aweights: Any = None) -> np.ndarray:
+        return np.asarray(np.cov(x, ddof=correction, fweights=fweights, aweights=aweights))
+
+    def weights_on_device(f: Callable[..., Any]) -> Callable[..., Any]:
+        """``f`` with its numpy keyword arguments (cov's weights) as tensors on x's device."""
+
+        def call(x: Any, **kw: Any) -> Any:
+            from .creation import tensor
+
+            kw = {k: tensor(v, device=x.device) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+            return f(x, **kw)
+
+        return call
+
+    def trace_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(4, 4),)),
+            Sample((a(3, 5),)),
+            Sample((a(5, 2),)),
+            Sample((a(0, 3),), grad=False),
+            Sample((a(4, 3),), noncontig=True),
+            Sample((a(3, 3),), noncontig="flip", grad=False),
+        ]
+
+    register(
+        OpRecord(
+            "nansum",
+            nansum,
+            with_nans(reduction_samples()),
+            int_nansum,
+            methods=("nansum",),
+            dtypes=("float32", "float64", "int32", "int64"),
+        ),
+        OpRecord(
+            "nanmean",
+            nanmean,
+            with_nans(reduction_samples(allow_empty=False)),
+            lambda x, **k: np.nanmean(x, **np_kw(k)),
+            methods=("nanmean",),
+            errors=(
+                ErrorSample(
+                    (np.array([1, 2]),), {}, TypeError, "nanmean: expected a floating tensor, got ember.int64"
+                ),
+            ),
+        ),
+        OpRecord(
+            "count_nonzero",
+            count_nonzero,
+            with_zeros,
+            lambda x, dim=None: np.asarray(np.count_nonzero(x, axis=dim), dtype=np.int64),
+            methods=("count_nonzero",),
+            dtypes=("float32", "int64", "bool"),
+            grad=False,
+        ),
+        OpRecord(
+            "aminmax",
+            aminmax,
+            reduction_samples(multi=False),
+            aminmax_ref,
+            call=pair(aminmax),
+            methods=("aminmax",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones((0,)),),
+                    {},
+                    ValueError,
+                    "aminmax: cannot reduce an empty input \\(shape \\(0,\\)\\)",
+                ),
+                ErrorSample(
+                    (np.ones((3, 4)),), {"dim": (0, 1)}, TypeError, "aminmax: dim must be an int or None"
+                ),
+            ),
+        ),
+        OpRecord(
+            "var_mean",
+            var_mean,
+            reduction_samples(allow_empty=False),
+            stat_mean_ref(np.var),
+            call=pair(var_mean),
+            errors=(
+                ErrorSample(
+                    (np.array([1, 2]),),
+                    {},
+                    TypeError,
+                    "var_mean: expected a floating tensor, got ember.int64",
+                ),
+            ),
+        ),
+        OpRecord(
+            "std_mean",
+            std_mean,
+            reduction_samples(allow_empty=False),
+            stat_mean_ref(np.std),
+            call=pair(std_mean),
+        ),
+        OpRecord(
+            "bincount",
+            bincount,
+            bincount_samples,
+            bincount_ref,
+            methods=("bincount",),
+            dtypes=("uint8", "int32", "int64"),
+            grad=False,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 2), dtype=np.int64),),
+                    {},
+                    ValueError,
+                    "bincount: expected a 1-D tensor of integers",
+                ),
+                ErrorSample(
+                    (np.array([1, 2]),),
+                    {"minlength": -1},
+                    ValueError,
+                    "bincount: minlength must be >= 0, got -1",
+                ),
+            ),
+        ),
+        OpRecord(
+            "histc",
+            histc,
+            histc_samples,
+            histc_ref,
+            methods=("histc",),
+            grad=False,
+            reads_values=True,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),), {"bins": 0}, ValueError, "histc: bins must be a positive int, got 0"
+                ),
+                ErrorSample(
+                    (np.ones(3),),
+                    {"min": 3, "max": 1},
+                    ValueError,
+                    "histc: max must be larger than min, got min=3 and max=1",
+                ),
+                ErrorSample(
+                    (np.array([1, 2]),), {}, TypeError, "histc: expected a floating tensor, got ember.int64"
+                ),
+            ),
+        ),
+        OpRecord(
+            "cov",
+            cov,
+            cov_samples,
+            cov_ref,
+            call=weights_on_device(cov),
+            methods=("cov",),
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 2, 2)),),
+                    {},
+                    ValueError,
+                    "cov: expected a tensor with at most 2 dims, got shape",
+                ),
+            ),
+        ),
+        OpRecord(
+            "corrcoef",
+            corrcoef,
+            lambda dtype, rng: [s for s in cov_samples(dtype, rng) if not s.kwargs],
+            lambda x: np.asarray(np.clip(np.corrcoef(x), -1, 1)),
+            methods=("corrcoef",),
+        ),
+        OpRecord(
+            "trace",
+            trace,
+            trace_samples,
+            lambda x: np.asarray(np.trace(x), dtype=x.dtype if x.dtype.kind == "f" else np.int64),
+            methods=("trace",),
+            dtypes=NUMERIC,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {},
+                    ValueError,
+                    "trace: expected a 2-D tensor \\(a matrix\\), got shape \\(3,\\)",
+                ),
+            ),
         ),
     )
 
