@@ -9,7 +9,10 @@ The docs hold blocks delimited by marker comments::
 :func:`update` replaces each block's text by the output of its renderer (one per block name, see
 :data:`RENDERERS`), or with ``check=True`` raises :class:`DocsStaleError` when a block differs from
 what the code gives. The sources are :data:`ember.backend.PRIMITIVES` (name -> (family, contract))
-and :data:`ember.ops.catalog.OPTIONAL_KERNELS` (name -> contract), imported when rendering.
+and :data:`ember.ops.catalog.OPTIONAL_KERNELS` (name -> contract), imported when rendering, and
+for the kernel facts (:func:`render_kernel_facts`) the op records themselves: every record's
+samples run on the cpu backend with only the primitive kernels, while a spy notes what each kernel
+receives (dtypes, Python scalars, negative and zero strides).
 
 Command line (from the repository, or ``make docs``)::
 
@@ -22,8 +25,12 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DOCS",
@@ -32,8 +39,10 @@ __all__ = [
     "REGENERATE_COMMAND",
     "RENDERERS",
     "main",
+    "render_kernel_facts",
     "render_kernel_summary",
     "render_kernels",
+    "trace_kernels",
     "update",
 ]
 
@@ -126,10 +135,221 @@ def render_kernel_summary() -> str:
     return "\n".join(lines)
 
 
+# -- kernel facts: what core hands a kernel, observed on the op records' samples -------------------
+
+#: Ember's dtypes in the order the docs list them.
+_DTYPE_ORDER = ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+#: families whose kernels may receive a Python scalar as an operand
+_SCALAR_FAMILIES = ("unary", "binary", "compare", "ternary")
+
+
+@dataclass
+class KernelUse:
+    """What one kernel received over a trace (see :func:`trace_kernels`).
+
+    dtypes: the dtype of each call (its dtype argument, else its first buffer's; for ``where``
+        the operands', not the condition's); scalars: the dtypes of calls that had a Python scalar
+        operand; scalars_out_of_range: integer scalars outside their dtype's range, as
+        (dtype, value); negative_strides / zero_strides: a buffer argument had a negative stride,
+        or a stride of 0 on a dim longer than 1 (a broadcast).
+    """
+
+    calls: int = 0
+    dtypes: set[str] = field(default_factory=set)
+    scalars: set[str] = field(default_factory=set)
+    scalars_out_of_range: list[tuple[str, int]] = field(default_factory=list)
+    negative_strides: bool = False
+    zero_strides: bool = False
+
+
+def _note(use: KernelUse, name: str, family: str, args: tuple) -> None:
+    import numpy as np
+
+    from ember.dtypes import DType
+
+    use.calls += 1
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    operands = arrays[1:] if name == "where" and len(arrays) > 1 else arrays
+    dts = [a for a in args if isinstance(a, DType)]
+    dtype = dts[0].name if dts else (str(operands[0].dtype) if operands else None)
+    if dtype == "bool" and not dts and name == "where":
+        dtype = None
+    if dtype is not None:
+        use.dtypes.add(dtype)
+    for a in arrays:
+        for n, st in zip(a.shape, a.strides):
+            use.negative_strides |= st < 0 and n > 1
+            use.zero_strides |= st == 0 and n > 1
+    if family in _SCALAR_FAMILIES and dtype is not None:
+        for a in args[1:] if name == "where" else args:
+            if isinstance(a, (bool, int, float)) and not isinstance(a, np.ndarray):
+                use.scalars.add(dtype)
+                if isinstance(a, int) and not isinstance(a, bool) and np.dtype(dtype).kind in "iu":
+                    info = np.iinfo(dtype)
+                    if not info.min <= a <= info.max:
+                        use.scalars_out_of_range.append((dtype, a))
+
+
+def _spied(table: dict[str, Any], families: Mapping[str, str], uses: dict[str, KernelUse]) -> None:
+    """Replace every kernel of ``table`` (in place) by a wrapper noting its calls in ``uses``."""
+
+    def spy(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def run(*args: Any) -> Any:
+            _note(uses.setdefault(name, KernelUse()), name, families.get(name, ""), args)
+            return fn(*args)
+
+        return run
+
+    for name, fn in list(table.items()):
+        table[name] = spy(name, fn)
+
+
+@cache
+def trace_kernels(primitives_only: bool = True) -> dict[str, KernelUse]:
+    """Kernel name -> what it received while every op record's samples ran, in every dtype the
+    record supports, on the cpu backend (the kit's forward test, without the comparisons).
+
+    With ``primitives_only`` the cpu backend's optional kernels are taken out for the run, so the
+    primitives see what they see on a device that has nothing else (a scaffolded backend): core's
+    composites call them instead. The cpu kernel table is restored afterwards. A sample that
+    raises is skipped; the trace is computed once per process.
+    """
+    import numpy as np
+
+    import ember
+    from ember.backend import PRIMITIVES
+    from ember.testing.op_table import OPS, cast_sample, to_ember
+
+    dev = ember.device("cpu")
+    table = dev.kernels
+    saved = dict(table)
+    families = {name: fam for name, (fam, _) in PRIMITIVES.items()}
+    uses: dict[str, KernelUse] = {}
+    try:
+        if primitives_only:
+            for name in list(table):
+                if name not in PRIMITIVES:
+                    del table[name]
+        _spied(table, families, uses)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for rec in OPS:
+                for dtype in rec.dtypes:
+                    try:
+                        samples = rec.samples(dtype, np.random.default_rng(0))
+                    except Exception:
+                        continue
+                    for raw in samples:
+                        try:
+                            args, kwargs = to_ember(cast_sample(raw, dtype), dtype, dev)
+                            rec.caller()(*args, **kwargs)
+                        except Exception:
+                            continue
+    finally:
+        table.clear()
+        table.update(saved)
+    return uses
+
+
+def _probe(expr: Callable[[], Any], kernel: str) -> list[tuple]:
+    """The argument tuples ``kernel`` received on cpu while ``expr()`` ran."""
+    import ember
+
+    table = ember.device("cpu").kernels
+    original = table[kernel]
+    seen: list[tuple] = []
+
+    def spy(*args: Any) -> Any:
+        seen.append(args)
+        return original(*args)
+
+    table[kernel] = spy
+    try:
+        expr()
+    finally:
+        table[kernel] = original
+    return seen
+
+
+def _dtype_kinds(names: Iterable[str]) -> str:
+    """Dtypes as kinds, so the row changes only when a kind appears: ``bool``, ``int64`` (when it
+    is the only integer dtype seen) or ``integers``, and ``floats``."""
+    names = set(names)
+    ints = names & {"uint8", "int8", "int16", "int32", "int64"}
+    kinds = ["bool"] if "bool" in names else []
+    if ints:
+        kinds.append("int64" if ints == {"int64"} else "integers")
+    if names & {"float16", "float32", "float64"}:
+        kinds.append("floats")
+    return ", ".join(kinds) if kinds else "(none)"
+
+
+def render_kernel_facts() -> str:
+    """The authoring guide's facts: who wraps integer scalars, the casts before integer
+    reductions (both probed on cpu), and per primitive which dtypes, Python scalars, negative and
+    zero strides reach it (:func:`trace_kernels`)."""
+    import ember
+    from ember.backend import PRIMITIVES
+
+    u8 = ember.tensor([1, 2], dtype=ember.uint8, device="cpu")
+    added = _probe(lambda: u8 + 300, "add")
+    scalar = added[-1][1] if added else None
+    cast_to: dict[str, set[str]] = {}
+    for dtype in (ember.int32, ember.bool):
+        x = ember.tensor([1, 0], dtype=dtype, device="cpu")
+        for op, call in (("sum", x.sum), ("prod", x.prod), ("cumsum", lambda x=x: x.cumsum(0))):
+            seen = _probe(call, op)
+            cast_to.setdefault(str(seen[-1][0].dtype) if seen else "nothing", set()).add(op)
+    casts = "; ".join(
+        f"{', '.join(f'`{op}`' for op in sorted(ops))} receive {dt} buffers"
+        for dt, ops in sorted(cast_to.items())
+    )
+    uses = trace_kernels()
+    wrapped = [v for u in uses.values() for v in u.scalars_out_of_range]
+    lines = [
+        f"Observed by running every op record's samples (every dtype each supports) on the cpu "
+        f"backend with its {len(PRIMITIVES)} primitives alone, as on a freshly scaffolded backend, "
+        f"while a spy noted each kernel's arguments. Generated by `{REGENERATE_COMMAND}` (`make docs`); "
+        "do not edit by hand.",
+        "",
+        f"- Core wraps out-of-range integer scalars before a kernel sees them, as C does: "
+        f"`uint8 tensor + 300` calls `add(buffer, {scalar!r})`. "
+        + (
+            "No kernel received an integer scalar outside its dtype's range."
+            if not wrapped
+            else f"Out-of-range integer scalars reached kernels: {wrapped[:5]}."
+        ),
+        "- Core casts integer and bool inputs of `sum`, `prod` and `cumsum` first (they accumulate in "
+        f"int64): for int32 and bool tensors, {casts}. Called with a narrower dtype, a kernel "
+        "keeps it (the cpu backend does).",
+        "- A Python scalar operand has the dtype of the buffer beside it (pass it as a kernel "
+        "argument, e.g. with `ember.layout.scalar_to_bytes`).",
+        "",
+        "What each primitive received. A kind or a `yes` means your kernel meets it in ordinary use; "
+        "a kind missing from a row was not reached by the samples, which is no promise that core "
+        "never sends it (the contract above says what a kernel must accept).",
+        "",
+        "| kernel | dtypes | a Python scalar operand | negative strides | zero strides (broadcast) |",
+        "|---|---|---|---|---|",
+    ]
+    for name in PRIMITIVES:
+        use = uses.get(name)
+        if use is None:
+            lines.append(f"| `{name}` | not reached by the samples | | | |")
+            continue
+        scalars = _dtype_kinds(use.scalars) if use.scalars else "never"
+        lines.append(
+            f"| `{name}` | {_dtype_kinds(use.dtypes)} | {scalars} | "
+            f"{'yes' if use.negative_strides else 'no'} | {'yes' if use.zero_strides else 'no'} |"
+        )
+    return "\n".join(lines)
+
+
 #: block name -> renderer of its text (without the marker lines).
 RENDERERS: dict[str, Callable[[], str]] = {
     "kernels": render_kernels,
     "kernel-summary": render_kernel_summary,
+    "kernel-facts": render_kernel_facts,
 }
 
 
