@@ -442,6 +442,147 @@ def test_normalisation_errors() -> None:
     )
 
 
+# -- padding, resampling, distances -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("name", "args", "shape"),
+    [
+        ("ZeroPad1d", (2,), (2, 3, 4)),
+        ("ZeroPad2d", (1,), (2, 3, 4, 5)),
+        ("ZeroPad2d", ((1, 0, 2, -1),), (3, 4, 5)),
+        ("ConstantPad1d", ((1, 3), 2.5), (3, 4)),
+        ("ConstantPad2d", (2, -1.0), (1, 2, 3, 3)),
+        ("ReflectionPad1d", (2,), (2, 3, 4)),
+        ("ReflectionPad2d", ((1, 2, 0, 3),), (2, 2, 4, 5)),
+        ("ReplicationPad1d", ((3, 1),), (2, 3, 4)),
+        ("ReplicationPad2d", (2,), (2, 2, 3, 3)),
+        ("CircularPad1d", (2,), (2, 3, 4)),
+        ("CircularPad2d", ((1, 2, 2, 1),), (1, 2, 3, 4)),
+    ],
+)
+def test_padding_modules(name: str, args: tuple, shape: tuple) -> None:
+    em, tm = getattr(nn, name)(*args), getattr(tnn, name)(*args)
+    check(em, tm, [_r(*shape)])
+    assert repr(em) == repr(tm)
+    COMPARED["repr"] += 1
+
+
+@pytest.mark.parametrize(
+    ("shape", "r"), [((1, 8, 2, 3), 2), ((9, 2, 1), 3), ((2, 1, 4, 2, 2), 2), ((1, 4, 3, 3), 1)]
+)
+def test_pixel_shuffle(shape: tuple, r: int) -> None:
+    check(lambda a: F.pixel_shuffle(a, r), lambda a: TF.pixel_shuffle(a, r), [_r(*shape)])
+    check(nn.PixelShuffle(r), tnn.PixelShuffle(r), [_r(*shape)])
+    up = tuple(shape[:-3]) + (shape[-3] // (r * r), shape[-2] * r, shape[-1] * r)
+    check(nn.PixelUnshuffle(r), tnn.PixelUnshuffle(r), [_r(*up)])
+
+
+@pytest.mark.parametrize(
+    ("shape", "kw"),
+    [
+        ((1, 2, 3, 4), {"scale_factor": 2}),
+        ((1, 2, 5, 4), {"size": (3, 7)}),
+        ((1, 2, 5, 4), {"size": (3, 7), "mode": "nearest-exact"}),
+        ((1, 2, 5, 4), {"scale_factor": 1.7, "mode": "nearest"}),
+        ((1, 2, 5, 4), {"scale_factor": 1.7, "mode": "nearest", "recompute_scale_factor": True}),
+        ((1, 2, 3, 4), {"size": (5, 6), "mode": "bilinear"}),
+        ((1, 2, 3, 4), {"size": (5, 6), "mode": "bilinear", "align_corners": True}),
+        ((1, 2, 6, 5), {"scale_factor": 0.5, "mode": "bilinear"}),
+        ((1, 2, 6, 5), {"scale_factor": 0.4, "mode": "bilinear", "align_corners": False}),
+        ((1, 2, 3, 4), {"scale_factor": (1.5, 2.5), "mode": "bilinear"}),
+        ((1, 2, 3, 4), {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
+        ((2, 3, 5), {"size": 8, "mode": "linear"}),
+        ((2, 3, 5), {"size": 3, "mode": "linear", "align_corners": True}),
+        ((2, 3, 5), {"scale_factor": 1.5}),
+        ((1, 2, 2, 3, 2), {"scale_factor": 2, "mode": "trilinear"}),
+        ((1, 2, 2, 3, 2), {"size": (3, 4, 5), "mode": "nearest"}),
+        ((1, 2, 6, 6), {"size": (4, 3), "mode": "area"}),
+        ((2, 2, 7), {"size": 3, "mode": "area"}),
+        ((1, 1, 1, 4), {"size": (1, 1), "mode": "bilinear", "align_corners": True}),
+    ],
+)
+def test_interpolate(shape: tuple, kw: dict) -> None:
+    check(lambda a: F.interpolate(a, **kw), lambda a: TF.interpolate(a, **kw), [_r(*shape)])
+    if "recompute_scale_factor" not in kw:
+        args = (kw.get("size"), kw.get("scale_factor"), kw.get("mode", "nearest"), kw.get("align_corners"))
+        em, tm = nn.Upsample(*args), tnn.Upsample(*args)
+        check(em, tm, [_r(*shape)])
+        assert repr(em) == repr(tm)
+        COMPARED["repr"] += 1
+
+
+def test_upsampling_modules() -> None:
+    x = _r(1, 2, 3, 4)
+    check(nn.UpsamplingNearest2d(scale_factor=2), tnn.UpsamplingNearest2d(scale_factor=2), [x])
+    check(nn.UpsamplingBilinear2d((5, 7)), tnn.UpsamplingBilinear2d((5, 7)), [x])
+
+
+@pytest.mark.parametrize(
+    ("s1", "s2", "kw"),
+    [
+        ((3, 4), (3, 4), {}),
+        ((3, 4), (1, 4), {"dim": 1}),
+        ((2, 3, 4), (2, 3, 4), {"dim": -1}),
+        ((5,), (5,), {"dim": 0}),
+        ((4, 3), (4, 3), {"dim": 0, "eps": 0.5}),
+    ],
+)
+def test_cosine_similarity(s1: tuple, s2: tuple, kw: dict) -> None:
+    check(
+        lambda a, b: F.cosine_similarity(a, b, **kw),
+        lambda a, b: TF.cosine_similarity(a, b, **kw),
+        [_r(*s1), _r(*s2, seed=1)],
+    )
+    check(nn.CosineSimilarity(**kw), tnn.CosineSimilarity(**kw), [_r(*s1), _r(*s2, seed=1)])
+
+
+def test_cosine_similarity_zero_vector() -> None:
+    x = _r(3, 4)
+    x[1] = 0
+    check(F.cosine_similarity, TF.cosine_similarity, [x, _r(3, 4, seed=1)])
+
+
+@pytest.mark.parametrize(
+    ("s1", "s2", "kw"),
+    [
+        ((3, 4), (3, 4), {}),
+        ((3, 4), (1, 4), {"p": 1.0}),
+        ((2, 3, 4), (2, 3, 4), {"p": 3.0, "keepdim": True}),
+        ((5,), (5,), {"eps": 0.1}),
+        ((3, 4), (3, 4), {"p": float("inf")}),
+    ],
+)
+def test_pairwise_distance(s1: tuple, s2: tuple, kw: dict) -> None:
+    check(
+        lambda a, b: F.pairwise_distance(a, b, **kw),
+        lambda a, b: TF.pairwise_distance(a, b, **kw),
+        [_r(*s1), _r(*s2, seed=1)],
+    )
+    check(nn.PairwiseDistance(**kw), tnn.PairwiseDistance(**kw), [_r(*s1), _r(*s2, seed=1)])
+
+
+def test_resampling_and_distance_errors() -> None:
+    x, t = ember.tensor(_r(1, 3, 2, 2)), torch.tensor(_r(1, 3, 2, 2))
+    raises_like_torch(
+        lambda: F.pixel_shuffle(x, 2), lambda: TF.pixel_shuffle(t, 2), "pixel_shuffle: the channel dim"
+    )
+    raises_like_torch(
+        lambda: F.interpolate(x), lambda: TF.interpolate(t), "interpolate: pass exactly one of size"
+    )
+    raises_like_torch(
+        lambda: F.interpolate(x, size=3, mode="linear"),
+        lambda: TF.interpolate(t, size=3, mode="linear"),
+        "interpolate: mode 'linear' needs a 3-D",
+    )
+    raises_like_torch(
+        lambda: F.cosine_similarity(x, x[0, :2]),
+        lambda: TF.cosine_similarity(t, t[0, :2]),
+        "cosine_similarity: x1 of shape",
+    )
+    raises_like_torch(
+        lambda: nn.ReflectionPad2d(2)(x), lambda: tnn.ReflectionPad2d(2)(t), "pad: reflect padding"
+    )
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

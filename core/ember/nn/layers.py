@@ -41,6 +41,23 @@ __all__ = [
     "Embedding",
     "Dropout",
     "Flatten",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "CosineSimilarity",
+    "PairwiseDistance",
     "Unflatten",
     "ReLU",
     "GELU",
@@ -790,6 +807,181 @@ class Unflatten(Module):
     def forward(self, x: Tensor) -> Tensor:
         """The reshaped tensor."""
         return x.unflatten(self.dim, self.unflattened_size)
+
+
+# -- padding, resampling, distances ------------------------------------------------------------------
+class _PadNd(Module):
+    """Padding of the last ``_n`` dims by ``padding`` (an int for every side, or PyTorch's
+    (left, right, top, bottom) tuple) in ``_mode``."""
+
+    _n = 1
+    _mode = "constant"
+
+    def __init__(self, padding: int | Sequence[int], value: float = 0.0) -> None:
+        super().__init__()
+        name = type(self).__name__
+        pads = (padding,) * (2 * self._n) if isinstance(padding, int) else tuple(int(p) for p in padding)
+        if len(pads) != 2 * self._n:
+            raise ValueError(
+                f"{name}: padding must be an int or a tuple of {2 * self._n} ints, got {padding!r}"
+            )
+        self.padding, self.value = pads, value
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The padded input."""
+        if x.ndim not in (self._n + 1, self._n + 2):
+            raise ValueError(
+                f"{type(self).__name__}: expected a {self._n + 1}-D or {self._n + 2}-D input, got shape "
+                f"{tuple(x.shape)}"
+            )
+        if self._mode == "constant":
+            return F.pad(x, self.padding, "constant", self.value)
+        return F.pad(x, self.padding, self._mode)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class _ConstantPad(_PadNd):
+    def extra_repr(self) -> str:
+        return f"padding={self.padding}, value={self.value}"
+
+
+def _pad_module(name: str, n: int, mode: str, doc: str, base: type = _PadNd, value: bool = False) -> type:
+    if value:
+
+        def __init__(self: Module, padding: int | Sequence[int], value: float) -> None:
+            _PadNd.__init__(self, padding, value)
+    else:
+
+        def __init__(self: Module, padding: int | Sequence[int]) -> None:  # type: ignore[misc]
+            _PadNd.__init__(self, padding)
+
+    __init__.__qualname__ = f"{name}.__init__"
+    return type(name, (base,), {"_n": n, "_mode": mode, "__doc__": doc, "__init__": __init__})
+
+
+ZeroPad1d = _pad_module("ZeroPad1d", 1, "constant", "Zero padding of the last dim.")
+ZeroPad2d = _pad_module("ZeroPad2d", 2, "constant", "Zero padding of the last two dims.")
+ConstantPad1d = _pad_module(
+    "ConstantPad1d", 1, "constant", "Padding of the last dim with ``value``.", _ConstantPad, True
+)
+ConstantPad2d = _pad_module(
+    "ConstantPad2d", 2, "constant", "Padding of the last two dims with ``value``.", _ConstantPad, True
+)
+ReflectionPad1d = _pad_module("ReflectionPad1d", 1, "reflect", "Reflection padding of the last dim.")
+ReflectionPad2d = _pad_module("ReflectionPad2d", 2, "reflect", "Reflection padding of the last two dims.")
+ReplicationPad1d = _pad_module(
+    "ReplicationPad1d", 1, "replicate", "Edge-replicating padding of the last dim."
+)
+ReplicationPad2d = _pad_module(
+    "ReplicationPad2d", 2, "replicate", "Edge-replicating padding of the last two dims."
+)
+CircularPad1d = _pad_module("CircularPad1d", 1, "circular", "Circular (wrap-around) padding of the last dim.")
+CircularPad2d = _pad_module(
+    "CircularPad2d", 2, "circular", "Circular (wrap-around) padding of the last two dims."
+)
+
+
+class PixelShuffle(Module):
+    """(*, C * r^2, H, W) -> (*, C, H * r, W * r)."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The rearranged input."""
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H * r, W * r) -> (*, C * r^2, H, W)."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The rearranged input."""
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class Upsample(Module):
+    """:func:`ember.nn.functional.interpolate` as a module."""
+
+    def __init__(
+        self,
+        size: Any = None,
+        scale_factor: Any = None,
+        mode: str = "nearest",
+        align_corners: bool | None = None,
+        recompute_scale_factor: bool | None = None,
+    ) -> None:
+        super().__init__()
+        self.name = type(self).__name__
+        self.size, self.mode, self.align_corners = size, mode, align_corners
+        self.scale_factor = float(scale_factor) if isinstance(scale_factor, int | float) else scale_factor
+        if isinstance(scale_factor, tuple | list):
+            self.scale_factor = tuple(float(f) for f in scale_factor)
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The resampled input."""
+        return F.interpolate(
+            x, self.size, self.scale_factor, self.mode, self.align_corners, self.recompute_scale_factor
+        )
+
+    def extra_repr(self) -> str:
+        if self.scale_factor is not None:
+            info = f"scale_factor={self.scale_factor!r}"
+        else:
+            info = f"size={self.size!r}"
+        return info + f", mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Nearest-neighbour upsampling of (N, C, H, W)."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Bilinear upsampling of (N, C, H, W) with ``align_corners=True``, as PyTorch."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class CosineSimilarity(Module):
+    """:func:`ember.nn.functional.cosine_similarity` along ``dim``."""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """The cosine similarity."""
+        return F.cosine_similarity(x1, x2, self.dim, self.eps)
+
+
+class PairwiseDistance(Module):
+    """:func:`ember.nn.functional.pairwise_distance`: the ``p``-norm of ``x1 - x2 + eps``."""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> None:
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
+        """The distance."""
+        return F.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
 
 def _activation(name: str, fn: Any, doc: str, inplace: bool = False) -> type[Module]:

@@ -17,6 +17,8 @@ One module per family:
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
   binary_cross_entropy, binary_cross_entropy_with_logits
 - :mod:`.attention`: scaled_dot_product_attention
+- :mod:`.distance`: cosine_similarity, pairwise_distance
+- :mod:`.vision`: interpolate (upsample), pixel_shuffle, pixel_unshuffle
 
 Most of these are composites of core ops, so they run on any backend that has those ops and
 differentiate through the core ops' backwards. Three pieces are ops of their own, with a forward
@@ -71,6 +73,7 @@ from .convolution import (
     unfold2d,
 )
 from .dense import bilinear, flatten, linear
+from .distance import cosine_similarity, pairwise_distance
 from .losses import (
     _BCE_EPS,
     _REDUCTIONS,
@@ -117,6 +120,7 @@ from .pooling import (
 )
 from .regularization import dropout
 from .sparse import embedding, one_hot
+from .vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = [
     "linear",
@@ -176,4 +180,10 @@ __all__ = [
     "unfold2d",
     "scaled_dot_product_attention",
     "flatten",
+    "interpolate",
+    "upsample",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "cosine_similarity",
+    "pairwise_distance",
 ]
