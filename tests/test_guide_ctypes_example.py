@@ -22,6 +22,7 @@ def _blocks(lang: str) -> list[str]:
 
 
 CHECK = """
+import numpy as np
 from ember_mydev.kernels import add, as_strided, empty, from_numpy, to_numpy
 
 a = np.arange(12, dtype=np.float32).reshape(3, 4)
