@@ -12,7 +12,7 @@ from __future__ import annotations
 import builtins
 
 from . import dtypes
-from .autograd import enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Backend, BackendUnavailable
 from .device import Device, device, devices, get_default_device, set_default_device
 from .dtypes import (

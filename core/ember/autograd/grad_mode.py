@@ -14,7 +14,14 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = [
+    "no_grad",
+    "enable_grad",
+    "set_grad_enabled",
+    "is_grad_enabled",
+    "inference_mode",
+    "is_inference_mode_enabled",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -25,9 +32,12 @@ class _GradState(threading.local):
 
     #: the default of every thread, read through the class until the thread switches
     enabled = True
+    #: whether an ``inference_mode()`` block is active in this thread
+    inference = False
 
     def __init__(self) -> None:  # runs once in each thread, on its first use of STATE
         self.saved: list[bool] = []
+        self.inference_saved: list[tuple[bool, bool]] = []
 
 
 STATE = _GradState()
@@ -106,3 +116,44 @@ class enable_grad(_GradModeContext):
     calling thread)."""
 
     mode = True
+
+
+class inference_mode(_GradModeContext):
+    """Context manager and decorator (``@inference_mode`` or ``@inference_mode()``): like
+    :class:`no_grad`, ops inside record no graph, in the calling thread only; for code that never
+    needs gradients (evaluation, serving). ``inference_mode(False)`` changes nothing, as in
+    PyTorch. Unlike PyTorch's, the tensors made inside are ordinary tensors (Ember's ops have no
+    extra per-op bookkeeping for inference mode to skip)."""
+
+    def __new__(cls, mode: Any = True) -> Any:
+        if callable(mode) and not isinstance(mode, bool):  # @inference_mode without parentheses
+            return cls()(mode)
+        return super().__new__(cls)
+
+    def __init__(self, mode: bool = True) -> None:
+        self.active = bool(mode)
+
+    def __enter__(self) -> None:
+        state = STATE
+        state.inference_saved.append((state.enabled, state.inference))
+        if self.active:
+            state.enabled, state.inference = False, True
+
+    def __exit__(self, *exc: object) -> None:
+        state = STATE
+        state.enabled, state.inference = state.inference_saved.pop()
+
+    def __call__(self, fn: F) -> F:
+        ctx = self
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with ctx:
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+def is_inference_mode_enabled() -> bool:
+    """Whether the calling thread is inside an active :class:`inference_mode` block."""
+    return STATE.inference

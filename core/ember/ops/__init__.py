@@ -160,6 +160,7 @@ from .indexing import (
     take_along_dim,
 )
 from .linalg import addmm, addmv, baddbmm, bmm, cross, dot, einsum, kron, linear, matmul, mm, outer, tensordot
+from .random import bernoulli, multinomial, normal, poisson
 from .reduction import (
     all,
     amax,
