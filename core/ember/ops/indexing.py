@@ -645,6 +645,7 @@ def scatter_reduce(
     """A copy of x with the ``src`` values at each ``index`` position along ``dim`` reduced into it:
     ``reduce`` is ``"sum"``, ``"prod"``, ``"mean"``, ``"amax"`` or ``"amin"``; ``include_self``
     says whether x's own value takes part at the positions written to."""
+    reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)  # PyTorch accepts these too
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise ValueError(
             f"scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got {reduce!r}"
@@ -809,6 +810,13 @@ def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> T
     return _scatter_flat(x, flat, source.reshape(-1), "sum" if accumulate else "set")
 
 
+def _wrap_negative(index: Tensor, size: int) -> Tensor:
+    """Negative positions counted from the end (PyTorch's take_along_dim wraps them; gather does not)."""
+    if index.numel() and (not has_data(index) or int(index.min().item()) < 0):
+        return _ew().where(index < 0, index + size, index)
+    return index
+
+
 def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """The values of x at ``indices`` along ``dim`` (x and indices broadcast in the other dims); no
     ``dim``: both flattened."""
@@ -816,8 +824,9 @@ def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor
         got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise TypeError(f"take_along_dim: indices must be an integer tensor, got {got}")
     if dim is None:
-        return gather(x.reshape(-1), 0, indices.reshape(-1))
+        return gather(x.reshape(-1), 0, _wrap_negative(indices.reshape(-1), x.numel()))
     d = wrap_dim(dim, x.ndim, "take_along_dim")
+    indices = _wrap_negative(indices, x.shape[d] if x.ndim else 1)
     if indices.ndim != x.ndim:
         raise ValueError(
             f"take_along_dim: input and indices must have the same number of dims, got {x.ndim} and "
@@ -1286,10 +1295,11 @@ def _scatter_records() -> None:
             reads_values=True,
             errors=(
                 ErrorSample(
-                    (np.ones((3, 4)), 0, np.array([[0]]), np.ones((1, 1)), "max"),
+                    (np.ones((3, 4)), 0, np.array([[0]]), np.ones((1, 1)), "maximum"),
                     {},
                     ValueError,
-                    "scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', got 'max'",
+                    "scatter_reduce: reduce must be one of 'sum', 'prod', 'mean', 'amax', 'amin', "
+                    "got 'maximum'",
                 ),
                 ErrorSample(
                     (np.ones((3, 4)), 0, np.array([[0, 1, 2, 0, 0]]), np.ones((1, 5)), "sum"),

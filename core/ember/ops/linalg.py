@@ -144,15 +144,21 @@ def _add_scaled(op: str, inp: Any, prod: Tensor, beta: Any, alpha: Any) -> Tenso
             raise ValueError(
                 f"{op}: input of shape {inp.shape} does not broadcast to the product's shape {prod.shape}"
             ) from None
+    from .. import dtypes
+
+    dt = dtypes.result_type(inp, prod) if isinstance(inp, Tensor) else prod.dtype
+    if not dt.is_floating_point:  # PyTorch truncates beta and alpha to integers for integer results
+        alpha, beta = int(alpha), int(beta)
     if alpha != 1:
         prod = prod * alpha
     if beta == 0:  # PyTorch ignores inp then: NaN and inf in it do not propagate
         if not isinstance(inp, Tensor):
             return prod
-        from ..dtypes import result_type
+        from .creation import zeros
+        from .elementwise import where
 
-        dt = result_type(inp, prod)
-        return prod.to(dt) if prod.dtype is not dt else prod
+        # inp still gets its (zero) gradient, as in PyTorch, without its values taking part
+        return prod + where(zeros(inp.shape, dtype=dtypes.bool_, device=inp.device), inp, 0)
     return (inp if beta == 1 else inp * beta) + prod
 
 

@@ -713,7 +713,8 @@ def repeat_interleave(
         counts = x
         if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype.is_bool:
             raise ValueError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {counts.shape}")
-        return repeat_interleave(arange(counts.numel(), device=x.device), counts, 0, output_size=output_size)
+        idx = arange(counts.numel(), dtype=counts.dtype, device=x.device)
+        return repeat_interleave(idx, counts, 0, output_size=output_size)
     if dim is None:
         x, d = reshape(x, -1), 0
     else:
@@ -772,6 +773,12 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
                 f"meshgrid: expects 0-d or 1-D tensors, got {getattr(t, 'shape', type(t).__name__)} at {i}"
             )
     same_device("meshgrid", *tensors)
+    for i, t in enumerate(tensors):
+        if t.dtype is not tensors[0].dtype:
+            raise TypeError(
+                f"meshgrid: expects all tensors to have one dtype, got {tensors[0].dtype} at 0 and "
+                f"{t.dtype} at {i}; convert them with .to(dtype)"
+            )
     ts = [reshape(t, -1) for t in tensors]
     swap = indexing == "xy" and len(ts) >= 2
     if swap:
