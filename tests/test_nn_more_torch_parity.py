@@ -8,6 +8,7 @@ fails to collect, unless EMBER_ALLOW_NO_TORCH=1 turns that into a skip."""
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -580,6 +581,74 @@ def test_resampling_and_distance_errors() -> None:
     )
     raises_like_torch(
         lambda: nn.ReflectionPad2d(2)(x), lambda: tnn.ReflectionPad2d(2)(t), "pad: reflect padding"
+    )
+
+
+# -- transposed convolution -------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"stride": 2},
+        {"stride": (2, 3), "padding": 1, "output_padding": 1},
+        {"stride": 2, "padding": (3, 0)},
+        {"groups": 2, "dilation": 2, "padding": 2},
+        {"stride": 3, "dilation": (2, 1), "output_padding": (1, 2)},
+    ],
+)
+def test_conv_transpose2d(kw: dict) -> None:
+    g = kw.get("groups", 1)
+    check(
+        lambda *a: F.conv_transpose2d(*a, **kw),
+        lambda *a: TF.conv_transpose2d(*a, **kw),
+        [_r(2, 4, 5, 3), _r(4, 3, 3, 2, seed=1), _r(3 * g, seed=2)],
+    )
+    em, tm = nn.ConvTranspose2d(4, 3 * g, (3, 2), **kw), tnn.ConvTranspose2d(4, 3 * g, (3, 2), **kw)
+    assert repr(em) == repr(tm)
+    check_module(em, tm, [_r(2, 4, 5, 3)])
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"stride": 2, "padding": 1, "output_padding": 1}, {"groups": 4, "dilation": 3}, {"bias": False}],
+)
+def test_conv_transpose1d(kw: dict) -> None:
+    fkw = {k: v for k, v in kw.items() if k != "bias"}
+    check(
+        lambda *a: F.conv_transpose1d(*a, **fkw),
+        lambda *a: TF.conv_transpose1d(*a, **fkw),
+        [_r(2, 4, 6), _r(4, 2, 3, seed=1)],
+    )
+    em, tm = nn.ConvTranspose1d(4, 8, 3, **kw), tnn.ConvTranspose1d(4, 8, 3, **kw)
+    assert repr(em) == repr(tm)
+    check_module(em, tm, [_r(2, 4, 6)])
+    check_module(em, tm, [_r(4, 6)])  # unbatched
+
+
+def test_conv_transpose_output_size_and_init() -> None:
+    em, tm = nn.ConvTranspose2d(3, 2, 3, stride=2), tnn.ConvTranspose2d(3, 2, 3, stride=2)
+    em.to(ember.float64)
+    tm.to(torch.float64)
+    sync(em, tm)
+    x = _r(1, 3, 4, 4)
+    for size in ((9, 9), (10, 10), [1, 2, 10, 9]):
+        check(lambda a, s=size: em(a, output_size=s), lambda a, s=size: tm(a, output_size=s), [x])
+    raises_like_torch(
+        lambda: em(ember.tensor(x), output_size=(12, 12)),
+        lambda: tm(torch.tensor(x), output_size=(12, 12)),
+        "ConvTranspose2d: requested an output size of \\(12, 12\\)",
+    )
+    # the default initialisation draws from U(-1/sqrt(fan_in), 1/sqrt(fan_in)) like torch's
+    big_e, big_t = nn.ConvTranspose2d(64, 32, 3), tnn.ConvTranspose2d(64, 32, 3)
+    e, t = _np(big_e.weight), _np(big_t.weight)
+    close(np.abs(e).max(), np.abs(t).max(), "weight bound", rtol=0.01, kind="init")
+    close(e.std(), t.std(), "weight std", rtol=0.05, kind="init")
+    bound = 1 / math.sqrt(32 * 9)  # fan_in = weight.shape[1] * kernel area, as torch counts it
+    assert np.abs(_np(big_e.bias)).max() <= bound and np.abs(_np(big_t.bias)).max() <= bound
+    raises_like_torch(
+        lambda: F.conv_transpose2d(ember.tensor(x), ember.ones(4, 2, 3, 3, dtype=ember.float64)),
+        lambda: TF.conv_transpose2d(torch.tensor(x), torch.ones(4, 2, 3, 3, dtype=torch.float64)),
+        "conv_transpose2d: input of shape \\(1, 3, 4, 4\\) has 3 channels",
     )
 
 

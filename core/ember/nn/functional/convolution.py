@@ -22,7 +22,7 @@ from ...ops.shape import strides_of
 from ...tensor import Tensor, _make
 from .padding import pad
 
-__all__ = ["unfold2d", "conv1d", "conv2d"]
+__all__ = ["unfold2d", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
 
 
 def _pair(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
@@ -263,6 +263,111 @@ def conv1d(
     return out.squeeze(0) if unbatched else out
 
 
+def _dilate(x: Tensor, dim: int, s: int) -> Tensor:
+    """``s - 1`` zeros inserted between neighbours along ``dim``: a stack with zeros and a reshape."""
+    if s == 1 or x.shape[dim] == 0:
+        return x
+    n = x.shape[dim]
+    z = E.zeros(x.shape, dtype=x.dtype, device=x.device)
+    y = E.stack([x] + [z] * (s - 1), dim + 1)
+    y = y.reshape(x.shape[:dim] + (n * s,) + x.shape[dim + 1 :])
+    return E.narrow(y, dim, 0, (n - 1) * s + 1)
+
+
+def conv_transpose2d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """2-D transposed convolution (the gradient of :func:`conv2d` with respect to its input) of
+    (N, C_in, H, W) with weight (C_in, C_out // groups, kh, kw); the output is
+    ``(H - 1) * stride - 2 * padding + dilation * (kh - 1) + output_padding + 1`` high (and so wide).
+    Computed as a conv2d of the stride-dilated, padded input with the flipped, transposed kernel."""
+    op = "conv_transpose2d"
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input and a 4-D weight, got input of "
+            f"shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
+        )
+    c, cout_g = weight.shape[0], weight.shape[1]
+    kh, kw = weight.shape[2:]
+    if groups < 1 or c % groups:
+        raise ValueError(f"{op}: the weight's {c} input channels must be divisible by groups ({groups})")
+    if input.shape[1] != c:
+        raise ValueError(
+            f"{op}: input of shape {tuple(input.shape)} has {input.shape[1]} channels but weight of shape "
+            f"{tuple(weight.shape)} expects {c}; check in_channels"
+        )
+    if bias is not None and tuple(bias.shape) != (cout_g * groups,):
+        raise ValueError(
+            f"{op}: bias has shape {tuple(bias.shape)}, expected ({cout_g * groups},) (the output channels)"
+        )
+    s = _pair(stride, 2, "stride", op)
+    d = _pair(dilation, 2, "dilation", op)
+    p = _pair(padding, 2, "padding", op)
+    op_ = _pair(output_padding, 2, "output_padding", op)
+    if min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: stride and dilation must be positive, got stride {s}, dilation {d}")
+    if min(p) < 0 or min(op_) < 0:
+        raise ValueError(f"{op}: padding and output_padding must be non-negative, got {p} and {op_}")
+    if any(o >= max(ss, dd) for o, ss, dd in zip(op_, s, d)):
+        raise ValueError(f"{op}: output_padding {op_} must be smaller than either stride {s} or dilation {d}")
+    x = _dilate(_dilate(input, 2, s[0]), 3, s[1])
+    # each side: dilation * (k - 1) - padding of zeros (a crop where negative), output_padding more at the end
+    q = [d[0] * (kh - 1) - p[0], d[1] * (kw - 1) - p[1]]
+    x = pad(x, [q[1], q[1] + op_[1], q[0], q[0] + op_[0]])
+    # (C_in, C_out/G, kh, kw) -> (C_out, C_in/G, kh, kw), flipped in space
+    cin_g = c // groups
+    w = weight.reshape(groups, cin_g, cout_g, kh, kw).transpose(1, 2).reshape(groups * cout_g, cin_g, kh, kw)
+    w = E.flip(w, (2, 3))
+    out = conv2d(x, w, bias, 1, 0, d, groups)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Tensor:
+    """1-D transposed convolution of (N, C_in, L) with weight (C_in, C_out // groups, k), as a
+    :func:`conv_transpose2d` with a height-1 kernel."""
+    op = "conv_transpose1d"
+    unbatched = input.ndim == 2
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 3 or weight.ndim != 3:
+        raise ValueError(
+            f"{op}: expected a 2-D (C, L) or 3-D (N, C, L) input and a 3-D weight, got input of shape "
+            f"{tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
+        )
+    s, p, o, d = (
+        _pair(v, 1, name, op)[0]
+        for name, v in (
+            ("stride", stride),
+            ("padding", padding),
+            ("output_padding", output_padding),
+            ("dilation", dilation),
+        )
+    )
+    out = conv_transpose2d(
+        input.unsqueeze(2), weight.unsqueeze(2), bias, (1, s), (0, p), (0, o), groups, (1, d)
+    ).squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _np_conv(
     x: Any,
@@ -320,6 +425,52 @@ def _np_conv_args(
     else:
         pads = [(p, p) for p in tup(padding)]
     out = _np_conv(x, w, b, s, pads, d, groups)
+    return out[0] if unbatched else out
+
+
+def _np_conv_transpose(
+    x: Any,
+    w: Any,
+    b: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    groups: int = 1,
+    dilation: Any = 1,
+) -> Any:
+    """Reference transposed convolution by its definition: every input element scatters its
+    products with the kernel into the full output at ``i * stride + k * dilation``, which is then
+    cropped by ``padding`` (and extended by ``output_padding``)."""
+    import itertools
+
+    import numpy as np
+
+    nd = w.ndim - 2
+    unbatched = x.ndim == nd + 1
+    x = x[None] if unbatched else x
+
+    def tup(v: Any) -> tuple[int, ...]:
+        return (v,) * nd if isinstance(v, int) else tuple(v)
+
+    s, p, o, d = tup(stride), tup(padding), tup(output_padding), tup(dilation)
+    n, c = x.shape[:2]
+    cin_g, cout_g = c // groups, w.shape[1]
+    ks, ins = w.shape[2:], x.shape[2:]
+    full = tuple((i - 1) * ss + dd * (k - 1) + 1 + oo for i, ss, dd, k, oo in zip(ins, s, d, ks, o))
+    out = np.zeros((n, cout_g * groups) + full)
+    for offs in itertools.product(*(range(k) for k in ks)):
+        dst = (slice(None), slice(None)) + tuple(
+            slice(k * dd, k * dd + (i - 1) * ss + 1, ss) for k, dd, ss, i in zip(offs, d, s, ins)
+        )
+        for g in range(groups):
+            wg = w[g * cin_g : (g + 1) * cin_g, :, *offs].astype(np.float64)  # (cin_g, cout_g)
+            xg = x[:, g * cin_g : (g + 1) * cin_g].astype(np.float64)
+            contrib = np.einsum("co,nc...->no...", wg, xg)
+            out[(slice(None), slice(g * cout_g, (g + 1) * cout_g)) + dst[2:]] += contrib
+    crop = (slice(None), slice(None)) + tuple(slice(pp, f - pp) for pp, f in zip(p, full))
+    out = out[crop]
+    if b is not None:
+        out = out + b.reshape((1, -1) + (1,) * nd)
     return out[0] if unbatched else out
 
 
@@ -443,6 +594,26 @@ def _records() -> None:
                         out[:, :, i, j, oi, oj] = x[:, :, oi * sh + i * dh, oj * sw + j * dw]
         return out.transpose(1, 2, 3, 0, 4, 5) if batch_inner else out
 
+    def conv_transpose_samples(nd: int) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*sh: int) -> np.ndarray:
+                return rand_array(rng, sh, dtype)
+
+            sp = (4, 3)[:nd] if nd == 2 else (5,)
+            k = (3, 2) if nd == 2 else (3,)
+            return [
+                Sample((a(2, 4, *sp), a(4, 3, *k), a(3))),
+                Sample((a(1, 4, *sp), a(4, 3, *k)), {"stride": 2}),
+                Sample((a(1, 4, *sp), a(4, 3, *k), a(3)), {"stride": 2, "padding": 1, "output_padding": 1}),
+                Sample((a(1, 4, *sp), a(4, 2, *k), a(4)), {"groups": 2, "dilation": 2}),
+                Sample((a(4, *sp), a(4, 3, *k), a(3)), {"stride": 3, "padding": 2}),  # unbatched
+                Sample((a(2, 4, *sp), a(4, 1, *k)), {"groups": 4, "stride": 2}, grad=False),
+                Sample((a(0, 4, *sp), a(4, 3, *k), a(3)), grad=False),
+                Sample((a(2, 4, *sp), a(4, 3, *k), a(3)), {"stride": 2}, noncontig=True),
+            ]
+
+        return make
+
     register(
         OpRecord(
             "nn.functional.conv2d",
@@ -499,6 +670,40 @@ def _records() -> None:
             ),
         ),
         OpRecord("nn.functional.unfold2d", unfold2d, unfold_samples, unfold_ref, call=_unfold_call),
+        OpRecord(
+            "nn.functional.conv_transpose2d",
+            conv_transpose2d,
+            conv_transpose_samples(2),
+            _np_conv_transpose,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 3, 4, 4)), np.ones((4, 2, 3, 3))),
+                    {},
+                    ValueError,
+                    "conv_transpose2d: input of shape \\(1, 3, 4, 4\\) has 3 channels",
+                ),
+                ErrorSample(
+                    (np.ones((1, 4, 4, 4)), np.ones((4, 2, 3, 3))),
+                    {"stride": 2, "output_padding": 2},
+                    ValueError,
+                    "conv_transpose2d: output_padding \\(2, 2\\) must be smaller than either stride",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.conv_transpose1d",
+            conv_transpose1d,
+            conv_transpose_samples(1),
+            _np_conv_transpose,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 4, 4, 4)), np.ones((4, 2, 3))),
+                    {},
+                    ValueError,
+                    "conv_transpose1d: expected a 2-D \\(C, L\\) or 3-D",
+                ),
+            ),
+        ),
     )
 
 
