@@ -36,6 +36,7 @@ __all__ = [
     "DOCS",
     "DocgenError",
     "DocsStaleError",
+    "KernelUse",
     "REGENERATE_COMMAND",
     "RENDERERS",
     "main",
