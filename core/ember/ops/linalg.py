@@ -297,15 +297,18 @@ def _parse_einsum(equation: str, shapes: list[tuple[int, ...]]) -> tuple[list[li
     return parsed, out
 
 
-def einsum(equation: str, *operands: Any) -> Tensor:
+def einsum(equation: Any, *operands: Any) -> Tensor:
     """Einstein summation, as ``torch.einsum``: ``einsum("bij,bjk->bik", a, b)``. Subscripts are
     letters; ``...`` stands for broadcast dims; a label repeated in one operand takes its diagonal;
-    without ``->`` the output is the labels that appear once, in alphabetical order.
+    without ``->`` the output is the labels that appear once, in alphabetical order. The sublist
+    form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` is accepted too.
 
     The operands are contracted two at a time, each contraction one ``matmul`` (after permute and
     reshape); the next pair is the one whose result is smallest (greedy), and labels no later
     operand or the output needs are summed as early as possible, so no intermediate is larger than
     it must be."""
+    if isinstance(equation, Tensor):  # the sublist form: einsum(a, [0, 1], b, [1, 2], [0, 2])
+        equation, operands = _sublists_to_equation((equation,) + operands)
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     if not operands:
@@ -358,6 +361,37 @@ def einsum(equation: str, *operands: Any) -> Tensor:
     if t.shape != shape:
         t = t.expand(shape)
     return t
+
+
+def _sublists_to_equation(args: tuple) -> tuple[str, tuple]:
+    """``(a, [0, 1], b, [1, 2], [0, 2])`` as ``("ab,bc->ac", (a, b))``: each operand followed by its
+    subscripts as ints in [0, 52) (or ``...``), then optionally the output's."""
+    import string
+
+    letters = string.ascii_uppercase + string.ascii_lowercase  # PyTorch's order: 0 is "A", 26 is "a"
+
+    def word(sub: Any) -> str:
+        out = []
+        for s in sub:
+            if s is Ellipsis:
+                out.append("...")
+            elif isinstance(s, int) and 0 <= s < len(letters):
+                out.append(letters[s])
+            else:
+                raise ValueError(f"einsum: a sublist subscript must be an int in [0, 52) or ..., got {s!r}")
+        return "".join(out)
+
+    ops, terms = [], []
+    i = 0
+    while i + 1 < len(args) and isinstance(args[i], Tensor):
+        ops.append(args[i])
+        terms.append(word(args[i + 1]))
+        i += 2
+    rest = args[i:]
+    if len(rest) > 1 or (rest and isinstance(rest[0], Tensor)):
+        raise ValueError("einsum: in the sublist form each operand must be followed by its subscripts")
+    eq = ",".join(terms) + (f"->{word(rest[0])}" if rest else "")
+    return eq, tuple(ops)
 
 
 def _einsum_diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
@@ -616,6 +650,8 @@ def _more_records() -> None:
             for eq, *shapes in cases
         ]
         out.append(Sample(("ij,jk", *arrays(dtype, rng, (4, 3), (3, 4))), noncontig=True))
+        a, b = arrays(dtype, rng, (3, 4), (4, 2))
+        out.append(Sample((a, [0, 1], b, [1, 2], [2, 0])))  # the sublist form
         return out
 
     def tensordot_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
