@@ -34,6 +34,7 @@ def test_the_facts_block_states_the_probes() -> None:
     assert "`uint8 tensor + 300` calls `add(buffer, 44)`" in text
     assert "`cumsum`, `prod`, `sum` receive int64 buffers" in text
     assert "| `sum` | int64, floats |" in text
+    assert re.search(r"negative strides \(flipped views\) reached the [a-z, ]*unary[a-z, ]* kernels", text)
     for name in PRIMITIVES:
         assert f"| `{name}` |" in text
     assert "<!-- BEGIN GENERATED: kernel-facts -->" in GUIDE

@@ -285,10 +285,22 @@ def _dtype_kinds(names: Iterable[str]) -> str:
     return ", ".join(kinds) if kinds else "(none)"
 
 
+def _families_where(uses: Mapping[str, KernelUse], seen: Callable[[KernelUse], bool]) -> str:
+    """The kernel families (in the contract's order) with a kernel for which ``seen`` holds.
+    Families, not kernels: per kernel the answer flips with every new composite, per family it
+    is the stable fact an author plans by."""
+    from ember.backend import PRIMITIVES
+
+    fams = list(
+        dict.fromkeys(fam for name, (fam, _) in PRIMITIVES.items() if name in uses and seen(uses[name]))
+    )
+    return ", ".join(fams) if fams else "no"
+
+
 def render_kernel_facts() -> str:
     """The authoring guide's facts: who wraps integer scalars, the casts before integer
-    reductions (both probed on cpu), and per primitive which dtypes, Python scalars, negative and
-    zero strides reach it (:func:`trace_kernels`)."""
+    reductions (both probed on cpu), which kernel families negative and zero strides reach, and
+    per primitive the dtype kinds and Python scalar operands that reach it (:func:`trace_kernels`)."""
     import ember
     from ember.backend import PRIMITIVES
 
@@ -325,24 +337,25 @@ def render_kernel_facts() -> str:
         "keeps it (the cpu backend does).",
         "- A Python scalar operand has the dtype of the buffer beside it (pass it as a kernel "
         "argument, e.g. with `ember.layout.scalar_to_bytes`).",
+        "- Strided views reach kernels of every kind, so accept any strides everywhere. In these "
+        "samples, negative strides (flipped views) reached the "
+        f"{_families_where(uses, lambda u: u.negative_strides)} kernels, and zero strides (broadcast "
+        f"dims) the {_families_where(uses, lambda u: u.zero_strides)} kernels.",
         "",
-        "What each primitive received. A kind or a `yes` means your kernel meets it in ordinary use; "
-        "a kind missing from a row was not reached by the samples, which is no promise that core "
-        "never sends it (the contract above says what a kernel must accept).",
+        "The dtypes each primitive received, by kind (`int64` when it is the only integer dtype "
+        "seen), and those of its Python scalar operands. A kind missing from a row was not reached "
+        "by the samples, which is no promise that core never sends it.",
         "",
-        "| kernel | dtypes | a Python scalar operand | negative strides | zero strides (broadcast) |",
-        "|---|---|---|---|---|",
+        "| kernel | dtypes | a Python scalar operand |",
+        "|---|---|---|",
     ]
     for name in PRIMITIVES:
         use = uses.get(name)
         if use is None:
-            lines.append(f"| `{name}` | not reached by the samples | | | |")
+            lines.append(f"| `{name}` | not reached by the samples | |")
             continue
         scalars = _dtype_kinds(use.scalars) if use.scalars else "never"
-        lines.append(
-            f"| `{name}` | {_dtype_kinds(use.dtypes)} | {scalars} | "
-            f"{'yes' if use.negative_strides else 'no'} | {'yes' if use.zero_strides else 'no'} |"
-        )
+        lines.append(f"| `{name}` | {_dtype_kinds(use.dtypes)} | {scalars} |")
     return "\n".join(lines)
 
 
