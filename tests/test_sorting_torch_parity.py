@@ -302,10 +302,16 @@ def test_gradients_match_torch(path: str) -> None:
     grads(ember.msort, torch.msort, x)
 
 
-def test_composite_sort_sorts_every_device_dtype() -> None:
-    """The composite directly (what opencl runs): bool, unsigned and NaN rows."""
-    for x in inputs():
-        v, i = sorting._sort_composite(E(x), 1)
+@pytest.mark.parametrize("composite", [sorting._sort_composite, sorting._sort_bitonic])
+def test_composite_sorts_every_dtype(composite: Any) -> None:
+    """Both composites directly (what a device without the kernel runs, opencl today): bool,
+    unsigned, ties, NaN rows, rows not a power of two long, along either dim."""
+    rng = np.random.default_rng(13)
+    extra = [rng.integers(0, 4, size=(3, 37)).astype(np.float32), rng.standard_normal((2, 100))]
+    extra[0][1, [2, 9, 30]] = NAN
+    for x in inputs() + extra:
         want = torch.sort(T(x), dim=1, stable=True)
-        same(v, want.values)
-        same(i, want.indices)
+        for dim, xx in ((1, x), (0, x.T.copy())):
+            v, i = composite(E(xx), dim)
+            same(v if dim == 1 else v.t(), want.values)
+            same(i if dim == 1 else i.t(), want.indices)

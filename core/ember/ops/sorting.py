@@ -5,7 +5,8 @@ One optional kernel, ``sort(x, dim) -> (values, indices)``: a stable ascending s
 with NaN after every number. Everything else here is composed from it: a descending sort is the
 ascending sort of the flipped input, flipped back (which keeps ties in their original order and
 puts NaN first, as PyTorch does), and the selections gather from the sorted values. A device
-without the kernel runs :func:`_sort_composite` (ranks by comparison, in bounded pieces).
+without the kernel runs a composite: :func:`_sort_composite` (ranks by comparing every pair) for
+small inputs, :func:`_sort_bitonic` (a bitonic network on (value, position) keys) for large ones.
 
 Gradients flow through values only (indices are integers): the sorted values' backward scatters
 the gradient back to the positions they came from.
@@ -72,8 +73,7 @@ def _sort_composite(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     """Stable ascending sort along ``d`` with primitives only: each element's rank is the number of
     elements before it in the order (value, position), NaN greater than every number; the
     permutation is the ranks scattered. O(n^2) comparisons per row, made in blocks of at most
-    :data:`COMPARE_BUDGET` elements, so it suits short rows (a backend with long rows to sort
-    provides the ``sort`` kernel)."""
+    :data:`COMPARE_BUDGET` elements, so it suits short rows (long ones go to :func:`_sort_bitonic`)."""
     from .creation import arange, zeros
     from .elementwise import eq, isnan, logical_and, logical_not, logical_or, lt
     from .indexing import scatter_add
@@ -111,6 +111,65 @@ def _sort_composite(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     return movedim(values, -1, d), movedim(indices, -1, d)
 
 
+def _sort_bitonic(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
+    """Stable ascending sort along ``d`` by a bitonic network over (class, value, position) keys:
+    class 0 for numbers, 1 for NaN, 2 for the padding up to a power of two; the position breaks
+    every tie, so the order is total and the result is the stable sort. ``log2(n)^2 / 2`` rounds
+    of a few elementwise ops on the whole tensor (``O(n log^2 n)`` work): the composite for long
+    rows."""
+    from .creation import arange, full, zeros
+    from .elementwise import bitwise_and, eq, gt, isnan, logical_and, logical_or, lt, ne, where
+    from .shape import cat, movedim, select, stack
+
+    xl = movedim(x, d, -1)
+    key = xl.to(_dt.uint8) if xl.dtype.is_bool else xl
+    n = key.shape[-1]
+    size = 1 << (n - 1).bit_length()
+    lead = key.shape[:-1]
+    dev = x.device
+    idx = arange(n, device=dev).expand(key.shape)
+    cls = (
+        isnan(key).to(_dt.uint8)
+        if key.dtype.is_floating_point
+        else zeros(key.shape, dtype=_dt.uint8, device=dev)
+    )
+    val = key
+    if size > n:
+        pad = lead + (size - n,)
+        val = cat([val, zeros(pad, dtype=key.dtype, device=dev)], -1)
+        idx = cat([idx, arange(n, size, device=dev).expand(pad)], -1)
+        cls = cat([cls, full(pad, 2, dtype=_dt.uint8, device=dev)], -1)
+
+    def before(a: tuple[Tensor, ...], b: tuple[Tensor, ...]) -> Tensor:
+        (ca, va, ia), (cb, vb, ib) = a, b
+        tie = logical_or(eq(va, vb), gt(ca, 0))  # equal numbers; NaN and padding order by position
+        same_class = logical_and(eq(ca, cb), logical_or(lt(va, vb), logical_and(tie, lt(ia, ib))))
+        return logical_or(lt(ca, cb), same_class)
+
+    parts = (cls, val, idx)
+    k = 2
+    while k <= size:
+        j = k // 2
+        while j >= 1:
+            blocks = size // (2 * j)
+            # a block of 2j elements pairs i with i + j; it sorts descending where i & k is set
+            desc = ne(bitwise_and(arange(blocks, device=dev) * (2 * j), k), 0).reshape(blocks, 1)
+            halves = [p.reshape(lead + (blocks, 2, j)) for p in parts]
+            a = tuple(select(h, -2, 0) for h in halves)
+            b = tuple(select(h, -2, 1) for h in halves)
+            swap = ne(before(b, a), desc)
+            parts = tuple(
+                stack([where(swap, pb, pa), where(swap, pa, pb)], -2).reshape(lead + (size,))
+                for pa, pb in zip(a, b)
+            )
+            j //= 2
+        k *= 2
+    indices = parts[2][..., :n] if size > n else parts[2]
+    indices = indices.contiguous()
+    values = _gathered(xl, xl.ndim - 1, indices)
+    return movedim(values, -1, d), movedim(indices, -1, d)
+
+
 def _sort_ascending(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     """(values, indices) of the stable ascending sort along ``d``, recording nothing."""
     k = x.device.kernels.get("sort")
@@ -118,7 +177,13 @@ def _sort_ascending(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
         v, i = k(x._data, d)
         return _make(v, x.shape, x.dtype, x.device), _make(i, x.shape, _dt.int64, x.device)
     with no_grad():
-        return _sort_composite(x.detach(), d)
+        n = x.shape[d]
+        # comparing every pair (a few large ops) while it fits one block of COMPARE_BUDGET;
+        # beyond, the bitonic network (many small ops, n log^2 n work): measured on PoCL, the
+        # pairs win up to about 8 rows of 1024
+        if x.numel() * n <= COMPARE_BUDGET:
+            return _sort_composite(x.detach(), d)
+        return _sort_bitonic(x.detach(), d)
 
 
 def _sort(x: Tensor, d: int, descending: bool) -> tuple[Tensor, Tensor]:
@@ -1047,6 +1112,27 @@ def _records() -> None:
             sort_samples,
             lambda x, dim=-1, descending=False: np_argsort(x, dim, descending),
             call=sort_indices,
+            dtypes=ORDERED,
+            grad=False,
+            public=False,
+        ),
+        # the two composites themselves, on every device (one with a sort kernel never runs them)
+        OpRecord(
+            "sort_composite_pairs",
+            sort,
+            dim_samples(scalar=False, empty=False),
+            lambda x, dim: np_argsort(x, dim),
+            call=lambda x, dim: _sort_composite(x, wrap_dim(dim, x.ndim, "sort"))[1],
+            dtypes=ORDERED,
+            grad=False,
+            public=False,
+        ),
+        OpRecord(
+            "sort_composite_bitonic",
+            sort,
+            dim_samples(scalar=False, empty=False),
+            lambda x, dim: np_argsort(x, dim),
+            call=lambda x, dim: _sort_bitonic(x, wrap_dim(dim, x.ndim, "sort"))[1],
             dtypes=ORDERED,
             grad=False,
             public=False,
