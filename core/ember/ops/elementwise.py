@@ -1043,10 +1043,23 @@ def _poly(z: Tensor, coeffs: tuple[float, ...]) -> Tensor:
     return p
 
 
-def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
-    """Two operands (at least one a tensor, the other may be a Python number) as tensors of their
-    common floating dtype on one device: PyTorch's promotion, with integer and bool results in the
-    default float dtype; shapes must broadcast."""
+def _half_in_float32(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
+    """``fn`` computed in float32 for a float16 x, rounded back once (as PyTorch computes float16
+    math: a chain of float16 roundings would lose digits in the longer composites)."""
+
+    def composite(x: Tensor) -> Tensor:
+        if x.dtype is _dt.float16:
+            return fn(x.to(_dt.float32)).to(_dt.float16)
+        return fn(x)
+
+    return composite
+
+
+def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor, DType]:
+    """Two operands (at least one a tensor, the other may be a Python number) as tensors on one
+    device, and the dtype of the result: their common floating dtype (PyTorch's promotion, integer
+    and bool results in the default float dtype). The tensors are in that dtype, or in float32 when
+    it is float16 (the composite then rounds once, at the end); shapes must broadcast."""
     for v in (a, b):
         if not isinstance(v, (Tensor, *_Scalar)):
             _scalar_or_raise(op, v)
@@ -1059,29 +1072,47 @@ def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor]:
     if not dt.is_floating_point:
         dt = _dt.get_default_dtype()
     dev = (a if isinstance(a, Tensor) else b).device
+    ct = _dt.float32 if dt is _dt.float16 else dt
 
     def conv(v: Any) -> Tensor:
         if isinstance(v, Tensor):
-            return v if v.dtype is dt else v.to(dt)
-        return _make(kernel(dev, "full")((), float(v), dt, dev.index), (), dt, dev)
+            return v if v.dtype is ct else v.to(ct)
+        return _make(kernel(dev, "full")((), float(v), ct, dev.index), (), ct, dev)
 
-    return conv(a), conv(b)
+    return conv(a), conv(b), dt
 
 
 def _with_backward(
-    op: str, inputs: tuple[Any, ...], forward: Callable[[], Tensor], grad: Callable[[Tensor, Tensor], tuple]
+    op: str,
+    inputs: tuple[Any, ...],
+    forward: Callable[[], Tensor],
+    grad: Callable[[Tensor, Tensor], tuple],
+    dtype: DType | None = None,
 ) -> Tensor:
-    """``forward()`` with ``grad(g, out) -> one gradient per input`` as its backward: the pieces of
-    the composite record nothing, so the op saves what its own formula needs and runs as one node."""
+    """``forward()`` (cast to ``dtype`` when given) with ``grad(g, out) -> one gradient per input``
+    as its backward, each gradient in its input's dtype: the pieces of the composite record
+    nothing, so the op saves what its own formula needs and runs as one node."""
+
+    def run() -> Tensor:
+        out = forward()
+        return out.to(dtype) if dtype is not None and out.dtype is not dtype else out
+
     if not needs_grad(*inputs):
-        return forward()
+        return run()
     from ..autograd.grad_mode import no_grad
 
     with no_grad():
-        out = forward()
+        out = run()
     o = saved_output(out)
     saved = tuple(t for t in inputs if isinstance(t, Tensor))
-    attach(out, op, lambda g: grad(g, o), inputs, saved + (o,), out_alias=o)
+
+    def backward(g: Tensor) -> tuple:
+        return tuple(
+            r.to(t.dtype) if isinstance(r, Tensor) and isinstance(t, Tensor) and r.dtype is not t.dtype else r
+            for r, t in zip(grad(g, o), inputs)
+        )
+
+    attach(out, op, backward, inputs, saved + (o,), out_alias=o)
     return out
 
 
@@ -1092,7 +1123,13 @@ def _signbit_float(x: Tensor) -> Tensor:
 
 def tan(x: Tensor) -> Tensor:
     """Tangent (integers compute in the default float dtype)."""
-    return _unary("tan", x, lambda g, x, o: g * (o * o + 1), "out", composite=lambda x: sin(x) / cos(x))
+    return _unary(
+        "tan",
+        x,
+        lambda g, x, o: g * (o * o + 1),
+        "out",
+        composite=_half_in_float32(lambda x: sin(x) / cos(x)),
+    )
 
 
 _ATAN_P = (
@@ -1133,7 +1170,7 @@ def _atan_composite(x: Tensor) -> Tensor:
 
 def atan(x: Tensor) -> Tensor:
     """Arctangent, in (-pi/2, pi/2)."""
-    return _unary("atan", x, lambda g, x, o: g / (x * x + 1), composite=_atan_composite)
+    return _unary("atan", x, lambda g, x, o: g / (x * x + 1), composite=_half_in_float32(_atan_composite))
 
 
 def _atan2_composite(y: Tensor, x: Tensor) -> Tensor:
@@ -1150,7 +1187,7 @@ def _atan2_composite(y: Tensor, x: Tensor) -> Tensor:
 def atan2(input: Any, other: Any) -> Tensor:
     """The angle of the point (other, input), in [-pi, pi]: ``atan2(y, x)``, with the quadrant
     from both signs (signed zeros included, as in C's atan2)."""
-    y, x = _float_operands("atan2", input, other)
+    y, x, dt = _float_operands("atan2", input, other)
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
         r2 = x * x + y * y
@@ -1158,7 +1195,7 @@ def atan2(input: Any, other: Any) -> Tensor:
             _g(g * neg(y) / r2, other) if _rg(other) else None
         )
 
-    return _with_backward("atan2", (input, other), lambda: _atan2_composite(y, x), grad)
+    return _with_backward("atan2", (input, other), lambda: _atan2_composite(y, x), grad, dt)
 
 
 arctan2 = atan2
@@ -1170,7 +1207,7 @@ def asin(x: Tensor) -> Tensor:
         "asin",
         x,
         lambda g, x, o: g * rsqrt((1 - x) * (1 + x)),
-        composite=lambda x: _atan2_composite(x, sqrt((1 - x) * (1 + x))),
+        composite=_half_in_float32(lambda x: _atan2_composite(x, sqrt((1 - x) * (1 + x)))),
     )
 
 
@@ -1180,7 +1217,7 @@ def acos(x: Tensor) -> Tensor:
         "acos",
         x,
         lambda g, x, o: neg(g * rsqrt((1 - x) * (1 + x))),
-        composite=lambda x: _atan2_composite(sqrt((1 - x) * (1 + x)), x),
+        composite=_half_in_float32(lambda x: _atan2_composite(sqrt((1 - x) * (1 + x)), x)),
     )
 
 
@@ -1199,7 +1236,7 @@ def _sinh_composite(x: Tensor) -> Tensor:
 
 def sinh(x: Tensor) -> Tensor:
     """Hyperbolic sine."""
-    return _unary("sinh", x, lambda g, x, o: g * cosh(x), composite=_sinh_composite)
+    return _unary("sinh", x, lambda g, x, o: g * cosh(x), composite=_half_in_float32(_sinh_composite))
 
 
 def cosh(x: Tensor) -> Tensor:
@@ -1209,7 +1246,7 @@ def cosh(x: Tensor) -> Tensor:
         e = exp(abs(x) - _LN2)  # e^|x| / 2, finite as long as cosh is
         return e + 0.25 / e
 
-    return _unary("cosh", x, lambda g, x, o: g * sinh(x), composite=composite)
+    return _unary("cosh", x, lambda g, x, o: g * sinh(x), composite=_half_in_float32(composite))
 
 
 _HUGE_ARG = 2.0**28  # past it, sqrt(x*x + 1) is |x| to the last bit: log(2|x|) avoids the square's overflow
@@ -1225,7 +1262,7 @@ def asinh(x: Tensor) -> Tensor:
         res = where(huge, log(a) + _LN2, log1p(m + m * m / (sqrt(m * m + 1) + 1)))
         return where(eq(x, 0), x, where(lt(x, 0), neg(res), res))
 
-    return _unary("asinh", x, lambda g, x, o: g * rsqrt(x * x + 1), composite=composite)
+    return _unary("asinh", x, lambda g, x, o: g * rsqrt(x * x + 1), composite=_half_in_float32(composite))
 
 
 def acosh(x: Tensor) -> Tensor:
@@ -1237,7 +1274,9 @@ def acosh(x: Tensor) -> Tensor:
         res = where(huge, log(x) + _LN2, log1p(t + sqrt(t * t + 2 * t)))
         return where(lt(x, 1), math.nan, res)
 
-    return _unary("acosh", x, lambda g, x, o: g * rsqrt((x - 1) * (x + 1)), composite=composite)
+    return _unary(
+        "acosh", x, lambda g, x, o: g * rsqrt((x - 1) * (x + 1)), composite=_half_in_float32(composite)
+    )
 
 
 def atanh(x: Tensor) -> Tensor:
@@ -1248,7 +1287,7 @@ def atanh(x: Tensor) -> Tensor:
         res = log1p(2 * a / (1 - a)) * 0.5
         return where(eq(x, 0), x, where(lt(x, 0), neg(res), res))
 
-    return _unary("atanh", x, lambda g, x, o: g / ((1 - x) * (1 + x)), composite=composite)
+    return _unary("atanh", x, lambda g, x, o: g / ((1 - x) * (1 + x)), composite=_half_in_float32(composite))
 
 
 arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
@@ -1257,7 +1296,7 @@ arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, aco
 def hypot(input: Any, other: Any) -> Tensor:
     """sqrt(input**2 + other**2) without overflow or underflow in the squares (inf if either is
     inf, even against NaN, as C's hypot)."""
-    a, b = _float_operands("hypot", input, other)
+    a, b, dt = _float_operands("hypot", input, other)
 
     def forward() -> Tensor:
         aa, ab = abs(a), abs(b)
@@ -1269,12 +1308,12 @@ def hypot(input: Any, other: Any) -> Tensor:
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
         return (_g(g * a / o, input) if _rg(input) else None), (_g(g * b / o, other) if _rg(other) else None)
 
-    return _with_backward("hypot", (input, other), forward, grad)
+    return _with_backward("hypot", (input, other), forward, grad, dt)
 
 
 def copysign(input: Any, other: Any) -> Tensor:
     """|input| with the sign of other (the sign bit: -0.0 counts as negative), as a float tensor."""
-    a, b = _float_operands("copysign", input, other)
+    a, b, dt = _float_operands("copysign", input, other)
 
     def forward() -> Tensor:
         m = abs(a)
@@ -1286,7 +1325,7 @@ def copysign(input: Any, other: Any) -> Tensor:
         gb = _g(zeros_like_(g), other) if _rg(other) else None
         return ga, gb
 
-    return _with_backward("copysign", (input, other), forward, grad)
+    return _with_backward("copysign", (input, other), forward, grad, dt)
 
 
 def fmod(input: Any, other: Any) -> Tensor:
@@ -1300,7 +1339,7 @@ def fmod(input: Any, other: Any) -> Tensor:
         if dt.is_floating_point:
             # the remainder of two non-negative operands is exact; the sign is then input's
             def mag(v: Any) -> Any:
-                return abs(v) if isinstance(v, Tensor) else (v if v >= 0 else -v)
+                return abs(v.to(dt)) if isinstance(v, Tensor) else (v if v >= 0 else -v)
 
             r = remainder(mag(input), mag(other))
             if not isinstance(r, Tensor) or r.dtype is not dt:
@@ -1354,7 +1393,7 @@ def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
 
 def logaddexp(input: Any, other: Any) -> Tensor:
     """log(exp(input) + exp(other)), without overflow."""
-    a, b = _float_operands("logaddexp", input, other)
+    a, b, dt = _float_operands("logaddexp", input, other)
 
     def forward() -> Tensor:
         m = maximum(a, b)
@@ -1366,7 +1405,7 @@ def logaddexp(input: Any, other: Any) -> Tensor:
             _g(g * exp(b - o), other) if _rg(other) else None
         )
 
-    return _with_backward("logaddexp", (input, other), forward, grad)
+    return _with_backward("logaddexp", (input, other), forward, grad, dt)
 
 
 def logit(x: Tensor, eps: float | None = None) -> Tensor:
@@ -1381,7 +1420,7 @@ def logit(x: Tensor, eps: float | None = None) -> Tensor:
 
 def xlogy(input: Any, other: Any) -> Tensor:
     """``input * log(other)``, 0 where input is 0 (unless other is NaN), as in PyTorch."""
-    a, b = _float_operands("xlogy", input, other)
+    a, b, dt = _float_operands("xlogy", input, other)
 
     def forward() -> Tensor:
         return where(isnan(b), math.nan, where(eq(a, 0), 0.0, a * log(b)))
@@ -1394,7 +1433,7 @@ def xlogy(input: Any, other: Any) -> Tensor:
             gb = _g(g * a / b, other)
         return ga, gb
 
-    return _with_backward("xlogy", (input, other), forward, grad)
+    return _with_backward("xlogy", (input, other), forward, grad, dt)
 
 
 _ERFC_P = (
@@ -1449,7 +1488,12 @@ def erfc(x: Tensor) -> Tensor:
         y = where(lt(x, 0), 2 - y, y)
         return where(lt(abs(x), 1.0), 1 - erf(x), y)
 
-    return _unary("erfc", x, lambda g, x, o: g * (exp(neg(x * x)) * -_TWO_OVER_SQRT_PI), composite=composite)
+    return _unary(
+        "erfc",
+        x,
+        lambda g, x, o: g * (exp(neg(x * x)) * -_TWO_OVER_SQRT_PI),
+        composite=_half_in_float32(composite),
+    )
 
 
 def erfinv(x: Tensor) -> Tensor:
@@ -1499,7 +1543,11 @@ def erfinv(x: Tensor) -> Tensor:
         return where(inside, r, edge)
 
     return _unary(
-        "erfinv", x, lambda g, x, o: g * exp(o * o) * (math.sqrt(math.pi) / 2), "out", composite=composite
+        "erfinv",
+        x,
+        lambda g, x, o: g * exp(o * o) * (math.sqrt(math.pi) / 2),
+        "out",
+        composite=_half_in_float32(composite),
     )
 
 
@@ -1534,12 +1582,13 @@ def _lgamma_composite(x: Tensor) -> Tensor:
     lg = (z + 0.5) * log(t) - t + log(s) + _HALF_LOG_2PI
     lg = where(eq(xx, math.inf), math.inf, lg)  # lgamma(+-inf) = +inf
     # lgamma(x) = log(pi / |sin(pi x)|) - lgamma(1 - x): +inf at 0 and the negative integers
-    return where(reflect, (math.log(math.pi) - log(_sinpi_abs(x))) - lg, lg)
+    out = where(reflect, (math.log(math.pi) - log(_sinpi_abs(x))) - lg, lg)
+    return where(eq(x, -math.inf), math.inf, out)
 
 
 def lgamma(x: Tensor) -> Tensor:
     """log |Gamma(x)| (+inf at 0 and the negative integers)."""
-    return _unary("lgamma", x, lambda g, x, o: g * digamma(x), composite=_lgamma_composite)
+    return _unary("lgamma", x, lambda g, x, o: g * digamma(x), composite=_half_in_float32(_lgamma_composite))
 
 
 #: the recurrence moves arguments past this before the asymptotic series (error below 1e-17 there)
@@ -1584,7 +1633,9 @@ def _trigamma(x: Tensor) -> Tensor:
 
 def digamma(x: Tensor) -> Tensor:
     """The logarithmic derivative of Gamma, psi(x) (-inf at 0, NaN at the negative integers)."""
-    return _unary("digamma", x, lambda g, x, o: g * _trigamma(x), composite=_digamma_composite)
+    return _unary(
+        "digamma", x, lambda g, x, o: g * _trigamma(x), composite=_half_in_float32(_digamma_composite)
+    )
 
 
 psi = digamma

@@ -651,7 +651,7 @@ def std_mean(
 def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Tensor:
     """How often each value 0, 1, ... occurs in the 1-D non-negative integer tensor x (the
     length is ``max(x) + 1``, at least ``minlength``); with ``weights``, their sums instead (in
-    the weights' floating dtype, float64 for integer weights). Reads the values (the length
+    float32 for float32 weights, float64 for any other). Reads the values (the length
     depends on them)."""
     from .creation import zeros
     from .indexing import scatter_add
@@ -677,7 +677,7 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
         out_dt = _dt.int64
         src = zeros(x.shape, dtype=out_dt, device=x.device) + 1
     else:
-        out_dt = weights.dtype if weights.dtype.is_floating_point else _dt.float64
+        out_dt = _dt.float32 if weights.dtype is _dt.float32 else _dt.float64  # PyTorch's rule
         src = weights.to(out_dt)
     return scatter_add(zeros((n,), dtype=out_dt, device=x.device), 0, x.to(_dt.int64), src)
 
@@ -759,7 +759,7 @@ def cov(
             raise TypeError(f"cov: aweights must be floating, got {wt.dtype}")
         if wt.numel() and bool(any(lt(wt, 0)).item()):
             raise ValueError(f"cov: {name} cannot be negative")
-        wt = wt.reshape(-1).to(x.dtype)
+        wt = wt.reshape(-1)  # promotes with x, as in PyTorch: float64 aweights give a float64 result
         w = wt if w is None else w * wt
     if w is None:
         avg = mean(obs, 1, keepdim=True) if n else sum(obs, 1, keepdim=True) * math.nan
@@ -773,7 +773,7 @@ def cov(
         elif aweights is None:
             norm = w_sum - correction
         else:
-            norm = w_sum - correction * sum(w * aweights.reshape(-1).to(x.dtype)) / w_sum
+            norm = w_sum - correction * sum(w * aweights.reshape(-1)) / w_sum
     if isinstance(norm, Tensor):
         from .elementwise import clamp_min
 
@@ -782,7 +782,7 @@ def cov(
         norm = builtins.max(norm, 0)
     xm = obs - avg
     c = mm(xm * w if w is not None else xm, xm.t()) / norm
-    return c.reshape(()) if x.ndim < 2 else c
+    return c.reshape(()) if c.shape == (1, 1) else c  # one variable: 0-d, as PyTorch's squeeze gives
 
 
 def corrcoef(x: Tensor) -> Tensor:
@@ -1039,7 +1039,7 @@ def _records() -> None:
         out = np.bincount(x.astype(np.int64), weights, minlength)
         if weights is None:
             return out.astype(np.int64)
-        return out.astype(weights.dtype if weights.dtype.kind == "f" else np.float64)
+        return out.astype(np.float32 if weights.dtype == np.float32 else np.float64)
 
     def histc_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
         x = rand_array(rng, (4, 5), dtype, -2, 2)
