@@ -221,7 +221,12 @@ def _records() -> None:
             return np.logaddexp.accumulate(x.astype(np.float64), axis=dim).astype(x.dtype)
 
     def lcse_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        out = dim_samples()(dtype, rng)
+        # gradchecks on two of them: finite differences through every scan round are slow on
+        # devices that launch a kernel per op
+        out = [
+            Sample(smp.args, smp.kwargs, smp.noncontig, smp.grad and i in (0, 3))
+            for i, smp in enumerate(dim_samples()(dtype, rng))
+        ]
         x = rand_array(rng, (2, 5), dtype, -3, 3)
         x[0, :2] = -np.inf
         x[1, 2] = -50.0
