@@ -652,6 +652,112 @@ def test_conv_transpose_output_size_and_init() -> None:
     )
 
 
+# -- Bilinear, EmbeddingBag, parameter containers ---------------------------------------------------
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear_module(bias: bool) -> None:
+    em, tm = nn.Bilinear(3, 4, 5, bias), tnn.Bilinear(3, 4, 5, bias)
+    assert repr(em) == repr(tm)
+    check_module(em, tm, [_r(2, 3), _r(2, 4, seed=1)])
+    check_module(em, tm, [_r(2, 6, 3), _r(2, 6, 4, seed=1)])
+    big_e, big_t = nn.Bilinear(40, 10, 20), tnn.Bilinear(40, 10, 20)
+    e, t = _np(big_e.weight), _np(big_t.weight)
+    close(np.abs(e).max(), np.abs(t).max(), "weight bound", rtol=0.01, kind="init")
+    close(e.std(), t.std(), "weight std", rtol=0.05, kind="init")
+
+
+@pytest.mark.parametrize(
+    ("mode", "kw"),
+    [
+        ("sum", {}),
+        ("mean", {}),
+        ("max", {}),
+        ("mean", {"padding_idx": 2}),
+        ("max", {"padding_idx": 2}),
+        ("sum", {"include_last_offset": True}),
+        ("mean", {"include_last_offset": True, "padding_idx": 0}),
+    ],
+)
+def test_embedding_bag(mode: str, kw: dict) -> None:
+    em, tm = nn.EmbeddingBag(7, 3, mode=mode, **kw), tnn.EmbeddingBag(7, 3, mode=mode, **kw)
+    assert repr(em) == repr(tm)
+    em.to(ember.float64)
+    tm.to(torch.float64)
+    sync(em, tm)
+    x2d = _rng(1).integers(0, 7, (4, 5))
+    x2d[0, :2] = 2  # padding entries, where padding_idx=2
+    flat = _rng(2).integers(0, 7, 12)
+    offsets = np.array([0, 3, 3, 8])  # an empty bag
+    calls = [((x2d,), {})] if not kw.get("include_last_offset") else []
+    calls.append(((flat, offsets), {}))
+    for args, _ in calls:
+        check(
+            lambda args=args: em(*[ember.tensor(v) for v in args]),
+            lambda args=args: tm(*[torch.tensor(v) for v in args]),
+            [],
+            params=(em, tm),
+        )
+        em.zero_grad()
+        tm.zero_grad()
+    if mode == "sum":
+        w = _r(4, 5, seed=3)
+        check(
+            lambda p: F.embedding_bag(ember.tensor(x2d), em.weight, mode="sum", per_sample_weights=p),
+            lambda p: TF.embedding_bag(torch.tensor(x2d), tm.weight, mode="sum", per_sample_weights=p),
+            [w],
+        )
+
+
+def test_embedding_bag_errors() -> None:
+    w, tw = ember.ones(5, 2), torch.ones(5, 2)
+    x, tx = ember.tensor(np.zeros(3, dtype=np.int64)), torch.zeros(3, dtype=torch.int64)
+    raises_like_torch(
+        lambda: F.embedding_bag(x, w), lambda: TF.embedding_bag(tx, tw), "embedding_bag: a 1-D input needs"
+    )
+    raises_like_torch(
+        lambda: F.embedding_bag(x.reshape(1, 3), w, mode="max", per_sample_weights=ember.ones(1, 3)),
+        lambda: TF.embedding_bag(tx.reshape(1, 3), tw, mode="max", per_sample_weights=torch.ones(1, 3)),
+        "embedding_bag: per_sample_weights is only supported for mode='sum'",
+    )
+
+
+def test_parameter_list_and_dict() -> None:
+    shapes = [(2, 3), (4,), (1, 2, 2)]
+    el = nn.ParameterList([ember.ones(*s) for s in shapes[:2]])
+    tl = tnn.ParameterList([torch.ones(*s) for s in shapes[:2]])
+    el.append(ember.zeros(*shapes[2]))
+    tl.append(torch.zeros(*shapes[2]))
+    assert [n for n, _ in el.named_parameters()] == [n for n, _ in tl.named_parameters()]
+    assert len(el) == len(tl) == 3 and isinstance(el[-1], nn.Parameter) and el[-1].requires_grad
+    assert_same_state(el, tl)
+    ed = nn.ParameterDict({"b": ember.ones(2), "a": nn.Parameter(ember.zeros(3))})
+    td = tnn.ParameterDict({"b": torch.ones(2), "a": tnn.Parameter(torch.zeros(3))})
+    ed["c"] = ember.full((2, 2), 3.0)
+    td["c"] = torch.full((2, 2), 3.0)
+    assert list(ed.keys()) == list(td.keys()) and "a" in ed and "z" not in ed
+    assert_same_state(ed, td)
+    ed.pop("b")
+    td.pop("b")
+    assert_same_state(ed, td)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ws = nn.ParameterList([ember.ones(2, 2), ember.ones(2, 2)])
+            self.bs = nn.ParameterDict({"x": ember.zeros(2)})
+
+    class TNet(tnn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ws = tnn.ParameterList([torch.ones(2, 2), torch.ones(2, 2)])
+            self.bs = tnn.ParameterDict({"x": torch.zeros(2)})
+
+    assert_same_state(Net(), TNet())
+    with pytest.raises(TypeError, match="ParameterList: entries must be"):
+        el.append(3.0)
+    with pytest.raises(IndexError, match="ParameterList: index 5 is out of range for 3"):
+        el[5]
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from . import functional, init, parallel, utils
+from .containers import ParameterDict, ParameterList
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Sequential
@@ -15,6 +16,8 @@ __all__ = [
     "Sequential",
     "ModuleList",
     "ModuleDict",
+    "ParameterList",
+    "ParameterDict",
     "IncompatibleKeys",
     "functional",
     "init",

@@ -13,7 +13,7 @@ One module per family:
 - :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
   local_response_norm, normalize
-- :mod:`.sparse`: embedding, one_hot
+- :mod:`.sparse`: embedding, embedding_bag, one_hot
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
   binary_cross_entropy, binary_cross_entropy_with_logits
 - :mod:`.attention`: scaled_dot_product_attention
@@ -121,7 +121,7 @@ from .pooling import (
     max_pool2d,
 )
 from .regularization import dropout
-from .sparse import embedding, one_hot
+from .sparse import embedding, embedding_bag, one_hot
 from .vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = [
@@ -172,6 +172,7 @@ __all__ = [
     "local_response_norm",
     "embedding",
     "one_hot",
+    "embedding_bag",
     "normalize",
     "cross_entropy",
     "nll_loss",

@@ -1,4 +1,5 @@
-"""Index-based encodings: :func:`embedding` lookup and :func:`one_hot`.
+"""Index-based encodings: :func:`embedding` lookup, :func:`embedding_bag` (the lookup reduced
+per bag) and :func:`one_hot`.
 
 Composites of core ops (``index_select``, ``eq``). Index bounds are checked on the values where
 the device holds them (not on shape-only devices such as ``meta``).
@@ -14,7 +15,7 @@ from ...autograd.grad_mode import STATE, no_grad
 from ...ops._core import has_data
 from ...tensor import Tensor
 
-__all__ = ["embedding", "one_hot"]
+__all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
 def embedding(
@@ -59,6 +60,111 @@ def embedding(
         keep = E.ne(flat, padding_idx).unsqueeze(-1)
         out = E.where(keep, out, out.detach())
     return out.reshape(tuple(input.shape) + (weight.shape[1],))
+
+
+def embedding_bag(
+    input: Tensor,
+    weight: Tensor,
+    offsets: Tensor | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights: Tensor | None = None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """The rows of ``weight`` at ``input``, reduced per bag by ``mode`` ('sum', 'mean' or 'max')
+    without materialising the (bag, position) lookup per bag: a 2-D input (B, L) is B bags of L
+    indices; a 1-D input is cut into bags at ``offsets`` (each bag's start; with
+    ``include_last_offset`` the last entry is the end of the last bag). Entries equal to
+    ``padding_idx`` are left out (an empty bag gives zeros), ``per_sample_weights`` (mode 'sum'
+    only) scale each looked-up row. The bag bounds are read on the host."""
+    op = "embedding_bag"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"{op}: mode must be 'sum', 'mean' or 'max', got {mode!r}")
+    if scale_grad_by_freq or sparse:
+        raise ValueError(
+            f"{op}: scale_grad_by_freq=True and sparse=True are not supported; pass False (gradients "
+            "are dense)"
+        )
+    if per_sample_weights is not None and mode != "sum":
+        raise ValueError(f"{op}: per_sample_weights is only supported for mode='sum', got mode={mode!r}")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"{op}: per_sample_weights has shape {tuple(per_sample_weights.shape)}, expected the input's "
+            f"shape {tuple(input.shape)}"
+        )
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(f"{op}: offsets must be None for a 2-D input (each row is a bag), got a tensor")
+        b, length = input.shape
+        starts = [i * length for i in range(b)]
+        ends = [(i + 1) * length for i in range(b)]
+    elif input.ndim == 1:
+        if offsets is None or offsets.ndim != 1:
+            raise ValueError(f"{op}: a 1-D input needs 1-D offsets (the start of each bag), got {offsets!r}")
+        bounds = [int(v) for v in offsets.tolist()]
+        n = input.shape[0]
+        if bounds and bounds[0] != 0:
+            raise ValueError(f"{op}: offsets[0] must be 0, got {bounds[0]}")
+        if any(a > c for a, c in zip(bounds, bounds[1:])) or any(v > n for v in bounds):
+            raise ValueError(
+                f"{op}: offsets must be non-decreasing and at most the input's length {n}, got {bounds}"
+            )
+        if include_last_offset:  # as PyTorch: the last bag still runs to the end of the input
+            starts, ends = bounds[:-1], bounds[1:-1] + [n]
+        else:
+            starts, ends = bounds, bounds[1:] + [n]
+    else:
+        raise ValueError(f"{op}: expected a 1-D (with offsets) or 2-D input, got shape {tuple(input.shape)}")
+    flat = input.reshape(-1)
+    rows = embedding(flat, weight, None, max_norm, norm_type)  # (n, D)
+    num, dim = weight.shape
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(
+                f"{op}: padding_idx {padding_idx} must be within num_embeddings ({num}), or None"
+            )
+        padding_idx %= num
+    keep = E.ne(flat, padding_idx) if padding_idx is not None else None
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1).to(rows.dtype)
+    nbags = len(starts)
+    if mode == "max":
+        kept = [i for i, v in enumerate(flat.tolist()) if v != padding_idx]
+        out_rows = []
+        zero = E.zeros((dim,), dtype=weight.dtype, device=weight.device)
+        for s0, e0 in zip(starts, ends):
+            pos = [i for i in kept if s0 <= i < e0] if padding_idx is not None else list(range(s0, e0))
+            if not pos:
+                out_rows.append(zero)
+                continue
+            idx = E.tensor(pos, dtype=_dt.int64, device=weight.device)
+            out_rows.append(E.index_select(rows, 0, idx).amax(0))
+        return (
+            E.stack(out_rows, 0) if out_rows else E.zeros((0, dim), dtype=weight.dtype, device=weight.device)
+        )
+    if keep is not None:
+        rows = E.where(keep.unsqueeze(1), rows, 0.0)
+    n_in = flat.shape[0]
+    bag_of = [0] * n_in  # every element lies in one bag: the bags tile [0, n) from offsets[0] = 0
+    for i, (s0, e0) in enumerate(zip(starts, ends)):
+        bag_of[s0:e0] = [i] * (e0 - s0)
+    index = E.tensor(bag_of, dtype=_dt.int64, device=weight.device).reshape(-1, 1)
+    index = E.broadcast_to(index, (n_in, dim)).contiguous()
+    out = E.scatter_add(E.zeros((nbags, dim), dtype=rows.dtype, device=rows.device), 0, index, rows)
+    if mode == "sum":
+        return out
+    ones = keep.to(rows.dtype) if keep is not None else E.ones((n_in,), dtype=rows.dtype, device=rows.device)
+    counts = E.scatter_add(
+        E.zeros((nbags,), dtype=rows.dtype, device=rows.device),
+        0,
+        E.tensor(bag_of, dtype=_dt.int64, device=weight.device),
+        ones,
+    )
+    return out / E.clamp(counts, 1.0).reshape(-1, 1)
 
 
 def _renorm_rows_(weight: Tensor, rows: Tensor, max_norm: float, norm_type: float) -> None:
@@ -214,6 +320,61 @@ def _records() -> None:
             out[pos + (int(t[pos]),)] = 1
         return out
 
+    def bag_ref(
+        input: np.ndarray,
+        weight: np.ndarray,
+        offsets: np.ndarray | None = None,
+        max_norm: float | None = None,
+        norm_type: float = 2,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        per_sample_weights: np.ndarray | None = None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> np.ndarray:
+        if input.ndim == 2:
+            bags = [list(r) for r in input]
+            psw = [list(r) for r in per_sample_weights] if per_sample_weights is not None else None
+        else:
+            b = list(offsets[:-1]) if include_last_offset else list(offsets)
+            ends = b[1:] + [len(input)]
+            bags = [list(input[s0:e0]) for s0, e0 in zip(b, ends)]
+            psw = (
+                [list(per_sample_weights[s0:e0]) for s0, e0 in zip(b, ends)]
+                if per_sample_weights is not None
+                else None
+            )
+        out = np.zeros((len(bags), weight.shape[1]))
+        pad = padding_idx % weight.shape[0] if padding_idx is not None else None
+        for i, bag in enumerate(bags):
+            rows = [
+                weight[j].astype(np.float64) * (psw[i][k] if psw else 1.0)
+                for k, j in enumerate(bag)
+                if j != pad
+            ]
+            if rows:
+                out[i] = {"sum": np.sum, "mean": np.mean, "max": np.max}[mode](rows, axis=0)
+        return out
+
+    def bag_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def w(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        flat = idx(rng, (9,), 6)
+        return [
+            Sample((idx(rng, (3, 4), 6), w(6, 3)), {"mode": "sum"}),
+            Sample((idx(rng, (3, 4), 6), w(6, 3))),
+            Sample((idx(rng, (3, 4), 6), w(6, 3)), {"mode": "max"}),
+            Sample((flat, w(6, 2), np.array([0, 2, 2, 5])), {"mode": "mean"}),  # an empty bag
+            Sample((flat, w(6, 2), np.array([0, 4, 9])), {"mode": "sum", "include_last_offset": True}),
+            Sample((flat, w(6, 2), np.array([0, 3])), {"mode": "max", "padding_idx": int(flat[0])}),
+            Sample((idx(rng, (2, 5), 6), w(6, 3)), {"mode": "mean", "padding_idx": 2}),
+            # per_sample_weights positionally: the kit makes tensors of positional arrays only
+            Sample((idx(rng, (2, 3), 5), w(5, 2), None, None, 2, False, "sum", False, w(2, 3))),
+            Sample((idx(rng, (3, 4), 6), w(6, 3)), {"mode": "sum"}, noncontig=True),
+        ]
+
     register(
         OpRecord(
             "nn.functional.embedding",
@@ -301,6 +462,43 @@ def _records() -> None:
             covers=("nn.functional.one_hot",),
             public=False,
             reads_values=True,
+        ),
+        OpRecord(
+            "nn.functional.embedding_bag",
+            embedding_bag,
+            bag_samples,
+            bag_ref,
+            reads_values=True,  # the bag bounds (and, for 'max', the padding entries) are read on the host
+            errors=(
+                ErrorSample(
+                    (np.zeros((2, 3), dtype=np.int64), np.ones((4, 2))),
+                    {"mode": "median"},
+                    ValueError,
+                    "embedding_bag: mode must be 'sum', 'mean' or 'max'",
+                ),
+                ErrorSample(
+                    (
+                        np.zeros((2, 3), dtype=np.int64),
+                        np.ones((4, 2)),
+                        None,
+                        None,
+                        2,
+                        False,
+                        "mean",
+                        False,
+                        np.ones((2, 3)),
+                    ),
+                    {},
+                    ValueError,
+                    "embedding_bag: per_sample_weights is only supported for mode='sum'",
+                ),
+                ErrorSample(
+                    (np.zeros((3,), dtype=np.int64), np.ones((4, 2))),
+                    {},
+                    ValueError,
+                    "embedding_bag: a 1-D input needs 1-D offsets",
+                ),
+            ),
         ),
     )
 
