@@ -16,7 +16,7 @@ from ember.testing.plugin import id_forms, pattern_matches
 
 pytest_plugins = ["pytester"]
 
-NEG32 = "test_forward_matches_numpy and neg and float32"
+NEG32 = "test_forward_matches_numpy and cpu-neg-float32"
 KIT = ["--pyargs", "ember.testing", "--ember-device=cpu", "-p", "no:cacheprovider", "-rsxX"]
 
 
@@ -69,7 +69,7 @@ def test_patterns_with_file_names_and_directories_match(pytester: pytest.Pyteste
             "test_ops.py::test_forward_matches_numpy[cpu-neg-float64]",
         ),
     )
-    res = pytester.runpytest(*KIT, "checks", "-k", "test_broken or test_fine or neg and float")
+    res = pytester.runpytest(*KIT, "checks", "-k", "test_broken or test_fine or (test_forward_matches_numpy and cpu-neg-float)")
     res.assert_outcomes(passed=1, skipped=2, xfailed=1)
     out = res.stdout.str()
     for pattern in (
