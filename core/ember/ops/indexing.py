@@ -670,6 +670,8 @@ def _index_1d(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, Tensor]:
     same_device(op, x, index)
     d = wrap_dim(dim, x.ndim, op)
     size = x.shape[d] if x.ndim else 1
+    if x.ndim == 0 and index.numel() > 1:
+        raise ValueError(f"{op}: a 0-d tensor takes at most one index, got {index.numel()}")
     index = index.reshape(-1).to(_dt.int64)
     if index.numel() and has_data(index):
         lo, hi = int(index.min().item()), int(index.max().item())

@@ -600,6 +600,8 @@ def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | Non
             )
         return reshape(roll(reshape(x, -1), sh[0], 0), x.shape)
     ds = (dims,) if isinstance(dims, int) else tuple(dims)
+    if x.ndim == 0:
+        raise IndexError(f"roll: dims {ds} given for a 0-d tensor, which has no dims; leave dims out")
     if len(sh) != len(ds) or not sh:
         raise ValueError(f"roll: shifts {sh} and dims {ds} must have the same (nonzero) length")
     out = x
@@ -717,6 +719,8 @@ def repeat_interleave(
         return repeat_interleave(idx, counts, 0, output_size=output_size)
     if dim is None:
         x, d = reshape(x, -1), 0
+    elif x.ndim == 0:  # as PyTorch, which counts the dims of the result-to-be
+        raise IndexError(f"repeat_interleave: dim {dim} given for a 0-d tensor; leave dim out (None)")
     else:
         d = wrap_dim(dim, x.ndim, "repeat_interleave")
     n = x.shape[d] if x.ndim else 1
