@@ -315,3 +315,20 @@ def test_composite_sorts_every_dtype(composite: Any) -> None:
             v, i = composite(E(xx), dim)
             same(v if dim == 1 else v.t(), want.values)
             same(i if dim == 1 else i.t(), want.indices)
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "lower", "higher", "midpoint", "nearest"])
+def test_nanquantile(interpolation: str, path: str) -> None:
+    x = np.random.default_rng(14).standard_normal((4, 7))
+    x[0, [1, 3, 4]] = NAN
+    x[2, :] = NAN
+    q = np.array([0.0, 0.2, 0.5, 0.9, 1.0])
+    for dim, keepdim in ((None, False), (1, False), (1, True), (0, False)):
+        got = ember.nanquantile(E(x), E(q), dim, keepdim, interpolation=interpolation)
+        want = torch.nanquantile(T(x), T(q), dim, keepdim, interpolation=interpolation)
+        same(got, want)
+    grads(
+        lambda t: ember.nanquantile(t, 0.3, 1),
+        lambda t: torch.nanquantile(t, 0.3, 1),
+        np.where(np.isnan(x), 0.0, x),
+    )

@@ -250,6 +250,7 @@ from .sorting import (
     mode,
     msort,
     nanmedian,
+    nanquantile,
     quantile,
     searchsorted,
     sort,

@@ -32,6 +32,7 @@ __all__ = [
     "median",
     "nanmedian",
     "quantile",
+    "nanquantile",
     "mode",
     "unique",
     "unique_consecutive",
@@ -267,7 +268,7 @@ def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = 
             f"topk: k ({k}) is out of range for dimension {d} of size {n}; expected 0 <= k <= {n}"
         )
     if x.ndim == 0:
-        return sort(x) if k else ValuesIndices(x.reshape(0)[:0], x.reshape(0)[:0].long())
+        return sort(x)  # k of 0 or 1: PyTorch returns the element either way
     values, indices = sort(x, d, descending=largest)
     # fresh tensors, as PyTorch returns (not views of the whole sort)
     return ValuesIndices(values.narrow(d, 0, k).clone(), indices.narrow(d, 0, k).clone())
@@ -372,38 +373,46 @@ def quantile(
     ``linear`` (default), ``lower``, ``higher``, ``midpoint`` or ``nearest`` (half to even). A row
     holding NaN gives NaN; x must be float32 or float64. Differentiable in x.
     """
-    from .creation import full, tensor
-    from .elementwise import ceil, floor, isnan, round, where
-    from .reduction import any as _any
+    return _quantile("quantile", x, q, dim, keepdim, interpolation, ignore_nan=False)
 
-    _check_tensor("quantile", x)
+
+def nanquantile(
+    x: Tensor, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+) -> Tensor:
+    """:func:`quantile` of the numbers only (NaN ignored; NaN where a row holds nothing else)."""
+    return _quantile("nanquantile", x, q, dim, keepdim, interpolation, ignore_nan=True)
+
+
+def _quantile(
+    op: str, x: Tensor, q: Any, dim: Any, keepdim: bool, interpolation: str, ignore_nan: bool
+) -> Tensor:
+    from .creation import full, tensor
+    from .elementwise import ceil, clamp, eq, floor, isnan, round, where
+    from .reduction import any as _any
+    from .reduction import sum as _sum
+
+    _check_tensor(op, x)
     if x.dtype not in (_dt.float32, _dt.float64):
-        raise TypeError(
-            f"quantile: input must be float32 or float64, got {x.dtype}; use x.float() or x.double()"
-        )
+        raise TypeError(f"{op}: input must be float32 or float64, got {x.dtype}; use x.float() or x.double()")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
-            f"quantile: interpolation {interpolation!r} is not one of {', '.join(_INTERPOLATIONS)}"
-        )
+        raise ValueError(f"{op}: interpolation {interpolation!r} is not one of {', '.join(_INTERPOLATIONS)}")
     scalar_q = not isinstance(q, Tensor)
     if scalar_q:
         if not 0 <= q <= 1:
-            raise ValueError(f"quantile: q must be in [0, 1], got {q}")
+            raise ValueError(f"{op}: q must be in [0, 1], got {q}")
         qt = tensor([float(q)], dtype=x.dtype, device=x.device)
     else:
-        same_device("quantile", x, q)
+        same_device(op, x, q)
         if q.ndim > 1:
-            raise ValueError(f"quantile: q must be a scalar or a 1-D tensor, got shape {q.shape}")
+            raise ValueError(f"{op}: q must be a scalar or a 1-D tensor, got shape {q.shape}")
         if q.dtype is not x.dtype:
-            raise TypeError(
-                f"quantile: q ({q.dtype}) must have the input's dtype ({x.dtype}); use q.to(x.dtype)"
-            )
+            raise TypeError(f"{op}: q ({q.dtype}) must have the input's dtype ({x.dtype}); use q.to(x.dtype)")
         if q.numel() and has_data(q) and not bool(((q >= 0) & (q <= 1)).all().item()):
-            raise ValueError("quantile: q values must be in [0, 1]")
+            raise ValueError(f"{op}: q values must be in [0, 1]")
         scalar_q = q.ndim == 0
         qt = q.reshape(-1)
     src = x.reshape(-1) if dim is None else x
-    d = 0 if dim is None else wrap_dim(dim, x.ndim, "quantile")
+    d = 0 if dim is None else wrap_dim(dim, x.ndim, op)
     src = src.reshape(1) if src.ndim == 0 else src
     xl = src.movedim(d, -1)  # (..., n)
     n = xl.shape[-1]
@@ -414,7 +423,11 @@ def quantile(
     else:
         values = sort(xl, -1).values  # NaN last
         with no_grad():
-            pos = qt * (n - 1)
+            if ignore_nan:  # positions among each row's numbers (NaN sort last)
+                valid = n - _sum(isnan(xl), -1, keepdim=True)
+                pos = clamp(qt * (valid - 1), min=0)
+            else:
+                pos = qt * (n - 1)
             lo_f, hi_f = floor(pos), ceil(pos)
             if interpolation == "lower":
                 hi_f = lo_f
@@ -422,8 +435,8 @@ def quantile(
                 lo_f = hi_f
             elif interpolation == "nearest":
                 lo_f = hi_f = round(pos)
-            lo = lo_f.long().expand(lead + (m,))
-            hi = hi_f.long().expand(lead + (m,))
+            lo = lo_f.long().expand(lead + (m,)).contiguous()
+            hi = hi_f.long().expand(lead + (m,)).contiguous()
             w = (pos - lo_f).expand(lead + (m,))
         a = _take(values, values.ndim - 1, lo)
         b = _take(values, values.ndim - 1, hi)
@@ -434,8 +447,8 @@ def quantile(
         else:
             out = a
         with no_grad():
-            has_nan = _any(isnan(xl), -1, keepdim=True)
-        out = where(has_nan, math.nan, out)
+            undefined = eq(valid, 0) if ignore_nan else _any(isnan(xl), -1, keepdim=True)
+        out = where(undefined, math.nan, out)
     out = out.movedim(-1, 0)  # (m, ...)
     if keepdim:
         kept = (1,) * x.ndim if dim is None else tuple(1 if i == d else s for i, s in enumerate(x.shape))
@@ -721,6 +734,8 @@ def dim_samples(nan: bool = True, empty: bool = True, scalar: bool = True) -> An
 
 
 def _records() -> None:
+    import warnings
+
     import numpy as np
 
     from .records import OpRecord, register
@@ -901,6 +916,24 @@ def _records() -> None:
             )
             return np.full(np.shape(q) + shape, np.nan)
         return np.quantile(x, q, axis=dim, keepdims=keepdim, method=interpolation)
+
+    def np_nanquantile(x: np.ndarray, q: Any, *args: Any, **kwargs: Any) -> np.ndarray:
+        with warnings.catch_warnings():  # all-NaN rows: NaN, with a warning numpy gives
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if x.size == 0:
+                return np_quantile(x, q, *args, **kwargs)
+            kwargs = {("method" if k == "interpolation" else k): v for k, v in kwargs.items()}
+            dim = args[0] if args else kwargs.pop("dim", None)
+            keepdim = args[1] if len(args) > 1 else kwargs.pop("keepdim", False)
+            return np.nanquantile(x, q, axis=dim, keepdims=keepdim, **kwargs)
+
+    def nan_quantile_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        out = quantile_samples(dtype, rng)
+        x = rand_array(rng, (4, 6), dtype)
+        x[0, [1, 3]] = np.nan
+        x[2, :] = np.nan
+        q = np.asarray([0.0, 0.3, 0.5, 1.0], dtype=dtype)
+        return out + [Sample((x, q, 1), grad=False), Sample((x, 0.5), grad=False)]
 
     def np_mode(x: np.ndarray, dim: int = -1, keepdim: bool = False, indices: bool = False) -> np.ndarray:
         if x.ndim == 0:
@@ -1267,6 +1300,19 @@ def _records() -> None:
                     {},
                     TypeError,
                     "quantile: input must be float32 or float64, got ember.int64",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nanquantile",
+            nanquantile,
+            nan_quantile_samples,
+            np_nanquantile,
+            methods=("nanquantile",),
+            dtypes=FLOATS,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), 2.0), {}, ValueError, "nanquantile: q must be in \\[0, 1\\], got 2.0"
                 ),
             ),
         ),
