@@ -254,6 +254,7 @@ def array_kernels(
         "exp2": arr(quiet(xp.exp2)),
         "expm1": arr(quiet(xp.expm1)),
         "log1p": arr(quiet(xp.log1p)),
+        "atan2": arr(getattr(xp, "atan2", None) or xp.arctan2),  # numpy < 2 names it arctan2
         "log2": arr(quiet(xp.log2)),
         "log10": arr(quiet(xp.log10)),
         "sort": sort,

@@ -27,6 +27,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "log_softmax": "log_softmax(x, dim) -> log-softmax along dim (floating x)",
     "exp2": "exp2(x) -> 2 ** x (floating x)",
     "expm1": "expm1(x)",
+    "atan2": "atan2(y, x) -> the angle of the point (x, y) in [-pi, pi] (floating buffers of one dtype, "
+    "broadcast); serves atan, asin and acos too",
     "log1p": "log1p(x)",
     "log2": "log2(x)",
     "log10": "log10(x)",

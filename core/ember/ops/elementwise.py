@@ -1170,7 +1170,26 @@ def _atan_composite(x: Tensor) -> Tensor:
 
 def atan(x: Tensor) -> Tensor:
     """Arctangent, in (-pi/2, pi/2)."""
-    return _unary("atan", x, lambda g, x, o: g / (x * x + 1), composite=_half_in_float32(_atan_composite))
+    return _unary("atan", x, lambda g, x, o: g / (x * x + 1), composite=_half_in_float32(_atan_of))
+
+
+def _atan_of(x: Tensor) -> Tensor:
+    """arctan(x) through the device's ``atan2`` kernel (as atan2(x, 1)) or the composite."""
+    k = x.device.kernels.get("atan2")
+    if k is None:
+        return _atan_composite(x)
+    one = kernel(x.device, "full")((), 1.0, x.dtype, x.device.index)
+    return _make(k(x._data, one), x.shape, x.dtype, x.device)
+
+
+def _atan2_of(y: Tensor, x: Tensor) -> Tensor:
+    """atan2 of two floating tensors of one dtype: the device's optional ``atan2`` kernel, or the
+    composite (every device gets the same values to rounding)."""
+    k = y.device.kernels.get("atan2")
+    if k is None:
+        return _atan2_composite(y, x)
+    shape = y.shape if y.shape == x.shape else _broadcast("atan2", y.shape, x.shape)
+    return _make(k(y._data, x._data), shape, y.dtype, y.device)
 
 
 def _atan2_composite(y: Tensor, x: Tensor) -> Tensor:
@@ -1195,7 +1214,7 @@ def atan2(input: Any, other: Any) -> Tensor:
             _g(g * neg(y) / r2, other) if _rg(other) else None
         )
 
-    return _with_backward("atan2", (input, other), lambda: _atan2_composite(y, x), grad, dt)
+    return _with_backward("atan2", (input, other), lambda: _atan2_of(y, x), grad, dt)
 
 
 arctan2 = atan2
@@ -1207,7 +1226,7 @@ def asin(x: Tensor) -> Tensor:
         "asin",
         x,
         lambda g, x, o: g * rsqrt((1 - x) * (1 + x)),
-        composite=_half_in_float32(lambda x: _atan2_composite(x, sqrt((1 - x) * (1 + x)))),
+        composite=_half_in_float32(lambda x: _atan2_of(x, sqrt((1 - x) * (1 + x)))),
     )
 
 
@@ -1217,7 +1236,7 @@ def acos(x: Tensor) -> Tensor:
         "acos",
         x,
         lambda g, x, o: neg(g * rsqrt((1 - x) * (1 + x))),
-        composite=_half_in_float32(lambda x: _atan2_composite(sqrt((1 - x) * (1 + x)), x)),
+        composite=_half_in_float32(lambda x: _atan2_of(sqrt((1 - x) * (1 + x)), x)),
     )
 
 
@@ -2779,7 +2798,9 @@ def _records() -> None:
                 ),
             ),
         ),
-        also(b("atan2", atan2, np.arctan2, MATH_FLOATS, errors=shape_error("atan2")), "arctan2"),
+        also(
+            b("atan2", atan2, np.arctan2, MATH_FLOATS, kernel="atan2", errors=shape_error("atan2")), "arctan2"
+        ),
         b("hypot", hypot, np.hypot, FLOATS, errors=shape_error("hypot")),
         b("copysign", copysign, np.copysign, MATH_FLOATS, low=-2.0, high=2.0),
         b("fmod", fmod, np.fmod, NUMERIC, rhs_low=0.5, rhs_high=3.0, errors=fmod_errors()),
