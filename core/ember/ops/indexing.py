@@ -596,8 +596,8 @@ def _scatter_flat(x: Tensor, pos: Tensor, values: Tensor, reduce: str, include_s
     # each written position takes its group's value (exact: a copy through index_select)
     k = unique.shape[0]
     writer = scatter_add(zeros(flat.shape[0], dtype=_dt.int64, device=dev), 0, unique, arange(k, device=dev))
-    mask = zeros(flat.shape[0], dtype=_dt.bool_, device=dev)
-    mask = scatter_add(mask.to(_dt.uint8), 0, unique, zeros(k, dtype=_dt.uint8, device=dev) + 1).bool()
+    ones = zeros(k, dtype=_dt.uint8, device=dev) + 1
+    mask = scatter_add(zeros(flat.shape[0], dtype=_dt.uint8, device=dev), 0, unique, ones).bool()
     out = where(mask, index_select(vals, 0, writer), flat)
     return out.reshape(x.shape).to(x.dtype) if work is not x.dtype else out.reshape(x.shape)
 

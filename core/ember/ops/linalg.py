@@ -447,6 +447,12 @@ def _einsum_pair(
     b, lb = _sum_unneeded(b, lb, la, keep)
     batch = [c for c in la if c in lb and c in keep]
     summed = [c for c in la if c in lb and c not in keep]
+    for c in summed:  # a size-1 dim broadcasts: the other side's dim is summed first (as PyTorch)
+        na, nb = a.shape[la.index(c)], b.shape[lb.index(c)]
+        if na == 1 and nb != 1:
+            b = b.sum(lb.index(c), keepdim=True)
+        elif nb == 1 and na != 1:
+            a = a.sum(la.index(c), keepdim=True)
     own_a = [c for c in la if c not in lb]
     own_b = [c for c in lb if c not in la]
 
@@ -462,8 +468,7 @@ def _einsum_pair(
     bm = b.permute([lb.index(c) for c in batch + summed + own_b])
     am = am.expand(bshape + am.shape[len(batch) :]) if am.shape[: len(batch)] != bshape else am
     bm = bm.expand(bshape + bm.shape[len(batch) :]) if bm.shape[: len(batch)] != bshape else bm
-    # a summed label of size 1 on one side broadcasts: sum the other side's dim first
-    for k, c in enumerate(summed):
+    for k, c in enumerate(summed):  # a contracted label must have one size on both sides
         na, nb = am.shape[len(batch) + len(own_a) + k], bm.shape[len(batch) + k]
         if na != nb:
             raise ValueError(f"einsum: contracted subscript {c!r} has sizes {na} and {nb}")
@@ -644,6 +649,7 @@ def _more_records() -> None:
             ("ij->", (2, 3)),
             ("bn,anm,bm->ba", (2, 3), (4, 3, 2), (2, 2)),
             ("ij,ij->ij", (0, 3), (0, 3)),
+            ("bij,bjk->bik", (1, 2, 1), (3, 3, 2)),  # size-1 dims broadcast, contracted ones too
         ]
         out = [
             Sample((eq,) + arrays(dtype, rng, *shapes), grad=0 not in sum(shapes, ()))

@@ -617,8 +617,8 @@ def roll(x: Tensor, shifts: int | Sequence[int], dims: int | Sequence[int] | Non
 def _diag_layout(
     x: Tensor, offset: int, dim1: int, dim2: int, op: str
 ) -> tuple[int, int, tuple[int, ...], tuple[int, ...]]:
-    """(d1, d2, shape, strides-order) of the diagonal view: dims d1 and d2 removed, the diagonal
-    (of length n) appended last."""
+    """(d1, d2, shape, rest) of the diagonal view: the other dims (``rest``, in order) keep their
+    sizes and the diagonal's length is appended last."""
     d1, d2 = wrap_dim(dim1, x.ndim, op), wrap_dim(dim2, x.ndim, op)
     if d1 == d2:
         raise ValueError(f"{op}: dim1 and dim2 cannot be the same dimension, got {dim1} and {dim2}")
@@ -675,12 +675,9 @@ def diag_embed(x: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Te
     if x.ndim == 0:
         x = reshape(x, (1,))
     m = x.shape[-1] + abs(offset)
-    rest = [s for i, s in enumerate(x.shape[:-1])]
-    shape = [0] * nd
-    it = iter(rest)
-    for i in range(nd):
-        shape[i] = m if i in (d1, d2) else next(it)
-    return _diag_scatter(x, tuple(shape), offset, d1, d2)
+    batch = iter(x.shape[:-1])  # the other dims of the result, in order
+    shape = tuple(m if i in (d1, d2) else next(batch) for i in range(nd))
+    return _diag_scatter(x, shape, offset, d1, d2)
 
 
 def diag(x: Tensor, diagonal: int = 0) -> Tensor:
