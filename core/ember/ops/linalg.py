@@ -473,7 +473,10 @@ def _einsum_pair(
         if na != nb:
             raise ValueError(f"einsum: contracted subscript {c!r} has sizes {na} and {nb}")
     m, n, k = prod(own_a, a, la), prod(own_b, b, lb), prod(summed, a, la)
-    r = matmul(am.reshape(bshape + (m, k)), bm.reshape(bshape + (k, n)))
+    if summed:
+        r = matmul(am.reshape(bshape + (m, k)), bm.reshape(bshape + (k, n)))
+    else:  # nothing to sum: an elementwise (outer) product, cheaper than a matmul over k = 1
+        r = am.reshape(bshape + (m, 1)) * bm.reshape(bshape + (1, n))
     shape = bshape + tuple(a.shape[la.index(c)] for c in own_a) + tuple(b.shape[lb.index(c)] for c in own_b)
     return r.reshape(shape), batch + own_a + own_b
 
