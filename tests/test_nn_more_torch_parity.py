@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -756,6 +757,199 @@ def test_parameter_list_and_dict() -> None:
         el.append(3.0)
     with pytest.raises(IndexError, match="ParameterList: index 5 is out of range for 3"):
         el[5]
+
+
+# -- losses -----------------------------------------------------------------------------------------
+REDUCTIONS = ["mean", "sum", "none"]
+
+
+def _signs(*shape: int, seed: int = 7) -> np.ndarray:
+    return np.where(_rng(seed).random(shape) > 0.5, 1.0, -1.0)
+
+
+def _probs(*shape: int, seed: int = 5) -> np.ndarray:
+    e = _rng(seed).random(shape) + 0.1
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.mark.parametrize("reduction", ["batchmean", "sum", "none", "mean"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div(reduction: str, log_target: bool) -> None:
+    x = np.log(_probs(3, 4, seed=1))
+    t = np.log(_probs(3, 4)) if log_target else _probs(3, 4)
+    if not log_target:
+        t[0, 1] = 0.0  # a zero target contributes 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reduction='mean' warns in both
+        check(
+            lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+            lambda a, b: TF.kl_div(a, b, reduction=reduction, log_target=log_target),
+            [x, t],
+            grad=[0] if not log_target else None,
+        )
+        check(
+            nn.KLDivLoss(reduction=reduction, log_target=log_target),
+            tnn.KLDivLoss(reduction=reduction, log_target=log_target),
+            [x, t],
+            grad=[0],
+        )
+    if reduction == "mean":
+        with pytest.warns(UserWarning, match="batchmean"):
+            F.kl_div(ember.tensor(x), ember.tensor(t))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_margin_and_logistic_losses(reduction: str) -> None:
+    x, y = _r(4, 3) * 2, _signs(4, 3)
+    check(
+        lambda a, b: F.soft_margin_loss(a, b, reduction=reduction),
+        lambda a, b: TF.soft_margin_loss(a, b, reduction=reduction),
+        [x, y],
+        grad=[0],  # torch's soft_margin_loss does not differentiate the target
+    )
+    check(nn.SoftMarginLoss(reduction=reduction), tnn.SoftMarginLoss(reduction=reduction), [x, y], grad=[0])
+    labels = (_rng(3).random((4, 3)) > 0.5).astype(np.float64)
+    w = _rng(4).uniform(0.5, 2, 3)
+    check(
+        lambda a, b, c: F.multilabel_soft_margin_loss(a, b, c, reduction=reduction),
+        lambda a, b, c: TF.multilabel_soft_margin_loss(a, b, c, reduction=reduction),
+        [x, labels, w],
+    )
+    em, tm = (
+        nn.MultiLabelSoftMarginLoss(ember.tensor(w), reduction=reduction),
+        tnn.MultiLabelSoftMarginLoss(torch.tensor(w), reduction=reduction),
+    )
+    assert_same_state(em, tm)
+    check(em, tm, [x, labels])
+    x1, x2, y1 = _r(6), _r(6, seed=1), _signs(6)
+    for margin in (0.0, 0.7):
+        check(
+            lambda a, b, c, m=margin: F.margin_ranking_loss(a, b, c, m, reduction=reduction),
+            lambda a, b, c, m=margin: TF.margin_ranking_loss(a, b, c, m, reduction=reduction),
+            [x1, x2, y1],
+        )
+        check(
+            nn.MarginRankingLoss(margin, reduction=reduction),
+            tnn.MarginRankingLoss(margin, reduction=reduction),
+            [x1, x2, y1],
+        )
+    a, pos, neg = _r(5, 3), _r(5, 3, seed=1), _r(5, 3, seed=2)
+    for kw in ({}, {"margin": 2.0, "p": 1.0}, {"margin": 1.5, "swap": True}, {"p": 3.0, "eps": 0.1}):
+        check(
+            lambda *t, kw=kw: F.triplet_margin_loss(*t, **kw, reduction=reduction),
+            lambda *t, kw=kw: TF.triplet_margin_loss(*t, **kw, reduction=reduction),
+            [a, pos, neg],
+        )
+        check(
+            nn.TripletMarginLoss(**kw, reduction=reduction),
+            tnn.TripletMarginLoss(**kw, reduction=reduction),
+            [a, pos, neg],
+        )
+    for margin in (0.0, -0.3, 0.4):
+        check(
+            lambda p, q, t, m=margin: F.cosine_embedding_loss(p, q, t, m, reduction=reduction),
+            lambda p, q, t, m=margin: TF.cosine_embedding_loss(p, q, t, m, reduction=reduction),
+            [a, pos, _signs(5)],
+        )
+        check(
+            nn.CosineEmbeddingLoss(margin, reduction=reduction),
+            tnn.CosineEmbeddingLoss(margin, reduction=reduction),
+            [a, pos, _signs(5)],
+        )
+    check(
+        lambda p, q, t: F.cosine_embedding_loss(p, q, t, reduction=reduction),
+        lambda p, q, t: TF.cosine_embedding_loss(p, q, t, reduction=reduction),
+        [_r(4), _r(4, seed=1), np.asarray(-1.0)],
+    )
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(("log_input", "full"), [(True, False), (True, True), (False, False), (False, True)])
+def test_poisson_nll_loss(reduction: str, log_input: bool, full: bool) -> None:
+    x = _r(3, 4) if log_input else _rng(1).uniform(0.2, 3, (3, 4))
+    t = _rng(2).integers(0, 5, (3, 4)).astype(np.float64) + 0.25
+    kw = {"log_input": log_input, "full": full, "reduction": reduction}
+    check(lambda a, b: F.poisson_nll_loss(a, b, **kw), lambda a, b: TF.poisson_nll_loss(a, b, **kw), [x, t])
+    check(nn.PoissonNLLLoss(**kw), tnn.PoissonNLLLoss(**kw), [x, t])
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize(
+    ("vshape", "kw"), [((3, 4), {}), ((3,), {"full": True}), ((3, 1), {}), ((3, 4), {"eps": 0.5})]
+)
+def test_gaussian_nll_loss(reduction: str, vshape: tuple, kw: dict) -> None:
+    v = _rng(3).uniform(0.2, 2, vshape)
+    check(
+        lambda a, b, c: F.gaussian_nll_loss(a, b, c, **kw, reduction=reduction),
+        lambda a, b, c: TF.gaussian_nll_loss(a, b, c, **kw, reduction=reduction),
+        [_r(3, 4), _r(3, 4, seed=1), v],
+    )
+    check(
+        nn.GaussianNLLLoss(**kw, reduction=reduction),
+        tnn.GaussianNLLLoss(**kw, reduction=reduction),
+        [_r(3, 4), _r(3, 4, seed=1), v],
+    )
+
+
+def test_huber_loss_module() -> None:
+    for delta in (1.0, 0.3, 2.5):
+        check(nn.HuberLoss(delta=delta), tnn.HuberLoss(delta=delta), [_r(4, 3) * 2, _r(4, 3, seed=1)])
+        check(nn.HuberLoss("sum", delta), tnn.HuberLoss("sum", delta), [_r(4, 3) * 2, _r(4, 3, seed=1)])
+
+
+def test_legacy_size_average_and_reduce() -> None:
+    x, y = _r(4, 3), _signs(4, 3)
+    for size_average, reduce in ((False, None), (None, False), (True, True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            check(
+                lambda a, b, s=size_average, r=reduce: F.soft_margin_loss(a, b, s, r),
+                lambda a, b, s=size_average, r=reduce: TF.soft_margin_loss(a, b, s, r),
+                [x, y],
+                grad=[0],
+            )
+            em, tm = nn.SoftMarginLoss(size_average, reduce), tnn.SoftMarginLoss(size_average, reduce)
+            assert em.reduction == tm.reduction
+            COMPARED["attributes"] += 1
+
+
+def test_loss_errors() -> None:
+    x, t = ember.tensor(_r(2, 3)), torch.tensor(_r(2, 3))
+    raises_like_torch(
+        lambda: F.kl_div(x, x, reduction="avg"),
+        lambda: TF.kl_div(t, t, reduction="avg"),
+        "kl_div: reduction must be one of",
+    )
+    raises_like_torch(
+        lambda: F.soft_margin_loss(x, x[0]),
+        lambda: TF.soft_margin_loss(t, t[0].expand(3, 2)),
+        "soft_margin_loss: input of shape",
+    )
+    raises_like_torch(
+        lambda: F.margin_ranking_loss(x, x, x[0]),
+        lambda: TF.margin_ranking_loss(t, t, t[0]),
+        "margin_ranking_loss: all inputs must have the same number of dims",
+    )
+    raises_like_torch(
+        lambda: F.gaussian_nll_loss(x, x, x.t()),
+        lambda: TF.gaussian_nll_loss(t, t, t.t()),
+        "gaussian_nll_loss: var of shape \\(3, 2\\)",
+    )
+    raises_like_torch(
+        lambda: F.gaussian_nll_loss(x, x, -x.abs()),
+        lambda: TF.gaussian_nll_loss(t, t, -t.abs()),
+        "gaussian_nll_loss: var has negative entries",
+    )
+    raises_like_torch(
+        lambda: nn.TripletMarginLoss(margin=0.0)(x, x, x),
+        lambda: tnn.TripletMarginLoss(margin=0.0)(t, t, t),
+        "TripletMarginLoss: margin must be greater than 0",
+    )
+    raises_like_torch(
+        lambda: F.cosine_embedding_loss(x, x, x),
+        lambda: TF.cosine_embedding_loss(t, t, t),
+        "cosine_embedding_loss: expected a 1-D target",
+    )
 
 
 # -- last: the count ---------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ One module per family:
   local_response_norm, normalize
 - :mod:`.sparse`: embedding, embedding_bag, one_hot
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
-  binary_cross_entropy, binary_cross_entropy_with_logits
+  binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
+  multilabel_soft_margin_loss, margin_ranking_loss, triplet_margin_loss, cosine_embedding_loss,
+  poisson_nll_loss, gaussian_nll_loss
 - :mod:`.attention`: scaled_dot_product_attention
 - :mod:`.distance`: cosine_similarity, pairwise_distance
 - :mod:`.vision`: interpolate (upsample), pixel_shuffle, pixel_unshuffle
@@ -88,12 +90,20 @@ from .losses import (
     _weighted_mean,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_embedding_loss,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
+    kl_div,
     l1_loss,
+    margin_ranking_loss,
     mse_loss,
+    multilabel_soft_margin_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
 )
 from .normalization import (
     batch_norm,
@@ -182,6 +192,14 @@ __all__ = [
     "huber_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "margin_ranking_loss",
+    "triplet_margin_loss",
+    "cosine_embedding_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
     "unfold2d",
     "scaled_dot_product_attention",
     "flatten",

@@ -1,5 +1,5 @@
-"""Loss functions: cross entropy, negative log-likelihood, regression losses and binary cross
-entropy.
+"""Loss functions: cross entropy, negative log-likelihood, regression losses, binary cross
+entropy, KL divergence, margin and ranking losses, and the Poisson and Gaussian likelihoods.
 
 Composites of core ops, except :func:`binary_cross_entropy`: its elementwise loss is computed
 without recording and given its own backward, PyTorch's gradients, which stay finite where the
@@ -9,6 +9,7 @@ composite's (through the clamped logs) would be NaN.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from ... import ops as E
@@ -26,6 +27,14 @@ __all__ = [
     "huber_loss",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "kl_div",
+    "soft_margin_loss",
+    "multilabel_soft_margin_loss",
+    "margin_ranking_loss",
+    "triplet_margin_loss",
+    "cosine_embedding_loss",
+    "poisson_nll_loss",
+    "gaussian_nll_loss",
 ]
 
 
@@ -301,6 +310,258 @@ def binary_cross_entropy_with_logits(
         loss = (1 - target) * input + log_sig_neg
     if weight is not None:
         loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# -- divergence, margin and likelihood losses --------------------------------------------------------
+def _legacy_reduction(op: str, size_average: bool | None, reduce: bool | None, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average`` / ``reduce`` flags mapped to a reduction (with its
+    warning); ``reduction`` itself when both are None."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(
+        f"{op}: size_average and reduce are deprecated; pass reduction='mean', 'sum' or 'none' instead",
+        UserWarning,
+        stacklevel=3,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def kl_div(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    log_target: bool = False,
+) -> Tensor:
+    """KL divergence of ``target`` from the log-probabilities ``input``: ``target * (log(target) -
+    input)`` (0 where target is 0), or ``exp(target) * (target - input)`` with ``log_target``.
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematically right mean);
+    'mean' averages over every element, with PyTorch's warning."""
+    reduction = _legacy_reduction("kl_div", size_average, reduce, reduction)
+    if reduction not in _REDUCTIONS + ("batchmean",):
+        raise ValueError(
+            f"kl_div: reduction must be one of 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}"
+        )
+    if reduction == "mean":
+        warnings.warn(
+            "kl_div: reduction='mean' divides the total loss by both the batch size and the support "
+            "size; 'batchmean' divides only by the batch size, which is the KL divergence's "
+            "definition. 'mean' will change to behave like 'batchmean' in a later PyTorch release.",
+            UserWarning,
+            stacklevel=2,
+        )
+    if log_target:
+        loss = E.exp(target) * (target - input)
+    else:
+        # xlogy(t, t): the log of a safe 1 where t is 0, so neither value nor gradient is NaN
+        positive = E.gt(target, 0)
+        loss = E.where(positive, target * E.log(E.where(positive, target, 1.0)), 0.0) - target * input
+    if reduction == "batchmean":
+        return loss.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(loss, reduction)
+
+
+def soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Two-class logistic loss ``log(1 + exp(-target * input))`` for targets of 1 or -1."""
+    reduction = _legacy_reduction("soft_margin_loss", size_average, reduce, reduction)
+    _check_reduction("soft_margin_loss", reduction)
+    _check_same_shape("soft_margin_loss", input, target)
+    z = -target * input
+    # log1p(exp(z)) without overflow: max(z, 0) + log1p(exp(-|z|))
+    return _reduce(E.clamp(z, 0) + E.log1p(E.exp(-E.abs(z))), reduction)
+
+
+def _logsigmoid(x: Tensor) -> Tensor:
+    return E.clamp(x, max=0.0) - E.log1p(E.exp(-E.abs(x)))
+
+
+def multilabel_soft_margin_loss(
+    input: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Multi-label one-versus-all logistic loss of (N, C) (or (C,)) logits against 0/1 targets: the
+    binary cross entropy of each class, weighted by ``weight``, averaged over the classes."""
+    reduction = _legacy_reduction("multilabel_soft_margin_loss", size_average, reduce, reduction)
+    _check_reduction("multilabel_soft_margin_loss", reduction)
+    _check_same_shape("multilabel_soft_margin_loss", input, target)
+    if input.ndim == 0:
+        raise ValueError(
+            "multilabel_soft_margin_loss: expected a 1-D (C,) or 2-D (N, C) input, got a 0-d tensor"
+        )
+    loss = -(target * _logsigmoid(input) + (1 - target) * _logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = loss.sum(-1) / input.shape[-1]
+    return _reduce(loss, reduction)
+
+
+def margin_ranking_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(0, -target * (input1 - input2) + margin)``: target 1 ranks input1 first, -1 input2."""
+    reduction = _legacy_reduction("margin_ranking_loss", size_average, reduce, reduction)
+    _check_reduction("margin_ranking_loss", reduction)
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise ValueError(
+            f"margin_ranking_loss: all inputs must have the same number of dims, got shapes "
+            f"{tuple(input1.shape)}, {tuple(input2.shape)} and {tuple(target.shape)}"
+        )
+    return _reduce(E.clamp(-target * (input1 - input2) + margin, 0), reduction)
+
+
+def triplet_margin_loss(
+    anchor: Tensor,
+    positive: Tensor,
+    negative: Tensor,
+    margin: float = 1.0,
+    p: float = 2,
+    eps: float = 1e-6,
+    swap: bool = False,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with d the pairwise ``p``-distance (plus ``eps``) over
+    the last dim; with ``swap`` d(a, n) is replaced by d(p, n) where that is smaller."""
+    from .distance import pairwise_distance
+
+    reduction = _legacy_reduction("triplet_margin_loss", size_average, reduce, reduction)
+    _check_reduction("triplet_margin_loss", reduction)
+    if not anchor.ndim == positive.ndim == negative.ndim:
+        raise ValueError(
+            f"triplet_margin_loss: anchor, positive and negative must have the same number of dims, got "
+            f"shapes {tuple(anchor.shape)}, {tuple(positive.shape)} and {tuple(negative.shape)}"
+        )
+    if anchor.ndim not in (1, 2):
+        raise ValueError(
+            f"triplet_margin_loss: expected 1-D (D,) or 2-D (N, D) inputs, got shape {tuple(anchor.shape)}"
+        )
+    if margin <= 0:
+        raise ValueError(f"triplet_margin_loss: margin must be greater than 0, got {margin}")
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = E.minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    return _reduce(E.clamp(margin + d_ap - d_an, 0), reduction)
+
+
+def cosine_embedding_loss(
+    input1: Tensor,
+    input2: Tensor,
+    target: Tensor,
+    margin: float = 0.0,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """``1 - cos(x1, x2)`` where target is 1, ``max(0, cos(x1, x2) - margin)`` where it is -1; the
+    cosine along dim 1 of (N, D) inputs (dim 0 of (D,) inputs), each squared norm plus 1e-12, as
+    PyTorch."""
+    reduction = _legacy_reduction("cosine_embedding_loss", size_average, reduce, reduction)
+    _check_reduction("cosine_embedding_loss", reduction)
+    if input1.shape != input2.shape or input1.ndim not in (1, 2):
+        raise ValueError(
+            f"cosine_embedding_loss: expected two 1-D (D,) or 2-D (N, D) inputs of the same shape, got "
+            f"{tuple(input1.shape)} and {tuple(input2.shape)}"
+        )
+    if target.ndim != input1.ndim - 1:
+        raise ValueError(
+            f"cosine_embedding_loss: expected a {input1.ndim - 1}-D target for {input1.ndim}-D inputs, "
+            f"got shape {tuple(target.shape)}"
+        )
+    d = input1.ndim - 1
+    eps = 1e-12
+    norms = E.sqrt(((input1 * input1).sum(d) + eps) * ((input2 * input2).sum(d) + eps))
+    cos = (input1 * input2).sum(d) / norms
+    zeros = E.zeros_like(cos)
+    positive = E.where(E.eq(target, 1), 1 - cos, zeros)
+    loss = positive + E.where(E.eq(target, -1), E.clamp(cos - margin, 0), zeros)
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    log_input: bool = True,
+    full: bool = False,
+    size_average: bool | None = None,
+    eps: float = 1e-8,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of a Poisson ``target``: ``exp(input) - target * input`` for a log
+    rate ``input`` (``log_input``), else ``input - target * log(input + eps)``; ``full`` adds
+    Stirling's approximation of log(target!) where target > 1."""
+    reduction = _legacy_reduction("poisson_nll_loss", size_average, reduce, reduction)
+    _check_reduction("poisson_nll_loss", reduction)
+    if log_input:
+        loss = E.exp(input) - target * input
+    else:
+        loss = input - target * E.log(input + eps)
+    if full:
+        big = E.gt(target, 1)
+        t = E.where(big, target, 2.0)  # a safe value where the term is masked out
+        stirling = t * E.log(t) - t + 0.5 * E.log(2 * math.pi * t)
+        loss = loss + E.where(big, stirling, 0.0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(
+    input: Tensor,
+    target: Tensor,
+    var: Tensor | float,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+) -> Tensor:
+    """Negative log-likelihood of ``target`` under N(``input``, ``var``):
+    ``0.5 * (log(max(var, eps)) + (input - target)^2 / max(var, eps))`` (plus ``0.5 * log(2 pi)``
+    with ``full``). ``var`` has the input's shape, or lacks its last dim, or has a last dim of 1
+    (one variance for every feature), or is a number. The clamp at ``eps`` changes the value, not
+    the gradient, as PyTorch's."""
+    _check_reduction("gaussian_nll_loss", reduction)
+    if not isinstance(var, Tensor):
+        var = E.full_like(input, float(var))
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = var.unsqueeze(-1)
+        elif not (input.shape[:-1] == var.shape[:-1] and var.ndim and var.shape[-1] == 1):
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not fit input of shape "
+                f"{tuple(input.shape)}; give it the input's shape, the input's shape without the last "
+                "dim, or a last dim of 1"
+            )
+    if has_data(var) and var.numel():
+        with no_grad():
+            negative = bool(E.lt(var, 0).any())
+        if negative:
+            raise ValueError("gaussian_nll_loss: var has negative entries; variances must be >= 0")
+    clamped = var + (E.clamp(var, eps) - var).detach()
+    loss = 0.5 * (E.log(clamped) + (input - target) ** 2 / clamped)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction)
 
 
@@ -604,6 +865,233 @@ def _records() -> None:
             (np.ones(3), np.ones(3)), {"reduction": "avg"}, ValueError, f"{op}: reduction must be one of"
         )
 
+    # -- divergence, margin and likelihood losses
+    def sign_targets(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        return np.where(rng.random(shape) > 0.5, 1.0, -1.0).astype(dtype)
+
+    def np_logsigmoid(x: np.ndarray) -> np.ndarray:
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def np_reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+        return {"mean": np.mean, "sum": np.sum, "none": np.asarray}[reduction](loss)
+
+    def kl_div_ref(
+        x: np.ndarray,
+        t: np.ndarray,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+        log_target: bool = False,
+    ) -> np.ndarray:
+        if log_target:
+            loss = np.exp(t) * (t - x)
+        else:
+            loss = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0) - t * x
+        if reduction == "batchmean":
+            return loss.sum() / (x.shape[0] if x.ndim else 1)
+        return np_reduce(loss, reduction)
+
+    def kl_div_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def logp(*s: int) -> np.ndarray:
+            return np.log(probs(rng, s, dtype)).astype(dtype)
+
+        with_zero = probs(rng, (3, 4), dtype)
+        with_zero[0, 1] = 0  # a zero target: its term is 0
+        return [
+            Sample((logp(3, 4), probs(rng, (3, 4), dtype)), {"reduction": "batchmean"}),
+            Sample((logp(3, 4), probs(rng, (3, 4), dtype)), {"reduction": "sum"}),
+            Sample((logp(2, 3, 2), probs(rng, (2, 3, 2), dtype)), {"reduction": "none"}),
+            Sample((logp(3, 4), logp(3, 4)), {"reduction": "batchmean", "log_target": True}),
+            Sample((logp(3, 4), with_zero), {"reduction": "sum"}, grad=False),
+            Sample((logp(4, 3), probs(rng, (4, 3), dtype)), {"reduction": "batchmean"}, noncontig=True),
+        ]
+
+    def soft_margin_ref(
+        x: np.ndarray, y: np.ndarray, size_average: Any = None, reduce: Any = None, reduction: str = "mean"
+    ) -> np.ndarray:
+        return np_reduce(np.log1p(np.exp(-y * x)), reduction)
+
+    def soft_margin_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -3, 3)
+
+        return [
+            Sample((a(3, 4), sign_targets(rng, (3, 4), dtype))),
+            Sample((a(5), sign_targets(rng, (5,), dtype)), {"reduction": "sum"}),
+            Sample((a(2, 3), sign_targets(rng, (2, 3), dtype)), {"reduction": "none"}),
+            Sample((a(0, 3), sign_targets(rng, (0, 3), dtype)), {"reduction": "sum"}, grad=False),
+            Sample((a(4, 3), sign_targets(rng, (4, 3), dtype)), noncontig=True),
+        ]
+
+    def multilabel_ref(
+        x: np.ndarray,
+        y: np.ndarray,
+        weight: Any = None,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        loss = -(y * np_logsigmoid(x) + (1 - y) * np_logsigmoid(-x))
+        if weight is not None:
+            loss = loss * weight
+        return np_reduce(loss.sum(-1) / x.shape[-1], reduction)
+
+    def multilabel_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -3, 3)
+
+        def y(*s: int) -> np.ndarray:
+            return (rng.random(s) > 0.5).astype(dtype)
+
+        return [
+            Sample((a(3, 4), y(3, 4))),
+            Sample((a(3, 4), y(3, 4), rand_array(rng, (4,), dtype, 0.5, 2))),
+            Sample((a(5), y(5)), {"reduction": "sum"}),
+            Sample((a(2, 3), y(2, 3)), {"reduction": "none"}),
+            Sample((a(4, 3), y(4, 3)), noncontig=True),
+        ]
+
+    def ranking_ref(
+        x1: np.ndarray,
+        x2: np.ndarray,
+        y: np.ndarray,
+        margin: float = 0.0,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        return np_reduce(np.maximum(0, -y * (x1 - x2) + margin), reduction)
+
+    def ranking_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(6), a(6), sign_targets(rng, (6,), dtype))),
+            Sample((a(6), a(6), sign_targets(rng, (6,), dtype)), {"margin": 0.5, "reduction": "sum"}),
+            Sample((a(2, 3), a(2, 3), sign_targets(rng, (2, 3), dtype)), {"reduction": "none"}),
+            Sample((a(4, 3), a(4, 3), sign_targets(rng, (4, 3), dtype)), noncontig=True),
+        ]
+
+    def np_dist(a: np.ndarray, b: np.ndarray, p: float, eps: float) -> np.ndarray:
+        return np.linalg.norm(a - b + eps, ord=p, axis=-1)
+
+    def triplet_ref(
+        a: np.ndarray,
+        pos: np.ndarray,
+        neg: np.ndarray,
+        margin: float = 1.0,
+        p: float = 2,
+        eps: float = 1e-6,
+        swap: bool = False,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        d_an = np_dist(a, neg, p, eps)
+        if swap:
+            d_an = np.minimum(d_an, np_dist(pos, neg, p, eps))
+        return np_reduce(np.maximum(margin + np_dist(a, pos, p, eps) - d_an, 0), reduction)
+
+    def triplet_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(4, 3), a(4, 3), a(4, 3)), {"margin": 2.0}),
+            Sample((a(4, 3), a(4, 3), a(4, 3)), {"p": 1, "swap": True, "margin": 2.0}),
+            Sample((a(5), a(5), a(5)), {"reduction": "sum", "margin": 3.0}),
+            Sample((a(3, 2), a(3, 2), a(3, 2)), {"reduction": "none", "margin": 2.0}),
+            Sample((a(4, 3), a(4, 3), a(4, 3)), {"margin": 2.0}, noncontig=True),
+        ]
+
+    def cosine_embedding_ref(
+        x1: np.ndarray,
+        x2: np.ndarray,
+        y: np.ndarray,
+        margin: float = 0.0,
+        size_average: Any = None,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        d = x1.ndim - 1
+        cos = (x1 * x2).sum(d) / np.sqrt(((x1 * x1).sum(d) + 1e-12) * ((x2 * x2).sum(d) + 1e-12))
+        loss = np.where(y == 1, 1 - cos, 0.0) + np.where(y == -1, np.maximum(cos - margin, 0), 0.0)
+        return np_reduce(loss, reduction)
+
+    def cosine_embedding_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        return [
+            Sample((a(5, 3), a(5, 3), sign_targets(rng, (5,), dtype))),
+            Sample((a(5, 3), a(5, 3), sign_targets(rng, (5,), dtype)), {"margin": -0.5, "reduction": "sum"}),
+            Sample((a(4), a(4), np.asarray(-1.0, dtype=dtype)), {"reduction": "none"}),
+            Sample((a(4, 3), a(4, 3), sign_targets(rng, (4,), dtype)), noncontig=True),
+        ]
+
+    def poisson_ref(
+        x: np.ndarray,
+        t: np.ndarray,
+        log_input: bool = True,
+        full: bool = False,
+        size_average: Any = None,
+        eps: float = 1e-8,
+        reduce: Any = None,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        loss = np.exp(x) - t * x if log_input else x - t * np.log(x + eps)
+        if full:
+            ts = np.where(t > 1, t, 2.0)
+            loss = loss + np.where(t > 1, ts * np.log(ts) - ts + 0.5 * np.log(2 * np.pi * ts), 0.0)
+        return np_reduce(loss, reduction)
+
+    def poisson_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, -1, 1)
+
+        def counts(*s: int) -> np.ndarray:
+            # off the integers, away from the Stirling term's switch at 1 (for the gradcheck)
+            return (rng.integers(0, 5, s) + 0.25).astype(dtype)
+
+        return [
+            Sample((a(3, 4), counts(3, 4))),
+            Sample((a(3, 4), counts(3, 4)), {"full": True, "reduction": "sum"}),
+            Sample((rand_array(rng, (5,), dtype, 0.5, 3), counts(5)), {"log_input": False}),
+            Sample(
+                (rand_array(rng, (2, 3), dtype, 0.5, 3), counts(2, 3)),
+                {"log_input": False, "full": True, "reduction": "none"},
+            ),
+            Sample((a(4, 3), counts(4, 3)), noncontig=True),
+        ]
+
+    def gaussian_ref(
+        x: np.ndarray, t: np.ndarray, var: Any, full: bool = False, eps: float = 1e-6, reduction: str = "mean"
+    ) -> np.ndarray:
+        var = np.asarray(var, dtype=np.float64)
+        if var.shape != x.shape and x.shape[:-1] == var.shape:
+            var = var[..., None]
+        v = np.maximum(var, eps)
+        loss = 0.5 * (np.log(v) + (x - t) ** 2 / v)
+        if full:
+            loss = loss + 0.5 * np.log(2 * np.pi)
+        return np_reduce(np.broadcast_to(loss, np.broadcast_shapes(loss.shape, x.shape)), reduction)
+
+    def gaussian_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype)
+
+        def v(*s: int) -> np.ndarray:
+            return rand_array(rng, s, dtype, 0.2, 2.0)
+
+        return [
+            Sample((a(3, 4), a(3, 4), v(3, 4))),
+            Sample((a(3, 4), a(3, 4), v(3)), {"full": True, "reduction": "sum"}),  # one variance per row
+            Sample((a(3, 4), a(3, 4), v(3, 1)), {"reduction": "none"}),
+            Sample((a(2, 3), a(2, 3), v(2, 3)), {"eps": 0.5}),  # variances clamped at eps
+            Sample((a(4, 3), a(4, 3), v(4, 3)), noncontig=True),
+        ]
+
     register(
         OpRecord(
             "nn.functional.cross_entropy",
@@ -729,6 +1217,97 @@ def _records() -> None:
             bce_logits_samples,
             bce_logits_ref,
             errors=(shape_error("binary_cross_entropy_with_logits"),),
+        ),
+        OpRecord(
+            "nn.functional.kl_div",
+            kl_div,
+            kl_div_samples,
+            kl_div_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(3)),
+                    {"reduction": "avg"},
+                    ValueError,
+                    "kl_div: reduction must be one of",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.soft_margin_loss",
+            soft_margin_loss,
+            soft_margin_samples,
+            soft_margin_ref,
+            errors=(shape_error("soft_margin_loss"), reduction_error("soft_margin_loss")),
+        ),
+        OpRecord(
+            "nn.functional.multilabel_soft_margin_loss",
+            multilabel_soft_margin_loss,
+            multilabel_samples,
+            multilabel_ref,
+            errors=(shape_error("multilabel_soft_margin_loss"),),
+        ),
+        OpRecord(
+            "nn.functional.margin_ranking_loss",
+            margin_ranking_loss,
+            ranking_samples,
+            ranking_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones((1, 3)), np.ones(3)),
+                    {},
+                    ValueError,
+                    "margin_ranking_loss: all inputs must have the same number of dims",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.triplet_margin_loss",
+            triplet_margin_loss,
+            triplet_samples,
+            triplet_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 3))),
+                    {"margin": 0.0},
+                    ValueError,
+                    "triplet_margin_loss: margin must be greater than 0",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.cosine_embedding_loss",
+            cosine_embedding_loss,
+            cosine_embedding_samples,
+            cosine_embedding_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.ones((2, 3)), np.ones((2, 1))),
+                    {},
+                    ValueError,
+                    "cosine_embedding_loss: expected a 1-D target for 2-D inputs",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.poisson_nll_loss",
+            poisson_nll_loss,
+            poisson_samples,
+            poisson_ref,
+            errors=(reduction_error("poisson_nll_loss"),),
+        ),
+        OpRecord(
+            "nn.functional.gaussian_nll_loss",
+            gaussian_nll_loss,
+            gaussian_samples,
+            gaussian_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)), np.ones((2, 3)), np.ones((3, 2))),
+                    {},
+                    ValueError,
+                    "gaussian_nll_loss: var of shape \\(3, 2\\) does not fit input of shape \\(2, 3\\)",
+                ),
+            ),
         ),
     )
 
