@@ -823,16 +823,22 @@ def _atleast(tensors: tuple, k: int) -> Any:
     return out[0] if one else tuple(out)
 
 
+def _some(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    ts = list(tensors)
+    if not ts or not all(isinstance(t, Tensor) for t in ts):
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors, got {tensors!r}")
+    return ts
+
+
 def hstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
-    ts = atleast_1d(*tensors) if len(tensors) != 1 else (atleast_1d(tensors[0]),)
-    return cat(list(ts), 0 if ts[0].ndim == 1 else 1)
+    ts = [atleast_1d(t) for t in _some("hstack", tensors)]
+    return cat(ts, 0 if ts[0].ndim == 1 else 1)
 
 
 def vstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dim 0, 1-D tensors as rows (``row_stack``)."""
-    ts = [atleast_2d(t) for t in tensors]
-    return cat(ts, 0)
+    return cat([atleast_2d(t) for t in _some("vstack", tensors)], 0)
 
 
 row_stack = vstack
@@ -840,12 +846,13 @@ row_stack = vstack
 
 def dstack(tensors: Sequence[Tensor]) -> Tensor:
     """Concatenate along dim 2 (depth), after :func:`atleast_3d`."""
-    return cat([atleast_3d(t) for t in tensors], 2)
+    return cat([atleast_3d(t) for t in _some("dstack", tensors)], 2)
 
 
 def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     """1-D (and 0-d) tensors as columns, 2-D ones as they are, concatenated along dim 1."""
-    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in tensors], 1)
+    ts = _some("column_stack", tensors)
+    return cat([reshape(t, (t.numel(), 1)) if t.ndim <= 1 else t for t in ts], 1)
 
 
 def rot90(x: Tensor, k: int = 1, dims: Sequence[int] = (0, 1)) -> Tensor:
@@ -1584,6 +1591,7 @@ def _more_records() -> None:
             hstack_ref,
             call=hstack_call,
             dtypes=ALL,
+            errors=(ErrorSample(([],), {}, ValueError, "hstack: expected a non-empty sequence of tensors"),),
         ),
         OpRecord(
             "vstack",
