@@ -118,7 +118,6 @@ from .elementwise import (
     ne,
     neg,
     pow,
-    psi,
     reciprocal,
     relu,
     remainder,

@@ -1657,9 +1657,6 @@ def digamma(x: Tensor) -> Tensor:
     )
 
 
-psi = digamma
-
-
 def sgn(x: Tensor) -> Tensor:
     """The sign of each element: :func:`sign` for real tensors, as in PyTorch."""
     return sign(x)
@@ -2573,7 +2570,6 @@ def _records() -> None:
             methods=("digamma",),
             inplace=("digamma_",),
             dtypes=FLOATS,
-            covers=("psi",),
         ),
         u(
             "frac",
