@@ -245,3 +245,24 @@ def test_inference_mode_is_per_thread() -> None:
         seen["main"] = ember.is_grad_enabled()
     t.join(5)
     assert seen == {"other": True, "other_inference": False, "main": False}
+
+
+def test_samples_from_parameters_that_require_grad_have_zero_gradients() -> None:
+    """PyTorch's rule: the sample requires grad, and its gradient to the parameters is zero."""
+    mean = ember.zeros(3, requires_grad=True)
+    std = ember.ones(3, requires_grad=True)
+    p = ember.full((3,), 0.5, requires_grad=True)
+    draws = [
+        ember.normal(mean, std),
+        ember.normal(mean),
+        ember.normal(1.0, std),
+        ember.bernoulli(p),
+        ember.poisson(p),
+    ]
+    assert all(d.requires_grad for d in draws)
+    sum(d.sum() for d in draws).backward()
+    for t in (mean, std, p):
+        assert t.grad is not None and (t.grad == 0).all()
+    with ember.no_grad():
+        assert not ember.normal(mean, std).requires_grad
+    assert not ember.bernoulli(ember.full((3,), 0.5)).requires_grad

@@ -14,7 +14,8 @@ of uniform or normal draws, composed from ordinary ops.
   many rounds as the largest rate needs (about ``rate + 10 sqrt(rate)``).
 - ``exponential_``: ``-log(1 - u) / lambd``; ``random_``: ``floor(u * (to - from)) + from``.
 
-Results record no graph: sampling is not differentiable.
+Sampling is not differentiable: as in PyTorch, a sample drawn from parameters that require grad
+requires grad itself, with a gradient of zero to them.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..autograd.grad_mode import no_grad
-from ._core import Tensor, has_data, same_device
+from ._core import STATE, Tensor, attach, has_data, same_device
 from .creation import Generator, _random
 
 __all__ = ["normal", "bernoulli", "multinomial", "poisson"]
@@ -41,6 +42,23 @@ def _uniform(shape: tuple[int, ...], dtype: Any, device: Any, generator: Generat
 
 def _standard_normal(shape: tuple[int, ...], dtype: Any, device: Any, generator: Generator | None) -> Tensor:
     return _random("randn", tuple(shape), dtype, device, generator)
+
+
+def _sampled(out: Tensor, op: str, inputs: tuple[Any, ...]) -> Tensor:
+    """PyTorch's rule for samples: drawn from tensors that require grad, the result requires grad
+    too, and its gradient to each of them is zero (a draw does not move with its parameters)."""
+    if not STATE.enabled or not any(isinstance(t, Tensor) and t.requires_grad for t in inputs):
+        return out
+    from .creation import zeros
+
+    specs = [(t.shape, t.dtype, t.device) if isinstance(t, Tensor) else None for t in inputs]
+    attach(
+        out,
+        op,
+        lambda g: tuple(zeros(sp[0], dtype=sp[1], device=sp[2]) if sp else None for sp in specs),
+        inputs,
+    )
+    return out
 
 
 def _check_floating(op: str, x: Tensor) -> None:
@@ -116,7 +134,8 @@ def normal(
         z = _standard_normal(shape, dt, dev, generator)
         m = mean.detach() if isinstance(mean, Tensor) else mean
         s = std.detach() if isinstance(std, Tensor) else std
-        return _finish(z * s + m, requires_grad)
+        out = z * s + m
+    return _finish(_sampled(out, "normal", (mean, std)), requires_grad)
 
 
 # -- bernoulli -----------------------------------------------------------------------------------------
@@ -133,7 +152,8 @@ def bernoulli(x: Tensor, p: float | None = None, *, generator: Generator | None 
             probs = x.detach()
             _values_in("bernoulli", probs, 0.0, 1.0, "every probability must be in [0, 1]")
         u = _uniform(x.shape, _wide_float(x.device), x.device, generator)
-        return (u < probs).to(x.dtype)
+        out = (u < probs).to(x.dtype)
+    return out if p is not None else _sampled(out, "bernoulli", (x,))
 
 
 def _bernoulli_fill(x: Tensor, p: Any = 0.5, *, generator: Generator | None = None) -> Tensor:
@@ -206,6 +226,10 @@ def multinomial(
 # -- poisson --------------------------------------------------------------------------------------------
 def poisson(x: Tensor, generator: Generator | None = None) -> Tensor:
     """Poisson draws with rates ``x`` (each >= 0), in x's dtype."""
+    return _sampled(_poisson(x, generator), "poisson", (x,))
+
+
+def _poisson(x: Tensor, generator: Generator | None) -> Tensor:
     from .creation import zeros
     from .elementwise import exp, log
 
