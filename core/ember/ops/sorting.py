@@ -407,8 +407,10 @@ def _quantile(
             raise ValueError(f"{op}: q must be a scalar or a 1-D tensor, got shape {q.shape}")
         if q.dtype is not x.dtype:
             raise TypeError(f"{op}: q ({q.dtype}) must have the input's dtype ({x.dtype}); use q.to(x.dtype)")
-        if q.numel() and has_data(q) and not bool(((q >= 0) & (q <= 1)).all().item()):
-            raise ValueError(f"{op}: q values must be in [0, 1]")
+        if q.numel() and has_data(q):
+            outside = ~((q >= 0) & (q <= 1))  # NaN included
+            if bool(outside.any().item()):
+                raise ValueError(f"{op}: q must be in [0, 1], got {q[outside].reshape(-1)[0].item()}")
         scalar_q = q.ndim == 0
         qt = q.reshape(-1)
     src = x.reshape(-1) if dim is None else x
