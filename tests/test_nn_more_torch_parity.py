@@ -952,6 +952,99 @@ def test_loss_errors() -> None:
     )
 
 
+# -- recurrent layers -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"num_layers": 2, "bidirectional": True},
+        {"batch_first": True, "bias": False},
+        {"num_layers": 3, "batch_first": True, "bidirectional": True},
+    ],
+)
+def test_recurrent_layers(cls: str, kw: dict) -> None:
+    em, tm = getattr(nn, cls)(3, 4, **kw), getattr(tnn, cls)(3, 4, **kw)
+    assert repr(em) == repr(tm)
+    COMPARED["repr"] += 1
+    check_module(em, tm, [_r(5, 2, 3)])
+    # given initial states, and unbatched
+    d = 2 if kw.get("bidirectional") else 1
+    layers = kw.get("num_layers", 1)
+    h0, c0 = _r(layers * d, 2, 4, seed=1), _r(layers * d, 2, 4, seed=2)
+    x = _r(2, 5, 3) if kw.get("batch_first") else _r(5, 2, 3)  # a batch of 2
+    if cls == "LSTM":
+        check(lambda x, h, c: em(x, (h, c)), lambda x, h, c: tm(x, (h, c)), [x, h0, c0], params=(em, tm))
+        check(lambda x, h, c: em(x, (h, c)), lambda x, h, c: tm(x, (h, c)), [_r(4, 3), h0[:, 0], c0[:, 0]])
+    else:
+        check(lambda x, h: em(x, h), lambda x, h: tm(x, h), [x, h0], params=(em, tm))
+        check(lambda x, h: em(x, h), lambda x, h: tm(x, h), [_r(4, 3), h0[:, 0]])
+
+
+def test_rnn_relu_and_dropout_between_layers() -> None:
+    em, tm = nn.RNN(3, 4, 2, nonlinearity="relu"), tnn.RNN(3, 4, 2, nonlinearity="relu")
+    check_module(em, tm, [_r(6, 2, 3)])
+    # dropout: only between layers, only in training; eval equals torch
+    em, tm = nn.GRU(3, 4, 3, dropout=0.5), tnn.GRU(3, 4, 3, dropout=0.5)
+    em.eval()
+    tm.eval()
+    check_module(em, tm, [_r(5, 2, 3)])
+    em.train()
+    ember.manual_seed(0)
+    a = em(ember.tensor(_r(5, 2, 3)))[0]
+    ember.manual_seed(1)
+    b = em(ember.tensor(_r(5, 2, 3)))[0]
+    assert not np.allclose(_np(a), _np(b))  # dropout drew different masks
+
+
+@pytest.mark.parametrize(
+    ("cls", "kw"),
+    [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}), ("LSTMCell", {}), ("GRUCell", {"bias": False})],
+)
+def test_recurrent_cells(cls: str, kw: dict) -> None:
+    em, tm = getattr(nn, cls)(3, 4, **kw), getattr(tnn, cls)(3, 4, **kw)
+    assert repr(em) == repr(tm)
+    check_module(em, tm, [_r(2, 3)])
+    if cls == "LSTMCell":
+        check(
+            lambda x, h, c: em(x, (h, c)),
+            lambda x, h, c: tm(x, (h, c)),
+            [_r(2, 3), _r(2, 4, seed=1), _r(2, 4, seed=2)],
+            params=(em, tm),
+        )
+        check(
+            lambda x, h, c: em(x, (h, c)),
+            lambda x, h, c: tm(x, (h, c)),
+            [_r(3), _r(4, seed=1), _r(4, seed=2)],
+        )
+    else:
+        check(lambda x, h: em(x, h), lambda x, h: tm(x, h), [_r(2, 3), _r(2, 4, seed=1)], params=(em, tm))
+        check(em, tm, [_r(3)])
+
+
+def test_recurrent_init_and_errors() -> None:
+    em, tm = nn.LSTM(10, 50, 2), tnn.LSTM(10, 50, 2)
+    for (ne, pe), (nt, pt) in zip(em.named_parameters(), tm.named_parameters(), strict=True):
+        assert ne == nt and tuple(pe.shape) == tuple(pt.shape)
+        bound = 1 / math.sqrt(50)
+        assert np.abs(_np(pe)).max() <= bound and np.abs(_np(pe)).max() > 0.9 * bound
+        COMPARED["init"] += 1
+    x, t = ember.tensor(_r(5, 2, 3)), torch.tensor(_r(5, 2, 3))
+    raises_like_torch(
+        lambda: nn.GRU(4, 4)(x), lambda: tnn.GRU(4, 4).double()(t), "GRU: expected input with 4 features"
+    )
+    raises_like_torch(
+        lambda: nn.RNN(3, 4)(x, ember.zeros(2, 2, 4, dtype=ember.float64)),
+        lambda: tnn.RNN(3, 4).double()(t, torch.zeros(2, 2, 4, dtype=torch.float64)),
+        "RNN: expected hx of shape \\(1, 2, 4\\)",
+    )
+    raises_like_torch(
+        lambda: nn.RNN(3, 4, nonlinearity="gelu"),
+        lambda: tnn.RNN(3, 4, nonlinearity="gelu"),
+        "RNN: nonlinearity must be",
+    )
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

@@ -9,6 +9,7 @@ from .layers import *  # noqa: F403
 from .layers import __all__ as _layers_all
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
 __all__ = [
     "Module",
@@ -19,6 +20,12 @@ __all__ = [
     "ParameterList",
     "ParameterDict",
     "IncompatibleKeys",
+    "RNN",
+    "LSTM",
+    "GRU",
+    "RNNCell",
+    "LSTMCell",
+    "GRUCell",
     "functional",
     "init",
     "parallel",
