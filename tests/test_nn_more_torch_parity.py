@@ -1045,6 +1045,107 @@ def test_recurrent_init_and_errors() -> None:
     )
 
 
+# -- transformer ------------------------------------------------------------------------------------
+def _causal(n: int) -> tuple[Any, Any]:
+    return (
+        nn.Transformer.generate_square_subsequent_mask(n, dtype=ember.float64),
+        tnn.Transformer.generate_square_subsequent_mask(n, dtype=torch.float64),
+    )
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"norm_first": True, "activation": "gelu"},
+        {"batch_first": True, "bias": False},
+        {"activation": "relu", "layer_norm_eps": 1e-3},
+    ],
+)
+def test_transformer_encoder_layer_and_encoder(kw: dict) -> None:
+    em = nn.TransformerEncoderLayer(8, 2, 16, 0.0, **kw)
+    tm = tnn.TransformerEncoderLayer(8, 2, 16, 0.0, **kw)
+    x = _r(3, 5, 8)
+    check_module(em, tm, [x])
+    me, mt = _causal(5 if not kw.get("batch_first") else 5)
+    check_module(em, tm, [_r(5, 5, 8)])
+    em.to(ember.float64)
+    tm.to(torch.float64)
+    check(
+        lambda a: em(a, me, is_causal=True),
+        lambda a: tm(a, mt, is_causal=True),
+        [_r(5, 5, 8)],
+        params=(em, tm),
+    )
+    pad = np.zeros((5, 5), dtype=bool)
+    pad[:, -1] = True  # the last position is padding in every sequence
+    check(
+        lambda a: em(a, src_key_padding_mask=ember.tensor(pad)),
+        lambda a: tm(a, src_key_padding_mask=torch.tensor(pad)),
+        [_r(5, 5, 8)],
+    )
+    em.zero_grad()  # the copies start without gradients
+    tm.zero_grad()
+    ee = nn.TransformerEncoder(em, 2, nn.LayerNorm(8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's nested-tensor note
+        te = tnn.TransformerEncoder(tm, 2, tnn.LayerNorm(8))
+    check_module(ee, te, [_r(5, 5, 8)])
+    ee.to(ember.float64)
+    te.to(torch.float64)
+    check(lambda a: ee(a, me), lambda a: te(a, mt), [_r(5, 5, 8)])
+
+
+@pytest.mark.parametrize("kw", [{}, {"norm_first": True, "activation": "gelu"}, {"batch_first": True}])
+def test_transformer_decoder_and_transformer(kw: dict) -> None:
+    em = nn.TransformerDecoderLayer(8, 2, 16, 0.0, **kw)
+    tm = tnn.TransformerDecoderLayer(8, 2, 16, 0.0, **kw)
+    tgt, mem = _r(4, 3, 8), _r(6, 3, 8, seed=1)
+    if kw.get("batch_first"):
+        tgt, mem = _r(3, 4, 8), _r(3, 6, 8, seed=1)
+    check_module(em, tm, [tgt, mem])
+    me, mt = _causal(4)
+    check(
+        lambda a, b: em(a, b, tgt_mask=me, tgt_is_causal=True),
+        lambda a, b: tm(a, b, tgt_mask=mt, tgt_is_causal=True),
+        [tgt, mem],
+        params=(em, tm),
+    )
+    em.zero_grad()
+    tm.zero_grad()
+    ed, td = nn.TransformerDecoder(em, 2), tnn.TransformerDecoder(tm, 2)
+    check_module(ed, td, [tgt, mem])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tt = tnn.Transformer(8, 2, 2, 1, 16, 0.0, **kw)
+    et = nn.Transformer(8, 2, 2, 1, 16, 0.0, **kw)
+    check_module(et, tt, [mem, tgt])
+    et.to(ember.float64)
+    tt.to(torch.float64)
+    check(lambda a, b: et(a, b, tgt_mask=me), lambda a, b: tt(a, b, tgt_mask=mt), [mem, tgt], params=(et, tt))
+
+
+def test_transformer_init_mask_and_errors() -> None:
+    et, tt = (
+        nn.Transformer(16, 4, 1, 1, 32, batch_first=True),
+        tnn.Transformer(16, 4, 1, 1, 32, batch_first=True),
+    )
+    e, t = _np(et.encoder.layers[0].linear1.weight), _np(tt.encoder.layers[0].linear1.weight)
+    close(np.abs(e).max(), np.abs(t).max(), "xavier bound", rtol=0.02, kind="init")
+    me, mt = _causal(4)
+    close(me, mt, "causal mask", atol=0)
+    raises_like_torch(
+        lambda: et(ember.randn(5, 2, 16), ember.randn(4, 3, 16)),
+        lambda: tt(torch.randn(5, 2, 16), torch.randn(4, 3, 16)),
+        "Transformer: the batch size of src",
+    )
+    raises_like_torch(
+        lambda: nn.TransformerEncoderLayer(8, 2, activation="swish"),
+        lambda: tnn.TransformerEncoderLayer(8, 2, activation="swish"),
+        "TransformerEncoderLayer: activation must be 'relu', 'gelu' or a callable",
+    )
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

@@ -10,6 +10,13 @@ from .layers import __all__ as _layers_all
 from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Sequential
 from .parameter import Parameter
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module",
@@ -26,6 +33,11 @@ __all__ = [
     "RNNCell",
     "LSTMCell",
     "GRUCell",
+    "TransformerEncoderLayer",
+    "TransformerEncoder",
+    "TransformerDecoderLayer",
+    "TransformerDecoder",
+    "Transformer",
     "functional",
     "init",
     "parallel",
