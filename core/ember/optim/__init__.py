@@ -1,9 +1,22 @@
-"""Optimizers (``ember.optim``): SGD, Adam, AdamW, RMSprop, and ``lr_scheduler``."""
+"""Optimizers (``ember.optim``): SGD, Adam, AdamW, RMSprop, Adagrad, Adamax, NAdam, RAdam, and
+``lr_scheduler``."""
 
 from __future__ import annotations
 
 from . import lr_scheduler
+from .adaptive import Adagrad, Adamax, NAdam, RAdam
 from .optimizer import Optimizer
 from .sgd import SGD, Adam, AdamW, RMSprop
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "Adagrad",
+    "Adamax",
+    "NAdam",
+    "RAdam",
+    "lr_scheduler",
+]
