@@ -1146,6 +1146,94 @@ def test_transformer_init_mask_and_errors() -> None:
     )
 
 
+# -- utilities: vectors of parameters, clipping, activation checkpointing ---------------------------
+def test_parameters_vector_round_trip_and_clip_value() -> None:
+    em, tm = (
+        nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)),
+        tnn.Sequential(tnn.Linear(3, 4), tnn.Tanh(), tnn.Linear(4, 2)),
+    )
+    sync(em, tm)
+    ve, vt = nn.utils.parameters_to_vector(em.parameters()), tnn.utils.parameters_to_vector(tm.parameters())
+    close(ve, vt, "parameters_to_vector", rtol=1e-6)
+    new = _r(vt.numel()).astype(np.float32)
+    nn.utils.vector_to_parameters(ember.tensor(new), em.parameters())
+    tnn.utils.vector_to_parameters(torch.tensor(new), tm.parameters())
+    assert_same_state(em, tm)
+    with pytest.raises(
+        ValueError, match="vector_to_parameters: vec has shape \\(3,\\), but the parameters hold 26"
+    ):
+        nn.utils.vector_to_parameters(ember.zeros(3), em.parameters())
+    raises_like_torch(
+        lambda: nn.utils.vector_to_parameters(new, em.parameters()),
+        lambda: tnn.utils.vector_to_parameters(new, tm.parameters()),
+        "vector_to_parameters: expected an ember.Tensor, but got ndarray",
+    )
+    for p_e, p_t in zip(em.parameters(), tm.parameters(), strict=True):
+        g = _r(*p_t.shape).astype(np.float32) * 3
+        p_e.grad, p_t.grad = ember.tensor(g), torch.tensor(g)
+    nn.utils.clip_grad_value_(em.parameters(), 0.7)
+    tnn.utils.clip_grad_value_(tm.parameters(), 0.7)
+    for p_e, p_t in zip(em.parameters(), tm.parameters(), strict=True):
+        close(p_e.grad, p_t.grad, "clipped grad", kind="gradients")
+
+
+class _Block(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin1, self.lin2 = nn.Linear(4, 8), nn.Linear(8, 4)
+        self.drop = nn.Dropout(0.3)
+
+    def forward(self, x: Any) -> Any:
+        return self.lin2(self.drop(F.gelu(self.lin1(x)))) + x
+
+
+def test_checkpoint_gradients_equal_the_plain_call() -> None:
+    from ember.utils.checkpoint import checkpoint, checkpoint_sequential
+
+    ember.manual_seed(0)
+    block = _Block().to(ember.float64)
+    x = ember.tensor(_r(5, 4), requires_grad=True)
+
+    def run(use_checkpoint: bool) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        block.zero_grad()
+        x.grad = None
+        ember.manual_seed(7)  # the same dropout masks in both runs
+        h = checkpoint(block, x, use_reentrant=False) if use_checkpoint else block(x)
+        out = checkpoint(lambda t: block(t).tanh(), h) if use_checkpoint else block(h).tanh()
+        (out * ember.tensor(_r(5, 4, seed=9))).sum().backward()
+        return _np(out), [_np(p.grad) for p in block.parameters()], _np(x.grad)
+
+    plain, ckpt = run(False), run(True)
+    np.testing.assert_allclose(ckpt[0], plain[0], rtol=1e-12)
+    for a, b in zip(ckpt[1], plain[1], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    np.testing.assert_allclose(ckpt[2], plain[2], rtol=1e-12)
+    # autograd.grad through a checkpoint, a tuple result, a closure over a parameter
+    w = ember.tensor(_r(4), requires_grad=True)
+    xx = ember.tensor(_r(3, 4), requires_grad=True)
+    a, b = checkpoint(lambda t: (t * w, (t * t).sum(1)), xx)
+    gx, gw = ember.autograd.grad((a.sum() + b.sum()), [xx, w])
+    tx, tw = torch.tensor(_np(xx), requires_grad=True), torch.tensor(_np(w), requires_grad=True)
+    ta, tb = torch.utils.checkpoint.checkpoint(lambda t: (t * tw, (t * t).sum(1)), tx, use_reentrant=False)
+    rx, rw = torch.autograd.grad(ta.sum() + tb.sum(), [tx, tw])
+    close(gx, rx, "checkpoint grad x", kind="gradients")
+    close(gw, rw, "checkpoint grad w", kind="gradients")
+    # checkpoint_sequential equals the plain Sequential (no dropout here)
+    seq = nn.Sequential(*[nn.Linear(4, 4) for _ in range(5)]).to(ember.float64)
+    y1 = seq(x)
+    y1.sum().backward()
+    g1 = [_np(p.grad) for p in seq.parameters()]
+    seq.zero_grad()
+    y2 = checkpoint_sequential(seq, 2, x, use_reentrant=False)
+    y2.sum().backward()
+    np.testing.assert_allclose(_np(y2), _np(y1), rtol=1e-12)
+    for a_, b_ in zip([_np(p.grad) for p in seq.parameters()], g1, strict=True):
+        np.testing.assert_allclose(a_, b_, rtol=1e-12)
+    COMPARED["checkpoint"] += 1
+    with pytest.raises(TypeError, match="checkpoint: the checkpointed function must return a Tensor"):
+        checkpoint(lambda t: 3, x)
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last: a test that compares nothing passes, so the helpers count

@@ -1,4 +1,5 @@
-"""Gradient utilities: clipping by total norm or by value."""
+"""Gradient utilities: clipping by total norm or by value, and parameters flattened to one vector
+and back."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from .. import ops as E
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "zero_grads_"]
+__all__ = [
+    "clip_grad_norm_",
+    "clip_grad_value_",
+    "parameters_to_vector",
+    "vector_to_parameters",
+    "zero_grads_",
+]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
@@ -63,8 +70,11 @@ def clip_grad_norm_(
     return total
 
 
-def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
-    """Clamp every gradient element to [-clip_value, clip_value] in place."""
+def clip_grad_value_(
+    parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None
+) -> None:
+    """Clamp every gradient element to [-clip_value, clip_value] in place (``foreach`` is accepted
+    for PyTorch compatibility)."""
     clip_value = float(clip_value)
     with no_grad():
         for g in _grads(parameters):
@@ -72,5 +82,37 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
-    """All parameters flattened and concatenated into one 1-D tensor."""
-    return E.cat([p.reshape(-1) for p in parameters])
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    params = list(parameters)
+    _check_one_device("parameters_to_vector", params)
+    return E.cat([p.reshape(-1) for p in params])
+
+
+def _check_one_device(op: str, params: list[Tensor]) -> None:
+    devices = {p.device for p in params}
+    if len(devices) > 1:
+        raise ValueError(
+            f"{op}: found parameters on several devices ({', '.join(sorted(map(str, devices)))}); move "
+            "them to one device first"
+        )
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (each reshaped to its
+    parameter's shape), the inverse of :func:`parameters_to_vector`; not recorded by autograd."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: expected an ember.Tensor, but got {type(vec).__name__}")
+    params = list(parameters)
+    _check_one_device("vector_to_parameters", params)
+    total = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(
+            f"vector_to_parameters: vec has shape {tuple(vec.shape)}, but the parameters hold {total} "
+            f"elements; pass a 1-D tensor of {total} elements (e.g. from parameters_to_vector)"
+        )
+    offset = 0
+    with no_grad():
+        for p in params:
+            n = p.numel()
+            p.copy_(vec[offset : offset + n].reshape(p.shape).to(p.dtype))
+            offset += n
