@@ -291,7 +291,7 @@ def _records() -> None:
                 return [
                     Sample((a(1, 2, 4, 6), 2)),
                     Sample((a(3, 6, 3), 3)),
-                    Sample((a(2, 1, 1, 4, 2), 2)),
+                    Sample((a(2, 1, 2, 4, 4), 2)),
                     Sample((a(0, 1, 2, 2), 2), grad=False),
                     Sample((a(1, 2, 4, 4), 2), noncontig=True),
                 ]
