@@ -291,3 +291,54 @@ def test_scheduler_errors_and_state() -> None:
     s1.step()
     s2.step()
     assert math.isclose(s1.get_last_lr()[0], s2.get_last_lr()[0])
+
+
+# -- LBFGS ------------------------------------------------------------------------------------------
+def _lbfgs_run(lib: Any, opt_cls: Any, p: Any, ls: str | None, steps: int = 4) -> tuple[np.ndarray, Any]:
+    rng = np.random.default_rng(0)
+    x, y = lib.tensor(rng.standard_normal((40, 5))), lib.tensor((rng.random(40) > 0.5).astype(float))
+    opt = opt_cls([p], lr=0.8, max_iter=6, history_size=3, line_search_fn=ls)
+
+    def closure() -> Any:
+        opt.zero_grad()
+        z = x @ p
+        loss = (lib.nn.functional.softplus(z) - y * z).mean() + 0.01 * (p * p).sum()
+        loss.backward()
+        return loss
+
+    out = []
+    for _ in range(steps):
+        opt.step(closure)
+        out.append(p.detach().numpy().copy())
+    return np.array(out), opt
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_matches_torch(line_search_fn: str | None) -> None:
+    e, eo = _lbfgs_run(ember, optim.LBFGS, nn.Parameter(ember.tensor(np.zeros(5))), line_search_fn)
+    t, to = _lbfgs_run(
+        torch, torch.optim.LBFGS, torch.zeros(5, dtype=torch.float64, requires_grad=True), line_search_fn
+    )
+    np.testing.assert_allclose(e, t, rtol=1e-10, atol=1e-14)
+    es, ts = next(iter(eo.state.values())), next(iter(to.state.values()))
+    assert (es["func_evals"], es["n_iter"]) == (ts["func_evals"], ts["n_iter"])
+
+
+def test_lbfgs_minimises_rosenbrock_and_refuses_groups() -> None:
+    p = nn.Parameter(ember.tensor([-1.5, 2.0]))
+    opt = optim.LBFGS([p], lr=1, max_iter=100, line_search_fn="strong_wolfe")
+
+    def closure() -> Any:
+        opt.zero_grad()
+        loss = (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        opt.step(closure)
+    np.testing.assert_allclose(p.detach().numpy(), [1.0, 1.0], atol=1e-5)
+    a, b = nn.Parameter(ember.zeros(1)), nn.Parameter(ember.zeros(1))
+    with pytest.raises(ValueError, match="LBFGS doesn't support per-parameter options"):
+        optim.LBFGS([{"params": [a]}, {"params": [b]}])
+    with pytest.raises(ValueError, match="LBFGS: line_search_fn must be None or 'strong_wolfe'"):
+        optim.LBFGS([a], line_search_fn="armijo")
