@@ -82,30 +82,13 @@ def run_threads(jobs: dict[str, Callable[[], Any]], timeout: float = JOIN_TIMEOU
     return results
 
 
-def _opencl_lacks_device_locks(dev: ember.Device) -> bool:
-    """Whether the OpenCL plugin's per-device state still has no ``lock``: kernel arguments, the
-    queue's last event, pending fused arrays and the memory pool are shared by all threads and
-    need one lock per device (docs/architecture.md, "Threads")."""
-    return dev.type == "opencl" and not all(hasattr(d, "lock") for d in getattr(dev.backend, "_devices", []))
-
-
 @pytest.fixture(params=["cpu", "opencl"])
 def device(request: pytest.FixtureRequest) -> ember.Device:
-    """Each in-tree data device, skipped with the backend's reason when it cannot be used here.
-    On an OpenCL plugin without per-device locks the concurrent tests are expected to fail."""
+    """Each in-tree data device, skipped with the backend's reason when it cannot be used here."""
     try:
-        dev = ember.device(request.param)
+        return ember.device(request.param)
     except ember.BackendError as exc:
         pytest.skip(f"device {request.param!r} unusable: {exc}")
-    if _opencl_lacks_device_locks(dev):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="ember_opencl shares kernel objects, the last-event record, pending fused arrays "
-                "and the memory pool between threads without a lock (issue 11, Threads)",
-                strict=False,
-            )
-        )
-    return dev
 
 
 def on_device(device: ember.Device, job: str, *args: Any) -> Any:
@@ -472,19 +455,12 @@ def test_concurrent_first_use_constructs_the_backend_once(plugin_dir: Path) -> N
     assert out["sums"] == [6.0] * 8 and out["status"] == "available"
 
 
-def test_concurrent_first_use_of_opencl(request: pytest.FixtureRequest) -> None:
+def test_concurrent_first_use_of_opencl() -> None:
     """Eight threads touch opencl for the first time together: one device, right values."""
     try:
-        dev = ember.device("opencl")
+        ember.device("opencl")
     except ember.BackendError as exc:
         pytest.skip(f"device 'opencl' unusable: {exc}")
-    if _opencl_lacks_device_locks(dev):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="ember_opencl opens a device's context, queue and pool without a lock (issue 11)",
-                strict=False,
-            )
-        )
     res = run_python(FIRST_USE.format(spec="opencl", type="opencl", constructed="None"))
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)

@@ -5,6 +5,8 @@ Imports pyopencl; only the backend's modules import this one, once the backend f
 
 from __future__ import annotations
 
+import threading
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -46,8 +48,8 @@ class Allocation:
     def __del__(self) -> None:
         pool = self.pool
         if pool is not None:
-            try:
-                pool._release((self.buf, self.host), self.size)
+            try:  # MemoryPool._release, inlined: any thread, no lock (see MemoryPool)
+                pool._returned.append(((self.buf, self.host), self.size))
             except Exception:  # noqa: BLE001, S110 - interpreter shutdown
                 pass
 
@@ -56,7 +58,12 @@ class MemoryPool:
     """A caching allocator: free lists of device buffers by size class.
 
     Freed buffers are kept for reuse (``cached``) until :meth:`empty_cache`. Reuse is safe
-    without waiting because all work of a device goes through one in-order queue.
+    without waiting because all work of a device goes through one in-order queue at a time.
+
+    Threads: the free lists and counters change under the pool's lock. A buffer comes back from
+    ``Allocation.__del__``, in whatever thread drops the last reference, possibly one inside a
+    pool call already (a garbage collection), so :meth:`_release` takes no lock: it appends to a
+    deque that the next call under the lock drains into the free lists.
 
     ``host_backed``: every buffer is created over aligned host memory the pool allocates
     (``CL_MEM_USE_HOST_PTR``), which a CPU device such as PoCL's computes in place; the backend
@@ -78,19 +85,52 @@ class MemoryPool:
         self.cached = 0
         self.peak = 0
         self.n_allocs = 0
+        self._lock = threading.RLock()
+        self._returned: deque[tuple[tuple[cl.Buffer, np.ndarray | None], int]] = deque()
 
     def allocate(self, nbytes: int) -> Allocation:
         """A buffer of at least ``nbytes`` bytes (at least 1)."""
         size = _bucket(nbytes)
-        lst = self.free.get(size)
-        if lst:
-            buf, host = lst.pop()
-            self.cached -= size
-        else:
-            buf, host = self._new(size, nbytes)
-        self.in_use += size
-        self.peak = max(self.peak, self.in_use)
+        lock = self._lock
+        lock.acquire()  # (cheaper than `with` on the hot path)
+        try:
+            free = self.free
+            returned = self._returned
+            while returned:  # _drain, inlined: usually the one buffer the last op dropped
+                pair, s = returned.popleft()
+                self.in_use -= s
+                self.cached += s
+                lst = free.get(s)
+                if lst is None:
+                    free[s] = [pair]
+                else:
+                    lst.append(pair)
+            lst = free.get(size)
+            if lst:
+                buf, host = lst.pop()
+                self.cached -= size
+            else:
+                buf, host = self._new(size, nbytes)
+            in_use = self.in_use = self.in_use + size
+            if in_use > self.peak:  # noqa: PLR1730 - no call on the hot path
+                self.peak = in_use
+        finally:
+            lock.release()
         return Allocation(buf, host, size, self)
+
+    def _drain(self) -> None:
+        """Move the buffers given back since the last call into the free lists (under the lock)."""
+        returned = self._returned
+        free = self.free
+        while returned:
+            pair, size = returned.popleft()
+            self.in_use -= size
+            self.cached += size
+            lst = free.get(size)
+            if lst is None:
+                free[size] = [pair]
+            else:
+                lst.append(pair)
 
     def _create(self, size: int) -> tuple[cl.Buffer, np.ndarray | None]:
         if not self.host_backed:
@@ -138,21 +178,29 @@ class MemoryPool:
         )
 
     def _release(self, pair: tuple[cl.Buffer, np.ndarray | None], size: int) -> None:
-        self.in_use -= size
-        self.cached += size
-        self.free.setdefault(size, []).append(pair)
+        """Take back a buffer of size class ``size`` (any thread, no lock: see the class)."""
+        self._returned.append((pair, size))
 
     def empty_cache(self) -> None:
         """Release every cached (unused) buffer to the OpenCL runtime."""
-        for lst in self.free.values():
-            for buf, _ in lst:
-                buf.release()
-        self.free.clear()
-        self.cached = 0
+        with self._lock:
+            self._drain()
+            for lst in self.free.values():
+                for buf, _ in lst:
+                    buf.release()
+            self.free.clear()
+            self.cached = 0
 
     def stats(self) -> dict[str, int]:
         """in_use, cached and peak bytes (size classes, as held from the runtime)."""
-        return {"in_use": self.in_use, "cached": self.cached, "peak": self.peak, "allocations": self.n_allocs}
+        with self._lock:
+            self._drain()
+            return {
+                "in_use": self.in_use,
+                "cached": self.cached,
+                "peak": self.peak,
+                "allocations": self.n_allocs,
+            }
 
 
 class CLArray(StridedBuffer):

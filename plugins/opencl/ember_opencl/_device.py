@@ -1,17 +1,25 @@
 """Per-device state of the OpenCL backend: :class:`_Device`.
 
-A ``_Device`` holds the OpenCL device, its context and single in-order queue (created on first
-use), the memory pool, the cache of built programs and the launch-plan caches of the kernel
-families. Every command the backend enqueues goes through :meth:`_Device.launch`,
-:meth:`_Device.fill` or :meth:`_Device.upload`, which record its event in ``last``: a readback
-from host-backed memory (:func:`ember_opencl.memory.to_numpy`) trusts that record to know whether
-the queue is idle.
+A ``_Device`` holds the OpenCL device, its context and in-order queue (created on first use), the
+memory pool, the cache of built programs, the launch-plan caches of the kernel families and the
+fusion layer's per-device state. Every command the backend enqueues goes through
+:meth:`_Device.launch`, :meth:`_Device.fill`, :meth:`_Device.upload` or :meth:`_Device.read`,
+which record its event in ``last``: a readback from host-backed memory
+(:func:`ember_opencl.memory.to_numpy`) trusts that record to know whether the queue is idle.
+
+Threads: one re-entrant lock per device (``lock``) makes each ``set_args`` and its enqueue one
+step (kernel objects are cached per device and shared by every thread), and guards ``last``,
+the pending fused arrays (:mod:`ember_opencl._fusion`) and opening the device. Building a
+program takes a second lock (``_build_lock``, always after ``lock`` when both are held), so
+launches on the device go on while a thread builds. The pool has its own (see
+:class:`ember_opencl._array.MemoryPool`).
 
 Imports pyopencl; only the backend (and the modules it loads once pyopencl is there) import it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,8 +29,8 @@ import pyopencl as cl
 from pyopencl import enqueue_copy as _enqueue_copy
 from pyopencl import enqueue_nd_range_kernel as _enqueue_nd
 
-# pyopencl's private entry point: its public wrapper queries the CL version per call
-from pyopencl._cl import _enqueue_fill_buffer
+# pyopencl's private entry points: the public wrappers query the CL version per call
+from pyopencl._cl import _enqueue_fill_buffer, _enqueue_read_buffer
 
 from . import _codegen as cg
 from ._array import MemoryPool
@@ -32,7 +40,8 @@ __all__ = ["_Device", "wait"]
 
 
 class _Device:
-    """Per-device state: the OpenCL device, its context and queue (created lazily), pool, programs."""
+    """Per-device state: the OpenCL device, its context and queue (created lazily), pool, programs,
+    launch plans, the fusion layer's pending arrays and counters, and the device lock."""
 
     def __init__(self, index: int, platform: Any, device: Any) -> None:
         self.index = index
@@ -45,6 +54,9 @@ class _Device:
         self.is_cpu = bool(device.type & 2)  # CL_DEVICE_TYPE_CPU
         # the destination dtypes of one copy program (see ember_opencl.memory.gen_copy_program)
         self.copy_dsts = ",".join(d for d in cg.CTYPE if d != "float64" or self.fp64)
+        #: held for each set_args + enqueue, and for the other shared state (module docstring)
+        self.lock = threading.RLock()
+        self._build_lock = threading.Lock()
         self._ctx = None
         self.queue: Any = None
         self.pool: Any = None
@@ -54,26 +66,42 @@ class _Device:
         self.reduce_plans: dict[tuple, tuple] = {}  # single-launch generic reductions
         self.mm_plans: dict[tuple, tuple] = {}  # float matmul launch plans
         self.fusion: Any = None  # the backend's _fusion.Fusion (CLArray.alloc materialises through it)
-        self.pending: list = []  # weak references to this device's pending arrays, oldest first
+        # the fusion layer's state of this device, changed under ``lock``: weak references to the
+        # pending arrays (oldest first; appended without the lock, see _fusion._pending), how
+        # often each structure was materialised, structures whose fused program does not build,
+        # and the counters of ember_opencl.fusion_stats() (a pending array is counted when its
+        # entry leaves the list)
+        self.pending: list = []
+        self.seen: dict[tuple, int] = {}
+        self.unbuildable: set[tuple] = set()
+        self.fusion_counts = {"pending": 0, "fused_launches": 0, "fused_ops": 0, "eager_ops": 0, "flushes": 0}
         # event of the last command enqueued, None when the queue is known idle: every command
-        # goes through launch(), fill() or upload() so that a host-side readback never misses one
+        # goes through launch(), fill(), upload() or read() so that a host-side readback never
+        # misses one
         self.last: Any = None
 
     def open(self) -> _Device:
-        """Create the context, queue and pool on first use."""
+        """Create the context, queue and pool on first use (once, whichever threads ask)."""
         if self._ctx is None:
-            self._ctx = cl.Context([self.device])
-            self.queue = cl.CommandQueue(self._ctx, self.device)
-            args = (
-                self._ctx,
-                self.device.max_mem_alloc_size,
-                self.device.global_mem_size,
-                f"opencl:{self.index} ({self.name})",
-            )
-            self.pool = MemoryPool(*args, host_backed=self.is_cpu)
-            if self.is_cpu and not self.pool.host_memory_is_device_memory(self.queue):
-                self.pool = MemoryPool(*args)
+            with self.lock:
+                if self._ctx is None:
+                    self._open()
         return self
+
+    def _open(self) -> None:
+        ctx = cl.Context([self.device])
+        queue = self.queue = cl.CommandQueue(ctx, self.device)
+        args = (
+            ctx,
+            self.device.max_mem_alloc_size,
+            self.device.global_mem_size,
+            f"opencl:{self.index} ({self.name})",
+        )
+        pool = MemoryPool(*args, host_backed=self.is_cpu)
+        if self.is_cpu and not pool.host_memory_is_device_memory(queue):
+            pool = MemoryPool(*args)
+        self.pool = pool
+        self._ctx = ctx  # last: a thread that sees the context sees the queue and pool
 
     @property
     def context(self) -> Any:
@@ -88,8 +116,16 @@ class _Device:
         kernels = self.programs.get(key)
         if kernels is not None:
             return kernels
+        ctx = self.context  # (opening takes ``lock``: never while holding the build lock)
+        with self._build_lock:
+            kernels = self.programs.get(key)
+            if kernels is None:
+                kernels = self.programs[key] = self._build(ctx, key, gen, gen_args)
+        return kernels
+
+    def _build(self, ctx: Any, key: tuple, gen: Callable[..., Program], gen_args: tuple) -> dict[str, Any]:
         src, sigs = gen(*gen_args)
-        prg = cl.Program(self.context, src)
+        prg = cl.Program(ctx, src)
         try:
             prg.build()
         except Exception as exc:  # noqa: BLE001 - re-raised with the build log
@@ -108,30 +144,69 @@ class _Device:
             # instead of pyopencl's generic numpy-scalar path (about 10 µs per scalar argument)
             knl.set_scalar_arg_dtypes(sig.arg_dtypes)
             kernels[sig.name] = knl
-        self.programs[key] = kernels
         return kernels
 
-    def launch(self, knl: Any, gsize: tuple[int, ...], lsize: tuple[int, ...] | None) -> None:
-        """Enqueue kernel ``knl`` (arguments already set)."""
-        self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+    # -- enqueueing (every command of the backend) --------------------------------------------------
+
+    def launch(self, knl: Any, args: Any, gsize: tuple[int, ...], lsize: tuple[int, ...] | None) -> None:
+        """Set kernel ``knl``'s arguments to ``args`` (a sequence) and enqueue it over ``gsize``
+        in work-groups ``lsize``, as one step under the device lock."""
+        lock = self.lock
+        lock.acquire()  # (cheaper than `with` on the hot path)
+        try:
+            knl.set_args(*args)
+            self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+        finally:
+            lock.release()
 
     def fill(self, buf: Any, pattern: np.ndarray, offset: int, nbytes: int) -> None:
         """Enqueue filling ``nbytes`` of ``buf`` from byte ``offset`` with ``pattern``."""
-        self.last = _enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
+        with self.lock:
+            self.last = _enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
 
     def upload(self, buf: Any, host: np.ndarray) -> Any:
         """Enqueue copying ``host`` into ``buf`` without waiting; returns the event."""
-        self.last = _enqueue_copy(self.queue, buf, host, is_blocking=False)
-        return self.last
+        with self.lock:
+            evt = self.last = _enqueue_copy(self.queue, buf, host, is_blocking=False)
+        return evt
+
+    def read(self, buf: Any, host: np.ndarray, offset: int) -> Any:
+        """Enqueue copying ``buf`` from byte ``offset`` into ``host`` and submit it; returns the
+        event (wait with :func:`wait`, then :meth:`forget` it)."""
+        with self.lock:
+            queue = self.queue
+            evt = self.last = _enqueue_read_buffer(queue, buf, host, offset, None, False)
+            queue.flush()
+        return evt
+
+    def idle(self) -> bool:
+        """Whether every command enqueued so far has finished; forgets the record when so.
+
+        Commands run in order, so the newest being done means all are. The status is read
+        without the lock (a command enqueued meanwhile is newer, and never one this thread waits
+        for); clearing ``last`` compares first, so another thread's newer record stays."""
+        last = self.last
+        if last is None:
+            return True
+        if last.command_execution_status > 0:  # CL_COMPLETE is 0, errors are negative
+            return False
+        self.forget(last)
+        return True
+
+    def forget(self, evt: Any) -> None:
+        """Clear ``last`` if it is still ``evt`` (a finished command: the queue is idle)."""
+        with self.lock:
+            if self.last is evt:
+                self.last = None
 
 
-def wait(queue: Any, evt: Any, spin_s: float = 2e-4) -> None:
-    """Wait for ``evt``: poll its status for up to ``spin_s`` seconds, then block.
+def wait(evt: Any, spin_s: float = 2e-4) -> None:
+    """Wait for ``evt`` (already submitted): poll its status for up to ``spin_s`` seconds, then
+    block.
 
     A blocking wait on PoCL's CPU device costs tens of µs of thread wake-up latency; a short
     poll returns as soon as a small transfer is done.
     """
-    queue.flush()
     t_end = time.perf_counter() + spin_s
     while time.perf_counter() < t_end:
         if evt.command_execution_status <= 0:  # CL_COMPLETE (0) or an error (< 0: wait raises it)

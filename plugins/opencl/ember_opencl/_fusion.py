@@ -20,6 +20,12 @@ materialises every live pending array of that device, so laziness is never obser
 values. At most :data:`CAP` ops go into one kernel (a longer chain is cut). The mode comes from
 ``EMBER_OPENCL_FUSION`` (``auto``, the default; ``always``: fuse every structure at once;
 ``off``: eager kernels only) or :func:`ember_opencl.set_fusion`.
+
+Threads: a pending array may be computed by any thread (its own, or another's flush), so
+computing one, taking entries out of the device's list of pending arrays and its counters all go
+under the device's lock, and a pending array already computed when the lock is taken is left as
+it is. Adding a new pending array to the list takes no lock (``list.append`` is atomic and the
+list object is never replaced), which keeps the per-op cost of a lazy op where it was.
 """
 
 from __future__ import annotations
@@ -220,27 +226,29 @@ def fused_signature(dt: str, idx: str, kind: str, n_leaves: int, n_scalars: int)
 
 
 class Fusion:
-    """The fusion state of one backend: mode, structure counts, statistics, and the lazy
-    wrappers around its eager elementwise kernels. See the module docstring."""
+    """The fusion layer of one backend: the mode and the lazy wrappers around its eager
+    elementwise kernels. The state it works on is per device (``_Device.pending``, ``seen``,
+    ``unbuildable``, ``fusion_counts``) and changes under that device's lock (but for the
+    lock-free append of a new pending array). See the module docstring."""
 
     def __init__(self, mode: str) -> None:
         self.mode = mode
         self.eager: dict[str, Callable[..., Any]] = {}
-        self.seen: dict[tuple, int] = {}
-        self.unbuildable: set[tuple] = set()  # structures whose fused program failed to build
-        self.stats = {"pending": 0, "fused_launches": 0, "fused_ops": 0, "eager_ops": 0, "flushes": 0}
 
     # building pending arrays -------------------------------------------------------------------
 
     def _pending(self, op: str, operands: tuple, like: Any) -> Any:
         """A pending array ``op(*operands)`` with ``like``'s shape (contiguous) and dtype."""
+        array_type = type(like)
         size = 1
         for o in operands:
-            if type(o) is type(like) and o._alloc is None:
-                size += o.expr[2]
+            if type(o) is array_type:
+                e = o.expr  # read once: another thread's flush may compute o meanwhile
+                if e is not None:
+                    size += e[2]
         if size > CAP:  # cut the chain: compute the inputs now, start a new kernel from them
             for o in operands:
-                if type(o) is type(like) and o._alloc is None:
+                if type(o) is array_type and o._alloc is None:
                     self.materialize(o)
             size = 1
         dev = like.dev
@@ -248,9 +256,10 @@ class Fusion:
         out.expr = (op, operands, size)
         pending = dev.pending
         if len(pending) >= 4096:
-            pending[:] = [r for r in pending if (a := r()) is not None and a._alloc is None]
+            _compact(dev)
+        # no lock: list.append is atomic, the list is never replaced, and only flush and
+        # _compact (under the lock) take entries out, counting them as they go
         pending.append(weakref.ref(out))
-        self.stats["pending"] += 1
         return out
 
     def wrap_unary(self, name: str, eager: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -303,30 +312,34 @@ class Fusion:
         return lay.numel > 0 and lay.is_contiguous
 
     # materialising ----------------------------------------------------------------------------
+    # (every method below runs under the array's device lock: a pending array is computed, and
+    # the device's counters change, by one thread at a time)
 
     def _hot(self, key: tuple, dev: Any) -> bool:
-        """Whether structure ``key`` should run fused now (counting this use)."""
-        if key in self.unbuildable:
+        """Whether structure ``key`` should run fused now on ``dev`` (counting this use)."""
+        if key in dev.unbuildable:
             return False
         if self.mode == "always" or key in dev.programs:
             return True
-        n = self.seen.get(key, 0) + 1
-        if len(self.seen) > 16384:
-            self.seen.clear()
-        self.seen[key] = n
+        seen = dev.seen
+        n = seen.get(key, 0) + 1
+        if len(seen) > 16384:
+            seen.clear()
+        seen[key] = n
         return n >= HOT
 
     def _kernel(self, key: tuple, dev: Any, dt: str, idx: str, kind: str, structure: tuple) -> Any:
         """The fused kernel of ``structure`` when it is hot and builds, else None (op by op).
 
         A build failure is a bug in the generated code, not in the user's program: it is
-        reported once as a warning with the build log, and the structure runs unfused."""
+        reported once per device as a warning with the build log, and the structure runs
+        unfused."""
         if not self._hot(key, dev):
             return None
         try:
             return dev.program(key, gen_fused_program, dt, idx, kind, structure)["fused"]
         except RuntimeError as exc:
-            self.unbuildable.add(key)
+            dev.unbuildable.add(key)
             warnings.warn(
                 f"opencl fusion: the fused kernel for {kind} of {structure} does not build, so it "
                 f"runs op by op (please report this): {exc}",
@@ -343,12 +356,26 @@ class Fusion:
         sig = fused_signature(out.dtype.name, idx, kind, len(leaves), len(scalars))
         leaf_args = [a for leaf in leaves for a in (leaf._alloc.buf, leaf.layout.offset)]
         args = sig.pack(out.alloc.buf, *leaf_args, *[float(s) for s in scalars], *tail)
-        self.stats["fused_launches"] += 1
-        self.stats["fused_ops"] += len(structure[2])
+        counts = out.dev.fusion_counts
+        counts["fused_launches"] += 1
+        counts["fused_ops"] += len(structure[2])
         return args
 
     def materialize(self, x: Any) -> Any:
-        """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation."""
+        """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation.
+
+        Under x's device lock; an ``x`` another thread computed meanwhile is returned as it is."""
+        lock = x.dev.lock
+        lock.acquire()  # (cheaper than `with` on the hot path)
+        try:
+            a = x._alloc
+            if a is not None:
+                return a
+            return self._materialize(x)
+        finally:
+            lock.release()
+
+    def _materialize(self, x: Any) -> Any:
         if x.expr[2] > 1:
             structure, leaves, scalars = _structure(x)
             dev = x.dev
@@ -369,7 +396,7 @@ class Fusion:
         for o in operands:
             if type(o) is type(x) and o._alloc is None:
                 self._eager(o)
-        self.stats["eager_ops"] += 1
+        x.dev.fusion_counts["eager_ops"] += 1
         return self._settle(x, self.eager[op](*operands))
 
     @staticmethod
@@ -382,20 +409,24 @@ class Fusion:
 
     def reduce_rows(self, op: str, x: Any, out: Any, rows: int, length: int) -> bool:
         """``out[o] = op over row o`` of pending ``x`` seen as (rows, length), fused with x's
-        expression when the structure is hot; False (nothing done) otherwise."""
+        expression when the structure is hot; False (nothing done) otherwise, or when another
+        thread computed ``x`` meanwhile (the caller then reduces its buffer)."""
         if self.mode == "off" or op not in REDUCE_OPS:
             return False
-        structure, leaves, scalars = _structure(x)
         dev = x.dev
-        idx = index_type(x.layout.numel, *leaves, out)
-        key = ("fused", x.dtype.name, idx, op, structure)
-        knl = self._kernel(key, dev, x.dtype.name, idx, op, structure)
-        if knl is None:
-            return False
-        G, chunk = row_split(rows, length, x.dtype.name)
-        target = out if G == 1 else new_array(dev, (rows * G,), x.dtype)
-        args = self._fused_args(op, idx, target, leaves, scalars, structure, length, G, chunk, rows * G)
-        launch_n(dev, knl, args, rows * G)
+        with dev.lock:
+            if x._alloc is not None:
+                return False
+            structure, leaves, scalars = _structure(x)
+            idx = index_type(x.layout.numel, *leaves, out)
+            key = ("fused", x.dtype.name, idx, op, structure)
+            knl = self._kernel(key, dev, x.dtype.name, idx, op, structure)
+            if knl is None:
+                return False
+            G, chunk = row_split(rows, length, x.dtype.name)
+            target = out if G == 1 else new_array(dev, (rows * G,), x.dtype)
+            args = self._fused_args(op, idx, target, leaves, scalars, structure, length, G, chunk, rows * G)
+            launch_n(dev, knl, args, rows * G)
         if G > 1:
             rows_pass(op, target, out, rows, G)
         return True
@@ -403,10 +434,26 @@ class Fusion:
     def flush(self, dev: Any) -> None:
         """Materialise every live pending array of ``dev`` (newest first, so a chain is computed
         once at its end and its intermediates are dropped), before memory is written in place."""
-        refs = dev.pending
-        dev.pending = []
-        self.stats["flushes"] += 1
-        for r in reversed(refs):
-            a = r()
-            if a is not None and a._alloc is None:
-                self.materialize(a)
+        with dev.lock:
+            pending = dev.pending
+            counts = dev.fusion_counts
+            counts["flushes"] += 1
+            while pending:  # (arrays other threads add meanwhile are computed too)
+                a = pending.pop()()
+                counts["pending"] += 1
+                if a is not None and a._alloc is None:
+                    self.materialize(a)
+
+
+def _compact(dev: Any) -> None:
+    """Drop the entries of arrays that died or were computed from ``dev.pending`` (when it grew
+    long), counting them. Only the entries present when it starts are replaced: another thread's
+    ``append`` meanwhile (which takes no lock) is kept."""
+    with dev.lock:
+        pending = dev.pending
+        n = len(pending)
+        if n < 4096:
+            return
+        live = [r for r in pending[:n] if (a := r()) is not None and a._alloc is None]
+        pending[:n] = live
+        dev.fusion_counts["pending"] += n - len(live)

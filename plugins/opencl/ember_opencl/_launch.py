@@ -1,6 +1,7 @@
 """Launch helpers shared by the kernel families: output arrays over shared contiguous layouts,
 the index type of a launch, dims coalesced and padded to a rank bucket, the tiling of strided
-elementwise kernels, and setting arguments plus enqueueing in one call.
+elementwise kernels, and launches over 1-d ranges (through :meth:`ember_opencl._device._Device.launch`,
+which sets the arguments and enqueues as one step under the device lock).
 """
 
 from __future__ import annotations
@@ -120,18 +121,15 @@ def index_type(n: int, *arrays: Any) -> str:
 
 def launch_nd(dev: Any, knl: Any, args: list, gsize: tuple[int, ...], lsize: tuple[int, ...] | None) -> None:
     """Set ``knl``'s arguments and enqueue it on ``dev`` over ``gsize`` in work-groups ``lsize``."""
-    knl.set_args(*args)
-    dev.launch(knl, gsize, lsize)
+    dev.launch(knl, args, gsize, lsize)
 
 
 def launch_1d(dev: Any, knl: Any, args: list, n: int, local: int = LOCAL) -> None:
     """``launch_nd`` over ``n`` work-items (rounded up to whole work-groups of ``local``)."""
-    knl.set_args(*args)
-    dev.launch(knl, ((n + local - 1) // local * local,), (local,))
+    dev.launch(knl, args, ((n + local - 1) // local * local,), (local,))
 
 
 def launch_n(dev: Any, knl: Any, args: list, n: int) -> None:
     """n heavy work-items: work-groups of 1 when few (so both CPU threads get some), else 16."""
     local = 16 if n >= 256 else 1
-    knl.set_args(*args)
-    dev.launch(knl, (-(-n // local) * local,), (local,))
+    dev.launch(knl, args, (-(-n // local) * local,), (local,))

@@ -15,8 +15,9 @@ lists them all by op name. Per-device state (context, queue, pool, program and l
 caches) is :class:`ember_opencl._device._Device`; lazy elementwise fusion is
 :mod:`ember_opencl._fusion`. Programs are generated per (family, dtype(s), rank bucket, index
 type, operand modes), built on first use and cached per device. Only ``to_numpy`` and
-``nonzero`` wait for the device; every other kernel just enqueues work on the device's single
-in-order queue.
+``nonzero`` wait for the device; every other kernel just enqueues work on the device's in-order
+queue. Threads may use a device at once: its shared state changes under one lock per device
+(:class:`ember_opencl._device._Device`).
 
 Besides the primitives the backend provides the optional kernels ``add_`` (in-place add through
 views), ``relu``, ``softmax`` and ``log_softmax``.
@@ -221,9 +222,17 @@ class OpenCLBackend(Backend):
         return old
 
     def fusion_stats(self) -> dict[str, int]:
-        """Counters of the fusion layer: pending arrays made, fused launches and the ops they
-        covered, ops run by the prebuilt kernels, flushes before in-place writes."""
-        return dict(self._fusion.stats)
+        """Counters of the fusion layer, summed over the devices: pending arrays made, fused
+        launches and the ops they covered, ops run by the prebuilt kernels, flushes before
+        in-place writes."""
+        total: dict[str, int] = {}
+        for d in self._devices:
+            with d.lock:
+                for k, v in d.fusion_counts.items():
+                    total[k] = total.get(k, 0) + v
+                # (an entry of the pending list is counted when flush or compaction takes it out)
+                total["pending"] += len(d.pending)
+        return total
 
     # ------------------------------------------------------------------------------------------
     # device queries
@@ -274,8 +283,9 @@ class OpenCLBackend(Backend):
         """Return the pool's cached buffers of device ``index`` to the runtime."""
         d = self._devices[index]
         if d.pool is not None:
-            d.queue.finish()
-            d.pool.empty_cache()
+            with d.lock:  # no command is enqueued meanwhile: every cached buffer is done with
+                d.queue.finish()
+                d.pool.empty_cache()
 
     def native_type(self) -> type:
         """:class:`ember_opencl._array.CLArray`."""

@@ -158,8 +158,7 @@ def run_map(
             args += astrs[k]
             k += 1
     args += tail
-    knl.set_args(*args)
-    dev.launch(knl, gsize, lsize)
+    dev.launch(knl, args, gsize, lsize)
     return out
 
 
@@ -260,8 +259,7 @@ def unary_kernel(name: str) -> Callable[[Any], Any]:
         knl, layout, nbytes, out_dt, sx, tail, gsize, lsize = p
         dev = x.dev
         out = CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
-        knl.set_args(out.alloc.buf, 0, x.alloc.buf, lx.offset, *sx, *tail)
-        dev.launch(knl, gsize, lsize)
+        dev.launch(knl, (out.alloc.buf, 0, x.alloc.buf, lx.offset, *sx, *tail), gsize, lsize)
         return out
 
     kernel.__name__ = kernel.__qualname__ = name
@@ -335,16 +333,16 @@ def binary_kernel(name: str, compare: bool = False) -> Callable[[Any, Any], Any]
         if la is None:
             knl, layout, nbytes, out_dt, sb, tail, gsize, lsize, conv = p
             out = CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
-            knl.set_args(out.alloc.buf, 0, conv(a), b.alloc.buf, lb.offset, *sb, *tail)
+            args = (out.alloc.buf, 0, conv(a), b.alloc.buf, lb.offset, *sb, *tail)
         elif lb is None:
             knl, layout, nbytes, out_dt, sa, tail, gsize, lsize, conv = p
             out = CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
-            knl.set_args(out.alloc.buf, 0, a.alloc.buf, la.offset, *sa, conv(b), *tail)
+            args = (out.alloc.buf, 0, a.alloc.buf, la.offset, *sa, conv(b), *tail)
         else:
             knl, layout, nbytes, out_dt, sa, sb, tail, gsize, lsize = p
             out = CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
-            knl.set_args(out.alloc.buf, 0, a.alloc.buf, la.offset, *sa, b.alloc.buf, lb.offset, *sb, *tail)
-        dev.launch(knl, gsize, lsize)
+            args = (out.alloc.buf, 0, a.alloc.buf, la.offset, *sa, b.alloc.buf, lb.offset, *sb, *tail)
+        dev.launch(knl, args, gsize, lsize)
         return out
 
     kernel.__name__ = kernel.__qualname__ = name

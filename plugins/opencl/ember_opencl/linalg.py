@@ -35,10 +35,8 @@ def matmul(a: CLArray, b: CLArray) -> CLArray:
         oshape, bpbytes, pknl, prest, pg, pl, mknl, mrest1, mrest2, mg, ml = p
         out = new_array(dev, oshape, a.dtype)
         bp = dev.pool.allocate(bpbytes)
-        pknl.set_args(bp.buf, b.alloc.buf, lb.offset, *prest)
-        dev.launch(pknl, pg, pl)
-        mknl.set_args(out.alloc.buf, a.alloc.buf, la.offset, *mrest1, bp.buf, *mrest2)
-        dev.launch(mknl, mg, ml)
+        dev.launch(pknl, (bp.buf, b.alloc.buf, lb.offset, *prest), pg, pl)
+        dev.launch(mknl, (out.alloc.buf, a.alloc.buf, la.offset, *mrest1, bp.buf, *mrest2), mg, ml)
         return out
     n, k = a.shape[-2], a.shape[-1]
     m = b.shape[-1]

@@ -13,8 +13,9 @@ dtype holds a ``copy_<dst>`` kernel for every destination dtype the device has. 
 which may read the memory about to be written.
 
 ``to_numpy`` is the one place that waits for the device. On a CPU device whose pool hands out
-host-backed buffers, an idle queue (``_Device.last`` done) lets it copy straight from the
-buffer's host memory, about 4 µs instead of a 20-30 µs transfer round trip.
+host-backed buffers, an idle queue (``_Device.last`` done: :meth:`ember_opencl._device._Device.idle`)
+lets it copy straight from the buffer's host memory, about 4 µs instead of a 20-30 µs transfer
+round trip.
 """
 
 from __future__ import annotations
@@ -24,9 +25,6 @@ from typing import Any
 import numpy as np
 from ember import dtypes
 from ember.layout import StridedLayout
-
-# pyopencl's private entry point (non-blocking, no per-call version queries)
-from pyopencl._cl import _enqueue_read_buffer
 
 from ._array import CLArray
 from ._codegen import compute_type, header
@@ -73,17 +71,10 @@ def to_numpy(x: CLArray) -> np.ndarray:
     lay = x.layout
     dev = x.dev
     alloc = x.alloc  # (computes a pending x first)
-    last = dev.last
-    if (
-        lay.numel
-        and alloc.host is not None
-        and (last is None or last.command_execution_status <= 0)
-        and min(lay.strides, default=0) >= 0
-    ):
+    if lay.numel and alloc.host is not None and min(lay.strides, default=0) >= 0 and dev.idle():
         # host-backed memory (a CPU device) and an idle queue: copy on the host, with no
         # command round trip through the device's worker threads (about 20 µs on PoCL).
         # With work in flight the transfer below is quicker than waiting on a kernel's event.
-        dev.last = None
         item = x.dtype.itemsize
         flat = alloc.host.view(x.dtype.numpy)[lay.offset :]
         view = np.lib.stride_tricks.as_strided(flat, lay.shape, [s * item for s in lay.strides])
@@ -93,11 +84,9 @@ def to_numpy(x: CLArray) -> np.ndarray:
         return host
     if not x.layout.is_contiguous:
         x = contiguous(x)
-    queue = dev.queue
-    # the readback's own transfer (the one command not enqueued through _Device)
-    evt = _enqueue_read_buffer(queue, x.alloc.buf, host, x.layout.offset * x.dtype.itemsize, None, False)
-    wait(queue, evt)
-    dev.last = None
+    evt = dev.read(x.alloc.buf, host, x.layout.offset * x.dtype.itemsize)
+    wait(evt)
+    dev.forget(evt)  # the newest command done: the queue is idle (unless another thread enqueued)
     return host
 
 
@@ -173,8 +162,9 @@ def copy_(dst: CLArray, src: CLArray) -> None:
                 dev.copy_plans[key] = plan
         return
     knl, _, ostr, astrs, tail, gsize, lsize = plan
-    knl.set_args(dst.alloc.buf, ld.offset, *ostr, src.alloc.buf, ls.offset, *astrs[0], *tail)
-    dev.launch(knl, gsize, lsize)
+    dev.launch(
+        knl, (dst.alloc.buf, ld.offset, *ostr, src.alloc.buf, ls.offset, *astrs[0], *tail), gsize, lsize
+    )
 
 
 def cast(x: CLArray, dtype: Any) -> CLArray:

@@ -77,8 +77,7 @@ def reduce(op: str, x: CLArray, dims: tuple[int, ...], keepdim: bool) -> CLArray
     if p is not None and x._alloc is not None and x._alloc.size < INT_LIMIT:
         knl, rest, gsize, lsize, out_shape, out_dt = p
         out = new_array(dev, out_shape, out_dt)
-        knl.set_args(out.alloc.buf, x.alloc.buf, x.layout.offset, *rest)
-        dev.launch(knl, gsize, lsize)
+        dev.launch(knl, (out.alloc.buf, x.alloc.buf, x.layout.offset, *rest), gsize, lsize)
         return out
     dims_set = set(dims)
     shape = x.shape
