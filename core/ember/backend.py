@@ -53,6 +53,15 @@ class Backend:
     A subclass sets :attr:`device_type`, builds :attr:`kernels` (a ``dict`` from op name to
     callable, see :data:`PRIMITIVES`) and overrides the device queries that apply. Its constructor
     may raise :class:`BackendUnavailable`; any other exception is recorded as a failure.
+
+    Optional, for a backend that times its own work (``ember.profiler`` calls them under a profile
+    with ``ProfilerActivity.DEVICE``): ``profiler_device_trace(enabled: bool) -> None`` starts
+    (and, at the end of the profile, stops) keeping a record of every command its devices run;
+    ``profiler_device_events(index) -> list`` waits for device ``index`` and returns the commands
+    kept since the last call, each ``(name, start_ns, end_ns)`` or ``(name, start_ns, end_ns,
+    thread, enqueued_ns)``: device start and end on the host's ``time.perf_counter_ns`` clock, and
+    the native id of the enqueuing thread and the host time of the enqueue (the profiler puts the
+    event under the host event that was open then).
     """
 
     #: The device type this implementation serves (must match its declaration).

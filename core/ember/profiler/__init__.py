@@ -17,7 +17,9 @@ kernel ran (``native``, with the plugin that provided it), it was composed in co
 (``composite``), its kernel ran on the cpu backend through the host (``fallback``) or it ran no
 kernel at all (``none``). Times are host wall times; a backend that queues work (OpenCL, CUDA)
 returns before the device finishes, so its time shows up where the host waits (``item``,
-``numpy``, ``synchronize``).
+``numpy``, ``synchronize``). With ``ProfilerActivity.DEVICE``, a backend that times its own work
+(OpenCL) adds one ``device`` event per command on its device's track, under the host event that
+launched it, and the table gets device-time columns.
 
 With no active profile nothing here costs anything: a profile installs its timing wrappers when
 it starts and removes them when it ends (see ``ember/profiler/_instrument.py``). One profile is
@@ -52,7 +54,8 @@ __all__ = [
 class ProfilerActivity(enum.Enum):
     """What to record. ``CPU``: ops and kernels timed on the host (what Ember records).
     ``DEVICE`` (alias ``CUDA``, PyTorch's name): time measured by the device itself, for backends
-    that report it; no backend does yet, so it adds a note to the table and nothing else."""
+    that report it (the optional ``profiler_device_trace``/``profiler_device_events`` methods of
+    :class:`ember.backend.Backend`; the OpenCL backend has them); with none the table says so."""
 
     CPU = "cpu"
     DEVICE = "device"
@@ -141,7 +144,8 @@ class profile:
         if ProfilerActivity.CPU not in acts:
             raise ValueError(
                 "profile(activities=[DEVICE]) records nothing: Ember times ops and kernels on the "
-                "host, and no backend reports device time yet; add ProfilerActivity.CPU"
+                "host, and device events are reported under the host events that launched them; "
+                "add ProfilerActivity.CPU"
             )
         self.activities = set(acts)
         self.record_shapes = record_shapes
@@ -166,7 +170,8 @@ class profile:
         """Install the wrappers and start recording (``with profile(...)`` calls this)."""
         if self._recorder is not None:
             raise RuntimeError("ember.profiler.profile.start(): this profile has already started")
-        r = _instrument.Recorder(self.record_shapes, self.profile_memory, self.with_stack)
+        device = ProfilerActivity.DEVICE in self.activities
+        r = _instrument.Recorder(self.record_shapes, self.profile_memory, self.with_stack, device)
         _instrument.activate(r)
         self._recorder = r
         self._start_ns = r.start_ns
@@ -198,8 +203,8 @@ class profile:
         if self._schedule is not None:
             if prev is ProfilerAction.RECORD_AND_SAVE:
                 self._save(r)
-            elif self.current_action not in _RECORDING:
-                r.take()  # nothing of a wait or warm-up step is kept
+            elif prev not in _RECORDING or self.current_action not in _RECORDING:
+                r.take()  # nothing of a wait or warm-up step is kept (nor its device events)
             r.recording = self.current_action in _RECORDING
 
     def _save(self, r: _instrument.Recorder) -> None:
@@ -225,9 +230,16 @@ class profile:
                 "key_averages(group_by_input_shape=True) needs the shapes: profile with record_shapes=True"
             )
         note = ""
-        if ProfilerActivity.DEVICE in self.activities:
-            note = "Device time: not reported (no backend times its own work yet); times are host wall times"
-        return key_averages(self.events(), group_by_input_shape, memory=self.profile_memory, note=note)
+        asked = ProfilerActivity.DEVICE in self.activities
+        device = asked and any(e.kind == "device" for e in self.events())
+        if asked and not device:
+            note = (
+                "Device time: not reported (no backend used here times its own work); "
+                "times are host wall times"
+            )
+        return key_averages(
+            self.events(), group_by_input_shape, memory=self.profile_memory, note=note, device=device
+        )
 
     def export_chrome_trace(self, path: str | os.PathLike[str]) -> None:
         """Write the events as a Chrome trace (JSON), for Perfetto or ``chrome://tracing``."""

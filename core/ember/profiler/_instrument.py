@@ -17,6 +17,13 @@ profile is exactly the path without this module.
   count toward the public op that was called, as a composite's kernels should. So does a
   function captured before the profile started (``nn.ReLU`` keeps the ``relu`` it was built with).
 
+* Device time (a profile with ``ProfilerActivity.DEVICE``): every loaded backend that has the
+  optional methods ``profiler_device_trace(enabled)`` and ``profiler_device_events(index)`` (see
+  :class:`ember.backend.Backend`) is asked to keep its devices' timestamps while the profile runs,
+  and hands them over when a cycle's results are taken. Each becomes a ``device`` event on its
+  device's own track, whose parent is the innermost host event of the enqueuing thread that was
+  open when the command was enqueued (the kernel, or the labelled range, that launched it).
+
 Each thread keeps its own stack of open calls (ops, kernels, :class:`record_function` ranges), so
 events nest per thread and threads do not see each other's ops. On exit every wrapper is replaced
 by what it wrapped, unless something else has replaced it meanwhile (a kernel override registered
@@ -25,6 +32,7 @@ during the profile keeps its place).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import inspect
 import os
@@ -41,6 +49,8 @@ __all__ = ["Recorder", "activate", "deactivate", "active"]
 
 _ACTIVE: Recorder | None = None
 _LOCK = threading.Lock()
+#: the track (Chrome trace ``tid``) of a device's events: this plus the device's order of appearance
+DEVICE_TRACK = 1 << 30
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -97,10 +107,17 @@ class Recorder:
     """The state of one active profile: options, finished frames, per-thread stacks, and what to
     restore when it ends."""
 
-    def __init__(self, record_shapes: bool, profile_memory: bool, with_stack: bool) -> None:
+    def __init__(
+        self, record_shapes: bool, profile_memory: bool, with_stack: bool, device: bool = False
+    ) -> None:
         self.record_shapes = record_shapes
         self.profile_memory = profile_memory
         self.with_stack = with_stack
+        self.device = device  # ask backends for device time (ProfilerActivity.DEVICE)
+        self.device_reported = False  # some backend reported device time
+        self._device_backends: list[Any] = []
+        self._device_rows: list[tuple[str, tuple]] = []  # (device, row) not yet taken
+        self._device_tracks: dict[str, int] = {}
         self.recording = False
         self.frames: list[_Frame] = []
         self.start_ns = perf_counter_ns()
@@ -141,9 +158,63 @@ class Recorder:
         self.frames.append(f)
 
     def take(self) -> list[_Frame]:
-        """The finished frames so far; the recorder starts a new list."""
+        """The finished frames so far, with the device events the backends reported meanwhile;
+        the recorder starts a new list."""
+        self.collect_device()
         frames, self.frames = self.frames, []
+        rows, self._device_rows = self._device_rows, []
+        if rows:
+            frames += self._device_frames(frames, rows)
         return frames
+
+    # -- device time --------------------------------------------------------------------------------
+    def trace_device(self, backend: Any) -> None:
+        """Ask ``backend`` to keep device timestamps until the profile ends (if it can)."""
+        start = getattr(backend, "profiler_device_trace", None)
+        if start is None or getattr(backend, "profiler_device_events", None) is None:
+            return
+        if any(b is backend for b in self._device_backends):
+            return
+        start(True)
+        self._device_backends.append(backend)
+        self._restore.append(lambda: start(False))
+
+    def collect_device(self) -> None:
+        """Take the device events every traced backend kept so far (they wait for their devices)."""
+        for backend in self._device_backends:
+            for index in range(backend.device_count()):
+                device = f"{backend.device_type}:{index}"
+                rows = backend.profiler_device_events(index)
+                if rows:
+                    self.device_reported = True
+                    self._device_rows.extend((device, tuple(row)) for row in rows)
+
+    def _device_frames(self, frames: list[_Frame], rows: list[tuple[str, tuple]]) -> list[_Frame]:
+        """Device events as frames on their device's track, each under the innermost host frame
+        of its thread open when it was enqueued (rows without a thread and time have none)."""
+        by_thread: dict[int, list[_Frame]] = {}
+        for f in frames:
+            by_thread.setdefault(f.tid, []).append(f)
+        starts: dict[int, list[int]] = {}
+        for tid, fs in by_thread.items():
+            fs.sort(key=lambda f: f.t0)
+            starts[tid] = [f.t0 for f in fs]
+        out = []
+        for device, row in rows:
+            name, t0, t1 = row[0], int(row[1]), int(row[2])
+            parent = None
+            if len(row) >= 5 and row[3] in by_thread:
+                fs, enq = by_thread[row[3]], row[4]
+                i = bisect.bisect_right(starts[row[3]], enq) - 1
+                parent = fs[i] if i >= 0 else None
+                while parent is not None and not parent.t0 <= enq <= parent.t1:
+                    parent = parent.parent  # (frames nest: an open ancestor contains the enqueue)
+            track = self._device_tracks.setdefault(device, DEVICE_TRACK + len(self._device_tracks))
+            f = _Frame(str(name), "device", None, track, parent)
+            f.t0, f.t1 = t0, t1
+            f.device = device
+            out.append(f)
+        return out
 
     # -- installing and removing wrappers ------------------------------------------------------------
     def install(self) -> None:
@@ -157,6 +228,9 @@ class Recorder:
             self.wrap_table(backend.kernel_table)
         for dev in list(devices.values()):
             self.wrap_table(dev.backend.kernel_table)
+        if self.device:
+            for backend in [rec.backend for rec in registry.records.values() if rec.backend is not None]:
+                self.trace_device(backend)
         self._wrap_registry_load(registry)
         self._wrap_fallback(_dispatch)
         self._wrap_ops()
@@ -194,6 +268,8 @@ class Recorder:
         def load(device_type: str) -> Any:
             backend = original(device_type)
             self.wrap_table(backend.kernel_table)
+            if self.device:
+                self.trace_device(backend)
             return backend
 
         reg.load = load
@@ -287,6 +363,14 @@ class Recorder:
 
         order = sorted(frames, key=lambda f: (f.t0, depth_of(f)))
         ids = {id(f): i for i, f in enumerate(order)}
+        device_ns: dict[int, int] = {}  # frame -> device time of the device events under it
+        for f in frames:
+            if f.kind == "device":
+                ns = f.t1 - f.t0
+                a: _Frame | None = f
+                while a is not None:
+                    device_ns[id(a)] = device_ns.get(id(a), 0) + ns
+                    a = a.parent
         out: list[FunctionEvent] = []
         for f in order:
             p = f.parent if f.parent is not None and id(f.parent) in ids else None
@@ -312,7 +396,8 @@ class Recorder:
                     device=device,
                     source=source,
                     plugin=plugin,
-                    self_ns=f.t1 - f.t0 - f.child_ns,
+                    self_ns=0 if f.kind == "device" else f.t1 - f.t0 - f.child_ns,
+                    device_ns=device_ns.get(id(f), 0),
                     input_shapes=f.shapes,
                     input_dtypes=f.dtypes,
                     memory_bytes=f.mem,
@@ -347,7 +432,11 @@ def deactivate(recorder: Recorder) -> None:
     global _ACTIVE
     with _LOCK:
         recorder.recording = False
-        recorder.uninstall()
+        try:
+            recorder.collect_device()  # before the backends stop keeping timestamps
+        finally:
+            recorder.uninstall()
+            recorder._device_backends.clear()
         if _ACTIVE is recorder:
             _ACTIVE = None
 

@@ -3,7 +3,9 @@ averages per name (:class:`EventList.table`), and the Chrome trace event format.
 
 Times are host wall times (``time.perf_counter_ns``), kept in nanoseconds and shown in
 microseconds, as PyTorch's profiler shows them; the attribute names are PyTorch's
-(``cpu_time_total``, ``self_cpu_time_total``) so code written against it reads the same.
+(``cpu_time_total``, ``self_cpu_time_total``) so code written against it reads the same. Device
+events (``kind="device"``, reported by a backend that times its own work) are placed on the same
+clock; their time is device time (``device_time_total``), never host time.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ SORT_KEYS = {
     "self_cpu_time": "average self host time per call",
     "count": "number of calls",
     "memory_usage": "bytes of the new tensors the op returned (profile_memory=True)",
+    "device_time_total": "device time of the commands the call launched (ProfilerActivity.DEVICE)",
+    "device_time": "average device time per call",
 }
 
 
@@ -39,6 +43,11 @@ class FunctionEvent:
     other ops and kernels) or ``"none"`` (it ran no kernel: metadata only). A kernel's source is
     ``"native"`` or ``"fallback"``. ``parent`` is the id of the event that called this one on the
     same thread (None at the top).
+
+    A device event (``kind="device"``) is one command a device ran (a kernel, a fill, a
+    transfer), on its device's own track (``thread``), timed by the device; its parent is the host
+    event that was open on the enqueuing thread when it was enqueued. ``device_ns`` is its
+    duration, and for a host event the device time of the device events under it.
     """
 
     id: int
@@ -58,11 +67,18 @@ class FunctionEvent:
     memory_bytes: int | None = None
     stack: tuple[str, ...] = ()
     args: dict[str, Any] = field(default_factory=dict)
+    device_ns: int = 0
 
     @property
     def cpu_time_total(self) -> float:
-        """Host wall time of the call in microseconds, including what it called."""
-        return (self.end_ns - self.start_ns) / 1000
+        """Host wall time of the call in microseconds, including what it called (0 for a device
+        event)."""
+        return 0.0 if self.kind == "device" else (self.end_ns - self.start_ns) / 1000
+
+    @property
+    def device_time_total(self) -> float:
+        """Device time in microseconds: a device event's own, a host event's commands'."""
+        return self.device_ns / 1000
 
     @property
     def self_cpu_time_total(self) -> float:
@@ -90,6 +106,12 @@ class FunctionEventAvg:
     cpu_time_total: float = 0.0
     self_cpu_time_total: float = 0.0
     memory_usage: int = 0
+    device_time_total: float = 0.0
+
+    @property
+    def device_time(self) -> float:
+        """Average device time per call in microseconds."""
+        return self.device_time_total / self.count if self.count else 0.0
 
     @property
     def cpu_time(self) -> float:
@@ -112,6 +134,7 @@ class FunctionEventAvg:
         self.cpu_time_total += e.cpu_time_total
         self.self_cpu_time_total += e.self_cpu_time_total
         self.memory_usage += e.memory_bytes or 0
+        self.device_time_total += e.device_time_total
 
 
 def format_time(us: float) -> str:
@@ -141,21 +164,29 @@ class EventList(list):
         memory: bool = False,
         shapes: bool = False,
         note: str = "",
+        device: bool = False,
     ) -> None:
         super().__init__(rows)
         self._memory = memory
         self._shapes = shapes
         self._note = note
+        self._device = device
 
     @property
     def self_cpu_time_total(self) -> float:
         """The sum of every row's self host time in microseconds: the time the profile saw."""
         return sum(r.self_cpu_time_total for r in self)
 
+    @property
+    def device_time_total(self) -> float:
+        """The device time of every device event in microseconds."""
+        return sum(r.device_time_total for r in self if r.kind == "device")
+
     def table(self, sort_by: str | None = None, row_limit: int = 100, max_name_column_width: int = 55) -> str:
         """The rows as a fixed-width table, largest ``sort_by`` first (see :data:`SORT_KEYS`;
         None keeps the order of first appearance), at most ``row_limit`` rows (-1: all), then the
-        total self host time of all rows (the shown and the cut ones)."""
+        total self host time of all rows (the shown and the cut ones). With device events, the
+        device time of each row (``Device total``, ``Device time avg``) and in all."""
         rows = list(self)
         if sort_by is not None:
             if sort_by not in SORT_KEYS:
@@ -170,6 +201,8 @@ class EventList(list):
         pct = lambda v: f"{100 * v / total:.2f}%" if total else "0.00%"  # noqa: E731
         header = ["Name", "Kind", "Device", "Source", "Self CPU %", "Self CPU", "CPU total %"]
         header += ["CPU total", "CPU time avg"]
+        if self._device:
+            header += ["Device total", "Device time avg"]
         if self._memory:
             header.append("Mem")
         if self._shapes:
@@ -183,6 +216,8 @@ class EventList(list):
             line = [name, r.kind, r.device, r.source_label, pct(r.self_cpu_time_total)]
             line += [format_time(r.self_cpu_time_total), pct(r.cpu_time_total)]
             line += [format_time(r.cpu_time_total), format_time(r.cpu_time)]
+            if self._device:
+                line += [format_time(r.device_time_total), format_time(r.device_time)]
             if self._memory:
                 line.append(_format_bytes(r.memory_usage))
             if self._shapes:
@@ -196,6 +231,8 @@ class EventList(list):
         )
         out = [rule, fmt(header), rule, *(fmt(b) for b in body), rule]
         out.append(f"Self CPU time total: {format_time(total)}")
+        if self._device:
+            out.append(f"Device time total: {format_time(self.device_time_total)}")
         if self._note:
             out.append(self._note)
         return "\n".join(out) + "\n"
@@ -205,9 +242,14 @@ class EventList(list):
 
 
 def key_averages(
-    events: list[FunctionEvent], group_by_input_shape: bool = False, memory: bool = False, note: str = ""
+    events: list[FunctionEvent],
+    group_by_input_shape: bool = False,
+    memory: bool = False,
+    note: str = "",
+    device: bool = False,
 ) -> EventList:
-    """Events added up per (name, kind, device, source, plugin), in order of first appearance."""
+    """Events added up per (name, kind, device, source, plugin), in order of first appearance;
+    ``device``: the table shows device time."""
     rows: dict[tuple[Any, ...], FunctionEventAvg] = {}
     for e in events:
         shapes = str(e.input_shapes) if group_by_input_shape and e.input_shapes is not None else ""
@@ -216,15 +258,16 @@ def key_averages(
         if row is None:
             row = rows[key] = FunctionEventAvg(e.name, e.kind, e.device, e.source, e.plugin, shapes)
         row.add(e)
-    return EventList(rows.values(), memory=memory, shapes=group_by_input_shape, note=note)
+    return EventList(rows.values(), memory=memory, shapes=group_by_input_shape, note=note, device=device)
 
 
-_CATEGORY = {"op": "ember_op", "kernel": "kernel", "user": "user_annotation"}
+_CATEGORY = {"op": "ember_op", "kernel": "kernel", "user": "user_annotation", "device": "device"}
 
 
 def chrome_trace(events: list[FunctionEvent], start_ns: int) -> dict[str, Any]:
     """The events in the Chrome trace event format (complete ``"X"`` events, microseconds from
-    the profile's start, one track per thread), as Perfetto and ``chrome://tracing`` read it."""
+    the profile's start, one track per thread and one per device that reported device events),
+    as Perfetto and ``chrome://tracing`` read it."""
     pid = os.getpid()
     trace: list[dict[str, Any]] = []
     for e in events:
@@ -238,6 +281,8 @@ def chrome_trace(events: list[FunctionEvent], start_ns: int) -> dict[str, Any]:
             args["memory_bytes"] = e.memory_bytes
         if e.stack:
             args["stack"] = list(e.stack)
+        if e.device_ns:
+            args["device_time_us"] = e.device_ns / 1000
         args.update(e.args)
         trace.append(
             {
@@ -251,10 +296,17 @@ def chrome_trace(events: list[FunctionEvent], start_ns: int) -> dict[str, Any]:
                 "args": args,
             }
         )
+    tracks = {e.thread: f"{e.device} (device)" for e in events if e.kind == "device"}
     threads = sorted({e.thread for e in events})
     meta = [{"name": "process_name", "ph": "M", "pid": pid, "tid": 0, "args": {"name": "ember"}}]
     meta += [
-        {"name": "thread_name", "ph": "M", "pid": pid, "tid": t, "args": {"name": f"thread {t}"}}
+        {
+            "name": "thread_name",
+            "ph": "M",
+            "pid": pid,
+            "tid": t,
+            "args": {"name": tracks.get(t, f"thread {t}")},
+        }
         for t in threads
     ]
     return {"traceEvents": meta + trace, "displayTimeUnit": "ms"}

@@ -9,10 +9,16 @@ which record its event in ``last``: a readback from host-backed memory
 
 Threads: one re-entrant lock per device (``lock``) makes each ``set_args`` and its enqueue one
 step (kernel objects are cached per device and shared by every thread), and guards ``last``,
-the pending fused arrays (:mod:`ember_opencl._fusion`) and opening the device. Building a
-program takes a second lock (``_build_lock``, always after ``lock`` when both are held), so
-launches on the device go on while a thread builds. The pool has its own (see
-:class:`ember_opencl._array.MemoryPool`).
+the pending fused arrays (:mod:`ember_opencl._fusion`), the queue switch of a device profile and
+opening the device. Building a program takes a second lock (``_build_lock``, always after
+``lock`` when both are held), so launches on the device go on while a thread builds. The pool has
+its own (see :class:`ember_opencl._array.MemoryPool`).
+
+Device profiling (:meth:`set_tracing`): while a profile with the device activity runs, the device
+works on a second queue created with ``PROFILING_ENABLE`` (the flag can only be given at
+creation; the first queue keeps running without it) and every command is kept with its event, the
+host time just before its enqueue and the enqueuing thread; :meth:`device_events` turns them into
+(name, start, end, thread, enqueued) on the host's ``perf_counter_ns`` clock.
 
 Imports pyopencl; only the backend (and the modules it loads once pyopencl is there) import it.
 """
@@ -22,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from time import perf_counter_ns
 from typing import Any
 
 import numpy as np
@@ -37,6 +44,8 @@ from ._array import MemoryPool
 from ._signature import Program
 
 __all__ = ["_Device", "wait"]
+
+_PROFILING = cl.command_queue_properties.PROFILING_ENABLE
 
 
 class _Device:
@@ -59,6 +68,7 @@ class _Device:
         self._build_lock = threading.Lock()
         self._ctx = None
         self.queue: Any = None
+        self._queues: dict[bool, Any] = {}  # profiling-enabled? -> queue (the second on demand)
         self.pool: Any = None
         self.programs: dict[tuple, dict[str, Any]] = {}
         self.plans: dict[tuple, tuple] = {}  # elementwise launch plans (elementwise.run_map)
@@ -79,6 +89,9 @@ class _Device:
         # goes through launch(), fill(), upload() or read() so that a host-side readback never
         # misses one
         self.last: Any = None
+        # while a device profile runs: (kernel or command name, event, host ns before the
+        # enqueue, native thread id) of every command; None otherwise
+        self.trace: list | None = None
 
     def open(self) -> _Device:
         """Create the context, queue and pool on first use (once, whichever threads ask)."""
@@ -90,7 +103,11 @@ class _Device:
 
     def _open(self) -> None:
         ctx = cl.Context([self.device])
-        queue = self.queue = cl.CommandQueue(ctx, self.device)
+        self._queues[False] = cl.CommandQueue(ctx, self.device)
+        queue = self._queues[False]
+        if self.trace is not None:
+            queue = self._queues[True] = cl.CommandQueue(ctx, self.device, properties=_PROFILING)
+        self.queue = queue
         args = (
             ctx,
             self.device.max_mem_alloc_size,
@@ -155,27 +172,41 @@ class _Device:
         lock.acquire()  # (cheaper than `with` on the hot path)
         try:
             knl.set_args(*args)
-            self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+            if self.trace is None:
+                self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+            else:
+                t = perf_counter_ns()
+                evt = self.last = _enqueue_nd(self.queue, knl, gsize, lsize)
+                self.trace.append((knl, evt, t, threading.get_native_id()))
         finally:
             lock.release()
 
     def fill(self, buf: Any, pattern: np.ndarray, offset: int, nbytes: int) -> None:
         """Enqueue filling ``nbytes`` of ``buf`` from byte ``offset`` with ``pattern``."""
         with self.lock:
-            self.last = _enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
+            t = 0 if self.trace is None else perf_counter_ns()
+            evt = self.last = _enqueue_fill_buffer(self.queue, buf, pattern, offset, nbytes, None)
+            if self.trace is not None:
+                self.trace.append(("fill_buffer", evt, t, threading.get_native_id()))
 
     def upload(self, buf: Any, host: np.ndarray) -> Any:
         """Enqueue copying ``host`` into ``buf`` without waiting; returns the event."""
         with self.lock:
+            t = 0 if self.trace is None else perf_counter_ns()
             evt = self.last = _enqueue_copy(self.queue, buf, host, is_blocking=False)
+            if self.trace is not None:
+                self.trace.append(("write_buffer", evt, t, threading.get_native_id()))
         return evt
 
     def read(self, buf: Any, host: np.ndarray, offset: int) -> Any:
         """Enqueue copying ``buf`` from byte ``offset`` into ``host`` and submit it; returns the
         event (wait with :func:`wait`, then :meth:`forget` it)."""
         with self.lock:
+            t = 0 if self.trace is None else perf_counter_ns()
             queue = self.queue
             evt = self.last = _enqueue_read_buffer(queue, buf, host, offset, None, False)
+            if self.trace is not None:
+                self.trace.append(("read_buffer", evt, t, threading.get_native_id()))
             queue.flush()
         return evt
 
@@ -198,6 +229,64 @@ class _Device:
         with self.lock:
             if self.last is evt:
                 self.last = None
+
+    # -- device profiling ----------------------------------------------------------------------------
+
+    def set_tracing(self, on: bool) -> None:
+        """Start (``on``) or stop keeping every command's event for :meth:`device_events`.
+
+        Starting moves the device to its profiling-enabled queue, stopping back to the first one;
+        the queue left is finished first, so commands stay in order (and pooled memory is reused
+        safely) across the switch. Kept events not collected are dropped on stop."""
+        with self.lock:
+            if on == (self.trace is not None):
+                return
+            self.trace = [] if on else None
+            if self._ctx is None:
+                return  # open() makes the queue that fits
+            queue = self._queues.get(on)
+            if queue is None:
+                queue = self._queues[on] = cl.CommandQueue(self._ctx, self.device, properties=_PROFILING)
+            self.queue.finish()
+            self.queue = queue
+
+    def device_events(self) -> list[tuple[str, int, int, int, int]]:
+        """The commands kept since the last call, each ``(name, start_ns, end_ns, thread,
+        enqueued_ns)``: the kernel's name (``fill_buffer``, ``write_buffer``, ``read_buffer`` for
+        the other commands) and when it ran on the device, on the host's ``perf_counter_ns``
+        clock; the native id of the thread that enqueued it and the host time just before it
+        did. Waits for the commands to finish.
+
+        Device timestamps come from the device's own clock. Its offset to the host clock is the
+        largest (host time before an enqueue - the command's QUEUED timestamp) of the kept
+        commands: the smallest offset under which no command was queued before its host enqueue
+        began, so never later than the true one, and short of it only by the shortest time any
+        enqueue call took to stamp QUEUED (a few µs on PoCL)."""
+        with self.lock:
+            trace = self.trace
+            if not trace:
+                return []
+            self.trace = []
+        trace[-1][1].wait()  # in order: the last done means all are
+        names: dict[int, str] = {}
+        rows = []
+        offset = None
+        for what, evt, host_ns, tid in trace:
+            prof = evt.profile
+            queued, start, end = prof.queued, prof.start, prof.end
+            o = host_ns - queued
+            if offset is None or o > offset:
+                offset = o
+            if type(what) is str:
+                name = what
+            else:
+                name = names.get(id(what))
+                if name is None:
+                    name = what.function_name
+                    name = names[id(what)] = name.removeprefix("k_")
+            rows.append((name, start, end, tid, host_ns))
+        off = offset or 0
+        return [(name, start + off, end + off, tid, host_ns) for name, start, end, tid, host_ns in rows]
 
 
 def wait(evt: Any, spin_s: float = 2e-4) -> None:

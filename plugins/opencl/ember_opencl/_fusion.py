@@ -26,6 +26,11 @@ computing one, taking entries out of the device's list of pending arrays and its
 under the device's lock, and a pending array already computed when the lock is taken is left as
 it is. Adding a new pending array to the list takes no lock (``list.append`` is atomic and the
 list object is never replaced), which keeps the per-op cost of a lazy op where it was.
+
+While an :mod:`ember.profiler` profile records, each launch of this layer is a labelled range,
+``opencl.fused.map`` (a fused elementwise kernel), ``opencl.fused.<sum|prod|max|min>`` (a fused
+row reduction) or ``opencl.fused.eager`` (a cold structure, op by op), whose ``ops`` argument
+lists the ops it computes in evaluation order; the device events of its kernels nest under it.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from functools import cache
 from typing import Any
 
 from ember.backend import PRIMITIVES
+from ember.profiler import is_profiling, record_function
 
 from . import _codegen as cg
 from ._array import CLArray
@@ -364,18 +370,20 @@ class Fusion:
     def materialize(self, x: Any) -> Any:
         """Compute pending ``x`` into a fresh allocation (fused when hot); returns the allocation.
 
-        Under x's device lock; an ``x`` another thread computed meanwhile is returned as it is."""
+        Under x's device lock; an ``x`` another thread computed meanwhile is returned as it is.
+        While a profile records, each launch is a labelled range ``opencl.fused.<kind>`` (kind
+        ``map``, or ``eager`` for op by op) whose ``ops`` argument lists the ops it computes."""
         lock = x.dev.lock
         lock.acquire()  # (cheaper than `with` on the hot path)
         try:
             a = x._alloc
             if a is not None:
                 return a
-            return self._materialize(x)
+            return self._materialize(x, is_profiling())
         finally:
             lock.release()
 
-    def _materialize(self, x: Any) -> Any:
+    def _materialize(self, x: Any, profiling: bool) -> Any:
         if x.expr[2] > 1:
             structure, leaves, scalars = _structure(x)
             dev = x.dev
@@ -386,8 +394,15 @@ class Fusion:
             if knl is not None:
                 out = new_array(dev, x.layout.shape, x.dtype)
                 args = self._fused_args("map", idx, out, leaves, scalars, structure, n)
-                launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+                if profiling:
+                    with record_function("opencl.fused.map", args={"ops": _op_names(structure)}):
+                        launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+                else:
+                    launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
                 return self._settle(x, out)
+        if profiling:
+            with record_function("opencl.fused.eager", args={"ops": _op_names(_structure(x)[0])}):
+                return self._eager(x)
         return self._eager(x)
 
     def _eager(self, x: Any) -> Any:
@@ -426,7 +441,11 @@ class Fusion:
             G, chunk = row_split(rows, length, x.dtype.name)
             target = out if G == 1 else new_array(dev, (rows * G,), x.dtype)
             args = self._fused_args(op, idx, target, leaves, scalars, structure, length, G, chunk, rows * G)
-            launch_n(dev, knl, args, rows * G)
+            if is_profiling():
+                with record_function(f"opencl.fused.{op}", args={"ops": _op_names(structure)}):
+                    launch_n(dev, knl, args, rows * G)
+            else:
+                launch_n(dev, knl, args, rows * G)
         if G > 1:
             rows_pass(op, target, out, rows, G)
         return True
@@ -457,3 +476,8 @@ def _compact(dev: Any) -> None:
         live = [r for r in pending[:n] if (a := r()) is not None and a._alloc is None]
         pending[:n] = live
         dev.fusion_counts["pending"] += n - len(live)
+
+
+def _op_names(structure: tuple) -> list[str]:
+    """The ops of a structure in evaluation order (the ``ops`` of a profile's fused range)."""
+    return [op for op, _ in structure[2]]

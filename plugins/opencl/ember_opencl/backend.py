@@ -17,7 +17,8 @@ caches) is :class:`ember_opencl._device._Device`; lazy elementwise fusion is
 type, operand modes), built on first use and cached per device. Only ``to_numpy`` and
 ``nonzero`` wait for the device; every other kernel just enqueues work on the device's in-order
 queue. Threads may use a device at once: its shared state changes under one lock per device
-(:class:`ember_opencl._device._Device`).
+(:class:`ember_opencl._device._Device`). A profile with the device activity gets every command's
+device time (:meth:`OpenCLBackend.profiler_device_events`).
 
 Besides the primitives the backend provides the optional kernels ``add_`` (in-place add through
 views), ``relu``, ``softmax`` and ``log_softmax``.
@@ -286,6 +287,22 @@ class OpenCLBackend(Backend):
             with d.lock:  # no command is enqueued meanwhile: every cached buffer is done with
                 d.queue.finish()
                 d.pool.empty_cache()
+
+    # ------------------------------------------------------------------------------------------
+    # device time for ember.profiler (the optional methods of ember.backend.Backend)
+
+    def profiler_device_trace(self, enabled: bool) -> None:
+        """Start (or stop) keeping the device timestamps of every command on every device; a
+        profile with ``ProfilerActivity.DEVICE`` calls this when it starts (and ends). Meanwhile
+        each device runs on a profiling-enabled queue (see :class:`ember_opencl._device._Device`)."""
+        for d in self._devices:
+            d.set_tracing(enabled)
+
+    def profiler_device_events(self, index: int) -> list[tuple[str, int, int, int, int]]:
+        """The commands device ``index`` ran since the last call, as ``(name, start_ns, end_ns,
+        thread, enqueued_ns)`` on the host's ``perf_counter_ns`` clock (waits for them; see
+        :meth:`ember_opencl._device._Device.device_events`)."""
+        return self._devices[index].device_events()
 
     def native_type(self) -> type:
         """:class:`ember_opencl._array.CLArray`."""
