@@ -17,7 +17,7 @@ One module per family:
 - :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
   binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
   multilabel_soft_margin_loss, margin_ranking_loss, triplet_margin_loss, cosine_embedding_loss,
-  poisson_nll_loss, gaussian_nll_loss
+  poisson_nll_loss, gaussian_nll_loss, ctc_loss
 - :mod:`.attention`: scaled_dot_product_attention
 - :mod:`.distance`: cosine_similarity, pairwise_distance
 - :mod:`.vision`: interpolate (upsample), pixel_shuffle, pixel_unshuffle
@@ -92,6 +92,7 @@ from .losses import (
     binary_cross_entropy_with_logits,
     cosine_embedding_loss,
     cross_entropy,
+    ctc_loss,
     gaussian_nll_loss,
     huber_loss,
     kl_div,
@@ -200,6 +201,7 @@ __all__ = [
     "cosine_embedding_loss",
     "poisson_nll_loss",
     "gaussian_nll_loss",
+    "ctc_loss",
     "unfold2d",
     "scaled_dot_product_attention",
     "flatten",
