@@ -146,4 +146,6 @@ def test_tensor_method_stub_lists_every_record_method() -> None:
     for name in [*methods, *inplace]:
         assert f"    def {name}(self" in text, name
     assert "    def add_(self, b: Any, alpha: Any = 1) -> Tensor: ..." in text
-    assert "    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor: ..." in text
+    assert (
+        "    def sum(self, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor: ..." in text
+    )

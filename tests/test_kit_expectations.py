@@ -69,7 +69,9 @@ def test_patterns_with_file_names_and_directories_match(pytester: pytest.Pyteste
             "test_ops.py::test_forward_matches_numpy[cpu-neg-float64]",
         ),
     )
-    res = pytester.runpytest(*KIT, "checks", "-k", "test_broken or test_fine or (test_forward_matches_numpy and cpu-neg-float)")
+    res = pytester.runpytest(
+        *KIT, "checks", "-k", "test_broken or test_fine or (test_forward_matches_numpy and cpu-neg-float)"
+    )
     res.assert_outcomes(passed=1, skipped=2, xfailed=1)
     out = res.stdout.str()
     for pattern in (
