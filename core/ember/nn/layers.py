@@ -86,6 +86,10 @@ __all__ = [
     "Threshold",
     "GLU",
     "PReLU",
+    "Hardshrink",
+    "Softshrink",
+    "Softmin",
+    "Softmax2d",
     "MultiheadAttention",
     "CrossEntropyLoss",
     "NLLLoss",
@@ -1807,6 +1811,54 @@ class BCEWithLogitsLoss(Module):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """The loss."""
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.hardshrink(x, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation."""
+        return F.softshrink(x, self.lambd)
+
+
+class Softmin(Module):
+    """softmax(-x) along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply softmin."""
+        return F.softmin(x, self.dim, _stacklevel=5)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax2d(Module):
+    """Softmax over the channels of (N, C, H, W) or (C, H, W) (dim -3)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply softmax over the channels."""
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D or 4-D input, got shape {tuple(x.shape)}")
+        return F.softmax(x, -3)
 
 
 class HuberLoss(Module):

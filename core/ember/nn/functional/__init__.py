@@ -5,7 +5,7 @@ One module per family:
 - :mod:`.dense`: linear, bilinear, flatten
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
   softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
-  tanhshrink, threshold, glu, prelu
+  tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin
 - :mod:`.regularization`: dropout
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, conv_transpose1d, conv_transpose2d, and unfold2d, the
@@ -39,6 +39,7 @@ from .activations import (
     elu,
     gelu,
     glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -53,7 +54,9 @@ from .activations import (
     sigmoid,
     silu,
     softmax,
+    softmin,
     softplus,
+    softshrink,
     softsign,
     tanh,
     tanhshrink,
@@ -161,6 +164,9 @@ __all__ = [
     "threshold",
     "glu",
     "prelu",
+    "hardshrink",
+    "softshrink",
+    "softmin",
     "dropout",
     "pad",
     "conv1d",

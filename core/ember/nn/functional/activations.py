@@ -41,6 +41,9 @@ __all__ = [
     "threshold",
     "glu",
     "prelu",
+    "hardshrink",
+    "softshrink",
+    "softmin",
 ]
 
 
@@ -292,6 +295,24 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     return E.where(E.gt(input, 0), input, w * input)
 
 
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > lambd, else 0."""
+    return E.where(E.gt(E.abs(input), lambd), input, E.zeros_like(input))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x - lambd above lambd, x + lambd below -lambd, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be greater than or equal to 0, got {lambd}")
+    shrunk = input - E.sign(input) * lambd
+    return E.where(E.gt(E.abs(input), lambd), shrunk, E.zeros_like(input))
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
+    """softmax(-x) along ``dim`` (None: PyTorch's deprecated implicit choice, as :func:`softmax`)."""
+    return E.softmax(-input, _softmax_dim("softmin", input, dim, _stacklevel), dtype)
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _inplace_checked(fn: Any, name: str) -> Any:
     """The conformance kit's call for an activation with ``inplace``: with ``inplace=True`` it runs
@@ -461,6 +482,15 @@ def _records() -> None:
         d = implicit_dim(x, dim)
         m = x.max(axis=d, keepdims=True)
         return x - m - np.log(np.exp(x - m).sum(axis=d, keepdims=True))
+
+    def hardshrink_ref(x: np.ndarray, lambd: float = 0.5) -> np.ndarray:
+        return np.where(np.abs(x) > lambd, x, 0).astype(x.dtype)
+
+    def softshrink_ref(x: np.ndarray, lambd: float = 0.5) -> np.ndarray:
+        return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(x.dtype)
+
+    def softmin_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
+        return softmax_ref(-x, dim, dtype)
 
     def softmax_call(fn: Any, name: str) -> Any:
         """``fn(input, dim, dtype=dtype)``; with ``dim=None`` (PyTorch's deprecated implicit dim)
@@ -647,6 +677,34 @@ def _records() -> None:
                     (np.ones((2, 3)), np.ones(2)), {}, ValueError, "prelu: weight has shape \\(2,\\)"
                 ),
             ),
+        ),
+        OpRecord(
+            "nn.functional.hardshrink",
+            hardshrink,
+            joined(samples(), samples(-3.0, 3.0, lambd=1.5)),
+            hardshrink_ref,
+            dtypes=FLOATS16,
+        ),
+        OpRecord(
+            "nn.functional.softshrink",
+            softshrink,
+            joined(samples(), samples(-3.0, 3.0, lambd=1.5)),
+            softshrink_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {"lambd": -1.0},
+                    ValueError,
+                    "softshrink: lambd must be greater than or equal to 0",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.softmin",
+            softmin,
+            softmax_samples,
+            softmin_ref,
+            call=softmax_call(softmin, "softmin"),
         ),
     )
 
