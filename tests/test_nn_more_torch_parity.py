@@ -44,10 +44,10 @@ TF = torch.nn.functional
 RTOL, ATOL = 1e-10, 1e-12
 
 # The fewest comparisons with torch a whole run of this module makes (see the last test): a full run
-# with torch 2.13.0 counted 3,557 (598 values, 1,912 gradients, 940 state entries, 56 reprs, 32
+# with torch 2.13.0 counted 3,579 (610 values, 1,921 gradients, 940 state entries, 56 reprs, 33
 # errors, 15 init statistics, 3 attributes, 1 checkpoint run), the same on every run. Raise it when
 # adding comparisons; lower it only when removing some on purpose.
-MIN_COMPARISONS = 3_557
+MIN_COMPARISONS = 3_579
 COMPARED: Counter[str] = Counter()
 
 
@@ -452,6 +452,48 @@ def test_normalisation_errors() -> None:
         lambda: F.local_response_norm(x, 2),
         lambda: TF.local_response_norm(t, 2),
         "local_response_norm: expected at least a 3-D",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "shape"),
+    [("dropout1d", (8, 50, 3)), ("dropout2d", (8, 50, 3, 2)), ("dropout3d", (4, 50, 2, 2, 2))],
+)
+def test_channel_dropout(name: str, shape: tuple) -> None:
+    x = np.abs(_r(*shape)) + 0.1
+    module = {"dropout1d": "Dropout1d", "dropout2d": "Dropout2d", "dropout3d": "Dropout3d"}[name]
+    em, tm = getattr(nn, module)(0.3), getattr(tnn, module)(0.3)
+    assert repr(em) == repr(tm)
+    em.eval()
+    tm.eval()
+    check(em, tm, [x])  # eval: the identity
+    for p in (0.0, 1.0):
+        check(lambda a, p=p: getattr(F, name)(a, p), lambda a, p=p: getattr(TF, name)(a, p), [x])
+    # training: whole channels dropped (about p of them), the rest scaled by 1/(1-p), as torch's
+    ember.manual_seed(0)
+    out = _np(getattr(F, name)(ember.tensor(x), 0.3))
+    ref = _np(getattr(TF, name)(torch.tensor(x), 0.3))
+    for o in (out, ref):
+        per_channel = o.reshape(shape[0], shape[1], -1)
+        dropped = (per_channel == 0).all(-1)
+        kept = np.isclose(per_channel, x.reshape(shape[0], shape[1], -1) / 0.7).all(-1)
+        assert (dropped | kept).all()
+        assert 0.15 < dropped.mean() < 0.45
+    COMPARED["values"] += 1
+
+
+def test_dropout2d_takes_3d_input_as_1d_like_torch() -> None:
+    x = np.abs(_r(4, 30, 5)) + 0.1
+    with pytest.warns(UserWarning, match="dropout2d: received a 3D input"):
+        out = _np(F.dropout2d(ember.tensor(x), 0.5))
+    with pytest.warns(UserWarning, match="channel-wise 1D dropout"):
+        TF.dropout2d(torch.tensor(x), 0.5)
+    per_channel = out.reshape(4, 30, 5)
+    assert ((per_channel == 0).all(-1) | np.isclose(per_channel, x * 2).all(-1)).all()
+    raises_like_torch(
+        lambda: nn.Dropout2d(1.5),
+        lambda: tnn.Dropout2d(1.5),
+        "Dropout: probability has to be between 0 and 1",
     )
 
 

@@ -44,6 +44,9 @@ __all__ = [
     "Embedding",
     "EmbeddingBag",
     "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
     "Flatten",
     "ZeroPad1d",
     "ZeroPad2d",
@@ -1072,6 +1075,30 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(Dropout):
+    """Zero whole channels of (N, C, L) with probability ``p`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Channel dropout in training, identity in eval."""
+        return F.dropout1d(x, self.p, self.training, self.inplace)
+
+
+class Dropout2d(Dropout):
+    """Zero whole channels of (N, C, H, W) with probability ``p`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Channel dropout in training, identity in eval."""
+        return F.dropout2d(x, self.p, self.training, self.inplace)
+
+
+class Dropout3d(Dropout):
+    """Zero whole channels of (N, C, D, H, W) with probability ``p`` while training."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Channel dropout in training, identity in eval."""
+        return F.dropout3d(x, self.p, self.training, self.inplace)
 
 
 class Flatten(Module):

@@ -6,7 +6,7 @@ One module per family:
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
   softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
   tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin
-- :mod:`.regularization`: dropout
+- :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, conv_transpose1d, conv_transpose2d, and unfold2d, the
   im2col window op under convolution and pooling
@@ -134,7 +134,7 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
-from .regularization import dropout
+from .regularization import dropout, dropout1d, dropout2d, dropout3d
 from .sparse import embedding, embedding_bag, one_hot
 from .vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
@@ -168,6 +168,9 @@ __all__ = [
     "softshrink",
     "softmin",
     "dropout",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
     "pad",
     "conv1d",
     "conv2d",

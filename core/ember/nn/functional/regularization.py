@@ -1,4 +1,4 @@
-"""Dropout.
+"""Dropout, of elements and (dropout1d/2d/3d) of whole channels.
 
 A composite of core ops: a uniform draw from the device's generator, a comparison and a
 ``where``, so it differentiates through them.
@@ -6,13 +6,14 @@ A composite of core ops: a uniform draw from the device's generator, a compariso
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ... import ops as E
 from ...tensor import Tensor
 from .activations import _maybe_inplace
 
-__all__ = ["dropout"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
 
 
 def dropout(
@@ -38,6 +39,55 @@ def dropout(
     return _maybe_inplace(
         input, lambda x: E.where(keep, x, 0.0) * scale, inplace, "dropout_", saves_input=False
     )
+
+
+def _channel_dropout(op: str, input: Tensor, p: float, training: bool, inplace: bool, spatial: int) -> Tensor:
+    """Zero whole channels of (N, C, *spatial) (or unbatched (C, *spatial)) with probability ``p``,
+    scaling the kept ones by 1/(1-p): one draw per (sample, channel), broadcast over the rest."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: probability has to be between 0 and 1, but got {p}")
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise ValueError(
+            f"{op}: expected a {spatial + 1}-D (unbatched) or {spatial + 2}-D (batched) input, got shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return _maybe_inplace(input, lambda x: x * 0.0, inplace, f"{op}_", saves_input=False)
+    lead = input.ndim - spatial  # the (N, C) or (C,) dims that get their own draw
+    shape = tuple(input.shape[:lead]) + (1,) * spatial
+    u = E.rand(shape, dtype=input.dtype if input.dtype.is_floating_point else None, device=input.device)
+    keep = E.ge(u, p)
+    scale = 1.0 / (1.0 - p)
+    return _maybe_inplace(
+        input, lambda x: E.where(keep, x, 0.0) * scale, inplace, f"{op}_", saves_input=False
+    )
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, L) or (C, L) with probability ``p`` (the rest scaled by
+    1/(1-p)) while training."""
+    return _channel_dropout("dropout1d", input, p, training, inplace, 1)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, H, W) or (C, H, W) with probability ``p`` while training. As
+    PyTorch, a 3-D input is taken as (N, C, L), with a warning (use dropout1d for that)."""
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: received a 3D input; assuming that channel-wise 1D dropout behavior is desired "
+            "(the input is taken as (N, C, L)); use dropout1d for such inputs",
+            UserWarning,
+            stacklevel=2,
+        )
+        return _channel_dropout("dropout2d", input, p, training, inplace, 1)
+    return _channel_dropout("dropout2d", input, p, training, inplace, 2)
+
+
+def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p`` while training."""
+    return _channel_dropout("dropout3d", input, p, training, inplace, 3)
 
 
 # -- op records ---------------------------------------------------------------------------------
@@ -92,11 +142,36 @@ def _dropout_fixed_mask(input: Tensor, p: float) -> Tensor:
     return dropout(input, p, generator=Generator(input.device, 7))
 
 
+def _channel_dropout_checked(fn: Any, spatial: int) -> Any:
+    """The kit's call for a channel dropout: where training with 0 < p < 1, a bool tensor that is
+    True where the output is 0 or ``input / (1 - p)`` and each channel was dropped or kept whole;
+    otherwise the output itself."""
+
+    def call(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+        target = input.clone() if inplace else input
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn(target, p, training, inplace)
+        if inplace and training and p > 0 and out is not target:
+            raise AssertionError(f"{fn.__name__}(inplace=True) returned a new tensor instead of its input")
+        if not training or p in (0.0, 1.0):
+            return out
+        # dropout2d takes a 3-D input as (N, C, L), as PyTorch: one spatial dim then
+        n_spatial = 1 if (fn is dropout2d and input.ndim == 3) else spatial
+        dims = tuple(range(input.ndim - n_spatial, input.ndim))
+        dropped = E.eq(out, 0.0)
+        kept = E.eq(out, input * (1.0 / (1.0 - p)))
+        whole = E.logical_or(dropped.all(dims, keepdim=True), kept.all(dims, keepdim=True))
+        return E.logical_and(E.logical_or(dropped, kept), E.broadcast_to(whole, out.shape))
+
+    return call
+
+
 def _records() -> None:
     import numpy as np
 
     from ...ops.records import OpRecord, register
-    from ...ops.samples import Sample, rand_array
+    from ...ops.samples import ErrorSample, Sample, rand_array
 
     # nonzero inputs (0.1 .. 2 in magnitude): a kept element is never mistaken for a dropped one
     def nonzero(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
@@ -140,6 +215,33 @@ def _records() -> None:
             Sample((nonzero(rng, (4, 3), dtype), 0.5), noncontig=True),
         ]
 
+    def channel_samples(spatial: int) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*s: int) -> np.ndarray:
+                return nonzero(rng, s, dtype)
+
+            sp = (4, 3, 2)[:spatial]
+            return [
+                Sample((a(2, 3, *sp),), {"p": 0.0}),
+                Sample((a(2, 3, *sp),), {"training": False}),
+                Sample((a(2, 3, *sp),), {"p": 1.0}),
+                Sample((a(3, *sp),), {"p": 1.0, "inplace": True}),
+                Sample((a(4, 6, *sp),), {"p": 0.5}, grad=False),
+                Sample((a(6, *sp),), {"p": 0.3, "inplace": True}, grad=False),
+                Sample((a(3, 4, *sp),), {"p": 0.5}, noncontig=True, grad=False),
+            ]
+
+        return make
+
+    def channel_ref(
+        x: np.ndarray, p: float = 0.5, training: bool = True, inplace: bool = False
+    ) -> np.ndarray:
+        if not training or p == 0.0:
+            return x
+        if p == 1.0:
+            return np.zeros_like(x)
+        return np.ones(x.shape, dtype=bool)
+
     register(
         OpRecord("nn.functional.dropout", dropout, samples, ref, call=_dropout_checked),
         # no numpy reference (the mask is the device's draw): the kit gradchecks this record only
@@ -151,6 +253,40 @@ def _records() -> None:
             call=_dropout_fixed_mask,
             covers=("nn.functional.dropout",),
             public=False,
+        ),
+        OpRecord(
+            "nn.functional.dropout1d",
+            dropout1d,
+            channel_samples(1),
+            channel_ref,
+            call=_channel_dropout_checked(dropout1d, 1),
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4, 5)),), {}, ValueError, "dropout1d: expected a 2-D \\(unbatched\\)"
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.dropout2d",
+            dropout2d,
+            channel_samples(2),
+            channel_ref,
+            call=_channel_dropout_checked(dropout2d, 2),
+            errors=(
+                ErrorSample((np.ones((2, 3)),), {}, ValueError, "dropout2d: expected a 3-D \\(unbatched\\)"),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.dropout3d",
+            dropout3d,
+            channel_samples(3),
+            channel_ref,
+            call=_channel_dropout_checked(dropout3d, 3),
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)),), {"p": 1.5}, ValueError, "dropout3d: probability has to be between"
+                ),
+            ),
         ),
     )
 
