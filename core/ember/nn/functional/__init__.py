@@ -8,8 +8,8 @@ One module per family:
   tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin
 - :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d
 - :mod:`.padding`: pad
-- :mod:`.convolution`: conv1d, conv2d, conv_transpose1d, conv_transpose2d, and unfold2d, the
-  im2col window op under convolution and pooling
+- :mod:`.convolution`: conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold, and
+  unfold2d, the im2col window op under convolution and pooling
 - :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
   local_response_norm, normalize
@@ -77,6 +77,8 @@ from .convolution import (
     conv2d,
     conv_transpose1d,
     conv_transpose2d,
+    fold,
+    unfold,
     unfold2d,
 )
 from .dense import bilinear, flatten, linear
@@ -176,6 +178,8 @@ __all__ = [
     "conv2d",
     "conv_transpose1d",
     "conv_transpose2d",
+    "unfold",
+    "fold",
     "max_pool2d",
     "avg_pool2d",
     "adaptive_avg_pool2d",

@@ -22,7 +22,7 @@ from ...ops.shape import strides_of
 from ...tensor import Tensor, _make
 from .padding import pad
 
-__all__ = ["unfold2d", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d"]
+__all__ = ["unfold2d", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
 
 
 def _pair(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
@@ -368,6 +368,71 @@ def conv_transpose1d(
     return out.squeeze(0) if unbatched else out
 
 
+def _im2col_args(op: str, kernel_size: Any, dilation: Any, padding: Any, stride: Any) -> tuple[_Pair, ...]:
+    k, d = _pair(kernel_size, 2, "kernel_size", op), _pair(dilation, 2, "dilation", op)
+    p, s = _pair(padding, 2, "padding", op), _pair(stride, 2, "stride", op)
+    if min(k) < 1 or min(d) < 1 or min(s) < 1 or min(p) < 0:
+        raise ValueError(
+            f"{op}: kernel_size, dilation and stride must be positive and padding non-negative, got "
+            f"kernel_size={k}, dilation={d}, padding={p}, stride={s}"
+        )
+    return k, d, p, s  # type: ignore[return-value]
+
+
+def unfold(input: Tensor, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1) -> Tensor:
+    """The sliding local blocks of (N, C, H, W) (or (C, H, W)) as columns: (N, C * kh * kw, L), L the
+    number of block positions (im2col), as PyTorch's ``unfold``."""
+    op = "unfold"
+    unbatched = input.ndim == 3
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 4:
+        raise ValueError(
+            f"{op}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {tuple(input.shape)}"
+        )
+    k, d, p, s = _im2col_args(op, kernel_size, dilation, padding, stride)
+    if any(p):
+        x = pad(x, [p[1], p[1], p[0], p[0]])
+    patches, oh, ow = unfold2d(x, k, s, d, op)
+    n, c = x.shape[:2]
+    out = patches.reshape(n, c * k[0] * k[1], oh * ow)
+    return out.squeeze(0) if unbatched else out
+
+
+def fold(
+    input: Tensor, output_size: Any, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+) -> Tensor:
+    """Sums columns of sliding local blocks (N, C * kh * kw, L) (or unbatched) back into an
+    (N, C, *output_size) tensor (col2im, the adjoint of :func:`unfold`), as PyTorch's ``fold``."""
+    op = "fold"
+    unbatched = input.ndim == 2
+    cols = input.unsqueeze(0) if unbatched else input
+    if cols.ndim != 3:
+        raise ValueError(
+            f"{op}: expected a 2-D or 3-D (N, C * kh * kw, L) input, got shape {tuple(input.shape)}"
+        )
+    k, d, p, s = _im2col_args(op, kernel_size, dilation, padding, stride)
+    out_hw = _pair(output_size, 2, "output_size", op)
+    n, ck, length = cols.shape
+    if ck % (k[0] * k[1]):
+        raise ValueError(
+            f"{op}: expected the size of dim 1 of input ({ck}) to be divisible by the product of kernel_size "
+            f"({k[0] * k[1]})"
+        )
+    h, w = out_hw[0] + 2 * p[0], out_hw[1] + 2 * p[1]
+    oh, ow = _out_size(op, h, k[0], s[0], d[0], 0), _out_size(op, w, k[1], s[1], d[1], 0)
+    if oh * ow != length:
+        raise ValueError(
+            f"{op}: the input's last dim ({length}) must be the number of sliding blocks, {oh} * {ow} = "
+            f"{oh * ow} for output_size {out_hw}, kernel_size {k}, dilation {d}, padding {p}, stride {s}"
+        )
+    c = ck // (k[0] * k[1])
+    blocks = cols.reshape(n, c, k[0], k[1], oh, ow)
+    out = _fold_op(blocks, (n, c, h, w), (oh, ow), k, s, d, False)
+    if any(p):
+        out = out[:, :, p[0] : p[0] + out_hw[0], p[1] : p[1] + out_hw[1]]
+    return out.squeeze(0) if unbatched else out
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _np_conv(
     x: Any,
@@ -614,6 +679,77 @@ def _records() -> None:
 
         return make
 
+    def two(v: Any) -> tuple[int, int]:
+        return (v, v) if isinstance(v, int) else (int(v[0]), int(v[1]))
+
+    def np_unfold(
+        x: np.ndarray, kernel_size: Any, dilation: Any = 1, padding: Any = 0, stride: Any = 1
+    ) -> np.ndarray:
+        unbatched = x.ndim == 3
+        x = x[None] if unbatched else x
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = two(kernel_size), two(dilation), two(padding), two(stride)
+        xp = np.pad(x.astype(np.float64), [(0, 0), (0, 0), (ph, ph), (pw, pw)])
+        n, c, h, w = xp.shape
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        out = np.zeros((n, c, kh, kw, oh, ow))
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i, j] = xp[
+                    :, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw
+                ]
+        out = out.reshape(n, c * kh * kw, oh * ow)
+        return out[0] if unbatched else out
+
+    def np_fold(
+        cols: np.ndarray,
+        output_size: Any,
+        kernel_size: Any,
+        dilation: Any = 1,
+        padding: Any = 0,
+        stride: Any = 1,
+    ) -> np.ndarray:
+        unbatched = cols.ndim == 2
+        cols = cols[None] if unbatched else cols
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = two(kernel_size), two(dilation), two(padding), two(stride)
+        (h0, w0) = two(output_size)
+        h, w = h0 + 2 * ph, w0 + 2 * pw
+        oh, ow = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+        n = cols.shape[0]
+        c = cols.shape[1] // (kh * kw)
+        blocks = cols.astype(np.float64).reshape(n, c, kh, kw, oh, ow)
+        out = np.zeros((n, c, h, w))
+        for i in range(kh):
+            for j in range(kw):
+                out[
+                    :, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw
+                ] += blocks[:, :, i, j]
+        out = out[:, :, ph : ph + h0, pw : pw + w0]
+        return out[0] if unbatched else out
+
+    def im2col_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*sh: int) -> np.ndarray:
+            return rand_array(rng, sh, dtype)
+
+        return [
+            Sample((a(2, 3, 4, 5), 2)),
+            Sample((a(1, 2, 6, 5), (3, 2)), {"dilation": (1, 2), "padding": 1, "stride": (2, 1)}),
+            Sample((a(3, 4, 4), 3), {"padding": 1}),  # unbatched
+            Sample((a(0, 2, 4, 4), 2), grad=False),
+            Sample((a(2, 2, 5, 4), 2), {"stride": 2}, noncontig=True),
+        ]
+
+    def fold_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*sh: int) -> np.ndarray:
+            return rand_array(rng, sh, dtype)
+
+        return [
+            Sample((a(2, 12, 12), (4, 5), 2)),  # 3 channels, 3 x 4 blocks
+            Sample((a(1, 12, 15), (6, 5), (3, 2)), {"dilation": (1, 2), "padding": 1, "stride": (2, 1)}),
+            Sample((a(27, 16), (4, 4), 3), {"padding": 1}),  # unbatched
+            Sample((a(2, 8, 4), (4, 4), 2), {"stride": 2}),  # blocks that tile the output
+            Sample((a(2, 12, 12), (4, 5), 2), noncontig=True),
+        ]
+
     register(
         OpRecord(
             "nn.functional.conv2d",
@@ -701,6 +837,37 @@ def _records() -> None:
                     {},
                     ValueError,
                     "conv_transpose1d: expected a 2-D \\(C, L\\) or 3-D",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.unfold",
+            unfold,
+            im2col_samples,
+            np_unfold,
+            errors=(
+                ErrorSample(
+                    (np.ones((4, 4)), 2), {}, ValueError, "unfold: expected a 3-D \\(C, H, W\\) or 4-D"
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.fold",
+            fold,
+            fold_samples,
+            np_fold,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 12, 10)), (4, 5), 2),
+                    {},
+                    ValueError,
+                    "fold: the input's last dim \\(10\\) must be",
+                ),
+                ErrorSample(
+                    (np.ones((1, 10, 12)), (4, 5), 2),
+                    {},
+                    ValueError,
+                    "fold: expected the size of dim 1 of input",
                 ),
             ),
         ),
