@@ -23,6 +23,7 @@ __all__ = [
     "Bilinear",
     "Conv1d",
     "Conv2d",
+    "Conv3d",
     "ConvTranspose1d",
     "ConvTranspose2d",
     "Unfold",
@@ -316,6 +317,17 @@ class Conv2d(_ConvNd):
         """The convolution."""
         x, padding = self._padded(x)
         return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over (N, C_in, D, H, W) inputs (stride, padding incl. 'same', dilation, groups)."""
+
+    _nd = 3
+
+    def forward(self, x: Tensor) -> Tensor:
+        """The convolution."""
+        x, padding = self._padded(x)
+        return F.conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class _ConvTransposeNd(Module):

@@ -8,7 +8,7 @@ One module per family:
   tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin
 - :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d
 - :mod:`.padding`: pad
-- :mod:`.convolution`: conv1d, conv2d, conv_transpose1d, conv_transpose2d, unfold, fold, and
+- :mod:`.convolution`: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, unfold, fold, and
   unfold2d, the im2col window op under convolution and pooling
 - :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
@@ -75,6 +75,7 @@ from .convolution import (
     _window_layout,
     conv1d,
     conv2d,
+    conv3d,
     conv_transpose1d,
     conv_transpose2d,
     fold,
@@ -176,6 +177,7 @@ __all__ = [
     "pad",
     "conv1d",
     "conv2d",
+    "conv3d",
     "conv_transpose1d",
     "conv_transpose2d",
     "unfold",

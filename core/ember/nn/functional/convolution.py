@@ -22,7 +22,7 @@ from ...ops.shape import strides_of
 from ...tensor import Tensor, _make
 from .padding import pad
 
-__all__ = ["unfold2d", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold"]
+__all__ = ["unfold2d", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "unfold", "fold", "conv3d"]
 
 
 def _pair(v: Any, n: int, name: str, op: str) -> tuple[int, ...]:
@@ -433,6 +433,59 @@ def fold(
     return out.squeeze(0) if unbatched else out
 
 
+def conv3d(
+    input: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> Tensor:
+    """3-D convolution of (N, C_in, D, H, W) (or unbatched) with weight (C_out, C_in // groups, kd,
+    kh, kw): the sum over the kernel's depth offsets of 2-D convolutions of the matching depth
+    slices (each a :func:`conv2d` over all output depths at once). ``padding`` is an int, a
+    triple, 'same' or 'valid'."""
+    op = "conv3d"
+    unbatched = input.ndim == 4
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 5 or weight.ndim != 5:
+        raise ValueError(
+            f"{op}: expected a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input and a 5-D weight, got input of "
+            f"shape {tuple(input.shape)} and weight of shape {tuple(weight.shape)}"
+        )
+    n, c = x.shape[:2]
+    cout, cin_g, kd, kh, kw = weight.shape
+    if groups < 1 or c % groups or cout % groups or cin_g * groups != c:
+        raise ValueError(
+            f"{op}: input of shape {tuple(input.shape)} has {c} channels but weight of shape "
+            f"{tuple(weight.shape)} expects {cin_g * groups} (= {cin_g} per group x {groups} groups), and "
+            "both channel counts must be divisible by groups; check in_channels and groups"
+        )
+    s = _pair(stride, 3, "stride", op)
+    d = _pair(dilation, 3, "dilation", op)
+    if min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: stride and dilation must be positive, got stride {s}, dilation {d}")
+    p = _conv_padding(op, padding, (kd, kh, kw), d, s)
+    x = pad(x, p) if any(p) else x
+    depth = x.shape[2]
+    od = _out_size(op, depth, kd, s[0], d[0], 0)
+    total = None
+    for i in range(kd):
+        start = i * d[0]
+        slab = x[:, :, start : start + s[0] * (od - 1) + 1 : s[0]]  # (N, C, od, H, W)
+        slab = slab.permute(0, 2, 1, 3, 4).reshape(n * od, c, x.shape[3], x.shape[4])
+        part = conv2d(slab, weight[:, :, i], None, s[1:], 0, d[1:], groups)
+        total = part if total is None else total + part
+    oh, ow = total.shape[-2:]
+    out = total.reshape(n, od, cout, oh, ow).permute(0, 2, 1, 3, 4)
+    if bias is not None:
+        out = out + bias.reshape(1, cout, 1, 1, 1)
+    else:
+        out = out.contiguous()
+    return out.squeeze(0) if unbatched else out
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _np_conv(
     x: Any,
@@ -750,6 +803,30 @@ def _records() -> None:
             Sample((a(2, 12, 12), (4, 5), 2), noncontig=True),
         ]
 
+    def conv3d_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*sh: int) -> np.ndarray:
+            return rand_array(rng, sh, dtype)
+
+        return [
+            Sample((a(2, 2, 4, 4, 3), a(3, 2, 2, 2, 2), a(3))),
+            Sample((a(1, 2, 5, 4, 4), a(2, 2, 3, 2, 2)), {"stride": (2, 1, 2), "padding": 1}),
+            Sample((a(1, 4, 5, 5, 4), a(4, 2, 2, 3, 2), a(4)), {"groups": 2, "dilation": (2, 1, 1)}),
+            Sample((a(2, 4, 3, 3), a(3, 2, 2, 2, 2)), {"padding": "same"}),  # unbatched
+            Sample((a(1, 2, 3, 4, 3), a(2, 2, 1, 2, 2)), {"padding": "valid"}, grad=False),
+            Sample((a(2, 2, 4, 3, 3), a(3, 2, 2, 2, 2), a(3)), noncontig=True, grad=False),
+        ]
+
+    def conv3d_ref(
+        x: np.ndarray,
+        w: np.ndarray,
+        b: Any = None,
+        stride: Any = 1,
+        padding: Any = 0,
+        dilation: Any = 1,
+        groups: int = 1,
+    ) -> np.ndarray:
+        return _np_conv_args(x, w, b, stride, padding, dilation, groups, 3)
+
     register(
         OpRecord(
             "nn.functional.conv2d",
@@ -868,6 +945,23 @@ def _records() -> None:
                     {},
                     ValueError,
                     "fold: expected the size of dim 1 of input",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.conv3d",
+            conv3d,
+            conv3d_samples,
+            conv3d_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 3, 4, 4, 4)), np.ones((2, 2, 2, 2, 2))),
+                    {},
+                    ValueError,
+                    "conv3d: input of shape \\(1, 3, 4, 4, 4\\) has 3 channels",
+                ),
+                ErrorSample(
+                    (np.ones((4, 4, 4)), np.ones((2, 2, 2, 2, 2))), {}, ValueError, "conv3d: expected a 4-D"
                 ),
             ),
         ),
