@@ -20,7 +20,7 @@ One module per family:
   poisson_nll_loss, gaussian_nll_loss, ctc_loss
 - :mod:`.attention`: scaled_dot_product_attention
 - :mod:`.distance`: cosine_similarity, pairwise_distance
-- :mod:`.vision`: interpolate (upsample), pixel_shuffle, pixel_unshuffle
+- :mod:`.vision`: interpolate (upsample), grid_sample, pixel_shuffle, pixel_unshuffle
 
 Most of these are composites of core ops, so they run on any backend that has those ops and
 differentiate through the core ops' backwards. Three pieces are ops of their own, with a forward
@@ -139,7 +139,7 @@ from .pooling import (
 )
 from .regularization import dropout, dropout1d, dropout2d, dropout3d
 from .sparse import embedding, embedding_bag, one_hot
-from .vision import interpolate, pixel_shuffle, pixel_unshuffle, upsample
+from .vision import grid_sample, interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ = [
     "linear",
@@ -224,6 +224,7 @@ __all__ = [
     "upsample",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "grid_sample",
     "cosine_similarity",
     "pairwise_distance",
 ]

@@ -1,5 +1,5 @@
 """Resampling of images and signals: :func:`interpolate` (nearest, nearest-exact, linear,
-bilinear, trilinear, area) and :func:`pixel_shuffle` / :func:`pixel_unshuffle`.
+bilinear, trilinear, area), :func:`grid_sample` and :func:`pixel_shuffle` / :func:`pixel_unshuffle`.
 
 Composites of core ops: interpolation is separable, so each spatial dim is resampled in turn by
 one ``index_select`` of the source positions (two, blended, for the linear modes), whose backward
@@ -17,7 +17,7 @@ from ... import ops as E
 from ...tensor import Tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
-__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle"]
+__all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "grid_sample"]
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
@@ -189,6 +189,84 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
     return x.permute(*perm).reshape(*batch, c * r * r, h // r, w // r)
 
 
+def _reflect(coord: Tensor, twice_low: int, twice_high: int) -> Tensor:
+    """PyTorch's reflect_coordinates: ``coord`` reflected at the bounds low and high (given doubled)."""
+    if twice_low == twice_high:
+        return E.zeros_like(coord)
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    c = E.abs(coord - low)
+    extra = E.remainder(c, span)
+    flips = E.floor(c / span)
+    even = E.eq(E.remainder(flips, 2), 0)
+    return E.where(even, extra + low, span - extra + low)
+
+
+def _source_coord(g: Tensor, size: int, align_corners: bool, padding_mode: str) -> Tensor:
+    """Normalised grid coordinates in [-1, 1] mapped to pixel coordinates along a dim of ``size``."""
+    x = (g + 1) / 2 * (size - 1) if align_corners else ((g + 1) * size - 1) / 2
+    if padding_mode == "border":
+        x = E.clamp(x, 0, size - 1)
+    elif padding_mode == "reflection":
+        x = _reflect(x, 0, 2 * (size - 1)) if align_corners else _reflect(x, -1, 2 * size - 1)
+        x = E.clamp(x, 0, size - 1)
+    return x
+
+
+def grid_sample(
+    input: Tensor,
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Samples (N, C, H, W) at the normalised (x, y) locations of ``grid`` (N, Ho, Wo, 2), -1 and 1
+    being the edges (pixel centres with ``align_corners=True``), with 'bilinear' or 'nearest'
+    interpolation and 'zeros', 'border' or 'reflection' padding, as PyTorch (4-D inputs).
+    Differentiable in ``input`` and, for 'bilinear', in ``grid``."""
+    op = "grid_sample"
+    if mode not in ("bilinear", "nearest"):
+        raise ValueError(
+            f"{op}: mode must be 'bilinear' or 'nearest' (bicubic is not supported), got {mode!r}"
+        )
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            f"{op}: padding_mode must be 'zeros', 'border' or 'reflection', got {padding_mode!r}"
+        )
+    if input.ndim != 4 or grid.ndim != 4 or grid.shape[-1] != 2 or grid.shape[0] != input.shape[0]:
+        raise ValueError(
+            f"{op}: expected a 4-D input (N, C, H, W) and a grid (N, H_out, W_out, 2) with the same N, got "
+            f"shapes {tuple(input.shape)} and {tuple(grid.shape)}"
+        )
+    n, c, h, w = input.shape
+    ho, wo = grid.shape[1:3]
+    align = bool(align_corners)
+    gx = _source_coord(grid[..., 0], w, align, padding_mode)  # (N, Ho, Wo)
+    gy = _source_coord(grid[..., 1], h, align, padding_mode)
+    flat = input.reshape(n, c, h * w)
+
+    def tap(ix: Tensor, iy: Tensor) -> tuple[Tensor, Tensor]:
+        """Values at integer pixel (ix, iy) (0 outside the image) and the inside mask."""
+        inside = E.logical_and(
+            E.logical_and(E.ge(ix, 0), E.le(ix, w - 1)), E.logical_and(E.ge(iy, 0), E.le(iy, h - 1))
+        )
+        ixc = E.clamp(ix, 0, w - 1).to(_dt.int64)
+        iyc = E.clamp(iy, 0, h - 1).to(_dt.int64)
+        idx = (iyc * w + ixc).reshape(n, 1, ho * wo)
+        vals = E.gather(flat, 2, E.broadcast_to(idx, (n, c, ho * wo)).contiguous()).reshape(n, c, ho, wo)
+        return E.where(inside.unsqueeze(1), vals, 0.0), inside
+
+    if mode == "nearest":
+        # PyTorch rounds half to even (nearbyint)
+        ix, iy = E.round(gx.detach()), E.round(gy.detach())
+        return tap(ix, iy)[0]
+    x0, y0 = E.floor(gx.detach()), E.floor(gy.detach())
+    wx1, wy1 = (gx - x0).unsqueeze(1), (gy - y0).unsqueeze(1)
+    wx0, wy0 = 1 - wx1, 1 - wy1
+    v00, v01 = tap(x0, y0)[0], tap(x0 + 1, y0)[0]
+    v10, v11 = tap(x0, y0 + 1)[0], tap(x0 + 1, y0 + 1)[0]
+    return v00 * wx0 * wy0 + v01 * wx1 * wy0 + v10 * wx0 * wy1 + v11 * wx1 * wy1
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _records() -> None:
     import numpy as np
@@ -306,6 +384,69 @@ def _records() -> None:
 
         return make
 
+    def np_reflect(c: np.ndarray, tl: int, th: int) -> np.ndarray:
+        if tl == th:
+            return np.zeros_like(c)
+        low, span = tl / 2, (th - tl) / 2
+        c = np.abs(c - low)
+        extra, flips = np.mod(c, span), np.floor(c / span)
+        return np.where(np.mod(flips, 2) == 0, extra + low, span - extra + low)
+
+    def np_coord(g: np.ndarray, size: int, align: bool, pm: str) -> np.ndarray:
+        x = (g + 1) / 2 * (size - 1) if align else ((g + 1) * size - 1) / 2
+        if pm == "border":
+            x = np.clip(x, 0, size - 1)
+        elif pm == "reflection":
+            x = np_reflect(x, 0, 2 * (size - 1)) if align else np_reflect(x, -1, 2 * size - 1)
+            x = np.clip(x, 0, size - 1)
+        return x
+
+    def grid_sample_ref(
+        x: np.ndarray,
+        grid: np.ndarray,
+        mode: str = "bilinear",
+        padding_mode: str = "zeros",
+        align_corners: Any = None,
+    ) -> np.ndarray:
+        n, c, h, w = x.shape
+        gx = np_coord(grid[..., 0].astype(np.float64), w, bool(align_corners), padding_mode)
+        gy = np_coord(grid[..., 1].astype(np.float64), h, bool(align_corners), padding_mode)
+        x64 = x.astype(np.float64)
+
+        def tap(ix: np.ndarray, iy: np.ndarray) -> np.ndarray:
+            inside = (ix >= 0) & (ix <= w - 1) & (iy >= 0) & (iy <= h - 1)
+            ixc, iyc = np.clip(ix, 0, w - 1).astype(int), np.clip(iy, 0, h - 1).astype(int)
+            vals = np.stack([x64[b][:, iyc[b], ixc[b]] for b in range(n)])  # (N, C, Ho, Wo)
+            return np.where(inside[:, None], vals, 0.0)
+
+        if mode == "nearest":
+            return tap(np.round(gx), np.round(gy))
+        x0, y0 = np.floor(gx), np.floor(gy)
+        wx, wy = (gx - x0)[:, None], (gy - y0)[:, None]
+        return (
+            tap(x0, y0) * (1 - wx) * (1 - wy)
+            + tap(x0 + 1, y0) * wx * (1 - wy)
+            + tap(x0, y0 + 1) * (1 - wx) * wy
+            + tap(x0 + 1, y0 + 1) * wx * wy
+        )
+
+    def grid_sample_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*sh: int) -> np.ndarray:
+            return rand_array(rng, sh, dtype)
+
+        def g(*sh: int) -> np.ndarray:
+            return rand_array(rng, sh, dtype, -1.2, 1.2)
+
+        return [
+            Sample((a(2, 3, 5, 4), g(2, 4, 3, 2))),
+            Sample((a(1, 2, 4, 4), g(1, 3, 5, 2)), {"align_corners": True}),
+            Sample((a(1, 2, 4, 5), g(1, 3, 3, 2)), {"padding_mode": "border"}),
+            Sample((a(1, 2, 4, 5), g(1, 3, 3, 2)), {"padding_mode": "reflection", "align_corners": True}),
+            Sample((a(1, 2, 4, 5), g(1, 3, 3, 2)), {"padding_mode": "reflection"}),
+            Sample((a(2, 2, 4, 4), g(2, 3, 3, 2)), {"mode": "nearest"}, grad=False),
+            Sample((a(2, 3, 5, 4), g(2, 4, 3, 2)), noncontig=True, grad=False),
+        ]
+
     register(
         OpRecord(
             "nn.functional.interpolate",
@@ -370,6 +511,26 @@ def _records() -> None:
                     {},
                     ValueError,
                     "pixel_unshuffle: the height \\(3\\) and width \\(4\\) must be divisible",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.grid_sample",
+            grid_sample,
+            grid_sample_samples,
+            grid_sample_ref,
+            errors=(
+                ErrorSample(
+                    (np.ones((1, 1, 3, 3)), np.zeros((1, 2, 2, 3))),
+                    {},
+                    ValueError,
+                    "grid_sample: expected a 4-D input",
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 3, 3)), np.zeros((1, 2, 2, 2))),
+                    {"mode": "bicubic"},
+                    ValueError,
+                    "grid_sample: mode must be 'bilinear' or 'nearest'",
                 ),
             ),
         ),
