@@ -1503,7 +1503,8 @@ def _records() -> None:
             reads_values=True,  # the lengths and labels are read on the host
             errors=(
                 ErrorSample(
-                    (np.zeros((4, 2, 3)), np.zeros((2, 2), dtype=np.int64), np.array([4]), np.array([2, 2])),
+                    # lengths as lists: the count is checked before any value is read (so on meta too)
+                    (np.zeros((4, 2, 3)), np.zeros((2, 2), dtype=np.int64), [4], [2, 2]),
                     {},
                     ValueError,
                     "ctc_loss: expected 2 input_lengths and target_lengths",
