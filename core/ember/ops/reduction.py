@@ -1246,6 +1246,7 @@ def _records() -> None:
                     "cov: expected a tensor with at most 2 dims, got shape",
                 ),
             ),
+            reads_values=True,
         ),
         OpRecord(
             "corrcoef",

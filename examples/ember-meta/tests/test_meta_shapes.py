@@ -105,7 +105,7 @@ def test_op_table_shapes_match_cpu(spec: Any, dtype: str) -> None:
             assert out._base is not None, what
             # with the same strides, where the cpu base is C-contiguous (an elementwise result on
             # cpu may keep a permuted input's layout; meta's are always C-contiguous)
-            if ref._base.is_contiguous():
+            if ref._base.is_contiguous() and ref.numel():  # an empty view's strides are never used
                 assert out.stride() == ref.stride(), what
 
 

@@ -423,6 +423,7 @@ def _records() -> None:
             grad=False,
             covers=("nn.functional.embedding",),
             public=False,
+            reads_values=True,
         ),
         OpRecord(
             "nn.functional.embedding_padding_grad",
