@@ -5,7 +5,8 @@ One module per family:
 - :mod:`.dense`: linear, bilinear, flatten
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
   softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
-  tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin
+  tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin, and the in-place forms
+  relu_, elu_, leaky_relu_, hardtanh_, threshold_, celu_, selu_
 - :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, unfold, fold, and
@@ -36,21 +37,27 @@ from .activations import (
     _relu6,
     _softmax_dim,
     celu,
+    celu_,
     elu,
+    elu_,
     gelu,
     glu,
     hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
+    hardtanh_,
     leaky_relu,
+    leaky_relu_,
     log_softmax,
     logsigmoid,
     mish,
     prelu,
     relu,
     relu6,
+    relu_,
     selu,
+    selu_,
     sigmoid,
     silu,
     softmax,
@@ -61,6 +68,7 @@ from .activations import (
     tanh,
     tanhshrink,
     threshold,
+    threshold_,
 )
 from .attention import _safe_softmax, scaled_dot_product_attention
 from .convolution import (
@@ -170,6 +178,13 @@ __all__ = [
     "hardshrink",
     "softshrink",
     "softmin",
+    "relu_",
+    "elu_",
+    "leaky_relu_",
+    "hardtanh_",
+    "threshold_",
+    "celu_",
+    "selu_",
     "dropout",
     "dropout1d",
     "dropout2d",

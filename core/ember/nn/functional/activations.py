@@ -44,6 +44,13 @@ __all__ = [
     "hardshrink",
     "softshrink",
     "softmin",
+    "relu_",
+    "elu_",
+    "leaky_relu_",
+    "hardtanh_",
+    "threshold_",
+    "celu_",
+    "selu_",
 ]
 
 
@@ -313,6 +320,45 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: 
     return E.softmax(-input, _softmax_dim("softmin", input, dim, _stacklevel), dtype)
 
 
+_threshold = threshold  # threshold_'s own argument is named threshold, as PyTorch's
+
+
+# -- PyTorch's in-place functional forms: the activation with inplace=True --------------------------
+def relu_(input: Tensor) -> Tensor:
+    """:func:`relu` written into ``input`` (returned)."""
+    return relu(input, inplace=True)
+
+
+def elu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`elu` written into ``input`` (returned)."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """:func:`leaky_relu` written into ``input`` (returned)."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    """:func:`hardtanh` written into ``input`` (returned)."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
+    """:func:`threshold` written into ``input`` (returned)."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def celu_(input: Tensor, alpha: float = 1.0) -> Tensor:
+    """:func:`celu` written into ``input`` (returned)."""
+    return celu(input, alpha, inplace=True)
+
+
+def selu_(input: Tensor) -> Tensor:
+    """:func:`selu` written into ``input`` (returned)."""
+    return selu(input, inplace=True)
+
+
 # -- op records ---------------------------------------------------------------------------------
 def _inplace_checked(fn: Any, name: str) -> Any:
     """The conformance kit's call for an activation with ``inplace``: with ``inplace=True`` it runs
@@ -329,6 +375,23 @@ def _inplace_checked(fn: Any, name: str) -> Any:
             raise AssertionError(f"{name}(inplace=True) returned a new tensor instead of its input")
         if target._version[0] == version:
             raise AssertionError(f"{name}(inplace=True) did not write into its input (version unchanged)")
+        return out
+
+    return call
+
+
+def _inplace_form_checked(fn: Any, name: str) -> Any:
+    """The kit's call for an in-place form (``relu_``): it runs on a clone of the input and checks
+    that the clone was written (its version moved) and returned."""
+
+    def call(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        target = input.clone()
+        version = target._version[0]
+        out = fn(target, *args, **kwargs)
+        if out is not target:
+            raise AssertionError(f"{name} returned a new tensor instead of its input")
+        if target._version[0] == version and target.numel():
+            raise AssertionError(f"{name} did not write into its input (version unchanged)")
         return out
 
     return call
@@ -705,6 +768,51 @@ def _records() -> None:
             softmax_samples,
             softmin_ref,
             call=softmax_call(softmin, "softmin"),
+        ),
+        OpRecord(
+            "nn.functional.relu_", relu_, samples(), relu_ref, call=_inplace_form_checked(relu_, "relu_")
+        ),
+        OpRecord(
+            "nn.functional.elu_",
+            elu_,
+            samples(-3.0, 2.0, alpha=1.5),
+            elu_ref,
+            call=_inplace_form_checked(elu_, "elu_"),
+        ),
+        OpRecord(
+            "nn.functional.leaky_relu_",
+            leaky_relu_,
+            samples(negative_slope=0.2),
+            leaky_relu_ref,
+            call=_inplace_form_checked(leaky_relu_, "leaky_relu_"),
+        ),
+        OpRecord(
+            "nn.functional.hardtanh_",
+            hardtanh_,
+            samples(-3.0, 3.0, min_val=-0.5, max_val=2.0),
+            hardtanh_ref,
+            call=_inplace_form_checked(hardtanh_, "hardtanh_"),
+        ),
+        OpRecord(
+            "nn.functional.threshold_",
+            threshold_,
+            samples(threshold=0.3, value=-1.5),
+            threshold_ref,
+            call=_inplace_form_checked(threshold_, "threshold_"),
+        ),
+        OpRecord(
+            "nn.functional.celu_",
+            celu_,
+            samples(-3.0, 2.0, alpha=0.5),
+            celu_ref,
+            call=_inplace_form_checked(celu_, "celu_"),
+        ),
+        OpRecord(
+            "nn.functional.selu_",
+            selu_,
+            samples(-3.0, 2.0),
+            selu_ref,
+            call=_inplace_form_checked(selu_, "selu_"),
         ),
     )
 
