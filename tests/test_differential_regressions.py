@@ -7,30 +7,15 @@ that into a skip."""
 from __future__ import annotations
 
 import math
-import os
 import tracemalloc
 
 import ember
 import ember.nn.functional as F
 import numpy as np
 import pytest
+from torch_required import require_torch
 
-try:
-    import torch
-except ImportError as exc:
-    _NO_TORCH = f"{type(exc).__name__}: {exc}"
-else:
-    _NO_TORCH = ""
-if _NO_TORCH and os.environ.get("EMBER_ALLOW_NO_TORCH") != "1":
-    pytest.fail(
-        f"PyTorch cannot be imported ({_NO_TORCH}), so Ember cannot be compared with it. Install the "
-        "test extra, pip install -e '.[test]', or set EMBER_ALLOW_NO_TORCH=1 to skip on purpose",
-        pytrace=False,
-    )
-if _NO_TORCH:
-    pytest.skip(
-        f"PyTorch cannot be imported ({_NO_TORCH}) and EMBER_ALLOW_NO_TORCH=1", allow_module_level=True
-    )
+torch = require_torch()
 
 DEVICES = ["cpu", "opencl"]
 INT_DTYPES = ["uint8", "int8", "int16", "int32", "int64"]

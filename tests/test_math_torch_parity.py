@@ -14,7 +14,6 @@ turns that into a skip.
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
@@ -22,25 +21,9 @@ from typing import Any
 import ember
 import numpy as np
 import pytest
+from torch_required import require_torch
 
-# the test extra installs torch, so without it the setup is broken: fail, unless told to skip
-try:
-    import torch
-except ImportError as exc:
-    _NO_TORCH = f"{type(exc).__name__}: {exc}"
-else:
-    _NO_TORCH = ""
-if _NO_TORCH and os.environ.get("EMBER_ALLOW_NO_TORCH") != "1":
-    pytest.fail(
-        f"PyTorch cannot be imported ({_NO_TORCH}), so Ember cannot be compared with it. Install the "
-        "test extra, pip install -e '.[test]' (it brings torch==2.13.0), or set EMBER_ALLOW_NO_TORCH=1 "
-        "to skip these differential tests on purpose",
-        pytrace=False,
-    )
-if _NO_TORCH:
-    pytest.skip(
-        f"PyTorch cannot be imported ({_NO_TORCH}) and EMBER_ALLOW_NO_TORCH=1", allow_module_level=True
-    )
+torch = require_torch()
 
 # IEEE results (log of 0, 0 / 0, overflow to inf) are part of what is compared
 pytestmark = pytest.mark.filterwarnings(

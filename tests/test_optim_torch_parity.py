@@ -7,7 +7,6 @@ collect, unless EMBER_ALLOW_NO_TORCH=1 turns that into a skip."""
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -17,21 +16,9 @@ import numpy as np
 import pytest
 from ember import optim
 from ember.optim import lr_scheduler as S
+from torch_required import require_torch
 
-try:
-    import torch
-except ImportError as exc:
-    _NO_TORCH = f"{type(exc).__name__}: {exc}"
-else:
-    _NO_TORCH = ""
-if _NO_TORCH and os.environ.get("EMBER_ALLOW_NO_TORCH") != "1":
-    pytest.fail(
-        f"PyTorch cannot be imported ({_NO_TORCH}), so Ember cannot be compared with it. Install the "
-        "test extra, pip install -e '.[test]', or set EMBER_ALLOW_NO_TORCH=1 to skip these tests on purpose",
-        pytrace=False,
-    )
-if _NO_TORCH:
-    pytest.skip(f"PyTorch cannot be imported ({_NO_TORCH})", allow_module_level=True)
+torch = require_torch()
 TS = torch.optim.lr_scheduler
 
 

@@ -11,7 +11,6 @@ Without PyTorch the module fails to collect, unless EMBER_ALLOW_NO_TORCH=1 turns
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections import Counter
 from collections.abc import Callable
@@ -20,24 +19,9 @@ from typing import Any
 import ember
 import numpy as np
 import pytest
+from torch_required import require_torch
 
-try:
-    import torch
-except ImportError as exc:
-    _NO_TORCH = f"{type(exc).__name__}: {exc}"
-else:
-    _NO_TORCH = ""
-if _NO_TORCH and os.environ.get("EMBER_ALLOW_NO_TORCH") != "1":
-    pytest.fail(
-        f"PyTorch cannot be imported ({_NO_TORCH}), so Ember cannot be compared with it. Install the "
-        "test extra, pip install -e '.[test]' (it brings torch==2.13.0), or set EMBER_ALLOW_NO_TORCH=1 "
-        "to skip these differential tests on purpose",
-        pytrace=False,
-    )
-if _NO_TORCH:
-    pytest.skip(
-        f"PyTorch cannot be imported ({_NO_TORCH}) and EMBER_ALLOW_NO_TORCH=1", allow_module_level=True
-    )
+torch = require_torch()
 
 # torch warns on scatter's deprecated reduce= and on meshgrid without indexing=; both are compared
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")

@@ -11,8 +11,9 @@ import ember
 import numpy as np
 import pytest
 from ember.ops import sorting
+from torch_required import require_torch
 
-torch = pytest.importorskip("torch")
+torch = require_torch()
 
 NAN = float("nan")
 
