@@ -1814,7 +1814,7 @@ def _integer_value_only(op: str, a: Any, b: Any, value: Any) -> None:
 def _records() -> None:
     import numpy as np
 
-    from .records import OpRecord, register
+    from .records import OpRecord, reflected, register
     from .samples import (
         ALL,
         ALL_INT,
@@ -1886,9 +1886,6 @@ def _records() -> None:
             grad=grad,
             errors=errors,
         )
-
-    def reflected(op: Callable[..., Any]) -> Callable[..., Any]:
-        return lambda self, other: op(other, self)
 
     def where_ref(c: Any, a: Any, b_: Any) -> Any:
         return np.where(c, a, b_)

@@ -496,7 +496,7 @@ def _sum_unneeded(
 def _records() -> None:
     import numpy as np
 
-    from .records import OpRecord, register
+    from .records import OpRecord, reflected, register
     from .samples import ErrorSample, Sample, rand_array
 
     def matmul_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
@@ -516,9 +516,6 @@ def _records() -> None:
             Sample((a(4, 3), a(3, 4)), noncontig="flip", grad=False),
             Sample((a(17, 33), a(33, 65)), grad=False),
         ]
-
-    def reflected(op: Any) -> Any:
-        return lambda self, other: op(other, self)
 
     def pairs(*shapes: tuple[tuple[int, ...], tuple[int, ...]]) -> Any:
         def make(dtype: str, rng: np.random.Generator) -> list[Sample]:

@@ -28,7 +28,7 @@ import numpy as np
 
 from .samples import FLOATS, ErrorSample, Sample, SampleFn
 
-__all__ = ["OpRecord", "RECORDS", "register", "records_covering", "method_table", "no_samples"]
+__all__ = ["OpRecord", "RECORDS", "register", "records_covering", "method_table", "no_samples", "reflected"]
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,11 @@ def method_table() -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..
                 owner[mname] = rec.name
                 table[mname] = fn
     return methods, inplace
+
+
+def reflected(op: Callable[..., Any]) -> Callable[..., Any]:
+    """The reflected operator method of a binary op (``__radd__`` from ``add``): ``op(other, self)``."""
+    return lambda self, other: op(other, self)
 
 
 def no_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
