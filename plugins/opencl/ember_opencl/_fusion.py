@@ -62,12 +62,11 @@ MODES = ("auto", "always", "off")
 FUSE_DTYPES = ("float32", "float64")
 #: the core's unary primitives (all defined on floats) and the optional relu
 UNARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "unary") | {"relu"}
-#: the core's binary primitives except the bitwise ones (integers only)
-BINARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "binary") - {
-    "bitwise_and",
-    "bitwise_or",
-    "bitwise_xor",
-}
+#: the core's binary primitives except the bitwise ones (integers only), and the optional atan2
+BINARY_OPS = (
+    frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "binary")
+    - {"bitwise_and", "bitwise_or", "bitwise_xor"}
+) | {"atan2"}
 REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
 # ops whose OpenCL expression is also valid (and cheap) on vector types
 _VEC_OK = frozenset(

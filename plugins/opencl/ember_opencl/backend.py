@@ -39,7 +39,7 @@ except ImportError as exc:  # the constructor reports it: the backend is unavail
     cl = None
     _PYOPENCL_MISSING = str(exc)
 else:  # the kernel modules import pyopencl (through the array type and the device)
-    from . import elementwise, indexing, linalg, memory, random, reductions
+    from . import elementwise, indexing, linalg, memory, random, reductions, sorting
     from ._array import CLArray
     from ._device import _Device
     from ._fusion import MODES, Fusion
@@ -174,6 +174,8 @@ class OpenCLBackend(Backend):
             "relu": fused_unary("relu"),
             "softmax": red.softmax,
             "log_softmax": red.log_softmax,
+            "atan2": fused_binary("atan2"),
+            "sort": sorting.sort,
         }
 
     # ------------------------------------------------------------------------------------------

@@ -401,6 +401,7 @@ def binary_exprs(dt: str) -> dict[str, str]:
                 "floor_divide": "floordiv_(a, b)",
                 "remainder": "pymod_(a, b)",
                 "pow": "pow(a, b)",
+                "atan2": "atan2(a, b)",
                 "maximum": "((a > b || isnan(a)) ? a : b)",
                 "minimum": "((a < b || isnan(a)) ? a : b)",
             }
