@@ -5,6 +5,11 @@ their cells :class:`RNNCell`, :class:`LSTMCell`, :class:`GRUCell`.
 Each step is a small function below (the gate arithmetic of PyTorch's documentation, composed of
 core ops, so autograd and every backend follow). A layer projects the whole input sequence with
 ``W_ih`` in one matmul, then runs the steps with ``h @ W_hh^T``.
+
+The layers also take a :class:`ember.nn.utils.rnn.PackedSequence`, as PyTorch's: step ``t`` runs
+the ``batch_sizes[t]`` sequences still going, so a sequence's final state is its state at its last
+valid step, the reverse direction starts each sequence at its own last step, and the output is a
+PackedSequence with the input's order.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from . import functional as F
 from . import init
 from .module import Module
 from .parameter import Parameter
+from .utils.rnn import PackedSequence
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -157,6 +163,103 @@ class RNNBase(Module):
             )
         return hx
 
+    def _step(self, gi: Tensor, state: list[Tensor], w_hh: Tensor, b_hh: Tensor | None) -> list[Tensor]:
+        """One step of this layer's cell from the state list (h, and c for LSTM)."""
+        if self.mode == "LSTM":
+            return list(_lstm_step(gi, state[0], state[1], w_hh, b_hh))
+        if self.mode == "GRU":
+            return [_gru_step(gi, state[0], w_hh, b_hh)]
+        return [_rnn_step(gi, state[0], w_hh, b_hh, self.mode == "RNN_RELU")]
+
+    def _run_packed(
+        self, data: Tensor, sizes: list[int], states: list[Tensor]
+    ) -> tuple[Tensor, list[Tensor]]:
+        """All layers over packed ``data`` (sum(sizes), H_in), step ``t`` holding the first
+        ``sizes[t]`` sequences (sorted by decreasing length); ``states`` as in :meth:`_run`, in the
+        sorted order. The forward direction drops a sequence's state from the running batch when
+        it ends (that is its final state); the reverse direction runs from the last step down and
+        takes each sequence in, from its initial state, at its own last step."""
+        dirs = 2 if self.bidirectional else 1
+        offsets = [0]
+        for n in sizes:
+            offsets.append(offsets[-1] + n)
+        finals: list[list[Tensor]] = [[] for _ in states]
+        x = data
+        for layer in range(self.num_layers):
+            outs = []
+            for d in range(dirs):
+                w_ih, w_hh, b_ih, b_hh = self._layer_params(layer, d)
+                gi_all = F.linear(x, w_ih, b_ih)  # (sum(sizes), gates * H)
+                init_state = [s[layer * dirs + d] for s in states]
+                seq: list[Tensor] = [None] * len(sizes)  # type: ignore[list-item]
+                if d == 0:
+                    state, running, ended = init_state, sizes[0], []
+                    for t, n in enumerate(sizes):
+                        if n < running:  # sequences n..running-1 ended at step t - 1
+                            ended.append([s[n:running] for s in state])
+                            state, running = [s[:n] for s in state], n
+                        state = self._step(gi_all[offsets[t] : offsets[t + 1]], state, w_hh, b_hh)
+                        seq[t] = state[0]
+                    ended.append(state)
+                    last = [E.cat([piece[k] for piece in reversed(ended)], 0) for k in range(len(state))]
+                else:
+                    state, running = [s[:0] for s in init_state], 0
+                    for t in range(len(sizes) - 1, -1, -1):
+                        n = sizes[t]
+                        if n > running:  # sequences running..n-1 start here, at their last step
+                            state = [E.cat([s, s0[running:n]], 0) for s, s0 in zip(state, init_state)]
+                            running = n
+                        state = self._step(gi_all[offsets[t] : offsets[t + 1]], state, w_hh, b_hh)
+                        seq[t] = state[0]
+                    last = state
+                outs.append(E.cat(seq, 0))
+                for k, s in enumerate(last):
+                    finals[k].append(s)
+            x = outs[0] if dirs == 1 else E.cat(outs, -1)
+            if self.dropout and self.training and layer < self.num_layers - 1:
+                x = F.dropout(x, self.dropout, True)
+        return x, [E.stack(f, 0) for f in finals]
+
+    def _forward_packed(self, packed: PackedSequence, hx: Any) -> tuple[PackedSequence, Any]:
+        """The layer over a PackedSequence: initial states permuted into the sorted order, final
+        states back into the original one, as PyTorch's ``permute_hidden``."""
+        name = type(self).__name__
+        data = packed.data
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise ValueError(
+                f"{name}: expected packed data of shape (sum of lengths, {self.input_size}) (input_size), "
+                f"got {tuple(data.shape)}"
+            )
+        sizes = [int(v) for v in packed.batch_sizes.tolist()]
+        dirs = 2 if self.bidirectional else 1
+        shape = (self.num_layers * dirs, sizes[0], self.hidden_size)
+
+        def initial(h: Tensor | None, what: str) -> Tensor:
+            if h is None:
+                return E.zeros(shape, dtype=data.dtype, device=data.device)
+            if tuple(h.shape) != shape:
+                raise ValueError(
+                    f"{name}: expected {what} of shape {shape} (num_layers * num_directions, batch, "
+                    f"hidden_size), got {tuple(h.shape)}"
+                )
+            return h if packed.sorted_indices is None else E.index_select(h, 1, packed.sorted_indices)
+
+        if self.mode == "LSTM":
+            if hx is not None and (not isinstance(hx, tuple | list) or len(hx) != 2):
+                raise ValueError("LSTM: hx must be a tuple (h_0, c_0) or None")
+            h0, c0 = (None, None) if hx is None else hx
+            states = [initial(h0, "h_0"), initial(c0, "c_0")]
+        else:
+            states = [initial(hx, "hx")]
+        out, finals = self._run_packed(data, sizes, states)
+        if packed.unsorted_indices is not None:
+            finals = [E.index_select(f, 1, packed.unsorted_indices) for f in finals]
+        result = PackedSequence(out, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        order = packed.__dict__.get("_order")
+        if order is not None:
+            result.__dict__["_order"] = order
+        return result, (tuple(finals) if self.mode == "LSTM" else finals[0])
+
     def _run(self, x: Tensor, states: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
         """All layers over ``x`` (L, N, H_in) from ``states`` (one (layers * dirs, N, H) tensor per
         state: h, and c for LSTM); returns the last layer's outputs and the final states."""
@@ -172,13 +275,7 @@ class RNNBase(Module):
                 steps = range(length - 1, -1, -1) if d else range(length)
                 seq: list[Tensor] = [None] * length  # type: ignore[list-item]
                 for t in steps:
-                    gi = gi_all[t]
-                    if self.mode == "LSTM":
-                        state = list(_lstm_step(gi, state[0], state[1], w_hh, b_hh))
-                    elif self.mode == "GRU":
-                        state = [_gru_step(gi, state[0], w_hh, b_hh)]
-                    else:
-                        state = [_rnn_step(gi, state[0], w_hh, b_hh, self.mode == "RNN_RELU")]
+                    state = self._step(gi_all[t], state, w_hh, b_hh)
                     seq[t] = state[0]
                 empty = E.zeros((0,) + tuple(state[0].shape), dtype=x.dtype, device=x.device)
                 outs.append(E.stack(seq, 0) if length else empty)
@@ -189,7 +286,9 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, True)
         return x, [E.stack(f, 0) for f in finals]
 
-    def _forward(self, input: Tensor, hx: Any) -> tuple[Tensor, Any]:
+    def _forward(self, input: Tensor | PackedSequence, hx: Any) -> tuple[Any, Any]:
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         batched = self._check_input(input)
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
@@ -262,9 +361,10 @@ class RNN(RNNBase):
             dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple[Any, Tensor]:
         """``(output, h_n)``: output (L, N, D * H) (batch first with ``batch_first``), h_n
-        (num_layers * D, N, H)."""
+        (num_layers * D, N, H); for a PackedSequence input the output is a PackedSequence and h_n
+        holds each sequence's state at its last valid step."""
         return self._forward(input, hx)
 
 
@@ -300,9 +400,9 @@ class LSTM(RNNBase):
         )
 
     def forward(
-        self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-    ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
-        """``(output, (h_n, c_n))``."""
+        self, input: Tensor | PackedSequence, hx: tuple[Tensor, Tensor] | None = None
+    ) -> tuple[Any, tuple[Tensor, Tensor]]:
+        """``(output, (h_n, c_n))``; a PackedSequence input gives a PackedSequence output."""
         return self._forward(input, hx)
 
 
@@ -335,8 +435,8 @@ class GRU(RNNBase):
             dtype,
         )
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
-        """``(output, h_n)``."""
+    def forward(self, input: Tensor | PackedSequence, hx: Tensor | None = None) -> tuple[Any, Tensor]:
+        """``(output, h_n)``; a PackedSequence input gives a PackedSequence output."""
         return self._forward(input, hx)
 
 

@@ -1,19 +1,21 @@
 """Gradient utilities: clipping by total norm or by value, and parameters flattened to one vector
-and back."""
+and back; :mod:`.rnn` holds the packed sequences of the recurrent layers."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable
 
-from .. import ops as E
-from ..autograd.grad_mode import no_grad
-from ..tensor import Tensor
+from ... import ops as E
+from ...autograd.grad_mode import no_grad
+from ...tensor import Tensor
+from . import rnn
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "parameters_to_vector",
+    "rnn",
     "vector_to_parameters",
     "zero_grads_",
 ]
