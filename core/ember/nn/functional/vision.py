@@ -1,9 +1,11 @@
 """Resampling of images and signals: :func:`interpolate` (nearest, nearest-exact, linear,
-bilinear, trilinear, area), :func:`grid_sample` and :func:`pixel_shuffle` / :func:`pixel_unshuffle`.
+bilinear, bicubic, trilinear, area), :func:`grid_sample` and :func:`pixel_shuffle` /
+:func:`pixel_unshuffle`.
 
 Composites of core ops: interpolation is separable, so each spatial dim is resampled in turn by
-one ``index_select`` of the source positions (two, blended, for the linear modes), whose backward
-sums the gradient back into the source; the pixel shuffles are a reshape and a permute.
+one ``index_select`` of the source positions (two, blended, for the linear modes; four, weighted
+by the cubic convolution kernel, for bicubic), whose backward sums the gradient back into the
+source; the pixel shuffles are a reshape and a permute.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "grid_sample"]
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
-_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area")
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
+_CUBIC_A = -0.75  # PyTorch's (and OpenCV's) cubic convolution coefficient
 
 
 def _per_dim(op: str, name: str, v: Any, n: int) -> list[Any]:
@@ -61,6 +64,46 @@ def _source_positions(
     )
 
 
+def _cubic_weights(t: float) -> tuple[float, float, float, float]:
+    """The cubic convolution weights (Keys, A = -0.75) of the taps at floor - 1 .. floor + 2 for a
+    source position ``t`` past its floor, as PyTorch's ``get_cubic_upsample_coefficients``."""
+    a = _CUBIC_A
+
+    def near(x: float) -> float:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: float) -> float:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _cubic_taps(
+    out_size: int, in_size: int, scale: float | None, align_corners: bool, device: Any
+) -> list[tuple[Tensor, Tensor]]:
+    """For bicubic along one dim: four (source index, weight) pairs per output position. The
+    source position is not clamped at 0 (unlike the linear modes); the taps past either border
+    read the border element, as PyTorch's ``upsample_get_value_bounded``."""
+    if align_corners:
+        step = (in_size - 1) / (out_size - 1) if out_size > 1 else 0.0
+        pos = [d * step for d in range(out_size)]
+    else:
+        ratio = (1.0 / scale) if scale is not None else in_size / out_size
+        pos = [(d + 0.5) * ratio - 0.5 for d in range(out_size)]
+    floors = [math.floor(p) for p in pos]
+    weights = [_cubic_weights(p - f) for p, f in zip(pos, floors)]
+    taps = []
+    for k in range(4):
+        idx = [min(max(f - 1 + k, 0), in_size - 1) for f in floors]
+        taps.append(
+            (
+                E.tensor(idx, dtype=_dt.int64, device=device),
+                E.tensor([w[k] for w in weights], dtype=_dt.float64, device=device),
+            )
+        )
+    return taps
+
+
 def interpolate(
     input: Tensor,
     size: int | Sequence[int] | None = None,
@@ -73,13 +116,14 @@ def interpolate(
     """Resample the spatial dims of (N, C, L), (N, C, H, W) or (N, C, D, H, W) to ``size`` or by
     ``scale_factor`` (exactly one of them), with PyTorch's modes and coordinate rules: 'nearest'
     (source ``floor(dst * scale)``), 'nearest-exact' (``floor((dst + 0.5) * scale)``), 'linear' /
-    'bilinear' / 'trilinear' (half-pixel centres, or corner-aligned with ``align_corners=True``)
-    and 'area' (adaptive average pooling)."""
+    'bilinear' / 'trilinear' (half-pixel centres, or corner-aligned with ``align_corners=True``),
+    'bicubic' (4-D inputs: cubic convolution with A = -0.75 over the 4 x 4 nearest source pixels,
+    border pixels repeated; values may overshoot the input's range, as in PyTorch) and 'area'
+    (adaptive average pooling)."""
     op = "interpolate"
     if mode not in _MODES:
         raise ValueError(
             f"{op}: mode {mode!r} is not supported; use one of {', '.join(map(repr, _MODES))}"
-            + (" (bicubic is not implemented yet: use 'bilinear')" if mode == "bicubic" else "")
         )
     if antialias:
         raise ValueError(f"{op}: antialias=True is not supported; pass antialias=False")
@@ -93,10 +137,15 @@ def interpolate(
             f"{op}: mode {mode!r} needs a {_LINEAR[mode]}-D input, got shape {tuple(input.shape)}; use "
             f"{[k for k, v in _LINEAR.items() if v == input.ndim][0]!r} for {input.ndim}-D inputs"
         )
-    if align_corners is not None and mode not in _LINEAR:
+    if mode == "bicubic" and input.ndim != 4:
         raise ValueError(
-            f"{op}: align_corners only applies to the linear modes (linear, bilinear, trilinear), not "
-            f"{mode!r}; leave it None"
+            f"{op}: mode 'bicubic' needs a 4-D (N, C, H, W) input, got shape {tuple(input.shape)}; use "
+            f"{[k for k, v in _LINEAR.items() if v == input.ndim][0]!r} for {input.ndim}-D inputs"
+        )
+    if align_corners is not None and mode not in _LINEAR and mode != "bicubic":
+        raise ValueError(
+            f"{op}: align_corners only applies to the linear modes (linear, bilinear, trilinear) and "
+            f"bicubic, not {mode!r}; leave it None"
         )
     if (size is None) == (scale_factor is None):
         raise ValueError(
@@ -126,6 +175,12 @@ def interpolate(
         d = 2 + k
         if out_sizes[k] == in_sizes[k] and (scales[k] in (None, 1.0)):
             continue  # the identity along this dim, whatever the mode
+        if mode == "bicubic":
+            shape = (-1,) + (1,) * (out.ndim - 1 - d)
+            taps = _cubic_taps(out_sizes[k], in_sizes[k], scales[k], bool(align_corners), input.device)
+            parts = [E.index_select(out, d, idx) * w.to(out.dtype).reshape(shape) for idx, w in taps]
+            out = parts[0] + parts[1] + parts[2] + parts[3]
+            continue
         lo, hi, frac = _source_positions(
             out_sizes[k], in_sizes[k], scales[k], bool(align_corners), mode, input.device
         )
@@ -284,6 +339,26 @@ def _records() -> None:
         lo = np.minimum(np.floor(pos).astype(np.int64), i - 1)
         return lo, np.minimum(lo + 1, i - 1), pos - lo
 
+    def cubic_along(x: np.ndarray, axis: int, o: int, i: int, scale: float | None, align: bool) -> np.ndarray:
+        # Keys' cubic convolution, A = -0.75, written from the kernel's definition:
+        # W(s) = (A+2)|s|^3 - (A+3)|s|^2 + 1 for |s| <= 1, A|s|^3 - 5A|s|^2 + 8A|s| - 4A for 1 < |s| < 2
+        a = -0.75
+        d = np.arange(o, dtype=np.float64)
+        if align:
+            pos = d * ((i - 1) / (o - 1) if o > 1 else 0.0)
+        else:
+            pos = (d + 0.5) * (1.0 / scale if scale is not None else i / o) - 0.5
+        base = np.floor(pos)
+        res = 0.0
+        for k in range(-1, 3):
+            s = np.abs(pos - (base + k))
+            w = np.where(
+                s <= 1, (a + 2) * s**3 - (a + 3) * s**2 + 1, a * s**3 - 5 * a * s**2 + 8 * a * s - 4 * a
+            )
+            idx = np.clip(base + k, 0, i - 1).astype(np.int64)
+            res = res + np.take(x, idx, axis=axis) * w.reshape((-1,) + (1,) * (x.ndim - 1 - axis))
+        return res
+
     def interpolate_ref(
         x: np.ndarray,
         size: Any = None,
@@ -310,6 +385,9 @@ def _records() -> None:
                 res[(..., *idx)] = out[(..., *sl)].mean(axis=tuple(range(2, x.ndim)))
             return res
         for k in range(n_sp):
+            if mode == "bicubic":
+                out = cubic_along(out, 2 + k, outs[k], ins[k], scales[k], bool(align_corners))
+                continue
             lo, hi, frac = positions(outs[k], ins[k], scales[k], bool(align_corners), mode)
             a = np.take(out, lo, axis=2 + k)
             if hi is None:
@@ -342,6 +420,12 @@ def _records() -> None:
             Sample((a(0, 2, 3, 3),), {"scale_factor": 2, "mode": "bilinear"}, grad=False),
             Sample((a(1, 2, 4, 3),), {"size": (6, 5), "mode": "bilinear"}, noncontig=True),
             Sample((a(1, 2, 4, 3),), {"scale_factor": 3}, noncontig="flip", grad=False),
+            Sample((a(1, 2, 3, 4),), {"size": (5, 7), "mode": "bicubic"}),
+            Sample((a(2, 1, 4, 3),), {"size": (6, 5), "mode": "bicubic", "align_corners": True}),
+            Sample((a(1, 2, 7, 6),), {"size": (3, 4), "mode": "bicubic"}),
+            Sample((a(1, 1, 5, 6),), {"scale_factor": (1.7, 0.6), "mode": "bicubic"}),
+            Sample((a(1, 1, 2, 3),), {"scale_factor": 2, "mode": "bicubic", "align_corners": True}),
+            Sample((a(1, 2, 4, 3),), {"size": (5, 4), "mode": "bicubic"}, noncontig=True),
         ]
 
     def pixel_shuffle_ref(x: np.ndarray, r: int) -> np.ndarray:
@@ -469,6 +553,12 @@ def _records() -> None:
                     {"size": 3, "align_corners": True},
                     ValueError,
                     "interpolate: align_corners only applies to the linear modes",
+                ),
+                ErrorSample(
+                    (np.ones((1, 1, 2)),),
+                    {"size": 3, "mode": "bicubic"},
+                    ValueError,
+                    "interpolate: mode 'bicubic' needs a 4-D \\(N, C, H, W\\) input, got shape \\(1, 1, 2\\)",
                 ),
                 ErrorSample(
                     (np.ones((1, 1, 2, 2)),),
