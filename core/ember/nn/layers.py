@@ -50,6 +50,8 @@ __all__ = [
     "Dropout1d",
     "Dropout2d",
     "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
     "Flatten",
     "ZeroPad1d",
     "ZeroPad2d",
@@ -75,6 +77,7 @@ __all__ = [
     "Tanh",
     "Sigmoid",
     "LeakyReLU",
+    "RReLU",
     "ELU",
     "Softplus",
     "Softmax",
@@ -1155,6 +1158,23 @@ class Dropout3d(Dropout):
         return F.dropout3d(x, self.p, self.training, self.inplace)
 
 
+class AlphaDropout(Dropout):
+    """Alpha dropout while training (SELU networks keep zero mean and unit variance), identity in
+    eval."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Alpha dropout in training, identity in eval."""
+        return F.alpha_dropout(x, self.p, self.training, self.inplace)
+
+
+class FeatureAlphaDropout(Dropout):
+    """Alpha dropout of whole channels of (N, C, *) while training, identity in eval."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Channel alpha dropout in training, identity in eval."""
+        return F.feature_alpha_dropout(x, self.p, self.training, self.inplace)
+
+
 class Flatten(Module):
     """Merge dims ``start_dim..end_dim`` (default: all but the batch dim)."""
 
@@ -1532,6 +1552,27 @@ class LeakyReLU(Module):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: x for x > 0, a * x otherwise, a drawn per element from
+    U(lower, upper) while training and (lower + upper) / 2 in eval."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        super().__init__()
+        if lower > upper:
+            raise ValueError(
+                f"RReLU: lower ({lower}) must be less than or equal to upper ({upper}); swap them or pass "
+                "lower <= upper"
+            )
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Apply the activation (random slopes in training)."""
+        return F.rrelu(x, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
 
 
 class ELU(Module):

@@ -6,8 +6,9 @@ One module per family:
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
   softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
   tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin, and the in-place forms
-  relu_, elu_, leaky_relu_, hardtanh_, threshold_, celu_, selu_
-- :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d
+  relu_, elu_, leaky_relu_, hardtanh_, threshold_, celu_, selu_, and rrelu, rrelu_
+- :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
+  feature_alpha_dropout
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, unfold, fold, and
   unfold2d, the im2col window op under convolution and pooling
@@ -56,6 +57,8 @@ from .activations import (
     relu,
     relu6,
     relu_,
+    rrelu,
+    rrelu_,
     selu,
     selu_,
     sigmoid,
@@ -145,7 +148,7 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
-from .regularization import dropout, dropout1d, dropout2d, dropout3d
+from .regularization import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from .sparse import embedding, embedding_bag, one_hot
 from .vision import grid_sample, interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
@@ -185,10 +188,14 @@ __all__ = [
     "threshold_",
     "celu_",
     "selu_",
+    "rrelu",
+    "rrelu_",
     "dropout",
     "dropout1d",
     "dropout2d",
     "dropout3d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
     "pad",
     "conv1d",
     "conv2d",

@@ -51,6 +51,8 @@ __all__ = [
     "threshold_",
     "celu_",
     "selu_",
+    "rrelu",
+    "rrelu_",
 ]
 
 
@@ -360,6 +362,49 @@ def selu_(input: Tensor) -> Tensor:
 
 
 # -- op records ---------------------------------------------------------------------------------
+def rrelu(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+    *,
+    generator: Any = None,
+) -> Tensor:
+    """Randomized leaky ReLU: x for x > 0, a * x otherwise. While training, each element draws its
+    own slope a from U(lower, upper) with the device's default generator (or ``generator``); in
+    eval (``training=False``, the functional default as in PyTorch) a = (lower + upper) / 2. The
+    gradient is 1 or the element's slope. ``inplace=True`` writes the result into ``input``."""
+    lower, upper = float(lower), float(upper)
+    if lower > upper:
+        raise ValueError(
+            f"rrelu: lower ({lower}) must be less than or equal to upper ({upper}); swap them or pass "
+            "lower <= upper"
+        )
+    if not training:
+        return _maybe_inplace(input, lambda x: E.leaky_relu(x, (lower + upper) / 2), inplace, "rrelu_")
+    if not input.dtype.is_floating_point:
+        raise TypeError(
+            f"rrelu: training draws random slopes, so it needs a floating input, got {input.dtype}"
+        )
+    u = E.rand(input.shape, dtype=input.dtype, device=input.device, generator=generator)
+    slope = u * (upper - lower) + lower
+    # PyTorch takes x <= 0 on the slope side: the gradient at 0 is the drawn slope
+    return _maybe_inplace(input, lambda x: E.where(E.gt(x, 0), x, x * slope), inplace, "rrelu_")
+
+
+def rrelu_(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    *,
+    generator: Any = None,
+) -> Tensor:
+    """:func:`rrelu` written into ``input`` (returned)."""
+    return rrelu(input, lower, upper, training, inplace=True, generator=generator)
+
+
 def _inplace_checked(fn: Any, name: str) -> Any:
     """The conformance kit's call for an activation with ``inplace``: with ``inplace=True`` it runs
     on a clone of the input (so the sample's tensor is left as it was) and checks that the clone
@@ -817,4 +862,143 @@ def _records() -> None:
     )
 
 
+def _rrelu_checked(
+    input: Tensor,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+    seed: int | None = None,
+) -> Tensor:
+    """The kit's call for rrelu, whose training slopes are random. In eval: the output itself
+    (leaky_relu with the mean slope). Training: a bool tensor, True where a positive element is
+    unchanged and a negative one was scaled by a slope in [lower, upper] (the inputs have no
+    zeros); with ``seed`` (a fresh ``Generator(device, seed)``) a second call must give the same
+    output, and the slopes must not all be one value. ``inplace=True`` runs on a clone and checks
+    that the clone is returned."""
+    from ...ops.creation import Generator
+
+    def run() -> Tensor:
+        target = input.clone() if inplace else input
+        gen = Generator(input.device, seed) if seed is not None else None
+        out = rrelu(target, lower, upper, training, inplace, generator=gen)
+        if inplace and out is not target:
+            raise AssertionError("rrelu(inplace=True) returned a new tensor instead of its input")
+        return out
+
+    out = run()
+    if not training:
+        return out
+    slack = 1e-5 if input.dtype.itemsize >= 8 else 1e-3
+    ratio = out / input
+    in_range = E.logical_and(E.ge(ratio, lower - slack), E.le(ratio, upper + slack))
+    ok = E.where(E.gt(input, 0), E.eq(out, input), in_range)
+    if seed is not None:
+        ok = E.logical_and(ok, E.eq(out, run()))
+        neg = E.lt(input, 0)
+        mid = (lower + upper) / 2
+        spread = E.logical_and(
+            E.logical_and(neg, E.lt(ratio, mid)).any(), E.logical_and(neg, E.gt(ratio, mid)).any()
+        )
+        ok = E.logical_and(ok, spread)
+    return ok
+
+
+def _rrelu_fixed_slopes(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3) -> Tensor:
+    """rrelu in training with a freshly seeded generator on every call: a deterministic function of
+    ``input``, so its gradient (1 or each element's slope) can be checked by finite differences."""
+    from ...ops.creation import Generator
+
+    return rrelu(input, lower, upper, True, generator=Generator(input.device, 5))
+
+
+def _rrelu_records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def nonzero(rng: np.random.Generator, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+        mag = rand_array(rng, shape, dtype, 0.1, 2.0)
+        return np.where(rng.random(shape) < 0.5, -mag, mag).astype(dtype)
+
+    def samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*s: int) -> np.ndarray:
+            return nonzero(rng, s, dtype)
+
+        return [
+            Sample((a(3, 4),)),
+            Sample((a(3, 4),), {"lower": 0.1, "upper": 0.5}),
+            Sample((a(2, 3),), {"inplace": True}),
+            Sample((a(4, 3),), {}, noncontig=True),
+            Sample((a(),), {}),
+            Sample((a(0, 3),), {}, grad=False),
+            Sample((a(6, 7),), {"training": True}, grad=False),
+            Sample((a(6, 7),), {"training": True, "lower": 0.2, "upper": 0.2}, grad=False),
+            Sample((a(5, 4),), {"training": True, "inplace": True}, noncontig=True, grad=False),
+            Sample((a(4, 5),), {"training": True}, noncontig="flip", grad=False),
+            Sample((a(400),), {"training": True, "seed": 3}, grad=False),
+        ]
+
+    def ref(
+        x: np.ndarray,
+        lower: float = 1.0 / 8,
+        upper: float = 1.0 / 3,
+        training: bool = False,
+        inplace: bool = False,
+        seed: int | None = None,
+    ) -> np.ndarray:
+        if training:
+            return np.ones(x.shape, dtype=bool)
+        return np.where(x > 0, x, x * ((lower + upper) / 2))
+
+    def fixed_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((nonzero(rng, (3, 4), dtype),)),
+            Sample((nonzero(rng, (5,), dtype), 0.05, 0.6)),
+            Sample((nonzero(rng, (4, 3), dtype),), noncontig=True),
+        ]
+
+    def inplace_form_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((nonzero(rng, (3, 4), dtype),)),
+            Sample((nonzero(rng, (4, 3), dtype), 0.1, 0.5), noncontig=True),
+        ]
+
+    def inplace_form_ref(x: np.ndarray, lower: float = 1.0 / 8, upper: float = 1.0 / 3) -> np.ndarray:
+        return np.where(x > 0, x, x * ((lower + upper) / 2))
+
+    register(
+        OpRecord(
+            "nn.functional.rrelu",
+            rrelu,
+            samples,
+            ref,
+            call=_rrelu_checked,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),), {"lower": 0.5, "upper": 0.2}, ValueError, "rrelu: lower \\(0.5\\) must be"
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.rrelu_fixed_slopes",
+            rrelu,
+            fixed_samples,
+            None,
+            call=_rrelu_fixed_slopes,
+            covers=("nn.functional.rrelu",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.rrelu_",
+            rrelu_,
+            inplace_form_samples,
+            inplace_form_ref,
+            call=_inplace_form_checked(rrelu_, "rrelu_"),
+        ),
+    )
+
+
 _records()
+_rrelu_records()

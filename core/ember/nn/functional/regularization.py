@@ -1,4 +1,5 @@
-"""Dropout, of elements and (dropout1d/2d/3d) of whole channels.
+"""Dropout, of elements and (dropout1d/2d/3d) of whole channels, and alpha dropout (of elements
+and of whole channels), which keeps the mean and variance of SELU networks.
 
 A composite of core ops: a uniform draw from the device's generator, a comparison and a
 ``where``, so it differentiates through them.
@@ -6,6 +7,7 @@ A composite of core ops: a uniform draw from the device's generator, a compariso
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -13,7 +15,7 @@ from ... import ops as E
 from ...tensor import Tensor
 from .activations import _maybe_inplace
 
-__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d"]
+__all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout"]
 
 
 def dropout(
@@ -88,6 +90,60 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace: boo
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) with probability ``p`` while training."""
     return _channel_dropout("dropout3d", input, p, training, inplace, 3)
+
+
+# SELU's negative saturation, -scale * alpha: where alpha dropout sets a dropped element
+_ALPHA_PRIME = 1.7580993408473766
+
+
+def _alpha_affine(p: float) -> tuple[float, float]:
+    """(a, b) of alpha dropout with drop probability ``p``: kept elements become ``a * x + b``,
+    dropped ones ``a * (-alpha') + b``, which keeps zero mean and unit variance."""
+    a = 1.0 / math.sqrt((_ALPHA_PRIME * _ALPHA_PRIME * p + 1) * (1 - p))
+    return a, _ALPHA_PRIME * a * p
+
+
+def _alpha_dropout(
+    op: str, input: Tensor, p: float, training: bool, inplace: bool, feature: bool, generator: Any
+) -> Tensor:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
+    if feature and input.ndim < 2:
+        raise ValueError(
+            f"{op}: Feature dropout requires at least 2 dimensions in the input (N, C, *), got shape "
+            f"{tuple(input.shape)}"
+        )
+    if not training or p == 0.0 or input.numel() == 0:
+        return input
+    if p == 1.0:
+        return _maybe_inplace(input, lambda x: x * 0.0, inplace, f"{op}_", saves_input=False)
+    # one draw per element, or per (sample, channel) broadcast over the rest
+    shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2) if feature else tuple(input.shape)
+    dtype = input.dtype if input.dtype.is_floating_point else None
+    keep = E.ge(E.rand(shape, dtype=dtype, device=input.device, generator=generator), p)
+    a, b = _alpha_affine(p)
+    dropped = -_ALPHA_PRIME * a + b
+    return _maybe_inplace(
+        input, lambda x: E.where(keep, x * a + b, dropped), inplace, f"{op}_", saves_input=False
+    )
+
+
+def alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *, generator: Any = None
+) -> Tensor:
+    """Alpha dropout, for self-normalising (SELU) networks: while training, each element is set to
+    SELU's saturation ``-alpha'`` with probability ``p`` and then all are mapped by the affine
+    ``a * x + b`` that restores zero mean and unit variance. Identity when not training (the
+    functional default, as PyTorch's). The mask comes from the device's default generator (or
+    ``generator``)."""
+    return _alpha_dropout("alpha_dropout", input, p, training, inplace, False, generator)
+
+
+def feature_alpha_dropout(
+    input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, *, generator: Any = None
+) -> Tensor:
+    """:func:`alpha_dropout` of whole channels of (N, C, *): one draw per (sample, channel)."""
+    return _alpha_dropout("feature_alpha_dropout", input, p, training, inplace, True, generator)
 
 
 # -- op records ---------------------------------------------------------------------------------
@@ -165,6 +221,165 @@ def _channel_dropout_checked(fn: Any, spatial: int) -> Any:
         return E.logical_and(E.logical_or(dropped, kept), E.broadcast_to(whole, out.shape))
 
     return call
+
+
+def _alpha_dropout_checked(fn: Any, feature: bool) -> Any:
+    """The kit's call for an alpha dropout: where training with 0 < p < 1, a bool tensor, True
+    where the output is ``a * x + b`` (kept) or ``a * (-alpha') + b`` (dropped), within a float
+    tolerance, and (feature) each channel was kept or dropped whole; with ``seed`` a second call
+    with the same seed gives the same output and something was kept and something dropped.
+    Otherwise the output itself. ``inplace=True`` runs on a clone and checks it is returned."""
+    from ...ops.creation import Generator
+
+    def call(
+        input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, seed: int | None = None
+    ) -> Tensor:
+        def run() -> Tensor:
+            target = input.clone() if inplace else input
+            gen = Generator(input.device, seed) if seed is not None else None
+            out = fn(target, p, training, inplace, generator=gen)
+            if inplace and training and 0 < p and out is not target:
+                raise AssertionError(
+                    f"{fn.__name__}(inplace=True) returned a new tensor instead of its input"
+                )
+            return out
+
+        out = run()
+        if not training or p in (0.0, 1.0):
+            return out
+        a, b = _alpha_affine(p)
+        tol = 1e-9 if input.dtype.itemsize >= 8 else 1e-4
+        kept = E.le(E.abs(out - (input * a + b)), tol)
+        dropped = E.le(E.abs(out - (-_ALPHA_PRIME * a + b)), tol)
+        ok = E.logical_or(kept, dropped)
+        if feature:
+            dims = tuple(range(2, input.ndim))
+            if dims:
+                whole = E.logical_or(dropped.all(dims, keepdim=True), kept.all(dims, keepdim=True))
+                ok = E.logical_and(ok, E.broadcast_to(whole, out.shape))
+        if seed is not None:
+            ok = E.logical_and(ok, E.eq(out, run()))
+            ok = E.logical_and(ok, E.logical_and(kept.any(), E.logical_not(kept).any()))
+        return ok
+
+    return call
+
+
+def _alpha_dropout_fixed_mask(fn: Any) -> Any:
+    """An alpha dropout with a freshly seeded generator on every call (a deterministic function of
+    the input, so its gradient, ``a`` where kept and 0 where dropped, can be gradchecked)."""
+    from ...ops.creation import Generator
+
+    def call(input: Tensor, p: float) -> Tensor:
+        return fn(input, p, True, generator=Generator(input.device, 7))
+
+    return call
+
+
+def _alpha_records() -> None:
+    import numpy as np
+
+    from ...ops.records import OpRecord, register
+    from ...ops.samples import ErrorSample, Sample, rand_array
+
+    def samples(feature: bool) -> Any:
+        def make(dtype: str, rng: np.random.Generator) -> list[Sample]:
+            def a(*s: int) -> np.ndarray:
+                return rand_array(rng, s, dtype, -2.0, 2.0)
+
+            out = [
+                Sample((a(3, 4),), {"p": 0.5}),
+                Sample((a(3, 4),), {"p": 0.0, "training": True}),
+                Sample((a(2, 3),), {"p": 1.0, "training": True}),
+                Sample((a(2, 3),), {"p": 1.0, "training": True, "inplace": True}),
+                Sample((a(6, 7),), {"p": 0.5, "training": True}, grad=False),
+                Sample((a(6, 7),), {"p": 0.2, "training": True, "inplace": True}, grad=False),
+                Sample((a(5, 4),), {"p": 0.5, "training": True}, noncontig=True, grad=False),
+                Sample((a(0, 3),), {"p": 0.5, "training": True}, grad=False),
+                Sample((a(20, 50),), {"p": 0.5, "training": True, "seed": 3}, grad=False),
+            ]
+            if feature:
+                out += [
+                    Sample((a(4, 6, 3, 2),), {"p": 0.5, "training": True}, grad=False),
+                    Sample((a(3, 5, 4),), {"p": 0.3, "training": True}, noncontig=True, grad=False),
+                ]
+            else:
+                out += [Sample((a(),), {"p": 0.5, "training": True}, grad=False)]
+            return out
+
+        return make
+
+    def ref(
+        x: np.ndarray, p: float = 0.5, training: bool = False, inplace: bool = False, seed: int | None = None
+    ) -> np.ndarray:
+        if not training or p == 0.0 or x.size == 0:
+            return x
+        if p == 1.0:
+            return np.zeros_like(x)
+        return np.ones(x.shape, dtype=bool)
+
+    def fixed_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (3, 4), dtype, -2.0, 2.0), 0.5)),
+            Sample((rand_array(rng, (4, 3, 2), dtype, -2.0, 2.0), 0.3), noncontig=True),
+        ]
+
+    register(
+        OpRecord(
+            "nn.functional.alpha_dropout",
+            alpha_dropout,
+            samples(False),
+            ref,
+            call=_alpha_dropout_checked(alpha_dropout, False),
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {"p": 1.5},
+                    ValueError,
+                    "alpha_dropout: dropout probability has to be between 0 and 1, but got 1.5",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.alpha_dropout_fixed_mask",
+            alpha_dropout,
+            fixed_samples,
+            None,
+            call=_alpha_dropout_fixed_mask(alpha_dropout),
+            covers=("nn.functional.alpha_dropout",),
+            public=False,
+        ),
+        OpRecord(
+            "nn.functional.feature_alpha_dropout",
+            feature_alpha_dropout,
+            samples(True),
+            ref,
+            call=_alpha_dropout_checked(feature_alpha_dropout, True),
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {"p": -0.1},
+                    ValueError,
+                    "feature_alpha_dropout: dropout probability has to be between 0 and 1, but got -0.1",
+                ),
+                ErrorSample(
+                    (np.ones(3),),
+                    {"p": 0.5, "training": True},
+                    ValueError,
+                    "feature_alpha_dropout: Feature dropout requires at least 2 dimensions",
+                ),
+            ),
+        ),
+        OpRecord(
+            "nn.functional.feature_alpha_dropout_fixed_mask",
+            feature_alpha_dropout,
+            fixed_samples,
+            None,
+            call=_alpha_dropout_fixed_mask(feature_alpha_dropout),
+            covers=("nn.functional.feature_alpha_dropout",),
+            public=False,
+        ),
+    )
 
 
 def _records() -> None:
@@ -292,3 +507,4 @@ def _records() -> None:
 
 
 _records()
+_alpha_records()
