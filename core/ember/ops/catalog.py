@@ -54,6 +54,13 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "linalg_solve_triangular": "linalg_solve_triangular(a, b, upper, unitriangular) -> x with a @ x = b: a "
     "(..., n, n) triangular (only the upper or lower triangle read; ones on the diagonal when unitriangular), "
     "b (..., n, k) with the same batch dims; a zero on the diagonal gives inf/NaN, no error",
+    # ember.linalg spectral decompositions (batched over leading dims, float32/float64, C-contiguous inputs)
+    "linalg_eigh": "linalg_eigh(a, upper) -> (w, V): eigenvalues (..., n) ascending and orthonormal eigenvectors "
+    "(the columns of V) of the symmetric (..., n, n) a, reading only its upper (upper=True) or lower triangle",
+    "linalg_svd": "linalg_svd(a, full_matrices) -> (U, S, Vh) with a = U diag(S) Vh: S (..., k) descending, "
+    "k = min(m, n); U (..., m, m) and Vh (..., n, n) when full_matrices, else (..., m, k) and (..., k, n)",
+    "linalg_qr": "linalg_qr(a, complete) -> (Q, R): Householder QR of (..., m, n) a with LAPACK's signs; Q "
+    "(..., m, m) and R (..., m, n) when complete, else (..., m, k) and (..., k, n), k = min(m, n)",
 }
 
 
