@@ -1,0 +1,345 @@
+"""A captured graph: the kernel calls of one run of a function, in order, with buffers replaced by
+slots, and the Python-visible effects of the run. :meth:`Graph.build` turns it into one generated
+Python function (locals for slots, no Tensor objects, no dispatch), which is what a replay runs.
+
+The program is a list of items, each one statement (or a few) of the generated function:
+
+* :class:`Bind`: a slot read from a location (``v3 = P[2]._data``: a parameter's buffer, an input's,
+  a gradient's, an optimizer state tensor's), at the start or after an eager segment.
+* :class:`Node`: one kernel call ``v7 = k7(v3, 0.5)``; its outputs are slots.
+* :class:`Reserve`: a generator's counters for the random kernels of one segment, taken at once
+  (``s0, o0 = g0._reserve(n)``); each random node then draws at ``o0 + its offset in the segment``,
+  which is what eager execution would have drawn.
+* :class:`Check`: a value check of core (index bounds ...), run again on the replay's buffers.
+* :class:`Effect`: one Python-visible effect (``P[1].grad = _mk(v20, ...)``, a version bump, a
+  rebinding of ``_data``).
+* :class:`Eager`: an optimizer's ``step()`` that could not be replayed (it changes host state such
+  as Adam's step count), called for real.
+* :class:`Return`: the function's result rebuilt from slots.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Slot",
+    "TensorRef",
+    "Bind",
+    "Node",
+    "Reserve",
+    "RandomArg",
+    "Check",
+    "Effect",
+    "Eager",
+    "Return",
+    "ResultTensor",
+    "Graph",
+]
+
+#: kernels that write into an argument (the contract's in-place kernels): never dead code
+IN_PLACE_KERNELS = frozenset({"copy_", "add_", "scatter_add_"})
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A buffer variable of the generated function."""
+
+    n: int
+
+    def __repr__(self) -> str:
+        return f"v{self.n}"
+
+
+@dataclass(frozen=True)
+class TensorRef:
+    """A Tensor argument of a value check, rebuilt at replay around ``data`` (a slot or a constant
+    buffer)."""
+
+    data: Any
+    shape: tuple[int, ...]
+    dtype: Any
+    device: Any
+
+
+@dataclass
+class Bind:
+    """``slot = <expr>``: a location's buffer, read when the replay reaches this point."""
+
+    slot: Slot
+    expr: str
+
+
+@dataclass
+class RandomArg:
+    """The seed (``offset is None``) or a counter (``reserve``'s first counter + ``offset``) of a
+    random kernel, drawn from ``reserve`` at replay."""
+
+    reserve: Reserve
+    offset: int | None
+
+
+@dataclass
+class Node:
+    """One kernel call. ``outs``: the output slot, a tuple of them (a kernel returning several
+    buffers), or None (an in-place kernel)."""
+
+    name: str
+    device_type: str
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    outs: Slot | tuple[Any, ...] | None
+
+
+@dataclass
+class Reserve:
+    """All counters one segment draws from ``generator`` (``total``, whole Philox blocks)."""
+
+    generator: Any
+    total: int = 0
+    index: int = 0
+    base: int = 0  # the first counter the capture drew (offsets are relative to it)
+
+
+@dataclass
+class Check:
+    """A value check of core (``fn(*args)`` raises on bad values), run again on the replay's data."""
+
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    where: str
+
+
+@dataclass
+class Effect:
+    """One Python statement applying an effect of the run; ``uses`` are the slots it reads."""
+
+    code: str
+    uses: tuple[Slot, ...] = ()
+    consts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Eager:
+    """An optimizer's ``step()`` run for real (``why`` says why it was not replayed)."""
+
+    optimizer: int
+    why: str
+
+
+@dataclass
+class Return:
+    """The result, rebuilt: ``value`` is the returned structure with Tensors described by
+    ``("tensor", slot, shape, dtype, device)`` or ``("location", expr)``."""
+
+    value: Any
+
+
+class _Emitter:
+    """Turns values into Python expressions, keeping non-literal constants in a namespace."""
+
+    def __init__(self) -> None:
+        self.namespace: dict[str, Any] = {}
+        self._ids: dict[int, str] = {}
+
+    def const(self, value: Any, stem: str = "c") -> str:
+        key = id(value)
+        name = self._ids.get(key)
+        if name is None or self.namespace.get(name) is not value:
+            name = f"{stem}{len(self.namespace)}"
+            self.namespace[name] = value
+            self._ids[key] = name
+        return name
+
+    def expr(self, v: Any) -> str:
+        if isinstance(v, Slot):
+            return repr(v)
+        if isinstance(v, TensorRef):
+            return f"_mk({self.expr(v.data)}, {v.shape!r}, {self.const(v.dtype)}, {self.const(v.device)})"
+        if isinstance(v, RandomArg):
+            r = v.reserve
+            return f"s{r.index}" if v.offset is None else f"(o{r.index} + {v.offset})"
+        t = type(v)
+        if v is None or t is bool or t is int or t is str:
+            return repr(v)
+        if t is float and math.isfinite(v):
+            return repr(v)
+        if t is tuple:
+            inner = ", ".join(self.expr(x) for x in v)
+            return f"({inner},)" if len(v) == 1 else f"({inner})"
+        if t is list and any(_has_slot(x) for x in v):
+            return "[" + ", ".join(self.expr(x) for x in v) + "]"
+        if t is dict and any(_has_slot(x) for x in v.values()):
+            return "{" + ", ".join(f"{k!r}: {self.expr(x)}" for k, x in v.items()) + "}"
+        return self.const(v)
+
+
+def _has_slot(v: Any) -> bool:
+    if isinstance(v, (Slot, RandomArg, TensorRef)):
+        return True
+    if isinstance(v, (tuple, list)):
+        return any(_has_slot(x) for x in v)
+    if isinstance(v, dict):
+        return any(_has_slot(x) for x in v.values())
+    return False
+
+
+def _slots_in(v: Any, into: set[Slot]) -> None:
+    if isinstance(v, Slot):
+        into.add(v)
+    elif isinstance(v, TensorRef):
+        _slots_in(v.data, into)
+    elif isinstance(v, ResultTensor):
+        if v.slot is not None:
+            into.add(v.slot)
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            _slots_in(x, into)
+    elif isinstance(v, dict):
+        for x in v.values():
+            _slots_in(x, into)
+
+
+def _out_slots(outs: Any) -> list[Slot]:
+    found: set[Slot] = set()
+    _slots_in(outs, found)
+    return list(found)
+
+
+class Graph:
+    """The captured program of one input signature (see the module docstring)."""
+
+    def __init__(self, name: str, items: list[Any], guards: list[str]) -> None:
+        self.name = name
+        self.items = items
+        self.guards = guards
+        self.removed = 0  # kernel calls dropped as dead code
+        self.source = ""
+
+    @property
+    def nodes(self) -> list[Node]:
+        """The kernel calls, in order."""
+        return [i for i in self.items if isinstance(i, Node)]
+
+    def eliminate_dead_code(self) -> Graph:
+        """Drop kernel calls whose outputs nothing reads (a value check's min and max, a layout
+        query's copy ...) and bindings nothing reads; in-place kernels always stay."""
+        live: set[Slot] = set()
+        kept: list[Any] = []
+        for item in reversed(self.items):
+            if isinstance(item, Node):
+                outs = _out_slots(item.outs)
+                if item.name in IN_PLACE_KERNELS or item.name.endswith("_") or any(s in live for s in outs):
+                    _slots_in(item.args, live)
+                    _slots_in(item.kwargs, live)
+                    kept.append(item)
+                else:
+                    self.removed += 1
+                continue
+            if isinstance(item, Bind):
+                if item.slot in live:
+                    kept.append(item)
+                continue
+            if isinstance(item, Check):
+                _slots_in(item.args, live)
+            elif isinstance(item, Effect):
+                live.update(item.uses)
+            elif isinstance(item, Return):
+                _slots_in(item.value, live)
+            kept.append(item)
+        kept.reverse()
+        self.items = kept
+        return self
+
+    def build(self) -> Callable[[list[Any], list[Any], list[Any]], Any]:
+        """The replay: a generated function of (loose tensors L, parameters P, optimizers O)."""
+        from ..tensor import _make
+
+        em = _Emitter()
+        em.namespace["_mk"] = _make
+        lines = ["def replay(L, P, O):"]
+        for item in self.items:
+            if isinstance(item, Bind):
+                lines.append(f"    {item.slot!r} = {item.expr}")
+            elif isinstance(item, Reserve):
+                g = em.const(item.generator, "g")
+                lines.append(f"    s{item.index}, o{item.index} = {g}._reserve({item.total})")
+            elif isinstance(item, Node):
+                k = em.const(item.fn, "k")
+                args = [em.expr(a) for a in item.args]
+                args += [f"{key}={em.expr(v)}" for key, v in item.kwargs.items()]
+                call = f"{k}({', '.join(args)})"
+                if item.outs is None:
+                    lines.append(f"    {call}")
+                else:
+                    lines.append(f"    {em.expr(item.outs)} = {call}")
+            elif isinstance(item, Check):
+                f = em.const(item.fn, "f")
+                lines.append(f"    {f}({', '.join(em.expr(a) for a in item.args)})")
+            elif isinstance(item, Effect):
+                code = item.code
+                for name, value in item.consts.items():
+                    code = code.replace("{" + name + "}", em.const(value))
+                lines.append(f"    {code}")
+            elif isinstance(item, Eager):
+                lines.append(f"    O[{item.optimizer}].step()")
+            elif isinstance(item, Return):
+                lines.append(f"    return {self._result(item.value, em)}")
+        self.source = "\n".join(lines) + "\n"
+        ns = dict(em.namespace)
+        filename = f"<ember.compile {self.name} {id(self):x}>"
+        linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
+        exec(builtins.compile(self.source, filename, "exec"), ns)
+        return ns["replay"]
+
+    def _result(self, v: Any, em: _Emitter) -> str:
+        if isinstance(v, ResultTensor):
+            if v.location is not None:
+                return v.location
+            return f"_mk({v.slot!r}, {em.expr(v.shape)}, {em.const(v.dtype)}, {em.const(v.device)})"
+        if type(v) is tuple:
+            inner = ", ".join(self._result(x, em) for x in v)
+            return f"({inner},)" if len(v) == 1 else f"({inner})"
+        if type(v) is list:
+            return "[" + ", ".join(self._result(x, em) for x in v) + "]"
+        if type(v) is dict:
+            return "{" + ", ".join(f"{em.const(k)}: {self._result(x, em)}" for k, x in v.items()) + "}"
+        return em.expr(v)
+
+    def explain(self) -> str:
+        """What the function became: guards, counts, and the generated replay's source."""
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            counts[n.name] = counts.get(n.name, 0) + 1
+        eager = [i for i in self.items if isinstance(i, Eager)]
+        checks = [i for i in self.items if isinstance(i, Check)]
+        lines = [
+            f"compiled {self.name}: {len(self.nodes)} kernel calls "
+            f"({self.removed} dead ones removed), {len(checks)} value checks, "
+            f"{len(eager)} eager optimizer steps",
+            "  kernels: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])),
+        ]
+        lines += [f"  eager: optimizer {e.optimizer}.step() ({e.why})" for e in eager]
+        lines += [f"  check: {c.where}" for c in checks]
+        lines += ["  guards:"] + [f"    {g}" for g in self.guards]
+        if self.source:
+            lines += ["  replay:"] + ["    " + s for s in self.source.splitlines()]
+        return "\n".join(lines)
+
+
+@dataclass
+class ResultTensor:
+    """A returned tensor: a location's tensor itself (``location``, e.g. ``"L[0]"``) or a new
+    Tensor over ``slot``."""
+
+    slot: Slot | None
+    shape: tuple[int, ...]
+    dtype: Any
+    device: Any
+    location: str | None = None
