@@ -377,7 +377,7 @@ def rrelu(
     gradient is 1 or the element's slope. ``inplace=True`` writes the result into ``input``."""
     lower, upper = float(lower), float(upper)
     if lower > upper:
-        raise ValueError(
+        raise RuntimeError(
             f"rrelu: lower ({lower}) must be less than or equal to upper ({upper}); swap them or pass "
             "lower <= upper"
         )
@@ -977,7 +977,7 @@ def _rrelu_records() -> None:
             call=_rrelu_checked,
             errors=(
                 ErrorSample(
-                    (np.ones(3),), {"lower": 0.5, "upper": 0.2}, ValueError, "rrelu: lower \\(0.5\\) must be"
+                    (np.ones(3),), {"lower": 0.5, "upper": 0.2}, RuntimeError, "rrelu: lower \\(0.5\\) must be"
                 ),
             ),
         ),

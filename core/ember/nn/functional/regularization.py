@@ -109,7 +109,7 @@ def _alpha_dropout(
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     if feature and input.ndim < 2:
-        raise ValueError(
+        raise RuntimeError(
             f"{op}: Feature dropout requires at least 2 dimensions in the input (N, C, *), got shape "
             f"{tuple(input.shape)}"
         )
@@ -365,7 +365,7 @@ def _alpha_records() -> None:
                 ErrorSample(
                     (np.ones(3),),
                     {"p": 0.5, "training": True},
-                    ValueError,
+                    RuntimeError,
                     "feature_alpha_dropout: Feature dropout requires at least 2 dimensions",
                 ),
             ),
