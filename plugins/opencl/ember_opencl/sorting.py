@@ -47,8 +47,10 @@ __all__ = ["block_size", "gen_sort_program", "sort"]
 
 #: most items one work-group sorts in local memory
 BLOCK_MAX = 2048
-#: most work-items of a sorting work-group (each handles Bk / 2 / WG compare-exchanges a step)
+#: most work-items of a sorting work-group
 WG_MAX = 256
+#: items each work-item sorts in registers (the steps of shorter distance need no barrier)
+RUN = 16
 
 #: storage type of each dtype as the sort reads it: raw bits for floats, so the values are copied
 #: exactly and keys come from the bit patterns
@@ -77,19 +79,26 @@ def block_size(dev: Any, item_bytes: int) -> int:
     b = _block_sizes.get(key)
     if b is None:
         fit = max(2, int(dev.device.local_mem_size) // (2 * item_bytes))
-        b = _block_sizes[key] = min(BLOCK_MAX, 1 << (fit.bit_length() - 1))
+        b = _block_sizes[key] = max(RUN, min(BLOCK_MAX, 1 << (fit.bit_length() - 1)))
     return b
 
 
-def _group_size(dev: Any, knl: Any, items: int) -> int:
-    """Work-items of a work-group sorting ``items`` items (a power of two): one per
-    compare-exchange up to :data:`WG_MAX` and what the device allows for the kernel."""
+def _group_size(dev: Any, knl: Any, runs: int) -> int:
+    """Work-items of a work-group sorting ``runs`` runs of :data:`RUN` items (a power of two):
+    one per run up to :data:`WG_MAX` and what the device allows for the kernel."""
     limit = _group_limits.get(knl)
     if limit is None:
         limit = int(knl.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE, dev.device))
         limit = min(WG_MAX, int(dev.device.max_work_group_size), limit)
         limit = _group_limits[knl] = 1 << (limit.bit_length() - 1)
-    return max(1, min(items // 2, limit))
+    return max(1, min(runs, limit))
+
+
+def _compute_units(dev: Any) -> int:
+    n = _group_limits.get(dev)
+    if n is None:
+        n = _group_limits[dev] = max(1, int(dev.device.max_compute_units))
+    return n
 
 
 def sort(x: CLArray, dim: int) -> tuple[CLArray, CLArray]:
@@ -112,30 +121,39 @@ def sort(x: CLArray, dim: int) -> tuple[CLArray, CLArray]:
     length = shape[d] if ndim else 1
     inner = math.prod(shape[d + 1 :])
     rows = n // length
-    P = 1 << (length - 1).bit_length()
+    P = max(RUN, 1 << (length - 1).bit_length())
     dt = x.dtype.name
     wide = dt in ("int64", "float64") or P > 1 << 32
     item_bytes = 16 if wide else 8
     B = block_size(dev, item_bytes)
     bk = min(P, B)
     nblk = P // bk
-    big = rows * P >= INT_LIMIT or any(a.alloc.size // a.dtype.itemsize >= INT_LIMIT for a in (x, values, indices))
+    big = rows * P >= INT_LIMIT or any(
+        a.alloc.size // a.dtype.itemsize >= INT_LIMIT for a in (x, values, indices)
+    )
     idx = "long" if big else "int"
-    kernels = dev.program(("sort", dt, wide, idx), gen_sort_program, dt, wide, idx)
-    local = cl.LocalMemory(bk * item_bytes)
-    head = (values.alloc.buf, indices.alloc.buf, x.alloc.buf, x.offset, length, inner, P, bk, nblk)
+    kernels = dev.program(("sort", dt, wide, idx, RUN), gen_sort_program, dt, wide, idx, RUN)
+    nb = rows * nblk
+    # blocks per work-group: fill the local block of B items with short rows, keeping a few
+    # work-groups per compute unit
+    per_group = max(1, min(B // bk, nb // (4 * _compute_units(dev))))
+    per_group = 1 << (per_group.bit_length() - 1)
+    groups = -(-nb // per_group)
+    local = cl.LocalMemory(per_group * bk * item_bytes)
+    lbk, lnb = bk.bit_length() - 1, nblk.bit_length() - 1
+    head = (values.alloc.buf, indices.alloc.buf, x.alloc.buf, x.offset, length, inner, P, bk, lbk, nblk, lnb)
+    head = (*head, per_group, nb)
     knl = kernels["sort_block"]
-    wg = _group_size(dev, knl, bk)
-    groups = (rows * nblk * wg,)
+    block_sig = sort_signature("sort_block", dt, wide, idx)
+    wg = _group_size(dev, knl, per_group * bk // RUN)
     if nblk == 1:  # every row in one block: sort and write the outputs
-        dev.launch(knl, sort_signature("sort_block", dt, wide, idx).pack(*head, values.alloc.buf, 1, local),
-                   groups, (wg,))
+        dev.launch(knl, block_sig.pack(*head, values.alloc.buf, 1, local), (groups * wg,), (wg,))
         return values, indices
     work = dev.pool.allocate(rows * P * item_bytes)
-    dev.launch(knl, sort_signature("sort_block", dt, wide, idx).pack(*head, work.buf, 0, local), groups, (wg,))
+    dev.launch(knl, block_sig.pack(*head, work.buf, 0, local), (groups * wg,), (wg,))
     gknl = kernels["merge_global"]
     lknl = kernels["merge_local"]
-    lwg = _group_size(dev, lknl, bk)
+    lwg = _group_size(dev, lknl, per_group * bk // RUN)
     gsig = sort_signature("merge_global", dt, wide, idx)
     lsig = sort_signature("merge_local", dt, wide, idx)
     pairs = rows * (P // 2)
@@ -148,7 +166,7 @@ def sort(x: CLArray, dim: int) -> tuple[CLArray, CLArray]:
             dev.launch(gknl, gsig.pack(work.buf, P, k, j, pairs), gsize, (gwg,))
             j //= 2
         final = 1 if k == P else 0
-        dev.launch(lknl, lsig.pack(*head, work.buf, final, k, local), (rows * nblk * lwg,), (lwg,))
+        dev.launch(lknl, lsig.pack(*head, work.buf, final, k, local), (groups * lwg,), (lwg,))
         k *= 2
     # the work buffer goes back to the pool when `work` dies: the in-order queue runs every
     # later user of the memory after these kernels
@@ -190,10 +208,38 @@ inline {kt} key_({st} v) {{
     return f"\ninline {kt} key_({st} v) {{ {body} }}\n"
 
 
-def gen_sort_program(dt: str, wide: bool, idx: str) -> Program:
+def _network(run: int, k_first: int | None, up: str) -> list[str]:
+    """Unrolled compare-exchanges of registers r0 .. r{run-1} (a run of consecutive positions,
+    starting at a multiple of ``run``): with ``k_first`` None, the steps j = run/2 .. 1 of one
+    merge stage whose direction is ``up`` (ascending when true); else every stage k = 2 .. run,
+    the directions of k < run fixed by the register's place and that of k = run given by ``up``."""
+    lines = []
+    stages = [(None, run // 2)] if k_first is None else [(k, k // 2) for k in _powers(2, run)]
+    for k, j0 in stages:
+        j = j0
+        while j >= 1:
+            for i in range(run):
+                if i & j:
+                    continue
+                asc = up if k is None or k == run else ("1" if (i & k) == 0 else "0")
+                lines.append(f"CE(r{i}, r{i + j}, {asc});")
+            j //= 2
+    return lines
+
+
+def _powers(lo: int, hi: int) -> list[int]:
+    out = []
+    while lo <= hi:
+        out.append(lo)
+        lo *= 2
+    return out
+
+
+def gen_sort_program(dt: str, wide: bool, idx: str, run: int) -> Program:
     """Kernels ``sort_block``, ``merge_global`` and ``merge_local`` of dtype ``dt`` (see the module
     docstring); ``wide``: items are ulong2 (key, position), else one ulong (key << 32 | position);
-    ``idx``: the type of element indices."""
+    ``idx``: the type of element indices; ``run``: the items each work-item keeps in registers
+    (the compare-exchanges of distance < run need no barrier)."""
     st = _STORAGE[dt]
     if wide:
         item = "ulong2"
@@ -208,60 +254,101 @@ def gen_sort_program(dt: str, wide: bool, idx: str) -> Program:
         gt = "((a_) > (b_))"
         pos = "((long)((a_) & 0xFFFFFFFFUL))"
     sigs = [sort_signature(name, dt, wide, idx) for name in ("sort_block", "merge_global", "merge_local")]
-    src = _key_function(dt) + f"""
+    regs = range(run)
+    decl = "item_t " + ", ".join(f"r{i}" for i in regs) + ";"
+    from_local = " ".join(f"r{i} = s[cu + {i}];" for i in regs)
+    to_local = " ".join(f"s[cu + {i}] = r{i};" for i in regs)
+    load_x = "\n".join(
+        f"        {{ {idx} gi = cpos + {i}; if (live && gi < L) {{ {st} v = x[xrow + gi * inner]; "
+        f"r{i} = MAKE(v, gi); }} else r{i} = SENTINEL(gi); }}"
+        for i in regs
+    )
+    out_regs = "\n".join(f"        OUT({i}, r{i})" for i in regs)
+    first = "\n".join("        " + ln for ln in _network(run, 2, "up"))
+    tail = "\n".join("        " + ln for ln in _network(run, None, "up"))
+    body = f"""
 typedef {item} item_t;
 #define MAKE(v_, p_) ({make})
 #define SENTINEL(p_) ({sentinel})
 #define GT(a_, b_) ({gt})
 #define POS(a_) ({pos})
 
-/* compare-exchange of s[lo] and s[lo + j]: ascending when asc, else descending */
-#define STEP(s, lo, j, asc) {{ item_t a = s[lo]; item_t b = s[(lo) + (j)]; \\
-    if (GT(a, b) == (asc)) {{ s[lo] = b; s[(lo) + (j)] = a; }} }}
+/* compare-exchange: ascending when asc, else descending (without a branch: on random data half
+   the swaps would be mispredicted) */
+#define CE(ra, rb, asc) {{ item_t a_ = ra; item_t b_ = rb; int sw_ = GT(a_, b_) == (asc); \\
+    ra = sw_ ? b_ : a_; rb = sw_ ? a_ : b_; }}
+#define STEP(s, lo, j, asc) CE(s[lo], s[(lo) + (j)], asc)
 
 /* the low index of pair t of a step of distance j (a power of two) */
 #define LOW(t, j) ((((t) & ~((j) - 1)) << 1) | ((t) & ((j) - 1)))
 
-/* this work-group's row and block; the row's first element in x (and in the outputs) */
-#define ROW_SETUP \\
-    {idx} g_ = get_group_id(0); {idx} r_ = g_ / nblk; {idx} b0 = (g_ - r_ * nblk) * Bk; \\
-    {idx} o_ = r_ / inner; {idx} j_ = r_ - o_ * inner; \\
-    {idx} obase = o_ * L * inner + j_; {idx} xbase = x_off + obase; \\
-    int lid = get_local_id(0); int wg = get_local_size(0);
+/* run c of this work-group (groups of G blocks of Bk items, runs of {run} items): its first
+   slot cu, block gb (live: a real block), row r_, position in the row cpos, and the row's first
+   element in the outputs (obase) and in x (xrow) */
+#define RUN_SETUP(c) \\
+    int cu = (c) * {run}; {idx} gb = get_group_id(0) * ({idx})G + (cu >> lbk); int live = gb < nb; \\
+    {idx} r_ = gb >> lnb; {idx} cpos = ((gb & (nblk - 1)) << lbk) + (cu & (Bk - 1)); \\
+    {idx} o_ = r_ / inner; {idx} obase = o_ * L * inner + (r_ - o_ * inner); {idx} xrow = x_off + obase;
 
-/* the sorted block: the outputs at positions < L (final), else back into the work buffer */
-#define WRITE_OUT \\
-    if (final) {{ \\
-        for (int t = lid; t < Bk; t += wg) {{ \\
-            {idx} gi = b0 + t; \\
-            if (gi < L) {{ \\
-                long p = POS(s[t]); \\
-                out_i[obase + gi * inner] = p; \\
-                out_v[obase + gi * inner] = x[xbase + ({idx})p * inner]; \\
-            }} \\
+/* item v of a sorted run: at position cpos + i of the outputs (final), else the work buffer */
+#define OUT(i, v) \\
+    if (live) {{ \\
+        {idx} gi = cpos + (i); \\
+        if (!final) work[r_ * P + gi] = v; \\
+        else if (gi < L) {{ \\
+            long p = POS(v); \\
+            out_i[obase + gi * inner] = p; \\
+            out_v[obase + gi * inner] = x[xrow + ({idx})p * inner]; \\
         }} \\
-    }} else {{ \\
-        for (int t = lid; t < Bk; t += wg) work[r_ * P + b0 + t] = s[t]; \\
     }}
+
+/* every compare-exchange of step (k, j) (j >= {run}) over the work-group's blocks, then a barrier */
+#define STEPS(k, j) \\
+    for (int t2 = lid; t2 < half_; t2 += wg) {{ \\
+        int q2 = t2 >> (lbk - 1); int lo = LOW(t2 & ((Bk >> 1) - 1), j); \\
+        {idx} gb2 = get_group_id(0) * ({idx})G + q2; \\
+        {idx} pos = ((gb2 & (nblk - 1)) << lbk) + lo; \\
+        STEP(s, (q2 << lbk) + lo, j, (pos & (k)) == 0); \\
+    }} \\
+    barrier(CLK_LOCAL_MEM_FENCE);
 
 {sigs[0].declaration()} {{
-    ROW_SETUP
-    for (int t = lid; t < Bk; t += wg) {{
-        {idx} gi = b0 + t;
-        if (gi < L) {{ {st} v = x[xbase + gi * inner]; s[t] = MAKE(v, gi); }}
-        else s[t] = SENTINEL(gi);
-    }}
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int k = 2; k <= Bk; k <<= 1) {{
-        for (int j = k >> 1; j > 0; j >>= 1) {{
-            for (int t = lid; t < (Bk >> 1); t += wg) {{
-                int lo = LOW(t, j);
-                STEP(s, lo, j, ((b0 + lo) & k) == 0);
-            }}
-            barrier(CLK_LOCAL_MEM_FENCE);
+    int lid = get_local_id(0); int wg = get_local_size(0);
+    int half_ = (G * Bk) >> 1; int runs = (G * Bk) / {run};
+    {decl}
+    /* stages k = 2 .. {run}: each run in registers, straight from x */
+    for (int c = lid; c < runs; c += wg) {{
+        RUN_SETUP(c)
+        int up = (cpos & {run}) == 0;
+{load_x}
+{first}
+        if (Bk == {run}) {{
+{out_regs}
+        }} else {{
+            {to_local}
         }}
     }}
-    WRITE_OUT
+    if (Bk == {run}) return;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    /* stages k = {2 * run} .. Bk: the steps of distance >= {run} in local memory, the rest in
+       registers, the last stage's runs written out */
+    for (int k = {2 * run}; k <= Bk; k <<= 1) {{
+        for (int j = k >> 1; j >= {run}; j >>= 1) {{
+            STEPS(k, j)
+        }}
+        for (int c = lid; c < runs; c += wg) {{
+            RUN_SETUP(c)
+            int up = (cpos & k) == 0;
+            {from_local}
+{tail}
+            if (k == Bk) {{
+{out_regs}
+            }} else {{
+                {to_local}
+            }}
+        }}
+        if (k < Bk) barrier(CLK_LOCAL_MEM_FENCE);
+    }}
 }}
 
 {sigs[1].declaration()} {{
@@ -275,20 +362,27 @@ typedef {item} item_t;
 }}
 
 {sigs[2].declaration()} {{
-    ROW_SETUP
-    for (int t = lid; t < Bk; t += wg) s[t] = work[r_ * P + b0 + t];
-    barrier(CLK_LOCAL_MEM_FENCE);
-    for (int j = Bk >> 1; j > 0; j >>= 1) {{
-        for (int t = lid; t < (Bk >> 1); t += wg) {{
-            int lo = LOW(t, j);
-            STEP(s, lo, j, ((b0 + lo) & k) == 0);
-        }}
-        barrier(CLK_LOCAL_MEM_FENCE);
+    int lid = get_local_id(0); int wg = get_local_size(0);
+    int half_ = (G * Bk) >> 1; int runs = (G * Bk) / {run};
+    {decl}
+    for (int u = lid; u < G * Bk; u += wg) {{
+        {idx} gb = get_group_id(0) * ({idx})G + (u >> lbk);
+        s[u] = gb < nb ? work[gb * Bk + (u & (Bk - 1))] : SENTINEL(0);
     }}
-    WRITE_OUT
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int j = Bk >> 1; j >= {run}; j >>= 1) {{
+        STEPS(k, j)
+    }}
+    for (int c = lid; c < runs; c += wg) {{
+        RUN_SETUP(c)
+        int up = (cpos & k) == 0;
+        {from_local}
+{tail}
+{out_regs}
+    }}
 }}
 """
-    return src, sigs
+    return _key_function(dt) + body, sigs
 
 
 @cache
@@ -313,7 +407,11 @@ def sort_signature(name: str, dt: str, wide: bool, idx: str) -> KernelSignature:
         Param("inner", idx),
         Param("P", idx),
         Param("Bk", "int"),
+        Param("lbk", "int"),
         Param("nblk", idx),
+        Param("lnb", "int"),
+        Param("G", "int"),
+        Param("nb", idx),
         Param("work", f"__global {item}*"),
         Param("final", "int"),
     ]
