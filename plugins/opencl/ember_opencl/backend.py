@@ -10,8 +10,8 @@ The kernels live in one module per family, each beside its OpenCL C code generat
 :mod:`~ember_opencl.elementwise` (unary, binary, compare, ``where``),
 :mod:`~ember_opencl.reductions` (sum ... argmin, cumsum, softmax, log_softmax),
 :mod:`~ember_opencl.linalg` (matmul), :mod:`~ember_opencl.indexing` (gather, scatter_add,
-nonzero) and :mod:`~ember_opencl.random` (uniform, normal); :meth:`OpenCLBackend._kernel_table`
-lists them all by op name. Per-device state (context, queue, pool, program and launch-plan
+nonzero), :mod:`~ember_opencl.sorting` (sort) and :mod:`~ember_opencl.random` (uniform,
+normal); :meth:`OpenCLBackend._kernel_table` lists them all by op name. Per-device state (context, queue, pool, program and launch-plan
 caches) is :class:`ember_opencl._device._Device`; lazy elementwise fusion is
 :mod:`ember_opencl._fusion`. Programs are generated per (family, dtype(s), rank bucket, index
 type, operand modes), built on first use and cached per device. Only ``to_numpy`` and
@@ -21,7 +21,8 @@ queue. Threads may use a device at once: its shared state changes under one lock
 device time (:meth:`OpenCLBackend.profiler_device_events`).
 
 Besides the primitives the backend provides the optional kernels ``add_`` (in-place add through
-views), ``relu``, ``softmax`` and ``log_softmax``.
+views), ``relu``, ``softmax``, ``log_softmax``, ``atan2`` (elementwise, fused like the binary
+primitives) and ``sort`` (a segmented bitonic sort, :mod:`ember_opencl.sorting`).
 """
 
 from __future__ import annotations
@@ -97,11 +98,11 @@ class OpenCLBackend(Backend):
 
     def _kernel_table(self) -> dict[str, Callable[..., Any]]:
         """Every kernel of the backend by op name: the primitives of
-        :data:`ember.backend.PRIMITIVES` and the optional kernels ``add_``, ``relu``, ``softmax``
-        and ``log_softmax`` (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
+        :data:`ember.backend.PRIMITIVES` and the optional kernels ``add_``, ``relu``, ``softmax``,
+        ``log_softmax``, ``atan2`` and ``sort`` (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
 
-        The unary maps and the non-bitwise binary maps go through the fusion layer
-        (``fused_unary``/``fused_binary``), which returns pending arrays for contiguous
+        The unary maps and the non-bitwise binary maps (``atan2`` included) go through the fusion
+        layer (``fused_unary``/``fused_binary``), which returns pending arrays for contiguous
         float32/float64 operands and calls the eager kernel otherwise. Each call builds fresh
         unary/binary/reduction kernels (they keep per-backend launch-plan caches).
         """

@@ -2,8 +2,8 @@
 (:func:`run_map`, shared with the copies of :mod:`ember_opencl.memory`) and their code generator.
 
 Kernels of the backend's table built here: :func:`unary_kernel` (``neg`` ... ``trunc`` and the
-optional ``relu``), :func:`binary_kernel` (``add`` ... ``remainder``, and with ``compare=True``
-``eq``/``lt``/``le``), :func:`where`. The float32/float64 ones are wrapped by the fusion layer
+optional ``relu``), :func:`binary_kernel` (``add`` ... ``remainder``, the optional ``atan2``
+(floats), and with ``compare=True`` ``eq``/``lt``/``le``), :func:`where`. The float32/float64 ones are wrapped by the fusion layer
 (:mod:`ember_opencl._fusion`), which reuses this module's C expressions.
 
 Launching: a program holds every op of one family for (dtype, rank bucket, index type, operand

@@ -17,13 +17,16 @@ A row is padded to a power of two P with sentinel items (the largest key, positi
 length) that sort after everything, NaN included, and are never written out.
 
 Rows of at most one block (:func:`block_size` items, what local memory holds: 2048 on a CPU,
-fewer on a GPU with small local memory) are sorted by one work-group each, a bitonic network in
-local memory (``sort_block``). Longer rows run the same kernel on blocks of the row (sorted in
-alternating directions, so neighbouring blocks form bitonic sequences) into a work buffer, then for
-each merge size k = 2B .. P the compare-exchange steps of distance >= B go through global memory
-(``merge_global``, one launch per step) and the remaining steps through local memory again
-(``merge_local``). The last kernel of a row writes the outputs: the indices, and the values read
-from the input at those indices (so they are the input's bits exactly).
+fewer on a GPU with small local memory) are sorted by one work-group each (several short rows
+share a work-group), a bitonic network in local memory (``sort_block``): each work-item keeps a
+run of :data:`RUN` consecutive items in registers, where the compare-exchanges of distance less
+than :data:`RUN` happen without a barrier, and the longer ones go through local memory. Longer rows
+run the same kernel on blocks of the row (sorted in alternating directions, so neighbouring blocks
+form bitonic sequences) into a work buffer, then for each merge size k = 2B .. P the steps of
+distance >= B go through global memory (``merge_global``, one launch per step) and the remaining
+ones through local memory and registers again (``merge_local``). The last kernel of a row writes
+the outputs: the indices, and the values read from the input at those indices (so they are the
+input's bits exactly).
 
 Inputs that are not contiguous are copied contiguous first (as the line kernels of
 :mod:`ember_opencl.reductions` do); rows are then lines of a contiguous (outer, L, inner) array.
