@@ -30,6 +30,7 @@ array([1., 2., 3.])
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -259,6 +260,7 @@ def array_kernels(
         "log10": arr(quiet(xp.log10)),
         "sort": sort,
     }
+    k.update(importlib.import_module("ember.linalg").array_kernels(xp))  # ember.linalg's decompositions
     return k
 
 
