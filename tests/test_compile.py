@@ -1,0 +1,295 @@
+"""ember.compile: a compiled function equals its eager twin (bitwise: the replay runs the very
+kernels eager ran, in the same order, on the same data), on cpu and opencl; guards, recompiles,
+the eager fallback with its warning, and what explain() shows."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import ember
+import ember.nn as nn
+import ember.nn.functional as F
+import numpy as np
+import pytest
+from ember.compile import CompiledFunction, CompileWarning
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+from train_digits import DigitsCNN  # noqa: E402
+
+DEVICES = ["cpu", "opencl"]
+
+
+@pytest.fixture(params=DEVICES)
+def dev(request: pytest.FixtureRequest) -> ember.Device:
+    """cpu and opencl (skipped with the backend's reason when it cannot run here)."""
+    try:
+        return ember.device(request.param)
+    except ember.BackendError as exc:
+        pytest.skip(f"device {request.param!r} unusable: {exc}")
+
+
+def _batches(dev: Any, n: int, batch: int = 32, seed: int = 0) -> list[tuple[ember.Tensor, ember.Tensor]]:
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            ember.tensor(rng.random((batch, 1, 8, 8)).astype(np.float32), device=dev),
+            ember.tensor(rng.integers(0, 10, batch), device=dev),
+        )
+        for _ in range(n)
+    ]
+
+
+def _params(model: nn.Module) -> list[np.ndarray]:
+    return [p.detach().numpy() for p in model.parameters()]
+
+
+def _twins(dev: Any, optimizer: str) -> tuple[Any, Any, Any, Any]:
+    def make() -> tuple[Any, Any]:
+        ember.manual_seed(0)
+        m = DigitsCNN().to(dev)
+        if optimizer == "sgd":
+            return m, ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+        return m, ember.optim.Adam(m.parameters(), lr=3e-3)
+
+    return (*make(), *make())
+
+
+def _step(model: nn.Module, opt: Any, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+    loss = F.cross_entropy(model(x), y)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_training_step_equals_eager_twin_over_20_steps(dev: Any, optimizer: str) -> None:
+    m1, o1, m2, o2 = _twins(dev, optimizer)
+    step = ember.compile(_step)
+    batches = _batches(dev, 20)
+    ember.manual_seed(1)  # dropout draws from the default generator: the same masks both ways
+    eager_losses = [_step(m1, o1, x, y).item() for x, y in batches]
+    ember.manual_seed(1)
+    compiled_losses = [step(m2, o2, x, y).item() for x, y in batches]
+    assert compiled_losses == eager_losses
+    for a, b in zip(_params(m1), _params(m2)):
+        np.testing.assert_array_equal(a, b)
+    assert step.stats["captures"] == 2  # the first step creates optimizer state; the second is steady
+    assert step.stats["replays"] == 18
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):  # the Python-visible state too
+        np.testing.assert_array_equal(p1.grad.numpy(), p2.grad.numpy())
+        s1, s2 = o1.state[p1], o2.state[p2]
+        assert s1.keys() == s2.keys()
+        for k in s1:
+            if isinstance(s1[k], ember.Tensor):
+                np.testing.assert_array_equal(s1[k].numpy(), s2[k].numpy())
+            else:
+                assert s1[k] == s2[k]
+    explained = step.explain()
+    assert "matmul" in explained and "check: ember.ops.indexing._check_index" in explained
+    if optimizer == "adam":  # its step count lives on the host: the step runs eagerly, named
+        assert "eager: optimizer 0.step() (it changes the optimizer's host state" in explained
+
+
+def test_forward_pass_equals_eager(dev: Any) -> None:
+    ember.manual_seed(0)
+    model = DigitsCNN().to(dev).eval()
+    fwd = ember.compile(model)
+    (x, _), (x2, _) = _batches(dev, 2)
+    with ember.no_grad():
+        for inp in (x, x2, x):
+            np.testing.assert_array_equal(fwd(inp).numpy(), model(inp).numpy())
+    assert fwd.stats == {"captures": 1, "replays": 2, "eager": 0, "recompiles": 0}
+
+
+def test_dropout_draws_fresh_numbers_like_eager(dev: Any) -> None:
+    x = ember.ones(4, 256, device=dev)
+    fn = ember.compile(lambda t: F.dropout(t, 0.5, True) * 2)
+    ember.manual_seed(7)
+    eager = [F.dropout(x, 0.5, True).numpy() * 2 for _ in range(4)]
+    ember.manual_seed(7)
+    compiled = [fn(x).numpy() for _ in range(4)]
+    for a, b in zip(eager, compiled):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(compiled[1], compiled[2])  # each replay draws its own mask
+    assert fn.stats["replays"] == 3
+    # the generator moved on as eager's did: the next eager draw is the same either way
+    ember.manual_seed(7)
+    for _ in range(4):
+        F.dropout(x, 0.5, True)
+    after_eager = ember.rand(3, device=dev).numpy()
+    ember.manual_seed(7)
+    for _ in range(4):
+        fn(x)
+    np.testing.assert_array_equal(ember.rand(3, device=dev).numpy(), after_eager)
+
+
+def test_new_shape_recompiles_and_cache_is_bounded(dev: Any) -> None:
+    fn = ember.compile(lambda a: (a * 2).sum(0), cache_size=2)
+    for n in (3, 4, 3, 4):
+        a = ember.arange(n * 2.0, device=dev).reshape(n, 2)
+        np.testing.assert_array_equal(fn(a).numpy(), (a * 2).sum(0).numpy())
+    assert fn.stats["captures"] == 2 and fn.stats["recompiles"] == 1 and fn.stats["replays"] == 2
+    assert "recompiling for a new signature: arguments" in fn.explain()
+    a = ember.ones(5, 2, device=dev)
+    with pytest.warns(
+        CompileWarning, match=r"met 3 input signatures, more than cache_size=2; new signatures run eagerly"
+    ):
+        np.testing.assert_array_equal(fn(a).numpy(), [10.0, 10.0])
+    assert fn.stats["eager"] == 1
+
+
+def test_load_state_dict_is_seen_by_the_next_replay(dev: Any) -> None:
+    m1, o1, m2, o2 = _twins(dev, "sgd")
+    step = ember.compile(_step)
+    batches = _batches(dev, 6)
+    ember.manual_seed(3)
+    for x, y in batches[:3]:
+        _step(m1, o1, x, y)
+    ember.manual_seed(3)
+    for x, y in batches[:3]:
+        step(m2, o2, x, y)
+    ember.manual_seed(11)
+    fresh = DigitsCNN().to(dev)
+    for m, o in ((m1, o1), (m2, o2)):
+        m.load_state_dict(fresh.state_dict())
+        o.load_state_dict(ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9).state_dict())
+    ember.manual_seed(5)
+    for x, y in batches[3:]:
+        _step(m1, o1, x, y)
+    ember.manual_seed(5)
+    for x, y in batches[3:]:
+        step(m2, o2, x, y)
+    for a, b in zip(_params(m1), _params(m2)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_parameter_rebound_outside_is_read_by_the_replay(dev: Any) -> None:
+    lin = nn.Linear(3, 2).to(dev)
+    fn = ember.compile(lin)
+    x = ember.ones(1, 3, device=dev)
+    with ember.no_grad():
+        fn(x)
+        fn(x)
+        lin.weight.data = ember.zeros(2, 3, device=dev)  # a new buffer, same shape
+        np.testing.assert_array_equal(fn(x).numpy(), lin.bias.detach().numpy()[None])
+    assert fn.stats["captures"] == 1
+
+
+def test_item_inside_warns_once_and_runs_eagerly(dev: Any) -> None:
+    def fn(a: ember.Tensor) -> float:
+        return (a * 3).sum().item()
+
+    compiled = ember.compile(fn)
+    a = ember.ones(4, device=dev)
+    with pytest.warns(CompileWarning) as rec:
+        assert compiled(a) == 12.0
+    (w,) = rec
+    msg = str(w.message)
+    assert "ember.compile: " in msg and "fn cannot be captured for this input signature" in msg
+    assert "item reads tensor values on the host" in msg
+    assert "test_compile.py:" in msg and "return (a * 3).sum().item()" in msg
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no second warning
+        assert compiled(a * 2) == 24.0
+    assert compiled.stats["eager"] == 1 and "eager: item reads tensor values" in compiled.explain()
+
+
+def test_value_dependent_shape_runs_eagerly(dev: Any) -> None:
+    compiled = ember.compile(lambda a: ember.nonzero(a > 1))
+    a = ember.tensor([0.0, 2.0, 3.0], device=dev)
+    with pytest.warns(CompileWarning, match="output shape that depends on the values"):
+        out = compiled(a)
+    np.testing.assert_array_equal(out.numpy(), [[1], [2]])
+
+
+def test_train_eval_switch_recompiles(dev: Any) -> None:
+    ember.manual_seed(0)
+    model = DigitsCNN(dropout=0.5).to(dev)
+    fwd = ember.compile(model)
+    ((x, _),) = _batches(dev, 1)
+    with ember.no_grad():
+        model.eval()
+        ev = fwd(x).numpy()
+        np.testing.assert_array_equal(ev, model(x).numpy())
+        model.train()
+        ember.manual_seed(2)
+        tr = fwd(x).numpy()
+        ember.manual_seed(2)
+        np.testing.assert_array_equal(tr, model(x).numpy())
+        assert not np.array_equal(ev, tr)
+        model.eval()
+        np.testing.assert_array_equal(fwd(x).numpy(), ev)
+    assert fwd.stats["captures"] == 2 and fwd.stats["replays"] == 1
+    assert "module training modes" in fwd.explain()
+
+
+def test_output_requiring_grad_without_backward_runs_eagerly() -> None:
+    lin = nn.Linear(3, 2)
+    fwd = ember.compile(lin)
+    x = ember.ones(1, 3)
+    with pytest.warns(CompileWarning, match="returns a tensor that requires grad and runs no backward"):
+        out = fwd(x)
+    out.sum().backward()  # the eager result keeps its graph
+    assert lin.weight.grad is not None
+
+
+def test_returned_input_and_structures() -> None:
+    fn = ember.compile(lambda a, b: {"a": a, "sum": (a + b, 3), "n": None})
+    a, b = ember.ones(2), ember.arange(2.0)
+    for _ in range(2):
+        out = fn(a, b)
+        assert out["a"] is a and out["n"] is None and out["sum"][1] == 3
+        np.testing.assert_array_equal(out["sum"][0].numpy(), [1.0, 2.0])
+    assert fn.stats["replays"] == 1
+
+
+def test_in_place_update_of_an_input_bumps_its_version() -> None:
+    def fn(a: ember.Tensor) -> None:
+        a.mul_(2)
+
+    compiled = ember.compile(fn)
+    a = ember.ones(3)
+    for expect in (2.0, 4.0, 8.0):
+        v = a._version[0]
+        compiled(a)
+        np.testing.assert_array_equal(a.numpy(), [expect] * 3)
+        assert a._version[0] == v + 1
+
+
+def test_debug_switch_prints_the_graph(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("EMBER_COMPILE_DEBUG", "1")
+    fn = ember.compile(lambda a: a.exp() + 1)
+    fn(ember.ones(2))
+    err = capsys.readouterr().err
+    assert "kernel calls" in err and "exp x1" in err and "def replay(L, P, O):" in err
+
+
+def test_decorator_forms_and_errors() -> None:
+    @ember.compile
+    def f(a: ember.Tensor) -> ember.Tensor:
+        return a + 1
+
+    @ember.compile(cache_size=1)
+    def g(a: ember.Tensor) -> ember.Tensor:
+        return a - 1
+
+    assert isinstance(f, CompiledFunction) and f.__name__ == "f" and g.cache_size == 1
+    np.testing.assert_array_equal(f(ember.ones(1)).numpy(), [2.0])
+    with pytest.raises(ValueError, match=r"ember.compile: cache_size must be >= 1, got 0"):
+        ember.compile(f, cache_size=0)
+    with pytest.raises(TypeError, match=r"ember.compile: expected a function or a Module, got int"):
+        ember.compile(3)
+
+
+def test_eager_pays_nothing_after_a_capture() -> None:
+    """The recorders are put back: the kernel dicts hold the backend's own kernels again."""
+    dev = ember.device("cpu")
+    before = dict(dev.kernels)
+    ember.compile(lambda a: a * 2)(ember.ones(2))
+    assert all(dev.kernels[k] is v for k, v in before.items())
