@@ -301,6 +301,39 @@ class Tensor(_RecordMethods):
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
+    # -- the array API standard's array object (ember.array_api) --------------------------------
+    def __array_namespace__(self, /, *, api_version: str | None = None) -> Any:
+        """The Python array API namespace of Ember tensors, :mod:`ember.array_api`.
+        ``api_version`` (``"2025.12"`` and earlier years) must be one it implements, else ValueError
+        lists them."""
+        from . import array_api
+
+        if api_version is not None and api_version not in array_api.SUPPORTED_VERSIONS:
+            raise ValueError(
+                f"__array_namespace__: api_version {api_version!r} is not supported; ember.array_api "
+                f"implements {', '.join(array_api.SUPPORTED_VERSIONS)} (or pass None for "
+                f"{array_api.__array_api_version__})"
+            )
+        return array_api
+
+    def __complex__(self) -> complex:
+        """The value of a one-element tensor as a Python complex (Ember's dtypes are real, so
+        the imaginary part is 0), as the array API standard asks of every array."""
+        return complex(self.item())
+
+    def to_device(self, device: Any, /, *, stream: Any = None) -> Tensor:
+        """This tensor on ``device`` (an Ember device or its name), the array API's spelling of
+        ``.to(device)``: the tensor itself when it is already there. ``stream`` must be None
+        (Ember orders each device's work itself)."""
+        if stream is not None:
+            raise ValueError(
+                f"to_device: stream={stream!r} is not supported; Ember orders each device's work "
+                "itself, so pass stream=None"
+            )
+        from .device import device as _device
+
+        return self.to(_device(device))
+
     def __len__(self) -> int:
         if not self.shape:
             raise TypeError("len() of a 0-d tensor")

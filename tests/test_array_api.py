@@ -1,0 +1,718 @@
+"""``ember.array_api`` against ``array_api_strict``, the standard's reference namespace: the same
+call on the same values gives the same values, dtype and shape, on every Ember device. Also the
+standard's type promotion (0-d arrays and Python scalars), the dtype functions, the inspection
+API, the array-object methods (``__array_namespace__``, ``to_device``, ``mT``, ``__complex__``)
+and the errors. The external conformance suite (data-apis/array-api-tests) is not needed here;
+its scores are in docs/array-api.md."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ember
+import ember.array_api as xp
+import numpy as np
+import pytest
+
+strict = pytest.importorskip(
+    "array_api_strict", reason="array-api-strict is in the test extra: pip install -e '.[test]'"
+)
+
+DEVICES = [d for d in ember.devices() if d.type != "meta"]
+DEVICE_IDS = [str(d) for d in DEVICES]
+NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64")
+INTS = ("int8", "int16", "int32", "int64", "uint8")
+FLOATS = ("float32", "float64")
+
+
+@pytest.fixture(params=DEVICES, ids=DEVICE_IDS)
+def device(request: pytest.FixtureRequest) -> ember.Device:
+    return request.param
+
+
+def _values(dtype: str, shape: tuple[int, ...], seed: int = 0, low: int = -4, high: int = 5) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype == "uint8":
+        return rng.integers(0, high + 3, shape).astype(np.uint8)
+    if dtype in INTS:
+        return rng.integers(low, high, shape).astype(dtype)
+    return (rng.standard_normal(shape) * 2).astype(dtype)
+
+
+#: the standard's dtype where Ember has none -> the one ember.array_api gives instead (the sums
+#: and products of unsigned integers accumulate in uint64 by the standard, in int64 here)
+_EMBER_FOR = {"uint64": "int64"}
+
+
+def _pair(a: np.ndarray, device: ember.Device) -> tuple[Any, Any]:
+    """The same values as an Ember tensor on ``device`` and an array_api_strict array."""
+    return xp.asarray(a, device=device), strict.asarray(a)
+
+
+def _same(got: Any, want: Any, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+    """Values, dtype and shape of an Ember result equal array_api_strict's (tuples item by item)."""
+    if isinstance(want, tuple):
+        assert isinstance(got, tuple) and len(got) == len(want), f"{what}: {type(got)} of {len(got)}"
+        for i, (g, w) in enumerate(zip(got, want)):
+            _same(g, w, f"{what}[{i}]", rtol, atol)
+        return
+    assert isinstance(got, ember.Tensor), f"{what}: returned {type(got).__name__}, not a Tensor"
+    w = np.asarray(want)
+    w_name = _EMBER_FOR.get(str(w.dtype), str(w.dtype))
+    assert got.dtype.name == w_name, f"{what}: dtype {got.dtype.name}, array_api_strict {w.dtype}"
+    assert got.shape == w.shape, f"{what}: shape {got.shape}, array_api_strict {w.shape}"
+    g = got.numpy()
+    if w.dtype.kind == "f":
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, equal_nan=True, err_msg=what)
+    else:
+        np.testing.assert_array_equal(g, w, err_msg=what)
+
+
+def _call(name: str, args: tuple, kwargs: dict, device: ember.Device) -> None:
+    """``name`` on the numpy ``args`` (arrays become arrays of each namespace, others pass) in
+    ember.array_api and array_api_strict; the results must agree."""
+    e_args = [xp.asarray(a, device=device) if isinstance(a, np.ndarray) else a for a in args]
+    s_args = [strict.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+    e_kw = {k: xp.asarray(v, device=device) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    s_kw = {k: strict.asarray(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
+    got = getattr(xp, name)(*e_args, **e_kw)
+    want = getattr(strict, name)(*s_args, **s_kw)
+    if hasattr(want, "_fields"):  # the unique_* named tuples
+        want, got = tuple(want), tuple(got)
+    _same(got, want, f"{name}{tuple(kwargs.items()) if kwargs else ''}")
+    if isinstance(got, ember.Tensor):
+        assert got.device is device, f"{name}: result on {got.device}, inputs on {device}"
+
+
+# -- element-wise ---------------------------------------------------------------------------------
+UNARY_FLOAT = (
+    "acos", "acosh", "asin", "asinh", "atan", "atanh", "cos", "cosh", "exp", "expm1", "log",
+    "log1p", "log2", "log10", "sin", "sinh", "sqrt", "tan", "tanh",
+)  # fmt: skip
+UNARY_NUMERIC = ("abs", "ceil", "floor", "negative", "positive", "round", "sign", "square", "trunc")
+
+
+@pytest.mark.parametrize("name", UNARY_FLOAT)
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_unary_float(name: str, dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 4))
+    a[0, :2] = [np.nan, np.inf]
+    with np.errstate(all="ignore"):
+        _call(name, (a,), {}, device)
+
+
+@pytest.mark.parametrize("name", UNARY_NUMERIC)
+@pytest.mark.parametrize("dtype", ("int8", "int32", "int64", "uint8", "float32", "float64"))
+def test_unary_numeric(name: str, dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (2, 5))
+    if name == "round" and dtype in FLOATS:
+        a[0, :4] = [0.5, 1.5, -2.5, 2.5]  # halves to even
+    if dtype in INTS and name == "abs" and dtype != "uint8":
+        a[0, 0] = np.iinfo(dtype).min + 1
+    _call(name, (a,), {}, device)
+
+
+def test_sign_keeps_nan(device: ember.Device) -> None:
+    _call("sign", (np.array([np.nan, -0.0, 3.0, -2.0]),), {}, device)
+
+
+@pytest.mark.parametrize("name", ("isnan", "isinf", "isfinite", "signbit", "logical_not", "bitwise_invert"))
+def test_unary_predicates(name: str, device: ember.Device) -> None:
+    if name in ("logical_not",):
+        a = _values("bool", (7,))
+    elif name == "bitwise_invert":
+        for dtype in ("bool", *INTS):
+            _call(name, (_values(dtype, (6,)),), {}, device)
+        return
+    else:
+        a = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1.5, -2.0])
+    _call(name, (a,), {}, device)
+
+
+BINARY_NUMERIC = (
+    "add", "subtract", "multiply", "maximum", "minimum", "equal", "not_equal", "less",
+    "less_equal", "greater", "greater_equal",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", BINARY_NUMERIC)
+@pytest.mark.parametrize(
+    "dtypes",
+    [
+        ("int8", "int8"),
+        ("int8", "int64"),
+        ("uint8", "int8"),
+        ("uint8", "int32"),
+        ("int16", "int32"),
+        ("float32", "float64"),
+        ("float32", "float32"),
+    ],
+)
+def test_binary_promotion(name: str, dtypes: tuple[str, str], device: ember.Device) -> None:
+    """Same-kind pairs promote by the standard's table, broadcasting (4, 1) against (3,)."""
+    _call(name, (_values(dtypes[0], (4, 1), 1), _values(dtypes[1], (3,), 2)), {}, device)
+
+
+@pytest.mark.parametrize("name", ("add", "multiply", "subtract", "equal", "maximum"))
+@pytest.mark.parametrize("dtypes", [("int8", "int64"), ("uint8", "int16"), ("float32", "float64")])
+def test_zero_dim_arrays_promote_fully(name: str, dtypes: tuple[str, str], device: ember.Device) -> None:
+    """A 0-d array takes full part in promotion (int8[3] + int64[()] is int64), unlike Ember's
+    operators, which follow PyTorch's rule."""
+    small, wide = _values(dtypes[0], (3,), 3), np.asarray(_values(dtypes[1], (), 4))
+    _call(name, (small, wide), {}, device)
+    _call(name, (wide, small), {}, device)
+
+
+_SCALAR_CASES = [
+    ("int8", 3),
+    ("uint8", 7),
+    ("int64", -5),
+    ("float32", 2),
+    ("float32", 1.5),
+    ("float64", -0.25),
+]
+_SCALAR_PARAMS = [
+    (n, d, s) for n in ("add", "multiply", "maximum", "equal", "less") for d, s in _SCALAR_CASES
+]
+# bool scalars: the standard combines them with bool arrays only, where equality is defined
+_SCALAR_PARAMS += [("equal", "bool", True), ("not_equal", "bool", False), ("logical_and", "bool", True)]
+
+
+@pytest.mark.parametrize("name, dtype, scalar", _SCALAR_PARAMS)
+def test_python_scalars_are_weak(name: str, dtype: str, scalar: Any, device: ember.Device) -> None:
+    """A Python scalar takes the array's dtype (the standard's rule), on either side."""
+    a = _values(dtype, (5,))
+    _call(name, (a, scalar), {}, device)
+    _call(name, (scalar, a), {}, device)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(
+    "name",
+    ("divide", "pow", "atan2", "hypot", "copysign", "logaddexp", "remainder", "floor_divide", "nextafter"),
+)
+def test_binary_float(name: str, dtype: str, device: ember.Device) -> None:
+    a, b = _values(dtype, (3, 4), 5), _values(dtype, (4,), 6)
+    if name == "pow":
+        a = np.abs(a)
+    with np.errstate(all="ignore"):
+        _call(name, (a, b), {}, device)
+
+
+def test_floor_divide_infinities(device: ember.Device) -> None:
+    """The standard's special cases (numpy, and so array_api_strict, give NaN and -1 here)."""
+    a = xp.asarray([np.inf, np.inf, -np.inf, 1.0, -1.0, 5.0, -7.0], dtype=xp.float64, device=device)
+    b = xp.asarray([2.0, -2.0, 3.0, -np.inf, np.inf, 2.0, 2.0], dtype=xp.float64, device=device)
+    got = xp.floor_divide(a, b).numpy()
+    np.testing.assert_array_equal(got, [np.inf, -np.inf, -np.inf, -0.0, -0.0, 2.0, -4.0])
+    assert np.signbit(got[3]) and np.signbit(got[4]), (
+        "floor_divide: -0 expected for a finite over an infinity"
+    )
+
+
+@pytest.mark.parametrize("dtype", ("int8", "int32", "int64", "uint8"))
+@pytest.mark.parametrize(
+    "name",
+    (
+        "floor_divide",
+        "remainder",
+        "bitwise_and",
+        "bitwise_or",
+        "bitwise_xor",
+        "bitwise_left_shift",
+        "bitwise_right_shift",
+    ),
+)
+def test_binary_integer(name: str, dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (6,), 7)
+    b = (
+        _values(dtype, (6,), 8, low=1, high=4)
+        if "shift" in name or "divide" in name or name == "remainder"
+        else _values(dtype, (6,), 8)
+    )
+    _call(name, (a, b), {}, device)
+
+
+@pytest.mark.parametrize("name", ("logical_and", "logical_or", "logical_xor"))
+def test_logical(name: str, device: ember.Device) -> None:
+    _call(name, (_values("bool", (3, 4), 1), _values("bool", (4,), 2)), {}, device)
+
+
+@pytest.mark.parametrize("dtype", ("int16", "float32", "float64"))
+def test_clip(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 4))
+    _call("clip", (a,), {"min": -1, "max": 2}, device)
+    _call("clip", (a,), {"max": 0}, device)
+    _call("clip", (a, _values(dtype, (4,), 3)), {}, device)
+    _call("clip", (a,), {}, device)
+
+
+def test_complex_parts_of_real_arrays(device: ember.Device) -> None:
+    a = _values("float64", (2, 3))
+    x = xp.asarray(a, device=device)
+    np.testing.assert_array_equal(xp.conj(x).numpy(), a)
+    np.testing.assert_array_equal(xp.real(x).numpy(), a)
+    np.testing.assert_array_equal(xp.imag(x).numpy(), np.zeros_like(a))
+
+
+# -- creation -------------------------------------------------------------------------------------
+def test_creation(device: ember.Device) -> None:
+    checks = [
+        (xp.arange(5, device=device), strict.arange(5)),
+        (xp.arange(1, 10, 3, device=device), strict.arange(1, 10, 3)),
+        (xp.arange(0.0, 1.0, 0.25, device=device), strict.arange(0.0, 1.0, 0.25, dtype=strict.float32)),
+        (xp.arange(5, 0, -2, dtype=xp.int8, device=device), strict.arange(5, 0, -2, dtype=strict.int8)),
+        (xp.arange(3, 1, device=device), strict.arange(3, 1)),
+        (xp.zeros((2, 3), dtype=xp.int32, device=device), strict.zeros((2, 3), dtype=strict.int32)),
+        (xp.ones(4, dtype=xp.bool, device=device), strict.ones(4, dtype=strict.bool)),
+        (xp.full((2,), 7, device=device), strict.full((2,), 7)),
+        (xp.full((2,), True, device=device), strict.full((2,), True)),
+        (xp.full((), -1.5, dtype=xp.float64, device=device), strict.full((), -1.5, dtype=strict.float64)),
+        (xp.eye(3, 4, k=1, dtype=xp.int8, device=device), strict.eye(3, 4, k=1, dtype=strict.int8)),
+        (xp.eye(4, k=-2, dtype=xp.float64, device=device), strict.eye(4, k=-2, dtype=strict.float64)),
+        (xp.linspace(0, 1, 5, dtype=xp.float64, device=device),
+         strict.linspace(0, 1, 5, dtype=strict.float64)),
+        (xp.linspace(2, 3, 4, endpoint=False, dtype=xp.float64, device=device),
+         strict.linspace(2, 3, 4, endpoint=False, dtype=strict.float64)),
+        (xp.linspace(0, 1, 0, dtype=xp.float64, device=device),
+         strict.linspace(0, 1, 0, dtype=strict.float64)),
+        (xp.asarray([[1, 2], [3, 4]], device=device), strict.asarray([[1, 2], [3, 4]])),
+        (xp.asarray([True, False], device=device), strict.asarray([True, False])),
+        (xp.asarray(3, dtype=xp.uint8, device=device), strict.asarray(3, dtype=strict.uint8)),
+    ]  # fmt: skip
+    for i, (got, want) in enumerate(checks):
+        _same(got, want, f"creation case {i}")
+        assert got.device is device, f"creation case {i}: on {got.device}"
+    a = _values("float64", (2, 3))
+    x = xp.asarray(a, device=device)
+    for name in ("zeros_like", "ones_like", "empty_like"):
+        y = getattr(xp, name)(x, dtype=xp.int16)
+        assert (y.shape, y.dtype, y.device) == ((2, 3), xp.int16, device), name
+    _same(xp.full_like(x, 2.5), strict.full_like(strict.asarray(a), 2.5), "full_like")
+    _same(xp.tril(x, k=-1), strict.tril(strict.asarray(a), k=-1), "tril")
+    _same(xp.triu(x, k=1), strict.triu(strict.asarray(a), k=1), "triu")
+    e1, e2 = xp.asarray([1, 2, 3], device=device), xp.asarray([4, 5], device=device)
+    s1, s2 = strict.asarray([1, 2, 3]), strict.asarray([4, 5])
+    for indexing in ("xy", "ij"):
+        _same(xp.meshgrid(e1, e2, indexing=indexing), strict.meshgrid(s1, s2, indexing=indexing), "meshgrid")
+
+
+def test_default_dtypes_follow_python_types() -> None:
+    assert xp.asarray(1).dtype is xp.int64
+    assert xp.asarray(True).dtype is xp.bool
+    assert xp.asarray(1.5).dtype is ember.get_default_dtype()
+    assert xp.asarray([1, 2.5]).dtype is ember.get_default_dtype()
+    assert xp.full((1,), 2).dtype is xp.int64
+    assert xp.arange(3.0).dtype is ember.get_default_dtype()
+
+
+def test_asarray_copy_semantics(device: ember.Device) -> None:
+    x = xp.asarray([1.0, 2.0], device=device)
+    assert xp.asarray(x) is x
+    assert xp.asarray(x, copy=False) is x
+    y = xp.asarray(x, copy=True)
+    y[0] = 9.0
+    assert x[0].item() == 1.0, "asarray(copy=True) shares memory"
+    with pytest.raises(ValueError, match="copy=False, but converting a ember.float32 array"):
+        xp.asarray(x, dtype=xp.float64, copy=False)
+    with pytest.raises(ValueError, match="copy=False, but a Python object always needs a copy"):
+        xp.asarray([1, 2], copy=False)
+    z = xp.asarray(x, dtype=xp.float64)
+    assert z.dtype is xp.float64 and z.device is device
+    a = np.arange(3.0)
+    if device.type == "cpu":
+        shared = xp.asarray(a, copy=False)
+        a[0] = 5.0
+        assert shared[0].item() == 5.0, "asarray(numpy array, copy=False) copied"
+    else:
+        with pytest.raises(ValueError, match="only through a copy"):
+            xp.asarray(a, copy=False, device=device)
+    with pytest.raises(OverflowError, match="out of the range of ember.int64"):
+        xp.asarray(2**70)
+
+
+def test_astype(device: ember.Device) -> None:
+    a = _values("float64", (3,))
+    x = xp.asarray(a, device=device)
+    _same(xp.astype(x, xp.int32), strict.astype(strict.asarray(a), strict.int32), "astype")
+    assert xp.astype(x, xp.float64, copy=False) is x
+    y = xp.astype(x, xp.float64)
+    assert y is not x, "astype(copy=True) returned its input"
+    y[0] = 100.0
+    assert x[0].item() != 100.0, "astype(copy=True) shares memory"
+    assert xp.astype(x, xp.float32, device="cpu").device.type == "cpu"
+
+
+# -- manipulation, indexing -----------------------------------------------------------------------
+def test_manipulation(device: ember.Device) -> None:
+    a, b = _values("int16", (2, 3), 1), _values("int32", (2, 3), 2)
+    cases = [
+        ("concat", ([a, b],), {"axis": 1}),
+        ("concat", ([a, b],), {"axis": None}),
+        ("stack", ([a, b],), {"axis": -1}),
+        ("expand_dims", (a,), {"axis": -1}),
+        ("expand_dims", (a,), {"axis": (0, 3)}),
+        ("flip", (a,), {}),
+        ("flip", (a,), {"axis": (0,)}),
+        ("moveaxis", (_values("int8", (2, 3, 4)), 0, -1), {}),
+        ("permute_dims", (_values("int8", (2, 3, 4)), (2, 0, 1)), {}),
+        ("permute_dims", (_values("int8", (2, 3, 4)), (-1, 0, 1)), {}),
+        ("repeat", (a, 2), {"axis": 1}),
+        ("repeat", (a, 3), {}),
+        ("reshape", (a, (3, -1)), {}),
+        ("roll", (a, 2), {}),
+        ("roll", (a, (1, -1)), {"axis": (0, 1)}),
+        ("squeeze", (_values("float32", (1, 3, 1)),), {"axis": (0, 2)}),
+        ("tile", (a, (2, 1)), {}),
+        ("unstack", (a,), {"axis": 1}),
+        ("broadcast_to", (_values("uint8", (3, 1)), (2, 3, 4)), {}),
+        ("matrix_transpose", (_values("float32", (2, 3, 4)),), {}),
+    ]
+    for name, args, kwargs in cases:
+        e_args = [
+            [xp.asarray(v, device=device) for v in arg] if isinstance(arg, list) else arg for arg in args
+        ]
+        s_args = [[strict.asarray(v) for v in arg] if isinstance(arg, list) else arg for arg in args]
+        e_args = [xp.asarray(v, device=device) if isinstance(v, np.ndarray) else v for v in e_args]
+        s_args = [strict.asarray(v) if isinstance(v, np.ndarray) else v for v in s_args]
+        _same(getattr(xp, name)(*e_args, **kwargs), getattr(strict, name)(*s_args, **kwargs), name)
+    e = xp.broadcast_arrays(xp.asarray(a, device=device), xp.asarray([[1], [2]], device=device))
+    s = strict.broadcast_arrays(strict.asarray(a), strict.asarray([[1], [2]]))
+    _same(e, s, "broadcast_arrays")
+    assert xp.broadcast_shapes((3, 1), (4,), (2, 1, 1)) == strict.broadcast_shapes((3, 1), (4,), (2, 1, 1))
+
+
+def test_indexing_functions(device: ember.Device) -> None:
+    a = _values("float32", (3, 4))
+    idx = np.array([2, 0, -1, 1], dtype=np.int64)
+    _call("take", (a, idx), {"axis": 1}, device)
+    _call("take", (a[0], idx), {}, device)
+    along = np.array([[0, 3], [1, 1], [-1, 2]], dtype=np.int64)
+    _call("take_along_axis", (a, along), {"axis": 1}, device)
+    _call("take_along_axis", (a, np.array([[2, 1, 0, 1]], dtype=np.int64)), {"axis": 0}, device)
+
+
+# -- searching, sets, sorting ---------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", ("int8", "uint8", "int64", "float32", "float64"))
+def test_searching(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 5))
+    for kwargs in ({}, {"axis": 0}, {"axis": -1, "keepdims": True}, {"keepdims": True}):
+        _call("argmax", (a,), kwargs, device)
+        _call("argmin", (a,), kwargs, device)
+    for kwargs in ({}, {"axis": 1}, {"axis": (0, 1), "keepdims": True}):
+        _call("count_nonzero", (a,), kwargs, device)
+    _call("nonzero", (a,), {}, device)
+    sorted_ = np.sort(_values(dtype, (8,), 3))
+    for side in ("left", "right"):
+        _call("searchsorted", (sorted_, a), {"side": side}, device)
+    perm = np.argsort(_values(dtype, (8,), 4), kind="stable").astype(np.int64)
+    unsorted = np.empty_like(sorted_)
+    unsorted[perm] = sorted_
+    _call("searchsorted", (unsorted, a), {"sorter": perm}, device)
+    cond = _values("bool", (3, 5), 5)
+    _call("where", (cond, a, _values(dtype, (5,), 6)), {}, device)
+    _call("where", (cond, a, 2), {}, device)
+
+
+def test_where_promotes_like_the_standard(device: ember.Device) -> None:
+    cond = np.array([True, False, True])
+    _call("where", (cond, _values("int8", (3,)), np.asarray(_values("int64", ()))), {}, device)
+    _call("where", (cond, _values("float32", (3,)), 1.5), {}, device)
+
+
+@pytest.mark.parametrize("dtype", ("int8", "uint8", "int64", "float64"))
+def test_unique(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (4, 5), low=-2, high=3)
+    for name in ("unique_values", "unique_counts", "unique_inverse", "unique_all"):
+        _call(name, (a,), {}, device)
+
+
+def test_unique_nans_are_distinct(device: ember.Device) -> None:
+    a = np.array([2.0, np.nan, 1.0, np.nan, 2.0])
+    for name in ("unique_values", "unique_counts", "unique_inverse", "unique_all"):
+        _call(name, (a,), {}, device)
+
+
+@pytest.mark.parametrize("dtype", ("int8", "uint8", "int32", "float32", "float64"))
+def test_sorting(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 6), low=-2, high=3)  # ties, so stability shows
+    for kwargs in ({}, {"axis": 0}, {"descending": True}, {"axis": 0, "descending": True, "stable": True}):
+        _call("sort", (a,), kwargs, device)
+        _call("argsort", (a,), kwargs, device)
+
+
+def test_isin(device: ember.Device) -> None:
+    a, b = _values("int32", (3, 4)), np.array([0, 2, -3], dtype=np.int32)
+    _call("isin", (a, b), {}, device)
+    # array_api_strict 2.6's invert=True returns the uninverted result: numpy is the reference here
+    got = xp.isin(xp.asarray(a, device=device), xp.asarray(b, device=device), invert=True)
+    np.testing.assert_array_equal(got.numpy(), np.isin(a, b, invert=True))
+
+
+# -- statistical, utility ---------------------------------------------------------------------------
+REDUCE_AXES = (
+    {},
+    {"axis": 0},
+    {"axis": (0, 2)},
+    {"axis": -1, "keepdims": True},
+    {"keepdims": True},
+    {"axis": ()},
+)
+
+
+@pytest.mark.parametrize("kwargs", REDUCE_AXES, ids=str)
+@pytest.mark.parametrize("dtype", ("int8", "uint8", "int32", "float32", "float64"))
+def test_reductions(dtype: str, kwargs: dict, device: ember.Device) -> None:
+    a = _values(dtype, (2, 3, 4), low=-2, high=3)
+    for name in ("sum", "prod", "max", "min"):
+        _call(name, (a,), kwargs, device)
+    if dtype in FLOATS:
+        for name in ("mean", "std", "var"):
+            _call(name, (a,), kwargs, device)
+        _call("std", (a,), {**kwargs, "correction": 1}, device)
+        _call("var", (a,), {**kwargs, "correction": 1.0}, device)
+    for name in ("all", "any"):
+        _call(name, (a,), kwargs, device)
+
+
+@pytest.mark.parametrize("dtype", ("int8", "int64", "float32", "float64"))
+def test_sum_dtype_argument(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 4))
+    x = xp.asarray(a, device=device)
+    got = xp.sum(x, axis=1, dtype=xp.float64)
+    want = strict.sum(strict.asarray(a), axis=1, dtype=strict.float64)
+    _same(got, want, "sum(dtype=float64)")
+
+
+def test_nan_propagates_in_reductions(device: ember.Device) -> None:
+    a = np.array([[1.0, np.nan, 3.0], [4.0, 5.0, 6.0]])
+    for name in ("sum", "prod", "max", "min", "mean", "std", "var"):
+        _call(name, (a,), {"axis": 1}, device)
+    _call("std", (np.asarray(np.nan),), {}, device)
+    _call("var", (np.asarray(np.nan),), {"correction": 1}, device)
+
+
+@pytest.mark.parametrize("dtype", ("int8", "uint8", "int32", "float64"))
+def test_cumulative(dtype: str, device: ember.Device) -> None:
+    a = _values(dtype, (3, 4), low=-2, high=3)
+    for name in ("cumulative_sum", "cumulative_prod"):
+        _call(name, (a,), {"axis": 1}, device)
+        _call(name, (a,), {"axis": 0, "include_initial": True}, device)
+        _call(name, (a[0],), {}, device)
+        _call(name, (a[0],), {"include_initial": True}, device)
+
+
+def test_diff(device: ember.Device) -> None:
+    a = _values("int32", (3, 5))
+    _call("diff", (a,), {}, device)
+    _call("diff", (a,), {"axis": 0, "n": 2}, device)
+    x = xp.asarray(a, device=device)
+    got = xp.diff(x, prepend=xp.asarray(a[:, :1], device=device), append=xp.asarray(a[:, :2], device=device))
+    want = strict.diff(strict.asarray(a), prepend=strict.asarray(a[:, :1]), append=strict.asarray(a[:, :2]))
+    _same(got, want, "diff(prepend, append)")
+
+
+# -- linear algebra in the main namespace -------------------------------------------------------------
+@pytest.mark.parametrize(
+    "dtypes", [("float32", "float32"), ("float32", "float64"), ("int8", "int16"), ("uint8", "uint8")]
+)
+def test_linear_algebra(dtypes: tuple[str, str], device: ember.Device) -> None:
+    a, b = _values(dtypes[0], (2, 3, 4), 1), _values(dtypes[1], (4, 5), 2)
+    _call("matmul", (a, b), {}, device)
+    _call("matmul", (a[0, 0], b), {}, device)
+    _call("tensordot", (a, b), {"axes": 1}, device)
+    _call("tensordot", (a, _values(dtypes[1], (4, 3), 3)), {"axes": ((1, 2), (1, 0))}, device)
+    _call("vecdot", (a, _values(dtypes[1], (3, 4), 4)), {}, device)
+    _call("vecdot", (a, _values(dtypes[1], (3, 1), 5)), {"axis": -2}, device)
+
+
+# -- dtype functions, inspection -------------------------------------------------------------------
+def _strict_name(d: Any) -> str:
+    return str(d).removeprefix("array_api_strict.")
+
+
+@pytest.mark.parametrize("a", NAMES)
+@pytest.mark.parametrize("b", NAMES)
+def test_result_type_and_can_cast(a: str, b: str) -> None:
+    da, db = getattr(xp, a), getattr(xp, b)
+    sa, sb = getattr(strict, a), getattr(strict, b)
+    assert xp.can_cast(da, db) == strict.can_cast(sa, sb), f"can_cast({a}, {b})"
+    try:
+        want = strict.result_type(sa, sb)
+    except TypeError:
+        # mixed kinds: outside the standard; Ember's own rule, which picks one of the kinds
+        got = xp.result_type(da, db)
+        assert got in (da, db) or got is xp.int16 or got.is_floating_point, f"result_type({a}, {b})"
+        return
+    assert xp.result_type(da, db).name == _strict_name(want), f"result_type({a}, {b})"
+
+
+@pytest.mark.parametrize("dtype", NAMES)
+@pytest.mark.parametrize("scalar", (True, 1, -1.5))
+def test_result_type_with_scalars(dtype: str, scalar: Any) -> None:
+    try:
+        want = strict.result_type(getattr(strict, dtype), scalar)
+    except TypeError:
+        return  # a scalar the standard does not combine with this dtype
+    assert xp.result_type(getattr(xp, dtype), scalar).name == _strict_name(want), (
+        f"result_type({dtype}, {scalar!r})"
+    )
+
+
+def test_isdtype() -> None:
+    kinds = ("bool", "signed integer", "unsigned integer", "integral", "real floating", "complex floating",
+             "numeric", ("integral", "real floating"))  # fmt: skip
+    for name in NAMES:
+        for kind in kinds:
+            assert xp.isdtype(getattr(xp, name), kind) == strict.isdtype(getattr(strict, name), kind), (
+                name,
+                kind,
+            )
+        assert xp.isdtype(getattr(xp, name), getattr(xp, name))
+    with pytest.raises(ValueError, match="isdtype: unknown kind 'float'"):
+        xp.isdtype(xp.float32, "float")
+    with pytest.raises(TypeError, match="is not a dtype of ember.array_api"):
+        xp.isdtype(ember.float16, "numeric")
+
+
+def test_finfo_iinfo() -> None:
+    for name in FLOATS:
+        got, want = xp.finfo(getattr(xp, name)), strict.finfo(getattr(strict, name))
+        for field in ("bits", "eps", "max", "min", "smallest_normal"):
+            assert getattr(got, field) == getattr(want, field), (name, field)
+        assert got.dtype is getattr(xp, name)
+    for name in INTS:
+        got, want = xp.iinfo(getattr(xp, name)), strict.iinfo(getattr(strict, name))
+        assert (got.bits, got.min, got.max) == (want.bits, want.min, want.max), name
+        assert got.dtype is getattr(xp, name)
+    assert xp.finfo(xp.asarray([1.0], dtype=xp.float64)).bits == 64
+    with pytest.raises(TypeError, match="finfo: ember.int32 is not a floating dtype; use iinfo"):
+        xp.finfo(xp.int32)
+    with pytest.raises(TypeError, match="iinfo: ember.float32 is not an integer dtype; use finfo"):
+        xp.iinfo(xp.float32)
+
+
+def test_inspection() -> None:
+    info = xp.__array_namespace_info__()
+    assert info.default_device() is ember.get_default_device()
+    assert info.devices() == tuple(DEVICES)
+    caps = info.capabilities()
+    assert caps["boolean indexing"] is True and caps["data-dependent shapes"] is True
+    dt = info.default_dtypes()
+    assert dt == {"real floating": ember.get_default_dtype(), "complex floating": None,
+                  "integral": xp.int64, "indexing": xp.int64}  # fmt: skip
+    assert list(info.dtypes()) == ["bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64"]
+    assert info.dtypes(kind="complex floating") == {}
+    assert list(info.dtypes(kind="integral")) == ["int8", "int16", "int32", "int64", "uint8"]
+    assert list(info.dtypes(kind=("bool", "real floating"))) == ["bool", "float32", "float64"]
+    for d in DEVICES:
+        assert info.dtypes(device=d) == info.dtypes()
+    assert xp.__array_api_version__ == "2025.12"
+    for name in ("e", "pi", "inf", "nan"):
+        assert getattr(xp, name) == getattr(strict, name) or math.isnan(getattr(xp, name))
+    assert xp.newaxis is None
+
+
+# -- the array object -------------------------------------------------------------------------------
+def test_array_namespace(device: ember.Device) -> None:
+    x = ember.ones(2, device=device)
+    assert x.__array_namespace__() is xp
+    assert x.__array_namespace__(api_version="2024.12") is xp
+    with pytest.raises(
+        ValueError, match=r"api_version '2019.01' is not supported; ember.array_api implements .*2025.12"
+    ):
+        x.__array_namespace__(api_version="2019.01")
+
+
+def test_to_device_and_device_attribute(device: ember.Device) -> None:
+    x = xp.asarray([1, 2, 3], device=device)
+    assert x.device is device and x.to_device(device) is x
+    for other in DEVICES:
+        y = x.to_device(other)
+        assert y.device is other and y.tolist() == [1, 2, 3]
+        assert x.to_device(str(other)).device is other
+    with pytest.raises(ValueError, match="to_device: stream=0 is not supported"):
+        x.to_device(device, stream=0)
+
+
+def test_scalar_conversions(device: ember.Device) -> None:
+    assert complex(xp.asarray(2.5, device=device)) == 2.5 + 0j
+    assert float(xp.asarray(3, device=device)) == 3.0
+    assert int(xp.asarray(-2, dtype=xp.int8, device=device)) == -2
+    assert [0, 1, 2][xp.asarray(1, device=device)] == 1
+    assert bool(xp.asarray(True, device=device)) is True
+    with pytest.raises(RuntimeError, match="truth value of a tensor with 2 elements is ambiguous"):
+        bool(xp.asarray([1, 2], device=device))
+    with pytest.raises(TypeError, match="only integer tensors of a single element"):
+        [0, 1][xp.asarray(1.0, device=device)]
+
+
+def test_mT_and_dlpack_device(device: ember.Device) -> None:
+    a = _values("float32", (2, 3, 4))
+    x = xp.asarray(a, device=device)
+    np.testing.assert_array_equal(x.mT.numpy(), np.swapaxes(a, -1, -2))
+    if device.type == "cpu":
+        assert x.__dlpack_device__() == (1, 0)  # kDLCPU, device 0
+        np.testing.assert_array_equal(np.from_dlpack(x), a)
+    else:
+        with pytest.raises(TypeError, match="do not support DLPack"):
+            x.__dlpack_device__()
+
+
+# -- errors -----------------------------------------------------------------------------------------
+def test_errors(device: ember.Device) -> None:
+    x = xp.asarray(_values("float32", (2, 3)), device=device)
+    with pytest.raises(ValueError, match=r"squeeze: axis 1 has size 3, not 1 \(shape \(2, 3\)\)"):
+        xp.squeeze(x, axis=1)
+    with pytest.raises(IndexError, match=r"sum: axis 2 is out of range for 2 dimension\(s\)"):
+        xp.sum(x, axis=2)
+    with pytest.raises(ValueError, match="flip: repeated axis"):
+        xp.flip(x, axis=(0, -2))
+    with pytest.raises(ValueError, match="take: axis is required for a 2-D array"):
+        xp.take(x, xp.asarray([0], device=device))
+    with pytest.raises(ValueError, match=r"max: reduction over an empty axis of an array of shape \(0,\)"):
+        xp.max(xp.zeros(0, device=device))
+    with pytest.raises(ValueError, match="argmax: the array is empty"):
+        xp.argmax(xp.zeros(0, device=device))
+    with pytest.raises(TypeError, match="mean: expected a floating array, got ember.int64"):
+        xp.mean(xp.asarray([1, 2], device=device))
+    with pytest.raises(ValueError, match="nonzero: a 0-d array has no axes"):
+        xp.nonzero(xp.asarray(1, device=device))
+    with pytest.raises(ValueError, match="cumulative_sum: axis is required for a 2-D array"):
+        xp.cumulative_sum(x)
+    with pytest.raises(ValueError, match="matrix_transpose: expected at least 2 dimensions"):
+        xp.matrix_transpose(xp.ones(3, device=device))
+    with pytest.raises(TypeError, match="add: at least one argument must be an array"):
+        xp.add(1, 2)
+    with pytest.raises(TypeError, match="add: expected an array or a Python scalar, got list"):
+        xp.add(x, [1, 2, 3])
+    with pytest.raises(TypeError, match="where: condition must be a bool array"):
+        xp.where(x, x, x)
+    with pytest.raises(ValueError, match="searchsorted: side must be 'left' or 'right'"):
+        xp.searchsorted(xp.asarray([1, 2], device=device), xp.asarray([1], device=device), side="middle")
+    with pytest.raises(
+        TypeError, match="zeros: float16 is not a dtype of ember.array_api|is not a dtype of ember"
+    ):
+        xp.zeros(2, dtype=ember.float16)
+    with pytest.raises(ValueError, match="reshape: copy=False, but shape"):
+        xp.reshape(x.mT, (6,), copy=False)
+    with pytest.raises(ValueError, match="meshgrid: indexing must be 'xy' or 'ij'"):
+        xp.meshgrid(x, indexing="xx")
+
+
+def test_namespace_names_match_the_standard() -> None:
+    """Every name array_api_strict's main namespace has (the standard's), except the complex
+    dtypes, the unsigned integers Ember lacks and the extensions, is in ember.array_api."""
+    absent = {"complex64", "complex128", "uint16", "uint32", "uint64", "linalg", "fft"}
+    missing = sorted(
+        n for n in dir(strict)
+        if not n.startswith("_") and n not in absent and n not in ("Device", "ArrayAPIStrictFlags")
+        and not n.endswith("_flags") and n not in ("set_array_api_strict_flags", "get_array_api_strict_flags",
+                                                   "reset_array_api_strict_flags")
+        and not isinstance(getattr(strict, n), (type, type(strict)))
+    )  # fmt: skip
+    missing = [n for n in missing if not hasattr(xp, n)]
+    assert missing == [], f"ember.array_api lacks {missing}"
