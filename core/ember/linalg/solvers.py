@@ -746,7 +746,17 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
-    """Cross product of 3-vectors along ``dim`` (default the last; batch dims broadcast)."""
+    """Cross product of 3-vectors along ``dim`` (default the last); both have the same number of
+    dims, which broadcast."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError(
+            f"linalg.cross: expected two tensors, got {type(input).__name__} and {type(other).__name__}"
+        )
+    if input.ndim != other.ndim:
+        raise ValueError(
+            f"linalg.cross: input and other must have the same number of dims, got shapes {input.shape} and "
+            f"{other.shape}; unsqueeze the smaller one"
+        )
     return _cross(input, other, dim)
 
 
@@ -776,7 +786,13 @@ def _norm_input(op: str, x: Any, dtype: Any) -> Tensor:
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected a tensor, got {type(x).__name__}")
     if dtype is not None:
-        x = x.to(dtype)
+        target = _dt.as_dtype(dtype)
+        if x.dtype.is_floating_point and target.itemsize < x.dtype.itemsize:
+            raise TypeError(
+                f"{op}: dtype={target} would narrow the input's {x.dtype}; pass a dtype at least as wide, "
+                f"or cast the input first (x.to({target}))"
+            )
+        x = x.to(target)
     if not x.dtype.is_floating_point:
         raise TypeError(
             f"{op}: expected a floating tensor, got {x.dtype}; cast it first (x.float()) or pass "
@@ -1482,7 +1498,7 @@ def _records() -> None:
         OpRecord(
             "linalg.cross",
             cross,
-            pair_samples(((4, 3), (4, 3), {}), ((2, 1, 3), (4, 3), {}), ((3, 2), (3, 2), {"dim": 0})),
+            pair_samples(((4, 3), (4, 3), {}), ((2, 1, 3), (1, 4, 3), {}), ((3, 2), (3, 2), {"dim": 0})),
             lambda a, b, dim=-1: np.cross(*np.broadcast_arrays(a, b), axis=dim),
             dtypes=num,
             errors=(ErrorSample((np.ones((2, 2)), np.ones((2, 2))), {}, ValueError, "cross: dimension 1"),),
