@@ -41,6 +41,8 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
+import ember.linalg as linalg  # noqa: E402 - the package, in place of the star import's ops.linalg
+
 bool = bool_  # noqa: A001 - ember.bool, as torch.bool
 half, float, double = float16, float32, float64  # noqa: A001
 short, int, long = int16, int32, int64  # noqa: A001
