@@ -108,6 +108,7 @@ class Capture:
         self.reserve_count = 0
         self.step_reads = 0
         self.backward_ran = False
+        self.local_generators: set[int] = set()  # generators made during the run
         self.poisoned: dict[int, Any] = {}  # buffers an eager optimizer step made (not replayed)
 
     # -- slots and buffers -------------------------------------------------------------------------
@@ -185,10 +186,11 @@ class Capture:
                 del self.pending_draws[i]
                 r = self.reserves[id(gen)]
                 return (*rargs[:3], RandomArg(r, None), RandomArg(r, off - r.base), *rargs[5:])
-        self.fail(f"{{op}}: a {name} kernel drew counters no generator reserved", 5)
-        return rargs
+        return rargs  # a generator made inside the function: the same counters every call
 
     def reserved(self, gen: Any, n: int, seed: int, off: int, after: int) -> None:
+        if id(gen) in self.local_generators:
+            return  # made inside the function: its draws are the same on every call (constants)
         r = self.reserves.get(id(gen))
         if r is None:
             self.reserve_count += 1
@@ -377,8 +379,18 @@ class Capture:
                 cap.reserved(gen, n, seed, off, gen.offset)
             return seed, off
 
+        original_init = creation.Generator.__init__
+
+        def _init(gen: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(gen, *args, **kwargs)
+            if threading.get_ident() == cap.thread:
+                cap.local_generators.add(id(gen))
+                cap.keep.append(gen)
+
         creation.Generator._reserve = _reserve  # type: ignore[method-assign]
+        creation.Generator.__init__ = _init  # type: ignore[method-assign]
         self._restore.append(lambda: setattr(creation.Generator, "_reserve", original_reserve))
+        self._restore.append(lambda: setattr(creation.Generator, "__init__", original_init))
         for k, opt in enumerate(self.state.O):
             self._wrap_step(k, opt)
         self.bind_locations()
