@@ -294,6 +294,8 @@ def _check_across_ranks(st: GroupState, op: str, tensor: Tensor | None, code: in
 
     if tensor is not None:
         device = tensor.device
+    elif st.pg.device is not None:  # a backend bound to one device (NCCL: the rank's GPU)
+        device = st.pg.device
     elif st.device_types is None or "cpu" in st.device_types:
         device = "cpu"
     else:

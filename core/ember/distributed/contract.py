@@ -201,6 +201,10 @@ class ProcessGroup(ABC):
 
     #: the backend's name, as declared
     name: str = ""
+    #: the device this rank's collectives run on when the backend is bound to one (NCCL: the
+    #: rank's GPU, ``"cuda:<LOCAL_RANK>"``), else None; a tensor core makes itself for a call that
+    #: has none (the ``EMBER_DISTRIBUTED_DEBUG=DETAIL`` check of a barrier) is put there
+    device: str | None = None
 
     def __init__(self, rendezvous: Rendezvous) -> None:
         self.rendezvous = rendezvous

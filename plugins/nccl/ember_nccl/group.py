@@ -205,6 +205,7 @@ class NcclProcessGroup(ProcessGroup):
             )
         #: the index of this rank's GPU: its tensors must be on ``cuda:<device_index>``
         self.device_index = index
+        self.device = f"cuda:{index}"  # where core puts the tensors of its own checks
         self._device = cp.cuda.Device(index)
         try:  # the GPU's identity across processes (indices depend on CUDA_VISIBLE_DEVICES)
             self._gpu_id = cp.cuda.runtime.deviceGetPCIBusId(index)

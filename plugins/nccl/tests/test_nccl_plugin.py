@@ -136,3 +136,48 @@ def test_cpu_tensors_are_refused_naming_the_device_and_the_move(group_declared_a
             in str(info.value)
         )
         assert ".to('cuda')" in str(info.value)
+
+
+# -- what the contract gained for NCCL: ProcessGroup.device ----------------------------------------
+class BoundToOpenCL(process_group.SelfProcessGroup):
+    """A world of one bound to one device, as an NCCL rank is bound to its GPU; records where the
+    tensors it gathers are."""
+
+    device = "opencl:0"
+    gathered_on: list[str] = []
+
+    def all_gather(self, outputs, tensor, blocking):  # noqa: ANN001, ANN201 - the contract's signature
+        BoundToOpenCL.gathered_on.append(str(tensor.device))
+        return super().all_gather(outputs, tensor, blocking)
+
+
+class _BoundPlugin:
+    @dist.hookimpl
+    def ember_distributed_backends(self) -> list[dist.CommBackendDeclaration]:
+        return [
+            dist.CommBackendDeclaration(
+                "bound_opencl", dist.COMM_API_VERSION, f"{__name__}:BoundToOpenCL", ("cpu", "opencl")
+            )
+        ]
+
+
+def test_a_barriers_debug_check_runs_on_the_device_the_backend_is_bound_to(monkeypatch) -> None:
+    """With EMBER_DISTRIBUTED_DEBUG=DETAIL core all-gathers every rank's call first; a barrier has
+    no tensor, so core makes one: on ``ProcessGroup.device`` when the backend sets it (an NCCL rank
+    on cuda:1 cannot take a tensor on cuda:0), else on cpu."""
+    try:
+        ember.device("opencl")
+    except ember.BackendError as exc:
+        pytest.skip(f"needs an opencl device (make setup installs PoCL): {exc}")
+    backends = communication_backends()
+    if "bound_opencl" not in backends.records:
+        backends.register_plugin(_BoundPlugin(), "bound-opencl-plugin")
+    monkeypatch.setenv("EMBER_DISTRIBUTED_DEBUG", "DETAIL")
+    BoundToOpenCL.gathered_on.clear()
+    dist.init_process_group(backend="bound_opencl", rank=0, world_size=1)
+    try:
+        dist.barrier()
+        dist.all_reduce(ember.ones(2))
+    finally:
+        dist.destroy_process_group()
+    assert BoundToOpenCL.gathered_on == ["opencl:0", "cpu"]
