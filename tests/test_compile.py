@@ -293,3 +293,46 @@ def test_eager_pays_nothing_after_a_capture() -> None:
     before = dict(dev.kernels)
     ember.compile(lambda a: a * 2)(ember.ones(2))
     assert all(dev.kernels[k] is v for k, v in before.items())
+
+
+def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The optional ``Backend.compile_graph``: called once per capture with the graph; a rewritten
+    Graph is replayed, a callable replaces the replay, None keeps the plain replay."""
+    from ember.compile import Graph
+
+    backend = ember.device("cpu").backend
+    seen: list[Graph] = []
+
+    def drop_nothing(graph: Graph) -> Graph:
+        seen.append(graph)
+        return graph
+
+    monkeypatch.setattr(backend, "compile_graph", drop_nothing, raising=False)
+    fn = ember.compile(lambda a: a.exp() * 2)
+    a = ember.ones(3)
+    for _ in range(3):
+        np.testing.assert_array_equal(fn(a).numpy(), (a.exp() * 2).numpy())
+    assert len(seen) == 1 and [n.name for n in seen[0].nodes] == ["exp", "mul"]
+
+    calls: list[int] = []
+
+    def counting(graph: Graph) -> Any:
+        plain = graph.build()
+
+        def replay(L: Any, P: Any, O: Any) -> Any:  # noqa: E741 - the replay's argument names
+            calls.append(1)
+            return plain(L, P, O)
+
+        return replay
+
+    monkeypatch.setattr(backend, "compile_graph", counting, raising=False)
+    fn = ember.compile(lambda a: a + 1)
+    for _ in range(3):
+        np.testing.assert_array_equal(fn(a).numpy(), [2.0, 2.0, 2.0])
+    assert len(calls) == 2  # the first call captured (eagerly)
+
+    monkeypatch.setattr(backend, "compile_graph", lambda graph: None, raising=False)
+    fn = ember.compile(lambda a: a - 1)
+    for _ in range(2):
+        np.testing.assert_array_equal(fn(a).numpy(), [0.0, 0.0, 0.0])
+    assert fn.stats["replays"] == 1

@@ -14,6 +14,7 @@ import builtins
 from . import dtypes
 from .autograd import enable_grad, grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import Backend, BackendUnavailable
+from .compile import compile  # noqa: A001 - ember.compile, as torch.compile
 from .device import Device, device, devices, get_default_device, set_default_device
 from .dtypes import (
     DType,

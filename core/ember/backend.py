@@ -62,6 +62,17 @@ class Backend:
     thread, enqueued_ns)``: device start and end on the host's ``time.perf_counter_ns`` clock, and
     the native id of the enqueuing thread and the host time of the enqueue (the profiler puts the
     event under the host event that was open then).
+
+    Optional, for a backend that rewrites or schedules captured graphs (``ember.compile`` calls it
+    once per captured signature whose kernel calls all ran on this device type, never per call):
+    ``compile_graph(graph: ember.compile.Graph) -> Graph | Callable | None``. ``graph.items`` is
+    the recorded program (kernel calls as ``Node(name, device_type, fn, args, kwargs, outs)`` with
+    buffers as ``Slot``s, bindings, value checks, effects, see :mod:`ember.compile.graph`). Return
+    a rewritten ``Graph`` (it is then generated and replayed), a callable taking the replay's
+    arguments ``(L, P, O)`` and doing everything the plain replay does (``graph.build()`` gives
+    the plain one), or None for the plain replay. Without the attribute the plain replay runs.
+    Results must equal the plain replay's (bitwise, unless the rewrite reorders floating-point
+    operations, which its documentation must say).
     """
 
     #: The device type this implementation serves (must match its declaration).

@@ -7,9 +7,12 @@ Hooks are called **once**, when Ember builds its registry (at ``import ember`` o
 ``"module:attribute"`` string and imported on first use of its device.
 
 No per-op path goes through a hook: kernels end up in plain dictionaries (see
-:mod:`ember.dispatch`). A hook that raises (``SystemExit`` and ``KeyboardInterrupt`` included)
-or returns something other than a list is recorded as the plugin's failure and contributes
-nothing; it never breaks ``import ember`` (see :mod:`ember.plugin_group`).
+:mod:`ember.dispatch`). What a backend implementation may offer besides its kernels (device
+queries, the profiler's device trace, ``compile_graph`` for ``ember.compile``'s captured graphs)
+are optional methods of :class:`ember.backend.Backend`, documented there, not hooks. A hook
+that raises (``SystemExit`` and ``KeyboardInterrupt`` included) or returns something other than
+a list is recorded as the plugin's failure and contributes nothing; it never breaks ``import
+ember`` (see :mod:`ember.plugin_group`).
 
 A minimal plugin module::
 

@@ -272,16 +272,14 @@ class CompiledFunction:
     def _lower(self, graph: Graph) -> Callable[..., Any]:
         """The backend's ``compile_graph`` when every kernel of the graph is one device type's and
         its backend has the hook; else the plain replay."""
-        from ..registry import get_registry
+        from ..device import device
 
         types_ = {n.device_type for n in graph.nodes}
         if len(types_) == 1:
             (dt,) = types_
-            rec = get_registry().records.get(dt)
-            backend = getattr(rec, "backend", None)
-            hook = getattr(backend, "compile_graph", None)
+            hook = getattr(device(dt).backend, "compile_graph", None)
             if hook is not None:
-                out = hook(graph)
+                out = hook(graph)  # a Graph, a callable, or None for the plain replay
                 if isinstance(out, Graph):
                     graph = out
                 elif callable(out):
