@@ -19,7 +19,7 @@ import ember
 import ember.distributed as dist
 import pytest
 from ember.distributed import process_group
-from ember.distributed.backends import communication_backends
+from ember.distributed.backends import communication_backends, reload
 
 
 def _env() -> dict[str, str]:
@@ -180,4 +180,5 @@ def test_a_barriers_debug_check_runs_on_the_device_the_backend_is_bound_to(monke
         dist.all_reduce(ember.ones(2))
     finally:
         dist.destroy_process_group()
+        reload()  # forget the backend registered by hand
     assert BoundToOpenCL.gathered_on == ["opencl:0", "cpu"]
