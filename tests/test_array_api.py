@@ -529,6 +529,64 @@ def test_linear_algebra(dtypes: tuple[str, str], device: ember.Device) -> None:
     _call("vecdot", (a, _values(dtypes[1], (3, 1), 5)), {"axis": -2}, device)
 
 
+# -- the linalg extension -------------------------------------------------------------------------
+def _spd(n: int, batch: tuple[int, ...] = ()) -> np.ndarray:
+    a = _values("float64", (*batch, n, n), 9)
+    return a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+
+
+def test_linalg_extension(device: ember.Device) -> None:
+    """Values of the linalg functions equal array_api_strict's (decompositions through what is
+    unique: eigenvalues, singular values, the reconstructions)."""
+    spd, general = _spd(3, (2,)), _values("float64", (2, 3, 3), 10) + 3 * np.eye(3)
+    for name, args, kwargs in [
+        ("cholesky", (spd,), {}),
+        ("cholesky", (spd,), {"upper": True}),
+        ("det", (general,), {}),
+        ("inv", (general,), {}),
+        ("eigvalsh", (spd,), {}),
+        ("svdvals", (general,), {}),
+        ("matrix_power", (general, 3), {}),
+        ("matrix_power", (general, -1), {}),
+        ("matrix_rank", (_values("float64", (4, 3), 11),), {}),
+        ("pinv", (_values("float64", (4, 3), 12),), {}),
+        ("solve", (general, _values("float64", (3,), 13)), {}),
+        ("solve", (general, _values("float64", (3, 2), 14)), {}),
+        ("trace", (general,), {"offset": 1}),
+        ("trace", (_values("int8", (2, 3, 3)),), {}),
+        ("diagonal", (general,), {"offset": -1}),
+        ("outer", (_values("float32", (3,)), _values("float64", (4,), 15)), {}),
+        ("cross", (_values("float64", (2, 3), 16), _values("float64", (3,), 17)), {}),
+        ("vector_norm", (general,), {"axis": (0, 2), "ord": 1}),
+        ("vector_norm", (general,), {"keepdims": True}),
+        ("matrix_norm", (general,), {"ord": "fro"}),
+        ("matrix_norm", (general,), {"ord": np.inf, "keepdims": True}),
+        ("matrix_norm", (general,), {"ord": 2}),
+        ("vecdot", (general, general), {"axis": -2}),
+        ("tensordot", (general, general[0]), {"axes": 2}),
+    ]:
+        e_args = [xp.asarray(a, device=device) if isinstance(a, np.ndarray) else a for a in args]
+        s_args = [strict.asarray(a) if isinstance(a, np.ndarray) else a for a in args]
+        got = getattr(xp.linalg, name)(*e_args, **kwargs)
+        want = getattr(strict.linalg, name)(*s_args, **kwargs)
+        _same(got, want, f"linalg.{name}{tuple(kwargs.items())}", rtol=1e-6, atol=1e-8)
+    x = xp.asarray(general, device=device)
+    sign, logabs = xp.linalg.slogdet(x)
+    want = strict.linalg.slogdet(strict.asarray(general))
+    _same((sign, logabs), tuple(want), "linalg.slogdet")
+    w, v = xp.linalg.eigh(xp.asarray(spd, device=device))
+    np.testing.assert_allclose((v @ (w[..., None] * xp.matrix_transpose(v))).numpy(), spd, rtol=1e-8)
+    u, sv, vh = xp.linalg.svd(x, full_matrices=False)
+    np.testing.assert_allclose((u @ (sv[..., None] * vh)).numpy(), general, rtol=1e-8, atol=1e-10)
+    q, r = xp.linalg.qr(x)
+    np.testing.assert_allclose((q @ r).numpy(), general, rtol=1e-8, atol=1e-10)
+    assert xp.linalg.qr(x, mode="complete").Q.shape == (2, 3, 3)
+    with pytest.raises(ValueError, match="qr: mode must be 'reduced' or 'complete', got 'r'"):
+        xp.linalg.qr(x, mode="r")
+    with pytest.raises(ValueError, match=r"cross: axis -1 must have size 3"):
+        xp.linalg.cross(xp.ones((2, 4), device=device), xp.ones((2, 4), device=device))
+
+
 # -- dtype functions, inspection -------------------------------------------------------------------
 def _strict_name(d: Any) -> str:
     return str(d).removeprefix("array_api_strict.")
@@ -706,7 +764,7 @@ def test_errors(device: ember.Device) -> None:
 def test_namespace_names_match_the_standard() -> None:
     """Every name array_api_strict's main namespace has (the standard's), except the complex
     dtypes, the unsigned integers Ember lacks and the extensions, is in ember.array_api."""
-    absent = {"complex64", "complex128", "uint16", "uint32", "uint64", "linalg", "fft"}
+    absent = {"complex64", "complex128", "uint16", "uint32", "uint64", "fft"}
     missing = sorted(
         n for n in dir(strict)
         if not n.startswith("_") and n not in absent and n not in ("Device", "ArrayAPIStrictFlags")
@@ -716,3 +774,11 @@ def test_namespace_names_match_the_standard() -> None:
     )  # fmt: skip
     missing = [n for n in missing if not hasattr(xp, n)]
     assert missing == [], f"ember.array_api lacks {missing}"
+    # eig and eigvals (2025.12) return complex arrays, which Ember does not have
+    standard_linalg = (
+        "cholesky cross det diagonal eig eigh eigvals eigvalsh inv matmul matrix_norm matrix_power "
+        "matrix_rank matrix_transpose outer pinv qr slogdet solve svd svdvals tensordot trace vecdot "
+        "vector_norm"
+    ).split()
+    linalg_missing = [n for n in standard_linalg if not hasattr(xp.linalg, n)]
+    assert linalg_missing == ["eig", "eigvals"], f"ember.array_api.linalg lacks {linalg_missing}"

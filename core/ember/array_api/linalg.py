@@ -1,0 +1,188 @@
+"""``ember.array_api.linalg``: the standard's linear algebra extension on :mod:`ember.linalg`.
+
+Each function is Ember's (PyTorch's ``torch.linalg`` names) with the standard's signature:
+``axis``/``keepdims`` for ``dim``/``keepdim``, ``rtol`` only for ``matrix_rank`` and ``pinv``,
+``solve``'s ``x2`` a vector only when it is 1-D, the standard's type promotion for two arrays.
+The decompositions return the standard's named tuples.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from .. import dtypes as _dt
+from .. import linalg as _linalg
+from .. import ops as _ops
+from ..tensor import Tensor
+from ._dtypes import check_dtype, promote
+from ._linalg import matmul, matrix_transpose, tensordot, vecdot
+from ._manipulation import _axes, broadcast_shapes
+
+__all__ = [
+    "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm",
+    "matrix_power", "matrix_rank", "matrix_transpose", "outer", "pinv", "qr", "slogdet", "solve",
+    "svd", "svdvals", "tensordot", "trace", "vecdot", "vector_norm",
+]  # fmt: skip
+
+
+class EighResult(NamedTuple):
+    """``eigh``'s result: eigenvalues in ascending order and the eigenvectors as columns."""
+
+    eigenvalues: Tensor
+    eigenvectors: Tensor
+
+
+class QRResult(NamedTuple):
+    """``qr``'s result."""
+
+    Q: Tensor
+    R: Tensor
+
+
+class SlogdetResult(NamedTuple):
+    """``slogdet``'s result: the sign and the natural log of the absolute determinant."""
+
+    sign: Tensor
+    logabsdet: Tensor
+
+
+class SVDResult(NamedTuple):
+    """``svd``'s result: ``x = U @ diag(S) @ Vh``."""
+
+    U: Tensor
+    S: Tensor
+    Vh: Tensor
+
+
+def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
+    """The Cholesky factor of symmetric positive-definite matrices (lower unless ``upper``)."""
+    return _linalg.cholesky(x, upper=upper)
+
+
+def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
+    """The cross product of 3-element vectors along ``axis`` of the broadcast arrays."""
+    a, b = promote(x1, x2, "cross")
+    shape = broadcast_shapes(a.shape, b.shape)
+    if not -len(shape) <= axis < len(shape) or (axis >= 0 and (a.ndim != b.ndim)):
+        raise IndexError(f"cross: axis {axis} is out of range for the shapes {a.shape} and {b.shape}")
+    if a.shape[axis] != 3 or b.shape[axis] != 3:
+        raise ValueError(f"cross: axis {axis} must have size 3, got shapes {a.shape} and {b.shape}")
+    return _linalg.cross(_ops.broadcast_to(a, shape), _ops.broadcast_to(b, shape), dim=axis)
+
+
+def det(x: Tensor, /) -> Tensor:
+    """The determinants of square matrices."""
+    return _linalg.det(x)
+
+
+def diagonal(x: Tensor, /, *, offset: int = 0) -> Tensor:
+    """The diagonals (``offset`` above the main one when positive) of the last two axes."""
+    return _linalg.diagonal(x, offset=offset)
+
+
+def eigh(x: Tensor, /) -> EighResult:
+    """Eigenvalues (ascending) and eigenvectors of symmetric matrices."""
+    w, v = _linalg.eigh(x)
+    return EighResult(w, v)
+
+
+def eigvalsh(x: Tensor, /) -> Tensor:
+    """Eigenvalues (ascending) of symmetric matrices."""
+    return _linalg.eigvalsh(x)
+
+
+def inv(x: Tensor, /) -> Tensor:
+    """The inverses of square matrices."""
+    return _linalg.inv(x)
+
+
+def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
+    """Matrix norms over the last two axes: 'fro', 'nuc', 1, -1, 2, -2, inf or -inf."""
+    return _linalg.matrix_norm(x, ord, (-2, -1), keepdims)
+
+
+def matrix_power(x: Tensor, n: int, /) -> Tensor:
+    """Square matrices raised to the integer power ``n`` (negative: of the inverse)."""
+    return _linalg.matrix_power(x, n)
+
+
+def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
+    """The numbers of singular values above ``rtol`` times the largest (default
+    ``max(M, N) * eps``)."""
+    return _linalg.matrix_rank(x, rtol=rtol)
+
+
+def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """The outer product of two 1-D arrays: each element one product ``x1[i] * x2[j]``."""
+    a, b = promote(x1, x2, "outer")
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected 1-D arrays, got shapes {a.shape} and {b.shape}")
+    return a.reshape(-1, 1) * b.reshape(1, -1)  # one rounding per element, as the standard's x1[i] * x2[j]
+
+
+def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
+    """The Moore-Penrose pseudo-inverses, singular values below ``rtol`` times the largest
+    dropped."""
+    return _linalg.pinv(x, rtol=rtol)
+
+
+def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
+    """The QR decompositions (``mode`` 'reduced' or 'complete')."""
+    if mode not in ("reduced", "complete"):
+        raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    q, r = _linalg.qr(x, mode)
+    return QRResult(q, r)
+
+
+def slogdet(x: Tensor, /) -> SlogdetResult:
+    """The signs and the logs of the absolute determinants."""
+    s, la = _linalg.slogdet(x)
+    return SlogdetResult(s, la)
+
+
+def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
+    """The solutions ``X`` of ``x1 @ X = x2``; ``x2`` is a vector only when it is 1-D, otherwise
+    a stack of matrices broadcasting with ``x1``."""
+    a, b = promote(x1, x2, "solve")
+    if b.ndim == 1:
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(f"solve: x1 of shape {a.shape} and the vector x2 of shape {b.shape}")
+        return _linalg.solve(a, _ops.broadcast_to(b, (*a.shape[:-2], b.shape[0]))[..., None])[..., 0]
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = _ops.broadcast_to(a, (*batch, *a.shape[-2:]))
+    b = _ops.broadcast_to(b, (*batch, *b.shape[-2:]))
+    return _linalg.solve(a, b)
+
+
+def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
+    """The singular value decompositions ``x = U @ diag(S) @ Vh`` (S descending)."""
+    u, s, vh = _linalg.svd(x, full_matrices)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x: Tensor, /) -> Tensor:
+    """The singular values (descending)."""
+    return _linalg.svdvals(x)
+
+
+def trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
+    """The sums of the diagonals (``offset``) of the last two axes; integers sum in int64 unless
+    ``dtype`` says otherwise."""
+    if x.ndim < 2:
+        raise ValueError(f"trace: expected at least 2 dimensions, got shape {x.shape}")
+    d = (
+        check_dtype(dtype, "trace")
+        if dtype is not None
+        else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+    )
+    return _ops.sum(_linalg.diagonal(x, offset=offset), -1, dtype=d)
+
+
+def vector_norm(x: Tensor, /, *, axis: Any = None, keepdims: bool = False, ord: float = 2) -> Tensor:  # noqa: A002
+    """Vector norms over ``axis`` (every axis when None, as one flattened vector)."""
+    if not x.dtype.is_floating_point:
+        raise TypeError(f"vector_norm: expected a floating array, got {x.dtype}")
+    axes = _axes(axis, x.ndim, "vector_norm")
+    if axis is not None and not axes:
+        return _ops.abs(x) if ord != 0 else (x != 0).to(x.dtype)
+    return _linalg.vector_norm(x, ord, axes if axis is not None else None, keepdims)
