@@ -19,7 +19,7 @@ from ember.compile import CompiledFunction, CompileWarning
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from train_digits import DigitsCNN  # noqa: E402
 
-DEVICES = ["cpu", "opencl"]
+DEVICES = ["cpu", "opencl", "cuda"]
 
 
 @pytest.fixture(params=DEVICES)

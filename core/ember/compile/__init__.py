@@ -15,9 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .function import CompiledFunction, CompileWarning
-from .graph import Graph
-
 __all__ = ["compile", "CompiledFunction", "CompileWarning", "Graph"]
 
 
@@ -28,6 +25,8 @@ def compile(fn: Callable[..., Any] | None = None, *, cache_size: int = 8) -> Any
     ``cache_size``: graphs kept per function; a signature beyond it runs eagerly with one warning.
     The compiled function's ``explain()`` (or ``EMBER_COMPILE_DEBUG=1`` at each capture) shows what
     each signature became."""
+    from .function import CompiledFunction
+
     if cache_size < 1:
         raise ValueError(f"ember.compile: cache_size must be >= 1, got {cache_size}")
     if fn is None:
@@ -35,3 +34,16 @@ def compile(fn: Callable[..., Any] | None = None, *, cache_size: int = 8) -> Any
     if not callable(fn):
         raise TypeError(f"ember.compile: expected a function or a Module, got {type(fn).__name__}")
     return CompiledFunction(fn, cache_size)
+
+
+def __getattr__(name: str) -> Any:
+    # the machinery loads on first use: `import ember` stays as fast as before
+    if name in ("CompiledFunction", "CompileWarning"):
+        from . import function
+
+        return getattr(function, name)
+    if name == "Graph":
+        from .graph import Graph
+
+        return Graph
+    raise AttributeError(f"module 'ember.compile' has no attribute {name!r}")
