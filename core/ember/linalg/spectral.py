@@ -729,8 +729,20 @@ def cond(A: Tensor, p: Any = None) -> Tensor:
     from . import solvers
 
     inverse, info = solvers.inv_ex(A)
-    inverse = _o.where((info > 0).unsqueeze(-1).unsqueeze(-1), math.inf, inverse)
-    return solvers.matrix_norm(A, p) * solvers.matrix_norm(inverse, p)
+    singular = info > 0
+    inverse = _o.where(singular.unsqueeze(-1).unsqueeze(-1), 0.0, inverse)
+    return _o.where(singular, math.inf, _cond_norm(A, p) * _cond_norm(inverse, p))
+
+
+def _cond_norm(x: Tensor, p: Any) -> Tensor:
+    """The matrix norms of :func:`cond` other than 2 and -2, over the last two dims."""
+    if p == "fro":
+        return _o.sqrt(_o.sum(x * x, (-2, -1)))
+    if p == "nuc":
+        return _o.sum(svdvals(x), -1)
+    # 1 and -1: the largest and smallest column sum of |x|; inf and -inf: the same over rows
+    sums = _o.sum(_o.abs(x), -2 if abs(p) == 1 else -1)
+    return _o.amax(sums, -1) if p > 0 else _o.amin(sums, -1)
 
 
 def _spectral_matrix_norm(
