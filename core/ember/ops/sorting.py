@@ -776,7 +776,32 @@ def _records() -> None:
 
         return samples
 
-    sort_samples = with_descending(dim_samples())
+    def long_row_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        """Rows longer than a device's sorting block (a work-group's local memory holds 1024 to
+        4096 items: several blocks, not a power of two) drawn from 12 values, so ties span the
+        blocks; floats with NaN of both signs at the row's ends and next to powers of two (block
+        edges), -0.0 among +0.0 and infinities; integers with their dtype's extremes. Along the
+        last dim, along dim 0 (elements a stride apart) and descending."""
+        n = 4500
+        x = rand_array(rng, (12,), dtype)[rng.integers(0, 12, size=(2, n))]
+        if dtype.startswith("float"):
+            edges = [0, 1, 1023, 1024, 2047, 2048, 2049, 4095, 4096, n - 1]
+            x[:, edges] = np.array([np.nan, -np.nan] * 5, dtype=dtype)
+            for value in (-0.0, 0.0, np.inf, -np.inf):
+                x[:, rng.integers(2, n - 1, size=150)] = value
+        elif dtype != "bool":
+            info = np.iinfo(dtype)
+            x[:, rng.integers(0, n, size=150)] = info.max
+            x[:, rng.integers(0, n, size=150)] = info.min
+        return [
+            Sample((x, 1), grad=False),
+            Sample((np.ascontiguousarray(x.T), 0), grad=False),
+            Sample((x, -1), {"descending": True}, grad=False),
+        ]
+
+    def sort_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return with_descending(dim_samples())(dtype, rng) + long_row_samples(dtype, rng)
+
 
     def k_samples(first: int) -> Any:
         def make(dtype: str, rng: np.random.Generator) -> list[Sample]:

@@ -50,8 +50,9 @@ __all__ = ["block_size", "gen_sort_program", "sort"]
 
 #: most items one work-group sorts in local memory
 BLOCK_MAX = 2048
-#: most work-items of a sorting work-group
+#: most and fewest work-items of a sorting work-group
 WG_MAX = 256
+WG_MIN = 64
 #: items each work-item sorts in registers (the steps of shorter distance need no barrier)
 RUN = 16
 
@@ -88,16 +89,19 @@ def block_size(dev: Any, item_bytes: int) -> int:
 
 def _group_size(dev: Any, knl: Any, runs: int) -> int:
     """Work-items of a work-group sorting ``runs`` runs of :data:`RUN` items (a power of two):
-    one per run up to :data:`WG_MAX` and what the device allows for the kernel."""
+    one per run up to :data:`WG_MAX` and what the device allows for the kernel, but at least
+    :data:`WG_MIN` (idle work-items cost little, and each work-group size is another build of
+    the kernel on some runtimes, PoCL's among them)."""
     limit = _group_limits.get(knl)
     if limit is None:
         limit = int(knl.get_work_group_info(cl.kernel_work_group_info.WORK_GROUP_SIZE, dev.device))
         limit = min(WG_MAX, int(dev.device.max_work_group_size), limit)
         limit = _group_limits[knl] = 1 << (limit.bit_length() - 1)
-    return max(1, min(runs, limit))
+    return min(max(runs, WG_MIN), limit)
 
 
 def _compute_units(dev: Any) -> int:
+    """The device's compute units (cached)."""
     n = _group_limits.get(dev)
     if n is None:
         n = _group_limits[dev] = max(1, int(dev.device.max_compute_units))
