@@ -263,8 +263,13 @@ class Graph:
 
         em = _Emitter()
         em.namespace["_mk"] = _make
+        dies = self._last_uses()
         lines = ["def replay(L, P, O):"]
-        for item in self.items:
+        for i, item in enumerate(self.items):
+            if i and dies[i - 1] and not isinstance(self.items[i - 1], Return):
+                # free what nothing reads later, as eager frees a tensor nothing refers to (keeping
+                # every buffer to the end of the replay costs fresh pages on every call)
+                lines.append(f"    del {', '.join(repr(x) for x in sorted(dies[i - 1], key=lambda x: x.n))}")
             if isinstance(item, Bind):
                 lines.append(f"    {item.slot!r} = {item.expr}")
             elif isinstance(item, Reserve):
@@ -297,6 +302,30 @@ class Graph:
         linecache.cache[filename] = (len(self.source), None, self.source.splitlines(True), filename)
         exec(builtins.compile(self.source, filename, "exec"), ns)
         return ns["replay"]
+
+    def _last_uses(self) -> list[set[Slot]]:
+        """For each item, the slots it is the last to read or write."""
+        last: dict[Slot, int] = {}
+        for i, item in enumerate(self.items):
+            found: set[Slot] = set()
+            if isinstance(item, Node):
+                _slots_in(item.args, found)
+                _slots_in(item.kwargs, found)
+                _slots_in(item.outs, found)
+            elif isinstance(item, Bind):
+                found.add(item.slot)
+            elif isinstance(item, Check):
+                _slots_in(item.args, found)
+            elif isinstance(item, Effect):
+                found.update(item.uses)
+            elif isinstance(item, Return):
+                _slots_in(item.value, found)
+            for x in found:
+                last[x] = i
+        dies: list[set[Slot]] = [set() for _ in self.items]
+        for x, i in last.items():
+            dies[i].add(x)
+        return dies
 
     def _result(self, v: Any, em: _Emitter) -> str:
         if isinstance(v, ResultTensor):
