@@ -60,12 +60,14 @@ def _dtype(dtype: Any, op: str) -> _dt.DType | None:
 
 
 def _nested_dtype(obj: Any) -> _dt.DType | None:
-    """The default dtype of nested Python scalars: bool, int64 or the default float."""
-    kinds = set()
+    """The default dtype of nested Python scalars and 0-d arrays: the arrays' promoted dtype,
+    raised by the scalars' kinds (bool, int64, the default float) as weak scalars raise it."""
+    kinds: set[int] = set()
+    arrays: list[_dt.DType] = []
 
     def walk(o: Any) -> None:
         if isinstance(o, Tensor):
-            kinds.add(2 if o.dtype.is_floating_point else (0 if o.dtype.is_bool else 1))
+            arrays.append(o.dtype)
         elif isinstance(o, (list, tuple)):
             for e in o:
                 walk(e)
@@ -79,9 +81,25 @@ def _nested_dtype(obj: Any) -> _dt.DType | None:
             raise TypeError("asarray: Ember has no complex dtypes")
 
     walk(obj)
+    if arrays:
+        d = arrays[0]
+        for a in arrays[1:]:
+            d = _dt.promote_types(d, a)
+        for k in kinds:
+            d = _dt.result_type_scalar(d, (False, 0, 0.0)[k])
+        return d
     if not kinds:
         return None
     return {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[max(kinds)]
+
+
+def _python_values(obj: Any) -> Any:
+    """Nested sequences with their arrays read as Python values."""
+    if isinstance(obj, Tensor):
+        return obj.tolist()
+    if isinstance(obj, (list, tuple)):
+        return [_python_values(e) for e in obj]
+    return obj
 
 
 def asarray(
@@ -118,7 +136,7 @@ def asarray(
             if lim is not None and not lim.min <= obj <= lim.max:
                 raise OverflowError(f"asarray: {obj} is out of the range of {d or _dt.int64}")
         if isinstance(obj, (list, tuple)) and any(isinstance(e, Tensor) for e in _flat(obj)):
-            obj = _ops.stack([asarray(e, device=dev) for e in obj]).tolist() if obj else []
+            obj = _python_values(obj)
         return _ops.tensor(obj, dtype=d if d is not None else _dt.get_default_dtype(), device=dev)
     if isinstance(obj, complex):
         raise TypeError("asarray: Ember has no complex dtypes")

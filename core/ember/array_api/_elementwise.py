@@ -120,7 +120,6 @@ minimum = _binary("minimum", _ops.minimum)
 multiply = _binary("multiply", _ops.mul)
 not_equal = _binary("not_equal", _ops.ne)
 pow = _binary("pow", _ops.pow)  # noqa: A001
-remainder = _binary("remainder", _ops.remainder)
 subtract = _binary("subtract", _ops.sub)
 
 
@@ -203,3 +202,15 @@ def floor_divide(x1: Any, x2: Any, /) -> Tensor:
     b_inf = _ops.isinf(b) if isinstance(b, Tensor) else _ops.tensor(builtins.abs(b) == float("inf"))
     a_inf, b_inf = a_inf.to_device(out.device), b_inf.to_device(out.device)
     return _ops.where(_ops.logical_or(a_inf, b_inf), _ops.floor(_ops.div(a, b)), out)
+
+
+def remainder(x1: Any, x2: Any, /) -> Tensor:
+    """``x1 - floor_divide(x1, x2) * x2``, with the sign of ``x2`` (Python's ``%``), with the
+    standard's type promotion; a zero result of floating arrays carries ``x2``'s sign, as the
+    standard's special cases ask, on every device."""
+    a, b = promote(x1, x2, "remainder")
+    out = _ops.remainder(a, b)
+    if not out.dtype.is_floating_point:
+        return out
+    sign_of = b if isinstance(b, Tensor) else _ops.full_like(out, b)
+    return _ops.where(out == 0, _ops.copysign(_ops.zeros_like(out), sign_of), out)
