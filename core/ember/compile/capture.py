@@ -463,16 +463,26 @@ def _recorder(cap: Capture, name: str, device_type: str, k: Any) -> Any:
     return kernel
 
 
+def hyper_parameters(opt: Any) -> tuple[Any, ...]:
+    """An optimizer's hyper-parameters, group by group (tensors by identity)."""
+    from ..tensor import Tensor
+
+    return tuple(
+        tuple(
+            (k, ("tensor", id(v)) if isinstance(v, Tensor) else repr(v))
+            for k, v in g.items()
+            if k != "params"
+        )
+        for g in opt.param_groups
+    )
+
+
 def host_state(opt: Any) -> Any:
     """An optimizer's host state: hyper-parameters and every non-tensor state value, and the keys."""
     from ..tensor import Tensor
 
-    def frozen(v: Any) -> Any:
-        return ("tensor", id(v)) if isinstance(v, Tensor) else repr(v)
-
-    groups = tuple(tuple((k, frozen(v)) for k, v in g.items() if k != "params") for g in opt.param_groups)
     state = tuple(
         (id(p), tuple((k, None if isinstance(v, Tensor) else repr(v)) for k, v in s.items()))
         for p, s in opt.state.items()
     )
-    return groups, state
+    return hyper_parameters(opt), state

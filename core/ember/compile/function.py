@@ -68,6 +68,24 @@ class State:
         return out
 
 
+_TYPES: tuple[Any, ...] = ()
+
+
+def _core_types() -> tuple[Any, ...]:
+    """(grad mode state, Module, Optimizer, Tensor, hyper_parameters), imported once (not at import
+    time: ember.compile loads before nn and optim)."""
+    global _TYPES
+    if not _TYPES:
+        from ..autograd.grad_mode import STATE
+        from ..nn.module import Module
+        from ..optim.optimizer import Optimizer
+        from ..tensor import Tensor
+        from .capture import hyper_parameters
+
+        _TYPES = (STATE, Module, Optimizer, Tensor, hyper_parameters)
+    return _TYPES
+
+
 def _code_names(code: types.CodeType) -> set[str]:
     names = set(code.co_names)
     for c in code.co_consts:
@@ -104,11 +122,7 @@ class CompiledFunction:
 
     # -- the call's state and signature --------------------------------------------------------------
     def _collect(self, args: tuple, kwargs: dict) -> State:
-        from ..autograd.grad_mode import STATE as GRAD
-        from ..nn.module import Module
-        from ..optim.optimizer import Optimizer
-        from ..tensor import Tensor
-
+        GRAD, Module, Optimizer, Tensor, hyper_parameters = _core_types()
         st = State()
         seen: set[int] = set()
         roots: list[Any] = []
@@ -154,20 +168,24 @@ class CompiledFunction:
             if not isinstance(self._self, Module):
                 parts.append(("self", tuple((k, describe(v)) for k, v in d.items() if not callable(v))))
         mods: set[int] = set()
+        pid: dict[int, int] = {}
         for r in roots:
             if isinstance(r, Optimizer):
                 st.O.append(r)
                 continue
-            for m in r.modules():
-                if id(m) not in mods:
-                    mods.add(id(m))
-                    st.modules.append(m)
-        pid: dict[int, int] = {}
-        for m in [r for r in roots if isinstance(r, Module)]:
-            for p in list(m.parameters()) + list(m.buffers()):
-                if id(p) not in pid:
-                    pid[id(p)] = len(st.P)
-                    st.P.append(p)
+            stack = [r]  # the module tree, parents first (as Module.modules(), without generators)
+            while stack:
+                m = stack.pop()
+                if id(m) in mods:
+                    continue
+                mods.add(id(m))
+                st.modules.append(m)
+                for store in (m._parameters, m._buffers):
+                    for p in store.values():
+                        if p is not None and id(p) not in pid:
+                            pid[id(p)] = len(st.P)
+                            st.P.append(p)
+                stack.extend(c for c in reversed(m._modules.values()) if c is not None)
         for opt in st.O:
             for g in opt.param_groups:
                 for p in g["params"]:
@@ -181,10 +199,8 @@ class CompiledFunction:
                 tuple((id(p), *_meta(p), None if p.grad is None else _meta(p.grad)) for p in st.P),
             )
         )
-        from .capture import host_state
-
         for k, opt in enumerate(st.O):
-            groups = host_state(opt)[0]
+            groups = hyper_parameters(opt)
             keys = tuple(
                 (
                     pid.get(id(p)),
