@@ -336,3 +336,34 @@ def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
     for _ in range(2):
         np.testing.assert_array_equal(fn(a).numpy(), [0.0, 0.0, 0.0])
     assert fn.stats["replays"] == 1
+
+
+def test_value_checks_run_again_on_replay(dev: Any) -> None:
+    """core's bounds checks read values only to raise: a replay runs them on its own data."""
+    ember.manual_seed(0)
+    model = DigitsCNN().to(dev).eval()
+    loss_of = ember.compile(lambda x, y: F.cross_entropy(model(x), y))
+    (x, y), (x2, _) = _batches(dev, 2)
+    with ember.no_grad():
+        loss_of(x, y)
+        loss_of(x2, y)
+        bad = ember.tensor([10] + [0] * 31, device=dev)
+        with pytest.raises(IndexError, match=r"cross_entropy: target 10 is out of bounds for 10 classes"):
+            loss_of(x, bad)
+    assert loss_of.stats["replays"] == 2  # the failing call was a replay too
+
+
+def test_exception_inside_the_capture_propagates_and_restores() -> None:
+    dev = ember.device("cpu")
+    before = dict(dev.kernels)
+
+    def fn(a: ember.Tensor) -> ember.Tensor:
+        a * 2
+        raise ValueError("boom")
+
+    compiled = ember.compile(fn)
+    with pytest.raises(ValueError, match="boom"):
+        compiled(ember.ones(2))
+    assert all(dev.kernels[k] is v for k, v in before.items())
+    with pytest.raises(ValueError, match="boom"):  # nothing cached: captured again, raises again
+        compiled(ember.ones(2))
