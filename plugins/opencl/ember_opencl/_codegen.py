@@ -141,6 +141,33 @@ inline float8 vtanh_(float8 x) {
     return as_float8(as_int8(r) | (as_int8(x) & (int)0x80000000));
 }
 inline float stanh_(float x) { return vtanh_((float8)(x)).s0; }
+/* atan2 the same way (PoCL's atan2 builtin costs about 100 ns an element): the angle of the
+   smaller over the larger of |y|, |x| by Cephes atanf (a reduction to |u| <= tan(pi/8) and a
+   degree-9 odd polynomial), then the octant from |y| > |x| and the signs (of -0.0 too); a few ulp.
+   C's special cases: (+-0, +0) -> +-0, (+-0, -0) -> +-pi, inf/inf -> the diagonal, NaN -> NaN. */
+inline float8 vatan2_(float8 y, float8 x) {
+    float8 ay = as_float8(as_int8(y) & 0x7fffffff);
+    float8 ax = as_float8(as_int8(x) & 0x7fffffff);
+    int8 steep = ay > ax;
+    float8 hi = steep ? ay : ax;
+    float8 lo = steep ? ax : ay;
+    float8 t = lo / (hi == 0.0f ? (float8)(1.0f) : hi);
+    t = (ay == INFINITY && ax == INFINITY) ? (float8)(1.0f) : t;
+    int8 mid = t > 0.41421356237309504880f;
+    float8 u = mid ? (t - 1.0f) / (t + 1.0f) : t;
+    float8 z = u * u;
+    float8 p = 8.05374449538e-2f;
+    p = p * z - 1.38776856032e-1f;
+    p = p * z + 1.99777106478e-1f;
+    p = p * z - 3.33329491539e-1f;
+    float8 a = p * z * u + u;
+    a = mid ? a + 0.78539816339744830962f : a;
+    a = steep ? 1.57079632679489661923f - a : a;
+    a = as_int8(x) < 0 ? 3.14159265358979323846f - a : a;
+    a = (x != x || y != y) ? x + y : a;
+    return as_float8(as_int8(a) | (as_int8(y) & (int)0x80000000));
+}
+inline float satan2_(float y, float x) { return vatan2_((float8)(y), (float8)(x)).s0; }
 """
 
 

@@ -70,7 +70,7 @@ BINARY_OPS = (
 REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
 # ops whose OpenCL expression is also valid (and cheap) on vector types
 _VEC_OK = frozenset(
-    ["neg", "abs", "exp", "tanh", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum"]
+    ["neg", "abs", "exp", "tanh", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum", "atan2"]
 )
 _WORD = {name: re.compile(rf"\b{name}\b") for name in ("x", "a", "b")}
 
@@ -113,8 +113,8 @@ def _structure(root: Any) -> tuple[tuple, list, list]:
 
 def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
-    if vec and op in ("exp", "tanh") and dt == "float32":
-        return f"v{op}_({args[0]})"
+    if vec and op in ("exp", "tanh", "atan2") and dt == "float32":
+        return f"v{op}_({', '.join(args)})"
     if len(args) == 1:
         return _WORD["x"].sub(args[0], unary_exprs(dt)[op])
     expr = binary_exprs(dt)[op]

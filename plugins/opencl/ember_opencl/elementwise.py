@@ -401,7 +401,7 @@ def binary_exprs(dt: str) -> dict[str, str]:
                 "floor_divide": "floordiv_(a, b)",
                 "remainder": "pymod_(a, b)",
                 "pow": "pow(a, b)",
-                "atan2": "atan2(a, b)",
+                "atan2": "atan2(a, b)" if dt == "float64" else "satan2_(a, b)",
                 "maximum": "((a > b || isnan(a)) ? a : b)",
                 "minimum": "((a < b || isnan(a)) ? a : b)",
             }
@@ -474,7 +474,7 @@ def _ipow(ct: str) -> str:
 
 
 #: elementwise ops whose expression also works on vectors (same dtype in and out)
-VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "tanh", "copy"}
+VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "tanh", "atan2", "copy"}
 
 
 def gen_map_kernel(
@@ -552,13 +552,13 @@ def vec_ok(op: str, dt: str, out_dt: str) -> bool:
         op in VEC_OPS
         and dt == out_dt
         and dt in VEC_WIDTH
-        and (op not in ("exp", "tanh") or dt == "float32")
+        and (op not in ("exp", "tanh", "atan2") or dt == "float32")
         and (op != "div" or dt in FLOATS)
     )
 
 
 def _vec_expr(op: str, expr: str) -> str:
-    return {"exp": "vexp_(x)", "tanh": "vtanh_(x)"}.get(op, expr)
+    return {"exp": "vexp_(x)", "tanh": "vtanh_(x)", "atan2": "vatan2_(a, b)"}.get(op, expr)
 
 
 def _gen_map_contiguous(
@@ -696,7 +696,7 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> Program:
     for op, expr in binary_exprs(dt).items():
         out = "bool" if op in COMPARE_OPS else dt
         ect = "int" if op in COMPARE_OPS else ct
-        vec = expr if rank < 0 and vec_ok(op, dt, out) else None
+        vec = _vec_expr(op, expr) if rank < 0 and vec_ok(op, dt, out) else None
         kernel, sig = gen_map_kernel(op, out, False, ops, expr, ect, rank, idx, vec)
         src.append(kernel)
         sigs.append(sig)
