@@ -48,8 +48,9 @@ def _value_checks() -> dict[Any, Any]:
     bad ones, so a replay runs them again instead of refusing the capture."""
     from ..nn.functional.losses import _check_targets
     from ..ops.indexing import _check_index
+    from ..ops.random import _values_in
 
-    return {f.__code__: f for f in (_check_index, _check_targets)}
+    return {f.__code__: f for f in (_check_index, _check_targets, _values_in)}
 
 
 def _is_user_frame(filename: str) -> bool:
