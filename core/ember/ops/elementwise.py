@@ -2362,6 +2362,15 @@ def _records() -> None:
         inpl = tuple(rec.inplace) + (tuple(a + "_" for a in aliases) if inplace else ())
         return dataclasses.replace(rec, methods=methods, inplace=inpl, covers=tuple(rec.covers) + aliases)
 
+    def atan2_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        """binary_samples, and every pair of special values (NaN, infinities, signed zeros, both
+        signs of finite values): 98 contiguous elements (long enough for a device's vectorised
+        contiguous path as well as its tail) and a broadcast grid."""
+        vals = np.array([math.nan, -math.inf, -1.5, -0.0, 0.0, 0.5, math.inf], dtype=dtype)
+        y, x = np.tile(np.repeat(vals, 7), 2), np.tile(vals, 14)
+        special = [Sample((y, x), grad=False), Sample((vals.reshape(7, 1), vals.reshape(1, 7)), grad=False)]
+        return binary_samples()(dtype, rng) + special
+
     def ufunc(f: Callable[[float], float]) -> Callable[[np.ndarray], np.ndarray]:
         """An elementwise reference from a scalar function of the math module (exact to rounding)."""
 
@@ -2792,7 +2801,11 @@ def _records() -> None:
             ),
         ),
         also(
-            b("atan2", atan2, np.arctan2, MATH_FLOATS, kernel="atan2", errors=shape_error("atan2")), "arctan2"
+            dataclasses.replace(
+                b("atan2", atan2, np.arctan2, MATH_FLOATS, kernel="atan2", errors=shape_error("atan2")),
+                samples=atan2_samples,
+            ),
+            "arctan2",
         ),
         b("hypot", hypot, np.hypot, FLOATS, errors=shape_error("hypot")),
         b("copysign", copysign, np.copysign, MATH_FLOATS, low=-2.0, high=2.0),

@@ -221,3 +221,17 @@ def test_atan2_fuses():
         np.testing.assert_allclose(got, np.arctan2(a * 2, b + 1) * 3, rtol=1e-5, atol=1e-6)
     finally:
         ember_opencl.set_fusion(previous)
+
+
+def test_atan2_float32_within_4_ulp():
+    """The inline float32 atan2 (vector body and scalar tail, contiguous and strided) against
+    numpy's float64 arctan2 rounded to float32, over magnitudes from 1e-30 to 1e30."""
+    rng = np.random.default_rng(5)
+    for scale in (1e-30, 1e-3, 1.0, 1e3, 1e30):
+        y = (rng.normal(size=10_001) * scale).astype(np.float32)
+        x = rng.normal(size=10_001).astype(np.float32)
+        Y, X = ember.tensor(y, device="opencl"), ember.tensor(x, device="opencl")
+        for got, (yy, xx) in ((ember.atan2(Y, X), (y, x)), (ember.atan2(Y[::3], X[::3]), (y[::3], x[::3]))):
+            want = np.arctan2(yy.astype(np.float64), xx.astype(np.float64)).astype(np.float32)
+            ulp = np.abs(got.numpy().view(np.int32).astype(np.int64) - want.view(np.int32).astype(np.int64))
+            assert ulp.max() <= 4, (scale, int(ulp.max()))
