@@ -6,15 +6,19 @@ Rows: matmul 256/1024/2048 float32 (GFLOP/s, B packing included), 16M-element ``
 (with the backend's elementwise fusion, and again with it off) and ``exp(a).sum()`` (effective
 GB/s: input bytes read / time), a column reduction, a chain of
 1000 dependent tiny ops (µs per op, one readback at the end), one tiny op with its result read
-back (µs), and (when ``examples/train_digits.py`` and scikit-learn are there) one digits training
-epoch on opencl vs cpu. Times are medians of several runs (``common.per_call``); every ember
-timing includes a readback of a scalar (or the result) so queued work is counted.
+back (µs), sort (rows of 64, 1k and 100k float32 elements) and atan2 (4M float32) with the native
+kernels and with core's composites on the same device, and (when ``examples/train_digits.py`` and
+scikit-learn are there) one digits training epoch on opencl vs cpu. Times are medians of several
+runs (``common.per_call``); the sort and atan2 rows time ember's native kernel, core's composite
+and numpy in turn over several rounds and give the median ratio with its range over the rounds.
+Every ember timing includes a readback of a scalar (or the result) so queued work is counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 from collections.abc import Callable
@@ -156,6 +160,98 @@ def tiny_rows(dev: ember.device) -> list[list[str]]:
     return rows
 
 
+def _rounds(fns: dict[str, Callable[[], object]], rounds: int, min_time: float) -> dict[str, list[float]]:
+    """Seconds per call of each of ``fns``, measured side by side: ``rounds`` rounds, each timing
+    every function once in turn (``per_call`` medians), so a change in the machine's load falls
+    on all of them alike."""
+    out: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            out[name].append(per_call(fn, min_time=min_time, repeats=3))
+    return out
+
+
+def _vs(name: str, em: list[float], ref: list[float], note: str = "") -> list[str]:
+    """A row of per-call times: ember's median, numpy's median, and the ratio numpy / ember
+    (> 1: ember faster) as the median over the rounds with its range."""
+    ratios = sorted(r / e for e, r in zip(em, ref))
+    med = statistics.median(ratios)
+    spread = f"{med:.2f}x ({ratios[0]:.2f}-{ratios[-1]:.2f})"
+    return [name, fmt_time(statistics.median(em)), fmt_time(statistics.median(ref)), spread, note]
+
+
+def sort_rows(dev: ember.device, min_time: float, rounds: int) -> list[list[str]]:
+    """sort along the last dim, float32, values and int64 indices, rows of 64, 1k and 100k
+    elements: the native kernel, core's composite on the same device (what runs without the
+    kernel: pairwise ranks for small inputs, the bitonic network of elementwise ops for large
+    ones) and numpy's stable argsort with the gather of the values."""
+    from ember.ops import sorting as core_sorting
+
+    def composite(x: ember.Tensor) -> tuple[ember.Tensor, ember.Tensor]:
+        d = x.ndim - 1
+        if x.numel() * x.shape[d] <= core_sorting.COMPARE_BUDGET:
+            return core_sorting._sort_composite(x, d)
+        return core_sorting._sort_bitonic(x, d)
+
+    def np_sort(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        i = np.argsort(a, axis=-1, kind="stable")
+        return np.take_along_axis(a, i, -1), i
+
+    rows = []
+    rng = np.random.default_rng(3)
+    for shape in ((4096, 64), (256, 1024), (1, 100_000)):
+        a = rng.integers(-1000, 1000, size=shape).astype(np.float32) / 8  # with ties
+        x = ember.tensor(a, device=dev)
+        want = np.argsort(a, axis=-1, kind="stable")
+        assert np.array_equal(ember.sort(x).indices.numpy(), want), f"sort {shape}: native"
+        assert np.array_equal(composite(x)[1].numpy(), want), f"sort {shape}: composite"
+        t = _rounds(
+            {
+                "native": lambda x=x: ember.sort(x).indices.reshape(-1)[0].item(),
+                "composite": lambda x=x: composite(x)[1].reshape(-1)[0].item(),
+                "numpy": lambda a=a: np_sort(a),
+            },
+            rounds,
+            min_time,
+        )
+        speedup = sorted(c / n for c, n in zip(t["composite"], t["native"]))
+        label = f"sort {shape[0]}x{shape[1]} f32, values+indices"
+        rows.append(_vs(label, t["native"], t["numpy"]))
+        note = f"native {statistics.median(speedup):.1f}x faster ({speedup[0]:.1f}-{speedup[-1]:.1f})"
+        rows.append(_vs("  same, core composite on opencl", t["composite"], t["numpy"], note))
+    return rows
+
+
+def atan2_rows(dev: ember.device, min_time: float, rounds: int) -> list[list[str]]:
+    """atan2 of two 4M-element float32 tensors: the native kernel (a single op: fusion leaves
+    it to the eager kernel's launch), core's composite on the same device (Cephes' arctan from
+    about 30 elementwise ops) and numpy."""
+    from ember.ops import elementwise as core_elementwise
+
+    rng = np.random.default_rng(4)
+    n = 4 * 1024 * 1024
+    y_np, x_np = rng.normal(size=n).astype(np.float32), rng.normal(size=n).astype(np.float32)
+    y, x = ember.tensor(y_np, device=dev), ember.tensor(x_np, device=dev)
+    want = np.arctan2(y_np, x_np)
+    assert np.allclose(ember.atan2(y, x).numpy(), want, rtol=1e-5, atol=1e-6)
+    assert np.allclose(core_elementwise._atan2_composite(y, x).numpy(), want, rtol=1e-5, atol=1e-6)
+    t = _rounds(
+        {
+            "native": lambda: ember.atan2(y, x)[0].item(),
+            "composite": lambda: core_elementwise._atan2_composite(y, x)[0].item(),
+            "numpy": lambda: np.arctan2(y_np, x_np),
+        },
+        rounds,
+        min_time,
+    )
+    speedup = sorted(c / e for c, e in zip(t["composite"], t["native"]))
+    note = f"native {statistics.median(speedup):.1f}x faster ({speedup[0]:.1f}-{speedup[-1]:.1f})"
+    return [
+        _vs("atan2 4M f32", t["native"], t["numpy"]),
+        _vs("  same, core composite on opencl", t["composite"], t["numpy"], note),
+    ]
+
+
 def training_rows() -> list[list[str]]:
     """One digits epoch on opencl and cpu via benchmarks/bench_training.py's worker (subprocesses)."""
     script = ROOT / "benchmarks" / "bench_training.py"
@@ -188,6 +284,9 @@ def main() -> None:
     rows = matmul_rows(dev, (256, 1024) if args.quick else (256, 1024, 2048), mt)
     rows += reduction_rows(dev, mt)
     rows += tiny_rows(dev)
+    rounds = 3 if args.quick else 5
+    rows += sort_rows(dev, mt / 2, rounds)
+    rows += atan2_rows(dev, mt / 2, rounds)
     if not (args.quick or args.no_training):
         rows += training_rows()
     print(
