@@ -367,3 +367,21 @@ def test_exception_inside_the_capture_propagates_and_restores() -> None:
     assert all(dev.kernels[k] is v for k, v in before.items())
     with pytest.raises(ValueError, match="boom"):  # nothing cached: captured again, raises again
         compiled(ember.ones(2))
+
+
+def test_gradients_of_inputs_are_set_and_accumulate(dev: Any) -> None:
+    def fn(x: ember.Tensor, w: ember.Tensor) -> ember.Tensor:
+        loss = (x * w).sum()
+        loss.backward()
+        return loss
+
+    compiled = ember.compile(fn)
+    x = ember.arange(3.0, device=dev).requires_grad_()
+    w = ember.tensor([2.0, 3.0, 4.0], device=dev)
+    for n in range(1, 5):  # no zero_grad: the gradient accumulates, as eager
+        loss = compiled(x, w)
+        assert loss.item() == 11.0
+        assert loss.requires_grad == (n <= 2)  # captures return eager's result; replays detach it
+        np.testing.assert_array_equal(x.grad.numpy(), [2.0 * n, 3.0 * n, 4.0 * n])
+    # the first call has no gradient yet, the second accumulates into one: two signatures
+    assert compiled.stats["captures"] == 2 and compiled.stats["replays"] == 2

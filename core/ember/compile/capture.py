@@ -444,8 +444,17 @@ class Capture:
                 return step(*args, **kwargs)
             return cap.optimizer_step(k, opt, step, args, kwargs)
 
+        had = "step" in opt.__dict__  # an instance attribute of its own (a wrapper) is put back
+        own = opt.__dict__.get("step")
         opt.step = recorded_step
-        self._restore.append(lambda: opt.__dict__.pop("step", None))
+
+        def restore() -> None:
+            if had:
+                opt.step = own
+            else:
+                opt.__dict__.pop("step", None)
+
+        self._restore.append(restore)
 
 
 def _recorder(cap: Capture, name: str, device_type: str, k: Any) -> Any:

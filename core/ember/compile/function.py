@@ -52,6 +52,8 @@ class State:
         out: list[tuple[tuple[Any, ...], str, Any]] = []
         for i, t in enumerate(self.L):
             out.append((("L", i), f"L[{i}]", t))
+            if t.requires_grad:
+                out.append((("G", "L", i), f"L[{i}].grad", t.grad))
         index = {}
         for j, p in enumerate(self.P):
             index[id(p)] = j
@@ -130,7 +132,7 @@ class CompiledFunction:
         def describe(v: Any, depth: int = 0) -> Any:
             if isinstance(v, Tensor):
                 st.L.append(v)
-                return ("T", *_meta(v))
+                return ("T", *_meta(v), None if v.grad is None else _meta(v.grad))
             t = type(v)
             if v is None or t in (int, float, bool, str, complex):
                 return (t, v)
