@@ -385,3 +385,41 @@ def test_gradients_of_inputs_are_set_and_accumulate(dev: Any) -> None:
         np.testing.assert_array_equal(x.grad.numpy(), [2.0 * n, 3.0 * n, 4.0 * n])
     # the first call has no gradient yet, the second accumulates into one: two signatures
     assert compiled.stats["captures"] == 2 and compiled.stats["replays"] == 2
+
+
+def test_batch_norm_running_stats_follow_eager(dev: Any) -> None:
+    def make() -> tuple[nn.Module, Any]:
+        ember.manual_seed(0)
+        m = nn.Sequential(
+            nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(144, 10)
+        ).to(dev)
+        return m, ember.optim.SGD(m.parameters(), lr=0.1)
+
+    (m1, o1), (m2, o2) = make(), make()
+    step = ember.compile(_step)
+    for x, y in _batches(dev, 5):
+        _step(m1, o1, x, y)
+        step(m2, o2, x, y)
+    for (n, a), (_, b) in zip(m1.state_dict().items(), m2.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=n)
+    assert step.stats["replays"] == 3  # the first call has no gradients yet: a signature of its own
+
+
+def test_replacing_a_parameter_inside_runs_eagerly() -> None:
+    lin = nn.Linear(2, 2)
+
+    def fn(x: ember.Tensor) -> ember.Tensor:
+        with ember.no_grad():
+            out = lin(x)
+        lin.weight = nn.Parameter(lin.weight.detach() * 2)
+        return out
+
+    compiled = ember.compile(fn)
+    with pytest.warns(CompileWarning, match="replaces a module's parameter or buffer"):
+        compiled(ember.ones(1, 2))
+    w = lin.weight.detach().numpy().copy()
+    with pytest.warns(
+        CompileWarning, match="replaces a module's parameter"
+    ):  # a new parameter: a new signature
+        compiled(ember.ones(1, 2))
+    np.testing.assert_array_equal(lin.weight.detach().numpy(), w * 2)

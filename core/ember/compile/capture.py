@@ -216,7 +216,11 @@ class Capture:
             if self.in_step:
                 self.step_reads += 1
                 return
-            self.fail("{op} reads tensor values on the host", 5)
+            self.fail(
+                "{op} reads tensor values on the host (move .item(), printing and bool(tensor) out of "
+                "the compiled function)",
+                5,
+            )
             return
         frame, fn = check
         if id(frame) in self.checks_open:
@@ -242,7 +246,11 @@ class Capture:
         if self.in_step:
             return step(*args, **kwargs)
         if args or kwargs:
-            self.fail("{op}: an optimizer step with a closure re-evaluates the loss", 3)
+            self.fail(
+                "{op}: an optimizer step with a closure re-evaluates the loss (compute the loss in "
+                "the function instead)",
+                3,
+            )
             return step(*args, **kwargs)
         before_host = host_state(opt)
         before = _Snapshot(self.state)
@@ -339,7 +347,7 @@ class Capture:
                 return ResultTensor(None, value.shape, value.dtype, value.device, loose[id(value)])
             if value.requires_grad and value.grad_fn is not None and not self.backward_ran:
                 self.fail(
-                    "{op}: the function returns a tensor that requires grad and runs no backward; "
+                    "the function returns a tensor that requires grad and runs no backward; "
                     "compile the whole training step (forward, backward and the optimizer's step) or "
                     "call it under ember.no_grad()",
                     3,
@@ -357,7 +365,7 @@ class Capture:
             return {k: self.result(v, loose, depth + 1) for k, v in value.items()}
         if value is None or type(value) in (int, float, bool, str):
             return value
-        self.fail(f"{{op}}: the function returns a {type(value).__name__}, which a replay cannot rebuild", 3)
+        self.fail(f"the function returns a {type(value).__name__}, which a replay cannot rebuild", 3)
         return None
 
     # -- installing the recorders --------------------------------------------------------------------
@@ -396,6 +404,7 @@ class Capture:
             self._wrap_step(k, opt)
         self.bind_locations()
         self._prev = self._start = _Snapshot(self.state)
+        self._module_ids = _module_tensor_ids(self.state)
         try:
             result = fn(*args, **kwargs)
         finally:
@@ -405,7 +414,11 @@ class Capture:
             id(r.backend.kernel_table.kernels) for r in registry.records.values() if r.backend is not None
         }
         if not loaded <= tables_before:
-            self.fail("{op}: a device type was first used inside the compiled function; use it before", 2)
+            self.fail("a device type was first used inside the compiled function (use it once before)", 2)
+        if _module_tensor_ids(self.state) != self._module_ids:
+            self.fail(
+                "the function replaces a module's parameter or buffer (write into it in place instead)", 2
+            )
         end = _Snapshot(self.state)
         self.backward_ran = any(
             key[0] == "G" and e[2] is not self._start.entries.get(key, (None, None, None, 0))[2]
@@ -471,6 +484,11 @@ def _recorder(cap: Capture, name: str, device_type: str, k: Any) -> Any:
 
     kernel.__wrapped__ = k  # type: ignore[attr-defined]
     return kernel
+
+
+def _module_tensor_ids(state: Any) -> list[int]:
+    """The identity of every parameter and buffer the modules hold now."""
+    return [id(t) for m in state.modules for st in (m._parameters, m._buffers) for t in st.values()]
 
 
 def hyper_parameters(opt: Any) -> tuple[Any, ...]:

@@ -273,8 +273,8 @@ class CompiledFunction:
             self._warn(
                 str(cap.failure),
                 f"ember.compile: {self.name} cannot be captured for this input signature: "
-                f"{cap.failure.reason} (at {cap.failure.where}); it runs eagerly for this signature. "
-                "Move host reads (.item(), printing, bool(tensor)) out of the compiled function.",
+                f"{cap.failure.reason} (at {cap.failure.where}); it runs eagerly for this signature",
+                4,
             )
             return result
         guards = [f"{n}: {_short(v)}" for n, v in zip(st.names, st.sig)]
@@ -305,11 +305,11 @@ class CompiledFunction:
                     return out
         return graph.build()
 
-    def _warn(self, key: str, message: str) -> None:
+    def _warn(self, key: str, message: str, stacklevel: int = 3) -> None:
         if key in self._warned:
             return
         self._warned.add(key)
-        warnings.warn(message, CompileWarning, stacklevel=3)
+        warnings.warn(message, CompileWarning, stacklevel=stacklevel)  # at the compiled call
 
     def explain(self) -> str:
         """What each captured signature became (kernel calls, value checks, eager steps, guards, the
