@@ -423,3 +423,40 @@ def test_replacing_a_parameter_inside_runs_eagerly() -> None:
     ):  # a new parameter: a new signature
         compiled(ember.ones(1, 2))
     np.testing.assert_array_equal(lin.weight.detach().numpy(), w * 2)
+
+
+def test_modules_reached_through_a_bound_method_in_the_closure() -> None:
+    lin = nn.Linear(2, 2)
+    forward = lin.forward
+
+    def fn(x: ember.Tensor) -> ember.Tensor:
+        with ember.no_grad():
+            return forward(x)
+
+    compiled = ember.compile(fn)
+    x = ember.ones(1, 2)
+    compiled(x)
+    lin.weight.data = ember.zeros(2, 2)  # rebound: read by the replay, not kept from the capture
+    np.testing.assert_array_equal(compiled(x).numpy(), lin.bias.detach().numpy()[None])
+    lin.eval()  # the module's training flag is in the signature
+    compiled(x)
+    assert compiled.stats == {"captures": 2, "replays": 1, "eager": 0, "recompiles": 1}
+
+
+def test_a_compiled_function_inside_another() -> None:
+    ember.manual_seed(0)
+    lin = nn.Linear(2, 2)
+    inner = ember.compile(lin)
+
+    @ember.compile
+    def outer(x: ember.Tensor) -> ember.Tensor:
+        with ember.no_grad():
+            return inner(x) * 2
+
+    x = ember.ones(1, 2)
+    with ember.no_grad():
+        expected = (lin(x) * 2).numpy()
+    for _ in range(3):
+        np.testing.assert_array_equal(outer(x).numpy(), expected)
+    assert outer.stats["replays"] == 2 and inner.stats["captures"] == 0  # inner ran inside the capture
+    assert "P[0]._data" in outer.explain()  # lin's parameters are read as parameters, not constants

@@ -140,9 +140,14 @@ class CompiledFunction:
                 return (t, tuple(describe(x, depth + 1) for x in v))
             if t is dict and depth < 4:
                 return (t, tuple((k, describe(x, depth + 1)) for k, x in v.items()))
-            if isinstance(v, (Module, Optimizer)) and id(v) not in seen:
-                seen.add(id(v))
-                roots.append(v)
+            # a bound method's module or optimizer counts, and a compiled function's (it runs
+            # eagerly inside this one's capture, so its kernels are this graph's)
+            owner = getattr(v, "__self__", None)
+            inner = (v.fn, v._self) if isinstance(v, CompiledFunction) else ()
+            for r in (v, owner, *inner):
+                if isinstance(r, (Module, Optimizer)) and id(r) not in seen:
+                    seen.add(id(r))
+                    roots.append(r)
             return ("id", id(v))
 
         parts: list[Any] = [("grad mode", GRAD.enabled)]
