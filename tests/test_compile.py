@@ -460,3 +460,25 @@ def test_a_compiled_function_inside_another() -> None:
         np.testing.assert_array_equal(outer(x).numpy(), expected)
     assert outer.stats["replays"] == 2 and inner.stats["captures"] == 0  # inner ran inside the capture
     assert "P[0]._data" in outer.explain()  # lin's parameters are read as parameters, not constants
+
+
+def test_compiled_method_of_a_module() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(2, 3)
+
+        @ember.compile
+        def predict(self, x: ember.Tensor) -> ember.Tensor:
+            with ember.no_grad():
+                return self.lin(x).relu()
+
+    a, b = Net(), Net()
+    x = ember.ones(4, 2)
+    for _ in range(2):
+        for net in (a, b):  # one compiled function per instance
+            with ember.no_grad():
+                expected = net.lin(x).relu().numpy()
+            np.testing.assert_array_equal(net.predict(x).numpy(), expected)
+    assert a.predict is a.predict and a.predict is not b.predict
+    assert a.predict.stats["replays"] == 1 and b.predict.stats["replays"] == 1
