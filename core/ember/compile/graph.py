@@ -276,7 +276,7 @@ class Graph:
                 g = em.const(item.generator, "g")
                 lines.append(f"    s{item.index}, o{item.index} = {g}._reserve({item.total})")
             elif isinstance(item, Node):
-                k = em.const(item.fn, "k")
+                k = em.const(item.fn, f"{item.name}_" if item.name.isidentifier() else "k")
                 args = [em.expr(a) for a in item.args]
                 args += [f"{key}={em.expr(v)}" for key, v in item.kwargs.items()]
                 call = f"{k}({', '.join(args)})"
