@@ -317,6 +317,24 @@ def test_singular_matrices_raise_like_torch(path: str) -> None:
     same(ld, torch.linalg.slogdet(T(a)).logabsdet)
 
 
+def test_det_gradient_of_singular_matrices_is_the_cofactor_matrix(path: str) -> None:
+    """Where torch's LU-based det gradient gives 0 for an exactly singular matrix (its triangular
+    solve skips zero right-hand sides), Ember gives the cofactor matrix, the derivative of the
+    polynomial det: checked with finite differences."""
+    a = np.array(
+        [
+            [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]],
+            [[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 2.0]],
+        ]
+    )
+    assert ember.autograd.gradcheck(LA.det, [E(a, True)])
+    e = E(a, True)
+    LA.det(e).sum().backward()
+    cof = np.array([[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]])
+    same(e.grad[0], cof, 1e-10, "cofactors of a rank-2 matrix")
+    COMPARED["values"] -= 1
+
+
 def test_argument_errors_like_torch() -> None:
     sq = E(np.ones((2, 3)))
     for name in ("cholesky", "inv", "det", "slogdet"):

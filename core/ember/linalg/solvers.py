@@ -613,9 +613,27 @@ def _lu_diag_and_sign(A: Tensor) -> tuple[Tensor, Tensor]:
     return _diag(LU, 0, -2, -1), parity
 
 
+def _cofactors_by_svd(A: Tensor) -> Tensor:
+    """The cofactor matrix of A, defined for singular A too: with A = U diag(S) Vh,
+    det(U) det(Vh) U diag(prod of the other singular values) Vh (PyTorch's singular-case det
+    gradient)."""
+    from ..ops.creation import ones
+    from ..ops.scans import cumprod
+    from ..ops.shape import cat
+    from .spectral import svd
+
+    U, S, Vh = svd(A)
+    n = S.shape[-1]
+    one = ones(S.shape[:-1] + (1,), dtype=S.dtype, device=S.device)
+    before = cumprod(cat([one, S[..., : n - 1]], -1), -1)  # products of the values before each
+    after = cumprod(cat([one, S.flip(-1)[..., : n - 1]], -1), -1).flip(-1)  # ... and after it
+    return (det(U) * det(Vh)).unsqueeze(-1).unsqueeze(-1) * matmul(U * (before * after).unsqueeze(-2), Vh)
+
+
 def det(A: Tensor) -> Tensor:
-    """Determinant of square matrices (batched), from the LU factorization; its gradient is
-    ``g * det(A) * inv(A).mT`` (PyTorch's formula for invertible A)."""
+    """Determinant of square matrices (batched), from the LU factorization. Its gradient is
+    ``g * det(A) * inv(A).mT`` for invertible A and, where a matrix of the batch is singular, the
+    cofactor matrix from its SVD (PyTorch's formulas)."""
     op = "linalg.det"
     _check_matrix(op, A)
     with no_grad():
@@ -625,7 +643,15 @@ def det(A: Tensor) -> Tensor:
         outs = saved_output(out)
 
         def grad(g: Tensor) -> tuple[Tensor]:
-            return ((g * outs).unsqueeze(-1).unsqueeze(-1) * inv_ex(A)[0].mT,)
+            from ..ops.elementwise import where
+
+            gl = g.unsqueeze(-1).unsqueeze(-1)
+            inverse, info = inv_ex(A)
+            gA = gl * outs.unsqueeze(-1).unsqueeze(-1) * inverse.mT
+            if _first_failure(info) is not None:  # some matrix is singular: one scalar read
+                singular = (info != 0).unsqueeze(-1).unsqueeze(-1)
+                gA = where(singular, gl * _cofactors_by_svd(A), gA)
+            return (gA,)
 
         out = attach(out, op, grad, (A,), (A, out), out_alias=outs)
     return out
