@@ -785,3 +785,46 @@ def test_namespace_names_match_the_standard() -> None:
     ).split()
     linalg_missing = [n for n in standard_linalg if not hasattr(xp.linalg, n)]
     assert linalg_missing == ["eig", "eigvals"], f"ember.array_api.linalg lacks {linalg_missing}"
+
+
+# -- a library written against the standard ---------------------------------------------------------
+_SKLEARN_SCRIPT = """
+import sys
+import numpy as np
+import sklearn
+import ember.array_api as xp
+from sklearn.decomposition import PCA
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+sklearn.set_config(array_api_dispatch=True)
+rng = np.random.default_rng(0)
+X = rng.standard_normal((50, 4))
+y = (X[:, 0] > 0).astype(np.int64)
+Xe, ye = xp.asarray(X, device=sys.argv[1]), xp.asarray(y, device=sys.argv[1])
+for est in (PCA(n_components=2, svd_solver="full"), LinearDiscriminantAnalysis()):
+    got = est.fit(Xe, ye).transform(Xe)
+    want = type(est)(**est.get_params()).fit(X, y).transform(X)
+    assert got.device is Xe.device, f"{type(est).__name__}: result on {got.device}"
+    np.testing.assert_allclose(np.abs(got.numpy()), np.abs(want), rtol=1e-8, atol=1e-10)
+print("ok")
+"""
+
+
+def test_scikit_learn_runs_on_ember_tensors(device: ember.Device) -> None:
+    """scikit-learn's array-API paths (PCA, LinearDiscriminantAnalysis) take Ember tensors on the
+    device and give numpy's results (up to the components' signs). A subprocess, because SciPy
+    reads SCIPY_ARRAY_API once, at its import."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("sklearn", reason="scikit-learn is in the test extra")
+    env = {**os.environ, "SCIPY_ARRAY_API": "1"}
+    run = subprocess.run(
+        [sys.executable, "-c", _SKLEARN_SCRIPT, str(device)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-3000:]
