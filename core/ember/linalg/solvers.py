@@ -47,6 +47,8 @@ __all__ = [
     "solve",
     "solve_ex",
     "solve_triangular",
+    "tensorinv",
+    "tensorsolve",
     "vecdot",
     "vector_norm",
 ]
@@ -769,6 +771,52 @@ def multi_dot(tensors: Sequence[Tensor]) -> Tensor:
     if col:
         out = out.squeeze(-1)
     return out
+
+
+def tensorinv(A: Tensor, ind: int = 2) -> Tensor:
+    """The inverse of ``A`` for :func:`tensordot` over its first ``ind`` dims: A's first ``ind``
+    dims and the rest, each flattened, make a square matrix; the result has shape
+    ``A.shape[ind:] + A.shape[:ind]``."""
+    op = "linalg.tensorinv"
+    if not isinstance(A, Tensor):
+        raise TypeError(f"{op}: expected a tensor, got {type(A).__name__}")
+    if isinstance(ind, bool) or not isinstance(ind, int) or ind <= 0:
+        raise ValueError(f"{op}: ind must be a positive int, got {ind!r}")
+    rows, cols = math.prod(A.shape[:ind]), math.prod(A.shape[ind:])
+    if rows != cols:
+        raise ValueError(
+            f"{op}: the product of the first {ind} dims of shape {A.shape} ({rows}) must equal the product "
+            f"of the rest ({cols})"
+        )
+    _check_dtype(op, A, "A")
+    return _solve(op, A.reshape(rows, cols), _eye(rows, A), True, True)[0].reshape(
+        A.shape[ind:] + A.shape[:ind]
+    )
+
+
+def tensorsolve(A: Tensor, B: Tensor, dims: Sequence[int] | None = None) -> Tensor:
+    """The X with ``tensordot(A, X, X.ndim) == B``: X has shape ``A.shape[B.ndim:]``; ``dims`` (of
+    A) are moved to the end first."""
+    op = "linalg.tensorsolve"
+    if not isinstance(A, Tensor) or not isinstance(B, Tensor):
+        raise TypeError(f"{op}: expected two tensors, got {type(A).__name__} and {type(B).__name__}")
+    if dims is not None:
+        from ..ops._core import wrap_dim
+
+        moved = [wrap_dim(d, A.ndim, op) for d in dims]
+        A = A.permute([i for i in range(A.ndim) if i not in moved] + moved)
+    if A.shape[: B.ndim] != B.shape:
+        raise ValueError(f"{op}: A's leading dims {A.shape[: B.ndim]} must equal B's shape {B.shape}")
+    rows, cols = math.prod(B.shape), math.prod(A.shape[B.ndim :])
+    if rows != cols:
+        raise ValueError(
+            f"{op}: B has {rows} elements but the solution would have {cols} (A's trailing dims "
+            f"{A.shape[B.ndim :]}); the flattened system must be square"
+        )
+    _check_dtype(op, A, "A")
+    _check_same_dtype(op, A, B)
+    x = _solve(op, A.reshape(rows, cols), B.reshape(rows, 1), True, True)[0]
+    return x.reshape(A.shape[B.ndim :])
 
 
 def cross(input: Tensor, other: Tensor, *, dim: int = -1) -> Tensor:
@@ -1518,6 +1566,46 @@ def _records() -> None:
                     {"ord": 1},
                     ValueError,
                     "linalg.norm: with ord=1 and dim=None, A must be",
+                ),
+            ),
+        ),
+        OpRecord(
+            "linalg.tensorinv",
+            tensorinv,
+            lambda dtype, rng: [
+                Sample((well(rng, (6, 6), dtype).reshape(2, 3, 6),)),
+                Sample((well(rng, (4, 4), dtype).reshape(4, 2, 2),), {"ind": 1}),
+                Sample((well(rng, (6, 6), dtype).reshape(6, 3, 2),), {"ind": 1}, noncontig=True),
+            ],
+            lambda a, ind=2: np.linalg.tensorinv(a, ind),
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4)),),
+                    {"ind": 1},
+                    ValueError,
+                    "linalg.tensorinv: the product of the first 1",
+                ),
+            ),
+        ),
+        OpRecord(
+            "linalg.tensorsolve",
+            tensorsolve,
+            lambda dtype, rng: [
+                Sample((well(rng, (6, 6), dtype).reshape(2, 3, 6), rand_array(rng, (2, 3), dtype, -1, 1))),
+                Sample(
+                    (well(rng, (6, 6), dtype).reshape(6, 2, 3), rand_array(rng, (2, 3), dtype, -1, 1)),
+                    {"dims": (0,)},
+                ),
+            ],
+            lambda a, b, dims=None: np.linalg.tensorsolve(a, b, dims),
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3, 4)), np.ones((3, 2))),
+                    {},
+                    ValueError,
+                    "linalg.tensorsolve: A's leading dims \\(2, 3\\) must equal B's shape \\(3, 2\\)",
                 ),
             ),
         ),
