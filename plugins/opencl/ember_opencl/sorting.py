@@ -72,8 +72,10 @@ _STORAGE = {
 _BITS = {"bool": 8, "uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
 _FLOAT_BITS = {"float16": 16, "float32": 32, "float64": 64}
 
+# per device (and item size, or kernel): facts the runtime is asked once
 _block_sizes: dict[tuple[Any, int], int] = {}
 _group_limits: dict[Any, int] = {}
+_units: dict[Any, int] = {}
 
 
 def block_size(dev: Any, item_bytes: int) -> int:
@@ -102,9 +104,9 @@ def _group_size(dev: Any, knl: Any, runs: int) -> int:
 
 def _compute_units(dev: Any) -> int:
     """The device's compute units (cached)."""
-    n = _group_limits.get(dev)
+    n = _units.get(dev)
     if n is None:
-        n = _group_limits[dev] = max(1, int(dev.device.max_compute_units))
+        n = _units[dev] = max(1, int(dev.device.max_compute_units))
     return n
 
 
