@@ -23,25 +23,25 @@ def _sum_dtype(x: Tensor, dtype: Any, op: str) -> _dt.DType:
     return _dt.int64 if not x.dtype.is_floating_point else x.dtype
 
 
-def _reduce(x: Tensor, axis: Any, keepdims: bool, op: str, fn: Any, **kw: Any) -> Tensor:
+def _reduce(x: Tensor, axis: Any, keepdims: bool, op: str, fn: Any, nothing: Any, **kw: Any) -> Tensor:
+    """``fn(x, axes, keepdims, **kw)`` over the checked ``axis``; ``nothing(x)`` when there is no
+    axis to reduce (a 0-d ``x`` or ``axis=()``), where each element is its own result."""
     axes = _axes(axis, x.ndim, op)
     if x.ndim == 0 or (not axes and axis is not None):
-        return None  # type: ignore[return-value] - the caller handles "reduce over nothing"
+        return nothing(x)
     return fn(x, axes, keepdims, **kw)
 
 
 def sum(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """The sum over ``axis`` in ``dtype`` (by default int64 for integers and bool)."""
     d = _sum_dtype(x, dtype, "sum")
-    out = _reduce(x, axis, keepdims, "sum", _ops.sum, dtype=d)
-    return x.to(d, copy=True) if out is None else out
+    return _reduce(x, axis, keepdims, "sum", _ops.sum, lambda t: t.to(d, copy=True), dtype=d)
 
 
 def prod(x: Tensor, /, *, axis: Any = None, dtype: Any = None, keepdims: bool = False) -> Tensor:
     """The product over ``axis`` in ``dtype`` (by default int64 for integers and bool)."""
     d = _sum_dtype(x, dtype, "prod")
-    out = _reduce(x, axis, keepdims, "prod", _prod_axes, dtype=d)
-    return x.to(d, copy=True) if out is None else out
+    return _reduce(x, axis, keepdims, "prod", _prod_axes, lambda t: t.to(d, copy=True), dtype=d)
 
 
 def _prod_axes(x: Tensor, axes: tuple[int, ...], keepdims: bool, dtype: _dt.DType) -> Tensor:
@@ -60,8 +60,7 @@ def _float_only(x: Tensor, op: str) -> None:
 def mean(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
     """The arithmetic mean over ``axis`` (floating arrays; NaN for an empty reduction)."""
     _float_only(x, "mean")
-    out = _reduce(x, axis, keepdims, "mean", _ops.mean)
-    return x.clone() if out is None else out
+    return _reduce(x, axis, keepdims, "mean", _ops.mean, Tensor.clone)
 
 
 def _moment(name: str, fn: Any, x: Tensor, axis: Any, correction: float, keepdims: bool) -> Tensor:
@@ -142,15 +141,13 @@ def cumulative_prod(
 def all(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Whether every element over ``axis`` is true (non-zero)."""
     b = x if x.dtype.is_bool else x != 0  # bool out for every dtype (Ember keeps uint8's)
-    out = _reduce(b, axis, keepdims, "all", _ops.all)
-    return b.clone() if out is None else out
+    return _reduce(b, axis, keepdims, "all", _ops.all, Tensor.clone)
 
 
 def any(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Whether some element over ``axis`` is true (non-zero)."""
     b = x if x.dtype.is_bool else x != 0  # bool out for every dtype (Ember keeps uint8's)
-    out = _reduce(b, axis, keepdims, "any", _ops.any)
-    return b.clone() if out is None else out
+    return _reduce(b, axis, keepdims, "any", _ops.any, Tensor.clone)
 
 
 def diff(
