@@ -55,6 +55,8 @@ WG_MAX = 256
 WG_MIN = 64
 #: items each work-item sorts in registers (the steps of shorter distance need no barrier)
 RUN = 16
+#: longest padded row whose items pack into one ulong (the position takes the low 32 bits)
+PACK_LIMIT = 1 << 32
 
 #: storage type of each dtype as the sort reads it: raw bits for floats, so the values are copied
 #: exactly and keys come from the bit patterns
@@ -132,7 +134,7 @@ def sort(x: CLArray, dim: int) -> tuple[CLArray, CLArray]:
     rows = n // length
     P = max(RUN, 1 << (length - 1).bit_length())
     dt = x.dtype.name
-    wide = dt in ("int64", "float64") or P > 1 << 32
+    wide = dt in ("int64", "float64") or P > PACK_LIMIT
     item_bytes = 16 if wide else 8
     B = block_size(dev, item_bytes)
     bk = min(P, B)

@@ -167,6 +167,17 @@ def test_sort_dims_views_and_edge_shapes(K, dt):
         assert K["to_numpy"](v).shape == shape and K["to_numpy"](i).dtype == np.int64
 
 
+def test_sort_64_bit_indices_and_wide_items(K, monkeypatch):
+    """The variants that only rows past 2^30 elements (long indices) or 2^32 items (ulong2 items
+    for 8- to 32-bit dtypes) would reach, forced on small rows."""
+    monkeypatch.setattr(sorting, "INT_LIMIT", 1)
+    for dt in ("float32", "int64"):
+        check_sort(K, values((3, 3000), dt, seed=8), 1)
+    monkeypatch.setattr(sorting, "PACK_LIMIT", 1)
+    for dt in ("float16", "int8", "bool"):
+        check_sort(K, values((2, 2500, 3), dt, seed=9), 1)
+
+
 def test_sort_dim_out_of_range(K):
     with pytest.raises(IndexError, match="opencl sort: dimension 2 out of range for a 2-d array of shape"):
         K["sort"](K["from_numpy"](np.ones((2, 3)), 0), 2)
