@@ -133,7 +133,7 @@ def sort(x: CLArray, dim: int) -> tuple[CLArray, CLArray]:
     inner = math.prod(shape[d + 1 :])
     rows = n // length
     P = max(RUN, 1 << (length - 1).bit_length())
-    dt = x.dtype.name
+    dt = "uint8" if x.dtype.name == "bool" else x.dtype.name  # (one program: same bits, same order)
     wide = dt in ("int64", "float64") or P > PACK_LIMIT
     item_bytes = 16 if wide else 8
     B = block_size(dev, item_bytes)
