@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import ember
+import ember.array_api  # its records (Tensor.__array_namespace__, to_device ...) register on import
 import ember.nn.functional  # its records register on import
 import numpy as np
 import pytest
@@ -27,6 +28,8 @@ from ember.ops.records import RECORDS, OpRecord, method_table, no_samples, recor
 #: public callables and Tensor attributes that are not ops, with the reason
 NOT_OPS: dict[str, str] = {
     "backends": "lists the installed backend plugins; no tensor",
+    "compile": "compiles a function (capture and replay of its kernels); no op of its own: the kit's "
+    "compiled mode (ember.testing.test_compiled) runs every record through it",
     "device": "resolves a device name or index to a Device object; no tensor",
     "devices": "lists the available devices; no tensor",
     "get_default_device": "reads a setting; no tensor",
@@ -80,6 +83,16 @@ def _functional_names() -> list[str]:
     return [f"nn.functional.{name}" for name in ember.nn.functional.__all__]
 
 
+def _linalg_names() -> list[str]:
+    """``ember.linalg``'s public functions (its exception class and the backends' kernel helper
+    are not ops)."""
+    return [
+        f"linalg.{name}"
+        for name in ember.linalg.__all__
+        if name != "array_kernels" and not isinstance(getattr(ember.linalg, name), type)
+    ]
+
+
 def _tensor_names() -> list[str]:
     """Tensor's methods, operators, properties and public slots (``Tensor.<name>``)."""
     kinds = (property, types.MemberDescriptorType)
@@ -126,6 +139,12 @@ def test_functional_has_a_record(name: str) -> None:
     _check_covered(name)
 
 
+@pytest.mark.parametrize("name", _linalg_names())
+def test_linalg_function_has_a_record(name: str) -> None:
+    """Every function of ``ember.linalg`` is proved by a record."""
+    _check_covered(name)
+
+
 @pytest.mark.parametrize("name", [n for n in _tensor_names() if n not in NOT_OPS])
 def test_tensor_attribute_has_a_record(name: str) -> None:
     """Every public Tensor attribute (dunders included) is proved by a record."""
@@ -149,7 +168,12 @@ def test_every_public_name_of_a_record_exists() -> None:
             return hasattr(ember.Tensor, name.removeprefix("Tensor."))
         if name.startswith("nn.functional."):
             return name.removeprefix("nn.functional.") in ember.nn.functional.__all__
-        return hasattr(ember, name)
+        obj: Any = ember  # a dotted path from ember: linalg.solve, nn.utils.rnn.pack_sequence
+        for part in name.split("."):
+            if not hasattr(obj, part):
+                return False
+            obj = getattr(obj, part)
+        return True
 
     stale = [(r.name, n) for r in RECORDS.values() for n in r.public_names() if not exists(n)]
     assert not stale, f"records naming what does not exist (record, name): {stale}"

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 import ember
+import ember.array_api  # noqa: F401 - registers its op records (the array object's methods)
 import ember.nn.functional  # noqa: F401 - registers its op records
 from ember.ops.records import RECORDS, OpRecord
 from ember.ops.samples import (  # noqa: F401 - the kit's public names for sample building
