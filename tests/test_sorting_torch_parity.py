@@ -305,7 +305,8 @@ def test_gradients_match_torch(path: str) -> None:
 
 @pytest.mark.parametrize("composite", [sorting._sort_composite, sorting._sort_bitonic])
 def test_composite_sorts_every_dtype(composite: Any) -> None:
-    """Both composites directly (what a device without the kernel runs, opencl today): bool,
+    """Both composites directly (what a device without a sort kernel runs, such as the
+    meta example): bool,
     unsigned, ties, NaN rows, rows not a power of two long, along either dim."""
     rng = np.random.default_rng(13)
     extra = [rng.integers(0, 4, size=(3, 37)).astype(np.float32), rng.standard_normal((2, 100))]
