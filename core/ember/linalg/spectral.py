@@ -132,6 +132,13 @@ def _round_robin_perm(n: int) -> tuple[int, ...]:
     return tuple(where_before[p] for p in after)
 
 
+#: the error of eigh and svd on NaN or inf (PyTorch raises too; LAPACK does not converge)
+_NOT_FINITE = (
+    "{op}: the algorithm failed to converge because the input matrix contained non-finite values "
+    "(NaN or inf)"
+)
+
+
 def _sym_schur2(app: Tensor, aqq: Tensor, apq: Tensor) -> tuple[Tensor, Tensor]:
     """(c, s) of the Jacobi rotation that zeroes ``apq`` of [[app, apq], [apq, aqq]] (Golub and
     Van Loan's symSchur2), elementwise; c = 1, s = 0 exactly where apq is 0."""
@@ -170,8 +177,10 @@ def _eigh_jacobi(a: Tensor, op: str = "linalg.eigh") -> tuple[Tensor, Tensor]:
         total = _o.sum(sq, (-2, -1))
         off = _o.sum(sq * off_diagonal, (-2, -1))  # summed apart: total - diagonal would cancel
         ratio = _read_scalar(_o.amax(off / _o.clamp(total, min=float(np.finfo(A.dtype.numpy).tiny))))
-        if ratio is not None and (ratio <= tol or math.isnan(ratio)):
-            break  # NaN in the input gives NaN results, as LAPACK's do
+        if ratio is not None and math.isnan(ratio):
+            raise RuntimeError(_NOT_FINITE.format(op=op))
+        if ratio is not None and ratio <= tol:
+            break
         if ratio is None and sweep == 1:
             break  # a device without data: one sweep gives the shapes
         if sweep == MAX_SWEEPS:
@@ -230,8 +239,11 @@ def _svd_jacobi(a: Tensor, full_matrices: bool, op: str = "linalg.svd") -> tuple
             c, s = _sym_schur2(alpha, beta, gamma)
             B = _rotate_pairs(B, c, s, perm)
             V = _rotate_pairs(V, c, s, perm)
-        ratio = _read_scalar(worst)
-        if ratio is None or ratio <= tol or math.isnan(ratio):
+        # + 0 * (column norms): NaN when the input holds NaN or inf (the cosines skip such columns)
+        ratio = _read_scalar(worst + 0 * (_o.sum(alpha) + _o.sum(beta)))  # type: ignore[operator]
+        if ratio is not None and math.isnan(ratio):
+            raise RuntimeError(_NOT_FINITE.format(op=op))
+        if ratio is None or ratio <= tol:
             break
         if sweep == MAX_SWEEPS:
             raise RuntimeError(
@@ -773,9 +785,15 @@ def _array_kernels(xp: Any) -> dict[str, Any]:
         return tuple(o if o.dtype == a.dtype else o.astype(a.dtype) for o in outs)
 
     def linalg_eigh(a: Any, upper: bool) -> tuple[Any, Any]:
-        return same(a, *xp.linalg.eigh(a, UPLO="U" if upper else "L"))
+        try:
+            return same(a, *xp.linalg.eigh(a, UPLO="U" if upper else "L"))
+        except xp.linalg.LinAlgError:  # syevd fails on NaN and inf only
+            raise RuntimeError(_NOT_FINITE.format(op="linalg.eigh")) from None
 
     def linalg_svd(a: Any, full_matrices: bool) -> tuple[Any, Any, Any]:
+        # gesdd may never return on inf (OpenBLAS): refuse non-finite input first (one bool read)
+        if not bool(xp.isfinite(a).all()):
+            raise RuntimeError(_NOT_FINITE.format(op="linalg.svd"))
         return same(a, *xp.linalg.svd(a, full_matrices=full_matrices))
 
     def linalg_qr(a: Any, complete: bool) -> tuple[Any, Any]:
