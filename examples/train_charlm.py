@@ -373,7 +373,10 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     ember.manual_seed(args.seed)
     text = stdlib_text(args.data_bytes)
     data = CharData(text, vocab=ckpt["vocab"] if ckpt is not None else None)
-    prompt_ids = data.encode(args.prompt.replace("\\n", "\n").replace("\\t", "\t") or "\n")
+    try:  # checked before training, not after
+        prompt_ids = data.encode(args.prompt.replace("\\n", "\n").replace("\\t", "\t") or "\n")
+    except ValueError as exc:
+        raise SystemExit(f"error: --prompt {args.prompt!r}: {exc}") from None
     if ckpt is not None:
         cfg = CharLMConfig(**ckpt["config"])
     else:
