@@ -911,20 +911,9 @@ def matrix_norm(
     if ord == "fro":
         return vector_norm(A, 2, (d0, d1), keepdim)
     if ord in ("nuc", 2, -2):
-        from . import spectral
+        from .spectral import _spectral_matrix_norm
 
-        svdvals = getattr(spectral, "svdvals", None)
-        if svdvals is None:
-            raise NotImplementedError(
-                f"{op}: ord={ord!r} needs the singular values (linalg.svdvals), which this build does "
-                "not have yet; use ord='fro', 1, -1, inf or -inf"
-            )
-        perm = [i for i in range(A.ndim) if i not in (d0, d1)] + [d0, d1]
-        s = svdvals(A.permute(perm))
-        out = s.sum(-1) if ord == "nuc" else (s.amax(-1) if ord == 2 else s.amin(-1))
-        if keepdim:
-            out = out.unsqueeze(min(d0, d1)).unsqueeze(max(d0, d1))
-        return out
+        return _spectral_matrix_norm(A, ord, (d0, d1), keepdim)
     if ord in (1, -1, math.inf, -math.inf) and not isinstance(ord, bool):
         # 1: the largest column sum (sum over rows d0, then the max over columns); inf: rows
         inner, outer = (d0, d1) if ord in (1, -1) else (d1, d0)

@@ -45,22 +45,26 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "this type, or None to go through the host",
     "from_dlpack": "from_dlpack(obj, dl_device_type, dl_device_id) -> (buffer, shape, numpy dtype) or None",
     # ember.linalg solvers (batched over leading dims, float32/float64, C-contiguous inputs)
-    "linalg_cholesky": "linalg_cholesky(a) -> (L, info): lower Cholesky factor of (..., n, n) a (only its lower "
-    "triangle read; L's upper triangle zero) and int32 info (...,): 0, or the order of the first leading minor "
-    "that is not positive-definite",
-    "linalg_lu_factor": "linalg_lu_factor(a) -> (LU, pivots, info): LU with partial pivoting of (..., m, n) a, "
-    "L (unit diagonal) and U packed in LU; int64 pivots (..., min(m, n)), LAPACK's 1-based row interchanges; "
-    "int32 info (...,): 0, or the 1-based index of the first zero pivot",
-    "linalg_solve_triangular": "linalg_solve_triangular(a, b, upper, unitriangular) -> x with a @ x = b: a "
-    "(..., n, n) triangular (only the upper or lower triangle read; ones on the diagonal when unitriangular), "
-    "b (..., n, k) with the same batch dims; a zero on the diagonal gives inf/NaN, no error",
+    "linalg_cholesky": "linalg_cholesky(a) -> (L, info): lower Cholesky factor of (..., n, n) a (only "
+    "its lower triangle read; L's upper triangle zero) and int32 info (...,): 0, or the order of the "
+    "first leading minor that is not positive-definite",
+    "linalg_lu_factor": "linalg_lu_factor(a) -> (LU, pivots, info): LU with partial pivoting of (..., "
+    "m, n) a, L (unit diagonal) and U packed in LU; int64 pivots (..., min(m, n)), LAPACK's 1-based "
+    "row interchanges; int32 info (...,): 0, or the 1-based index of the first zero pivot",
+    "linalg_solve_triangular": "linalg_solve_triangular(a, b, upper, unitriangular) -> x with a @ x = "
+    "b: a (..., n, n) triangular (only the upper or lower triangle read; ones on the diagonal when "
+    "unitriangular), b (..., n, k) with the same batch dims; a zero on the diagonal gives inf/NaN, no "
+    "error",
     # ember.linalg spectral decompositions (batched over leading dims, float32/float64, C-contiguous inputs)
-    "linalg_eigh": "linalg_eigh(a, upper) -> (w, V): eigenvalues (..., n) ascending and orthonormal eigenvectors "
-    "(the columns of V) of the symmetric (..., n, n) a, reading only its upper (upper=True) or lower triangle",
-    "linalg_svd": "linalg_svd(a, full_matrices) -> (U, S, Vh) with a = U diag(S) Vh: S (..., k) descending, "
-    "k = min(m, n); U (..., m, m) and Vh (..., n, n) when full_matrices, else (..., m, k) and (..., k, n)",
-    "linalg_qr": "linalg_qr(a, complete) -> (Q, R): Householder QR of (..., m, n) a with LAPACK's signs; Q "
-    "(..., m, m) and R (..., m, n) when complete, else (..., m, k) and (..., k, n), k = min(m, n)",
+    "linalg_eigh": "linalg_eigh(a, upper) -> (w, V): eigenvalues (..., n) ascending and orthonormal "
+    "eigenvectors (the columns of V) of the symmetric (..., n, n) a, reading only its upper "
+    "(upper=True) or lower triangle",
+    "linalg_svd": "linalg_svd(a, full_matrices) -> (U, S, Vh) with a = U diag(S) Vh: S (..., k) "
+    "descending, k = min(m, n); U (..., m, m) and Vh (..., n, n) when full_matrices, else (..., m, k) "
+    "and (..., k, n)",
+    "linalg_qr": "linalg_qr(a, complete) -> (Q, R): Householder QR of (..., m, n) a with LAPACK's "
+    "signs; Q (..., m, m) and R (..., m, n) when complete, else (..., m, k) and (..., k, n), k = "
+    "min(m, n)",
 }
 
 

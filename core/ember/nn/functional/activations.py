@@ -977,7 +977,10 @@ def _rrelu_records() -> None:
             call=_rrelu_checked,
             errors=(
                 ErrorSample(
-                    (np.ones(3),), {"lower": 0.5, "upper": 0.2}, RuntimeError, "rrelu: lower \\(0.5\\) must be"
+                    (np.ones(3),),
+                    {"lower": 0.5, "upper": 0.2},
+                    RuntimeError,
+                    "rrelu: lower \\(0.5\\) must be",
                 ),
             ),
         ),
