@@ -35,9 +35,10 @@ def op_coverage(kernels: dict[str, Any], fallback: bool) -> dict[str, str]:
     composes it from primitives: a composite op, or an optional kernel the device lacks),
     ``"fallback"`` (a primitive the device lacks, run on cpu because the CPU fallback is on) or
     ``"missing"`` (a primitive the device lacks)."""
-    import ember.nn.functional  # noqa: F401 - registers the nn.functional op records
     from ember.ops.catalog import coverage
-    from ember.ops.records import RECORDS
+    from ember.ops.records import load_all
+
+    RECORDS = load_all()
 
     by_kernel = coverage(kernels, fallback)
     return {

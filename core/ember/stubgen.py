@@ -101,9 +101,9 @@ def _signature(name: str, fn: Callable[..., Any], returns: str | None = None) ->
 
 def render() -> str:
     """The stub's text, from the op records as they are now."""
-    import ember  # noqa: F401 - registers the core ops' records
-    import ember.nn.functional  # noqa: F401 - and the functional ones
-    from ember.ops.records import method_table
+    from ember.ops.records import load_all, method_table
+
+    load_all()
 
     methods, inplace = method_table()
     lines: list[str] = []

@@ -104,6 +104,20 @@ class OpRecord:
 #: record name -> record, in registration order (the order of the kit's tests).
 RECORDS: dict[str, OpRecord] = {}
 
+#: the modules whose records register when they are imported but that ``import ember`` does not
+#: import (``ember.ops`` and ``ember.linalg`` are imported with ember itself)
+RECORD_MODULES: tuple[str, ...] = ("ember.nn.functional", "ember.nn.utils.rnn", "ember.array_api")
+
+
+def load_all() -> dict[str, OpRecord]:
+    """Import every module that declares op records and return :data:`RECORDS`: what the kit,
+    ``ember info``, the stub generator and the profiler read, so none of them misses a record."""
+    import importlib
+
+    for name in RECORD_MODULES:
+        importlib.import_module(name)
+    return RECORDS
+
 
 def register(*records: OpRecord) -> None:
     """Add records; a name registered twice is an error naming it."""

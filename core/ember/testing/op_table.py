@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 
 import ember
-import ember.array_api  # noqa: F401 - registers its op records (the array object's methods)
-import ember.nn.functional  # noqa: F401 - registers its op records
-from ember.ops.records import RECORDS, OpRecord
+from ember.ops.records import RECORDS, OpRecord, load_all
 from ember.ops.samples import (  # noqa: F401 - the kit's public names for sample building
     ALL,
     ALL_INT,
@@ -37,7 +35,7 @@ from ember.ops.samples import (  # noqa: F401 - the kit's public names for sampl
 OpSpec = OpRecord
 
 #: every op record, in registration order
-OPS: list[OpRecord] = list(RECORDS.values())
+OPS: list[OpRecord] = list(load_all().values())
 
 OPS_BY_NAME: dict[str, OpRecord] = dict(RECORDS)
 
