@@ -32,20 +32,23 @@ lint: setup
 # Two pytest processes side by side (one per core): the core's and plugins' tests with the kit on
 # cpu and cuda, and the kit on opencl (most of its time is PoCL compiling kernels). The last run
 # puts the kit's floating-point forward tests and gradchecks on opencl through generated fused
-# kernels (fusion handles float32/float64 only).
+# kernels (fusion handles float32/float64 only), all but ember.linalg's (its composites are long
+# loops of the same elementwise ops and matmuls, and would add a minute).
 test: lint
 	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl
 	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
-		-k "(test_forward_matches_numpy and (float32 or float64)) or test_gradcheck" $(ARGS)
+		-k "((test_forward_matches_numpy and (float32 or float64)) or test_gradcheck) and not linalg" $(ARGS)
 	$(MAKE) test-examples
 
 test-main: setup
-	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda $(ARGS)
+	$(BIN)/python -m pytest tests plugins --ignore=plugins/opencl/tests --pyargs ember.testing -q --tb=short \
+		--ember-device=cpu,cuda $(ARGS)
 
-# (tests/ files that take the kit's ember_device fixture run on opencl here too)
+# (tests/ files that take the kit's ember_device fixture run on opencl here too, and the opencl
+# plugin's own tests: both processes then take about as long)
 test-kit-opencl: setup
-	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) -q --tb=short \
-		--ember-device=opencl $(ARGS)
+	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) plugins/opencl/tests \
+		-q --tb=short --ember-device=opencl $(ARGS)
 
 test-examples: setup
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line

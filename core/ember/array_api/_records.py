@@ -73,7 +73,7 @@ def _complex(x: Tensor) -> Tensor:
 
 
 def _records() -> list[OpRecord]:
-    def rec(name: str, call: Any) -> OpRecord:
+    def rec(name: str, call: Any, reads_values: bool = False) -> OpRecord:
         return OpRecord(
             name,
             call,
@@ -84,11 +84,13 @@ def _records() -> list[OpRecord]:
             dtypes=ALL,
             grad=False,
             public=False,
+            reads_values=reads_values,
         )
 
     return [
         rec("Tensor.__array_namespace__", _array_namespace),
-        rec("Tensor.to_device", _to_device),
+        # (its round trip through the cpu copies the values)
+        rec("Tensor.to_device", _to_device, reads_values=True),
         OpRecord(
             "Tensor.__complex__",
             _complex,
