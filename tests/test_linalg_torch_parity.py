@@ -16,6 +16,7 @@ from typing import Any
 import ember
 import numpy as np
 import pytest
+from linalg_parity import E, T, comparer, kernel_or_composite
 from torch_required import require_torch
 
 torch = require_torch()
@@ -32,34 +33,10 @@ SOLVER_KERNELS = ("linalg_cholesky", "linalg_lu_factor", "linalg_solve_triangula
 @pytest.fixture(params=["kernel", "composite"])
 def path(request: pytest.FixtureRequest) -> Iterator[str]:
     """Each test with cpu's solver kernels, and again with them removed (the composites run)."""
-    kernels = ember.device("cpu").kernels
-    assert all(k in kernels for k in SOLVER_KERNELS), "the cpu backend lacks the linalg solver kernels"
-    if request.param == "kernel":
-        yield "kernel"
-        return
-    saved = {k: kernels.pop(k) for k in SOLVER_KERNELS}
-    try:
-        yield "composite"
-    finally:
-        kernels.update(saved)
+    yield from kernel_or_composite(request.param, SOLVER_KERNELS, "solver")
 
 
-def E(a: Any, grad: bool = False) -> ember.Tensor:
-    t = ember.tensor(np.array(a, copy=True))
-    return t.requires_grad_(True) if grad else t
-
-
-def T(a: Any, grad: bool = False) -> Any:
-    t = torch.from_numpy(np.array(a, copy=True))
-    return t.requires_grad_(True) if grad else t
-
-
-def same(e: Any, t: Any, tol: float = 1e-9, what: str = "") -> None:
-    got = e.numpy() if isinstance(e, ember.Tensor) else np.asarray(e)
-    want = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
-    assert got.shape == want.shape, (what, got.shape, want.shape)
-    np.testing.assert_allclose(got, want, rtol=tol, atol=tol, equal_nan=True, err_msg=what)
-    COMPARED["values"] += 1
+same = comparer(COMPARED, check_dtype=False)
 
 
 def rand(*shape: int, seed: int = 0, dtype: str = "float64") -> np.ndarray:
