@@ -90,8 +90,116 @@ def test_training_step_equals_eager_twin_over_20_steps(dev: Any, optimizer: str)
                 assert s1[k] == s2[k]
     explained = step.explain()
     assert "matmul" in explained and "check: ember.ops.indexing._check_index" in explained
-    if optimizer == "adam":  # its step count lives on the host: the step runs eagerly, named
-        assert "eager: optimizer 0.step() (it changes the optimizer's host state" in explained
+    if optimizer == "adam":  # the first step creates the state (eagerly); the steady one replays
+        first, steady = explained.split("compiled _step:")[1:]
+        assert "eager: optimizer 0.step() (it changes the optimizer's host state" in first
+        assert "0 eager optimizer steps, 8 optimizer host-scalar calls" in steady
+        assert "h0 = O[0]._host_scalars(O[0].param_groups[0], O[0].state[P[" in steady
+
+
+def _assert_optimizer_twins(m1: nn.Module, o1: Any, m2: nn.Module, o2: Any) -> None:
+    """Parameters, gradients and every optimizer state value (tensors and the host step count)."""
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.detach().numpy(), p2.detach().numpy())
+        np.testing.assert_array_equal(p1.grad.numpy(), p2.grad.numpy())
+        s1, s2 = o1.state[p1], o2.state[p2]
+        assert s1.keys() == s2.keys()
+        for k in s1:
+            if isinstance(s1[k], ember.Tensor):
+                np.testing.assert_array_equal(s1[k].numpy(), s2[k].numpy())
+            else:
+                assert s1[k] == s2[k] and type(s1[k]) is type(s2[k])
+    assert o1.param_groups[0]["lr"] == o2.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("optimizer", ["Adam", "AdamW"])
+def test_adam_replays_with_a_scheduler_and_a_state_dict_round_trip(dev: Any, optimizer: str) -> None:
+    """24 Adam/AdamW steps, the lr changed by a scheduler after each (the replay recomputes the bias
+    corrections and reads the new lr), the optimizer reloaded from its own state dict mid-run."""
+
+    def make() -> tuple[Any, Any, Any]:
+        ember.manual_seed(0)
+        m = DigitsCNN().to(dev)
+        o = getattr(ember.optim, optimizer)(m.parameters(), lr=3e-3, weight_decay=0.05, amsgrad=True)
+        return m, o, ember.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + 0.3 * e))
+
+    (m1, o1, s1), (m2, o2, s2) = make(), make()
+    step = ember.compile(_step)
+    losses: list[list[float]] = [[], []]
+    for i, (x, y) in enumerate(_batches(dev, 24, batch=16)):
+        for j, (m, o, s, f) in enumerate(((m1, o1, s1, _step), (m2, o2, s2, step))):
+            ember.manual_seed(100 + i)
+            losses[j].append(f(m, o, x, y).item())
+            s.step()
+            if i == 11:  # a round trip through the state dict: new state tensors and dicts
+                o.load_state_dict(o.state_dict())
+    assert losses[0] == losses[1]
+    _assert_optimizer_twins(m1, o1, m2, o2)
+    assert all(st["step"] == 24 for st in o2.state.values())
+    assert o2.param_groups[0]["lr"] != 3e-3
+    assert step.stats["captures"] == 2 and step.stats["replays"] == 22 and step.stats["eager"] == 0
+
+
+@pytest.mark.parametrize("optimizer", ["RMSprop", "Adagrad", "Adamax", "NAdam", "RAdam"])
+def test_other_optimizers_equal_eager_under_a_scheduler(dev: Any, optimizer: str) -> None:
+    """The host-scalar optimizers replay (RAdam's step switches kernels on its step count: it runs
+    eagerly inside the replay); all equal their eager twins bitwise."""
+    kwargs: dict[str, dict[str, Any]] = {
+        "RMSprop": {"momentum": 0.5, "centered": True},
+        "Adagrad": {"lr_decay": 0.01},
+        "NAdam": {"decoupled_weight_decay": True},
+        "RAdam": {},
+    }
+
+    def make() -> tuple[Any, Any, Any]:
+        ember.manual_seed(0)
+        m = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 3)).to(dev)
+        cls = getattr(ember.optim, optimizer)
+        o = cls(m.parameters(), lr=1e-2, weight_decay=0.1, **kwargs.get(optimizer, {}))
+        return m, o, ember.optim.lr_scheduler.StepLR(o, 3, gamma=0.5)
+
+    def fn(m: nn.Module, o: Any, x: ember.Tensor) -> ember.Tensor:
+        o.zero_grad()
+        loss = (m(x) ** 2).mean()
+        loss.backward()
+        o.step()
+        return loss.detach()
+
+    (m1, o1, s1), (m2, o2, s2) = make(), make()
+    step = ember.compile(fn)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        x = ember.tensor(rng.random((5, 6)).astype(np.float32), device=dev)
+        assert fn(m1, o1, x).item() == step(m2, o2, x).item()
+        s1.step()
+        s2.step()
+    _assert_optimizer_twins(m1, o1, m2, o2)
+    steady = step.explain().split("compiled fn:")[-1]
+    if optimizer == "RAdam":  # its lr is a guarded hyper-parameter: each new lr is a new signature
+        assert "1 eager optimizer steps" in steady
+    else:
+        assert "0 eager optimizer steps, 4 optimizer host-scalar calls" in steady
+        assert step.stats["replays"] == 18
+
+
+def test_host_scalars_returning_a_hyper_parameter_object_runs_eagerly() -> None:
+    """Host scalars are told apart by identity: a hyper-parameter's own float is refused, named."""
+
+    class Aliasing(ember.optim.RMSprop):
+        def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+            state["step"] += 1
+            return (group["lr"],)
+
+    m = nn.Linear(3, 2)
+    o = Aliasing(m.parameters(), lr=0.5)
+    step = ember.compile(lambda x: (o.zero_grad(), m(x).sum().backward(), o.step()) and None)
+    x = ember.ones(4, 3)
+    with pytest.warns(CompileWarning, match=r"Aliasing._host_scalars returns a hyper-parameter's own float"):
+        step(x)
+    step(x)  # the state now exists: a new signature, refused the same way (warned once)
+    step(x)
+    assert step.stats["captures"] == 2 and step.stats["eager"] == 1 and step.stats["replays"] == 0
+    assert o.state[m.weight]["step"] == 3
 
 
 def test_forward_pass_equals_eager(dev: Any) -> None:

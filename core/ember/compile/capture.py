@@ -3,8 +3,10 @@
 Nothing here costs eager execution anything: while a capture runs, the entries of every loaded
 kernel dict (the dict ``device.kernels`` is) are swapped in place for recording wrappers (as the
 profiler does), ``Generator._reserve`` is wrapped to learn which generator each random kernel
-draws from, and each optimizer found in the function's state gets its ``step`` wrapped; all of it
-is put back when the run ends. Only the capturing thread is recorded; one capture runs at a time.
+draws from, and each optimizer found in the function's state gets its ``step`` wrapped (and its
+``_host_scalars``, whose returned floats become :class:`HostArg` kernel arguments that a replay
+recomputes); all of it is put back when the run ends. Only the capturing thread is recorded; one
+capture runs at a time.
 
 What makes a run uncapturable (the signature then runs eagerly, after one warning): a host read
 (``to_numpy``: ``.item()``, ``bool(t)``, ``.tolist()``, printing) other than core's value checks,
@@ -20,7 +22,21 @@ import sys
 import threading
 from typing import Any
 
-from .graph import Bind, Check, Eager, Effect, Node, RandomArg, Reserve, ResultTensor, Return, Slot, TensorRef
+from .graph import (
+    Bind,
+    Check,
+    Eager,
+    Effect,
+    HostArg,
+    HostCall,
+    Node,
+    RandomArg,
+    Reserve,
+    ResultTensor,
+    Return,
+    Slot,
+    TensorRef,
+)
 
 __all__ = ["Capture", "Uncapturable", "CAPTURE_LOCK"]
 
@@ -111,6 +127,8 @@ class Capture:
         self.backward_ran = False
         self.local_generators: set[int] = set()  # generators made during the run
         self.poisoned: dict[int, Any] = {}  # buffers an eager optimizer step made (not replayed)
+        self.host_calls = 0
+        self.host_scalars: dict[int, tuple[float, HostArg]] = {}  # id(float) -> (it, its HostArg)
 
     # -- slots and buffers -------------------------------------------------------------------------
     def new_slot(self) -> Slot:
@@ -130,6 +148,9 @@ class Capture:
     def arg(self, v: Any) -> Any:
         """``v`` with known buffers replaced by their slots (tuples, lists, dicts walked)."""
         t = type(v)
+        if t is float and self.host_scalars:
+            hit = self.host_scalars.get(id(v))
+            return hit[1] if hit is not None and hit[0] is v else v
         if v is None or t is int or t is float or t is bool or t is str:
             return v
         if t is tuple or t is list:
@@ -252,7 +273,8 @@ class Capture:
                 3,
             )
             return step(*args, **kwargs)
-        before_host = host_state(opt)
+        before_hyper = hyper_parameters(opt)
+        before_states = {id(p): (p, dict(st)) for p, st in opt.state.items()}
         before = _Snapshot(self.state)
         mark, src_copy = len(self.items), dict(self.src)
         totals = {id(r): r.total for r in self.reserves.values()}
@@ -261,7 +283,12 @@ class Capture:
             result = step()
         finally:
             self.in_step = False
-        changed = host_state(opt) != before_host
+        # what _host_scalars advanced (the step count) is replayed; any other host change is not
+        replayed = type(opt)._replayed_state if self.host_calls_in(mark) else ()
+        after_states = {id(p): (p, st) for p, st in opt.state.items()}
+        changed = hyper_parameters(opt) != before_hyper or _host_values(
+            before_states, replayed
+        ) != _host_values(after_states, replayed)
         if not changed and not self.step_reads:
             return result  # replayed with the rest
         # eager: forget what the step recorded, apply the effects so far, call it, rebind after it
@@ -283,6 +310,37 @@ class Capture:
         self.bind_locations()
         self._prev = _Snapshot(self.state)
         return result
+
+    def host_calls_in(self, mark: int) -> bool:
+        return any(isinstance(i, HostCall) for i in self.items[mark:])
+
+    def host_scalars_called(self, k: int, opt: Any, group: Any, state: Any, out: Any) -> None:
+        """Record one ``_host_scalars`` call of optimizer ``k``'s step: its floats become HostArgs."""
+        gi = next((i for i, g in enumerate(opt.param_groups) if g is group), None)
+        p = next((p for p, st in opt.state.items() if st is state), None)
+        j = next((j for j, q in enumerate(self.state.P) if q is p), None)
+        if gi is None or j is None or type(out) is not tuple or any(type(x) is not float for x in out):
+            self.fail(
+                f"{type(opt).__name__}._host_scalars returns a {type(out).__name__}, not a tuple of "
+                "Python floats for one of its parameters (a tensor step count?)",
+                4,
+            )
+            return
+        if any(x is v for x in out for v in group.values()):
+            # kernel arguments are told apart by identity: a hyper-parameter's own float object
+            # could stand for another hyper-parameter equal to it
+            self.fail(
+                f"{type(opt).__name__}._host_scalars returns a hyper-parameter's own float object "
+                "(return a float of its own, such as lr * 1.0)",
+                4,
+            )
+            return
+        call = HostCall(self.host_calls, k, gi, j)
+        self.host_calls += 1
+        self.items.append(call)
+        for i, x in enumerate(out):
+            self.keep.append(x)
+            self.host_scalars[id(x)] = (x, HostArg(call.index, i))
 
     # -- effects -------------------------------------------------------------------------------------
     def slot_of(self, buf: Any) -> Any:
@@ -457,17 +515,32 @@ class Capture:
                 return step(*args, **kwargs)
             return cap.optimizer_step(k, opt, step, args, kwargs)
 
-        had = "step" in opt.__dict__  # an instance attribute of its own (a wrapper) is put back
-        own = opt.__dict__.get("step")
-        opt.step = recorded_step
+        _set_attribute(self, opt, "step", recorded_step)
+        if type(opt)._replayed_state:
+            host = opt._host_scalars
 
-        def restore() -> None:
-            if had:
-                opt.step = own
-            else:
-                opt.__dict__.pop("step", None)
+            def recorded_host_scalars(group: Any, state: Any) -> Any:
+                out = host(group, state)
+                if threading.get_ident() == cap.thread and cap.in_step:
+                    cap.host_scalars_called(k, opt, group, state, out)
+                return out
 
-        self._restore.append(restore)
+            _set_attribute(self, opt, "_host_scalars", recorded_host_scalars)
+
+
+def _set_attribute(cap: Capture, obj: Any, name: str, value: Any) -> None:
+    """``obj.name = value`` until the capture ends (an instance attribute of its own is put back)."""
+    had = name in obj.__dict__
+    own = obj.__dict__.get(name)
+    setattr(obj, name, value)
+
+    def restore() -> None:
+        if had:
+            setattr(obj, name, own)
+        else:
+            obj.__dict__.pop(name, None)
+
+    cap._restore.append(restore)
 
 
 def _recorder(cap: Capture, name: str, device_type: str, k: Any) -> Any:
@@ -492,25 +565,31 @@ def _module_tensor_ids(state: Any) -> list[int]:
 
 
 def hyper_parameters(opt: Any) -> tuple[Any, ...]:
-    """An optimizer's hyper-parameters, group by group (tensors by identity)."""
+    """An optimizer's hyper-parameters, group by group (tensors by identity); a float or int one the
+    step reads only through ``_host_scalars`` (Adam's lr) is left out: a replay recomputes it."""
     from ..tensor import Tensor
 
+    replayed = type(opt)._replayed_hyper
     return tuple(
         tuple(
             (k, ("tensor", id(v)) if isinstance(v, Tensor) else repr(v))
             for k, v in g.items()
-            if k != "params"
+            if k != "params" and not (k in replayed and type(v) in (float, int))
         )
         for g in opt.param_groups
     )
 
 
-def host_state(opt: Any) -> Any:
-    """An optimizer's host state: hyper-parameters and every non-tensor state value, and the keys."""
+def _host_values(states: dict[int, tuple[Any, dict[str, Any]]], replayed: tuple[str, ...]) -> Any:
+    """Every non-tensor state value and the keys, except the values of the ``replayed`` keys."""
     from ..tensor import Tensor
 
-    state = tuple(
-        (id(p), tuple((k, None if isinstance(v, Tensor) else repr(v)) for k, v in s.items()))
-        for p, s in opt.state.items()
+    return tuple(
+        (pid, tuple((k, None if isinstance(v, Tensor) or k in replayed else repr(v)) for k, v in s.items()))
+        for pid, (_p, s) in states.items()
     )
-    return hyper_parameters(opt), state
+
+
+def host_state(opt: Any) -> Any:
+    """An optimizer's host state: hyper-parameters and every non-tensor state value, and the keys."""
+    return hyper_parameters(opt), _host_values({id(p): (p, s) for p, s in opt.state.items()}, ())

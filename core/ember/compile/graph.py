@@ -13,8 +13,12 @@ The program is a list of items, each one statement (or a few) of the generated f
 * :class:`Check`: a value check of core (index bounds ...), run again on the replay's buffers.
 * :class:`Effect`: one Python-visible effect (``P[1].grad = _mk(v20, ...)``, a version bump, a
   rebinding of ``_data``).
-* :class:`Eager`: an optimizer's ``step()`` that could not be replayed (it changes host state such
-  as Adam's step count), called for real.
+* :class:`HostCall`: an optimizer's host-side part of one parameter's step
+  (``h2 = O[0]._host_scalars(O[0].param_groups[0], O[0].state[P[3]])``): it advances the host state
+  (Adam's step count) as eager does and returns the Python floats the step's kernels take (bias
+  corrections, the lr a scheduler sets); those arguments read ``h2[i]`` (:class:`HostArg`).
+* :class:`Eager`: an optimizer's ``step()`` that could not be replayed (it changes host state other
+  than through ``_host_scalars``), called for real.
 * :class:`Return`: the function's result rebuilt from slots.
 """
 
@@ -37,6 +41,8 @@ __all__ = [
     "Check",
     "Effect",
     "Eager",
+    "HostCall",
+    "HostArg",
     "Return",
     "ResultTensor",
     "Graph",
@@ -134,6 +140,26 @@ class Eager:
 
 
 @dataclass
+class HostCall:
+    """``h{index} = O[k]._host_scalars(O[k].param_groups[group], O[k].state[P[param]])`` (``k``:
+    ``optimizer``): the host scalars of one parameter's optimizer step, recomputed (and the step
+    counted) on every replay."""
+
+    index: int
+    optimizer: int
+    group: int
+    param: int
+
+
+@dataclass(frozen=True)
+class HostArg:
+    """A kernel's scalar argument: the ``position``-th value :class:`HostCall` ``call`` returns."""
+
+    call: int
+    position: int
+
+
+@dataclass
 class Return:
     """The result, rebuilt: ``value`` is the returned structure with Tensors described by
     ``("tensor", slot, shape, dtype, device)`` or ``("location", expr)``."""
@@ -162,6 +188,8 @@ class _Emitter:
             return repr(v)
         if isinstance(v, TensorRef):
             return f"_mk({self.expr(v.data)}, {v.shape!r}, {self.const(v.dtype)}, {self.const(v.device)})"
+        if isinstance(v, HostArg):
+            return f"h{v.call}[{v.position}]"
         if isinstance(v, RandomArg):
             r = v.reserve
             return f"s{r.index}" if v.offset is None else f"(o{r.index} + {v.offset})"
@@ -181,7 +209,7 @@ class _Emitter:
 
 
 def _has_slot(v: Any) -> bool:
-    if isinstance(v, (Slot, RandomArg, TensorRef)):
+    if isinstance(v, (Slot, RandomArg, TensorRef, HostArg)):
         return True
     if isinstance(v, (tuple, list)):
         return any(_has_slot(x) for x in v)
@@ -292,6 +320,10 @@ class Graph:
                 for name, value in item.consts.items():
                     code = code.replace("{" + name + "}", em.const(value))
                 lines.append(f"    {code}")
+            elif isinstance(item, HostCall):
+                o = f"O[{item.optimizer}]"
+                group, state = f"{o}.param_groups[{item.group}]", f"{o}.state[P[{item.param}]]"
+                lines.append(f"    h{item.index} = {o}._host_scalars({group}, {state})")
             elif isinstance(item, Eager):
                 lines.append(f"    O[{item.optimizer}].step()")
             elif isinstance(item, Return):
@@ -348,10 +380,11 @@ class Graph:
             counts[n.name] = counts.get(n.name, 0) + 1
         eager = [i for i in self.items if isinstance(i, Eager)]
         checks = [i for i in self.items if isinstance(i, Check)]
+        host = [i for i in self.items if isinstance(i, HostCall)]
         lines = [
             f"compiled {self.name}: {len(self.nodes)} kernel calls "
             f"({self.removed} dead ones removed), {len(checks)} value checks, "
-            f"{len(eager)} eager optimizer steps",
+            f"{len(eager)} eager optimizer steps, {len(host)} optimizer host-scalar calls",
             "  kernels: " + ", ".join(f"{k} x{v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])),
         ]
         lines += [f"  eager: optimizer {e.optimizer}.step() ({e.why})" for e in eager]

@@ -69,18 +69,25 @@ class Adagrad(Optimizer):
                     "sum": E.full_like(p.detach(), group["initial_accumulator_value"]),
                 }
 
+    _replayed_hyper = ("lr",)
+    _replayed_state = ("step",)
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Count the step; return (decayed lr,)."""
+        state["step"] += 1
+        return (group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"]),)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, lr_decay, wd, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
+                wd, eps = group["weight_decay"], group["eps"]
                 for p, g in _params_with_grad(group):
                     state = self.state.setdefault(p, {"step": 0, "sum": E.full_like(p.detach(), 0.0)})
-                    state["step"] += 1
+                    (clr,) = self._host_scalars(group, state)
                     if wd:
                         g = g + p.detach() * wd
-                    clr = lr / (1 + (state["step"] - 1) * lr_decay)
                     state["sum"].add_(g * g)
                     p.sub_(g / (E.sqrt(state["sum"]) + eps) * clr)
         return loss
@@ -120,25 +127,33 @@ class Adamax(Optimizer):
             ),
         )
 
+    _replayed_hyper = ("lr",)
+    _replayed_state = ("step",)
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Count the step; return (step size ``lr / (1 - beta1^t)``,)."""
+        state["step"] += 1
+        return (group["lr"] / (1 - group["betas"][0] ** state["step"]),)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+                (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
                 for p, g in _params_with_grad(group):
                     state = self.state.setdefault(p, {})
                     if not state:
                         state.update(
                             step=0, exp_avg=E.zeros_like(p.detach()), exp_inf=E.zeros_like(p.detach())
                         )
-                    state["step"] += 1
+                    (step_size,) = self._host_scalars(group, state)
                     if wd:
                         g = g + p.detach() * wd
                     m, u = state["exp_avg"], state["exp_inf"]
                     m.add_((g - m) * (1 - b1))  # lerp towards g
                     u.copy_(E.maximum(u * b2, E.abs(g) + eps))
-                    p.sub_(m / u * (lr / (1 - b1 ** state["step"])))
+                    p.sub_(m / u * step_size)
         return loss
 
 
@@ -181,13 +196,32 @@ class NAdam(Optimizer):
             ),
         )
 
+    _replayed_hyper = ("lr",)
+    _replayed_state = ("step", "mu_product")
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Count the step and the momentum product; return (decoupled decay ``1 - lr wd``,
+        ``1 - beta2^t``, the gradient's and the momentum's step sizes)."""
+        lr, (b1, b2), wd, psi = group["lr"], group["betas"], group["weight_decay"], group["momentum_decay"]
+        state["step"] += 1
+        t = state["step"]
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        return (
+            1 - lr * wd,
+            1 - b2**t,
+            -lr * (1.0 - mu) / (1.0 - mu_product),
+            (-lr * mu_next) / (1.0 - mu_product * mu_next),
+        )
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-                psi = group["momentum_decay"]
+                (b1, b2), eps, wd = group["betas"], group["eps"], group["weight_decay"]
                 for p, g in _params_with_grad(group):
                     state = self.state.setdefault(p, {})
                     if not state:
@@ -197,23 +231,18 @@ class NAdam(Optimizer):
                             exp_avg=E.zeros_like(p.detach()),
                             exp_avg_sq=E.zeros_like(p.detach()),
                         )
-                    state["step"] += 1
-                    t = state["step"]
+                    decay, bc2, g_step, m_step = self._host_scalars(group, state)
                     if wd:
                         if group["decoupled_weight_decay"]:
-                            p.mul_(1 - lr * wd)
+                            p.mul_(decay)
                         else:
                             g = g + p.detach() * wd
-                    mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
-                    mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
-                    state["mu_product"] *= mu
-                    mu_product = state["mu_product"]
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     m.add_((g - m) * (1 - b1))
                     v.mul_(b2).add_(g * g * (1 - b2))
-                    denom = E.sqrt(v / (1 - b2**t)) + eps
-                    p.add_(g / denom * (-lr * (1.0 - mu) / (1.0 - mu_product)))
-                    p.add_(m / denom * ((-lr * mu_next) / (1.0 - mu_product * mu_next)))
+                    denom = E.sqrt(v / bc2) + eps
+                    p.add_(g / denom * g_step)
+                    p.add_(m / denom * m_step)
         return loss
 
 

@@ -20,6 +20,12 @@ class Optimizer:
     ``defaults``.
     """
 
+    #: hyper-parameters that :meth:`step` reads only through :meth:`_host_scalars` (``ember.compile``
+    #: leaves them out of a graph's signature: a replay recomputes the scalars on every call)
+    _replayed_hyper: tuple[str, ...] = ()
+    #: per-parameter host state that :meth:`_host_scalars` advances (a replay calls it as eager does)
+    _replayed_state: tuple[str, ...] = ()
+
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict[str, Any]] = {}
@@ -77,6 +83,14 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update the parameters once (subclasses implement it); ``closure`` re-evaluates the loss."""
         raise NotImplementedError
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Advance one parameter's host state by one step (its ``_replayed_state`` keys) and return the
+        Python floats the step passes to kernels that depend on that state or on the
+        ``_replayed_hyper`` hyper-parameters. ``ember.compile`` records which kernel arguments these
+        are and calls this again on every replay, so a replayed step sees the new step count and a
+        scheduler's new lr, bitwise as eager."""
+        raise NotImplementedError(f"{type(self).__name__} has no host scalars")
 
     def _closure_loss(self, closure: Callable[[], Any] | None) -> Any:
         if closure is None:

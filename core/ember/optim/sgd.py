@@ -112,12 +112,24 @@ class Adam(Optimizer):
             ),
         )
 
+    _replayed_hyper = ("lr",)
+    _replayed_state = ("step",)
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Count the step; return (decoupled decay ``1 - lr wd``, ``1 / sqrt(1 - beta2^t)``, step size
+        ``lr / (1 - beta1^t)``)."""
+        state["step"] += 1
+        t = state["step"]
+        lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        return 1 - lr * wd, 1 / math.sqrt(bc2), lr / bc1
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+                (b1, b2), eps = group["betas"], group["eps"]
                 wd, amsgrad = group["weight_decay"], group["amsgrad"]
                 for p, g in _params_with_grad(group):
                     state = self.state.setdefault(p, {})
@@ -127,23 +139,21 @@ class Adam(Optimizer):
                         state["exp_avg_sq"] = E.zeros_like(p)
                         if amsgrad:
                             state["max_exp_avg_sq"] = E.zeros_like(p)
-                    state["step"] += 1
-                    t = state["step"]
+                    decay, inv_sqrt_bc2, step_size = self._host_scalars(group, state)
                     if wd:
                         if self._decoupled:
-                            p.mul_(1 - lr * wd)
+                            p.mul_(decay)
                         else:
                             g = g + p.detach() * wd
                     m, v = state["exp_avg"], state["exp_avg_sq"]
                     m.mul_(b1).add_(g * (1 - b1))
                     v.mul_(b2).add_(g * g * (1 - b2))
-                    bc1, bc2 = 1 - b1**t, 1 - b2**t
                     if amsgrad:
                         vmax = state["max_exp_avg_sq"]
                         vmax.maximum_(v)
                         v = vmax
-                    denom = E.sqrt(v) * (1 / math.sqrt(bc2)) + eps
-                    p.sub_(m / denom * (lr / bc1))
+                    denom = E.sqrt(v) * inv_sqrt_bc2 + eps
+                    p.sub_(m / denom * step_size)
         return loss
 
 
@@ -194,12 +204,21 @@ class RMSprop(Optimizer):
             ),
         )
 
+    _replayed_hyper = ("lr",)
+    _replayed_state = ("step",)
+
+    def _host_scalars(self, group: dict[str, Any], state: dict[str, Any]) -> tuple[float, ...]:
+        """Count the step; return (lr,)."""
+        state["step"] += 1
+        # a float object of its own (equal to lr): a capture tells host scalars by identity
+        return (group["lr"] * 1.0,)
+
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss, if any."""
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+                alpha, eps = group["alpha"], group["eps"]
                 wd, mom, centered = group["weight_decay"], group["momentum"], group["centered"]
                 for p, g in _params_with_grad(group):
                     state = self.state.setdefault(p, {})
@@ -210,7 +229,7 @@ class RMSprop(Optimizer):
                             state["momentum_buffer"] = E.zeros_like(p)
                         if centered:
                             state["grad_avg"] = E.zeros_like(p)
-                    state["step"] += 1
+                    (lr,) = self._host_scalars(group, state)
                     if wd:
                         g = g + p.detach() * wd
                     sq = state["square_avg"]
