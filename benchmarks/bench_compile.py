@@ -1,5 +1,5 @@
 """One digits training epoch (batch 64): Ember eager, Ember with the step under ``ember.compile``, and
-PyTorch eager (CPU), side by side, with SGD (momentum) and Adam.
+PyTorch eager (CPU), side by side, with SGD (momentum), Adam and AdamW (``--optimizers``).
 
     python benchmarks/bench_compile.py [--devices cpu,opencl] [--epochs 3] [--runs 3] [--threads 1]
                                        [--clock wall|cpu]
@@ -49,6 +49,8 @@ def ember_epochs(device: str, optimizer: str, compiled: bool, epochs: int) -> tu
     model = DigitsCNN().to(dev)
     if optimizer == "sgd":
         opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    elif optimizer == "adamw":
+        opt = ember.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
     else:
         opt = ember.optim.Adam(model.parameters(), lr=3e-3)
     ds = TensorDataset(ember.tensor(x, device=dev), ember.tensor(y, device=dev))
@@ -87,6 +89,8 @@ def torch_epochs(optimizer: str, epochs: int) -> list[float]:
     model = torch_digits_model(nn)
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    elif optimizer == "adamw":
+        opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
     else:
         opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     ds = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
@@ -113,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     """Run the comparison and print a Markdown table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--devices", default="cpu,opencl")
-    ap.add_argument("--optimizers", default="sgd,adam")
+    ap.add_argument("--optimizers", default="sgd,adam,adamw")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (both frameworks)")
