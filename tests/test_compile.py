@@ -182,6 +182,39 @@ def test_other_optimizers_equal_eager_under_a_scheduler(dev: Any, optimizer: str
         assert step.stats["replays"] == 18
 
 
+def test_a_subclass_step_of_its_own_keeps_lr_guarded() -> None:
+    """lr leaves the guards only for the step that declared it reads lr through _host_scalars: a
+    subclass's own step may read lr directly, so a new lr captures again."""
+
+    class DirectLr(ember.optim.Adam):
+        def step(self, closure: Any = None) -> Any:
+            super().step()
+            with ember.no_grad():
+                for p in self.param_groups[0]["params"]:
+                    p.sub_(p.grad * self.param_groups[0]["lr"])
+
+    def make() -> tuple[Any, Any]:
+        ember.manual_seed(0)
+        m = nn.Linear(3, 2)
+        return m, DirectLr(m.parameters(), lr=0.1)
+
+    def train(m: nn.Module, o: Any, x: ember.Tensor) -> None:
+        o.zero_grad()
+        m(x).sum().backward()
+        o.step()
+
+    (m1, o1), (m2, o2) = make(), make()
+    fn = ember.compile(train)
+    x = ember.ones(4, 3)
+    for i in range(6):
+        for m, o, f in ((m1, o1, train), (m2, o2, fn)):
+            f(m, o, x)
+            o.param_groups[0]["lr"] = 0.1 / (i + 2)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.detach().numpy(), p2.detach().numpy())
+    assert fn.stats["replays"] == 0  # every call met a new lr: no replay could have used a stale one
+
+
 def test_host_scalars_returning_a_hyper_parameter_object_runs_eagerly() -> None:
     """Host scalars are told apart by identity: a hyper-parameter's own float is refused, named."""
 

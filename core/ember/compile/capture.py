@@ -569,7 +569,7 @@ def hyper_parameters(opt: Any) -> tuple[Any, ...]:
     step reads only through ``_host_scalars`` (Adam's lr) is left out: a replay recomputes it."""
     from ..tensor import Tensor
 
-    replayed = type(opt)._replayed_hyper
+    replayed = _replayed_hyper(opt)
     return tuple(
         tuple(
             (k, ("tensor", id(v)) if isinstance(v, Tensor) else repr(v))
@@ -578,6 +578,16 @@ def hyper_parameters(opt: Any) -> tuple[Any, ...]:
         )
         for g in opt.param_groups
     )
+
+
+def _replayed_hyper(opt: Any) -> tuple[str, ...]:
+    """The hyper-parameters the optimizer's ``step`` reads only through ``_host_scalars``: those
+    declared by the class that defines the ``step`` in use (a subclass with a ``step`` of its own
+    declares its own, else every hyper-parameter stays guarded)."""
+    for c in type(opt).__mro__:
+        if "step" in c.__dict__:
+            return c.__dict__.get("_replayed_hyper", ())
+    return ()
 
 
 def _host_values(states: dict[int, tuple[Any, dict[str, Any]]], replayed: tuple[str, ...]) -> Any:
