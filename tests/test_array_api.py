@@ -719,8 +719,65 @@ def test_mT_and_dlpack_device(device: ember.Device) -> None:
         assert x.__dlpack_device__() == (1, 0)  # kDLCPU, device 0
         np.testing.assert_array_equal(np.from_dlpack(x), a)
     else:
-        with pytest.raises(TypeError, match="do not support DLPack"):
-            x.__dlpack_device__()
+        assert x.__dlpack_device__() == (4, device.index)  # kDLOpenCL
+        remedy = r"do not support DLPack; copy the tensor to the host first \(x\.to\('cpu'\)\)"
+        with pytest.raises(BufferError, match=remedy):
+            x.__dlpack__()
+        with pytest.raises(BufferError, match="do not support DLPack"):
+            ember.from_dlpack(x)
+        with pytest.raises(BufferError, match="copy=False forbids it"):
+            x.__dlpack__(dl_device=(1, 0), copy=False)
+        np.testing.assert_array_equal(np.from_dlpack(x.to("cpu")), a)
+
+
+def test_dlpack_keywords(device: ember.Device) -> None:
+    """``__dlpack__(*, stream, max_version, dl_device, copy)`` as the standard (DLPack 1.0) defines
+    them: a versioned capsule for max_version >= (1, 0), the legacy one otherwise; a host copy for
+    dl_device=(1, 0) from any device; copy=True exports a copy, copy=False never copies."""
+    import inspect
+
+    params = inspect.signature(ember.Tensor.__dlpack__).parameters
+    assert [n for n in params if n != "self" and params[n].kind is inspect.Parameter.KEYWORD_ONLY] == [
+        "stream",
+        "max_version",
+        "dl_device",
+        "copy",
+    ]
+    a = _values("float32", (2, 3))
+    x = xp.asarray(a, device=device)
+    host = x.__dlpack__(dl_device=(1, 0), max_version=(1, 0))
+    assert "dltensor_versioned" in repr(host)
+    np.testing.assert_array_equal(np.from_dlpack(x, device="cpu"), a)  # numpy asks for dl_device=(1, 0)
+    with pytest.raises(BufferError, match=r"cannot export a tensor on .* to DLPack device \(2, 0\)"):
+        x.__dlpack__(dl_device=(2, 0))
+    with pytest.raises(ValueError, match="copy must be None, True or False, not 1"):
+        x.__dlpack__(copy=1)
+    if device.type == "cpu":
+        assert "dltensor_versioned" in repr(x.__dlpack__(max_version=(1, 0)))
+        assert "dltensor_versioned" not in repr(x.__dlpack__(max_version=(0, 8)))
+        assert "dltensor_versioned" not in repr(x.__dlpack__())  # no max_version: the legacy capsule
+        shared = np.from_dlpack(x, copy=False)
+        copied = np.from_dlpack(x, copy=True)
+        x.add_(1.0)
+        np.testing.assert_array_equal(shared, a + 1)  # no copy: sees the update
+        np.testing.assert_array_equal(copied, a)  # a copy: does not
+
+
+def test_zero_remainder_takes_the_divisor_sign(device: ember.Device) -> None:
+    """A zero result of ``%`` / ``%=`` / remainder on floats carries the divisor's sign (Python's
+    and numpy's %, the standard's special cases) on every device."""
+    a = np.array([0.0, -0.0, 2.0, -2.0, 4.0, -4.0, 0.0, -0.0], dtype=np.float32)
+    b = np.array([-2.0, 2.0, -2.0, 2.0, 2.0, -2.0, 3.0, -3.0], dtype=np.float32)
+    want = np.remainder(a, b)
+    x, y = ember.tensor(a, device=device), ember.tensor(b, device=device)
+    inplace = x.clone()
+    inplace %= y
+    results = (("%", x % y), ("remainder", ember.remainder(x, y)), ("%=", inplace), ("scalar", x % -2.0))
+    for what, got in results:
+        ref = want if what != "scalar" else np.remainder(a, np.float32(-2.0))
+        np.testing.assert_array_equal(got.numpy(), ref, err_msg=what)
+        signs_agree = np.array_equal(np.signbit(got.numpy()), np.signbit(ref))
+        assert signs_agree, f"{what} on {device}: {got.numpy()} vs {ref}"
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -795,6 +852,8 @@ import sklearn
 import ember.array_api as xp
 from sklearn.decomposition import PCA
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import Ridge
+import ember
 
 sklearn.set_config(array_api_dispatch=True)
 rng = np.random.default_rng(0)
@@ -806,13 +865,28 @@ for est in (PCA(n_components=2, svd_solver="full"), LinearDiscriminantAnalysis()
     want = type(est)(**est.get_params()).fit(X, y).transform(X)
     assert got.device is Xe.device, f"{type(est).__name__}: result on {got.device}"
     np.testing.assert_allclose(np.abs(got.numpy()), np.abs(want), rtol=1e-8, atol=1e-10)
+# Ridge: scikit-learn's array-API path has the 'svd' solver only (solver='auto' picks it)
+coef = np.array([[1.0, -2.0, 0.5, 3.0], [0.0, 1.0, -1.0, 2.0]])
+Y = X @ coef.T + 0.1 * rng.standard_normal((50, 2))
+for targets in (Y[:, 0], Y):
+    Ye = xp.asarray(targets, device=sys.argv[1])
+    est = Ridge(alpha=0.5, solver="svd").fit(Xe, Ye)
+    ref = Ridge(alpha=0.5, solver="svd").fit(X, targets)
+    for name, got, want in (
+        ("coef_", est.coef_, ref.coef_),
+        ("intercept_", est.intercept_, ref.intercept_),
+        ("predict", est.predict(Xe), ref.predict(X)),
+    ):
+        assert isinstance(got, ember.Tensor) and got.device is Xe.device, f"Ridge.{name}: {type(got)}"
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-10, err_msg=f"Ridge.{name}")
+    assert abs(float(est.score(Xe, Ye)) - ref.score(X, targets)) < 1e-10
 print("ok")
 """
 
 
 def test_scikit_learn_runs_on_ember_tensors(device: ember.Device) -> None:
-    """scikit-learn's array-API paths (PCA, LinearDiscriminantAnalysis) take Ember tensors on the
-    device and give numpy's results (up to the components' signs). A subprocess, because SciPy
+    """scikit-learn's array-API paths (PCA, LinearDiscriminantAnalysis, Ridge) take Ember tensors on
+    the device and give numpy's results (up to PCA's and LDA's components' signs). A subprocess, because SciPy
     reads SCIPY_ARRAY_API once, at its import."""
     import os
     import subprocess

@@ -680,6 +680,39 @@ def test_trace() -> None:
     grads_match(lambda lib, x: lib.trace(x), _sample("float64", (3, 4)))
 
 
+def test_floor_divide_with_infinite_operands_and_signbit_of_nan() -> None:
+    """Float floor division with an infinite operand gives Python's and PyTorch's results (NaN for
+    an infinite dividend, -1 or 0 for an infinite divisor, by the fmod-based algorithm), on every
+    device, for ``//``, ``floor_divide`` and ``//=``; the array API standard's ``floor_divide``
+    (``ember.array_api``) asks for floor(x1 / x2) instead and gives it there. signbit reads the
+    sign bit of a NaN, as torch.signbit does."""
+    a = np.array([INF, INF, -INF, -INF, 1.0, -1.0, 1.0, -1.0, 0.0, -0.0, INF, 5.0, -5.0, 0.0, NAN])
+    b = np.array([2.0, -2.0, 2.0, -2.0, INF, INF, -INF, -INF, INF, -INF, INF, 0.0, 0.0, 0.0, INF])
+    for dt in ("float32", "float64"):
+        ta, tb = torch.tensor(a.astype(dt)), torch.tensor(b.astype(dt))
+        want = torch.floor_divide(ta, tb).numpy()
+        py = np.array([x // y if y != 0 else np.float64(x) / y for x, y in zip(a.tolist(), b.tolist())])
+        np.testing.assert_array_equal(want, py.astype(dt))  # PyTorch's and Python's results agree
+        for dev in [d for d in ember.devices() if d.type != "meta"]:
+            ea, eb = ember.tensor(a.astype(dt), device=dev), ember.tensor(b.astype(dt), device=dev)
+            inplace = ea.clone()
+            inplace //= eb
+            results = (("//", ea // eb), ("floor_divide", ember.floor_divide(ea, eb)), ("//=", inplace))
+            for what, got in results:
+                g = got.numpy()
+                np.testing.assert_array_equal(g, want, err_msg=f"{what} {dt} on {dev}")
+                zero = want == 0  # the signs of zeros (a NaN's sign bit is left to the kernels)
+                signs_agree = np.array_equal(np.signbit(g[zero]), np.signbit(want[zero]))
+                assert signs_agree, f"{what} {dt} on {dev}: zero signs"
+                COMPARED["values"] += 1
+            s = np.array([NAN, -NAN, 0.0, -0.0, -1.0, INF, -INF], dtype=dt)
+            s[1] = np.copysign(np.nan, -1.0).astype(dt)
+            got = ember.signbit(ember.tensor(s, device=dev)).numpy()
+            want_bits = torch.signbit(torch.tensor(s)).numpy()
+            np.testing.assert_array_equal(got, want_bits, err_msg=f"signbit {dt} on {dev}")
+            COMPARED["values"] += 1
+
+
 # -- last: the count ---------------------------------------------------------------------------------
 def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None) -> None:
     """Written last, so that it runs last (pytest keeps a module's order): a sweep that compares

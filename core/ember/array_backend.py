@@ -246,6 +246,7 @@ def array_kernels(
         "flip": lambda x, dims: xp.flip(x, axis=dims).copy(),
         "index_select": lambda x, dim, idx: xp.take(x, idx, axis=dim),
         "ne": arr(xp.not_equal),
+        "signbit": arr(xp.signbit),
         "relu": arr(lambda x: xp.maximum(x, 0)),
         "sigmoid": arr(quiet(sigmoid)),
         "softmax": quiet(softmax),

@@ -33,6 +33,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "log2": "log2(x)",
     "log10": "log10(x)",
     "sign": "sign(x) -> -1, 0 or 1 in x's dtype (0 for NaN)",
+    "signbit": "signbit(x) -> bool buffer: the sign bit of floating x (True for -0.0 and a NaN with its sign "
+    "bit set)",
     "rsqrt": "rsqrt(x) -> 1 / sqrt(x)",
     "gelu": "gelu(x) -> x * Phi(x) (exact erf form)",
     "silu": "silu(x) -> x * sigmoid(x)",

@@ -125,30 +125,89 @@ def from_dlpack(obj: Any) -> Tensor:
                 return _make(
                     data, tuple(shape), _dt.from_numpy_dtype(np.dtype(np_dtype)), _device(d.type, int(dev_id))
                 )
+    if isinstance(obj, Tensor):
+        dlpack(obj)  # raises the BufferError that names the remedy (x.to('cpu'))
     raise TypeError(
         f"from_dlpack: no installed backend accepts DLPack device type {int(dev_type)} "
         f"(id {dev_id}); install the backend for that device (e.g. ember[cuda])"
     )
 
 
-def dlpack(x: Tensor, stream: Any = None) -> Any:
-    """``x.__dlpack__()``: export through the native buffer's own DLPack support."""
-    buf = x._data
-    if not hasattr(buf, "__dlpack__"):
-        raise TypeError(
-            f"__dlpack__: the {x.device.type} backend's buffers do not support DLPack; copy "
-            "to cpu first (x.cpu())"
-        )
+#: DLPack's device type codes (``DLDeviceType``) of the host
+_KDL_CPU, _KDL_CUDA_HOST = 1, 3
+
+
+def dlpack(
+    x: Tensor,
+    *,
+    stream: Any = None,
+    max_version: tuple[int, int] | None = None,
+    dl_device: tuple[int, int] | None = None,
+    copy: bool | None = None,
+) -> Any:
+    """``x.__dlpack__(*, stream=None, max_version=None, dl_device=None, copy=None)``: a DLPack
+    capsule of x, exported through the native buffer's own DLPack support.
+
+    The keywords are the array API standard's (DLPack 1.0): ``max_version`` is the highest DLPack
+    version the consumer understands (a versioned capsule when the buffer can give one and it is
+    at least ``(1, 0)``, the legacy capsule otherwise), ``dl_device`` the ``(type, index)`` the
+    consumer wants the data on (only x's own device, or the host ``(1, 0)``, for which a tensor
+    of another device is copied unless ``copy=False``), ``copy`` True to always export a copy,
+    False to never copy (BufferError when a copy would be needed), None to copy only when needed.
+    A device whose buffers have no DLPack support raises BufferError: ``x.to('cpu')`` first."""
     if x.requires_grad:
         raise RuntimeError("can't export a tensor that requires grad through DLPack; use x.detach()")
-    return buf.__dlpack__() if stream is None else buf.__dlpack__(stream=stream)
+    if not (copy is None or copy is True or copy is False):
+        raise ValueError(f"__dlpack__: copy must be None, True or False, not {copy!r}")
+    pair = isinstance(max_version, tuple) and len(max_version) == 2
+    if max_version is not None and not (pair and all(isinstance(v, int) for v in max_version)):
+        raise TypeError(
+            f"__dlpack__: max_version must be a (major, minor) tuple of ints or None, not {max_version!r}"
+        )
+    buf = x._data
+    if dl_device is not None:
+        want = (int(dl_device[0]), int(dl_device[1]))
+        if want != tuple(int(v) for v in dlpack_device(x)):
+            if want[0] != _KDL_CPU:
+                raise BufferError(
+                    f"__dlpack__: cannot export a tensor on {x.device} to DLPack device {want}; only its "
+                    "own device or the host (1, 0) can be asked for"
+                )
+            if copy is False:
+                raise BufferError(
+                    f"__dlpack__: dl_device=(1, 0) needs a copy of the tensor on {x.device} to the host, "
+                    "and copy=False forbids it; pass copy=None or True"
+                )
+            buf, copy = to(x.detach(), "cpu")._data, None  # already a fresh copy
+        dl_device = None if want[0] == _KDL_CPU and buf is not x._data else dl_device
+    if not hasattr(buf, "__dlpack__"):
+        raise BufferError(
+            f"__dlpack__: the {x.device.type} backend's buffers do not support DLPack; copy the tensor "
+            "to the host first (x.to('cpu')), or pass dl_device=(1, 0)"
+        )
+    kwargs: dict[str, Any] = {}
+    if stream is not None:
+        kwargs["stream"] = stream
+    if max_version is not None:
+        kwargs["max_version"] = max_version
+    if dl_device is not None:
+        kwargs["dl_device"] = dl_device
+    if copy is not None:
+        kwargs["copy"] = copy
+    return buf.__dlpack__(**kwargs)
 
 
 def dlpack_device(x: Tensor) -> tuple[int, int]:
-    """``x.__dlpack_device__()``."""
+    """``x.__dlpack_device__()``: the ``(DLPack device type, index)`` of x's memory; a backend
+    whose buffers have no DLPack support of their own names its device type code in its
+    ``dlpack_device_type`` attribute (OpenCL: ``kDLOpenCL`` = 4)."""
     buf = x._data
     if hasattr(buf, "__dlpack_device__"):
-        return buf.__dlpack_device__()
+        dev_type, dev_id = buf.__dlpack_device__()
+        return int(dev_type), int(dev_id)
+    code = getattr(x.device.backend, "dlpack_device_type", None)
+    if code is not None:
+        return int(code), x.device.index
     raise TypeError(f"__dlpack_device__: the {x.device.type} backend's buffers do not support DLPack")
 
 
@@ -277,10 +336,11 @@ def _records() -> None:
 
 def dlpack_round_trip(x: Tensor) -> Tensor:
     """``from_dlpack(x)`` back on x's device; a device whose buffers have no DLPack support must
-    refuse with a TypeError that says so (its tensors then reach other libraries through the host)."""
+    refuse with a BufferError (a device that names its DLPack device type) or a TypeError (one that
+    does not, such as meta) that says so (its tensors then reach other libraries through the host)."""
     try:
         return to(from_dlpack(x), x.device)
-    except TypeError as exc:
+    except (BufferError, TypeError) as exc:
         if "do not support DLPack" not in str(exc):
             raise
         return x

@@ -1663,10 +1663,13 @@ def sgn(x: Tensor) -> Tensor:
 
 
 def signbit(x: Tensor) -> Tensor:
-    """True where the sign bit is set: negative values and -0.0 (a NaN's sign bit cannot be read
-    with the portable kernels, and counts as clear)."""
+    """True where the sign bit is set: negative values, -0.0 and a NaN with its sign bit set (read
+    by the device's optional ``signbit`` kernel; without one, a NaN counts as clear)."""
     if x.dtype.is_floating_point:
-        return _signbit_float(x)
+        k = x.device.kernels.get("signbit")
+        if k is None:
+            return _signbit_float(x)
+        return _make(k(x._data), x.shape, _dt.bool_, x.device)
     if x.dtype.is_bool or not x.dtype.is_signed:
         return zeros_like_(x, _dt.bool_)
     return lt(x, 0)
@@ -2608,6 +2611,7 @@ def _records() -> None:
             ("float32", "float64", "int32", "uint8"),
             inplace=False,
             grad=False,
+            kernel="signbit",
         ),
         OpRecord(
             "signbit_special",
@@ -2615,6 +2619,7 @@ def _records() -> None:
             special_values,
             np.signbit,
             grad=False,
+            kernel="signbit",
             covers=("signbit",),
             public=False,
         ),

@@ -52,10 +52,23 @@ ENV_DEVICE = "EMBER_OPENCL_DEVICE"
 ENV_FUSION = "EMBER_OPENCL_FUSION"
 
 
+def _unary_compare(kernel: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
+    """A bool-valued unary kernel (``signbit``) from a compare kernel whose expression reads only
+    its first operand: the second is the scalar 0."""
+
+    def unary(x: Any) -> Any:
+        return kernel(x, 0)
+
+    return unary
+
+
 class OpenCLBackend(Backend):
     """Ember's OpenCL backend (device type ``"opencl"``). See the module docstring."""
 
     device_type = "opencl"
+    #: DLPack's ``kDLOpenCL``: ``x.__dlpack_device__()`` is ``(4, index)``; the buffers themselves
+    #: export no DLPack capsule (``x.__dlpack__()`` raises BufferError naming ``x.to('cpu')``)
+    dlpack_device_type = 4
 
     def __init__(self) -> None:
         super().__init__()
@@ -154,6 +167,7 @@ class OpenCLBackend(Backend):
             "eq": ew.binary_kernel("eq", compare=True),
             "lt": ew.binary_kernel("lt", compare=True),
             "le": ew.binary_kernel("le", compare=True),
+            "signbit": _unary_compare(ew.binary_kernel("signbit", compare=True)),
             "where": ew.where,
             # -- reductions (reductions.py)
             "sum": red.reduction_kernel("sum"),

@@ -404,6 +404,7 @@ def binary_exprs(dt: str) -> dict[str, str]:
                 "atan2": "atan2(a, b)" if dt == "float64" else "satan2_(a, b)",
                 "maximum": "((a > b || isnan(a)) ? a : b)",
                 "minimum": "((a < b || isnan(a)) ? a : b)",
+                "signbit": "signbit(a)",  # b unused: the optional signbit kernel passes 0
             }
         )
     else:
@@ -425,7 +426,8 @@ def binary_exprs(dt: str) -> dict[str, str]:
 
 def divmod_helpers(dt: str) -> str:
     """floordiv_/pymod_ (floats: numpy's and PyTorch's fmod-based algorithm, so 1.0 // 0.1 is 9
-    as in Python, not floor(1.0 / 0.1) = 10) or ifloordiv_/imod_ (integers: C's truncating
+    as in Python, not floor(1.0 / 0.1) = 10; a zero remainder has the divisor's sign, as in Python,
+    numpy and the cpu backend) or ifloordiv_/imod_ (integers: C's truncating
     division corrected toward negative infinity; b == -1 apart, as MIN / -1 traps on x86).
     Integer division by zero never reaches a kernel: the core raises first."""
     ct = compute_type(dt)
@@ -442,7 +444,8 @@ inline {ct} floordiv_({ct} a, {ct} b) {{
 }}
 inline {ct} pymod_({ct} a, {ct} b) {{
     {ct} m = fmod(a, b);
-    return (m != 0 && ((b < 0) != (m < 0))) ? m + b : m;
+    if (m == 0) return copysign(({ct})0, b);  /* a zero takes the divisor's sign, as Python's % */
+    return ((b < 0) != (m < 0)) ? m + b : m;
 }}
 """
     return f"""
@@ -459,7 +462,7 @@ inline {ct} imod_({ct} a, {ct} b) {{
 """
 
 
-COMPARE_OPS = ("eq", "lt", "le")
+COMPARE_OPS = ("eq", "lt", "le", "signbit")
 
 
 def _ipow(ct: str) -> str:
