@@ -54,20 +54,26 @@ class Node:
     )
 
     def __init__(
-        self, op: str, backward_fn: Callable[[Any], Sequence[Any]], edges: tuple, saved: tuple = ()
+        self,
+        op: str,
+        backward_fn: Callable[[Any], Sequence[Any]],
+        edges: tuple,
+        saved: tuple = (),
+        dtypes: tuple | None = None,
+        out_alias: Any = None,
     ) -> None:
         self.op = op  # the name of the op that made this node ("mul", "mylib.scaled_tanh")
         self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
         self.edges = edges
         # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
         # promoted float32 with float64 must not hand a float64 gradient to the float32 input)
-        self.dtypes: tuple = (None,) * len(edges)
+        self.dtypes: tuple = (None,) * len(edges) if dtypes is None else dtypes
         self.saved = saved  # ((tensor, version at save), ...) checked before backward
         self.pre_hooks: list[Callable[[Any], Any]] | None = None
         self.retained: Any = None  # weakref to a tensor that called retain_grad()
         # an alias of the output read by backward_fn; linked to this node only when a backward
         # runs with create_graph, so first-order training makes no reference cycle
-        self.out_alias: Any = None
+        self.out_alias: Any = out_alias
 
     def name(self) -> str:
         """The node's name, as PyTorch's ``grad_fn.name()`` gives it (``"mulBackward"``)."""
@@ -94,19 +100,23 @@ def attach(
     edges = []
     dtypes = []
     for i in inputs:  # one pass (this runs for every recorded op)
-        version = getattr(i, "_version", None)
-        if version is None:  # a number, a numpy scalar or another non-tensor argument
+        if type(i) is not Tensor and getattr(i, "_version", None) is None:
+            # a number, a numpy scalar or another non-tensor argument
             dtypes.append(getattr(i, "dtype", None))
             edges.append(None)
             continue
         dtypes.append(i.dtype)
-        if i._base is not None and i._view_version != version[0]:
+        if i._base is not None and i._view_version != i._version[0]:
             refresh_view(i)  # a view whose base changed in place since
         edges.append((i.grad_fn or i) if i.requires_grad else None)
-    node = Node(name, backward_fn, tuple(edges), tuple([(t, t._version[0]) for t in saved]) if saved else ())
-    node.out_alias = out_alias
-    node.dtypes = tuple(dtypes)
-    out.grad_fn = node
+    out.grad_fn = Node(
+        name,
+        backward_fn,
+        tuple(edges),
+        tuple([(t, t._version[0]) for t in saved]) if saved else (),
+        tuple(dtypes),
+        out_alias,
+    )
     out.requires_grad = True
     return out
 
@@ -196,7 +206,8 @@ def run_backward(
                     deps[e] = 1
                     stack.append(e)
             elif e is not None:
-                leaf_deps[id(e)] = leaf_deps.get(id(e), 0) + 1
+                key = id(e)
+                leaf_deps[key] = leaf_deps.get(key, 0) + 1
 
     pending: dict[Node, Any] = {}
     leaf_pending: dict[int, tuple[Tensor, Any]] = {}
@@ -267,9 +278,10 @@ def run_backward(
                 t = node.retained()
                 if t is not None:
                     t.grad = g if create_graph else g.detach()
-            if node in capture_nodes:
+            if capture_nodes and node in capture_nodes:
                 results[capture_nodes[node]] = g
-            _check_saved(node)
+            if node.saved:
+                _check_saved(node)
             fn = node.backward_fn
             if fn is None:
                 raise RuntimeError(
@@ -288,14 +300,15 @@ def run_backward(
             for e, gi, dt in zip(node.edges, grads, node.dtypes):
                 if e is None:
                     continue
-                if gi is not None and dt is not None and getattr(gi, "dtype", dt) is not dt:
+                if dt is not None and gi is not None and getattr(gi, "dtype", dt) is not dt:
                     gi = gi.to(dt)
                 if type(e) is Node:
                     if gi is not None:
                         prev = pending.get(e)
                         pending[e] = gi if prev is None else prev + gi
-                    deps[e] -= 1
-                    if deps[e] == 0 and e in pending:
+                    left = deps[e] - 1
+                    deps[e] = left
+                    if not left and e in pending:
                         ready.append(e)
                 else:
                     add_leaf(e, gi)
