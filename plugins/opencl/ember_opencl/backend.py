@@ -59,6 +59,7 @@ def _unary_compare(kernel: Callable[[Any, Any], Any]) -> Callable[[Any], Any]:
     def unary(x: Any) -> Any:
         return kernel(x, 0)
 
+    unary.__name__ = unary.__qualname__ = kernel.__name__  # named after its op, as every kernel
     return unary
 
 
