@@ -78,35 +78,10 @@ def ember_epochs(device: str, optimizer: str, compiled: bool, epochs: int) -> tu
 
 
 def torch_epochs(optimizer: str, epochs: int) -> list[float]:
-    """Epoch times of the same model in PyTorch (CPU, eager)."""
-    import torch
-    import torch.nn as nn
-    import torch.nn.functional as F
-    from bench_training import torch_digits_model
+    """Epoch times of the same model in PyTorch (CPU, eager), timed with this run's clock."""
+    from bench_training import run_torch
 
-    torch.manual_seed(0)
-    x, y = _data()
-    model = torch_digits_model(nn)
-    if optimizer == "sgd":
-        opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    elif optimizer == "adamw":
-        opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    else:
-        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
-    ds = torch.utils.data.TensorDataset(torch.tensor(x), torch.tensor(y))
-    loader = torch.utils.data.DataLoader(ds, batch_size=64, shuffle=True)
-    times = []
-    for epoch in range(epochs + 1):
-        t0 = CLOCK()
-        for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        loss.item()
-        if epoch:
-            times.append(CLOCK() - t0)
-    return times
+    return run_torch(epochs, optimizer, CLOCK)
 
 
 def _fmt(samples: list[float]) -> str:
