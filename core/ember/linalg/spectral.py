@@ -160,10 +160,27 @@ def _pad_square(a: Tensor) -> Tensor:
     return _o.cat([a, _o.zeros(batch + (1, n + 1), dtype=a.dtype, device=a.device)], -2)
 
 
+def _unit_scale(a: Tensor) -> Tensor:
+    """Per matrix of ``a`` (..., m, n), shape (..., 1, 1): the power of two that brings its largest
+    magnitude into [1, 2) (1 for a zero, empty or non-finite matrix). The Jacobi iterations square
+    entries, which overflows or underflows near the dtype's limits as LAPACK's unscaled loops would;
+    LAPACK scales too, and a power of two scales exactly."""
+    if a.numel() == 0:
+        return _o.ones(a.shape[:-2] + (1, 1), dtype=a.dtype, device=a.device)
+    big = _o.amax(_o.abs(a), (-2, -1), keepdim=True)
+    ok = (big > 0) & _o.isfinite(big)
+    limit = float(np.finfo(a.dtype.numpy).maxexp - 2)  # 2**-e stays finite and normal
+    e = _o.clamp(_o.where(ok, _o.floor(_o.log2(_o.where(ok, big, 1.0))), 0.0), -limit, limit)
+    return _o.exp2(-e)
+
+
 def _eigh_jacobi(a: Tensor, op: str = "linalg.eigh") -> tuple[Tensor, Tensor]:
     """Eigenvalues (ascending) and eigenvectors of the symmetric ``a`` (..., n, n) by parallel
-    cyclic Jacobi, from existing ops on ``a``'s device (no graph)."""
+    cyclic Jacobi, from existing ops on ``a``'s device (no graph); on ``a`` scaled by
+    :func:`_unit_scale`, the eigenvalues scaled back."""
     n, batch = a.shape[-1], a.shape[:-2]
+    scale = _unit_scale(a)
+    a = a * scale
     A = _pad_square(a) if n % 2 else a
     N = A.shape[-1]
     V = _batch_eye(N, A, batch)
@@ -201,7 +218,7 @@ def _eigh_jacobi(a: Tensor, op: str = "linalg.eigh") -> tuple[Tensor, Tensor]:
     # n - 1 steps per sweep bring the order back: the padding is the last index again
     w = _o.diagonal(A, 0, -2, -1)[..., :n]
     V = V[..., :n, :n]
-    w, idx = _o.sort(w, -1)
+    w, idx = _o.sort(w / scale.squeeze(-1), -1)
     V = _o.take_along_dim(V, idx.unsqueeze(-2).expand(batch + (n, n)), -1)
     return w, V
 
@@ -222,6 +239,8 @@ def _svd_jacobi(a: Tensor, full_matrices: bool, op: str = "linalg.svd") -> tuple
         U, S, Vh = _svd_jacobi(a.mT, full_matrices, op)
         return Vh.mT, S, U.mT
     batch = a.shape[:-2]
+    scale = _unit_scale(a)  # (the singular values are scaled back below)
+    a = a * scale
     B = _o.cat([a, _o.zeros(batch + (m, 1), dtype=a.dtype, device=a.device)], -1) if n % 2 else a
     N = B.shape[-1]
     V = _batch_eye(N, B, batch)
@@ -251,7 +270,7 @@ def _svd_jacobi(a: Tensor, full_matrices: bool, op: str = "linalg.svd") -> tuple
                 f"(largest column cosine {ratio:.3g}); the input may hold values near overflow"
             )
     B, V = B[..., :n], V[..., :n, :n]
-    S, idx = _o.sort(_o.sqrt(_o.sum(B * B, -2)), -1, descending=True)
+    S, idx = _o.sort(_o.sqrt(_o.sum(B * B, -2)) / scale.squeeze(-1), -1, descending=True)
     B = _o.take_along_dim(B, idx.unsqueeze(-2).expand(batch + (m, n)), -1)
     V = _o.take_along_dim(V, idx.unsqueeze(-2).expand(batch + (n, n)), -1)
     Q, R = _qr_householder(B, full_matrices)
