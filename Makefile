@@ -41,14 +41,13 @@ test: lint
 	$(MAKE) test-examples
 
 test-main: setup
-	$(BIN)/python -m pytest tests plugins --ignore=plugins/opencl/tests --pyargs ember.testing -q --tb=short \
-		--ember-device=cpu,cuda $(ARGS)
+	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda $(ARGS)
 
-# (tests/ files that take the kit's ember_device fixture run on opencl here too, and the opencl
-# plugin's own tests: both processes then take about as long)
+# (tests/ files that take the kit's ember_device fixture run on opencl here too; the opencl
+# plugin's own tests run in test-main, so that both processes take about as long)
 test-kit-opencl: setup
-	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) plugins/opencl/tests \
-		-q --tb=short --ember-device=opencl $(ARGS)
+	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) -q --tb=short \
+		--ember-device=opencl $(ARGS)
 
 test-examples: setup
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
