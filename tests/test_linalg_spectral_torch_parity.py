@@ -10,6 +10,7 @@ module's last test checks that a whole run made at least MIN_COMPARISONS."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -472,6 +473,30 @@ def test_composites_converge_near_overflow_and_underflow(dtype: str, magnitude: 
     ):
         top = float(want.abs().max())
         same(got.numpy().astype(np.float64) / top, want / top, tol, f"{dtype} x {magnitude:g}")
+
+
+def test_composites_converge_on_wide_ranges_and_dependent_columns(path: str) -> None:
+    """float32 matrices mixing 3.4e37 with 1e-20 and with nearly or exactly dependent columns:
+    the column cosines of the negligible columns are rounding noise (once stuck at 0.707 and 1.01
+    for 40 sweeps), and the Householder step of a near-zero column once divided by an underflowed
+    square. Singular values and the reconstruction within 1e-5 of the largest singular value."""
+    mats = [
+        [[6.5504e4, 3.4e37, 1.0], [0.0, 1e-20, 3.4e37], [1e10, 6.5504e4, 1e-5], [6.5504e4, 0.0, 1.0]],
+        [[3.4e37, -3.4e37, 3.4e37, 3e5], [1.5, -1.5, 3e5, 1e10], [2.0, -2.0, 1.0, -7e3],
+         [1e-20, -1e-20, -7e3, 1e10]],
+        [[1.0, 1.0, 0.0], [0.0, 0.0, 1e-20], [1e10, 1e10, -1.0]],
+        [[1.0, 1.0000001, 2.0], [3.0, 3.0000002, -1.0], [0.5, 0.5, 4.0]],
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no inf * 0 inside
+        for m in mats:
+            a = np.asarray(m, dtype=np.float32)
+            U, S, Vh = LA.svd(E(a), full_matrices=False)
+            want = torch.linalg.svdvals(T(a).double())
+            top = float(want.max())
+            same(S.numpy().astype(np.float64) / top, want / top, 1e-5, str(m))
+            rebuilt = (U.numpy().astype(np.float64) * S.numpy()) @ Vh.numpy()
+            same(rebuilt / top, a.astype(np.float64) / top, 1e-5, str(m))
 
 
 def test_composites_stay_on_device_and_converge_for_n_64() -> None:

@@ -246,6 +246,7 @@ def _svd_jacobi(a: Tensor, full_matrices: bool, op: str = "linalg.svd") -> tuple
     V = _batch_eye(N, B, batch)
     perm = _const(_round_robin_perm(N), B, _dt.int64)
     tol = 4 * max(m, N) * _eps(B.dtype)
+    eps2 = _eps(B.dtype) ** 2
     for sweep in range(MAX_SWEEPS + 1):
         worst = None
         for _ in range(N - 1):
@@ -253,7 +254,12 @@ def _svd_jacobi(a: Tensor, full_matrices: bool, op: str = "linalg.svd") -> tuple
             alpha, beta = _o.sum(be * be, -2), _o.sum(bo * bo, -2)
             gamma = _o.sum(be * bo, -2)
             both = alpha * beta
-            rel = _o.amax(_o.where(both > 0, _o.abs(gamma) * _o.rsqrt(_o.where(both > 0, both, 1.0)), 0.0))
+            # a pair with a column below eps * the largest column counts as converged: its cosine
+            # is rounding noise (nearly dependent columns, or entries 1e-30 of the largest), and
+            # rotating it further moves no singular value by more than eps * |A| (LAPACK's bound)
+            big = _o.maximum(_o.amax(alpha, -1, keepdim=True), _o.amax(beta, -1, keepdim=True))
+            live = (both > 0) & (_o.minimum(alpha, beta) > big * eps2)
+            rel = _o.amax(_o.where(live, _o.abs(gamma) * _o.rsqrt(_o.where(live, both, 1.0)), 0.0))
             worst = rel if worst is None else _o.maximum(worst, rel)
             c, s = _sym_schur2(alpha, beta, gamma)
             B = _rotate_pairs(B, c, s, perm)
@@ -290,8 +296,12 @@ def _qr_householder(a: Tensor, complete: bool) -> tuple[Tensor, Tensor]:
     for j in range(min(m - 1, n)):
         below = _const((rows > j).astype(np.float64), a)
         unit = _const((rows == j).astype(np.float64), a)
-        col = R[..., :, j]
-        x0 = R[..., j, j]
+        # the reflection does not depend on v's scale: work on the column divided by its largest
+        # entry, so that squares of tiny or huge entries neither underflow nor overflow
+        col = R[..., :, j] * (below + unit)
+        big = _o.amax(_o.abs(col), -1, keepdim=True)
+        col = col / _o.where(big > 0, big, 1.0)
+        x0 = col[..., j]
         tail = col * below
         tail2 = _o.sum(tail * tail, -1)
         norm = _o.sqrt(x0 * x0 + tail2)
