@@ -19,6 +19,10 @@ from .device import Device, device, devices, get_default_device, set_default_dev
 from .dtypes import (
     DType,
     bool_,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -27,6 +31,7 @@ from .dtypes import (
     int16,
     int32,
     int64,
+    is_complex,
     promote_types,
     result_type,
     set_default_dtype,

@@ -32,16 +32,47 @@ def format_tensor(t: Tensor) -> str:
             else:
                 kwargs["precision"] = 4
                 kwargs["floatmode"] = "fixed"
+        elif arr.dtype.kind == "c":
+            kwargs["formatter"] = {"complex_kind": _complex_formatter(arr)}
         body = np.array2string(arr, **kwargs)
     extras = _extras(t, t.device.type != "cpu")
     return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _part_formatter(parts: np.ndarray):
+    """PyTorch's rule for one part (real or imaginary) of complex values: whole numbers print as
+    ``2.``, others with 4 decimals (scientific from 1e8 up); non-finite values as nan / inf."""
+    finite = parts[np.isfinite(parts)]
+    big = finite.size and float(np.abs(finite).max()) >= 1e8
+    whole = finite.size == 0 or (np.all(finite == np.round(finite)) and not big)
+
+    def fmt(v: float) -> str:
+        if not np.isfinite(v):
+            return str(v)
+        if whole:
+            return f"{v:.0f}."
+        return f"{v:.4e}" if big else f"{v:.4f}"
+
+    return fmt
+
+
+def _complex_formatter(arr: np.ndarray):
+    """Format complex values as PyTorch does, ``1.5000+2.j``: each part by its own rule."""
+    fr, fi = _part_formatter(arr.real), _part_formatter(arr.imag)
+
+    def fmt(v: complex) -> str:
+        im = float(v.imag)
+        sign = "-" if im < 0 or (im == 0 and np.signbit(im)) else "+"
+        return f"{fr(float(v.real))}{sign}{fi(abs(im))}j"
+
+    return fmt
 
 
 def _extras(t: Tensor, show_device: bool) -> list[str]:
     extras = []
     if show_device:
         extras.append(f"device='{t.device}'")
-    if t.dtype is not _dt.get_default_dtype() and t.dtype not in (_dt.int64, _dt.bool_):
+    if t.dtype not in (_dt.get_default_dtype(), _dt.default_complex_dtype(), _dt.int64, _dt.bool_):
         extras.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
         extras.append(f"grad_fn=<{t.grad_fn.name()}>")

@@ -105,6 +105,10 @@ class Tensor(_RecordMethods):
         """Whether the dtype is a floating type."""
         return self.dtype.is_floating_point
 
+    def is_complex(self) -> bool:
+        """Whether the dtype is a complex type (complex64, complex128)."""
+        return self.dtype.is_complex
+
     @property
     def data(self) -> Tensor:
         """A tensor sharing this one's memory, detached from the graph."""
@@ -125,8 +129,10 @@ class Tensor(_RecordMethods):
         """Set ``requires_grad`` in place on a leaf; returns self."""
         if self.grad_fn is not None and not requires_grad:
             raise RuntimeError("requires_grad_(False) on a non-leaf tensor: use .detach() instead")
-        if requires_grad and not (self.dtype.is_floating_point):
-            raise RuntimeError(f"only floating point tensors can require gradients, got {self.dtype}")
+        if requires_grad and not self.dtype.is_differentiable:
+            raise RuntimeError(
+                f"only floating point and complex tensors can require gradients, got {self.dtype}"
+            )
         self.requires_grad = requires_grad
         return self
 
@@ -271,7 +277,7 @@ class Tensor(_RecordMethods):
             return a.astype(dtype)
         return a.copy() if copy else a
 
-    def item(self) -> bool | int | float:
+    def item(self) -> bool | int | float | complex:
         """The value of a one-element tensor as a Python number."""
         if self.numel() != 1:
             raise ValueError(
@@ -317,8 +323,8 @@ class Tensor(_RecordMethods):
         return array_api
 
     def __complex__(self) -> complex:
-        """The value of a one-element tensor as a Python complex (Ember's dtypes are real, so
-        the imaginary part is 0), as the array API standard asks of every array."""
+        """The value of a one-element tensor as a Python complex (the imaginary part is 0 for
+        real dtypes), as the array API standard asks of every array."""
         return complex(self.item())
 
     def to_device(self, device: Any, /, *, stream: Any = None) -> Tensor:

@@ -104,6 +104,8 @@ def _infer_numpy(data: Any, dtype_given: bool = False) -> np.ndarray:
         return arr
     if arr.dtype == np.float64:
         arr = arr.astype(_dt.get_default_dtype().numpy)
+    elif arr.dtype == np.complex128:  # Python complex numbers: the default complex dtype
+        arr = arr.astype(_dt.default_complex_dtype().numpy)
     elif arr.dtype.kind in "iu" and arr.dtype != np.uint8:
         arr = arr.astype(np.int64)
     return arr
@@ -191,7 +193,13 @@ def full(
     dev = _device(device)
     _check_dtype_on(dev, dt, "full")
     value = (
-        bool(fill_value) if dt.is_bool else (float(fill_value) if dt.is_floating_point else int(fill_value))
+        bool(fill_value)
+        if dt.is_bool
+        else (
+            float(fill_value)
+            if dt.is_floating_point
+            else (complex(fill_value) if dt.is_complex else int(fill_value))
+        )
     )
     if dt.is_integer and not _int_fits(value, dt):
         raise ValueError(f"full: value {fill_value!r} cannot be converted to {dt} without overflow")

@@ -29,7 +29,7 @@ from ._core import (
     sum_to,
 )
 
-_Scalar = (int, float, bool)
+_Scalar = (int, float, bool, complex)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -44,12 +44,16 @@ def _promote(a: Tensor, b: Tensor) -> DType:
         zero, full = (a, b) if not a.shape else (b, a)
         if zero.dtype._kind <= full.dtype._kind:
             return full.dtype
+        if zero.dtype.is_complex and full.dtype.is_floating_point:
+            return full.dtype.to_complex()  # float32 with a 0-d complex128: complex64
     return _PROMOTE[da, db]
 
 
 def _scalar_for(dt: DType, s: Any) -> Any:
     if dt.is_floating_point:
         return float(s)
+    if dt.is_complex:
+        return complex(s)
     if dt.is_bool:
         return bool(s)
     v = int(s)
