@@ -46,6 +46,13 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "from_device": "from_device(buffer, source_device, target_index) -> a copy on device target_index of "
     "this type, or None to go through the host",
     "from_dlpack": "from_dlpack(obj, dl_device_type, dl_device_id) -> (buffer, shape, numpy dtype) or None",
+    # complex numbers (ember.ops.complex): a device without real / imag / complex copies through the
+    # host for them (correct, but it synchronises); conj's composite is complex(real(x), -imag(x))
+    "real": "real(x) -> the real parts of complex64 / complex128 x as a float32 / float64 buffer",
+    "imag": "imag(x) -> the imaginary parts of complex64 / complex128 x as a float32 / float64 buffer",
+    "complex": "complex(re, im) -> the complex64 / complex128 buffer re + i im of two float32 / float64 "
+    "buffers of one dtype (broadcast); each part is written as it is (an infinite part stays infinite)",
+    "conj": "conj(x) -> the complex conjugate of complex x (same shape and dtype)",
     # ember.linalg solvers (batched over leading dims, float32/float64, C-contiguous inputs)
     "linalg_cholesky": "linalg_cholesky(a) -> (L, info): lower Cholesky factor of (..., n, n) a (only "
     "its lower triangle read; L's upper triangle zero) and int32 info (...,): 0, or the order of the "
@@ -67,6 +74,11 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "linalg_qr": "linalg_qr(a, complete) -> (Q, R): Householder QR of (..., m, n) a with LAPACK's "
     "signs; Q (..., m, m) and R (..., m, n) when complete, else (..., m, k) and (..., k, n), k = "
     "min(m, n)",
+    # ember.fft's one transform (complex values as (real, imag) pairs: view_as_real's layout)
+    "fft_c2c": "fft_c2c(x, axis, inverse) -> y: the unnormalized DFT y[k] = sum_j x[j] exp(-2 pi i j k / "
+    "n) along axis (+2 pi i when inverse), n = x.shape[axis] >= 1, of complex values stored as (real, "
+    "imag) pairs: x a C-contiguous float32/float64 buffer (..., 2), 0 <= axis < x.ndim - 1; y fresh, "
+    "same shape and dtype",
 }
 
 
