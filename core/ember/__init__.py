@@ -47,6 +47,7 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
+import ember.fft as fft  # noqa: E402 - torch.fft's functions
 import ember.linalg as linalg  # noqa: E402 - the package, in place of the star import's ops.linalg
 
 bool = bool_  # noqa: A001 - ember.bool, as torch.bool

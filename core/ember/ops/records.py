@@ -106,7 +106,12 @@ RECORDS: dict[str, OpRecord] = {}
 
 #: the modules whose records register when they are imported but that ``import ember`` does not
 #: import (``ember.ops`` and ``ember.linalg`` are imported with ember itself)
-RECORD_MODULES: tuple[str, ...] = ("ember.nn.functional", "ember.nn.utils.rnn", "ember.array_api")
+RECORD_MODULES: tuple[str, ...] = (
+    "ember.nn.functional",
+    "ember.nn.utils.rnn",
+    "ember.array_api",
+    "ember.fft",
+)
 
 
 def load_all() -> dict[str, OpRecord]:

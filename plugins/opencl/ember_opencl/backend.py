@@ -40,7 +40,7 @@ except ImportError as exc:  # the constructor reports it: the backend is unavail
     cl = None
     _PYOPENCL_MISSING = str(exc)
 else:  # the kernel modules import pyopencl (through the array type and the device)
-    from . import elementwise, indexing, linalg, memory, random, reductions, sorting
+    from . import elementwise, fft, indexing, linalg, memory, random, reductions, sorting
     from ._array import CLArray
     from ._device import _Device
     from ._fusion import MODES, Fusion
@@ -192,6 +192,7 @@ class OpenCLBackend(Backend):
             "log_softmax": red.log_softmax,
             "atan2": fused_binary("atan2"),
             "sort": sorting.sort,
+            "fft_c2c": fft.fft_c2c,  # ember.fft's transform: Stockham passes (fft.py)
         }
 
     # ------------------------------------------------------------------------------------------
