@@ -294,11 +294,12 @@ class CompiledFunction:
 
     def _lower(self, graph: Graph) -> Callable[..., Any]:
         """The backend's ``compile_graph`` when every kernel of the graph is one device type's and
-        its backend has the hook; else the plain replay."""
+        its backend has the hook (``EMBER_COMPILE_BACKEND=0`` turns the hooks off, to compare);
+        else the plain replay."""
         from ..device import device
 
         types_ = {n.device_type for n in graph.nodes}
-        if len(types_) == 1:
+        if len(types_) == 1 and os.environ.get("EMBER_COMPILE_BACKEND", "1") != "0":
             (dt,) = types_
             hook = getattr(device(dt).backend, "compile_graph", None)
             if hook is not None:

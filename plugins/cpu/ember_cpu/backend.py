@@ -44,3 +44,9 @@ class CpuBackend(ArrayBackend):
     def memory_stats(self, index: int) -> dict[str, int]:
         """Host memory is managed by numpy: nothing is cached by Ember."""
         return {"in_use": 0, "cached": 0, "peak": 0}
+
+    def compile_graph(self, graph: Any) -> Any:
+        """``ember.compile``'s hook: the graph replayed with a memory plan (see ember_cpu.compiled)."""
+        from .compiled import compile_graph
+
+        return compile_graph(graph)
