@@ -22,7 +22,9 @@ device time (:meth:`OpenCLBackend.profiler_device_events`).
 
 Besides the primitives the backend provides the optional kernels ``add_`` (in-place add through
 views), ``relu``, ``softmax``, ``log_softmax``, ``atan2`` (elementwise, fused like the binary
-primitives) and ``sort`` (a segmented bitonic sort, :mod:`ember_opencl.sorting`).
+primitives), ``sort`` (a segmented bitonic sort, :mod:`ember_opencl.sorting`) and the complex
+kernels ``real``, ``imag``, ``complex`` and ``conj``. Complex arrays are float2/double2 pairs
+(:mod:`ember_opencl._complex`); every family above takes them where numpy defines the op.
 """
 
 from __future__ import annotations
@@ -113,11 +115,13 @@ class OpenCLBackend(Backend):
     def _kernel_table(self) -> dict[str, Callable[..., Any]]:
         """Every kernel of the backend by op name: the primitives of
         :data:`ember.backend.PRIMITIVES` and the optional kernels ``add_``, ``relu``, ``softmax``,
-        ``log_softmax``, ``atan2`` and ``sort`` (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
+        ``log_softmax``, ``atan2``, ``sort``, ``real``, ``imag``, ``complex`` and ``conj``
+        (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
 
-        The unary maps and the non-bitwise binary maps (``atan2`` included) go through the fusion
-        layer (``fused_unary``/``fused_binary``), which returns pending arrays for contiguous
-        float32/float64 operands and calls the eager kernel otherwise. Each call builds fresh
+        The unary maps (``conj`` included) and the non-bitwise binary maps (``atan2`` included)
+        go through the fusion layer (``fused_unary``/``fused_binary``), which returns pending
+        arrays for contiguous float32/float64/complex64/complex128 operands and calls the eager
+        kernel otherwise. Each call builds fresh
         unary/binary/reduction kernels (they keep per-backend launch-plan caches).
         """
         ew, red = elementwise, reductions
@@ -193,6 +197,11 @@ class OpenCLBackend(Backend):
             "atan2": fused_binary("atan2"),
             "sort": sorting.sort,
             "fft_c2c": fft.fft_c2c,  # ember.fft's transform: Stockham passes (fft.py)
+            # complex numbers: the parts as real arrays, a complex array from its parts, conj
+            "real": memory.real,
+            "imag": memory.imag,
+            "complex": ew.make_complex,
+            "conj": fused_unary("conj"),
         }
 
     # ------------------------------------------------------------------------------------------
@@ -281,10 +290,19 @@ class OpenCLBackend(Backend):
         }
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
-        """float64 needs cl_khr_fp64; float16 is stored as half and computed in float32 everywhere."""
-        if dtype.name == "float64":
+        """float64 and complex128 need cl_khr_fp64; float16 is stored as half and computed in
+        float32 everywhere; complex64 is float2 pairs everywhere."""
+        if dtype.name in ("float64", "complex128"):
             return self._devices[index].fp64
         return True
+
+    def compile_graph(self, graph: Any) -> Any:
+        """An ``ember.compile`` graph replayed as prebuilt launch lists with a memory plan and
+        the whole step's elementwise chains fused (:mod:`ember_opencl.compiled`); None (the plain
+        replay) for a graph holding an eager optimizer step."""
+        from .compiled import compile_graph
+
+        return compile_graph(self, graph)
 
     def synchronize(self, index: int) -> None:
         """Wait for all work queued on device ``index``."""

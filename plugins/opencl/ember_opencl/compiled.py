@@ -1,0 +1,649 @@
+"""``OpenCLBackend.compile_graph``: an ``ember.compile`` graph replayed as prebuilt launch lists.
+
+The plain replay of a captured graph calls every kernel function again on each call: Python per
+op (the kernel's plan lookup, argument packing, ``set_args``), a pool allocation per output, and
+the lazy fusion layer's bookkeeping. Here the first call of the compiled function runs the graph
+once while recording every command the device gets (a *trace*), and every later call enqueues
+the recorded commands again:
+
+* **Launch lists.** Each recorded kernel launch gets a kernel object of its own with its
+  arguments set once; a replay is ``enqueue_nd_range_kernel`` back to back under one take of the
+  device lock, with no wait (the host waits only where it reads: a value check, ``.item()``).
+* **Fusion over the whole step.** The trace runs with the fusion layer in mode ``always``, so
+  every elementwise chain the fusion layer can fuse (contiguous float32/float64 operands of one
+  shape, and the row reduction consuming one) is one kernel from the first replay on, without
+  waiting for the structure to become hot. The fused kernels compute the ops of the eager ones,
+  in the same order per element: results equal the plain replay's bitwise.
+* **A memory plan.** While tracing, the device's pool is replaced by a planning pool: the buffer
+  of a value that died in the step is reused for a later value of the same size class, as the
+  pool would, and every buffer the step used stays with the compiled function afterwards. A
+  replay allocates nothing but the buffers that outlive the step (new gradients, the returned
+  loss, buffers the user holds afterwards): those are fresh each call, so a tensor kept from an
+  earlier step never changes.
+
+What changes from call to call is patched into the prebuilt launches (``Kernel.set_arg`` of the
+positions concerned only): the buffers of the function's inputs (a new batch, parameters
+rebound by the step), the fresh buffers of values that outlive the step, and the outputs of
+*dynamic* kernel calls. A call is dynamic when it takes a value computed on each replay (an
+optimizer's host scalars, a random kernel's seed and counter): it runs through its kernel
+function on every replay, between the launch lists. Value checks (index bounds ...), the
+optimizer's ``_host_scalars``, effects and the result are the plain replay's Python, unchanged.
+
+A call whose inputs are laid out differently from the traced call's (another offset into its
+buffer, two inputs now sharing a buffer) runs the plain replay. A graph with an optimizer step
+that runs eagerly, or whose trace met a command it cannot replay (a host read outside a value
+check), keeps the plain replay.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from ember.compile.graph import (
+    Bind,
+    Check,
+    Eager,
+    Effect,
+    Graph,
+    HostArg,
+    Node,
+    RandomArg,
+    Reserve,
+    Return,
+    Slot,
+)
+
+from ._array import Allocation, CLArray, _bucket
+from ._device import _enqueue_copy, _enqueue_fill_buffer, _enqueue_nd
+
+__all__ = ["CompiledReplay", "compile_graph"]
+
+
+def compile_graph(backend: Any, graph: Graph) -> Callable[..., Any] | None:
+    """The replay of ``graph`` through launch lists (see the module docstring), or None (the
+    plain replay) for a graph holding an eager optimizer step."""
+    if any(isinstance(i, Eager) for i in graph.items) or not graph.nodes:
+        return None
+    return CompiledReplay(backend, graph)
+
+
+class _Unreplayable(Exception):
+    """The trace met something a launch list cannot replay."""
+
+
+class _Mismatch(Exception):
+    """This call's inputs are laid out unlike the traced call's: run the plain replay."""
+
+
+def _dynamic(v: Any) -> bool:
+    if isinstance(v, (HostArg, RandomArg)):
+        return True
+    if isinstance(v, (tuple, list)):
+        return any(_dynamic(x) for x in v)
+    if isinstance(v, dict):
+        return any(_dynamic(x) for x in v.values())
+    return False
+
+
+def _slots(v: Any, into: list[Slot]) -> None:
+    from ember.compile.graph import _slots_in
+
+    found: set[Slot] = set()
+    _slots_in(v, found)
+    into.extend(sorted(found - set(into), key=lambda s: s.n))
+
+
+def _arrays(v: Any) -> list[Any]:
+    out: list[Any] = []
+    if type(v) is CLArray:
+        out.append(v)
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            out += _arrays(x)
+    return out
+
+
+class _Returned(deque):
+    """The planning pool's returned-buffer queue: once the plan is made, buffers that outlived
+    the trace (held by the user) go back to the device's pool when they die."""
+
+    forward: Any = None
+
+    def append(self, item: Any) -> None:
+        if self.forward is not None:
+            self.forward.append(item)
+        else:
+            super().append(item)
+
+
+class _PlanAllocation(Allocation):
+    """An allocation of the planning pool: ``pid`` numbers the value it holds in the step."""
+
+    __slots__ = ("pid",)
+
+
+class _PlanPool:
+    """The device's pool while a trace runs (the tracing thread only): buffers come from the real
+    pool once and are reused by size class within the step; each allocation is a new ``pid``."""
+
+    def __init__(self, real: Any, thread: int) -> None:
+        self.real = real
+        self.thread = thread
+        self._returned = _Returned()
+        self.free: dict[int, list[tuple[Any, Any]]] = {}
+        self.pair_of: dict[int, tuple[tuple[Any, Any], int]] = {}  # id(buf) -> (pair, size)
+        self.owner: dict[int, int] = {}  # id(buf) -> the pid now holding it
+        self.pid_buf: dict[int, int] = {}  # pid -> id(buf)
+        self.pids = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def allocate(self, nbytes: int) -> Allocation:
+        """A buffer for a new value of the step (a freed one of its size class when there is one)."""
+        if threading.get_ident() != self.thread:
+            return self.real.allocate(nbytes)
+        while self._returned:
+            pair, size = self._returned.popleft()
+            self.free.setdefault(size, []).append(pair)
+        size = _bucket(nbytes)
+        lst = self.free.get(size)
+        if lst:
+            pair = lst.pop()
+        else:
+            a = self.real.allocate(nbytes)
+            a.pool = None  # the plan owns the buffer now
+            pair, size = (a.buf, a.host), a.size
+            self.pair_of[id(a.buf)] = (pair, size)
+        self.pids += 1
+        self.owner[id(pair[0])] = self.pids
+        self.pid_buf[self.pids] = id(pair[0])
+        out = _PlanAllocation(pair[0], pair[1], size, self)
+        out.pid = self.pids
+        return out
+
+
+class _Segment:
+    """The launch list between two Python-level items of the replay. Called with the arrays whose
+    buffers change per call (``ins``: their keys), it patches those, enqueues its commands and
+    returns arrays over the planned buffers for the values Python reads next (``outs``)."""
+
+    def __init__(self, plan: CompiledReplay, ops: list, ins: list, outs: list, enter: bool) -> None:
+        self.plan = plan
+        self.ops = ops
+        self.ins = ins  # (key, offset) per argument
+        self.outs = outs  # (key, layout, dtype) per returned array
+        self.enter = enter
+
+    def __call__(self, *arrays: Any) -> Any:
+        plan = self.plan
+        cur = plan.cur
+        if self.enter:
+            plan.enter(self.ins, arrays)
+        else:
+            for (key, _off), a in zip(self.ins, arrays):
+                al = a.alloc
+                if cur.get(key) is not al:
+                    plan.rename(key, al)
+        dev = plan.dev
+        if self.ops:
+            lock = dev.lock
+            lock.acquire()
+            try:
+                queue = dev.queue
+                trace = dev.trace
+                evt = None
+                for kind, a, b, c, d in self.ops:
+                    if kind == 0:
+                        evt = _enqueue_nd(queue, a, b, c)
+                        if trace is not None:
+                            trace.append((a, evt, 0, threading.get_native_id()))
+                    elif kind == 1:
+                        evt = _enqueue_fill_buffer(queue, cur[a].buf, b, c, d, None)
+                    else:
+                        evt = _enqueue_copy(queue, cur[a].buf, b, is_blocking=False)
+                dev.last = evt
+            finally:
+                lock.release()
+        if not self.outs:
+            return None
+        return tuple([CLArray(cur[key], layout, dtype, dev) for key, layout, dtype in self.outs])
+
+
+class CompiledReplay:
+    """The compiled replay of one graph on one OpenCL device (see the module docstring): the
+    first call traces, later calls run the launch lists; ``fast`` is None until traced or when
+    the graph keeps the plain replay (``why`` says why)."""
+
+    def __init__(self, backend: Any, graph: Graph) -> None:
+        self.backend = backend
+        self.graph = graph
+        self.plain = graph.build()
+        self.fast: Callable[..., Any] | None = None
+        self.traced = False
+        self.why = ""
+        self.dev: Any = None
+        self.cur: dict[Any, Any] = {}  # key -> the Allocation a key's launches use now
+        self.positions: dict[Any, list[tuple[Any, int]]] = {}  # key -> (kernel, argument index)
+        self.fresh: list[tuple[Any, int]] = []  # (key, bytes) of values outliving the step
+        self.keep: list[Any] = []
+        self.stats = {"fast": 0, "plain": 0, "launches": 0}
+
+    def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:
+        fast = self.fast
+        if fast is not None:
+            try:
+                out = fast(L, P, O)
+            except _Mismatch:
+                self.stats["plain"] += 1
+                return self.plain(L, P, O)
+            self.stats["fast"] += 1
+            return out
+        if self.traced:
+            self.stats["plain"] += 1
+            return self.plain(L, P, O)
+        self.traced = True
+        return self._trace(L, P, O)
+
+    # -- per call ------------------------------------------------------------------------------------
+    def enter(self, ins: list, arrays: tuple) -> None:
+        """Patch the inputs' buffers in and give the values that outlive the step fresh buffers;
+        raise _Mismatch (nothing enqueued yet) when the inputs are laid out unlike the trace's."""
+        seen: dict[Any, Any] = {}
+        bufs: dict[int, Any] = {}
+        for (key, off), a in zip(ins, arrays):
+            al = a.alloc
+            if a.layout.offset != off:
+                raise _Mismatch
+            prev = seen.get(key)
+            if prev is None:
+                other = bufs.get(id(al.buf))
+                if other is not None and other != key:
+                    raise _Mismatch  # two inputs share a buffer now, not when traced
+                seen[key] = al
+                bufs[id(al.buf)] = key
+            elif prev.buf is not al.buf:
+                raise _Mismatch  # inputs that shared a buffer when traced do not now
+        cur = self.cur
+        for key, al in seen.items():
+            if cur.get(key) is not al:
+                self.rename(key, al)
+        allocate = self.dev.pool.allocate
+        for key, nbytes in self.fresh:
+            self.rename(key, allocate(nbytes))
+
+    def rename(self, key: Any, al: Any) -> None:
+        """Make every launch argument of ``key`` read ``al``'s buffer."""
+        self.cur[key] = al
+        buf = al.buf
+        for knl, i in self.positions.get(key, ()):
+            knl.set_arg(i, buf)
+
+    # -- the trace -----------------------------------------------------------------------------------
+    def _trace(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:
+        """Run the graph once, recording every command, and build the launch-list replay."""
+        items = self.graph.items
+        binds = [i.slot for i in items if isinstance(i, Bind)]
+        first = next((k for k, i in enumerate(items) if not isinstance(i, (Bind, Reserve))), len(items))
+        if any(isinstance(i, Bind) for i in items[first:]):
+            self.why = "bindings after the start"
+            return self.plain(L, P, O)
+        # python-level items and what they read; dynamic nodes' outputs
+        needed: list[Slot] = []
+        escape: list[Slot] = []  # read by an effect or the result: outlives the step
+        dyn_nodes: set[int] = set()
+        for k, item in enumerate(items):
+            if isinstance(item, Node) and _dynamic((item.args, item.kwargs)):
+                dyn_nodes.add(k)
+                _slots((item.args, item.kwargs), needed)
+            elif isinstance(item, Check):
+                _slots(item.args, needed)
+            elif isinstance(item, Effect):
+                _slots(item.uses, needed)
+                _slots(item.uses, escape)
+            elif isinstance(item, Return):
+                _slots(item.value, needed)
+                _slots(item.value, escape)
+        static_out: set[Slot] = set()
+        for k, item in enumerate(items):
+            if isinstance(item, Node) and k not in dyn_nodes:
+                found: list[Slot] = []
+                _slots(item.outs, found)
+                static_out.update(found)
+        needed_static = [s for s in needed if s in static_out]
+        rec = _Recorder(self, set(needed_static))
+        for t in (*L, *P):
+            if type(t._data) is CLArray:
+                rec.dev = t._data.dev
+                break
+        else:
+            devices = self.backend._devices
+            rec.dev = devices[0].open() if len(devices) == 1 else None
+        dev = rec.dev
+        if dev is None:
+            self.why = "no OpenCL array among the inputs"
+            return self.plain(L, P, O)
+        # the tracing graph: each item as in the plain replay, wrapped to record
+        titems: list[Any] = [i for i in items[:first] if isinstance(i, Bind)]
+        titems.append(Node("trace.binds", "opencl", rec.note_binds, tuple(binds), {}, None))
+        titems += [i for i in items[:first] if isinstance(i, Reserve)]
+        for k, item in enumerate(items[first:], first):
+            if isinstance(item, Node):
+                wrap = rec.dynamic if k in dyn_nodes else rec.static
+                titems.append(
+                    Node(item.name, item.device_type, wrap(k, item), item.args, item.kwargs, item.outs)
+                )
+            elif isinstance(item, Check):
+                titems.append(Check(rec.check(k, item.fn), item.args, item.where))
+            elif isinstance(item, (Effect, Return)):
+                titems.append(Node("trace.effect", "opencl", rec.python_item(k), (), {}, None))
+                titems.append(item)
+            else:
+                titems.append(item)
+        tgraph = Graph(self.graph.name, titems, [])
+        replay = tgraph.build()
+        fusion = self.backend._fusion
+        mode = fusion.mode
+        rec.install()
+        try:
+            if mode == "auto":
+                fusion.mode = "always"  # fuse every chain from the first replay on
+            result = replay(L, P, O)
+        finally:
+            fusion.mode = mode
+            rec.uninstall()
+        try:
+            self._plan(rec, items, binds, first, dyn_nodes, [s for s in escape if s in static_out])
+        except _Unreplayable as exc:
+            self.why = str(exc)
+            rec.pool._returned.forward = rec.pool.real._returned
+        return result
+
+    def _plan(
+        self, rec: _Recorder, items: list, binds: list, first: int, dyn_nodes: set, escape: list
+    ) -> None:
+        """Turn the recording into launch lists, a memory plan and the replay graph."""
+        if rec.failure:
+            raise _Unreplayable(rec.failure)
+        pool = rec.pool
+        real = pool.real
+        self.dev = rec.dev
+        while pool._returned:
+            pair, size = pool._returned.popleft()
+            pool.free.setdefault(size, []).append(pair)
+        free_ids = {id(pair[0]) for lst in pool.free.values() for pair in lst}
+        # from now on buffers of the trace that the user holds return to the device's pool
+        pool._returned.forward = real._returned
+        slot_info = rec.slot_info  # slot -> (key, layout, dtype)
+        dyn_keys = rec.dyn_keys
+        escaping: dict[Any, int] = {}
+        for s in escape:
+            key = slot_info[s][0]
+            if key[0] == "pid" and key not in dyn_keys:
+                escaping.setdefault(key, pool.pair_of[pool.pid_buf[key[1]]][1])
+        # buffers for the planned values: each traced buffer, or a replacement for one the user
+        # holds after the trace (a value that outlived the step sat in it)
+        planned: dict[int, Allocation] = {}
+
+        def planned_for(bid: int) -> Allocation:
+            al = planned.get(bid)
+            if al is None:
+                pair, size = pool.pair_of[bid]
+                if bid in free_ids:
+                    al = Allocation(pair[0], pair[1], size, real)
+                else:
+                    al = real.allocate(size)
+                planned[bid] = al
+            return al
+
+        cur = self.cur
+        for key, al in rec.ext.items():
+            cur[key] = al
+        for pid in range(1, pool.pids + 1):
+            key = ("pid", pid)
+            if key not in escaping and key not in dyn_keys:
+                cur[key] = planned_for(pool.pid_buf[pid])
+        for key in list(escaping) + list(dyn_keys):
+            # (patched before any launch reads it: at the start of a call, after the dynamic call)
+            cur[key] = _Held(pool.pair_of[pool.pid_buf[key[1]]][0][0])
+        self.fresh = list(escaping.items())
+        # the launch lists: a kernel object per launch, its arguments set once
+        segments: list[list] = []
+        for seg in rec.segments:
+            ops = []
+            for op in seg:
+                if op[0] == "launch":
+                    _, k2, args, keys, gsize, lsize = op
+                    for i, key in keys:
+                        k2.set_arg(i, cur[key].buf)
+                        self.positions.setdefault(key, []).append((k2, i))
+                    self.keep.append(args)
+                    ops.append((0, k2, gsize, lsize, None))
+                elif op[0] == "fill":
+                    _, key, pattern, offset, nbytes = op
+                    ops.append((1, key, pattern, offset, nbytes))
+                else:
+                    _, key, host = op
+                    ops.append((2, key, host, None, None))
+                self.stats["launches"] += 1
+            segments.append(ops)
+        # the replay graph: the plain one with each run of static calls one segment call (the
+        # first one, at the start, patches the inputs in); segment j + 1 follows the j-th item
+        # where the trace split (a dynamic call, a value check, an effect, the result)
+        out_items: list[Any] = [i for i in items[:first] if isinstance(i, Bind)]
+        starts = sorted(rec.boundaries)
+        if len(segments) != len(starts) + 1:
+            raise _Unreplayable(f"{len(segments)} launch lists for {len(starts)} splits")
+
+        def emit(j: int, ins: list[tuple[Slot, Any, int]], enter: bool = False) -> None:
+            outs = sorted((s for s in rec.static_done[j] if s in slot_info), key=lambda s: s.n)
+            if not (segments[j] or ins or outs):
+                return
+            seg = _Segment(
+                self, segments[j], [(key, off) for _s, key, off in ins], [slot_info[s] for s in outs], enter
+            )
+            name = f"opencl.launch_list{j}"
+            out_items.append(
+                Node(name, "opencl", seg, tuple(s for s, _k, _o in ins), {}, tuple(outs) or None)
+            )
+
+        emit(0, [(s, *rec.bind_keys[s]) for s in binds], enter=True)
+        out_items += [i for i in items[:first] if isinstance(i, Reserve)]
+        j = 0
+        for k, item in enumerate(items[first:], first):
+            if isinstance(item, Node) and k not in dyn_nodes:
+                continue  # in a launch list
+            out_items.append(item)
+            if k in rec.boundaries:
+                j += 1
+                emit(j, rec.dyn_outs.get(k, []))
+        self.rgraph = Graph(self.graph.name, out_items, self.graph.guards)
+        self.fast = self.rgraph.build()
+
+
+class _Recorder:
+    """Records a trace: the commands of the static kernel calls in segments split at every
+    Python-level item, the buffer (key) of each value Python reads, the inputs' buffers."""
+
+    def __init__(self, plan: CompiledReplay, needed: set[Slot]) -> None:
+        self.plan = plan
+        self.needed = needed
+        self.thread = threading.get_ident()
+        self.dev: Any = None
+        self.pool: Any = None
+        self.recording = False
+        self.failure = ""
+        self.segments: list[list] = [[]]
+        self.boundaries: set[int] = set()  # item indices that start a new segment
+        self.static_done: dict[int, set[Slot]] = {0: set()}  # segment -> static slots defined in it
+        self.slot_info: dict[Slot, tuple[Any, Any, Any]] = {}
+        self.held: dict[Slot, Any] = {}  # needed static values, until they are materialised
+        self.ext: dict[Any, Any] = {}  # ("ext", id(buf)) -> Allocation
+        self.bind_keys: dict[Slot, tuple[Any, int]] = {}
+        self.dyn_keys: set[Any] = set()
+        self.dyn_outs: dict[int, list[tuple[Slot, Any, int]]] = {}
+        self._saved: dict[str, Any] = {}
+
+    # -- installing ----------------------------------------------------------------------------------
+    def install(self) -> None:
+        dev = self.dev.open()
+        self.pool = _PlanPool(dev.pool, self.thread)
+        for name in ("launch", "fill", "upload", "read"):
+            self._saved[name] = getattr(dev, name)
+        dev.launch = self._launch
+        dev.fill = self._fill
+        dev.upload = self._upload
+        dev.read = self._read
+
+    def uninstall(self) -> None:
+        dev = self.dev
+        for name in self._saved:
+            dev.__dict__.pop(name, None)
+        if dev.pool is self.pool:
+            dev.pool = self.pool.real
+
+    # -- commands --------------------------------------------------------------------------------------
+    def _key(self, buf: Any) -> Any:
+        pid = self.pool.owner.get(id(buf))
+        if pid is not None and id(buf) in self.pool.pair_of:
+            return ("pid", pid)
+        key = ("ext", id(buf))
+        if key not in self.ext:
+            self.ext[key] = _Held(buf)
+        return key
+
+    def _ours(self) -> bool:
+        return self.recording and threading.get_ident() == self.thread
+
+    def _launch(self, knl: Any, args: Any, gsize: Any, lsize: Any) -> None:
+        if not self._ours():
+            self._saved["launch"](knl, args, gsize, lsize)
+            return
+        import pyopencl as cl
+
+        with self.dev.lock:
+            self._saved["launch"](knl, args, gsize, lsize)
+            clone = knl.clone()  # a kernel object of its own, with the arguments just set
+        keys = [(i, self._key(a)) for i, a in enumerate(args) if isinstance(a, cl.Buffer)]
+        self.segments[-1].append(("launch", clone, list(args), keys, gsize, lsize))
+
+    def _fill(self, buf: Any, pattern: Any, offset: int, nbytes: int) -> None:
+        self._saved["fill"](buf, pattern, offset, nbytes)
+        if self._ours():
+            self.segments[-1].append(("fill", self._key(buf), pattern.copy(), offset, nbytes))
+
+    def _upload(self, buf: Any, host: Any) -> Any:
+        evt = self._saved["upload"](buf, host)
+        if self._ours():
+            self.segments[-1].append(("upload", self._key(buf), host.copy()))
+        return evt
+
+    def _read(self, *args: Any) -> Any:
+        if self._ours():
+            self.failure = "a host read outside a value check"
+        return self._saved["read"](*args)
+
+    # -- the tracing graph's wrappers ------------------------------------------------------------------
+    def note_binds(self, *arrays: Any) -> None:
+        """The inputs: computed now (outside the launch lists), their buffers are keys."""
+        from ember.compile.graph import Slot as _S  # noqa: F401
+
+        binds = [i.slot for i in self.plan.graph.items if isinstance(i, Bind)]
+        for s, a in zip(binds, arrays):
+            al = a.alloc
+            key = ("ext", id(al.buf))
+            self.ext.setdefault(key, al)
+            self.bind_keys[s] = (key, a.layout.offset)
+        self.dev.pool = self.pool
+        self.recording = True
+
+    def _boundary(self, k: int) -> None:
+        """Materialise every pending value (its launches belong to the segment ending here) and
+        note the values Python reads; start a new segment at item ``k``."""
+        dev = self.dev
+        dev.fusion.flush(dev)
+        for s, a in list(self.held.items()):
+            al = a.alloc
+            self.slot_info[s] = (self._key(al.buf), a.layout, a.dtype)
+        self.held.clear()
+        self.boundaries.add(k)
+        self.segments.append([])
+        self.static_done[len(self.segments) - 1] = set()
+
+    def _store(self, outs: Any, result: Any, seg: int) -> None:
+        if isinstance(outs, Slot):
+            self.static_done[seg].add(outs)
+            if outs in self.needed and type(result) is CLArray:
+                self.held[outs] = result
+            elif outs in self.needed:
+                self.failure = f"a needed value {outs!r} is a {type(result).__name__}"
+        elif isinstance(outs, tuple) and isinstance(result, (tuple, list)):
+            for o, r in zip(outs, result):
+                self._store(o, r, seg)
+
+    def static(self, k: int, node: Node) -> Callable[..., Any]:
+        fn = node.fn
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            out = fn(*args, **kwargs)
+            self._store(node.outs, out, len(self.segments) - 1)
+            return out
+
+        return call
+
+    def dynamic(self, k: int, node: Node) -> Callable[..., Any]:
+        fn = node.fn
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._boundary(k)
+            self.recording = False
+            before = self.pool.pids
+            try:
+                out = fn(*args, **kwargs)
+                found: list[tuple[Slot, Any, int]] = []
+                outs = node.outs
+                pairs = [(outs, out)] if isinstance(outs, Slot) else list(zip(outs or (), out or ()))
+                for s, a in pairs:
+                    if isinstance(s, Slot) and type(a) is CLArray:
+                        al = a.alloc
+                        key = self._key(al.buf)
+                        if key[0] == "pid" and key[1] > before:
+                            self.dyn_keys.add(key)
+                            found.append((s, key, a.layout.offset))
+                        self.slot_info[s] = (key, a.layout, a.dtype)
+                if found:
+                    self.dyn_outs[k] = found
+            finally:
+                self.recording = True
+            return out
+
+        return call
+
+    def check(self, k: int, fn: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            self._boundary(k)
+            self.recording = False
+            try:
+                return fn(*args)
+            finally:
+                self.recording = True
+
+        return call
+
+    def python_item(self, k: int) -> Callable[[], None]:
+        def call() -> None:
+            self._boundary(k)
+
+        return call
+
+
+class _Held:
+    """An external buffer met in a launch that is not an input (a constant): kept alive."""
+
+    __slots__ = ("buf",)
+
+    def __init__(self, buf: Any) -> None:
+        self.buf = buf
