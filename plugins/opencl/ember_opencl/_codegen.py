@@ -16,6 +16,10 @@ Conventions of the generated code:
   only type here: loads and stores use ``vload_half``/``vstore_half_rte``, so float16 works on
   devices without ``cl_khr_fp16``).
 * ``bool`` is stored as ``uchar`` 0/1 (numpy compatible); converting to bool is ``x != 0``.
+* ``complex64`` / ``complex128`` are ``float2`` / ``double2`` (numpy's layout: real part, then
+  imaginary part); their arithmetic and functions are :mod:`ember_opencl._complex`'s library.
+  Converting a real value to complex sets the imaginary part 0; a complex value to a real dtype
+  takes the real part (numpy's ``astype``), to bool tests both parts.
 * Rank-``r`` index math: a linear index ``i`` over a shape ``d0..d{r-1}`` is split into
   coordinates ``c0..c{r-1}`` (C order), each operand's element is at
   ``off + sum(c_j * s_j)``. Rank 0 means "every operand is contiguous": element ``off + i``.
@@ -35,6 +39,8 @@ CTYPE = {
     "float16": "half",
     "float32": "float",
     "float64": "double",
+    "complex64": "float2",
+    "complex128": "double2",
 }
 FLOATS = ("float16", "float32", "float64")
 INTS = ("uint8", "int8", "int16", "int32", "int64")
@@ -47,6 +53,8 @@ def compute_type(dt: str) -> str:
 
 def acc_type(dt: str) -> str:
     """Accumulator type of reductions over dtype ``dt``."""
+    if dt in ("complex64", "complex128"):
+        return CTYPE[dt]
     if dt in ("float16", "float32"):
         return "float"
     if dt == "float64":
@@ -54,7 +62,14 @@ def acc_type(dt: str) -> str:
     return "long"
 
 
-ACC_DTYPE = {"float": "float32", "double": "float64", "long": "int64"}
+ACC_DTYPE = {
+    "float": "float32",
+    "double": "float64",
+    "long": "int64",
+    "float2": "complex64",
+    "double2": "complex128",
+}
+_VECTOR_PART = {"float2": "float", "double2": "double"}
 
 
 def load(dt: str, ptr: str, idx: str) -> str:
@@ -72,19 +87,31 @@ def store(dt: str, ptr: str, idx: str, val: str) -> str:
 
 
 def convert(expr: str, src_ct: str, dst: str) -> str:
-    """Convert an expression of OpenCL type ``src_ct`` to the compute type of dtype ``dst``."""
-    if dst == "bool":
-        return f"(uchar)(({expr}) != 0)"
+    """Convert an expression of OpenCL type ``src_ct`` to the compute type of dtype ``dst``
+    (complex: a real value gets imaginary part 0, a complex one gives a real dtype its real
+    part and bool whether either part is nonzero; ``expr`` is evaluated once)."""
     ct = compute_type(dst)
+    src_part = _VECTOR_PART.get(src_ct)
+    if dst == "bool":
+        if src_part is not None:
+            return f"(uchar)any(({expr}) != ({src_ct})(0))"
+        return f"(uchar)(({expr}) != 0)"
     if ct == src_ct:
         return f"({expr})"
+    part = _VECTOR_PART.get(ct)
+    if part is not None:
+        if src_part is not None:
+            return f"convert_{ct}({expr})"
+        return f"(({ct})(({part})({expr}), 0))"
+    if src_part is not None:
+        return f"({ct})(({expr}).x)"
     return f"({ct})({expr})"
 
 
 def header(*dtypes: str) -> str:
     """Program preamble (fp64 pragma when needed, unaligned vector types, helpers)."""
     lines = []
-    if "float64" in dtypes or "double" in dtypes:
+    if "float64" in dtypes or "double" in dtypes or "complex128" in dtypes:
         lines.append("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
     for dt, w in VEC_WIDTH.items():
         ct = CTYPE[dt]

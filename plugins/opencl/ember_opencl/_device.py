@@ -61,8 +61,14 @@ class _Device:
         self.fp64 = "cl_khr_fp64" in exts
         self.fp16 = "cl_khr_fp16" in exts
         self.is_cpu = bool(device.type & 2)  # CL_DEVICE_TYPE_CPU
-        # the destination dtypes of one copy program (see ember_opencl.memory.gen_copy_program)
-        self.copy_dsts = ",".join(d for d in cg.CTYPE if d != "float64" or self.fp64)
+        # the destination dtypes of one copy program (see ember_opencl.memory.gen_copy_program):
+        # a real source's program converts to the real dtypes, a complex source's to every dtype;
+        # copies from a real to a complex dtype have programs of their own, so the real programs
+        # (most copies) build no complex kernels
+        have = [d for d in cg.CTYPE if d not in ("float64", "complex128") or self.fp64]
+        self.copy_dsts = ",".join(d for d in have if not d.startswith("complex"))
+        self.complex_copy_dsts = ",".join(d for d in have if d.startswith("complex"))
+        self.all_copy_dsts = ",".join(have)
         #: held for each set_args + enqueue, and for the other shared state (module docstring)
         self.lock = threading.RLock()
         self._build_lock = threading.Lock()

@@ -1,8 +1,9 @@
 """Lazy elementwise fusion: chains of elementwise ops (and the reduction that consumes them) run
 as one generated kernel.
 
-An elementwise op on float32/float64 operands that are contiguous and of one shape (or Python
-scalars) does not launch a kernel: it returns a *pending* :class:`~ember_opencl._array.CLArray`
+An elementwise op on float32/float64/complex64/complex128 operands that are contiguous and of
+one shape (or Python scalars) does not launch a kernel (a complex operand's real-valued ``abs``
+does: its result leaves the chain's dtype): it returns a *pending* :class:`~ember_opencl._array.CLArray`
 whose ``expr`` is ``(op, operands, size)``. Pending arrays compose into a DAG. Reading the
 array's ``alloc`` (which every non-fusable kernel does) materialises it:
 
@@ -47,9 +48,10 @@ from ember.profiler import is_profiling, record_function
 
 from . import _codegen as cg
 from ._array import CLArray
+from ._complex import COMPLEX, complex_math
 from ._launch import contiguous_layout, index_type, launch_1d, launch_n, new_array
 from ._signature import KernelSignature, Param, Program
-from .elementwise import binary_exprs, divmod_helpers, unary_exprs
+from .elementwise import COMPLEX_TO_REAL, binary_exprs, divmod_helpers, unary_exprs
 from .reductions import VINIT, row_split, rows_pass, vcomb
 
 __all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
@@ -59,9 +61,9 @@ CAP = 32
 #: a structure is compiled into a fused kernel the HOT-th time it is materialised (mode auto)
 HOT = 3
 MODES = ("auto", "always", "off")
-FUSE_DTYPES = ("float32", "float64")
-#: the core's unary primitives (all defined on floats) and the optional relu
-UNARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "unary") | {"relu"}
+FUSE_DTYPES = ("float32", "float64", "complex64", "complex128")
+#: the core's unary primitives (all defined on floats), the optional relu and conj (complex)
+UNARY_OPS = frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "unary") | {"relu", "conj"}
 #: the core's binary primitives except the bitwise ones (integers only), and the optional atan2
 BINARY_OPS = (
     frozenset(n for n, (family, _) in PRIMITIVES.items() if family == "binary")
@@ -141,12 +143,14 @@ def gen_fused_program(dt: str, idx: str, kind: str, structure: tuple) -> Program
     """
     n_leaves, n_scalars, stmts = structure
     t = cg.CTYPE[dt]
-    w = cg.VEC_WIDTH[dt]
+    w = cg.VEC_WIDTH.get(dt, 1)
     vt = f"{t}{w}"
-    vec = all(op in _VEC_OK for op, _ in stmts)
+    vec = dt in cg.VEC_WIDTH and all(op in _VEC_OK for op, _ in stmts)
     res = f"t{len(stmts) - 1}"
     sig = fused_signature(dt, idx, kind, n_leaves, n_scalars)
     src = [cg.header(dt)]
+    if dt in COMPLEX:
+        src.append(complex_math(dt))
     if any(op in ("floor_divide", "remainder") for op, _ in stmts):
         src.append(divmod_helpers(dt))
 
@@ -274,11 +278,19 @@ class Fusion:
             raise ValueError(f"opencl fusion: no fused form of unary op {name!r}")
         self.eager[name] = eager
         fusable = self._fusable
+        if name in COMPLEX_TO_REAL:  # a real result from a complex x: not a link of x's chain
 
-        def kernel(x: Any) -> Any:
-            if fusable(x):
-                return self._pending(name, (x,), x)
-            return eager(x)
+            def kernel(x: Any) -> Any:
+                if fusable(x) and x.dtype.name not in COMPLEX:
+                    return self._pending(name, (x,), x)
+                return eager(x)
+
+        else:
+
+            def kernel(x: Any) -> Any:
+                if fusable(x):
+                    return self._pending(name, (x,), x)
+                return eager(x)
 
         kernel.__name__ = kernel.__qualname__ = name
         return kernel
@@ -292,7 +304,7 @@ class Fusion:
         self.eager[name] = eager
         fusable = self._fusable
         array_type = CLArray
-        scalar_types = (int, float, bool)
+        scalar_types = (int, float, bool, complex)
 
         def kernel(a: Any, b: Any) -> Any:
             if type(a) is array_type:
@@ -360,7 +372,8 @@ class Fusion:
         buffer and offset, the scalars, then ``tail``), counting the launch in the statistics."""
         sig = fused_signature(out.dtype.name, idx, kind, len(leaves), len(scalars))
         leaf_args = [a for leaf in leaves for a in (leaf._alloc.buf, leaf.layout.offset)]
-        args = sig.pack(out.alloc.buf, *leaf_args, *[float(s) for s in scalars], *tail)
+        number = complex if out.dtype.name in COMPLEX else float
+        args = sig.pack(out.alloc.buf, *leaf_args, *[number(s) for s in scalars], *tail)
         counts = out.dev.fusion_counts
         counts["fused_launches"] += 1
         counts["fused_ops"] += len(structure[2])

@@ -35,6 +35,9 @@ SCALAR_TYPES: dict[str, type[np.generic]] = {
     "ulong": np.uint64,
     "float": np.float32,
     "double": np.float64,
+    # complex scalars (pyopencl packs a Python complex as two floats / doubles)
+    "float2": np.complex64,
+    "double2": np.complex128,
 }
 
 

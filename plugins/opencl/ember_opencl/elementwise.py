@@ -42,6 +42,7 @@ from ._codegen import (
     position,
     store,
 )
+from ._complex import COMPLEX, REAL_OF, complex_math, fn
 from ._launch import (
     INT_LIMIT,
     LOCAL_TILED,
@@ -55,7 +56,10 @@ from ._launch import (
 )
 from ._signature import KernelSignature, Param, Program
 
-__all__ = ["binary_kernel", "run_map", "unary_kernel", "where"]
+__all__ = ["binary_kernel", "make_complex", "run_map", "unary_kernel", "where"]
+
+#: the complex dtype with parts of each real dtype (of the ``complex`` kernel's operands)
+COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 
 
 class Scalar:
@@ -68,13 +72,16 @@ class Scalar:
 
 
 def _is_scalar(v: Any) -> bool:
-    return isinstance(v, (bool, int, float, np.generic))
+    return isinstance(v, (bool, int, float, complex, np.generic))
 
 
 def scalar_arg(value: Any, dtype: Any) -> Any:
-    """A Python scalar as a typed kernel argument of ``dtype``'s compute type (C-style wrapping)."""
+    """A Python scalar as a typed kernel argument of ``dtype``'s compute type (C-style wrapping;
+    a complex dtype takes a Python complex, packed as its float2/double2)."""
     if dtype.is_floating_point:
         return float(value)
+    if dtype.name in COMPLEX:
+        return complex(value)
     if dtype.name == "bool":
         return 1 if value else 0
     v = int(value)
@@ -92,6 +99,8 @@ def _scalar_converter(dtype: Any) -> Callable[[Any], Any]:
     """A fast ``scalar_arg`` for one dtype."""
     if dtype.is_floating_point:
         return float
+    if dtype.name in COMPLEX:
+        return complex
     return lambda v: scalar_arg(v, dtype)
 
 
@@ -246,16 +255,18 @@ def unary_kernel(name: str) -> Callable[[Any], Any]:
         p = fast.get(key)
         if p is None:
             dt = x.dtype
+            out_dt = dtypes.as_dtype(unary_out_dtype(name, dt.name))
             if (
                 x.alloc.size >= INT_LIMIT
-                or (p := _fast_plan(x.dev, "unary", gen, dt, name, dt, [x], None)) is None
+                or (p := _fast_plan(x.dev, "unary", gen, dt, name, out_dt, [x], None)) is None
             ):
-                return run_map(x.dev, "unary", gen, (dt.name,), name, dt, ((x, dt),))
+                return run_map(x.dev, "unary", gen, (dt.name,), name, out_dt, ((x, dt),))
             if len(fast) > 4096:
                 fast.clear()
             fast[key] = p
         elif x.alloc.size >= INT_LIMIT:
-            return run_map(x.dev, "unary", gen, (x.dtype.name,), name, x.dtype, ((x, x.dtype),))
+            out_dt = dtypes.as_dtype(unary_out_dtype(name, x.dtype.name))
+            return run_map(x.dev, "unary", gen, (x.dtype.name,), name, out_dt, ((x, x.dtype),))
         knl, layout, nbytes, out_dt, sx, tail, gsize, lsize = p
         dev = x.dev
         out = CLArray(dev.pool.allocate(nbytes), layout, out_dt, dev)
@@ -349,6 +360,18 @@ def binary_kernel(name: str, compare: bool = False) -> Callable[[Any, Any], Any]
     return kernel
 
 
+def make_complex(re: Any, im: Any) -> Any:
+    """Optional kernel ``complex``: re + i im of two float32 (float64) arrays of one dtype,
+    broadcast, as a new complex64 (complex128) array; each part is stored as it is."""
+    dt = re.dtype
+    out_dt = dtypes.as_dtype(COMPLEX_OF[dt.name])
+    ops = ((re, dt), (im, dt))
+    return run_map(re.dev, "complex", gen_complex_program, (dt.name,), "complex", out_dt, ops, "AA")
+
+
+make_complex.__name__ = make_complex.__qualname__ = "complex"  # named after its op, as every kernel
+
+
 def where(cond: Any, a: Any, b: Any) -> Any:
     """Kernel ``where``: a where cond else b, over the broadcast shape (one of a and b may be a
     Python scalar; the core gives two scalars as a 0-d buffer)."""
@@ -362,9 +385,25 @@ def where(cond: Any, a: Any, b: Any) -> Any:
 # code generation
 
 
+#: unary ops whose result on a complex dtype is real (the dtype of its parts)
+COMPLEX_TO_REAL = frozenset(["abs"])
+
+
+def unary_out_dtype(op: str, dt: str) -> str:
+    """The dtype of unary ``op``'s result on dtype ``dt`` (``dt``, but for a complex ``dt``'s
+    real-valued ops, :data:`COMPLEX_TO_REAL`)."""
+    if op in COMPLEX_TO_REAL and dt in COMPLEX:
+        return REAL_OF[dt]
+    return dt
+
+
 def unary_exprs(dt: str) -> dict[str, str]:
     """Op name -> OpenCL expression of ``x`` (the operand in the compute type) of every unary
-    op defined on dtype ``dt`` (``relu`` included)."""
+    op defined on dtype ``dt`` (``relu`` included; on complex dtypes the ones numpy defines)."""
+    if dt in COMPLEX:
+        ops = {op: f"{fn('c' + op, dt)}(x)" for op in ("exp", "log", "sqrt", "sin", "cos", "tanh")}
+        conj = f"({CTYPE[dt]})(x.s0, -x.s1)"  # (.s0/.s1: the fusion layer renames the word x)
+        return {"neg": "-x", "abs": f"{fn('cabs', dt)}(x)", "conj": conj, **ops}
     if dt in FLOATS:
         return {
             "neg": "-x",
@@ -393,6 +432,16 @@ def unary_exprs(dt: str) -> dict[str, str]:
 def binary_exprs(dt: str) -> dict[str, str]:
     """Op name -> OpenCL expression of ``a`` and ``b`` of every binary and compare op defined on
     dtype ``dt`` (helpers such as ``floordiv_`` come from :func:`divmod_helpers`)."""
+    if dt in COMPLEX:
+        f = {op: fn(op, dt) for op in ("cmul", "cdiv", "cpow", "ceq")}
+        return {
+            "add": "a + b",
+            "sub": "a - b",
+            "mul": f"{f['cmul']}(a, b)",
+            "div": f"{f['cdiv']}(a, b)",
+            "pow": f"{f['cpow']}(a, b)",
+            "eq": f"{f['ceq']}(a, b)",
+        }
     ops = {"add": "a + b", "sub": "a - b", "mul": "a * b", "eq": "a == b", "lt": "a < b", "le": "a <= b"}
     if dt in FLOATS:
         ops.update(
@@ -673,14 +722,16 @@ def _gen_map_tiled(
 
 def gen_unary_program(dt: str, rank: int, idx: str) -> Program:
     """All unary kernels of ``dt``; kernel names are the op names."""
-    ct = compute_type(dt)
-    src = [header(dt)]
+    src = [header(dt), complex_math(dt) if dt in COMPLEX else ""]
     sigs = []
     for op, expr in unary_exprs(dt).items():
         vec = _vec_expr(op, expr) if rank < 0 and vec_ok(op, dt, dt) else None
         if op == "relu" and rank < 0 and dt in VEC_WIDTH:
             vec = f"(x < 0 ? ({CTYPE[dt]}{VEC_WIDTH[dt]})(0) : x)"
-        kernel, sig = gen_map_kernel(op, dt, False, [("x", dt, False)], expr, ct, rank, idx, vec)
+        out = unary_out_dtype(op, dt)
+        kernel, sig = gen_map_kernel(
+            op, out, False, [("x", dt, False)], expr, compute_type(out), rank, idx, vec
+        )
         src.append(kernel)
         sigs.append(sig)
     return "".join(src), sigs
@@ -692,7 +743,9 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> Program:
     src = [header(dt)]
     if dt in INTS:
         src.append(_ipow(ct))
-    if dt != "bool":
+    if dt in COMPLEX:
+        src.append(complex_math(dt))
+    elif dt != "bool":
         src.append(divmod_helpers(dt))
     sigs = []
     ops = [("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
@@ -704,6 +757,15 @@ def gen_binary_program(dt: str, rank: int, idx: str, modes: str) -> Program:
         src.append(kernel)
         sigs.append(sig)
     return "".join(src), sigs
+
+
+def gen_complex_program(dt: str, rank: int, idx: str, modes: str) -> Program:
+    """complex(a, b) = a + i b from two arrays of real dtype ``dt`` (``modes`` 'AA')."""
+    cdt = COMPLEX_OF[dt]
+    ct = CTYPE[cdt]
+    ops = [("a", dt, modes[0] == "S"), ("b", dt, modes[1] == "S")]
+    kernel, sig = gen_map_kernel("complex", cdt, False, ops, f"({ct})(a, b)", ct, rank, idx)
+    return header(dt, cdt) + kernel, [sig]
 
 
 def gen_where_program(dt: str, rank: int, idx: str, modes: str) -> Program:

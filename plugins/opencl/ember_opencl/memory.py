@@ -3,7 +3,8 @@ in-place add; plus the copy and in-place-add program generators.
 
 Kernels of the backend's table defined here: :func:`from_numpy`, :func:`to_numpy`,
 :func:`empty`, :func:`full`, :func:`copy_`, :func:`cast`, :func:`strides`, :func:`as_strided` and
-the optional :func:`add_` (the creation kernels take the device itself; the backend maps its
+the optional :func:`add_`, :func:`real` and :func:`imag` (copies of :func:`complex_parts`, the
+views of a complex array's parts) (the creation kernels take the device itself; the backend maps its
 ``device_index`` argument to it). :func:`contiguous`, :func:`copy_into` and :func:`fill` serve the
 other families.
 
@@ -28,6 +29,7 @@ from ember.layout import StridedLayout
 
 from ._array import CLArray
 from ._codegen import compute_type, header
+from ._complex import COMPLEX, REAL_OF
 from ._device import wait
 from ._launch import INT_LIMIT, new_array
 from ._signature import Program
@@ -37,6 +39,7 @@ __all__ = [
     "add_",
     "as_strided",
     "cast",
+    "complex_parts",
     "contiguous",
     "copy_",
     "copy_into",
@@ -44,6 +47,8 @@ __all__ = [
     "fill",
     "from_numpy",
     "full",
+    "imag",
+    "real",
     "strides",
     "to_numpy",
 ]
@@ -119,13 +124,23 @@ def fill(out: CLArray, value: Any) -> CLArray:
 # copies and casts
 
 
+def copy_dsts(dev: Any, src: str, dst: str) -> str:
+    """The destination dtypes of the copy program that copies ``src`` to ``dst`` on ``dev``
+    (its ``modes``): a complex source's program has every dtype, a real one's the real dtypes,
+    or the complex ones for a real-to-complex copy."""
+    if src in COMPLEX:
+        return dev.all_copy_dsts
+    return dev.complex_copy_dsts if dst in COMPLEX else dev.copy_dsts
+
+
 def copy_into(dst: CLArray, src: CLArray) -> CLArray:
     """dst[...] = src (broadcast, dtype conversion), dst may be any view; returns ``dst``."""
     dev = dst.dev
     kname = "copy_" + dst.dtype.name
     ops = [(src, src.dtype)]
+    modes = copy_dsts(dev, src.dtype.name, dst.dtype.name)
     return run_map(
-        dev, "copy", gen_copy_program, (src.dtype.name,), kname, dst.dtype, ops, modes=dev.copy_dsts, out=dst
+        dev, "copy", gen_copy_program, (src.dtype.name,), kname, dst.dtype, ops, modes=modes, out=dst
     )
 
 
@@ -154,7 +169,8 @@ def copy_(dst: CLArray, src: CLArray) -> None:
         copy_into(dst, src)
         if dst.alloc.size < INT_LIMIT and src.alloc.size < INT_LIMIT:
             kname = "copy_" + dst.dtype.name
-            mkey = plan_key("copy", (src.dtype.name,), kname, dev.copy_dsts, False, dst, [src])
+            modes = copy_dsts(dev, src.dtype.name, dst.dtype.name)
+            mkey = plan_key("copy", (src.dtype.name,), kname, modes, False, dst, [src])
             plan = dev.plans.get(mkey)
             if plan is not None and plan[0] is not None:
                 if len(dev.copy_plans) > 4096:
@@ -195,6 +211,28 @@ def add_(dst: CLArray, src: Any) -> None:
 
 # ----------------------------------------------------------------------------------------------
 # views
+
+
+def complex_parts(x: CLArray) -> tuple[CLArray, CLArray]:
+    """The real and imaginary parts of complex ``x`` as views of its memory in the real dtype of
+    its parts (a float2/double2 element is two floats/doubles: strides and offset double)."""
+    alloc = x.alloc  # (computes a pending x first, which settles its layout)
+    lay = x.layout
+    real = dtypes.as_dtype(REAL_OF[x.dtype.name])
+    st = tuple(2 * s for s in lay.strides)
+    re = CLArray(alloc, StridedLayout(lay.shape, st, 2 * lay.offset), real, x.dev)
+    im = CLArray(alloc, StridedLayout(lay.shape, st, 2 * lay.offset + 1), real, x.dev)
+    return re, im
+
+
+def real(x: CLArray) -> CLArray:
+    """Optional kernel ``real``: the real parts of complex ``x``, a new contiguous real array."""
+    return contiguous(complex_parts(x)[0])
+
+
+def imag(x: CLArray) -> CLArray:
+    """Optional kernel ``imag``: the imaginary parts of complex ``x``, a new contiguous real array."""
+    return contiguous(complex_parts(x)[1])
 
 
 def strides(x: CLArray) -> tuple[int, ...]:

@@ -37,6 +37,7 @@ from ._codegen import (
     position,
     store,
 )
+from ._complex import COMPLEX, complex_math, fn
 from ._launch import (
     INT_LIMIT,
     bucket_rank,
@@ -322,10 +323,12 @@ def log_softmax(x: CLArray, dim: int) -> CLArray:
 
 
 def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
-    """(init, statement) combining v into acc."""
+    """(init, statement) combining v into acc (``ct`` float2/double2: complex, sum and prod)."""
     if op == "sum":
         return "0", "acc = acc + v;"
     if op == "prod":
+        if ct in ("float2", "double2"):
+            return f"({ct})(1, 0)", f"acc = {fn('cmul', ACC_DTYPE[ct])}(acc, v);"
         return "1", "acc = acc * v;"
     if op == "max":
         if floating:
@@ -339,7 +342,8 @@ def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
 
 
 def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int, idx: str) -> Program:
-    """sum/prod/max/min (and argmax/argmin when red_rank == 1, out_dt int64 then).
+    """sum/prod/max/min (and argmax/argmin when red_rank == 1, out_dt int64 then); sum and prod
+    only on complex dtypes (which have no order).
 
     Work-item ``i`` = ``o * G + g``: output ``o`` (coordinates over do0.. with input strides
     xs0..), chunk ``g`` of the outermost reduced dim (``chunk`` elements each). Reduced dims
@@ -356,8 +360,11 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int, id
     pre += ["    " + s for s in decompose(out_rank, idx, "o", "do")]
     pre.append(f"    {idx} base = {position('x', out_rank)};")
     src = [header(in_dt, out_dt, act)]
+    cplx = in_dt in COMPLEX
+    if cplx:
+        src.append(complex_math(ACC_DTYPE[act]))
     sigs = []
-    for op in ("sum", "prod", "max", "min"):
+    for op in ("sum", "prod") if cplx else ("sum", "prod", "max", "min"):
         init, comb = _combine(op, act, floating)
         sig = reduce_signature(op, in_dt, CTYPE[out_dt], out_rank, red_rank, idx)
         lines = [sig.declaration() + " {"] + pre
@@ -383,7 +390,7 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int, id
         lines.append("}")
         src.append("\n".join(lines) + "\n")
         sigs.append(sig)
-    if red_rank == 1:
+    if red_rank == 1 and not cplx:
         ct = compute_type(in_dt)
         for op, cmp in (("argmax", ">"), ("argmin", "<")):
             if floating:

@@ -78,6 +78,11 @@ def _programs():
     yield reductions.gen_cumsum_program("float64", "int")
     yield reductions.gen_softmax_program("float16", "int")
     yield linalg.gen_matmul_program("int16", 2, "int")
+    yield elementwise.gen_unary_program("complex64", 2, "int")
+    yield elementwise.gen_binary_program("complex128", -1, "int", "AS")
+    yield elementwise.gen_complex_program("float32", 1, "int", "AA")
+    yield reductions.gen_reduce_program("complex64", "complex64", 1, 1, "int")
+    yield linalg.gen_matmul_program("complex128", 0, "int")
     yield linalg.gen_matmul_fast_program("float32", 1, "int")
     yield indexing.gen_gather_program("uint8", 3, "int")
     yield indexing.gen_scatter_add_program("float32", 2, "long")
@@ -85,6 +90,7 @@ def _programs():
     structure = (2, 1, (("mul", ("x0", "x1")), ("add", ("t0", "s0"))))
     yield _fusion.gen_fused_program("float32", "int", "map", structure)
     yield _fusion.gen_fused_program("float64", "int", "sum", structure)
+    yield _fusion.gen_fused_program("complex64", "int", "map", structure)
 
 
 def test_every_generated_kernel_is_declared_by_its_signature():
