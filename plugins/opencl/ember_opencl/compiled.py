@@ -549,14 +549,14 @@ class _Recorder:
     # -- the tracing graph's wrappers ------------------------------------------------------------------
     def note_binds(self, *arrays: Any) -> None:
         """The inputs: computed now (outside the launch lists), their buffers are keys."""
-        from ember.compile.graph import Slot as _S  # noqa: F401
-
         binds = [i.slot for i in self.plan.graph.items if isinstance(i, Bind)]
         for s, a in zip(binds, arrays):
             al = a.alloc
             key = ("ext", id(al.buf))
             self.ext.setdefault(key, al)
             self.bind_keys[s] = (key, a.layout.offset)
+        # pending values from before the call are computed now, not into the launch lists
+        self.dev.fusion.flush(self.dev)
         self.dev.pool = self.pool
         self.recording = True
 
