@@ -262,6 +262,7 @@ def array_kernels(
         "sort": sort,
     }
     k.update(importlib.import_module("ember.linalg").array_kernels(xp))  # ember.linalg's decompositions
+    k.update(importlib.import_module("ember.ops.complex").complex_array_kernels(xp))  # complex parts
     k.update(importlib.import_module("ember.fft").array_kernels(xp))  # ember.fft's transform
     return k
 

@@ -301,7 +301,7 @@ def run_backward(
                 if e is None:
                     continue
                 if dt is not None and gi is not None and getattr(gi, "dtype", dt) is not dt:
-                    gi = gi.to(dt)
+                    gi = _grad_as(gi, dt)
                 if type(e) is Node:
                     if gi is not None:
                         prev = pending.get(e)
@@ -331,3 +331,15 @@ def run_backward(
         if r is not None and not create_graph and isinstance(r, Tensor):
             results[i] = r.detach()
     return results
+
+
+def _grad_as(g: Tensor, dtype: Any) -> Tensor:
+    """Gradient ``g`` in its input's ``dtype``. A real input of an op that computed in complex
+    gets the real part of its complex gradient, as in PyTorch (the imaginary part is the
+    derivative along a direction the input cannot move in)."""
+    if g.dtype.is_complex and not dtype.is_complex:
+        from ..ops.complex import real
+
+        g = real(g)
+        return g if g.dtype is dtype else g.to(dtype)
+    return g.to(dtype)

@@ -8,8 +8,25 @@ from typing import Any
 
 from .. import dtypes as _dt
 from ..tensor import Tensor
+from . import complex as _complex_ops  # noqa: F401 - registers the complex ops' records
 from . import conversion, creation, elementwise, indexing, inplace, linalg, records, reduction, shape
 from . import tensor_protocol as tensor_protocol  # registers the records of Tensor's own methods
+from .complex import (
+    angle,
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_conj,
+    is_neg,
+    polar,
+    real,
+    resolve_conj,
+    resolve_neg,
+    vdot,
+    view_as_complex,
+    view_as_real,
+)
 from .conversion import from_dlpack, to, type_as
 from .creation import (
     Generator,
@@ -279,6 +296,8 @@ def _install_methods() -> None:
         doc="All dims reversed (a view).",
     )
     Tensor.mT = property(lambda self: transpose(self, -2, -1), doc="Last two dims swapped (a view).")  # type: ignore
+    Tensor.real = property(_complex_ops._real_property, doc=_complex_ops._real_property.__doc__)  # type: ignore
+    Tensor.imag = property(_complex_ops._imag_property, doc=_complex_ops._imag_property.__doc__)  # type: ignore
     Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
 

@@ -46,6 +46,13 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "from_device": "from_device(buffer, source_device, target_index) -> a copy on device target_index of "
     "this type, or None to go through the host",
     "from_dlpack": "from_dlpack(obj, dl_device_type, dl_device_id) -> (buffer, shape, numpy dtype) or None",
+    # complex numbers (ember.ops.complex): a device without real / imag / complex copies through the
+    # host for them (correct, but it synchronises); conj's composite is complex(real(x), -imag(x))
+    "real": "real(x) -> the real parts of complex64 / complex128 x as a float32 / float64 buffer",
+    "imag": "imag(x) -> the imaginary parts of complex64 / complex128 x as a float32 / float64 buffer",
+    "complex": "complex(re, im) -> the complex64 / complex128 buffer re + i im of two float32 / float64 "
+    "buffers of one dtype (broadcast); each part is written as it is (an infinite part stays infinite)",
+    "conj": "conj(x) -> the complex conjugate of complex x (same shape and dtype)",
     # ember.linalg solvers (batched over leading dims, float32/float64, C-contiguous inputs)
     "linalg_cholesky": "linalg_cholesky(a) -> (L, info): lower Cholesky factor of (..., n, n) a (only "
     "its lower triangle read; L's upper triangle zero) and int32 info (...,): 0, or the order of the "

@@ -89,10 +89,27 @@ def _move(x: Tensor, target: Any) -> Tensor:
 def _cast(x: Tensor, dt: DType) -> Tensor:
     if not x.device.backend.supports_dtype(dt, x.device.index):
         raise TypeError(f"to: device {x.device} does not support {dt}")
+    if x.dtype.is_complex and not dt.is_complex:
+        # as PyTorch: the real part, with a warning (no kernel casts complex to real)
+        import warnings
+
+        from .complex import real
+
+        warnings.warn(
+            f"Casting complex values to real discards the imaginary part ({x.dtype} to {dt}); "
+            "take x.real (or x.abs()) to say which real values you want",
+            UserWarning,
+            stacklevel=3,
+        )
+        r = real(x)
+        return _cast(r, dt) if r.dtype is not dt else r.clone()
     out = _make(kernel(x.device, "cast")(x._data, dt), x.shape, dt, x.device)
-    if x.requires_grad and STATE.enabled and dt.is_floating_point:
+    if x.requires_grad and STATE.enabled and dt.is_differentiable:
+        from ..autograd.graph import _grad_as
+
         src = x.dtype
-        attach(out, "to", lambda g: (_cast(g, src),), (x,))
+        # a real input cast to complex takes its gradient's real part, with no warning
+        attach(out, "to", lambda g: (_grad_as(g, src) if g.dtype is not src else g,), (x,))
     return out
 
 

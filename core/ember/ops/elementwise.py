@@ -140,7 +140,7 @@ def _binary(
         and type(b) is Tensor
         and a.dtype is b.dtype
         and a.device is b.device
-        and (not float_result or a.dtype.is_floating_point)
+        and (not float_result or a.dtype._kind >= 2)
     ):
         dev = a.device
         dt = a.dtype
@@ -149,7 +149,7 @@ def _binary(
         xb = b._data
     else:
         xa, xb, dt, shape, dev = _prepare(op, a, b)
-        if float_result and not dt.is_floating_point:
+        if float_result and dt._kind < 2:  # integers and bools; floating and complex stay
             dt = _dt.get_default_dtype()
             # a scalar converts from its own value, not from the integer dtype it was wrapped into
             xa = cast_data(a, dt) if isinstance(a, Tensor) else float(a)
@@ -181,6 +181,31 @@ def _g(g: Tensor, t: Any) -> Any:
     return sum_to(g, t.shape)
 
 
+def _c(v: Any) -> Any:
+    """The complex conjugate of a tensor or number (``v`` itself when real): the backward of a
+    holomorphic op sends ``g * conj(f'(z))`` (PyTorch's convention, see ``ember.ops.complex``)."""
+    if isinstance(v, Tensor):
+        if v.dtype._kind == 3:
+            from .complex import conj
+
+            return conj(v)
+        return v
+    return v.conjugate() if isinstance(v, complex) else v
+
+
+def refuse_complex(op: str, *values: Any) -> None:
+    """TypeError for an op PyTorch does not define on complex numbers (orderings, rounding,
+    integer-style division ...), naming the op and the dtype."""
+    for v in values:
+        if isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype._kind == 3):
+            what = v.dtype if isinstance(v, Tensor) else f"the Python complex {v!r}"
+            raise TypeError(
+                f"{op}: not supported for complex inputs ({what}), as in PyTorch (complex numbers have "
+                "no order); apply it to the real parts (x.real), the imaginary parts (x.imag) or the "
+                "magnitudes (x.abs())"
+            )
+
+
 # backward formulas of the arithmetic ops, beside their forwards (module-level: no closure per call)
 def _add_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
     return _g(g, a), _g(g, b)
@@ -191,11 +216,11 @@ def _sub_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
 
 
 def _mul_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
-    return (_g(g * b, a) if _rg(a) else None), (_g(g * a, b) if _rg(b) else None)
+    return (_g(g * _c(b), a) if _rg(a) else None), (_g(g * _c(a), b) if _rg(b) else None)
 
 
 def _div_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
-    return (_g(g / b, a) if _rg(a) else None), (_g(neg(g) * o / b, b) if _rg(b) else None)
+    return (_g(g / _c(b), a) if _rg(a) else None), (_g(neg(g) * _c(o / b), b) if _rg(b) else None)
 
 
 def _operands_dtype(a: Any, b: Any) -> DType:
@@ -216,7 +241,7 @@ def _scale_by_alpha(op: str, a: Any, b: Any, alpha: Any) -> Any:
     dt = _operands_dtype(a, b)
     if isinstance(alpha, bool) and not dt.is_bool:
         raise TypeError(f"{op}: a bool alpha ({alpha}) is only supported for bool results, got {dt}")
-    if isinstance(alpha, float) and not dt.is_floating_point:
+    if isinstance(alpha, float) and dt._kind < 2:
         raise TypeError(
             f"{op}: for integer or bool inputs ({dt}) alpha must be an integer, got {alpha!r}; "
             "convert the inputs with .float() for a fractional alpha"
@@ -280,25 +305,41 @@ def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
     # PyTorch's formulas: no gradient to the base where the exponent is 0 (0 * 0**-1 would be nan),
     # and none to the exponent where the base is 0 and the exponent >= 0 (o * log(0) would be nan)
     ga = gb = None
+    # (complex operands: the derivatives conjugated, and "b >= 0" read as "b real and >= 0")
     if isinstance(a, Tensor) and a.requires_grad:
         if isinstance(b, Tensor):
-            ga = _g(where(eq(b, 0), 0.0, g * b * pow(a, b - 1)), a)
+            ga = _g(where(eq(b, 0), 0.0, g * _c(b * pow(a, b - 1))), a)
         else:
-            ga = g * (b * pow(a, b - 1)) if b != 0 else zeros_like_(a)
+            ga = g * _c(b * pow(a, b - 1)) if b != 0 else zeros_like_(a)
     if isinstance(b, Tensor) and b.requires_grad:
-        if isinstance(a, Tensor):
-            dlog = where(logical_and(eq(a, 0), ge(b, 0)), 0.0, o * log(a))
-        elif a == 0:
-            dlog = where(ge(b, 0), 0.0, o * -math.inf)
+        if b.dtype._kind == 3:
+            from .complex import imag, real
+
+            b_nonneg = logical_and(eq(imag(b), 0), ge(real(b), 0))
         else:
-            dlog = o * (math.log(a) if a > 0 else math.nan)
+            b_nonneg = ge(b, 0)
+        if isinstance(a, Tensor):
+            dlog = where(logical_and(eq(a, 0), b_nonneg), 0.0, _c(o * log(a)))
+        elif a == 0:
+            dlog = where(b_nonneg, 0.0, _c(o) * -math.inf)
+        elif isinstance(a, complex) or a < 0:
+            dlog = _c(o * cmath_log(a)) if isinstance(a, complex) or b.dtype._kind == 3 else o * math.nan
+        else:
+            dlog = _c(o) * math.log(a)
         gb = _g(g * dlog, b)
     return ga, gb
 
 
+def cmath_log(v: Any) -> complex:
+    """The principal complex logarithm of a Python number."""
+    import cmath
+
+    return cmath.log(v)
+
+
 def pow(a: Any, b: Any) -> Tensor:
     """``a ** b``. Integer tensors to negative integer powers are refused, as in PyTorch."""
-    if isinstance(a, Tensor) and not a.dtype.is_floating_point and isinstance(b, int) and b < 0:
+    if isinstance(a, Tensor) and a.dtype._kind < 2 and isinstance(b, int) and b < 0:
         raise ValueError(
             f"pow: integer tensor ({a.dtype}) to the negative integer power {b}; use a "
             "float tensor (x.float() ** b)"
@@ -307,8 +348,8 @@ def pow(a: Any, b: Any) -> Tensor:
         return _bool_pow(a, b)
     if (
         isinstance(b, Tensor)
-        and not b.dtype.is_floating_point
-        and not (isinstance(a, float) or (isinstance(a, Tensor) and a.dtype.is_floating_point))
+        and b.dtype._kind < 2
+        and not (isinstance(a, (float, complex)) or (isinstance(a, Tensor) and a.dtype._kind >= 2))
     ):
         if (
             b.numel() and has_data(b) and not b.dtype.is_bool and int(b.min().item()) < 0
@@ -354,18 +395,20 @@ def _minmax_grad(is_max: bool) -> BinaryGrad:
 
 def maximum(a: Any, b: Any) -> Tensor:
     """Elementwise maximum (NaN propagates); ties split the gradient evenly."""
+    refuse_complex("maximum", a, b)
     return _binary("maximum", a, b, _minmax_grad(True))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """Elementwise minimum (NaN propagates); ties split the gradient evenly."""
+    refuse_complex("minimum", a, b)
     return _binary("minimum", a, b, _minmax_grad(False))
 
 
 def _int_or_bool(op: str, *xs: Any) -> None:
     for x in xs:
         dt = x.dtype if isinstance(x, Tensor) else None
-        if (dt is not None and dt.is_floating_point) or isinstance(x, float):
+        if (dt is not None and dt._kind >= 2) or isinstance(x, (float, complex)):
             raise TypeError(
                 f"{op}: expected integer or bool operands, got {dt if dt is not None else 'a float'}"
             )
@@ -480,11 +523,13 @@ def eq(a: Any, b: Any) -> Tensor:
 
 def lt(a: Any, b: Any) -> Tensor:
     """``a < b`` as a bool tensor."""
+    refuse_complex("lt", a, b)
     return _binary("lt", a, b, None, _dt.bool_)
 
 
 def le(a: Any, b: Any) -> Tensor:
     """``a <= b`` as a bool tensor."""
+    refuse_complex("le", a, b)
     return _binary("le", a, b, None, _dt.bool_)
 
 
@@ -558,6 +603,7 @@ def _no_bool_division(op: str, a: Any, b: Any) -> None:
 
 def floor_divide(a: Any, b: Any) -> Tensor:
     """``a // b``, rounding toward negative infinity (integer division for integer inputs)."""
+    refuse_complex("floor_divide", a, b)
     _no_bool_division("floor_divide", a, b)
     _check_int_divisor("floor_divide", a, b)
     return _binary("floor_divide", a, b, None)
@@ -565,6 +611,7 @@ def floor_divide(a: Any, b: Any) -> Tensor:
 
 def remainder(a: Any, b: Any) -> Tensor:
     """Python-style modulus: the result has the sign of ``b``."""
+    refuse_complex("remainder", a, b)
     _no_bool_division("remainder", a, b)
     _check_int_divisor("remainder", a, b)
     return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
@@ -586,10 +633,12 @@ def _unary(
 ) -> Tensor:
     if type(x) is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
+    if x.dtype._kind == 3 and op not in _COMPLEX_UNARY:
+        refuse_complex(op, x)
     k = x.device.kernels.get(op)
     if k is None:
         if composite is not None:
-            if float_op and not x.dtype.is_floating_point:
+            if float_op and x.dtype._kind < 2:
                 # as on the kernel path: integer and bool inputs compute in the default float dtype
                 # (the composite's pieces may not take bools: abs and neg refuse them)
                 x = x.to(_dt.get_default_dtype())
@@ -607,13 +656,17 @@ def _unary(
         k = resolve_missing(op, x.device)
     dt = x.dtype
     data = x._data
-    if float_op and not dt.is_floating_point:
+    if float_op and dt._kind < 2:
         dt = _dt.get_default_dtype()
         data = cast_data(x, dt)
     out = _make(k(data), x.shape, dt, x.device)
     if grad is not None and x.requires_grad and STATE.enabled:
         _record_unary(op, out, x, grad, saves)
     return out
+
+
+#: the unary ops defined on complex tensors, with backwards that conjugate (the rest refuse them)
+_COMPLEX_UNARY = frozenset(("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rsqrt"))
 
 
 def _record_unary(op: str, out: Tensor, x: Tensor, grad: UnaryGrad, saves: str) -> None:
@@ -640,37 +693,41 @@ def abs(x: Tensor) -> Tensor:
             "abs: absolute value of a bool tensor is not supported, as in PyTorch; a truth value is "
             "its own magnitude (use x itself), or convert first with x.int() / x.float()"
         )
+    if x.dtype._kind == 3:
+        from .complex import complex_abs
+
+        return complex_abs(x)  # real magnitudes
     return _unary("abs", x, lambda g, x, o: g * sign(x), float_op=False)
 
 
 def exp(x: Tensor) -> Tensor:
     """e ** x."""
-    return _unary("exp", x, lambda g, x, o: g * o, "out")
+    return _unary("exp", x, lambda g, x, o: g * _c(o), "out")
 
 
 def log(x: Tensor) -> Tensor:
     """Natural logarithm (NaN below 0, -inf at 0)."""
-    return _unary("log", x, lambda g, x, o: g / x)
+    return _unary("log", x, lambda g, x, o: g / _c(x))
 
 
 def sqrt(x: Tensor) -> Tensor:
     """Square root."""
-    return _unary("sqrt", x, lambda g, x, o: g / (o * 2), "out")
+    return _unary("sqrt", x, lambda g, x, o: g / _c(o * 2), "out")
 
 
 def sin(x: Tensor) -> Tensor:
     """Sine."""
-    return _unary("sin", x, lambda g, x, o: g * cos(x))
+    return _unary("sin", x, lambda g, x, o: g * _c(cos(x)))
 
 
 def cos(x: Tensor) -> Tensor:
     """Cosine."""
-    return _unary("cos", x, lambda g, x, o: neg(g * sin(x)))
+    return _unary("cos", x, lambda g, x, o: neg(g * _c(sin(x))))
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    return _unary("tanh", x, lambda g, x, o: g * (1 - o * o), "out")
+    return _unary("tanh", x, lambda g, x, o: g * _c(1 - o * o), "out")
 
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -687,6 +744,7 @@ def _zero_grad(g: Tensor, x: Tensor, o: Tensor) -> Tensor:
 
 def floor(x: Tensor) -> Tensor:
     """Round down (integers unchanged)."""
+    refuse_complex("floor", x)
     if not x.dtype.is_floating_point:
         return x.clone()
     return _unary("floor", x, _zero_grad, "")
@@ -694,6 +752,7 @@ def floor(x: Tensor) -> Tensor:
 
 def ceil(x: Tensor) -> Tensor:
     """Round up."""
+    refuse_complex("ceil", x)
     if not x.dtype.is_floating_point:
         return x.clone()
     return _unary("ceil", x, _zero_grad, "")
@@ -702,6 +761,7 @@ def ceil(x: Tensor) -> Tensor:
 def round(x: Tensor, decimals: int = 0) -> Tensor:
     """Round half to even, optionally to ``decimals`` places (negative: tens, hundreds ...),
     computed as PyTorch does: ``round(x * 10**d) / 10**d``, or ``round(x / 10**-d) * 10**-d``."""
+    refuse_complex("round", x)
     if not x.dtype.is_floating_point:
         if decimals:
             raise TypeError(
@@ -720,6 +780,7 @@ def round(x: Tensor, decimals: int = 0) -> Tensor:
 
 def trunc(x: Tensor) -> Tensor:
     """Round toward zero."""
+    refuse_complex("trunc", x)
     if not x.dtype.is_floating_point:
         return x.clone()
     return _unary("trunc", x, _zero_grad, "")
@@ -729,6 +790,11 @@ def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 by the sign of each element (0 for zero and NaN), in x's dtype."""
     if x.dtype.is_bool:
         return x.clone()  # the sign of a truth value is itself (no backend has a bool kernel)
+    if x.dtype._kind == 3:
+        raise TypeError(
+            f"sign: not supported for complex inputs ({x.dtype}), as in PyTorch; use ember.sgn(x) "
+            "for x / |x|"
+        )
     # the result requires grad (with a zero gradient) as in PyTorch, on the composite path too
     return _unary(
         "sign",
@@ -755,7 +821,7 @@ def reciprocal(x: Tensor) -> Tensor:
 def rsqrt(x: Tensor) -> Tensor:
     """1 / sqrt(x)."""
     return _unary(
-        "rsqrt", x, lambda g, x, o: g * o * o * o * -0.5, "out", composite=lambda x: reciprocal(sqrt(x))
+        "rsqrt", x, lambda g, x, o: g * _c(o * o * o * -0.5), "out", composite=lambda x: reciprocal(sqrt(x))
     )
 
 
@@ -799,6 +865,8 @@ def sigmoid(x: Tensor) -> Tensor:
         pos = reciprocal(e + 1)
         return where(ge(x, 0), pos, e * pos)
 
+    if x.dtype._kind == 3:  # no sign to split on: the definition, as PyTorch computes it
+        return reciprocal(exp(neg(x)) + 1)
     return _unary("sigmoid", x, lambda g, x, o: g * o * (1 - o), "out", composite=composite)
 
 
@@ -869,22 +937,22 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def isnan(x: Tensor) -> Tensor:
-    """True where x is NaN."""
-    if not x.dtype.is_floating_point:
+    """True where x is NaN (complex: where either part is)."""
+    if x.dtype._kind < 2:
         return zeros_like_(x, _dt.bool_)
     return ne(x, x)
 
 
 def isinf(x: Tensor) -> Tensor:
-    """True where x is +-inf."""
-    if not x.dtype.is_floating_point:
+    """True where x is +-inf (complex: where either part is)."""
+    if x.dtype._kind < 2:
         return zeros_like_(x, _dt.bool_)
     return eq(abs(x), math.inf)
 
 
 def isfinite(x: Tensor) -> Tensor:
-    """True where x is neither NaN nor +-inf."""
-    if not x.dtype.is_floating_point:
+    """True where x is neither NaN nor +-inf (complex: where both parts are finite)."""
+    if x.dtype._kind < 2:
         return logical_not(zeros_like_(x, _dt.bool_))
     return lt(abs(x), math.inf)
 
@@ -894,6 +962,7 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
     from the bounds). min > max gives max everywhere, as in PyTorch. Gradient (PyTorch's rule): x
     gets it where min <= x <= max (not at NaN), a tensor min where x < min < max, a tensor max
     where x > max or max < min."""
+    refuse_complex("clamp", x, min, max)
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     from ..autograd.grad_mode import no_grad
@@ -1069,6 +1138,7 @@ def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor, DType]:
             _scalar_or_raise(op, v)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         raise TypeError(f"{op}: expected at least one ember.Tensor operand, got two Python numbers")
+    refuse_complex(op, a, b)
     if isinstance(a, Tensor) and isinstance(b, Tensor):
         same_device(op, a, b)
         _broadcast(op, a.shape, b.shape)
@@ -1662,7 +1732,12 @@ def digamma(x: Tensor) -> Tensor:
 
 
 def sgn(x: Tensor) -> Tensor:
-    """The sign of each element: :func:`sign` for real tensors, as in PyTorch."""
+    """The sign of each element: :func:`sign` for real tensors, ``x / |x|`` (0 at 0) for complex
+    ones, as in PyTorch."""
+    if isinstance(x, Tensor) and x.dtype._kind == 3:
+        from .complex import complex_sgn
+
+        return complex_sgn(x)
     return sign(x)
 
 
@@ -1720,13 +1795,13 @@ def isclose(
     if rtol < 0 or atol < 0:
         raise ValueError(f"isclose: rtol and atol must be >= 0, got rtol={rtol}, atol={atol}")
     close = eq(input, other)
-    if equal_nan and input.dtype.is_floating_point:
+    if equal_nan and input.dtype._kind >= 2:
         close = logical_or(close, logical_and(isnan(input), isnan(other)))
     if rtol == 0 and atol == 0:
         return close
     a, b = (
         (input, other)
-        if input.dtype.is_floating_point
+        if input.dtype._kind >= 2
         else (v.to(_dt.get_default_dtype()) for v in (input, other))
     )
     diff = abs(a - b)
@@ -1825,6 +1900,7 @@ def _records() -> None:
     from .samples import (
         ALL,
         ALL_INT,
+        COMPLEX,
         FLOATS,
         FLOATS16,
         NUMERIC,
@@ -1833,6 +1909,7 @@ def _records() -> None:
         Sample,
         SampleFn,
         binary_samples,
+        complex_specials,
         np_erf,
         rand_array,
         unary_samples,
@@ -1902,6 +1979,8 @@ def _records() -> None:
             return rand_array(rng, s, dtype)
 
         scalar = 1.5 if dtype.startswith("float") else (True if dtype == "bool" else 3)
+        if dtype.startswith("complex"):
+            scalar = complex(1.5, -2.0)
         return [
             Sample((rng.random((3, 4)) > 0.5, r(3, 4), r(3, 4))),
             Sample((rng.random((3, 1)) > 0.5, r(1, 4), r(3, 4))),
@@ -2002,7 +2081,7 @@ def _records() -> None:
             methods=("neg", "__neg__", "negative"),
             inplace=("neg_", "negative_"),
             covers=("negative",),
-            dtypes=NUMERIC + ("int8",),
+            dtypes=NUMERIC + ("int8",) + COMPLEX,
             errors=(
                 ErrorSample(
                     (np.array([True, False]),),
@@ -2020,21 +2099,21 @@ def _records() -> None:
             kernel="abs",
             methods=("abs", "__abs__"),
             inplace=("abs_",),
-            dtypes=NUMERIC + ("int8",),
+            dtypes=NUMERIC + ("int8",) + COMPLEX,
         ),
-        u("exp", exp, np.exp, FLOATS16, kernel="exp"),
+        u("exp", exp, np.exp, FLOATS16 + COMPLEX, kernel="exp"),
         u("exp2", exp2, np.exp2, kernel="exp2"),
         u("expm1", expm1, np.expm1, kernel="expm1"),
-        u("log", log, np.log, low=0.1, high=3.0, kernel="log"),
+        u("log", log, np.log, FLOATS + COMPLEX, low=0.1, high=3.0, kernel="log"),
         u("log1p", log1p, np.log1p, low=-0.5, high=3.0, kernel="log1p"),
         u("log2", log2, np.log2, low=0.1, high=3.0, kernel="log2"),
         u("log10", log10, np.log10, low=0.1, high=3.0, kernel="log10"),
-        u("sqrt", sqrt, np.sqrt, FLOATS16, low=0.1, high=3.0, kernel="sqrt"),
-        u("rsqrt", rsqrt, lambda x: 1 / np.sqrt(x), low=0.1, high=3.0, kernel="rsqrt"),
-        u("sin", sin, np.sin, kernel="sin"),
-        u("cos", cos, np.cos, kernel="cos"),
-        u("tanh", tanh, np.tanh, kernel="tanh"),
-        u("sigmoid", sigmoid, sigmoid_ref, kernel="sigmoid"),
+        u("sqrt", sqrt, np.sqrt, FLOATS16 + COMPLEX, low=0.1, high=3.0, kernel="sqrt"),
+        u("rsqrt", rsqrt, lambda x: 1 / np.sqrt(x), FLOATS + COMPLEX, low=0.1, high=3.0, kernel="rsqrt"),
+        u("sin", sin, np.sin, FLOATS + COMPLEX, kernel="sin"),
+        u("cos", cos, np.cos, FLOATS + COMPLEX, kernel="cos"),
+        u("tanh", tanh, np.tanh, FLOATS + COMPLEX, kernel="tanh"),
+        u("sigmoid", sigmoid, sigmoid_ref, FLOATS + COMPLEX, kernel="sigmoid"),
         # the backward reads the output alone, on the kernel path and on the composite path: an
         # in-place change of the input after the forward does not invalidate it (as in PyTorch)
         OpRecord(
@@ -2097,11 +2176,11 @@ def _records() -> None:
         u("round", round, np.round, NUMERIC, grad=False, kernel="round"),
         u("trunc", trunc, np.trunc, NUMERIC, grad=False, kernel="trunc"),
         u("sign", sign, np.sign, NUMERIC, grad=False, kernel="sign"),
-        u("reciprocal", reciprocal, lambda x: 1 / x, low=0.5, high=3.0),
+        u("reciprocal", reciprocal, lambda x: 1 / x, FLOATS + COMPLEX, low=0.5, high=3.0),
         u("square", square, np.square, NUMERIC),
-        u("isnan", isnan, np.isnan, FLOATS + ("int64",), inplace=False, grad=False),
-        u("isinf", isinf, np.isinf, FLOATS + ("int64",), inplace=False, grad=False),
-        u("isfinite", isfinite, np.isfinite, FLOATS + ("int64",), inplace=False, grad=False),
+        u("isnan", isnan, np.isnan, FLOATS + ("int64",) + COMPLEX, inplace=False, grad=False),
+        u("isinf", isinf, np.isinf, FLOATS + ("int64",) + COMPLEX, inplace=False, grad=False),
+        u("isfinite", isfinite, np.isfinite, FLOATS + ("int64",) + COMPLEX, inplace=False, grad=False),
         u("logical_not", logical_not, np.logical_not, ("bool", "int32", "float32"), grad=False),
         OpRecord(
             "bitwise_not",
@@ -2136,7 +2215,7 @@ def _records() -> None:
             "add",
             add,
             np.add,
-            ALL_INT + FLOATS16,
+            ALL_INT + FLOATS16 + COMPLEX,
             kernel="add",
             methods={"add": add, "__add__": add, "__radd__": reflected(add)},
             inplace={"add_": add, "__iadd__": add},
@@ -2153,7 +2232,7 @@ def _records() -> None:
             "sub",
             sub,
             np.subtract,
-            SIGNED + FLOATS,
+            SIGNED + FLOATS + COMPLEX,
             kernel="sub",
             covers=("subtract",),
             methods={"sub": sub, "__sub__": sub, "__rsub__": reflected(sub)},
@@ -2163,7 +2242,7 @@ def _records() -> None:
             "mul",
             mul,
             np.multiply,
-            ALL_INT + FLOATS16,
+            ALL_INT + FLOATS16 + COMPLEX,
             kernel="mul",
             covers=("multiply",),
             methods={"mul": mul, "__mul__": mul, "__rmul__": reflected(mul)},
@@ -2173,7 +2252,7 @@ def _records() -> None:
             "div",
             div,
             np.true_divide,
-            FLOATS,
+            FLOATS + COMPLEX,
             kernel="div",
             rhs_low=0.5,
             rhs_high=2.0,
@@ -2185,7 +2264,7 @@ def _records() -> None:
             "pow",
             pow,
             np.power,
-            FLOATS,
+            FLOATS + COMPLEX,
             kernel="pow",
             low=0.5,
             high=2.0,
@@ -2194,8 +2273,16 @@ def _records() -> None:
         ),
         b("maximum", maximum, np.maximum, kernel="maximum"),
         b("minimum", minimum, np.minimum, kernel="minimum"),
-        b("eq", eq, np.equal, ALL, grad=False, kernel="eq", methods={"eq": eq, "__eq__": eq}),
-        b("ne", ne, np.not_equal, NUMERIC, grad=False, kernel="ne", methods={"ne": ne, "__ne__": ne}),
+        b("eq", eq, np.equal, ALL + COMPLEX, grad=False, kernel="eq", methods={"eq": eq, "__eq__": eq}),
+        b(
+            "ne",
+            ne,
+            np.not_equal,
+            NUMERIC + COMPLEX,
+            grad=False,
+            kernel="ne",
+            methods={"ne": ne, "__ne__": ne},
+        ),
         b(
             "lt",
             lt,
@@ -2301,7 +2388,7 @@ def _records() -> None:
             where_ref,
             kernel="where",
             methods={"where": lambda self, cond, other: where(cond, self, other)},
-            dtypes=NUMERIC + ("bool",),
+            dtypes=NUMERIC + ("bool",) + COMPLEX,
             errors=(
                 ErrorSample(
                     (np.array([True, False]), np.ones(2)),
@@ -2456,6 +2543,10 @@ def _records() -> None:
                 Sample((nans, other)),
                 Sample((nans, other), {"equal_nan": True}),
             ]
+        if dtype.startswith("complex"):
+            sp = complex_specials(dtype)
+            swapped = np.ascontiguousarray(sp[:, ::-1])
+            out += [Sample((sp, sp.copy())), Sample((sp, swapped), {"equal_nan": True})]
         return out
 
     def lerp_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
@@ -2607,7 +2698,7 @@ def _records() -> None:
             covers=("logit",),
             public=False,
         ),
-        u("sgn", sgn, np.sign, NUMERIC, grad=False),
+        u("sgn", sgn, np.sign, NUMERIC + COMPLEX, grad=False),
         u(
             "signbit",
             signbit,
@@ -2692,7 +2783,7 @@ def _records() -> None:
             close_samples,
             lambda a, b_, **kw: np.isclose(a, b_, **kw),
             methods=("isclose",),
-            dtypes=("float32", "float64", "int64", "bool"),
+            dtypes=("float32", "float64", "int64", "bool") + COMPLEX,
             grad=False,
             errors=(
                 ErrorSample(

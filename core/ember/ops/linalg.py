@@ -7,7 +7,7 @@ from typing import Any
 
 from ..layout import broadcast_shapes
 from ._core import STATE, Tensor, _make, attach, cast_data, kernel, same_device, sum_to
-from .elementwise import _promote
+from .elementwise import _c, _promote
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:
@@ -50,10 +50,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         def grad(g: Tensor) -> tuple[Any, Any]:
             g2 = g.reshape(shape)
             ga = gb = None
+            # complex operands: the conjugate transposes (PyTorch's convention)
             if a.requires_grad:
-                ga = sum_to(matmul(g2, b2.mT), a2.shape).reshape(a.shape)
+                ga = sum_to(matmul(g2, _c(b2.mT)), a2.shape).reshape(a.shape)
             if b.requires_grad:
-                gb = sum_to(matmul(a2.mT, g2), b2.shape).reshape(b.shape)
+                gb = sum_to(matmul(_c(a2.mT), g2), b2.shape).reshape(b.shape)
             return ga, gb
 
         out = attach(out, "matmul", grad, (a, b), (a, b))
@@ -588,7 +589,7 @@ def _records() -> None:
             pairs(((5,), (5,)), ((0,), (0,))),
             np.dot,
             methods=("dot",),
-            dtypes=("float32", "float64", "int64"),
+            dtypes=("float32", "float64", "int64", "complex64", "complex128"),
             atol=1e-4,
         ),
         OpRecord(
@@ -607,7 +608,7 @@ def _records() -> None:
             np.matmul,
             kernel="matmul",
             methods={"matmul": matmul, "__matmul__": matmul, "__rmatmul__": reflected(matmul)},
-            dtypes=("float32", "float64", "int64"),
+            dtypes=("float32", "float64", "int64", "complex64", "complex128"),
             atol=1e-4,
             errors=(
                 ErrorSample(

@@ -113,6 +113,12 @@ def _in_float32(x: Tensor, dtype: DType | None) -> Tensor | None:
     return x.to(_dt.float16).to(_dt.float32)
 
 
+def _refuse_complex(op: str, x: Any) -> None:
+    from .elementwise import refuse_complex
+
+    refuse_complex(op, x)
+
+
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
     """Sum over ``dim`` (all dims when None or empty, as in PyTorch). Integer and bool inputs sum
     in int64 unless ``dtype`` is given (the input is cast to ``dtype`` first)."""
@@ -120,7 +126,7 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
     if dtype is not None:
         dt = _dt.as_dtype(dtype)
     else:
-        dt = x.dtype if x.dtype.is_floating_point else _dt.int64
+        dt = x.dtype if x.dtype._kind >= 2 else _dt.int64
     out = _reduce("sum", x, dims, keepdim, dt)
     if x.requires_grad and STATE.enabled:
         shape = x.shape
@@ -132,9 +138,9 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     """Mean over ``dim`` (all dims when None or empty); floating inputs, or any input with a
     floating ``dtype`` (the input is cast to it first), as in PyTorch."""
     dt = _dt.as_dtype(dtype) if dtype is not None else x.dtype
-    if not dt.is_floating_point:
+    if dt._kind < 2:
         raise TypeError(
-            f"mean: could not infer output dtype; input dtype must be floating point, got "
+            f"mean: could not infer output dtype; input dtype must be floating point or complex, got "
             f"{x.dtype} (use x.float().mean() or dtype=ember.float32)"
         )
     x32 = _in_float32(x, dt)
@@ -151,21 +157,22 @@ def prod(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
     if dim is not None and not isinstance(dim, int):
         raise TypeError("prod: dim must be an int or None")
     dims = normalize_dims(dim, x.ndim, "prod")
-    dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+    dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype._kind >= 2 else _dt.int64)
     out = _reduce("prod", x, dims, keepdim, dt)
     if x.requires_grad and STATE.enabled:
-        from .elementwise import eq, where
+        from .elementwise import _c, eq, where
 
         o = saved_output(out)
 
         def grad(g: Tensor) -> tuple[Tensor]:
-            # out / x, with zeros handled by recomputing the product of the others
-            gx = _unreduce(g * o, x.shape, dims, keepdim)
+            # out / x, with zeros handled by recomputing the product of the others (complex:
+            # conjugated, g * conj(out / x))
+            gx = _unreduce(g * _c(o), x.shape, dims, keepdim)
             safe = where(eq(x, 0), 1.0, x)
-            others = _unreduce(prod(safe, dim, keepdim), x.shape, dims, keepdim)
+            others = _unreduce(_c(prod(safe, dim, keepdim)), x.shape, dims, keepdim)
             nz = _unreduce(sum(eq(x, 0).to(x.dtype), dims, keepdim), x.shape, dims, keepdim)
             zero_grad = where(eq(nz, 1), others, 0.0) * _unreduce(g, x.shape, dims, keepdim)
-            return (where(eq(x, 0), zero_grad, gx / safe),)
+            return (where(eq(x, 0), zero_grad, gx / _c(safe)),)
 
         attach(out, "prod", grad, (x,), (x,), out_alias=o)
     return out
@@ -181,6 +188,7 @@ def _check_nonempty(op: str, x: Tensor, dims: tuple[int, ...]) -> None:
 
 
 def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
+    _refuse_complex(op, x)
     if dim is None:
         if keepdim:
             raise TypeError(
@@ -257,6 +265,7 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 
 
 def _amax_amin(name: str, op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    _refuse_complex(name, x)
     dims = normalize_dims(_all_if_empty(dim), x.ndim, name)
     _check_nonempty(name, x, dims)
     out = _reduce(op, x, dims, keepdim, x.dtype)
@@ -275,6 +284,7 @@ def _amax_amin(name: str, op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor
 
 
 def _arg(op: str, x: Tensor, dim: Any, keepdim: bool) -> Tensor:
+    _refuse_complex(op, x)
     if dim is None:
         if x.numel() == 0:
             raise ValueError(f"{op}: the input is empty (shape {x.shape})")
@@ -424,7 +434,7 @@ def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
 def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     """Cumulative sum along ``dim`` (int/bool inputs in int64)."""
     d = wrap_dim(dim, x.ndim, "cumsum")
-    dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+    dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype._kind >= 2 else _dt.int64)
     if dt.is_bool:
         raise TypeError(
             "cumsum: a bool result (dtype=ember.bool) is not supported, as in PyTorch; leave dtype "
@@ -809,7 +819,7 @@ def _records() -> None:
     from .samples import FLOATS, NUMERIC, ErrorSample, Sample, np_kw, rand_array, reduction_samples
 
     def int_sum(x: np.ndarray, **kw: Any) -> np.ndarray:
-        return np.sum(x, dtype=None if x.dtype.kind == "f" else np.int64, **np_kw(kw))
+        return np.sum(x, dtype=None if x.dtype.kind in "fc" else np.int64, **np_kw(kw))
 
     def values_of(f: Callable[..., Any]) -> Callable[..., Any]:
         # max(x, dim) / min(x, dim) return (values, indices); the record checks the values
@@ -869,7 +879,7 @@ def _records() -> None:
             "sum",
             sum,
             int_sum,
-            ("float32", "float64", "int32", "int64", "bool"),
+            ("float32", "float64", "int32", "int64", "bool", "complex64", "complex128"),
             kernel="sum",
             errors=(
                 ErrorSample(
@@ -880,8 +890,21 @@ def _records() -> None:
                 ),
             ),
         ),
-        r("mean", mean, lambda x, **k: np.mean(x, **np_kw(k)), allow_empty=False),
-        r("prod", prod, lambda x, **k: np.prod(x, **np_kw(k)), kernel="prod", multi=False),
+        r(
+            "mean",
+            mean,
+            lambda x, **k: np.mean(x, **np_kw(k)),
+            ("float32", "float64", "complex64", "complex128"),
+            allow_empty=False,
+        ),
+        r(
+            "prod",
+            prod,
+            lambda x, **k: np.prod(x, **np_kw(k)),
+            ("float32", "float64", "complex64", "complex128"),
+            kernel="prod",
+            multi=False,
+        ),
         r("amax", amax, lambda x, **k: np.max(x, **np_kw(k)), NUMERIC, allow_empty=False),
         r("amin", amin, lambda x, **k: np.min(x, **np_kw(k)), NUMERIC, allow_empty=False),
         r(

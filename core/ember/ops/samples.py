@@ -18,6 +18,7 @@ import numpy as np
 __all__ = [
     "ALL",
     "ALL_INT",
+    "COMPLEX",
     "DEVICE",
     "FLOATS",
     "FLOATS16",
@@ -28,6 +29,7 @@ __all__ = [
     "Sample",
     "SampleFn",
     "binary_samples",
+    "complex_specials",
     "np_erf",
     "np_kw",
     "rand_array",
@@ -42,6 +44,7 @@ SIGNED = ("int8", "int16", "int32", "int64")
 ALL_INT = ("uint8", "int8", "int16", "int32", "int64")
 NUMERIC = ("float32", "float64", "int32", "int64")
 ALL = ("bool",) + ALL_INT + FLOATS16
+COMPLEX = ("complex64", "complex128")
 
 
 @dataclass
@@ -103,6 +106,11 @@ def rand_array(
         return np.asarray(rng.random(shape) > 0.5)
     if dtype.startswith("float"):
         return np.asarray(rng.uniform(low, high, size=shape), dtype=dtype)
+    if dtype.startswith("complex"):  # both parts in [low, high)
+        parts = rng.uniform(low, high, size=(2, *shape))
+        out = np.empty(shape, dtype)
+        out.real, out.imag = parts[0], parts[1]
+        return out
     lo = 0 if dtype == "uint8" else max(int(low * 4), -8)
     hi = max(int(high * 4), 1)
     return np.asarray(rng.integers(lo, hi, size=shape), dtype=dtype)
@@ -149,6 +157,8 @@ def binary_samples(
             return rand_array(rng, shape, dtype, rl, rh)
 
         s = scalar if dtype.startswith("float") else (2 if dtype != "bool" else True)
+        if dtype.startswith("complex"):
+            s = _complex(scalar, 0.5) if isinstance(scalar, float) else scalar
         return [
             Sample((a((3, 4)), b((3, 4)))),
             Sample((a((3, 4)), b((4,)))),
@@ -196,6 +206,23 @@ def reduction_samples(
         return out
 
     return make
+
+
+_complex = complex
+
+
+def complex_specials(dtype: str) -> np.ndarray:
+    """Complex values with infinite, NaN and signed-zero parts (a (2, 4) array of ``dtype``): the
+    cases a complex kernel gets wrong when it treats the parts together (``inf * 1j`` is NaN)."""
+    inf, nan = math.inf, math.nan
+    vals = [
+        [_complex(inf, 1.0), _complex(1.0, -inf), _complex(nan, 0.0), _complex(0.0, nan)],
+        [_complex(-inf, -inf), _complex(-0.0, 0.0), _complex(0.0, -0.0), _complex(2.5, -1.5)],
+    ]
+    out = np.empty((2, 4), dtype)
+    out.real = [[v.real for v in row] for row in vals]
+    out.imag = [[v.imag for v in row] for row in vals]
+    return out
 
 
 def np_kw(kwargs: dict, mapping: dict[str, str] | None = None) -> dict:

@@ -232,6 +232,9 @@ def sort(x: Tensor, dim: int = -1, descending: bool = False, *, stable: bool = F
 
 def _sort_op(op: str, x: Tensor, dim: int, descending: bool) -> ValuesIndices:
     _check_tensor(op, x)
+    from .elementwise import refuse_complex
+
+    refuse_complex(op, x)  # complex numbers have no order, as in PyTorch
     d = wrap_dim(dim, x.ndim, op)
     if x.ndim == 0 or x.numel() == 0:
         from .creation import zeros

@@ -17,6 +17,7 @@ from ember.ops.records import RECORDS, OpRecord, load_all
 from ember.ops.samples import (  # noqa: F401 - the kit's public names for sample building
     ALL,
     ALL_INT,
+    COMPLEX,
     DEVICE,
     FLOATS,
     FLOATS16,
@@ -46,7 +47,7 @@ def to_ember(sample: Sample, dtype_name: str, device: Any, requires_grad: bool =
     args: list[Any] = []
     for a in sample.args:
         if isinstance(a, np.ndarray):
-            grad = requires_grad and a.dtype.kind == "f"
+            grad = requires_grad and a.dtype.kind in "fc"
             if sample.noncontig == "flip" and a.ndim >= 1:
                 # negative strides on every dim: a flipped copy, flipped back as a view
                 t = _flipped_view(ember.tensor(np.ascontiguousarray(np.flip(a)), device=device))
@@ -80,10 +81,18 @@ def _flipped_view(t: ember.Tensor) -> ember.Tensor:
 
 
 def cast_sample(sample: Sample, dtype_name: str) -> Sample:
-    """The sample with float args cast to ``dtype_name`` (index args stay int64)."""
-    args = tuple(
-        a.astype(dtype_name) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in sample.args
-    )
+    """The sample with float args cast to ``dtype_name`` (index args stay int64); for a complex
+    ``dtype_name``, complex args take it and float args its real counterpart (``ember.complex``'s
+    parts), and for a floating one complex args take its complex counterpart."""
+    dt = ember.dtypes.as_dtype(dtype_name)
+    to = {"f": dt.to_real().name, "c": dt.to_complex().name if dt.is_differentiable else None}
+
+    def cast(a: Any) -> Any:
+        if not isinstance(a, np.ndarray) or a.dtype.kind not in "fc" or to[a.dtype.kind] is None:
+            return a
+        return a.astype(to[a.dtype.kind])
+
+    args = tuple(cast(a) for a in sample.args)
     return Sample(args, dict(sample.kwargs), sample.noncontig, sample.grad)
 
 
@@ -91,6 +100,6 @@ def tolerance(dtype_name: str, spec: OpSpec) -> tuple[float, float]:
     """(atol, rtol) for comparing an op's result in ``dtype_name`` with the reference."""
     if dtype_name == "float16":
         return 2e-2, 2e-2
-    if dtype_name == "float32":
+    if dtype_name in ("float32", "complex64"):
         return max(spec.atol, 1e-5), max(spec.rtol, 1e-4)
     return 1e-9 if spec.atol <= 1e-5 else spec.atol, 1e-7

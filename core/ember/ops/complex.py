@@ -1,0 +1,631 @@
+"""Complex numbers: the parts of a complex tensor and the ops only complex tensors have.
+
+``real``, ``imag``, ``conj``, ``angle``, ``polar``, ``complex``, ``view_as_real``,
+``view_as_complex`` and ``vdot`` (and ``abs`` and ``sgn`` of complex tensors), with PyTorch's
+names and gradients. Arithmetic, ``exp``, ``sum``, ``matmul`` ... on complex tensors are the
+ordinary ops (their kernels take complex buffers on devices that support complex dtypes; their
+backwards conjugate the derivative).
+
+Gradients follow PyTorch's convention: for a real loss L of a complex z = x + iy, ``z.grad`` is
+``dL/dx + i dL/dy`` (twice the derivative with respect to conj(z)), so gradient descent on z is
+gradient descent on its two real parts. A holomorphic op f sends ``g`` back as ``g * conj(f'(z))``.
+
+Ember holds no lazy conjugate bit: ``conj`` makes a new tensor, ``is_conj`` is always False and
+``resolve_conj`` returns its input. ``real``, ``imag`` and ``view_as_real`` / ``view_as_complex``
+return new tensors, not views (a device buffer of floats cannot alias one of complex values on
+every backend): writing to ``x.real`` does not change ``x``; use
+``x.copy_(ember.complex(new_real, x.imag))`` instead.
+
+Kernels: ``real``, ``imag``, ``complex`` and ``conj`` are optional kernels
+(:data:`ember.ops.catalog.OPTIONAL_KERNELS`); without them the first three copy through the host
+(correct on every device that holds complex buffers, but synchronising) and ``conj`` is
+``complex(real(x), -imag(x))``. :func:`complex_array_kernels` gives numpy and CuPy theirs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .. import dtypes as _dt
+from ._core import STATE, Tensor, _make, attach, kernel, same_device
+
+__all__ = [
+    "angle",
+    "complex",
+    "complex_array_kernels",
+    "conj",
+    "conj_physical",
+    "is_complex",
+    "is_conj",
+    "polar",
+    "real",
+    "imag",
+    "resolve_conj",
+    "resolve_neg",
+    "is_neg",
+    "view_as_complex",
+    "view_as_real",
+    "vdot",
+]
+
+_complex = complex  # the Python type (the module's own ``complex`` is the op)
+
+
+def is_complex(input: Tensor) -> bool:
+    """Whether ``input`` has a complex dtype (complex64 or complex128)."""
+    return _dt.is_complex(input)
+
+
+def _host_kernel(x: Tensor, fn: Any, *bufs: Any) -> Any:
+    """``fn`` of the buffers on the host, as a buffer on ``x``'s device: the composite of the
+    part kernels for a device without them (it synchronises)."""
+    dev = x.device
+    to_host = kernel(dev, "to_numpy")
+    arr = np.ascontiguousarray(fn(*(np.asarray(to_host(b)) for b in bufs)))
+    return kernel(dev, "from_numpy")(arr, dev.index)
+
+
+def _need_tensor(op: str, x: Any) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
+
+
+def _part(op: str, x: Tensor, host_fn: Any) -> Tensor:
+    """The real or imaginary part of complex ``x`` (kernel ``op``), as a new real tensor."""
+    rdt = x.dtype.to_real()
+    k = x.device.kernels.get(op)
+    data = k(x._data) if k is not None else _host_kernel(x, host_fn, x._data)
+    return _make(data, x.shape, rdt, x.device)
+
+
+def real(x: Tensor) -> Tensor:
+    """The real parts of a complex tensor, as a real tensor (a new tensor, not a view as in
+    PyTorch); a real tensor is returned as it is."""
+    _need_tensor("real", x)
+    if not x.dtype.is_complex:
+        return x
+    out = _part("real", x, np.real)
+    if x.requires_grad and STATE.enabled:
+        cdt = x.dtype
+        # dL/dx is g, dL/dy is 0: the gradient g + 0i
+        attach(out, "real", lambda g: (g.to(cdt),), (x,))
+    return out
+
+
+def imag(x: Tensor) -> Tensor:
+    """The imaginary parts of a complex tensor, as a real tensor (a new tensor, not a view as in
+    PyTorch). Real tensors have none: RuntimeError, as in PyTorch."""
+    _need_tensor("imag", x)
+    if not x.dtype.is_complex:
+        raise RuntimeError(
+            f"imag: not implemented for tensors with non-complex dtypes ({x.dtype}), as in PyTorch; "
+            "a real tensor's imaginary part is zero (ember.zeros_like(x)), or convert with "
+            "x.to(ember.complex64)"
+        )
+    out = _part("imag", x, np.imag)
+    if x.requires_grad and STATE.enabled:
+        # dL/dx is 0, dL/dy is g: the gradient 0 + ig
+        from .elementwise import zeros_like_
+
+        attach(out, "imag", lambda g: (complex(zeros_like_(g), g),), (x,))
+    return out
+
+
+def complex(real: Tensor, imag: Tensor) -> Tensor:
+    """The complex tensor ``real + i * imag`` (both float32 or both float64, broadcast), as
+    ``torch.complex``; infinite parts stay as they are (``inf * 1j`` would make a NaN)."""
+    for name, v in (("real", real), ("imag", imag)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"complex: {name} must be a tensor, got {type(v).__name__}")
+    if real.dtype is not imag.dtype or real.dtype not in (_dt.float32, _dt.float64):
+        raise TypeError(
+            f"complex: expected real and imag of one dtype, float32 or float64, got {real.dtype} and "
+            f"{imag.dtype}; convert them with .float() or .double()"
+        )
+    dev = same_device("complex", real, imag)
+    from .elementwise import _broadcast
+
+    shape = real.shape if real.shape == imag.shape else _broadcast("complex", real.shape, imag.shape)
+    cdt = real.dtype.to_complex()
+    k = dev.kernels.get("complex")
+    if k is not None:
+        data = k(real._data, imag._data)
+    else:
+
+        def host(re: np.ndarray, im: np.ndarray) -> np.ndarray:
+            out = np.empty(np.broadcast_shapes(re.shape, im.shape), cdt.numpy)
+            out.real, out.imag = re, im
+            return out
+
+        data = _host_kernel(real, host, real._data, imag._data)
+    out = _make(data, shape, cdt, dev)
+    if STATE.enabled and (real.requires_grad or imag.requires_grad):
+        from ._core import sum_to
+
+        def grad(g: Tensor) -> tuple[Any, Any]:
+            gr = sum_to(_real_of(g), real.shape) if real.requires_grad else None
+            gi = sum_to(_imag_of(g), imag.shape) if imag.requires_grad else None
+            return gr, gi
+
+        attach(out, "complex", grad, (real, imag))
+    return out
+
+
+def _real_of(g: Tensor) -> Tensor:
+    return real(g) if g.dtype.is_complex else g
+
+
+def _imag_of(g: Tensor) -> Tensor:
+    if g.dtype.is_complex:
+        return imag(g)
+    from .elementwise import zeros_like_
+
+    return zeros_like_(g)
+
+
+def conj(x: Tensor) -> Tensor:
+    """The complex conjugate (a new tensor: Ember keeps no lazy conjugate bit); a real tensor is
+    returned as it is, as in PyTorch."""
+    _need_tensor("conj", x)
+    if not x.dtype.is_complex:
+        return x
+    k = x.device.kernels.get("conj")
+    if k is not None:
+        out = _make(k(x._data), x.shape, x.dtype, x.device)
+    else:
+        from ..autograd.grad_mode import no_grad
+        from .elementwise import neg
+
+        with no_grad():
+            out = complex(real(x), neg(imag(x)))
+    if x.requires_grad and STATE.enabled:
+        attach(out, "conj", lambda g: (conj(g),), (x,))
+    return out
+
+
+def conj_physical(x: Tensor) -> Tensor:
+    """The complex conjugate, computed now (as :func:`conj`: Ember has no lazy conjugate); a copy
+    for a real tensor, as in PyTorch."""
+    _need_tensor("conj_physical", x)
+    return conj(x) if x.dtype.is_complex else x.clone()
+
+
+def resolve_conj(x: Tensor) -> Tensor:
+    """``x`` itself: Ember never holds a lazy conjugate bit to resolve (PyTorch returns a
+    materialised conjugate only for a tensor whose bit is set)."""
+    _need_tensor("resolve_conj", x)
+    return x
+
+
+def resolve_neg(x: Tensor) -> Tensor:
+    """``x`` itself: Ember never holds a lazy negative bit to resolve."""
+    _need_tensor("resolve_neg", x)
+    return x
+
+
+def is_conj(x: Tensor) -> bool:
+    """False: Ember's :func:`conj` computes the conjugate at once, so no tensor carries PyTorch's
+    lazy conjugate bit."""
+    _need_tensor("is_conj", x)
+    return False
+
+
+def is_neg(x: Tensor) -> bool:
+    """False: no Ember tensor carries PyTorch's lazy negative bit."""
+    _need_tensor("is_neg", x)
+    return False
+
+
+def complex_abs(x: Tensor) -> Tensor:
+    """``|x|`` of a complex tensor as a real tensor (the ``abs`` kernel on a complex buffer
+    returns the magnitudes in the real dtype; numpy's hypot rule: inf if either part is inf).
+    Gradient ``g * sgn(x)``, 0 at 0, as in PyTorch."""
+    rdt = x.dtype.to_real()
+    out = _make(kernel(x.device, "abs")(x._data), x.shape, rdt, x.device)
+    if x.requires_grad and STATE.enabled:
+        attach(out, "abs", lambda g: (g * complex_sgn(x),), (x,), (x,))
+    return out
+
+
+def complex_sgn(x: Tensor) -> Tensor:
+    """``x / |x|`` (0 where x is 0) of a complex tensor: ``torch.sgn`` (:func:`ember.sgn`)."""
+    from .elementwise import div, eq, where
+
+    a = complex_abs(x)
+    zero = eq(a, 0)
+    # the zero test on the magnitude: 0 / 0 would be NaN
+    return where(zero, 0, div(x, where(zero, 1.0, a)))
+
+
+def angle(x: Tensor) -> Tensor:
+    """The argument of each element in radians, in [-pi, pi]: ``atan2(imag, real)`` for complex
+    tensors (a real tensor); for real tensors 0 where x >= 0, pi where x < 0, NaN at NaN, as
+    ``torch.angle`` (integers give the default float dtype). Gradient as PyTorch's: 0 at 0."""
+    _need_tensor("angle", x)
+    from ..autograd.grad_mode import no_grad
+    from .elementwise import atan2, eq, isnan, lt, where, zeros_like_
+
+    if not x.dtype.is_complex:
+        xf = x if x.dtype.is_floating_point else x.to(_dt.get_default_dtype())
+        with no_grad():
+            out = where(lt(xf, 0), math.pi, where(isnan(xf), math.nan, 0.0)).to(xf.dtype)
+        if xf.requires_grad and STATE.enabled:
+            attach(out, "angle", lambda g: (zeros_like_(g),), (xf,))
+        return out
+    with no_grad():
+        out = atan2(imag(x), real(x))
+    if x.requires_grad and STATE.enabled:
+
+        def grad(g: Tensor) -> tuple[Tensor]:
+            # d angle / dx = -y / r^2, d angle / dy = x / r^2: the gradient g * (-y + ix) / r^2
+            # = g * i * x / |x|^2 (0 at 0, where the angle is flat by convention)
+            r2 = real(x) * real(x) + imag(x) * imag(x)
+            safe = where(eq(r2, 0), 1.0, r2)
+            return (where(eq(r2, 0), 0, g * x * 1j / safe),)
+
+        attach(out, "angle", grad, (x,), (x,))
+    return out
+
+
+def polar(abs: Tensor, angle: Tensor) -> Tensor:
+    """The complex tensor ``abs * (cos(angle) + i sin(angle))`` (both float32 or both float64,
+    broadcast), as ``torch.polar``."""
+    from .elementwise import cos, mul, sin
+
+    for name, v in (("abs", abs), ("angle", angle)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"polar: {name} must be a tensor, got {type(v).__name__}")
+    if abs.dtype is not angle.dtype or abs.dtype not in (_dt.float32, _dt.float64):
+        raise TypeError(
+            f"polar: expected abs and angle of one dtype, float32 or float64, got {abs.dtype} and "
+            f"{angle.dtype}; convert them with .float() or .double()"
+        )
+    return complex(mul(abs, cos(angle)), mul(abs, sin(angle)))
+
+
+def view_as_real(x: Tensor) -> Tensor:
+    """A complex tensor as a real one with a last dim of 2 (real, imaginary); a new tensor here,
+    a view in PyTorch (see the module's docstring)."""
+    _need_tensor("view_as_real", x)
+    if not x.dtype.is_complex:
+        raise RuntimeError(
+            f"view_as_real: only supported for complex tensors, got {x.dtype}; a real tensor x "
+            "becomes one with ember.stack([x, ember.zeros_like(x)], -1)"
+        )
+    from .shape import stack
+
+    return stack([real(x), imag(x)], -1)
+
+
+def view_as_complex(x: Tensor) -> Tensor:
+    """A float32 / float64 tensor whose last dim is 2 (real, imaginary) as a complex tensor with
+    that dim removed; a new tensor here, a view in PyTorch (see the module's docstring)."""
+    _need_tensor("view_as_complex", x)
+    if x.dtype not in (_dt.float32, _dt.float64):
+        raise RuntimeError(
+            f"view_as_complex: only supported for float32 and float64 tensors, got {x.dtype}; "
+            "convert with .float() first"
+        )
+    if not x.shape or x.shape[-1] != 2:
+        raise RuntimeError(
+            f"view_as_complex: the tensor must have a last dimension of size 2 (real, imaginary), "
+            f"got shape {x.shape}"
+        )
+    return complex(x[..., 0], x[..., 1])
+
+
+def vdot(input: Tensor, other: Tensor) -> Tensor:
+    """``sum(conj(input) * other)`` of two 1-D tensors of one size and dtype (the dot product
+    that conjugates its first argument, as ``torch.vdot``; equal to ``dot`` for real tensors)."""
+    from .linalg import dot
+
+    for name, v in (("input", input), ("other", other)):
+        if not isinstance(v, Tensor):
+            raise TypeError(f"vdot: {name} must be a tensor, got {type(v).__name__}")
+    if input.dtype is not other.dtype:
+        raise TypeError(
+            f"vdot: expected both vectors to have one dtype, got {input.dtype} and {other.dtype}; "
+            f"convert one with .to({input.dtype})"
+        )
+    if input.ndim != 1 or other.ndim != 1 or input.shape != other.shape:
+        raise ValueError(
+            f"vdot: expected two 1-D tensors of the same size, got shapes {input.shape} and {other.shape}"
+        )
+    return dot(conj(input), other)
+
+
+def _real_property(self: Tensor) -> Tensor:
+    """The real parts (``x.real``): for a real tensor the tensor itself (see :func:`real`)."""
+    return real(self)
+
+
+def _imag_property(self: Tensor) -> Tensor:
+    """The imaginary parts (``x.imag``); RuntimeError for a real tensor (see :func:`imag`)."""
+    return imag(self)
+
+
+# ----------------------------------------------------------------------------------------------
+# kernels on a numpy-like namespace (numpy, CuPy), merged into ArrayBackend's table
+# ----------------------------------------------------------------------------------------------
+def complex_array_kernels(xp: Any) -> dict[str, Any]:
+    """The optional complex kernels on the numpy-like namespace ``xp``: ``real``, ``imag`` (fresh
+    real buffers), ``complex`` (parts written separately, so an infinite part stays infinite) and
+    ``conj``."""
+
+    def make_complex(re: Any, im: Any) -> Any:
+        shape = re.shape if re.shape == im.shape else xp.broadcast_shapes(re.shape, im.shape)
+        cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
+        out = xp.empty(shape, cdt)
+        out.real[...] = re
+        out.imag[...] = im
+        return out
+
+    return {
+        "real": lambda x: xp.real(x).copy(),
+        "imag": lambda x: xp.imag(x).copy(),
+        "complex": make_complex,
+        "conj": lambda x: xp.conj(x),
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# op records
+# ----------------------------------------------------------------------------------------------
+def _records() -> None:
+    from .records import OpRecord, register
+    from .samples import COMPLEX, FLOATS, ErrorSample, Sample, complex_specials, rand_array, unary_samples
+
+    def with_specials(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        # the parts of infinities, NaNs and signed zeros must come through each kernel untouched
+        out = unary_samples()(dtype, rng)
+        if dtype.startswith("complex"):
+            out.append(Sample((complex_specials(dtype),), grad=False))
+        return out
+
+    def parts_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*shape: int) -> np.ndarray:
+            return rand_array(rng, shape, dtype)
+
+        out = [
+            Sample((a(3, 4), a(3, 4))),
+            Sample((a(3, 4), a(4))),
+            Sample((a(), a(2))),
+            Sample((a(0, 2), a(2)), grad=False),
+            Sample((a(4, 3), a(4, 3)), noncontig=True),
+            Sample((a(2, 3), a(2, 3)), noncontig="flip", grad=False),
+        ]
+        if dtype.startswith("float"):
+            sp = complex_specials("complex128")
+            out.append(Sample((sp.real.astype(dtype), sp.imag.astype(dtype)), grad=False))
+        return out
+
+    def pairs_last_dim(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        def a(*shape: int) -> np.ndarray:
+            return rand_array(rng, shape, dtype)
+
+        return [
+            Sample((a(3, 2),)),
+            Sample((a(2),)),
+            Sample((a(2, 3, 2),), grad=False),
+            Sample((a(0, 2),), grad=False),
+            Sample((a(4, 2),), noncontig="flip", grad=False),
+        ]
+
+    def vectors(dtype: str, rng: np.random.Generator) -> list[Sample]:
+        return [
+            Sample((rand_array(rng, (5,), dtype), rand_array(rng, (5,), dtype))),
+            Sample((rand_array(rng, (0,), dtype), rand_array(rng, (0,), dtype)), grad=False),
+            Sample((rand_array(rng, (4,), dtype), rand_array(rng, (4,), dtype)), noncontig="flip"),
+        ]
+
+    def np_complex(re: np.ndarray, im: np.ndarray) -> np.ndarray:
+        out = np.empty(np.broadcast_shapes(re.shape, im.shape), np.result_type(re.dtype, np.complex64))
+        out.real, out.imag = re, im
+        return out
+
+    def np_view_as_complex(x: np.ndarray) -> np.ndarray:
+        return np_complex(x[..., 0], x[..., 1])
+
+    def np_view_as_real(x: np.ndarray) -> np.ndarray:
+        return np.stack([x.real, x.imag], -1)
+
+    def np_polar(r: np.ndarray, t: np.ndarray) -> np.ndarray:
+        return np_complex(r * np.cos(t), r * np.sin(t))
+
+    def np_angle(x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind == "c":
+            return np.angle(x)
+        return np.where(x < 0, np.pi, np.where(np.isnan(x), np.nan, 0.0)).astype(x.dtype)
+
+    real_error = ErrorSample(
+        (np.ones(3),),
+        {},
+        RuntimeError,
+        "imag: not implemented for tensors with non-complex dtypes \\(ember.float64\\)",
+    )
+    register(
+        OpRecord(
+            "real",
+            real,
+            with_specials,
+            np.real,
+            kernel="real",
+            covers=("Tensor.real",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "imag",
+            imag,
+            with_specials,
+            np.imag,
+            kernel="imag",
+            covers=("Tensor.imag",),
+            dtypes=COMPLEX,
+            errors=(real_error,),
+        ),
+        OpRecord(
+            "complex",
+            complex,
+            parts_samples,
+            np_complex,
+            kernel="complex",
+            dtypes=FLOATS,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(3, dtype=np.float32)),
+                    {},
+                    TypeError,
+                    "complex: expected real and imag of one dtype, float32 or float64, got ember.float64 and "
+                    "ember.float32",
+                ),
+            ),
+        ),
+        OpRecord(
+            "conj",
+            conj,
+            with_specials,
+            np.conj,
+            kernel="conj",
+            methods=("conj",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "conj_physical",
+            conj_physical,
+            unary_samples(),
+            np.conj,
+            methods=("conj_physical",),
+            inplace=("conj_physical_",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "resolve_conj",
+            resolve_conj,
+            unary_samples(),
+            lambda x: x,
+            methods=("resolve_conj",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "resolve_neg",
+            resolve_neg,
+            unary_samples(),
+            lambda x: x,
+            methods=("resolve_neg",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "is_conj",
+            is_conj,
+            unary_samples(),
+            lambda x: np.asarray(False),
+            call=lambda x: _flag_tensor(x, is_conj(x)),
+            methods=("is_conj",),
+            dtypes=COMPLEX,
+            grad=False,
+        ),
+        OpRecord(
+            "is_neg",
+            is_neg,
+            unary_samples(),
+            lambda x: np.asarray(False),
+            call=lambda x: _flag_tensor(x, is_neg(x)),
+            methods=("is_neg",),
+            dtypes=COMPLEX,
+            grad=False,
+        ),
+        OpRecord(
+            "is_complex",
+            is_complex,
+            unary_samples(),
+            lambda x: np.asarray(np.iscomplexobj(x)),
+            call=lambda x: _flag_tensor(x, is_complex(x)),
+            covers=("Tensor.is_complex",),
+            dtypes=COMPLEX + FLOATS + ("int64",),
+            grad=False,
+        ),
+        OpRecord(
+            "angle",
+            angle,
+            with_specials,
+            np_angle,
+            methods=("angle",),
+            dtypes=COMPLEX + FLOATS,
+        ),
+        OpRecord(
+            "polar",
+            polar,
+            parts_samples,
+            np_polar,
+            dtypes=FLOATS,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(3, dtype=np.float32)),
+                    {},
+                    TypeError,
+                    "polar: expected abs and angle of one dtype",
+                ),
+            ),
+        ),
+        OpRecord(
+            "view_as_real",
+            view_as_real,
+            with_specials,
+            np_view_as_real,
+            dtypes=COMPLEX,
+            errors=(
+                ErrorSample(
+                    (np.ones(3),),
+                    {},
+                    RuntimeError,
+                    "view_as_real: only supported for complex tensors, got ember.float64",
+                ),
+            ),
+        ),
+        OpRecord(
+            "view_as_complex",
+            view_as_complex,
+            pairs_last_dim,
+            np_view_as_complex,
+            dtypes=FLOATS,
+            errors=(
+                ErrorSample(
+                    (np.ones((2, 3)),),
+                    {},
+                    RuntimeError,
+                    "view_as_complex: the tensor must have a last dimension of size 2 \\(real, "
+                    "imaginary\\), got shape \\(2, 3\\)",
+                ),
+            ),
+        ),
+        OpRecord(
+            "vdot",
+            vdot,
+            vectors,
+            np.vdot,
+            methods=("vdot",),
+            dtypes=COMPLEX + FLOATS,
+            atol=1e-4,
+            errors=(
+                ErrorSample(
+                    (np.ones(3), np.ones(4)),
+                    {},
+                    ValueError,
+                    "vdot: expected two 1-D tensors of the same size",
+                ),
+            ),
+        ),
+    )
+
+
+def _flag_tensor(x: Tensor, flag: bool) -> Tensor:
+    """A predicate's answer as a 0-d bool tensor on ``x``'s device (a record's call returns a tensor)."""
+    from .creation import tensor
+
+    return tensor(flag, device=x.device)
+
+
+_records()
