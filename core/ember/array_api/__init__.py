@@ -9,7 +9,8 @@ creation function. The modules follow the standard's categories.
 
 Dtypes: bool, int8, int16, int32, int64, uint8, float32, float64. Ember has no uint16, uint32,
 uint64 and no complex dtypes (the inspection API reports no complex kinds). Extensions:
-``linalg`` (:mod:`ember.array_api.linalg`, on :mod:`ember.linalg`); ``fft`` is absent.
+``linalg`` (:mod:`ember.array_api.linalg`, on :mod:`ember.linalg`) and ``fft``
+(:mod:`ember.array_api.fft`, on :mod:`ember.fft`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math as _math
 
 from . import _records as _records  # registers the op records of the array-object methods
+from . import fft as fft  # the fft extension, on ember.fft
 from . import linalg as linalg  # the linalg extension, on ember.linalg
 from ._creation import (
     arange,
@@ -118,7 +120,7 @@ pi = _math.pi
 newaxis = None
 
 __all__ = [
-    "__array_api_version__", "__array_namespace_info__", "linalg", "e", "inf", "nan", "pi", "newaxis",
+    "__array_api_version__", "__array_namespace_info__", "fft", "linalg", "e", "inf", "nan", "pi", "newaxis",
     "bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64",
     "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
     "arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full", "full_like",
