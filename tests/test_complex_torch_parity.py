@@ -97,6 +97,13 @@ def test_making_printing_and_converting() -> None:
         r = z.to(ember.float64)
     np.testing.assert_array_equal(r.numpy(), [1.0, 3.0])
     np.testing.assert_array_equal(ember.tensor([1.0, 2.0]).to(ember.complex128).numpy(), [1, 2])
+    # random complex numbers as PyTorch draws them: parts uniform in [0, 1), or normal with variance 1/2
+    ember.manual_seed(0)
+    n = ember.randn(4000, dtype=ember.complex64)
+    assert n.dtype is ember.complex64 and abs(float((n.abs() ** 2).mean()) - 1) < 0.1
+    assert abs(float(n.real.var()) - 0.5) < 0.05 and abs(float(n.imag.var()) - 0.5) < 0.05
+    u = ember.rand(1000, dtype=ember.complex128)
+    assert float(u.real.min()) >= 0 and float(u.imag.max()) < 1 and abs(float(u.imag.mean()) - 0.5) < 0.05
 
 
 def _pair(rng: np.random.Generator, *shape: int) -> tuple[Any, Any]:
@@ -127,6 +134,11 @@ _UNARY = {
     "prod": (lambda x: x.prod(1), lambda t: t.prod(1)),
     "cumsum": (lambda x: x.cumsum(1), lambda t: t.cumsum(1)),
     "square": (lambda x: x**2, lambda t: t**2),
+    "var": (lambda x: x.var(1), lambda t: t.var(1)),
+    "std": (lambda x: x.std(), lambda t: t.std()),
+    "norm": (lambda x: x.norm(), lambda t: t.norm()),
+    "logsumexp": (lambda x: x.logsumexp(1), lambda t: t.logsumexp(1)),
+    "cumprod": (lambda x: x.cumprod(1), lambda t: t.cumprod(1)),
     "pow_scalar": (lambda x: x ** (0.5 - 1j), lambda t: t ** (0.5 - 1j)),
 }
 
@@ -251,6 +263,7 @@ _REFUSED: dict[str, Callable[[Any], Any]] = {
     "floor_divide": lambda z: z // 2,
     "erf": lambda z: z.erf(),
     "atan2": lambda z: z.atan2(z),
+    "softmax": lambda z: z.softmax(0),
 }
 
 

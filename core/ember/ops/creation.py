@@ -453,8 +453,17 @@ def manual_seed(seed: int) -> Generator:
 
 def _random(op: str, shape: tuple[int, ...], dtype: Any, device: Any, generator: Generator | None) -> Tensor:
     dt = _dt.as_dtype(dtype) if dtype is not None else _dt.get_default_dtype()
+    if dt.is_complex:
+        # as PyTorch: both parts uniform in [0, 1) (rand), or normal with variance 1/2 each, so
+        # E|z|^2 = 1 (randn)
+        dev = _device(device) if generator is None or device is not None else _device(generator.device)
+        _check_dtype_on(dev, dt, op)
+        from .complex import view_as_complex
+
+        parts = _random(op, (*shape, 2), dt.to_real(), dev, generator)
+        return view_as_complex(parts * math.sqrt(0.5) if op == "randn" else parts)
     if not dt.is_floating_point:
-        raise TypeError(f"{op}: expected a floating dtype, got {dt}")
+        raise TypeError(f"{op}: expected a floating or complex dtype, got {dt}")
     dev = _device(device) if generator is None or device is not None else _device(generator.device)
     _check_dtype_on(dev, dt, op)
     gen = generator or default_generator(dev)

@@ -200,9 +200,8 @@ def refuse_complex(op: str, *values: Any) -> None:
         if isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype._kind == 3):
             what = v.dtype if isinstance(v, Tensor) else f"the Python complex {v!r}"
             raise TypeError(
-                f"{op}: not supported for complex inputs ({what}), as in PyTorch (complex numbers have "
-                "no order); apply it to the real parts (x.real), the imaginary parts (x.imag) or the "
-                "magnitudes (x.abs())"
+                f"{op}: not supported for complex inputs ({what}), as in PyTorch; apply it to the real "
+                "parts (x.real), the imaginary parts (x.imag) or the magnitudes (x.abs())"
             )
 
 
@@ -1763,7 +1762,7 @@ def nan_to_num(
         return x.clone()
     import numpy as np
 
-    info = np.finfo(x.dtype.numpy)
+    info = _dt.finfo(x.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
     return where(isnan(x), nan, where(eq(x, math.inf), hi, where(eq(x, -math.inf), lo, x)))
@@ -2499,7 +2498,7 @@ def _records() -> None:
     def erfinv_ref(y: float) -> float:
         # bisection on math.erf to the last bit (reference only)
         if y <= -1 or y >= 1:
-            return math.copysign(math.inf, y) if abs(y) == 1 else math.nan
+            return math.copysign(math.inf, y) if math.fabs(y) == 1 else math.nan
         lo, hi = -6.0, 6.0
         for _ in range(200):
             mid = 0.5 * (lo + hi)

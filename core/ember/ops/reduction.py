@@ -105,12 +105,14 @@ def _cast_value(x: Tensor, dtype: DType) -> Tensor:
 
 
 def _in_float32(x: Tensor, dtype: DType | None) -> Tensor | None:
-    """For a float16 computation (x's dtype, or ``dtype`` when given): x in float32, after rounding
-    it to float16 first, so a composite reduction (mean, var, cumsum, norm) can accumulate and
-    divide in float32 as PyTorch does (n = 100000 itself overflows float16); None otherwise."""
-    if (dtype or x.dtype) is not _dt.float16:
+    """For a float16 or bfloat16 computation (x's dtype, or ``dtype`` when given): x in float32,
+    after rounding it to that type first, so a composite reduction (mean, var, cumsum, norm) can
+    accumulate and divide in float32 as PyTorch does (n = 100000 itself overflows float16); None
+    otherwise. The caller rounds the float32 result back to the 16-bit type once."""
+    half = dtype or x.dtype
+    if half is not _dt.float16 and half is not _dt.bfloat16:
         return None
-    return x.to(_dt.float16).to(_dt.float32)
+    return x.to(half).to(_dt.float32)
 
 
 def _refuse_complex(op: str, x: Any) -> None:
@@ -145,7 +147,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
         )
     x32 = _in_float32(x, dt)
     if x32 is not None:
-        return mean(x32, dim, keepdim).to(_dt.float16)
+        return mean(x32, dim, keepdim).to(dt)
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "mean")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     s = sum(x.to(dt) if dt is not x.dtype else x, dims, keepdim)
@@ -346,11 +348,16 @@ def var(
     corr = _correction("var", unbiased, correction)
     x32 = _in_float32(x, None)
     if x32 is not None:
-        return var(x32, dim, keepdim=keepdim, correction=corr).to(_dt.float16)
+        return var(x32, dim, keepdim=keepdim, correction=corr).to(x.dtype)
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "var")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     mu = mean(x, dims, keepdim=True)
     d = x - mu
+    if d.dtype._kind == 3:  # |d|^2, real, as PyTorch's variance of complex values
+        from .complex import imag, real
+
+        re, im = real(d), imag(d)
+        return sum(re * re + im * im, dims, keepdim) / builtins.max(n - corr, 0)
     return sum(d * d, dims, keepdim) / builtins.max(n - corr, 0)
 
 
@@ -392,7 +399,7 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     empty dim."""
     from .elementwise import exp, isinf, log, where
 
-    if not x.dtype.is_floating_point:  # integers and bools: in the default float dtype, as PyTorch
+    if x.dtype._kind < 2:  # integers and bools: in the default float dtype, as PyTorch
         x = x.to(_dt.get_default_dtype())
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "logsumexp")
     if x.ndim == 0:  # dim 0 / -1 of a 0-d tensor names the tensor itself: log(exp(x)) is x
@@ -400,7 +407,10 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if builtins.any(x.shape[d] == 0 for d in dims):  # an empty sum: log(0) = -inf, as in PyTorch
         out = log(sum(exp(x), dims, keepdim=True))
         return out if keepdim else out.squeeze(dims)
-    m = amax(x, dims, keepdim=True).detach()
+    # complex x: the largest real part is the shift (|exp(z)| = exp(Re z)), as in PyTorch
+    from .complex import real
+
+    m = amax(real(x), dims, keepdim=True).detach()
     m = where(isinf(m), 0.0, m)
     out = log(sum(exp(x - m), dims, keepdim=True)) + m
     return out if keepdim else out.squeeze(dims) if dims else out
@@ -442,7 +452,7 @@ def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
         )
     x32 = _in_float32(x, dt) if x.shape else None
     if x32 is not None:  # a float16 running sum stalls at 2048: accumulate in float32
-        return cumsum(x32, d).to(_dt.float16)
+        return cumsum(x32, d).to(dt)
     if not x.shape:
         return x.to(dt).clone()
     out = _make(kernel(x.device, "cumsum")(cast_data(x, dt), d), x.shape, dt, x.device)
@@ -470,6 +480,10 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
         p = 2
     if p is None:
         p = 2
+    if x.dtype._kind == 3:  # the norm of the magnitudes, a real tensor, as PyTorch
+        from .complex import complex_abs
+
+        return norm(complex_abs(x), p, dim, keepdim)
     if not x.dtype.is_floating_point:
         raise TypeError(
             f"norm: expected a floating tensor, got {x.dtype}; use x.float().norm() or dtype=ember.float32"
@@ -477,7 +491,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
     dim = _all_if_empty(dim)
     x32 = _in_float32(x, None)
     if x32 is not None:  # float16 squares overflow past 256: compute in float32, as PyTorch
-        return norm(x32, p, dim, keepdim).to(_dt.float16)
+        return norm(x32, p, dim, keepdim).to(x.dtype)
     if p == 2:
         return _sqrt_zero_grad("norm", sum(x * x, dim, keepdim))
     if p == 1:
@@ -529,6 +543,7 @@ def softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
     if dtype is not None:
         x = x.to(dtype)
+    _refuse_complex("softmax", x)
     d = wrap_dim(dim, x.ndim, "softmax")
     if not x.numel():  # nothing to normalise (a fused kernel may not take an empty reduction)
         return exp(x)
@@ -545,6 +560,7 @@ def log_softmax(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
 
     if dtype is not None:
         x = x.to(dtype)
+    _refuse_complex("log_softmax", x)
     d = wrap_dim(dim, x.ndim, "log_softmax")
     if not x.numel():
         return x * 1.0
@@ -582,7 +598,7 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None
         )
     x32 = _in_float32(x, None)
     if x32 is not None:
-        return nanmean(x32, dim, keepdim).to(_dt.float16)
+        return nanmean(x32, dim, keepdim).to(x.dtype)
     count = sum(logical_not(isnan(x)), _all_if_empty(dim), keepdim)
     return nansum(x, dim, keepdim) / count.to(x.dtype)
 
