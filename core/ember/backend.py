@@ -17,6 +17,14 @@ Conventions for every kernel below:
   same-shape input (numpy's, CuPy's and PyTorch's rule for permuted inputs). Core reads a
   buffer's layout through ``strides`` and assumes none.
 * ``dtype``: an :class:`ember.dtypes.DType`; ``shape``: a tuple of ints; ``device_index``: int.
+* Complex dtypes: a device whose :meth:`Backend.supports_dtype` accepts complex64 / complex128 gets
+  complex buffers (and complex Python scalars) in the memory, layout, arithmetic (``add`` ...
+  ``pow``), unary (``neg``, ``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tanh``), ``eq``,
+  ``where``, ``sum``/``prod``/``cumsum``, ``matmul`` and indexing kernels; ``abs`` of a complex
+  buffer returns its magnitudes in the real dtype of its parts (float32 / float64). Core never
+  asks for the kernels PyTorch does not define on complex numbers (``lt``, ``max``, ``floor`` ...)
+  nor for a complex-to-real ``cast``. The parts come from the optional ``real``/``imag``/
+  ``complex``/``conj`` kernels (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
 * ``dims``: a tuple of distinct, non-negative axes, already normalised.
 * Kernels must not synchronise with the host unless they return host data (``to_numpy``,
   ``nonzero``), so a backend can queue work asynchronously.
@@ -97,7 +105,9 @@ class Backend:
         return {}
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
-        """Whether device ``index`` can hold tensors of ``dtype`` (float64 on some GPUs: no)."""
+        """Whether device ``index`` can hold tensors of ``dtype`` (float64 on some GPUs: no). A
+        backend that cannot compute with complex numbers answers False for complex64 / complex128
+        (``dtype.is_complex``); the conformance kit then skips their samples, naming the dtype."""
         return True
 
     def synchronize(self, index: int) -> None:
