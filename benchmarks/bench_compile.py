@@ -1,15 +1,18 @@
-"""One digits training epoch (batch 64): Ember eager, Ember with the step under ``ember.compile``, and
-PyTorch eager (CPU), side by side, with SGD (momentum), Adam and AdamW (``--optimizers``).
+"""One digits training epoch (batch 64): Ember eager, Ember with the step under ``ember.compile`` (the
+backend's ``compile_graph`` rewrite on, and off with ``EMBER_COMPILE_BACKEND=0``), and PyTorch eager
+(CPU), side by side, with SGD (momentum), Adam and AdamW (``--optimizers``).
 
     python benchmarks/bench_compile.py [--devices cpu,opencl] [--epochs 3] [--runs 3] [--threads 1]
                                        [--clock wall|cpu]
 
 The step compiled is the whole training step (forward, cross-entropy, ``zero_grad``, ``backward``,
-``opt.step()``), as ``examples/train_digits.py`` writes it. Each run does one untimed warm-up epoch
-(captures happen there), then times ``--epochs`` epochs; a run's figure is its median epoch, and
+``opt.step()``), as ``examples/train_digits.py`` writes it. Each Ember run does two untimed warm-up
+epochs (the captures, and the first replay of each graph, which the cpu rewrite spends recording
+layouts and timing matmuls, happen there), then times ``--epochs`` epochs; a run's figure is its median epoch, and
 the table gives the median over ``--runs`` runs with the range (min-max); each run times PyTorch,
-Ember eager and Ember compiled back to back and its ratios are taken within the run. The compiled run's
-parameters are checked equal to the eager run's after the same batches (bitwise, same seed).
+Ember eager, Ember compiled with the backend's rewrite off ("plain replay") and on ("planned") back
+to back, and its ratios are taken within the run. Both compiled runs' parameters are checked equal to
+the eager run's after the same batches (bitwise, same seed).
 ``--clock cpu`` times with ``time.process_time`` (the CPU time of the process, all its threads:
 PoCL's workers included) instead of the wall clock: steadier on a shared, loaded machine.
 """
@@ -35,8 +38,11 @@ def _data() -> tuple[Any, Any]:
     return digits()
 
 
-def ember_epochs(device: str, optimizer: str, compiled: bool, epochs: int) -> tuple[list[float], Any]:
-    """Epoch times of Ember's DigitsCNN (and its final parameters as numpy arrays)."""
+def ember_epochs(
+    device: str, optimizer: str, compiled: bool, epochs: int, backend_rewrite: bool = True
+) -> tuple[list[float], Any]:
+    """Epoch times of Ember's DigitsCNN (and its final parameters as numpy arrays); ``compiled``
+    with ``backend_rewrite`` off replays the graph as captured (``EMBER_COMPILE_BACKEND=0``)."""
     sys.path.insert(0, str(ROOT / "examples"))
     import ember
     import ember.nn.functional as F
@@ -66,14 +72,18 @@ def ember_epochs(device: str, optimizer: str, compiled: bool, epochs: int) -> tu
     run = ember.compile(step) if compiled else step
     times = []
     loss = None
-    for epoch in range(epochs + 1):
-        t0 = CLOCK()
-        for xb, yb in loader:
-            loss = run(xb, yb)
-        loss.item()
-        ember.synchronize(dev)
-        if epoch:
-            times.append(CLOCK() - t0)
+    os.environ["EMBER_COMPILE_BACKEND"] = "1" if backend_rewrite else "0"  # read at each capture
+    try:
+        for epoch in range(epochs + 2):
+            t0 = CLOCK()
+            for xb, yb in loader:
+                loss = run(xb, yb)
+            loss.item()
+            ember.synchronize(dev)
+            if epoch >= 2:
+                times.append(CLOCK() - t0)
+    finally:
+        os.environ.pop("EMBER_COMPILE_BACKEND", None)
     return times, [p.detach().numpy() for p in model.parameters()]
 
 
@@ -82,6 +92,64 @@ def torch_epochs(optimizer: str, epochs: int) -> list[float]:
     from bench_training import run_torch
 
     return run_torch(epochs, optimizer, CLOCK)
+
+
+def tiny_chain_rows(device: str, rounds: int, runs: int) -> list[list[str]]:
+    """The tiny-op chain (``x = x * 1.0001 + 0.5``, ``rounds`` times on 64 float32 values, then one
+    readback), per op: eager, compiled with the backend's rewrite off (plain replay) and on, with
+    ``CLOCK``; each of ``runs`` rounds times the three back to back (median and range over rounds)."""
+    import ember
+    import numpy as np
+
+    dev = ember.device(device)
+    x0 = ember.tensor(np.random.default_rng(2).random(64, dtype=np.float32), device=dev)
+
+    def chain(x: Any) -> Any:
+        for _ in range(rounds):
+            x = x * 1.0001 + 0.5
+        return x
+
+    runners = {"eager": chain}
+    for name, flag in (("plain", "0"), ("planned", "1")):
+        os.environ["EMBER_COMPILE_BACKEND"] = flag  # read at the capture
+        try:
+            f = ember.compile(chain)
+            for _ in range(3):  # capture, (trace), replay
+                f(x0).numpy()
+        finally:
+            os.environ.pop("EMBER_COMPILE_BACKEND", None)
+        runners[name] = f
+    want = chain(x0).numpy()
+    same = all(np.array_equal(f(x0).numpy(), want) for f in runners.values())
+    times: dict[str, list[float]] = {k: [] for k in runners}
+    for _ in range(runs):
+        for name, f in runners.items():
+            n = max(1, 20000 // rounds)
+            t0 = CLOCK()
+            for _ in range(n):
+                f(x0).numpy()
+            times[name].append((CLOCK() - t0) / n / (2 * rounds))
+
+    def us(v: list[float]) -> str:
+        return f"{statistics.median(v) * 1e6:.2f} us ({min(v) * 1e6:.2f}-{max(v) * 1e6:.2f})"
+
+    return [
+        [
+            device,
+            str(rounds),
+            us(times["eager"]),
+            us(times["plain"]),
+            us(times["planned"]),
+            _ratio(times["planned"], times["eager"]),
+            "yes" if same else "NO",
+        ]
+    ]
+
+
+def _ratio(a: list[float], b: list[float]) -> str:
+    """Median and range of the per-run ratios a / b."""
+    r = [x / y for x, y in zip(a, b)]
+    return f"{statistics.median(r):.2f} ({min(r):.2f}-{max(r):.2f})"
 
 
 def _fmt(samples: list[float]) -> str:
@@ -97,6 +165,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1, help="BLAS/OpenMP threads (both frameworks)")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="wall")
+    ap.add_argument(
+        "--tiny-chain",
+        type=int,
+        default=0,
+        metavar="ROUNDS",
+        help="only the tiny-op chain of ROUNDS rounds (per op: eager, plain replay, planned)",
+    )
     args = ap.parse_args(argv)
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -111,45 +186,52 @@ def main(argv: list[str] | None = None) -> None:
         have_torch = True
     except ImportError:
         have_torch = False
+    if args.tiny_chain:
+        from common import table
+
+        rows = [r for d in args.devices.split(",") for r in tiny_chain_rows(d, args.tiny_chain, args.runs)]
+        head = ["device", "rounds", "eager, per op", "plain replay, per op", "planned, per op"]
+        print(table(rows, [*head, "planned / eager", "equal"]))
+        return
     rows = []
     for opt in args.optimizers.split(","):
         for dev in args.devices.split(","):
             # one run: PyTorch, Ember eager, Ember compiled back to back, so the three share the
             # machine's load of that moment and each ratio is taken within one run
-            eager, comp, tor = [], [], []
+            eager, plain, comp, tor = [], [], [], []
             same = True
             for _ in range(args.runs):
                 if have_torch:
                     tor.append(statistics.median(torch_epochs(opt, args.epochs)))
                 te, pe = ember_epochs(dev, opt, False, args.epochs)
+                tp, pp = ember_epochs(dev, opt, True, args.epochs, backend_rewrite=False)
                 tc, pc = ember_epochs(dev, opt, True, args.epochs)
                 eager.append(statistics.median(te))
+                plain.append(statistics.median(tp))
                 comp.append(statistics.median(tc))
                 same = same and all(np.array_equal(a, b) for a, b in zip(pe, pc))
-            ratios = [c / e for c, e in zip(comp, eager)]
+                same = same and all(np.array_equal(a, b) for a, b in zip(pe, pp))
             row = [
                 dev,
                 opt,
                 _fmt(eager),
+                _fmt(plain),
                 _fmt(comp),
-                f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
+                _ratio(plain, eager),
+                _ratio(comp, eager),
+                _ratio(comp, plain),
                 "yes" if same else "NO",
             ]
             if tor:
-                tr = [e / t for e, t in zip(eager, tor)]
-                cr = [c / t for c, t in zip(comp, tor)]
-                row += [
-                    _fmt(tor),
-                    f"{statistics.median(tr):.2f} ({min(tr):.2f}-{max(tr):.2f})",
-                    f"{statistics.median(cr):.2f} ({min(cr):.2f}-{max(cr):.2f})",
-                ]
+                row += [_fmt(tor), _ratio(eager, tor), _ratio(comp, tor)]
             rows.append(row)
             print(" | ".join(row), file=sys.stderr, flush=True)
     from common import table
 
-    header = ["device", "optimizer", "Ember eager", "Ember compiled", "compiled / eager", "equal"]
+    header = ["device", "optimizer", "Ember eager", "compiled, plain replay", "compiled, planned"]
+    header += ["plain / eager", "planned / eager", "planned / plain", "equal"]
     if have_torch:
-        header += ["PyTorch eager (cpu)", "eager / PyTorch", "compiled / PyTorch"]
+        header += ["PyTorch eager (cpu)", "eager / PyTorch", "planned / PyTorch"]
     print(table(rows, header))
 
 
