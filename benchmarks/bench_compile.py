@@ -8,11 +8,11 @@ backend's ``compile_graph`` rewrite on, and off with ``EMBER_COMPILE_BACKEND=0``
 The step compiled is the whole training step (forward, cross-entropy, ``zero_grad``, ``backward``,
 ``opt.step()``), as ``examples/train_digits.py`` writes it. Each Ember run does two untimed warm-up
 epochs (the captures, and the first replay of each graph, which the cpu rewrite spends recording
-layouts and timing matmuls, happen there), then times ``--epochs`` epochs; a run's figure is its median epoch, and
-the table gives the median over ``--runs`` runs with the range (min-max); each run times PyTorch,
-Ember eager, Ember compiled with the backend's rewrite off ("plain replay") and on ("planned") back
-to back, and its ratios are taken within the run. Both compiled runs' parameters are checked equal to
-the eager run's after the same batches (bitwise, same seed).
+layouts and timing matmuls, happen there), then times ``--epochs`` epochs; a run's figure is its
+median epoch, and the table gives the median over ``--runs`` runs with the range (min-max); each
+run times PyTorch, Ember eager, Ember compiled with the backend's rewrite off ("plain replay") and
+on ("planned") back to back, and its ratios are taken within the run. Both compiled runs'
+parameters are checked equal to the eager run's after the same batches (bitwise, same seed).
 ``--clock cpu`` times with ``time.process_time`` (the CPU time of the process, all its threads:
 PoCL's workers included) instead of the wall clock: steadier on a shared, loaded machine.
 """
