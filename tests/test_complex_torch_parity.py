@@ -96,6 +96,10 @@ def test_making_printing_and_converting() -> None:
     with pytest.warns(UserWarning, match="Casting complex values to real discards the imaginary part"):
         r = z.to(ember.float64)
     np.testing.assert_array_equal(r.numpy(), [1.0, 3.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # to bool reads both parts, silently
+        b = ember.tensor([1j, 0, 2]).bool()
+    np.testing.assert_array_equal(b.numpy(), torch.tensor([1j, 0, 2]).bool().numpy())
     np.testing.assert_array_equal(ember.tensor([1.0, 2.0]).to(ember.complex128).numpy(), [1, 2])
     # random complex numbers as PyTorch draws them: parts uniform in [0, 1), or normal with variance 1/2
     ember.manual_seed(0)

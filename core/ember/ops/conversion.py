@@ -89,6 +89,10 @@ def _move(x: Tensor, target: Any) -> Tensor:
 def _cast(x: Tensor, dt: DType) -> Tensor:
     if not x.device.backend.supports_dtype(dt, x.device.index):
         raise TypeError(f"to: device {x.device} does not support {dt}")
+    if x.dtype.is_complex and dt.is_bool:  # nonzero in either part, as PyTorch (no warning)
+        from .elementwise import ne
+
+        return ne(x, 0)
     if x.dtype.is_complex and not dt.is_complex:
         # as PyTorch: the real part, with a warning (no kernel casts complex to real)
         import warnings
