@@ -34,6 +34,12 @@ lint: setup
 # puts the kit's floating-point forward tests and gradchecks on opencl through generated fused
 # kernels (fusion handles float32/float64 only), all but ember.linalg's (its composites are long
 # loops of the same elementwise ops and matmuls, and would add a minute).
+# The test processes share the machine's cores: one BLAS/OpenMP thread each. OpenBLAS's threads
+# spin-wait for one another, so on a busy machine a 4 x 4 triangular solve took 11 ms with two
+# threads and 65 us with one (the cpu linalg gradchecks: 21 s against 0.5 s).
+test test-main test-kit-opencl test-examples: export OPENBLAS_NUM_THREADS := 1
+test test-main test-kit-opencl test-examples: export OMP_NUM_THREADS := 1
+
 test: lint
 	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl
 	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
