@@ -15,14 +15,23 @@ from then on it runs the graph rewritten as follows (built once, through ``Graph
   as eager does, so a tensor the caller keeps is never overwritten by a later replay.
 * **In-place updates.** ``r = ufunc(...)`` followed by ``copy_(x, r)`` (how an optimizer's
   update of a parameter or of its state is recorded), with ``r`` read by nothing else, the same
-  shape and dtype as ``x``, and ``x`` not touched in between, becomes ``ufunc(..., out=x)``.
-* **Constants.** ``full`` whose result no kernel writes is filled once, at planning.
+  shape and dtype as ``x``, ``x`` existing already and not touched in between, becomes
+  ``ufunc(..., out=x)``.
+* **Constants and views.** ``full`` whose result no kernel writes is filled once, at planning; a
+  view (reshape, permute, as_strided, basic indexing, expand) of planned buffers is taken once.
+* **Flipped matmuls.** ``a @ b`` with a short first dimension runs as ``(b.T @ a.T).T`` (copied
+  back into the recorded layout) when, on the first replay's own operands, that is bitwise equal
+  and at least 15% faster (the digits CNN's weight gradient, (32 x 4096) @ (4096 x 144), takes
+  about two thirds of the time flipped with OpenBLAS).
 
 Every rewrite computes the same floating-point operations in the same order as the plain
-replay, so results are bitwise equal to it (and to eager execution). A graph with nodes the plan
-does not know replays them as they were recorded (their outputs allocate, and are assumed to
-alias their inputs). Two threads replaying one graph at once would share its buffers: the second
-one runs the plain replay.
+replay, so results are bitwise equal to it (and to eager execution). Only kernels whose arrays
+all have numpy's own dtypes are planned (bfloat16 has kernels of its own). A graph with nodes the
+plan does not know replays them as they were recorded (their outputs allocate, and are assumed
+to alias their inputs); a plan that fails leaves the plain replay. Two threads replaying one
+graph at once would share its buffers: the second one runs the plain replay. Measured on the
+digits step, the plan saves a few percent of an epoch (``docs/benchmarks.md``): numpy's
+allocator already hands back warm memory, and what remains is the kernels themselves.
 """
 
 from __future__ import annotations
@@ -121,6 +130,8 @@ def _flip_pays(a: Any, b: Any, r: Any) -> bool:
     at least 15% faster, copy back included (best of 3, alternating)."""
     if not (a.ndim == b.ndim == 2 and r.flags.c_contiguous and r.dtype.kind == "f" and r.size >= 4096):
         return False
+    if a.shape[0] * a.shape[1] * b.shape[1] > 1 << 27:
+        return False  # the trial would cost more than a first replay should (tens of ms)
     tmp = np.empty((r.shape[1], r.shape[0]), r.dtype)
     out = np.empty_like(r)
     _matmul_flipped_out(tmp, a, b, out)
