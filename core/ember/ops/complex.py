@@ -356,7 +356,8 @@ def complex_array_kernels(xp: Any) -> dict[str, Any]:
     ``conj``."""
 
     def make_complex(re: Any, im: Any) -> Any:
-        shape = re.shape if re.shape == im.shape else xp.broadcast_shapes(re.shape, im.shape)
+        # shapes are host tuples: numpy's broadcast rule serves every namespace
+        shape = re.shape if re.shape == im.shape else np.broadcast_shapes(re.shape, im.shape)
         cdt = xp.complex64 if re.dtype == xp.float32 else xp.complex128
         out = xp.empty(shape, cdt)
         out.real[...] = re
