@@ -107,7 +107,7 @@ def getitem(x: Tensor, key: Any) -> Tensor:
                     adv.append((dim, coords[:, j]))
                     dim += 1
             else:
-                if t.dtype.is_floating_point:
+                if t.dtype.is_differentiable:  # floating or complex
                     raise IndexError(
                         f"tensors used as indices must be long, int or bool tensors, got {t.dtype}"
                     )
@@ -332,7 +332,7 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     if not isinstance(index, Tensor):
         raise TypeError(f"{op}: index must be an int64 tensor, got {type(index).__name__}")
     if index.dtype is not _dt.int64:
-        if index.dtype.is_floating_point or index.dtype.is_bool:
+        if not index.dtype.is_integer:
             raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
         index = index.to(_dt.int64)
     same_device(op, x, index)
@@ -405,7 +405,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
         )
     d = wrap_dim(dim, x.ndim, "index_select")
     index = index.reshape(-1)
-    if index.dtype.is_floating_point or index.dtype.is_bool:
+    if not index.dtype.is_integer:
         raise TypeError(f"index_select: index must be an integer tensor, got {index.dtype}")
     same_device("index_select", x, index)
     size = x.shape[d] if x.shape else 1
@@ -494,7 +494,7 @@ def take(x: Tensor, index: Tensor) -> Tensor:
     """Elements of the flattened x at ``index`` (negative indices count from the end)."""
     from .elementwise import lt, where
 
-    if not isinstance(index, Tensor) or index.dtype.is_floating_point or index.dtype.is_bool:
+    if not isinstance(index, Tensor) or not index.dtype.is_integer:
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise TypeError(f"take: index must be an integer tensor, got {got}")
     flat = index.reshape(-1)
@@ -665,7 +665,7 @@ def _index_1d(op: str, x: Tensor, dim: int, index: Any) -> tuple[int, Tensor]:
             f"{op}: index must be a 0-d or 1-D integer tensor, got "
             f"{getattr(index, 'shape', type(index).__name__)}"
         )
-    if index.dtype.is_floating_point or index.dtype.is_bool:
+    if not index.dtype.is_integer:
         raise TypeError(f"{op}: index must be an integer tensor, got {index.dtype}")
     same_device(op, x, index)
     d = wrap_dim(dim, x.ndim, op)
@@ -791,7 +791,7 @@ def put(x: Tensor, index: Tensor, source: Tensor, accumulate: bool = False) -> T
     """A copy of x with ``source`` written at the positions ``index`` of the flattened x (negative
     positions count from the end); ``accumulate`` adds instead."""
     n = x.numel()
-    if not isinstance(index, Tensor) or index.dtype.is_floating_point or index.dtype.is_bool:
+    if not isinstance(index, Tensor) or not index.dtype.is_integer:
         got = index.dtype if isinstance(index, Tensor) else type(index).__name__
         raise TypeError(f"put: index must be an integer tensor, got {got}")
     flat = index.reshape(-1).to(_dt.int64)
@@ -822,7 +822,7 @@ def _wrap_negative(index: Tensor, size: int) -> Tensor:
 def take_along_dim(x: Tensor, indices: Tensor, dim: int | None = None) -> Tensor:
     """The values of x at ``indices`` along ``dim`` (x and indices broadcast in the other dims); no
     ``dim``: both flattened."""
-    if not isinstance(indices, Tensor) or indices.dtype.is_floating_point or indices.dtype.is_bool:
+    if not isinstance(indices, Tensor) or not indices.dtype.is_integer:
         got = indices.dtype if isinstance(indices, Tensor) else type(indices).__name__
         raise TypeError(f"take_along_dim: indices must be an integer tensor, got {got}")
     if dim is None:

@@ -710,7 +710,7 @@ def repeat_interleave(
 
     if repeats is None:  # repeat_interleave(repeats_tensor)
         counts = x
-        if counts.ndim > 1 or counts.dtype.is_floating_point or counts.dtype.is_bool:
+        if counts.ndim > 1 or not counts.dtype.is_integer:
             raise ValueError(f"repeat_interleave: repeats must be a 1-D integer tensor, got {counts.shape}")
         idx = arange(counts.numel(), dtype=counts.dtype, device=x.device)
         return repeat_interleave(idx, counts, 0, output_size=output_size)
@@ -731,7 +731,7 @@ def repeat_interleave(
         shape = x.shape[: d + 1] + (repeats,) + x.shape[d + 1 :]
         out = expand(unsqueeze(x, d + 1), shape)
         return reshape(contiguous(out), x.shape[:d] + (n * repeats,) + x.shape[d + 1 :])
-    if isinstance(repeats, Tensor) and (repeats.dtype.is_floating_point or repeats.dtype.is_bool):
+    if isinstance(repeats, Tensor) and not repeats.dtype.is_integer:
         raise ValueError(f"repeat_interleave: repeats must be integers, got {repeats.dtype}")
     n_counts = repeats.numel() if isinstance(repeats, Tensor) else len(repeats)
     if n_counts != n:
@@ -932,7 +932,7 @@ def _tri_indices(row: int, col: int, offset: int, dtype: Any, device: Any, lower
     if row < 0 or col < 0:
         raise ValueError(f"{op}: row and col must be non-negative, got {row} and {col}")
     dt = _dt.int64 if dtype is None else _dt.as_dtype(dtype)
-    if dt.is_floating_point or dt.is_bool:
+    if not dt.is_integer:
         raise TypeError(f"{op}: dtype must be an integer dtype, got {dt}")
     r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
     return tensor(np.stack([r, c]).astype(np.int64).reshape(2, -1), dtype=dt, device=device)
