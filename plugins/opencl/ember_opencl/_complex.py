@@ -2,9 +2,8 @@
 ``.y`` the imaginary part), numpy's layout, so host transfers are plain copies.
 
 :func:`complex_math` gives one dtype's library of inline functions, suffixed ``_f`` (complex64)
-or ``_d`` (complex128): multiply and divide, the elementwise functions numpy defines on complex
-numbers (``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tanh``, ``pow``) and the
-predicates. The code generators of the kernel families include it in programs over a complex
+or ``_d`` (complex128): multiply and divide, equality, the modulus and the elementwise functions numpy
+defines on complex numbers (``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tanh``, ``pow``). The code generators of the kernel families include it in programs over a complex
 dtype and name the functions through :func:`fn`.
 
 What the functions follow, so that results equal numpy's (the backend's value reference):
@@ -99,11 +98,7 @@ inline @V@ cdiv_@s@(@V@ a, @V@ b) {
     return (@V@)((a.x * r + a.y) * d, (a.y * r - a.x) * d);
 }
 inline int ceq_@s@(@V@ a, @V@ b) { return a.x == b.x && a.y == b.y; }
-inline int cisnan_@s@(@V@ z) { return isnan(z.x) || isnan(z.y); }
-inline int cisinf_@s@(@V@ z) { return isinf(z.x) || isinf(z.y); }
-inline int cisfinite_@s@(@V@ z) { return isfinite(z.x) && isfinite(z.y); }
-inline @T@ cabs_@s@(@V@ z) { return hypot(z.x, z.y); }
-inline @T@ carg_@s@(@V@ z) { return atan2(z.y, z.x); }
+inline @T@ cabs_@s@(@V@ z) { return hypot(z.x, z.y); }  /* numpy's: inf when a part is inf */
 /* m * (cos y, sin y) with m = e^x, without overflowing e^x where the product is finite */
 inline @V@ cexpcis_@s@(@T@ x, @T@ y) {
     #pragma OPENCL FP_CONTRACT OFF

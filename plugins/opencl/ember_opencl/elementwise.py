@@ -2,8 +2,11 @@
 (:func:`run_map`, shared with the copies of :mod:`ember_opencl.memory`) and their code generator.
 
 Kernels of the backend's table built here: :func:`unary_kernel` (``neg`` ... ``trunc`` and the
-optional ``relu``), :func:`binary_kernel` (``add`` ... ``remainder``, the optional ``atan2``
-(floats), and with ``compare=True`` ``eq``/``lt``/``le``), :func:`where`. The float32/float64 ones are wrapped by the fusion layer
+optional ``relu`` and ``conj``), :func:`binary_kernel` (``add`` ... ``remainder``, the optional
+``atan2`` (floats), and with ``compare=True`` ``eq``/``lt``/``le``), :func:`where` and the
+optional ``complex`` (:func:`make_complex`). On complex64/complex128 the unary and binary
+programs hold the ops numpy defines there (:func:`unary_exprs`, :func:`binary_exprs`, through
+:mod:`ember_opencl._complex`'s library); ``abs`` of a complex array is real. The float32/float64 ones are wrapped by the fusion layer
 (:mod:`ember_opencl._fusion`), which reuses this module's C expressions.
 
 Launching: a program holds every op of one family for (dtype, rank bucket, index type, operand

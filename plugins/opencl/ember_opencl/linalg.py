@@ -4,7 +4,9 @@ float32/float64 (:data:`FAST_MM`): B is packed into zero-padded panels of 16 (fl
 (float64) columns, then a register-blocked kernel computes 6 x W blocks of C per step, with
 cache blocking on a CPU device (:data:`MM_BLOCK`); its launch plan is kept per operand layout,
 so a repeated product is an allocation, two ``set_args`` and two enqueues. Other dtypes run a
-4 x 4 register-blocked kernel over any strides. Batch dims broadcast.
+4 x 4 register-blocked kernel over any strides (complex: complex multiply-adds for small
+products; larger ones are four real products of the parts, :data:`COMPLEX_BY_PARTS`). Batch
+dims broadcast.
 """
 
 from __future__ import annotations

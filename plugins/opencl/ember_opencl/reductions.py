@@ -3,6 +3,8 @@ softmax/log_softmax; with their code generators.
 
 Kernels of the backend's table built here: :func:`reduction_kernel` (``sum``, ``prod``, ``max``,
 ``min``, ``argmax``, ``argmin``), :func:`cumsum`, :func:`softmax` and :func:`log_softmax`.
+Complex arrays have ``sum``, ``prod`` (complex multiply) and ``cumsum`` (generic kernels,
+accumulating in their own type).
 
 Generic reductions (:func:`gen_reduce_program`) take any strides: one work-item per output,
 or, when there are few outputs and much to reduce, two stages with the outermost reduced dim
