@@ -40,6 +40,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from time import perf_counter_ns
 from typing import Any
 
 from ember.compile.graph import (
@@ -200,7 +201,7 @@ class _Segment:
                     if kind == 0:
                         evt = _enqueue_nd(queue, a, b, c)
                         if trace is not None:
-                            trace.append((a, evt, 0, threading.get_native_id()))
+                            trace.append((a, evt, perf_counter_ns(), threading.get_native_id()))
                     elif kind == 1:
                         evt = _enqueue_fill_buffer(queue, cur[a].buf, b, c, d, None)
                     else:
@@ -231,22 +232,31 @@ class CompiledReplay:
         self.fresh: list[tuple[Any, int]] = []  # (key, bytes) of values outliving the step
         self.keep: list[Any] = []
         self.stats = {"fast": 0, "plain": 0, "launches": 0}
+        self.busy = threading.Lock()
 
     def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:
         fast = self.fast
-        if fast is not None:
+        busy = self.busy
+        # the launch lists' kernel objects are patched per call: one call at a time runs them (a
+        # call from another thread meanwhile runs the plain replay)
+        if fast is not None and busy.acquire(blocking=False):
             try:
                 out = fast(L, P, O)
             except _Mismatch:
                 self.stats["plain"] += 1
                 return self.plain(L, P, O)
+            finally:
+                busy.release()
             self.stats["fast"] += 1
             return out
-        if self.traced:
+        if self.traced or not busy.acquire(blocking=False):
             self.stats["plain"] += 1
             return self.plain(L, P, O)
-        self.traced = True
-        return self._trace(L, P, O)
+        try:
+            self.traced = True
+            return self._trace(L, P, O)
+        finally:
+            busy.release()
 
     # -- per call ------------------------------------------------------------------------------------
     def enter(self, ins: list, arrays: tuple) -> None:
