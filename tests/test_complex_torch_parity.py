@@ -281,6 +281,13 @@ def test_ops_torch_refuses_for_complex_raise_naming_the_op(name: str) -> None:
         f(ember.tensor([1 + 1j, 2 - 1j]))
 
 
+def test_ops_torch_has_but_ember_lacks_say_so() -> None:
+    z = torch.tensor([1 + 1j])
+    assert torch.sinh(z).dtype is torch.complex64
+    with pytest.raises(TypeError, match=r"^sinh: not implemented for complex inputs \(ember.complex64\) in"):
+        ember.sinh(ember.tensor([1 + 1j]))
+
+
 def test_imag_and_view_as_real_of_real_tensors_raise() -> None:
     with pytest.raises(RuntimeError, match="imag: not implemented for tensors with non-complex dtypes"):
         _ = ember.ones(2).imag

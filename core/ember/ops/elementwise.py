@@ -193,12 +193,19 @@ def _c(v: Any) -> Any:
     return v.conjugate() if isinstance(v, complex) else v
 
 
-def refuse_complex(op: str, *values: Any) -> None:
+def refuse_complex(op: str, *values: Any, missing: bool = False) -> None:
     """TypeError for an op PyTorch does not define on complex numbers (orderings, rounding,
-    integer-style division ...), naming the op and the dtype."""
+    integer-style division ...), naming the op and the dtype; ``missing``: PyTorch defines it,
+    Ember does not yet (the message says so)."""
     for v in values:
         if isinstance(v, complex) or (isinstance(v, Tensor) and v.dtype._kind == 3):
             what = v.dtype if isinstance(v, Tensor) else f"the Python complex {v!r}"
+            if missing:
+                raise TypeError(
+                    f"{op}: not implemented for complex inputs ({what}) in Ember yet (PyTorch has it); "
+                    "compose it from the ops that take complex tensors (exp, log, sqrt, sin, cos, "
+                    "tanh, arithmetic), or apply it to x.real and x.imag"
+                )
             raise TypeError(
                 f"{op}: not supported for complex inputs ({what}), as in PyTorch; apply it to the real "
                 "parts (x.real), the imaginary parts (x.imag) or the magnitudes (x.abs())"
@@ -633,7 +640,7 @@ def _unary(
     if type(x) is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
     if x.dtype._kind == 3 and op not in _COMPLEX_UNARY:
-        refuse_complex(op, x)
+        refuse_complex(op, x, missing=op not in _NO_COMPLEX_IN_TORCH)
     k = x.device.kernels.get(op)
     if k is None:
         if composite is not None:
@@ -666,6 +673,10 @@ def _unary(
 
 #: the unary ops defined on complex tensors, with backwards that conjugate (the rest refuse them)
 _COMPLEX_UNARY = frozenset(("neg", "exp", "log", "sqrt", "sin", "cos", "tanh", "sigmoid", "rsqrt"))
+#: the unary ops PyTorch itself refuses for complex tensors (the others are Ember's gaps)
+_NO_COMPLEX_IN_TORCH = frozenset(
+    ("floor", "ceil", "round", "trunc", "relu", "sign", "erf", "erfc", "erfinv", "lgamma", "digamma", "gelu")
+)
 
 
 def _record_unary(op: str, out: Tensor, x: Tensor, grad: UnaryGrad, saves: str) -> None:
