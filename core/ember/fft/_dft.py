@@ -75,7 +75,7 @@ def _c2c_composite(x: Tensor, axis: int, inverse: bool) -> Tensor:
     shape = moved.shape
     rows = moved.reshape(-1, n, 2)
     y = _dft_rows(rows, inverse).reshape(shape)
-    return y.movedim(-2, axis)
+    return y.movedim(-2, axis).contiguous()  # laid out as the kernel's result (C order)
 
 
 def _dft_rows(x: Tensor, inverse: bool) -> Tensor:
@@ -184,11 +184,12 @@ def _host_const(kind: str, n: int, k: int, inverse: bool) -> np.ndarray:
 
 # -- the kernel for array-library backends ---------------------------------------------------------
 def array_kernels(xp: Any) -> dict[str, Any]:
-    """``fft_c2c`` on an array namespace with numpy's ``fft`` module (numpy, CuPy): the pairs are
-    viewed as complex (no copy), transformed by the library, viewed back as pairs."""
+    """``fft_c2c`` on an array namespace with numpy's ``fft`` module and array views (numpy, CuPy):
+    the pairs are viewed as complex (no copy), transformed by the library, viewed back as pairs.
+    Other namespaces get no kernel (the composite runs)."""
     fft = getattr(xp, "fft", None)
-    if fft is None or not hasattr(fft, "fft"):
-        return {}
+    if fft is None or not hasattr(fft, "fft") or not hasattr(xp, "ascontiguousarray"):
+        return {}  # not numpy-like (array_api_strict, PyTorch through array_api_compat): the composite runs
 
     def fft_c2c(x: Any, axis: int, inverse: bool) -> Any:
         ctype = np.complex64 if x.dtype == np.float32 else np.complex128
