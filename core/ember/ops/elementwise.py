@@ -1773,7 +1773,7 @@ def nan_to_num(
         return x.clone()
     import numpy as np
 
-    info = _dt.finfo(x.dtype)
+    info = np.finfo(x.dtype.numpy)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
     return where(isnan(x), nan, where(eq(x, math.inf), hi, where(eq(x, -math.inf), lo, x)))
@@ -2509,7 +2509,7 @@ def _records() -> None:
     def erfinv_ref(y: float) -> float:
         # bisection on math.erf to the last bit (reference only)
         if y <= -1 or y >= 1:
-            return math.copysign(math.inf, y) if math.fabs(y) == 1 else math.nan
+            return math.copysign(math.inf, y) if abs(y) == 1 else math.nan
         lo, hi = -6.0, 6.0
         for _ in range(200):
             mid = 0.5 * (lo + hi)
