@@ -69,10 +69,26 @@ def test_one_dim_transforms_match_torch(path: str, name: str) -> None:
         same(e_fn(ember.tensor(a), 9), t_fn(torch.from_numpy(a), 9))
 
 
-@pytest.mark.parametrize("name", ["fftn", "ifftn", "rfftn", "irfftn", "fft2", "ifft2", "rfft2", "irfft2"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "fftn",
+        "ifftn",
+        "rfftn",
+        "irfftn",
+        "hfftn",
+        "ihfftn",
+        "fft2",
+        "ifft2",
+        "rfft2",
+        "irfft2",
+        "hfft2",
+        "ihfft2",
+    ],
+)
 def test_n_dim_transforms_match_torch(path: str, name: str) -> None:
     e_fn, t_fn = getattr(F, name), getattr(torch.fft, name)
-    real_in = name.startswith("rfft")
+    real_in = name.startswith(("rfft", "ihfft"))
     cases: list[dict[str, Any]] = [
         {},
         {"s": (3, 10)},
@@ -115,6 +131,8 @@ GRAD_CASES = [  # (name, real input, kwargs)
     ("fftn", False, {"s": (3, 4)}),
     ("rfftn", True, {"dim": (0, 1)}),
     ("irfftn", False, {"s": (4, 6)}),
+    ("hfftn", False, {"s": (2, 7), "norm": "ortho"}),
+    ("ihfft2", True, {}),
 ]
 
 

@@ -35,11 +35,15 @@ __all__ = [
     "fftn",
     "fftshift",
     "hfft",
+    "hfft2",
+    "hfftn",
     "ifft",
     "ifft2",
     "ifftn",
     "ifftshift",
     "ihfft",
+    "ihfft2",
+    "ihfftn",
     "irfft",
     "irfft2",
     "irfftn",
@@ -363,6 +367,40 @@ def irfft2(
     return _irfftn_p("fft.irfft2", _as_pairs(x), s, dim, norm)
 
 
+def hfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
+    """The n-D transform of a Hermitian-symmetric signal given by its half ``input`` (the last of
+    ``dim`` halved): real, the last of ``dim`` of ``s[-1]`` points (default ``2 * (m - 1)``).
+    ``hfftn(x) == irfftn(x.conj())`` with the dual norm."""
+    op = "fft.hfftn"
+    x = _float_input(op, input)
+    return _irfftn_p(op, _conj(_as_pairs(x)), s, dim, _DUAL[_norm(op, norm)])
+
+
+def ihfftn(input: Tensor, s: Sequence[int] | None = None, dim: Any = None, norm: str | None = None) -> Tensor:
+    """The inverse of :func:`hfftn` for real ``input``: ``rfftn(x).conj()`` with the dual norm."""
+    op = "fft.ihfftn"
+    x = _real_input(op, input)
+    return _as_complex(_conj(_rfftn_p(op, x, s, dim, _DUAL[_norm(op, norm)])))
+
+
+def hfft2(
+    input: Tensor, s: Sequence[int] | None = None, dim: Any = (-2, -1), norm: str | None = None
+) -> Tensor:
+    """:func:`hfftn` over the last two dims by default."""
+    op = "fft.hfft2"
+    x = _float_input(op, input)
+    return _irfftn_p(op, _conj(_as_pairs(x)), s, dim, _DUAL[_norm(op, norm)])
+
+
+def ihfft2(
+    input: Tensor, s: Sequence[int] | None = None, dim: Any = (-2, -1), norm: str | None = None
+) -> Tensor:
+    """:func:`ihfftn` over the last two dims by default."""
+    op = "fft.ihfft2"
+    x = _real_input(op, input)
+    return _as_complex(_conj(_rfftn_p(op, x, s, dim, _DUAL[_norm(op, norm)])))
+
+
 def fftfreq(
     n: int, d: float = 1.0, *, dtype: Any = None, device: Any = None, requires_grad: bool = False
 ) -> Tensor:
@@ -530,6 +568,20 @@ def _records() -> None:
     def ihfft_call(p: Tensor, n: Any = None, dim: int = -1, norm: Any = None) -> Tensor:
         return _conj(_rfft_p("fft.ihfft", p, n, dim, _DUAL[_norm("fft.ihfft", norm)]))
 
+    def hfftn_call(p: Tensor, s: Any = None, dim: Any = None, norm: Any = None) -> Tensor:
+        return _irfftn_p("fft.hfftn", _conj(p), s, dim, _DUAL[_norm("fft.hfftn", norm)])
+
+    def ihfftn_call(p: Tensor, s: Any = None, dim: Any = None, norm: Any = None) -> Tensor:
+        return _conj(_rfftn_p("fft.ihfftn", p, s, dim, _DUAL[_norm("fft.ihfftn", norm)]))
+
+    dual = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+    def np_hfftn(z: np.ndarray, s: Any, axes: Any, norm: Any) -> np.ndarray:
+        return np.fft.irfftn(np.conj(z), s, axes, dual[norm])
+
+    def np_ihfftn(x: np.ndarray, s: Any, axes: Any, norm: Any) -> np.ndarray:
+        return np.conj(np.fft.rfftn(x, s, axes, dual[norm]))
+
     def nd_call(op: str, fn: Any, *extra: Any) -> Any:
         def call(p: Tensor, s: Any = None, dim: Any = None, norm: Any = None) -> Tensor:
             return fn(op, p, s, dim, norm, *extra)
@@ -665,6 +717,26 @@ def _records() -> None:
             kernel="fft_c2c",
             covers=("fft.irfft2",),
             errors=errors_nd("fft.irfftn"),
+        ),
+        OpRecord(
+            "fft.hfftn",
+            hfftn,
+            samples_nd(True),
+            np_nd(np_hfftn, True, False),
+            call=hfftn_call,
+            kernel="fft_c2c",
+            covers=("fft.hfft2",),
+            errors=errors_nd("fft.hfftn"),
+        ),
+        OpRecord(
+            "fft.ihfftn",
+            ihfftn,
+            samples_nd(False),
+            np_nd(np_ihfftn, False, True),
+            call=ihfftn_call,
+            kernel="fft_c2c",
+            covers=("fft.ihfft2",),
+            errors=errors_nd("fft.ihfftn"),
         ),
         OpRecord("fft.fftfreq", fftfreq, freq_samples, np_freq(np.fft.fftfreq), grad=False),
         OpRecord("fft.rfftfreq", rfftfreq, freq_samples, np_freq(np.fft.rfftfreq), grad=False),
