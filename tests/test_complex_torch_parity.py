@@ -281,6 +281,28 @@ def test_ops_torch_refuses_for_complex_raise_naming_the_op(name: str) -> None:
         f(ember.tensor([1 + 1j, 2 - 1j]))
 
 
+def test_assigning_real_and_imag_parts() -> None:
+    """``x.real = v`` / ``x.imag = v`` write in place (new tensors are returned when reading them,
+    but assignment works as in PyTorch), with gradients to both the value and the other part."""
+    a = np.array([1 + 2j, 3 - 1j])
+    results = []
+    for lib in (ember, torch):
+        z = lib.tensor(a, requires_grad=True)
+        v = lib.tensor([5.0, 6.0], dtype=lib.float64, requires_grad=True)
+        w = z * 2
+        w.real = v
+        w.imag = w.imag * 3
+        (lib.abs(w) ** 2).sum().backward()
+        results.append([np.asarray(t.detach().numpy()) for t in (w, z.grad, v.grad)])
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
+    x = ember.ones(2)
+    x.real = 3.0
+    np.testing.assert_array_equal(x.numpy(), [3.0, 3.0])
+    with pytest.raises(RuntimeError, match="imag: not implemented for tensors with non-complex dtypes"):
+        x.imag = 1.0
+
+
 def test_ops_torch_has_but_ember_lacks_say_so() -> None:
     z = torch.tensor([1 + 1j])
     assert torch.sinh(z).dtype is torch.complex64

@@ -296,8 +296,12 @@ def _install_methods() -> None:
         doc="All dims reversed (a view).",
     )
     Tensor.mT = property(lambda self: transpose(self, -2, -1), doc="Last two dims swapped (a view).")  # type: ignore
-    Tensor.real = property(_complex_ops._real_property, doc=_complex_ops._real_property.__doc__)  # type: ignore
-    Tensor.imag = property(_complex_ops._imag_property, doc=_complex_ops._imag_property.__doc__)  # type: ignore
+    Tensor.real = property(  # type: ignore
+        _complex_ops._real_property, _complex_ops._set_real, doc=_complex_ops._real_property.__doc__
+    )
+    Tensor.imag = property(  # type: ignore
+        _complex_ops._imag_property, _complex_ops._set_imag, doc=_complex_ops._imag_property.__doc__
+    )
     Tensor.__hash__ = lambda self: id(self)  # type: ignore[method-assign]
 
 

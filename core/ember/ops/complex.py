@@ -347,6 +347,37 @@ def _imag_property(self: Tensor) -> Tensor:
     return imag(self)
 
 
+def _part_value(x: Tensor, value: Any, op: str) -> Tensor:
+    """``value`` (a tensor or a number) as real parts for ``x``: x's real dtype, on x's device."""
+    from .creation import full
+
+    rdt = x.dtype.to_real()
+    if isinstance(value, Tensor):
+        if value.dtype.is_complex:
+            raise TypeError(f"{op}: expected real values, got a {value.dtype} tensor; pass value.real")
+        return value if value.dtype is rdt else value.to(rdt)
+    if isinstance(value, _complex):
+        raise TypeError(f"{op}: expected a real number, got {value!r}")
+    return full(x.shape, value, dtype=rdt, device=x.device)
+
+
+def _set_real(self: Tensor, value: Any) -> None:
+    """``x.real = value``: the real parts written in place (broadcast), as in PyTorch; for a real
+    tensor, ``x`` itself is written (``x.real`` is ``x``). Recorded by autograd as a ``copy_``."""
+    if not self.dtype.is_complex:
+        self.copy_(value if isinstance(value, Tensor) else _part_value(self, value, "real"))
+        return
+    self.copy_(complex(_part_value(self, value, "real"), imag(self)))
+
+
+def _set_imag(self: Tensor, value: Any) -> None:
+    """``x.imag = value``: the imaginary parts written in place (broadcast), as in PyTorch;
+    RuntimeError for a real tensor."""
+    if not self.dtype.is_complex:
+        imag(self)  # raises, naming the dtype
+    self.copy_(complex(real(self), _part_value(self, value, "imag")))
+
+
 # ----------------------------------------------------------------------------------------------
 # kernels on a numpy-like namespace (numpy, CuPy), merged into ArrayBackend's table
 # ----------------------------------------------------------------------------------------------
