@@ -13,8 +13,8 @@ gradient descent on its two real parts. A holomorphic op f sends ``g`` back as `
 Ember holds no lazy conjugate bit: ``conj`` makes a new tensor, ``is_conj`` is always False and
 ``resolve_conj`` returns its input. ``real``, ``imag`` and ``view_as_real`` / ``view_as_complex``
 return new tensors, not views (a device buffer of floats cannot alias one of complex values on
-every backend): writing to ``x.real`` does not change ``x``; use
-``x.copy_(ember.complex(new_real, x.imag))`` instead.
+every backend): an in-place op on ``x.real`` does not change ``x``; assign the parts instead
+(``x.real = v``, ``x.imag = v`` write them in place, as in PyTorch).
 
 Kernels: ``real``, ``imag``, ``complex`` and ``conj`` are optional kernels
 (:data:`ember.ops.catalog.OPTIONAL_KERNELS`); without them the first three copy through the host
