@@ -7,19 +7,22 @@ transform runs along ``axis`` of the complex array seen as ``(outer, n, inner)``
 transposes.
 
 The algorithm is Stockham's autosort FFT (no bit reversal: each pass reads one buffer and writes
-the other, in the order the next pass reads). ``n`` is split into radices (:func:`radices`: 4s,
-then 2, 3, 5, 7, 11, 13, then the other prime factors); a pass of radix ``R`` after passes
+the other, in the order the next pass reads). ``n`` is split into radices (:func:`radices`: 8s,
+a 4, then 2, 3, 5, 7, 11, 13, then the other prime factors); a pass of radix ``R`` after passes
 whose radices multiply to ``Ns`` computes, for each ``j < n / R`` with ``k = j % Ns``::
 
     v[r]  = x[j + r n / R] * exp(-+2 pi i r k / (Ns R))          r < R    (twiddles)
     y[(j / Ns) Ns R + k + q Ns] = sum_r v[r] exp(-+2 pi i r q / R)   q < R    (an R-point DFT)
 
 A radix of :data:`BUTTERFLIES` runs a butterfly kernel compiled for that ``R`` (one work-item per
-``j``, the ``R``-point DFT's constants in a ``__constant`` table); a larger prime factor ``p``
-(a prime length, or one with a prime factor above the butterflies) runs one work-item per output,
-a sum of ``p`` terms: ``O(n p)`` work for that pass. Twiddles come from ``cospi`` / ``sinpi`` of an
-exactly reduced fraction, so float32 results stay within a few float32 ulps of the length's
-``log`` growth.
+``j``, the ``R``-point DFT's constants in a ``__constant`` table); a prime factor ``p`` up to
+:data:`BLUESTEIN_ABOVE` runs one work-item per output, a sum of ``p`` terms (``O(n p)`` work for
+that pass). A length with a larger prime factor runs Bluestein's algorithm: a chirp product, a
+convolution of power-of-two length through the passes above, a second chirp product. Every
+twiddle is read from the length's table of roots ``exp(-2 pi i t / n)`` (computed in float64 on
+the host once per length, and uploaded), so a float32 result is as accurate as its roots are.
+Work-items index with ``int`` unless a buffer or the launch needs ``long`` (64-bit division is
+what the index arithmetic would cost most).
 """
 
 from __future__ import annotations
@@ -31,8 +34,8 @@ from typing import Any
 import numpy as np
 
 from ._array import CLArray
+from ._launch import INT_LIMIT, launch_1d, new_array
 from ._launch import LOCAL_VEC as LOCAL
-from ._launch import launch_1d, new_array
 from ._signature import KernelSignature, Param, Program
 from .memory import contiguous, from_numpy
 
@@ -41,18 +44,19 @@ __all__ = ["BLUESTEIN_ABOVE", "BUTTERFLIES", "fft_c2c", "gen_fft_program", "radi
 #: lengths with a prime factor above this run Bluestein's algorithm (the generic pass below it)
 BLUESTEIN_ABOVE = 64
 #: the radices with a butterfly kernel of their own; other prime factors run the generic pass
-BUTTERFLIES = (2, 3, 4, 5, 7, 11, 13)
+BUTTERFLIES = (2, 3, 4, 5, 7, 8, 11, 13)
 
 _CTYPE = {"float32": "float", "float64": "double"}
 
 
 def radices(n: int) -> list[int]:
-    """The passes of a length-``n`` transform: 4s first, then 2, 3, 5, 7, 11, 13, then the other
-    prime factors in increasing order (an empty list for ``n == 1``)."""
+    """The passes of a length-``n`` transform: 8s first, then a 4, then 2, 3, 5, 7, 11, 13, then
+    the other prime factors in increasing order (an empty list for ``n == 1``)."""
     out = []
-    while n % 4 == 0:
-        out.append(4)
-        n //= 4
+    for p in (8, 4):
+        while n % p == 0:
+            out.append(p)
+            n //= p
     for p in (2, 3, 5, 7, 11, 13):
         while n % p == 0:
             out.append(p)
@@ -68,19 +72,20 @@ def radices(n: int) -> list[int]:
     return out
 
 
-def _signature(name: str, ctype: str) -> KernelSignature:
+def _signature(name: str, ctype: str, idx: str) -> KernelSignature:
     return KernelSignature(
         name,
         (
             Param("src", f"__global const {ctype}2*"),
-            Param("src_off", "long"),
+            Param("src_off", idx),
             Param("dst", f"__global {ctype}2*"),
-            Param("n", "long"),
-            Param("ns", "long"),
-            Param("radix", "long"),
-            Param("inner", "long"),
+            Param("tw", f"__global const {ctype}2*"),
+            Param("n", idx),
+            Param("ns", idx),
+            Param("radix", idx),
+            Param("inner", idx),
             Param("sign", ctype),
-            Param("count", "long"),
+            Param("count", idx),
         ),
     )
 
@@ -89,81 +94,64 @@ def _kernel_name(radix: int) -> str:
     return f"fft_r{radix}" if radix in BUTTERFLIES else "fft_generic"
 
 
-def gen_fft_program(dtype_name: str) -> Program:
-    """The pass kernels for float32 / float64 pairs: a butterfly ``fft_r<R>`` for each radix of
-    :data:`BUTTERFLIES` and ``fft_generic``, one output per work-item for any radix (a launch
-    argument)."""
+def gen_fft_program(dtype_name: str, idx: str) -> Program:
+    """The pass kernels for float32 / float64 pairs, indices of C type ``idx`` (``int`` when every
+    index fits, else ``long``): a butterfly ``fft_r<R>`` for each radix of :data:`BUTTERFLIES`,
+    ``fft_generic`` (one output per work-item, any radix: a launch argument) and ``fft_scale``
+    (Bluestein's products). ``tw`` is the length's table of roots ``exp(-2 pi i t / n)``."""
     t = _CTYPE[dtype_name]
     lit = (lambda v: f"{v!r}") if t == "double" else (lambda v: f"{v!r}f")
     parts = [
         "#pragma OPENCL EXTENSION cl_khr_fp64 : enable" if t == "double" else "",
         f"typedef {t} T;",
         f"typedef {t}2 T2;",
+        f"typedef {idx} I;",
         "inline T2 cmul(T2 a, T2 b) { return (T2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x); }",
-        "// exp(sign * 2 pi i e / L) for 0 <= e < L",
-        "inline T2 twiddle(long e, long L, T sign) {",
-        "    T a = (T)(2 * e) / (T)L;",
-        "    return (T2)(cospi(a), sign * sinpi(a));",
-        "}",
+        "// exp(sign * 2 pi i e / n) from the table of exp(-2 pi i t / n); sign -1 or 1",
+        "inline T2 root(__global const T2* tw, I e, T sign) { T2 w = tw[e]; return (T2)(w.x, -sign * w.y); }",
     ]
     sigs = []
     for radix in BUTTERFLIES:
-        sig = _signature(_kernel_name(radix), t)
+        sig = _signature(_kernel_name(radix), t, idx)
         sigs.append(sig)
-        table = ", ".join(
-            f"(T2)({lit(math.cos(2 * math.pi * q / radix))}, {lit(math.sin(2 * math.pi * q / radix))})"
-            for q in range(radix)
-        )
         parts.append(f"""
-__constant T2 W{radix}[{radix}] = {{{table}}};
 {sig.declaration()}
 {{
-    const int R = {radix};
-    long g = get_global_id(0), m = n / R;
+    I g = get_global_id(0), m = n / {radix};
     if (g >= count) return;
-    long j = (g / inner) % m, base = (g / inner / m) * n * inner + g % inner;
-    long k = j % ns, L = ns * R;
-    src += src_off + base;
-    dst += base;
-    T2 v[{radix}];
-    for (int r = 0; r < R; r++)
-        v[r] = r ? cmul(src[(j + r * m) * inner], twiddle(r * k, L, sign)) : src[j * inner];
-    long d = (j / ns) * L + k;
-    for (int q = 0; q < R; q++) {{
-        T2 acc = v[0];
-        for (int r = 1; r < R; r++) {{
-            T2 w = W{radix}[(r * q) % R];
-            acc += cmul(v[r], (T2)(w.x, sign * w.y));
-        }}
-        dst[(d + q * ns) * inner] = acc;
-    }}
+    I gl = g / inner, j = gl % m, base = (gl / m) * n * inner + (g - gl * inner);
+    I k = j % ns, L = ns * {radix}, stride = n / L, d = (j / ns) * L + k;
+    src += src_off + base + j * inner;
+    dst += base + d * inner;
+    I sm = m * inner, sd = ns * inner;
+{_butterfly(radix, lit)}
 }}""")
-    sig = _signature("fft_generic", t)
+    sig = _signature("fft_generic", t, idx)
     sigs.append(sig)
     parts.append(f"""
 {sig.declaration()}
 {{
-    long g = get_global_id(0), m = n / radix;
+    I g = get_global_id(0), m = n / radix;
     if (g >= count) return;
-    long t = (g / inner) % n, base = (g / inner / n) * n * inner + g % inner;
-    long q = t / m, j = t % m, k = j % ns, L = ns * radix, kq = k + q * ns;
+    I gl = g / inner, tq = gl % n, base = (gl / n) * n * inner + (g - gl * inner);
+    I q = tq / m, j = tq % m, k = j % ns, L = ns * radix, kq = k + q * ns, stride = n / L;
     src += src_off + base;
     T2 acc = (T2)(0, 0);
-    for (long r = 0; r < radix; r++)
-        acc += cmul(src[(j + r * m) * inner], twiddle((r * kq) % L, L, sign));
+    for (I r = 0; r < radix; r++)
+        acc += cmul(src[(j + r * m) * inner], root(tw, ((r * kq) % L) * stride, sign));
     dst[base + ((j / ns) * L + kq) * inner] = acc;
 }}""")
     sig = KernelSignature(
         "fft_scale",
         (
             Param("src", f"__global const {t}2*"),
-            Param("src_off", "long"),
-            Param("src_len", "long"),
+            Param("src_off", idx),
+            Param("src_len", idx),
             Param("dst", f"__global {t}2*"),
-            Param("dst_len", "long"),
+            Param("dst_len", idx),
             Param("table", f"__global const {t}2*"),
-            Param("inner", "long"),
-            Param("count", "long"),
+            Param("inner", idx),
+            Param("count", idx),
         ),
     )
     sigs.append(sig)
@@ -171,13 +159,52 @@ __constant T2 W{radix}[{radix}] = {{{table}}};
 // dst[o, j, i] = src[o, j, i] * table[j] (0 where j >= src_len): Bluestein's chirps and its kernel
 {sig.declaration()}
 {{
-    long g = get_global_id(0);
+    I g = get_global_id(0);
     if (g >= count) return;
-    long i = g % inner, j = (g / inner) % dst_len, o = g / inner / dst_len;
+    I i = g % inner, j = (g / inner) % dst_len, o = g / inner / dst_len;
     dst[(o * dst_len + j) * inner + i] =
         j < src_len ? cmul(src[src_off + (o * src_len + j) * inner + i], table[j]) : (T2)(0, 0);
 }}""")
     return "\n".join(parts) + "\n", sigs
+
+
+def _butterfly(radix: int, lit: Any) -> str:
+    """The straight-line body of a radix-``radix`` butterfly: the twiddled inputs ``v<r>``, then
+    each output a sum with the ``radix``-point DFT's roots as literals (``sign`` picks the
+    direction at run time)."""
+    lines = ["    T2 v0 = src[0];"]
+    lines += [
+        f"    T2 v{r} = cmul(src[{r} * sm], root(tw, {r} * k * stride, sign));" for r in range(1, radix)
+    ]
+    for q in range(radix):
+        terms = ["v0"]
+        for r in range(1, radix):
+            e = (r * q) % radix
+            if e == 0:
+                terms.append(f"v{r}")
+            elif 4 * e == radix:  # exp(-+i pi / 2): (x, y) -> +-(y, -x)
+                terms.append(f"sign * (T2)(-v{r}.y, v{r}.x)")
+            elif 2 * e == radix:
+                terms.append(f"-v{r}")
+            elif 4 * e == 3 * radix:
+                terms.append(f"sign * (T2)(v{r}.y, -v{r}.x)")
+            else:
+                c, sn = math.cos(2 * math.pi * e / radix), math.sin(2 * math.pi * e / radix)
+                terms.append(f"cmul(v{r}, (T2)({lit(c)}, sign * {lit(sn)}))")
+        lines.append(f"    dst[{q} * sd] = " + " + ".join(terms) + ";")
+    return "\n".join(lines)
+
+
+@lru_cache(maxsize=64)
+def _roots(dev: Any, dt: str, n: int) -> CLArray:
+    """The table ``exp(-2 pi i t / n)``, ``t < n``, computed in float64 on the host (the angle
+    reduced exactly) once per device, dtype and length, and uploaded."""
+    ang = -2 * np.pi * np.arange(n) / n
+    return from_numpy(dev, np.ascontiguousarray(np.stack([np.cos(ang), np.sin(ang)], -1), dtype=dt))
+
+
+def _index_type(*counts: int) -> str:
+    return "int" if max(counts) < INT_LIMIT else "long"
 
 
 def fft_c2c(x: CLArray, axis: int, inverse: bool) -> CLArray:
@@ -220,16 +247,17 @@ def _passes(
     offset ``src_off``): pass ``i`` writes ``first`` when ``i`` is even, else ``second`` (either may
     be ``src``, which the first pass alone reads). Returns the array holding the result."""
     dev, dt = src.dev, src.dtype.name
-    kernels = dev.program(("fft", dt), gen_fft_program, dt)
+    idx = _index_type(src.alloc.size // src.dtype.itemsize, first.size, second.size)
+    kernels = dev.program(("fft", dt, idx), gen_fft_program, dt, idx)
+    tw = _roots(dev, dt, n).alloc.buf
     buf, ns = src.alloc.buf, 1
     dst = first
     for i, r in enumerate(plan):
         dst = first if i % 2 == 0 else second
         name = _kernel_name(r)
         count = (n // r if name != "fft_generic" else n) * inner * outer
-        launch_1d(
-            dev, kernels[name], [buf, src_off, dst.alloc.buf, n, ns, r, inner, sign, count], count, LOCAL
-        )
+        args = [buf, src_off, dst.alloc.buf, tw, n, ns, r, inner, sign, count]
+        launch_1d(dev, kernels[name], args, count, LOCAL)
         buf, src_off, ns = dst.alloc.buf, 0, ns * r
     return dst
 
@@ -241,9 +269,10 @@ def _bluestein(x: CLArray, out: CLArray, n: int, outer: int, inner: int, inverse
     dev, dt = x.dev, x.dtype.name
     size = 1 << (2 * n - 2).bit_length()
     chirp, kernel = _bluestein_tables(dev, dt, n, size, inverse)
-    scale = dev.program(("fft", dt), gen_fft_program, dt)["fft_scale"]
     a = new_array(dev, (outer, size, inner, 2), x.dtype)
     b = new_array(dev, (outer, size, inner, 2), x.dtype)
+    idx = _index_type(x.alloc.size // x.dtype.itemsize, a.size, out.size)
+    scale = dev.program(("fft", dt, idx), gen_fft_program, dt, idx)["fft_scale"]
     plan = radices(size)
     count = size * inner * outer
     args = [x.alloc.buf, x.offset // 2, n, a.alloc.buf, size, chirp.alloc.buf, inner, count]
