@@ -43,7 +43,7 @@ DENSE_MAX = 16
 #: largest radix of a Cooley-Tukey step of the composite
 RADIX_MAX = 16
 #: primes up to this run as one dense DFT matmul; longer ones through Bluestein's algorithm
-PRIME_DENSE_MAX = 512
+PRIME_DENSE_MAX = 256
 
 
 def c2c(x: Tensor, axis: int, inverse: bool) -> Tensor:
@@ -147,7 +147,7 @@ def _const(like: Tensor, kind: str, n: int, k: int, inverse: bool) -> Tensor:
     return _cached_const(kind, n, k, inverse, like.dtype, like.device)
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=64)
 def _cached_const(kind: str, n: int, k: int, inverse: bool, dtype: Any, device: Any) -> Tensor:
     from ..ops.creation import tensor
 
