@@ -460,12 +460,15 @@ class CompiledReplay:
                 Node(name, "opencl", seg, tuple(s for s, _k, _o in ins), {}, tuple(outs) or None)
             )
 
+        host_checks = _host_checks_possible(self.dev)
         emit(0, [(s, *rec.bind_keys[s]) for s in binds], enter=True)
         out_items += [i for i in items[:first] if isinstance(i, Reserve)]
         j = 0
         for k, item in enumerate(items[first:], first):
             if isinstance(item, Node) and k not in dyn_nodes:
                 continue  # in a launch list
+            if isinstance(item, Check) and host_checks:
+                item = Check(_HostCheck(item.fn, self.dev), item.args, item.where)
             out_items.append(item)
             if k in rec.boundaries:
                 j += 1
@@ -648,6 +651,66 @@ class _Recorder:
             self._boundary(k)
 
         return call
+
+
+def _host_checks_possible(dev: Any) -> bool:
+    """Whether value checks can read ``dev``'s buffers in place on the host (a host-backed pool, see
+    :class:`~ember_opencl._array.MemoryPool`) through cpu tensors."""
+    if not dev.pool.host_backed:
+        return False
+    try:
+        import ember
+
+        ember.device("cpu")
+    except Exception:  # noqa: BLE001 - no cpu backend: the checks run on the device
+        return False
+    return True
+
+
+class _HostCheck:
+    """A value check of core run on cpu tensors that view the device's host-backed memory, after
+    one wait for the queue: the same values, read in place, instead of a reduction and a readback
+    on the device for each value the check reads (each one draining the queue). When it raises,
+    the check runs again on the device tensors, whose error (or none) is the one raised."""
+
+    def __init__(self, fn: Callable[..., Any], dev: Any) -> None:
+        self.fn = fn
+        self.dev = dev
+
+    def __call__(self, *args: Any) -> Any:
+        import ember
+        import numpy as np
+        from ember.tensor import Tensor, _make
+
+        from ._device import wait
+
+        dev = self.dev
+        evt = dev.last
+        if evt is not None:
+            wait(evt)
+            dev.forget(evt)
+        try:
+            cpu = ember.device("cpu")
+        except Exception:  # noqa: BLE001 - the cpu backend went away: check on the device
+            return self.fn(*args)
+        host_args = []
+        for a in args:
+            if isinstance(a, Tensor) and type(a._data) is CLArray and a._data.dev is dev:
+                x = a._data
+                lay = x.layout
+                item = x.dtype.itemsize
+                flat = x.alloc.host.view(x.dtype.numpy)[lay.offset :]
+                view = np.lib.stride_tricks.as_strided(
+                    flat, lay.shape, [st * item for st in lay.strides], writeable=False
+                )
+                a = _make(view, a.shape, a.dtype, cpu)
+            host_args.append(a)
+        try:
+            return self.fn(*host_args)
+        except Exception:  # noqa: BLE001
+            # the check itself decides: a failing value raises the same error on the device, a
+            # failure of the host path alone (the cpu backend's) passes there
+            return self.fn(*args)
 
 
 class _Held:

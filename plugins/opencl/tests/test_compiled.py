@@ -141,3 +141,30 @@ def test_other_kernel_families_replay() -> None:
             np.testing.assert_array_equal(got.numpy(), want.numpy())
     (r,) = _replays(g)
     assert r.stats["fast"] == 2, (r.stats, r.why)
+
+
+def test_a_bad_target_raises_the_eager_error_before_the_step() -> None:
+    """Core's value checks run in the launch-list replay (on the host-backed memory where the pool
+    has it): a target out of range raises eager's IndexError, and the step's later launches (the
+    optimizer's update) never run."""
+    ember.manual_seed(0)
+    model = ember.nn.Linear(4, 3).to(DEV)
+    opt = ember.optim.SGD(model.parameters(), lr=0.1)
+
+    def step(x: Any, y: Any) -> Any:
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    run = ember.compile(step)
+    x = ember.tensor(np.ones((5, 4), np.float32), device=DEV)
+    for _ in range(5):
+        run(x, ember.tensor(np.array([0, 1, 2, 1, 0]), device=DEV))
+    assert sum(r.stats["fast"] for r in _replays(run)) == 2  # the next call runs the launch lists
+    before = [p.detach().numpy() for p in model.parameters()]
+    with pytest.raises(IndexError, match=r"cross_entropy: target 3 is out of bounds for 3 classes"):
+        run(x, ember.tensor(np.array([0, 1, 3, 1, 0]), device=DEV))
+    for a, p in zip(before, model.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), a)
