@@ -254,6 +254,7 @@ class PlannedReplay:
         self._lock = threading.Lock()
         self._meta: dict[int, tuple[tuple[int, ...], tuple[int, ...], Any]] = {}
         self._flipped: set[int] = set()  # matmuls computed as (b.T @ a.T).T
+        self._aliased: set[int] = set()  # kernels whose output shared memory with an input
 
     def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:  # noqa: E741, N803
         fast = self.fast
@@ -272,12 +273,12 @@ class PlannedReplay:
         items = []
         for i, item in enumerate(self.graph.items):
             if isinstance(item, Node) and (isinstance(item.outs, Slot) or item.name == "copy_"):
-                rec = _recording(item.fn, i, meta, item.outs is None, item.name, self._flipped)
+                rec = _recording(item.fn, i, meta, item.outs is None, item.name, self._flipped, self._aliased)
                 item = dataclasses.replace(item, fn=rec)
             items.append(item)
         result = Graph(self.graph.name, items, self.graph.guards).build()(L, P, O)
         try:
-            self.planned = plan(self.graph, meta, self.stats, self._flipped)
+            self.planned = plan(self.graph, meta, self.stats, self._flipped, self._aliased)
             self.fast = self.planned.build()
         except Exception:  # noqa: BLE001 - a graph the plan cannot handle replays as recorded
             self.fast = self.plain
@@ -285,13 +286,24 @@ class PlannedReplay:
 
 
 def _recording(
-    fn: Callable[..., Any], i: int, meta: dict[int, Any], dst: bool, name: str, flipped: set[int]
+    fn: Callable[..., Any],
+    i: int,
+    meta: dict[int, Any],
+    dst: bool,
+    name: str,
+    flipped: set[int],
+    aliased: set[int],
 ) -> Callable[..., Any]:
     """``fn`` recording its output's (shape, strides, dtype), or its first argument's (``dst``:
-    an in-place kernel's destination); a matmul also tries its flipped form on its operands."""
+    an in-place kernel's destination), and whether the output shares memory with an input (the
+    plan then takes it for a view whatever the kernel's name); a matmul also tries its flipped
+    form on its operands."""
 
     def run(*a: Any, **k: Any) -> Any:
         r = fn(*a, **k)
+        if not dst and type(r) is np.ndarray:
+            if any(type(v) is np.ndarray and np.may_share_memory(r, v) for v in a):
+                aliased.add(i)
         x = a[0] if dst else r
         if type(x) is np.ndarray and _numpy_dtypes(x, *a):
             meta[i] = (x.shape, x.strides, x.dtype)
@@ -321,20 +333,27 @@ def _numpy_dtypes(*values: Any) -> bool:
     return True
 
 
-def plan(graph: Graph, meta: dict[int, Any], stats: dict[str, int], flipped: set[int] = frozenset()) -> Graph:
+def plan(
+    graph: Graph,
+    meta: dict[int, Any],
+    stats: dict[str, int],
+    flipped: set[int] = frozenset(),
+    aliased: set[int] = frozenset(),
+) -> Graph:
     """``graph`` rewritten with preallocated outputs, in-place updates and constants, given the
-    outputs' (shape, strides, dtype) recorded by a plain replay (``meta``, by item index)."""
+    outputs' (shape, strides, dtype) recorded by a plain replay (``meta``, by item index), the
+    matmuls to run flipped and the kernels seen returning memory of an input (``aliased``)."""
     items = list(graph.items)
     # which buffers (roots: slots a fresh kernel produced) each slot may be a view of
     roots: dict[Slot, frozenset[Slot]] = {}
     uses: list[set[Slot]] = []
-    for item in items:
+    for i, item in enumerate(items):
         found: set[Slot] = set()
         if isinstance(item, Node):
             _slots_in(item.args, found)
             _slots_in(item.kwargs, found)
             if isinstance(item.outs, Slot):
-                if item.name in _FRESH:
+                if item.name in _FRESH and i not in aliased:
                     roots[item.outs] = frozenset({item.outs})
                 else:
                     r: set[Slot] = {item.outs}

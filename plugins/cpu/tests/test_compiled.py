@@ -265,3 +265,23 @@ def _tensors(out: Any) -> list[Any]:
     if isinstance(out, (tuple, list)):
         return [t for o in out for t in _tensors(o)]
     return []
+
+
+def test_a_kernel_returning_its_input_is_taken_for_a_view(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kernel the plan takes for a fresh one that returns memory of its input (here ``where``,
+    returning its second argument, which is right for an all-true condition): the first replay
+    sees it, and the input's buffer then lives as long as the output (nothing is written over
+    it)."""
+    monkeypatch.setitem(ember.device("cpu").kernels, "where", lambda cond, a, b: a)
+
+    def fn(x: ember.Tensor) -> ember.Tensor:
+        b = ember.where(x >= 0, x * 2, x)
+        c = x + 1
+        return b * c
+
+    x = ember.arange(8.0)
+    compiled = ember.compile(fn)
+    with ember.no_grad():
+        for _ in range(4):
+            np.testing.assert_array_equal(compiled(x).numpy(), fn(x).numpy())
+    assert _planned(compiled)
