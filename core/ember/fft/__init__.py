@@ -87,7 +87,7 @@ def _dim(op: str, dim: int, ndim: int) -> int:
     if ndim == 0 or not -ndim <= dim < ndim:
         raise IndexError(
             f"{op}: dim {dim} is out of range for a {ndim}-d input (expected {-ndim} .. {ndim - 1}); "
-            "a transform needs an input with the dim it runs along"
+            "pass a dim in that range"
             if ndim
             else f"{op}: a 0-d input has no dim {dim} to transform; give the input at least one dim"
         )
