@@ -280,6 +280,9 @@ class PlannedReplay:
         try:
             self.planned = plan(self.graph, meta, self.stats, self._flipped, self._aliased)
             self.fast = self.planned.build()
+            # explain() shows what runs from now on
+            summary = ", ".join(f"{k} {v}" for k, v in self.stats.items())
+            self.graph.source = f"# planned by the cpu backend: {summary}\n{self.planned.source}"
         except Exception:  # noqa: BLE001 - a graph the plan cannot handle replays as recorded
             self.fast = self.plain
         return result

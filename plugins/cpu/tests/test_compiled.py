@@ -84,6 +84,7 @@ def test_digits_steps_equal_eager(optimizer: str, monkeypatch: pytest.MonkeyPatc
     st = planned.stats
     assert st["planned"] > 50 and st["views"] > 20 and st["constants"] > 0 and st["flipped"] > 0
     assert st["in_place"] == (24 if optimizer == "sgd" else 40)  # momentum + param; Adam's 5 per param
+    assert "# planned by the cpu backend: planned " in step.explain()
 
 
 def _flip_when_equal(a: Any, b: Any, r: Any) -> bool:
