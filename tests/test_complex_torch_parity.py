@@ -320,22 +320,23 @@ def test_imag_and_view_as_real_of_real_tensors_raise() -> None:
 
 
 def test_part_composites_without_the_kernels() -> None:
-    """A device without the optional real / imag / complex / conj kernels (core copies the parts
-    through the host, conj is complex(real, -imag)) gives the kernels' values and gradients."""
+    """A device without the optional real / imag / complex / conj / complex_abs kernels (core
+    copies the parts through the host, conj is complex(real, -imag), abs is hypot of the parts)
+    gives the kernels' values and gradients."""
     rng = np.random.default_rng(3)
     a = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
     a[0, 0] = complex(math.inf, -0.0)
 
     def run() -> list[np.ndarray]:
         z = ember.tensor(a, requires_grad=True)
-        outs = [ember.real(z), ember.imag(z), ember.conj(z), ember.angle(z), ember.view_as_real(z)]
+        outs = [ember.real(z), ember.imag(z), ember.conj(z), ember.angle(z), ember.view_as_real(z), z.abs()]
         w = ember.view_as_complex(ember.stack([ember.real(z), ember.imag(z) * 2], -1))
         outs.append(w)
-        (ember.abs(w[1]) ** 2).sum().backward()
+        (ember.abs(w[1]) ** 2 + ember.abs(z[0]) * 0.5).sum().backward()
         return [o.detach().numpy() for o in outs] + [z.grad.numpy()]
 
     kernels = ember.device("cpu").kernels
-    names = ("real", "imag", "complex", "conj")
+    names = ("real", "imag", "complex", "conj", "complex_abs")
     assert all(k in kernels for k in names), "the cpu backend lacks the complex part kernels"
     expected = run()
     saved = {k: kernels.pop(k) for k in names}
@@ -344,4 +345,4 @@ def test_part_composites_without_the_kernels() -> None:
     finally:
         kernels.update(saved)
     for e, g in zip(expected, got):
-        np.testing.assert_array_equal(g, e)
+        np.testing.assert_allclose(g, e, rtol=1e-15, atol=0)

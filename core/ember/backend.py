@@ -20,11 +20,11 @@ Conventions for every kernel below:
 * Complex dtypes: a device whose :meth:`Backend.supports_dtype` accepts complex64 / complex128 gets
   complex buffers (and complex Python scalars) in the memory, layout, arithmetic (``add`` ...
   ``pow``), unary (``neg``, ``exp``, ``log``, ``sqrt``, ``sin``, ``cos``, ``tanh``), ``eq``,
-  ``where``, ``sum``/``prod``/``cumsum``, ``matmul`` and indexing kernels; ``abs`` of a complex
-  buffer returns its magnitudes in the real dtype of its parts (float32 / float64). Core never
-  asks for the kernels PyTorch does not define on complex numbers (``lt``, ``max``, ``floor`` ...)
-  nor for a complex-to-real ``cast``. The parts come from the optional ``real``/``imag``/
-  ``complex``/``conj`` kernels (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
+  ``where``, ``sum``/``prod``/``cumsum``, ``matmul`` and indexing kernels, each keeping its
+  input's dtype as for real buffers. Core never asks for the kernels PyTorch does not define on
+  complex numbers (``lt``, ``max``, ``floor`` ...), nor for ``abs`` of a complex buffer or a
+  complex-to-real ``cast``: the magnitudes and the parts come from the optional ``complex_abs``,
+  ``real``, ``imag``, ``complex`` and ``conj`` kernels (:data:`ember.ops.catalog.OPTIONAL_KERNELS`).
 * ``dims``: a tuple of distinct, non-negative axes, already normalised.
 * Kernels must not synchronise with the host unless they return host data (``to_numpy``,
   ``nonzero``), so a backend can queue work asynchronously.

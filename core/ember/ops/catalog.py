@@ -53,6 +53,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "complex": "complex(re, im) -> the complex64 / complex128 buffer re + i im of two float32 / float64 "
     "buffers of one dtype (broadcast); each part is written as it is (an infinite part stays infinite)",
     "conj": "conj(x) -> the complex conjugate of complex x (same shape and dtype)",
+    "complex_abs": "complex_abs(x) -> |x| of complex64 / complex128 x as a float32 / float64 buffer (C's "
+    "hypot rule: inf where either part is infinite, even against NaN)",
     # ember.linalg solvers (batched over leading dims, float32/float64, C-contiguous inputs)
     "linalg_cholesky": "linalg_cholesky(a) -> (L, info): lower Cholesky factor of (..., n, n) a (only "
     "its lower triangle read; L's upper triangle zero) and int32 info (...,): 0, or the order of the "

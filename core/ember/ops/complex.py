@@ -59,10 +59,14 @@ def is_complex(input: Tensor) -> bool:
     return _dt.is_complex(input)
 
 
-def _host_kernel(x: Tensor, fn: Any, *bufs: Any) -> Any:
+def _host_kernel(x: Tensor, fn: Any, shape: tuple[int, ...], dtype: Any, *bufs: Any) -> Any:
     """``fn`` of the buffers on the host, as a buffer on ``x``'s device: the composite of the
-    part kernels for a device without them (it synchronises)."""
+    part kernels for a device without them (it synchronises). A device that holds no values
+    (``Backend.has_data = False``, such as ``meta``) gets an ``empty`` buffer of the result's
+    ``shape`` and ``dtype``: there are no values to compute."""
     dev = x.device
+    if not getattr(dev.backend, "has_data", True):
+        return kernel(dev, "empty")(shape, dtype, dev.index)
     to_host = kernel(dev, "to_numpy")
     arr = np.ascontiguousarray(fn(*(np.asarray(to_host(b)) for b in bufs)))
     return kernel(dev, "from_numpy")(arr, dev.index)
@@ -77,7 +81,7 @@ def _part(op: str, x: Tensor, host_fn: Any) -> Tensor:
     """The real or imaginary part of complex ``x`` (kernel ``op``), as a new real tensor."""
     rdt = x.dtype.to_real()
     k = x.device.kernels.get(op)
-    data = k(x._data) if k is not None else _host_kernel(x, host_fn, x._data)
+    data = k(x._data) if k is not None else _host_kernel(x, host_fn, x.shape, rdt, x._data)
     return _make(data, x.shape, rdt, x.device)
 
 
@@ -140,7 +144,7 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:
             out.real, out.imag = re, im
             return out
 
-        data = _host_kernel(real, host, real._data, imag._data)
+        data = _host_kernel(real, host, shape, cdt, real._data, imag._data)
     out = _make(data, shape, cdt, dev)
     if STATE.enabled and (real.requires_grad or imag.requires_grad):
         from ._core import sum_to
@@ -220,11 +224,20 @@ def is_neg(x: Tensor) -> bool:
 
 
 def complex_abs(x: Tensor) -> Tensor:
-    """``|x|`` of a complex tensor as a real tensor (the ``abs`` kernel on a complex buffer
-    returns the magnitudes in the real dtype; numpy's hypot rule: inf if either part is inf).
-    Gradient ``g * sgn(x)``, 0 at 0, as in PyTorch."""
+    """``|x|`` of a complex tensor as a real tensor: the optional ``complex_abs`` kernel, else
+    ``hypot(real(x), imag(x))`` (overflow-safe; inf if either part is inf). The unary primitives
+    keep their input's dtype, so ``abs`` never sees a complex buffer. Gradient ``g * sgn(x)``, 0
+    at 0, as in PyTorch."""
     rdt = x.dtype.to_real()
-    out = _make(kernel(x.device, "abs")(x._data), x.shape, rdt, x.device)
+    k = x.device.kernels.get("complex_abs")
+    if k is not None:
+        out = _make(k(x._data), x.shape, rdt, x.device)
+    else:
+        from ..autograd.grad_mode import no_grad
+        from .elementwise import hypot
+
+        with no_grad():
+            out = hypot(real(x), imag(x))
     if x.requires_grad and STATE.enabled:
         attach(out, "abs", lambda g: (g * complex_sgn(x),), (x,), (x,))
     return out
@@ -382,9 +395,15 @@ def _set_imag(self: Tensor, value: Any) -> None:
 # kernels on a numpy-like namespace (numpy, CuPy), merged into ArrayBackend's table
 # ----------------------------------------------------------------------------------------------
 def complex_array_kernels(xp: Any) -> dict[str, Any]:
-    """The optional complex kernels on the numpy-like namespace ``xp``: ``real``, ``imag`` (fresh
-    real buffers), ``complex`` (parts written separately, so an infinite part stays infinite) and
-    ``conj``."""
+    """The optional complex kernels on the numpy-like namespace ``xp`` (numpy, CuPy): ``real``,
+    ``imag`` (fresh real buffers), ``complex`` (parts written separately, so an infinite part
+    stays infinite) and ``conj``. Other namespaces (array_api_strict, PyTorch through
+    array_api_compat: no writable part views, and ``real`` may return a view) get only
+    ``complex_abs`` (the standard's ``abs`` of a complex array is real), and core's composites
+    run for the parts."""
+    k: dict[str, Any] = {"complex_abs": lambda x: xp.abs(x)}
+    if not hasattr(xp, "ascontiguousarray"):
+        return k
 
     def make_complex(re: Any, im: Any) -> Any:
         # shapes are host tuples: numpy's broadcast rule serves every namespace
@@ -395,7 +414,7 @@ def complex_array_kernels(xp: Any) -> dict[str, Any]:
         out.imag[...] = im
         return out
 
-    return {
+    return k | {
         "real": lambda x: xp.real(x).copy(),
         "imag": lambda x: xp.imag(x).copy(),
         "complex": make_complex,
@@ -524,6 +543,17 @@ def _records() -> None:
             methods=("conj",),
             dtypes=COMPLEX + FLOATS,
         ),
+        # abs of complex tensors: the complex_abs kernel (the abs record proves the op's other dtypes)
+        OpRecord(
+            "abs_complex",
+            _abs,
+            with_specials,
+            np.abs,
+            kernel="complex_abs",
+            covers=("abs",),
+            dtypes=COMPLEX,
+            public=False,
+        ),
         OpRecord(
             "conj_physical",
             conj_physical,
@@ -651,6 +681,12 @@ def _records() -> None:
             ),
         ),
     )
+
+
+def _abs(x: Tensor) -> Tensor:
+    from .elementwise import abs as abs_
+
+    return abs_(x)
 
 
 def _flag_tensor(x: Tensor, flag: bool) -> Tensor:
