@@ -698,6 +698,8 @@ class _HostCheck:
             if isinstance(a, Tensor) and type(a._data) is CLArray and a._data.dev is dev:
                 x = a._data
                 lay = x.layout
+                if min(lay.strides, default=0) < 0:
+                    return self.fn(*args)  # (a flipped view: read on the device)
                 item = x.dtype.itemsize
                 flat = x.alloc.host.view(x.dtype.numpy)[lay.offset :]
                 view = np.lib.stride_tricks.as_strided(
