@@ -143,9 +143,9 @@ CASES: list[tuple[str, Callable[[], bytes], str]] = [
         r"tensor 'w' has dtype 'F33', which is not a safetensors dtype",
     ),
     (
-        "dtype-bf16",
-        lambda: one(dtype="BF16", offs=(0, 2), data=b"\0\0"),
-        r"'BF16', which Ember does not support",
+        "dtype-u16",
+        lambda: one(dtype="U16", offs=(0, 2), data=b"\0\0"),
+        r"'U16', which Ember does not support",
     ),
     (
         "dtype-a-list",

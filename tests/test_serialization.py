@@ -151,10 +151,10 @@ def test_corrupt_headers_name_file_and_key(tmp_path):
         r"needs 16 bytes but its data_offsets \[0, 8\] span 8",
     ):
         ember.load(path)
-    _write_raw(path, {"w": {"dtype": "BF16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4)
+    _write_raw(path, {"w": {"dtype": "U16", "shape": [2], "data_offsets": [0, 4]}}, b"\0" * 4)
     with pytest.raises(
         CheckpointError,
-        match=r"bad\.safetensors: tensor 'w' has dtype 'BF16', which "
+        match=r"bad\.safetensors: tensor 'w' has dtype 'U16', which "
         r"Ember does "
         r"not support",
     ):

@@ -18,6 +18,7 @@ from .compile import compile  # noqa: A001 - ember.compile, as torch.compile
 from .device import Device, device, devices, get_default_device, set_default_device
 from .dtypes import (
     DType,
+    bfloat16,
     bool_,
     cdouble,
     cfloat,

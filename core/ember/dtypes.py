@@ -7,10 +7,15 @@ complex, the widest type of the highest category present wins, and Python scalar
 type of its parts (complex64 with float64 gives complex128); a Python ``complex`` scalar makes a
 floating tensor the complex type of its width (float32 + 1j is complex64) and an integer or bool
 tensor the default complex type (complex64 under the default float32).
+
+``bfloat16`` (8 bits of significand, float32's exponent range) is a floating type as wide as
+float16: the two together give float32, as in PyTorch. numpy has no bfloat16; its numpy dtype is
+``ml_dtypes.bfloat16``.
 """
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 __all__ = [
@@ -24,6 +29,7 @@ __all__ = [
     "float16",
     "float32",
     "float64",
+    "bfloat16",
     "complex64",
     "complex128",
     "cfloat",
@@ -37,7 +43,11 @@ __all__ = [
     "get_default_dtype",
     "set_default_dtype",
     "as_dtype",
+    "finfo",
 ]
+
+
+_NUMPY_TYPES: dict[str, object] = {"bfloat16": ml_dtypes.bfloat16}  # numpy's own names otherwise
 
 
 class DType:
@@ -61,7 +71,7 @@ class DType:
 
     def __init__(self, name: str, kind: int, rank: int, signed: bool) -> None:
         self.name = name
-        self.numpy = np.dtype("bool" if name == "bool" else name)
+        self.numpy = np.dtype(_NUMPY_TYPES.get(name, name))
         self.itemsize = self.numpy.itemsize
         self._kind = kind  # 0 bool, 1 integer, 2 floating, 3 complex
         # the width: floating types and complex types of the same part width share a rank
@@ -120,13 +130,14 @@ int64 = DType("int64", 1, 4, True)
 float16 = DType("float16", 2, 1, True)
 float32 = DType("float32", 2, 2, True)
 float64 = DType("float64", 2, 3, True)
+bfloat16 = DType("bfloat16", 2, 1, True)  # as wide as float16: the two promote to float32
 complex64 = DType("complex64", 3, 2, True)
 complex128 = DType("complex128", 3, 3, True)
 cfloat = complex64  # PyTorch's aliases
 cdouble = complex128
 
-# complex types come last: their positions must not move the real ones' (the distributed
-# collectives send a dtype as its index in this tuple)
+# complex types and bfloat16 come last: their positions must not move the older ones' (the
+# distributed collectives send a dtype as its index in this tuple)
 ALL_DTYPES: tuple[DType, ...] = (
     bool_,
     uint8,
@@ -139,14 +150,20 @@ ALL_DTYPES: tuple[DType, ...] = (
     float64,
     complex64,
     complex128,
+    bfloat16,
 )
-REAL_DTYPES: tuple[DType, ...] = ALL_DTYPES[:9]
-FLOAT_DTYPES: tuple[DType, ...] = (float16, float32, float64)
+REAL_DTYPES: tuple[DType, ...] = (*ALL_DTYPES[:9], bfloat16)
+FLOAT_DTYPES: tuple[DType, ...] = (float16, float32, float64, bfloat16)
 COMPLEX_DTYPES: tuple[DType, ...] = (complex64, complex128)
 INT_DTYPES: tuple[DType, ...] = (uint8, int8, int16, int32, int64)
 
 _TO_REAL: dict[DType, DType] = {complex64: float32, complex128: float64}
-_TO_COMPLEX: dict[DType, DType] = {float16: complex64, float32: complex64, float64: complex128}
+_TO_COMPLEX: dict[DType, DType] = {
+    float16: complex64,
+    bfloat16: complex64,
+    float32: complex64,
+    float64: complex128,
+}
 
 _BY_NAME: dict[str, DType] = {d.name: d for d in ALL_DTYPES}
 _BY_NAME.update({"half": float16, "float": float32, "double": float64, "long": int64, "int": int32})
@@ -215,6 +232,16 @@ def is_complex(x: object) -> bool:
     return dt._kind == 3
 
 
+def finfo(dtype: object) -> ml_dtypes.finfo:
+    """Machine limits of a floating dtype (``bits``, ``eps``, ``max``, ``min``, ``tiny``,
+    ``smallest_normal``, ``resolution``, ``nmant``), as ``numpy.finfo`` gives them, bfloat16
+    included (``numpy.finfo`` refuses it)."""
+    d = as_dtype(dtype)
+    if not (d.is_floating_point or d.is_complex):
+        raise TypeError(f"finfo: {d} is not a floating dtype; use numpy.iinfo(dtype.numpy) for integers")
+    return ml_dtypes.finfo(d.numpy)
+
+
 def from_numpy_dtype(dt: np.dtype) -> DType:
     """The Ember dtype of a numpy dtype; a clear TypeError for types Ember lacks."""
     d = _BY_NUMPY.get(dt)
@@ -232,6 +259,8 @@ def _promote_pair(a: DType, b: DType) -> DType:
         if hi._kind == 3 and lo._kind == 2 and lo._rank > hi._rank:
             return lo.to_complex()  # complex64 with float64: complex128
         return hi
+    if a._kind == 2 and a._rank == b._rank:
+        return float32  # float16 with bfloat16: neither holds the other
     if a._kind == 1 and a.is_signed != b.is_signed:
         # uint8 with a signed type: the signed type wide enough for both
         signed, unsigned = (a, b) if a.is_signed else (b, a)
@@ -262,6 +291,9 @@ def scalar_kind(value: object) -> int:
     if isinstance(value, complex):
         return 3
     if isinstance(value, np.generic):
+        d = _BY_NUMPY.get(value.dtype)
+        if d is not None:  # numpy's kind letter is "V" for ml_dtypes.bfloat16
+            return d._kind
         kind = value.dtype.kind
         return 0 if kind == "b" else (2 if kind == "f" else (3 if kind == "c" else 1))
     raise TypeError(f"expected a Tensor or a Python number, got {type(value).__name__}")

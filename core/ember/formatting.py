@@ -21,6 +21,8 @@ def format_tensor(t: Tensor) -> str:
             + ")"
         )
     arr = t.device.kernels["to_numpy"](t._data)
+    if t.dtype is _dt.bfloat16:  # printed as its (exact) float32 values, as PyTorch does
+        arr = arr.astype(np.float32)
     if arr.size == 0:
         body = "[]" if t.ndim <= 1 else f"[], size={t.shape}"
     else:

@@ -62,11 +62,12 @@ _TO_ST = {
     _dt.float32: "F32",
     _dt.float64: "F64",
     _dt.complex64: "C64",
+    _dt.bfloat16: "BF16",
 }
 _FROM_ST = {v: k for k, v in _TO_ST.items()}
 # dtypes of the safetensors format that Ember has no tensor type for (a different message: the file
 # is fine, the reader lacks the type)
-_ST_ONLY = {"BF16", "U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4"}
+_ST_ONLY = {"U16", "U32", "U64", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F6_E2M3", "F6_E3M2", "F4"}
 _MAX_HEADER = 100 * 1024 * 1024  # the safetensors library's own limit
 _MAX_NDIM = 64  # numpy's
 _MAX_BYTES = 2**63 - 1  # numpy's limit on an array's size in bytes (non-zero dimensions only)

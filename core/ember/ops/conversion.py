@@ -180,6 +180,11 @@ def dlpack(
         raise RuntimeError("can't export a tensor that requires grad through DLPack; use x.detach()")
     if not (copy is None or copy is True or copy is False):
         raise ValueError(f"__dlpack__: copy must be None, True or False, not {copy!r}")
+    if x.dtype is _dt.bfloat16:  # numpy's buffers (ml_dtypes.bfloat16) have no DLPack type code
+        raise BufferError(
+            "__dlpack__: a bfloat16 tensor cannot be exported through DLPack; convert it first, "
+            "e.g. x.float() (exact: every bfloat16 value is a float32 value)"
+        )
     pair = isinstance(max_version, tuple) and len(max_version) == 2
     if max_version is not None and not (pair and all(isinstance(v, int) for v in max_version)):
         raise TypeError(
@@ -237,7 +242,7 @@ def dlpack_device(x: Tensor) -> tuple[int, int]:
 # ----------------------------------------------------------------------------------------------
 def _records() -> None:
     from .records import OpRecord, register
-    from .samples import ALL, FLOATS, INTS, Sample, rand_array, unary_samples
+    from .samples import ALL, FLOATS, FLOATS16, INTS, Sample, rand_array, unary_samples
 
     def as_tensor_on(x: Tensor, values: Any) -> Tensor:
         from .creation import tensor
@@ -311,6 +316,7 @@ def _records() -> None:
         cast("float", "float", _dt.float32),
         cast("double", "double", _dt.float64),
         cast("half", "half", _dt.float16, FLOATS + INTS),
+        cast("bfloat16", "bfloat16", _dt.bfloat16, FLOATS16 + INTS),
         cast("long", "long", _dt.int64),
         cast("int", "int", _dt.int32),
         cast("bool", "bool", _dt.bool_),

@@ -1127,12 +1127,13 @@ def _poly(z: Tensor, coeffs: tuple[float, ...]) -> Tensor:
 
 
 def _half_in_float32(fn: Callable[[Tensor], Tensor]) -> Callable[[Tensor], Tensor]:
-    """``fn`` computed in float32 for a float16 x, rounded back once (as PyTorch computes float16
-    math: a chain of float16 roundings would lose digits in the longer composites)."""
+    """``fn`` computed in float32 for a float16 or bfloat16 x, rounded back once (as PyTorch
+    computes 16-bit float math: a chain of 16-bit roundings would lose digits in the longer
+    composites)."""
 
     def composite(x: Tensor) -> Tensor:
-        if x.dtype is _dt.float16:
-            return fn(x.to(_dt.float32)).to(_dt.float16)
+        if x.dtype is _dt.float16 or x.dtype is _dt.bfloat16:
+            return fn(x.to(_dt.float32)).to(x.dtype)
         return fn(x)
 
     return composite
@@ -1142,7 +1143,7 @@ def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor, DType]:
     """Two operands (at least one a tensor, the other may be a Python number) as tensors on one
     device, and the dtype of the result: their common floating dtype (PyTorch's promotion, integer
     and bool results in the default float dtype). The tensors are in that dtype, or in float32 when
-    it is float16 (the composite then rounds once, at the end); shapes must broadcast."""
+    it is float16 or bfloat16 (the composite then rounds once, at the end); shapes must broadcast."""
     for v in (a, b):
         if not isinstance(v, (Tensor, *_Scalar)):
             _scalar_or_raise(op, v)
@@ -1156,7 +1157,7 @@ def _float_operands(op: str, a: Any, b: Any) -> tuple[Tensor, Tensor, DType]:
     if not dt.is_floating_point:
         dt = _dt.get_default_dtype()
     dev = (a if isinstance(a, Tensor) else b).device
-    ct = _dt.float32 if dt is _dt.float16 else dt
+    ct = _dt.float32 if dt is _dt.float16 or dt is _dt.bfloat16 else dt
 
     def conv(v: Any) -> Tensor:
         if isinstance(v, Tensor):
@@ -1771,9 +1772,7 @@ def nan_to_num(
     largest and its lowest finite value); integer and bool tensors are returned as a copy."""
     if not x.dtype.is_floating_point:
         return x.clone()
-    import numpy as np
-
-    info = np.finfo(x.dtype.numpy)
+    info = _dt.finfo(x.dtype)
     hi = float(info.max) if posinf is None else posinf
     lo = float(info.min) if neginf is None else neginf
     return where(isnan(x), nan, where(eq(x, math.inf), hi, where(eq(x, -math.inf), lo, x)))
@@ -2494,7 +2493,9 @@ def _records() -> None:
 
     def digamma_ref(v: float) -> float:
         # psi by the recurrence and the asymptotic series in Python floats (reference only)
-        if v <= 0 and v == math.floor(v):
+        if v == 0:  # the pole at zero: -inf from the right, as torch.digamma (inf for -0.0)
+            return -math.copysign(math.inf, v)
+        if v < 0 and v == math.floor(v):
             return math.nan
         if v < 0.5:
             return digamma_ref(1 - v) - math.pi / math.tan(math.pi * v)
@@ -2509,7 +2510,7 @@ def _records() -> None:
     def erfinv_ref(y: float) -> float:
         # bisection on math.erf to the last bit (reference only)
         if y <= -1 or y >= 1:
-            return math.copysign(math.inf, y) if abs(y) == 1 else math.nan
+            return math.copysign(math.inf, y) if math.fabs(y) == 1 else math.nan
         lo, hi = -6.0, 6.0
         for _ in range(200):
             mid = 0.5 * (lo + hi)

@@ -21,7 +21,7 @@ Adding an op is one record beside its code::
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -132,7 +132,22 @@ def register(*records: OpRecord) -> None:
             raise ValueError(f"op record {rec.name!r} is registered twice; op record names are unique")
         if rec.kernel is not None:
             _check_kernel_name(rec)
+        if "bfloat16" in rec.dtypes and _refuses_bfloat16(rec.name):
+            rec = replace(rec, dtypes=tuple(d for d in rec.dtypes if d != "bfloat16"))
         RECORDS[rec.name] = rec
+
+
+#: ops PyTorch refuses in bfloat16 (``torch.linalg``'s and ``torch.fft``'s functions, complex
+#: numbers from bfloat16 parts, quantile) and DLPack, which has no numpy bfloat16: their records name
+#: ``FLOATS`` for float32 and float64 only
+_NO_BFLOAT16_PREFIXES = ("linalg.", "fft.")
+_NO_BFLOAT16 = frozenset(
+    {"complex", "polar", "view_as_complex", "dlpack", "logdet", "quantile", "nanquantile"}
+)
+
+
+def _refuses_bfloat16(name: str) -> bool:
+    return name.startswith(_NO_BFLOAT16_PREFIXES) or name in _NO_BFLOAT16
 
 
 def _same_origin(a: OpRecord, b: OpRecord) -> bool:

@@ -51,8 +51,8 @@ def _reduce(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, dtype: DTy
     shape = _out_shape(x.shape, dims, keepdim)
     if not x.shape:  # 0-d: the reduction is the identity
         return _make(cast_data(x, dtype), (), dtype, x.device) if dtype is not x.dtype else x.clone().detach()
-    if dtype is _dt.float16 and op in ("sum", "prod"):
-        # float16 accumulates in float32, as in PyTorch (a float16 running sum stalls at 2048)
+    if (dtype is _dt.float16 or dtype is _dt.bfloat16) and op in ("sum", "prod"):
+        # 16-bit floats accumulate in float32, as in PyTorch (a float16 running sum stalls at 2048)
         data = kernel(x.device, op)(cast_data(_cast_value(x, dtype), _dt.float32), dims, keepdim)
         return _make(kernel(x.device, "cast")(data, dtype), shape, dtype, x.device)
     if (
@@ -105,12 +105,14 @@ def _cast_value(x: Tensor, dtype: DType) -> Tensor:
 
 
 def _in_float32(x: Tensor, dtype: DType | None) -> Tensor | None:
-    """For a float16 computation (x's dtype, or ``dtype`` when given): x in float32, after rounding
-    it to float16 first, so a composite reduction (mean, var, cumsum, norm) can accumulate and
-    divide in float32 as PyTorch does (n = 100000 itself overflows float16); None otherwise."""
-    if (dtype or x.dtype) is not _dt.float16:
+    """For a float16 or bfloat16 computation (x's dtype, or ``dtype`` when given): x in float32,
+    after rounding it to that type first, so a composite reduction (mean, var, cumsum, norm) can
+    accumulate and divide in float32 as PyTorch does (n = 100000 itself overflows float16); None
+    otherwise. The caller rounds the float32 result back to the 16-bit type once."""
+    half = dtype or x.dtype
+    if half is not _dt.float16 and half is not _dt.bfloat16:
         return None
-    return x.to(_dt.float16).to(_dt.float32)
+    return x.to(half).to(_dt.float32)
 
 
 def _refuse_complex(op: str, x: Any) -> None:
@@ -145,7 +147,7 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) -
         )
     x32 = _in_float32(x, dt)
     if x32 is not None:
-        return mean(x32, dim, keepdim).to(_dt.float16)
+        return mean(x32, dim, keepdim).to(dt)
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "mean")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     s = sum(x.to(dt) if dt is not x.dtype else x, dims, keepdim)
@@ -346,7 +348,7 @@ def var(
     corr = _correction("var", unbiased, correction)
     x32 = _in_float32(x, None)
     if x32 is not None:
-        return var(x32, dim, keepdim=keepdim, correction=corr).to(_dt.float16)
+        return var(x32, dim, keepdim=keepdim, correction=corr).to(x.dtype)
     dims = normalize_dims(_all_if_empty(dim), x.ndim, "var")
     n = math.prod(x.shape[d] for d in dims) if x.shape else 1
     mu = mean(x, dims, keepdim=True)
@@ -450,7 +452,7 @@ def cumsum(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
         )
     x32 = _in_float32(x, dt) if x.shape else None
     if x32 is not None:  # a float16 running sum stalls at 2048: accumulate in float32
-        return cumsum(x32, d).to(_dt.float16)
+        return cumsum(x32, d).to(dt)
     if not x.shape:
         return x.to(dt).clone()
     out = _make(kernel(x.device, "cumsum")(cast_data(x, dt), d), x.shape, dt, x.device)
@@ -489,7 +491,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False, dtyp
     dim = _all_if_empty(dim)
     x32 = _in_float32(x, None)
     if x32 is not None:  # float16 squares overflow past 256: compute in float32, as PyTorch
-        return norm(x32, p, dim, keepdim).to(_dt.float16)
+        return norm(x32, p, dim, keepdim).to(x.dtype)
     if p == 2:
         return _sqrt_zero_grad("norm", sum(x * x, dim, keepdim))
     if p == 1:
@@ -596,7 +598,7 @@ def nanmean(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None
         )
     x32 = _in_float32(x, None)
     if x32 is not None:
-        return nanmean(x32, dim, keepdim).to(_dt.float16)
+        return nanmean(x32, dim, keepdim).to(x.dtype)
     count = sum(logical_not(isnan(x)), _all_if_empty(dim), keepdim)
     return nansum(x, dim, keepdim) / count.to(x.dtype)
 

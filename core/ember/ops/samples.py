@@ -37,12 +37,12 @@ __all__ = [
     "unary_samples",
 ]
 
-FLOATS = ("float32", "float64")
-FLOATS16 = ("float16", "float32", "float64")
+FLOATS = ("float32", "float64", "bfloat16")
+FLOATS16 = ("float16",) + FLOATS
 INTS = ("int32", "int64")
 SIGNED = ("int8", "int16", "int32", "int64")
 ALL_INT = ("uint8", "int8", "int16", "int32", "int64")
-NUMERIC = ("float32", "float64", "int32", "int64")
+NUMERIC = ("float32", "float64", "int32", "int64", "bfloat16")
 ALL = ("bool",) + ALL_INT + FLOATS16
 COMPLEX = ("complex64", "complex128")
 
@@ -104,7 +104,7 @@ def rand_array(
     """Random values of ``dtype`` in [low, high) (integers: a small range around it; bool: coin flips)."""
     if dtype == "bool":
         return np.asarray(rng.random(shape) > 0.5)
-    if dtype.startswith("float"):
+    if dtype.startswith("float") or dtype == "bfloat16":
         return np.asarray(rng.uniform(low, high, size=shape), dtype=dtype)
     if dtype.startswith("complex"):  # both parts in [low, high)
         parts = rng.uniform(low, high, size=(2, *shape))
@@ -156,7 +156,7 @@ def binary_samples(
         def b(shape: tuple[int, ...]) -> np.ndarray:
             return rand_array(rng, shape, dtype, rl, rh)
 
-        s = scalar if dtype.startswith("float") else (2 if dtype != "bool" else True)
+        s = scalar if dtype.startswith("float") or dtype == "bfloat16" else (2 if dtype != "bool" else True)
         if dtype.startswith("complex"):
             s = _complex(scalar, 0.5) if isinstance(scalar, float) else scalar
         return [

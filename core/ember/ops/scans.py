@@ -53,7 +53,7 @@ def cumprod(x: Tensor, dim: int, dtype: Any = None) -> Tensor:
     dt = _dt.as_dtype(dtype) if dtype is not None else (x.dtype if x.dtype._kind >= 2 else _dt.int64)
     x32 = _in_float32(x, dt) if x.shape else None
     if x32 is not None:
-        return cumprod(x32, d).to(_dt.float16)
+        return cumprod(x32, d).to(dt)
     x = x.to(dt) if x.dtype is not dt else x
     if not x.shape or x.numel() == 0:
         return x.clone()
@@ -111,7 +111,7 @@ def logcumsumexp(x: Tensor, dim: int) -> Tensor:
         )
     x32 = _in_float32(x, None) if x.shape else None
     if x32 is not None:
-        return logcumsumexp(x32, d).to(_dt.float16)
+        return logcumsumexp(x32, d).to(x.dtype)
     if not x.shape or x.numel() == 0:
         return x.clone()
 

@@ -102,7 +102,7 @@ def _element_size(x: Tensor, dtype_name: str) -> Tensor:
 
 def _element_size_ref(x: np.ndarray, dtype_name: str) -> np.ndarray:
     dt = np.dtype(dtype_name)
-    return np.array([dt.itemsize, dt.kind == "f"], dtype=np.int64)
+    return np.array([dt.itemsize, dt.kind == "f" or dtype_name == "bfloat16"], dtype=np.int64)
 
 
 # -- autograd entry points --------------------------------------------------------------------------

@@ -135,7 +135,12 @@ def snapshot_inputs(args: Any = (), kwargs: dict[str, Any] | None = None) -> Inp
     return InputSnapshot(entries)
 
 
+_BFLOAT16 = ember.bfloat16.numpy
+
+
 def _first_difference(before: np.ndarray, after: np.ndarray) -> str:
+    if before.dtype == _BFLOAT16:  # ml_dtypes' kind letter is "V": compare its (exact) float32 values
+        before, after = before.astype(np.float32), after.astype(np.float32)
     if before.dtype.kind in "fc":
         same = (before == after) | (np.isnan(before) & np.isnan(after))
     else:

@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from ... import dtypes as _dt
 from ... import ops as E
 from ...autograd.grad_mode import no_grad
 from ...tensor import Tensor
@@ -162,8 +163,6 @@ def rms_norm(
 ) -> Tensor:
     """``x / sqrt(mean(x^2) + eps)`` over the last ``len(normalized_shape)`` dims, times ``weight``;
     ``eps=None`` is the machine epsilon of the input's dtype, as PyTorch."""
-    import numpy as np
-
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not ns or len(ns) > input.ndim or input.shape[input.ndim - len(ns) :] != ns:
         raise ValueError(
@@ -173,7 +172,7 @@ def rms_norm(
     if weight is not None and tuple(weight.shape) != ns:
         raise ValueError(f"rms_norm: weight has shape {tuple(weight.shape)}, expected normalized_shape {ns}")
     if eps is None:
-        eps = float(np.finfo(input.dtype.numpy).eps)
+        eps = float(_dt.finfo(input.dtype).eps)  # numpy.finfo refuses bfloat16
     dims = tuple(range(input.ndim - len(ns), input.ndim))
     out = input * E.rsqrt((input * input).mean(dims, keepdim=True) + eps)
     return out * weight if weight is not None else out
