@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
 
+from .bfloat16 import bfloat16_kernels
+
 
 def _from_host(array: np.ndarray, index: int) -> np.ndarray:
     return array
@@ -30,6 +32,11 @@ class CpuBackend(ArrayBackend):
     def __init__(self) -> None:
         super().__init__(np, _to_host, _from_host, numpy_erf(), numpy_random_bits)
         self.kernels["is_contiguous"] = lambda x: x.flags.c_contiguous
+        self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
+
+    def supports_dtype(self, dtype: Any, index: int) -> bool:
+        """Every Ember dtype; bfloat16 through ml_dtypes (see :mod:`ember_cpu.bfloat16`)."""
+        return dtype.name == "bfloat16" or super().supports_dtype(dtype, index)
 
     def device_properties(self, index: int) -> dict[str, Any]:
         """Processor name, core count, numpy version."""
@@ -39,6 +46,7 @@ class CpuBackend(ArrayBackend):
             "numpy": np.__version__,
             "float64": True,
             "float16": True,
+            "bfloat16": True,  # ml_dtypes' loops and float32 compute, rounded once per op
         }
 
     def memory_stats(self, index: int) -> dict[str, int]:
