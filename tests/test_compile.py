@@ -494,6 +494,40 @@ def test_value_checks_run_again_on_replay(dev: Any) -> None:
     assert loss_of.stats["replays"] == 2  # the failing call was a replay too
 
 
+def test_embedding_step_is_captured_and_its_index_check_runs_on_replay(dev: Any) -> None:
+    """An embedding's bounds check is a value check (a language model's training step replays
+    instead of warning and running eagerly); a bad token on a replay raises as eagerly."""
+
+    def make() -> tuple[Any, Any]:
+        ember.manual_seed(3)
+        model = nn.Sequential(nn.Embedding(11, 8), nn.Flatten(), nn.Linear(8 * 5, 11)).to(dev)
+        return model, ember.optim.AdamW(model.parameters(), lr=1e-2)
+
+    (m1, o1), (m2, o2) = make(), make()
+
+    def step(model: nn.Module, opt: Any, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    compiled = ember.compile(step)
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CompileWarning)
+        for _ in range(4):
+            x = ember.tensor(rng.integers(0, 11, (6, 5)), device=dev)
+            y = ember.tensor(rng.integers(0, 11, 6), device=dev)
+            assert compiled(m1, o1, x, y).item() == step(m2, o2, x, y).item()
+    assert compiled.stats["replays"] == 2  # the second call captures again: AdamW's state exists
+    for a, b in zip(_params(m1), _params(m2), strict=True):
+        np.testing.assert_array_equal(a, b)
+    bad = ember.tensor([[0, 1, 2, 3, 11]] * 6, device=dev)
+    with pytest.raises(IndexError, match=r"embedding: index 11 is out of range for an embedding with 11"):
+        compiled(m1, o1, bad, y)
+
+
 def test_exception_inside_the_capture_propagates_and_restores() -> None:
     dev = ember.device("cpu")
     before = dict(dev.kernels)

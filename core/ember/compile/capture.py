@@ -63,10 +63,12 @@ def _value_checks() -> dict[Any, Any]:
     """Core's value checks (code object -> function): they read values only to raise an error on
     bad ones, so a replay runs them again instead of refusing the capture."""
     from ..nn.functional.losses import _check_targets
-    from ..ops.indexing import _check_index
+    from ..nn.functional.sparse import _check_embedding_indices
+    from ..ops.indexing import _check_in_bounds, _check_index
     from ..ops.random import _values_in
 
-    return {f.__code__: f for f in (_check_index, _check_targets, _values_in)}
+    checks = (_check_index, _check_in_bounds, _check_targets, _values_in, _check_embedding_indices)
+    return {f.__code__: f for f in checks}
 
 
 def _is_user_frame(filename: str) -> bool:

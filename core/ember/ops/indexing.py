@@ -339,14 +339,19 @@ def _check_index(op: str, x: Tensor, dim: int, index: Tensor) -> int:
     d = wrap_dim(dim, x.ndim, op)
     if index.ndim != x.ndim and not (x.ndim == 0 and index.ndim <= 1):
         raise ValueError(f"{op}: index has {index.ndim} dims, but the input has {x.ndim}; they must match")
+    _check_in_bounds(op, index, d, x.shape[d] if x.shape else 1)
+    return d
+
+
+def _check_in_bounds(op: str, index: Tensor, d: int, size: int) -> None:
+    """IndexError naming the first bad index unless every index is in [0, size) (a value check:
+    ``ember.compile`` runs it again on each replay's indices)."""
     if index.numel() and has_data(index):
         lo, hi = int(index.min().item()), int(index.max().item())
-        size = x.shape[d] if x.shape else 1
         if lo < 0 or hi >= size:
             raise IndexError(
                 f"{op}: index {lo if lo < 0 else hi} is out of bounds for dimension {d} with size {size}"
             )
-    return d
 
 
 def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
@@ -410,13 +415,7 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     same_device("index_select", x, index)
     size = x.shape[d] if x.shape else 1
     k = x.device.kernels.get("index_select")
-    if index.numel() and has_data(index):
-        lo, hi = int(index.min().item()), int(index.max().item())
-        if lo < 0 or hi >= size:
-            raise IndexError(
-                f"index_select: index {lo if lo < 0 else hi} is out of bounds for dimension {d} "
-                f"with size {size}"
-            )
+    _check_in_bounds("index_select", index, d, size)
     index = index.to(_dt.int64)
     shape = x.shape[:d] + (index.shape[0],) + x.shape[d + 1 :]
     if k is not None:

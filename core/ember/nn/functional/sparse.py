@@ -18,6 +18,19 @@ from ...tensor import Tensor
 __all__ = ["embedding", "embedding_bag", "one_hot"]
 
 
+def _check_embedding_indices(flat: Tensor, num: int) -> None:
+    """IndexError naming the first bad index unless every index of ``flat`` is in [0, num) (a value
+    check: ``ember.compile`` runs it again on each replay's indices)."""
+    if flat.numel() and has_data(flat):
+        lo, hi = int(flat.min().item()), int(flat.max().item())
+        if lo < 0 or hi >= num:
+            bad = lo if lo < 0 else hi
+            raise IndexError(
+                f"embedding: index {bad} is out of range for an embedding with {num} rows "
+                f"(valid: 0 .. {num - 1})"
+            )
+
+
 def embedding(
     input: Tensor,
     weight: Tensor,
@@ -43,14 +56,7 @@ def embedding(
             f"[{-num}, {num - 1}]; or pass None"
         )
     flat = input.reshape(-1)
-    if flat.numel() and has_data(flat):
-        lo, hi = int(flat.min().item()), int(flat.max().item())
-        if lo < 0 or hi >= num:
-            bad = lo if lo < 0 else hi
-            raise IndexError(
-                f"embedding: index {bad} is out of range for an embedding with {num} rows "
-                f"(valid: 0 .. {num - 1})"
-            )
+    _check_embedding_indices(flat, num)
     if max_norm is not None:
         _renorm_rows_(weight, flat, max_norm, norm_type)
     out = E.index_select(weight, 0, flat)
