@@ -1,7 +1,9 @@
-"""The cpu backend: the array-namespace kernels on numpy, plus host-specific details.
+"""The cpu backend: :class:`ember.array_backend.ArrayBackend` on numpy, plus host-specific details.
 
-Buffers are ``numpy.ndarray``; host transfer shares memory (``from_numpy`` keeps the array,
+Buffers are ``numpy.ndarray`` (numpy's own strided views, ufuncs and ``errstate`` are the fast
+paths ``ArrayBackend`` finds in it); host transfer shares memory (``from_numpy`` keeps the array,
 ``to_numpy`` returns it), which is what makes ``ember.from_numpy`` and ``.numpy()`` zero-copy.
+Random numbers are ``ArrayBackend``'s default, numpy's Philox on the host.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import platform
 from typing import Any
 
 import numpy as np
-from ember.array_backend import ArrayBackend, numpy_erf, numpy_random_bits
+from ember.array_backend import ArrayBackend, numpy_erf
 
 from .bfloat16 import bfloat16_kernels
 
@@ -30,8 +32,7 @@ class CpuBackend(ArrayBackend):
     device_type = "cpu"
 
     def __init__(self) -> None:
-        super().__init__(np, _to_host, _from_host, numpy_erf(), numpy_random_bits)
-        self.kernels["is_contiguous"] = lambda x: x.flags.c_contiguous
+        super().__init__(np, to_host=_to_host, from_host=_from_host, erf=numpy_erf())
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:

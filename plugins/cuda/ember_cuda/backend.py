@@ -1,5 +1,7 @@
-"""The cuda backend: the array-namespace kernels of :mod:`ember.array_backend` on CuPy, plus fused
-CUDA kernels for the hot paths, counter-based random numbers, DLPack and memory reporting.
+"""The cuda backend: :class:`ember.array_backend.ArrayBackend` (the array API standard's kernels, on
+CuPy through ``array_api_compat``'s namespace for it, with CuPy's own strided views as buffers),
+plus fused CUDA kernels for the hot paths, counter-based random numbers, DLPack and memory
+reporting.
 
 Buffers are ``cupy.ndarray``. Devices ``cuda:N`` are CuPy's devices ``N``. Every kernel runs on
 the right device: creation kernels on ``device_index``, the others on their first array's device
@@ -100,7 +102,7 @@ class CudaBackend(ArrayBackend):
                 return cupy_erf(x.astype(np.float32)).astype(np.float16)
             return cupy_erf(x)
 
-        super().__init__(cp, cp.asnumpy, self._from_host, erf, self._random_bits)
+        super().__init__(cp, to_host=cp.asnumpy, from_host=self._from_host, erf=erf, random_bits=self._random_bits)
         k = self.kernels
         generic_softmax, generic_log_softmax = k["softmax"], k["log_softmax"]
         k.update(
