@@ -194,7 +194,8 @@ def array_kernels(
     dtypes = {name: getattr(ns, name, None) for name in _DTYPE_NAMES}
     int64 = ns.int64
     to_host = to_host or _dlpack_to_host
-    from_host = from_host or (lambda array, index: ns.asarray(np.ascontiguousarray(array), copy=True))
+    # (order="C": a copy of a view with negative strides, which DLPack and buffers refuse; 0-d stays 0-d)
+    from_host = from_host or (lambda array, index: ns.asarray(np.asarray(array, order="C"), copy=True))
     erf = erf or standard_erf(ns)
     if random_bits is None:
 
@@ -739,6 +740,11 @@ class ArrayBackend(Backend):
     def native_type(self) -> type | None:
         """The buffers' type: the library's array type (numpy, CuPy), else :class:`StridedArray`."""
         return self._buffer_type
+
+    def memory_stats(self, index: int) -> dict[str, int]:
+        """The library manages its memory; Ember caches none, so all zeros (a backend whose library
+        reports its pool, as CuPy does, overrides this)."""
+        return {"in_use": 0, "cached": 0, "peak": 0}
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """Every dtype on numpy-family arrays; else whether ``dtype`` is one of the standard's
