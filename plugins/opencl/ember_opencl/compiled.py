@@ -139,6 +139,7 @@ class _PlanPool:
         self.owner: dict[int, int] = {}  # id(buf) -> the pid now holding it
         self.pid_buf: dict[int, int] = {}  # pid -> id(buf)
         self.pids = 0
+        self.given_back = False  # (see _give_back)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
@@ -362,6 +363,10 @@ class CompiledReplay:
             if mode == "auto":
                 fusion.mode = "always"  # fuse every chain from the first replay on
             result = replay(L, P, O)
+        except BaseException:
+            self.traced = False  # (a value check failed ...): the next call traces again
+            _give_back(rec.pool)
+            raise
         finally:
             fusion.mode = mode
             rec.uninstall()
@@ -369,7 +374,7 @@ class CompiledReplay:
             self._plan(rec, items, binds, first, dyn_nodes, [s for s in escape if s in static_out])
         except _Unreplayable as exc:
             self.why = str(exc)
-            rec.pool._returned.forward = rec.pool.real._returned
+            _give_back(rec.pool)
         return result
 
     def _plan(
@@ -651,6 +656,22 @@ class _Recorder:
             self._boundary(k)
 
         return call
+
+
+def _give_back(pool: _PlanPool) -> None:
+    """Return a planning pool's buffers to the device's pool (a trace that made no plan): the free
+    ones now, the ones still held when they die."""
+    real = pool.real
+    if pool.given_back:
+        return
+    pool.given_back = True
+    while pool._returned:
+        real._returned.append(pool._returned.popleft())
+    for size, lst in pool.free.items():
+        for pair in lst:
+            real._returned.append((pair, size))
+    pool.free.clear()
+    pool._returned.forward = real._returned
 
 
 def _host_checks_possible(dev: Any) -> bool:
