@@ -455,7 +455,7 @@ class CompiledReplay:
 
         def emit(j: int, ins: list[tuple[Slot, Any, int]], enter: bool = False) -> None:
             outs = sorted((s for s in rec.static_done[j] if s in slot_info), key=lambda s: s.n)
-            if not (segments[j] or ins or outs):
+            if not (enter or segments[j] or ins or outs):
                 return
             seg = _Segment(
                 self, segments[j], [(key, off) for _s, key, off in ins], [slot_info[s] for s in outs], enter
