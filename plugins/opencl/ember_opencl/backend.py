@@ -133,6 +133,12 @@ class OpenCLBackend(Backend):
         def fused_binary(name: str) -> Callable[[Any, Any], Any]:
             return fusion.wrap_binary(name, ew.binary_kernel(name))
 
+        abs_kernel = ew.unary_kernel("abs")
+
+        def complex_abs(x: Any) -> Any:
+            # |x| of a complex buffer (float2/double2 in, float/double out): cabs, C's hypot rule
+            return abs_kernel(x)
+
         return {
             # -- host transfer, memory and layout (memory.py)
             "from_numpy": self._from_numpy,
@@ -202,6 +208,7 @@ class OpenCLBackend(Backend):
             "imag": memory.imag,
             "complex": ew.make_complex,
             "conj": fused_unary("conj"),
+            "complex_abs": complex_abs,
         }
 
     # ------------------------------------------------------------------------------------------
