@@ -180,6 +180,9 @@ def test_printing_matches_torch() -> None:
 _UNARY = [
     "neg", "abs", "exp", "log", "sqrt", "sin", "cos", "tanh", "floor", "ceil", "round", "trunc",
     "expm1", "log1p", "log2", "log10", "exp2", "reciprocal", "square", "sigmoid",
+    # composites in core: computed in float32 and rounded once
+    "rsqrt", "erfc", "tan", "atan", "asinh", "acosh", "atanh", "frac", "sign",  # (sinh, cosh: torch
+    # overflows to inf for 2 inputs just below the float32 limit)
 ]  # fmt: skip (relu: Ember's relu(-0.0) is +0.0 in every dtype, torch's -0.0)
 
 

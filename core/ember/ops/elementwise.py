@@ -640,10 +640,16 @@ def _unary(
     if type(x) is not Tensor and not isinstance(x, Tensor):
         raise TypeError(f"{op}: expected an ember.Tensor, got {type(x).__name__}")
     if x.dtype._kind == 3 and op not in _COMPLEX_UNARY:
+        from .complex import COMPLEX_COMPOSITES
+
+        if op in COMPLEX_COMPOSITES:
+            return COMPLEX_COMPOSITES[op](x)
         refuse_complex(op, x, missing=op not in _NO_COMPLEX_IN_TORCH)
     k = x.device.kernels.get(op)
     if k is None:
         if composite is not None:
+            if x.dtype is _dt.bfloat16:  # in float32, rounded once, as PyTorch computes bfloat16 math
+                composite = _half_in_float32(composite)
             if float_op and x.dtype._kind < 2:
                 # as on the kernel path: integer and bool inputs compute in the default float dtype
                 # (the composite's pieces may not take bools: abs and neg refuse them)
