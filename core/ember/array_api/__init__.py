@@ -7,8 +7,8 @@ semantics: ``axis``/``keepdims``, ``max``/``min`` returning values only, the sta
 promotion (a 0-d array promotes like any other; Python scalars are weak), ``device=`` on every
 creation function. The modules follow the standard's categories.
 
-Dtypes: bool, int8, int16, int32, int64, uint8, float32, float64. Ember has no uint16, uint32,
-uint64 and no complex dtypes (the inspection API reports no complex kinds). Extensions:
+Dtypes: bool, int8, int16, int32, int64, uint8, float32, float64, complex64, complex128. Ember
+has no uint16, uint32, uint64. Extensions:
 ``linalg`` (:mod:`ember.array_api.linalg`, on :mod:`ember.linalg`) and ``fft``
 (:mod:`ember.array_api.fft`, on :mod:`ember.fft`).
 """
@@ -42,6 +42,8 @@ from ._dtypes import (
     astype,
     bool,
     can_cast,
+    complex64,
+    complex128,
     finfo,
     float32,
     float64,
@@ -121,7 +123,7 @@ newaxis = None
 
 __all__ = [
     "__array_api_version__", "__array_namespace_info__", "fft", "linalg", "e", "inf", "nan", "pi", "newaxis",
-    "bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64",
+    "bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128",
     "astype", "can_cast", "finfo", "iinfo", "isdtype", "result_type",
     "arange", "asarray", "empty", "empty_like", "eye", "from_dlpack", "full", "full_like",
     "linspace", "meshgrid", "ones", "ones_like", "tril", "triu", "zeros", "zeros_like",

@@ -50,9 +50,11 @@ def _scalar_dtype(value: Any, op: str) -> _dt.DType:
         return _dt.int64
     if isinstance(value, float):
         return _dt.get_default_dtype()
+    if isinstance(value, complex):
+        return _dt.get_default_dtype().to_complex()
     if isinstance(value, Tensor) and value.ndim == 0:
         return value.dtype
-    raise TypeError(f"{op}: expected a Python bool, int or float, got {type(value).__name__}")
+    raise TypeError(f"{op}: expected a Python bool, int, float or complex, got {type(value).__name__}")
 
 
 def _dtype(dtype: Any, op: str) -> _dt.DType | None:
@@ -61,7 +63,8 @@ def _dtype(dtype: Any, op: str) -> _dt.DType | None:
 
 def _nested_dtype(obj: Any) -> _dt.DType | None:
     """The default dtype of nested Python scalars and 0-d arrays: the arrays' promoted dtype,
-    raised by the scalars' kinds (bool, int64, the default float) as weak scalars raise it."""
+    raised by the scalars' kinds (bool, int64, the default float, its complex dtype) as weak
+    scalars raise it."""
     kinds: set[int] = set()
     arrays: list[_dt.DType] = []
 
@@ -78,7 +81,7 @@ def _nested_dtype(obj: Any) -> _dt.DType | None:
         elif isinstance(o, float):
             kinds.add(2)
         elif isinstance(o, complex):
-            raise TypeError("asarray: Ember has no complex dtypes")
+            kinds.add(3)
 
     walk(obj)
     if arrays:
@@ -86,11 +89,12 @@ def _nested_dtype(obj: Any) -> _dt.DType | None:
         for a in arrays[1:]:
             d = _dt.promote_types(d, a)
         for k in kinds:
-            d = _dt.result_type_scalar(d, (False, 0, 0.0)[k])
+            d = _dt.result_type_scalar(d, (False, 0, 0.0, 0j)[k])
         return d
     if not kinds:
         return None
-    return {0: _dt.bool_, 1: _dt.int64, 2: _dt.get_default_dtype()}[max(kinds)]
+    real = _dt.get_default_dtype()
+    return {0: _dt.bool_, 1: _dt.int64, 2: real, 3: real.to_complex()}[max(kinds)]
 
 
 def _python_values(obj: Any) -> Any:
@@ -127,7 +131,7 @@ def asarray(
             )
         return obj.to(device=dev, dtype=d)
     dev = resolve_device(device)
-    if isinstance(obj, (builtins.bool, int, float, list, tuple)):
+    if isinstance(obj, (builtins.bool, int, float, complex, list, tuple)):
         if copy is False:
             raise ValueError("asarray: copy=False, but a Python object always needs a copy")
         d = dtype if dtype is not None else _nested_dtype(obj)
@@ -138,8 +142,6 @@ def asarray(
         if isinstance(obj, (list, tuple)) and any(isinstance(e, Tensor) for e in _flat(obj)):
             obj = _python_values(obj)
         return _ops.tensor(obj, dtype=d if d is not None else _dt.get_default_dtype(), device=dev)
-    if isinstance(obj, complex):
-        raise TypeError("asarray: Ember has no complex dtypes")
     try:
         arr = np.asarray(obj) if copy is not True else np.array(obj, copy=True)
     except Exception as exc:
@@ -149,7 +151,7 @@ def asarray(
             f"asarray: copy=False, but a {type(obj).__name__} of {arr.dtype} becomes a "
             f"{dtype or arr.dtype} array on {dev} only through a copy; pass copy=None"
         )
-    if arr.dtype.kind not in "biuf":
+    if arr.dtype.kind not in "biufc":
         raise TypeError(f"asarray: {arr.dtype} has no Ember dtype")
     if dtype is not None:
         arr = arr.astype(dtype.numpy, copy=False)
@@ -266,17 +268,26 @@ def linspace(
     endpoint: builtins.bool = True,
 ) -> Tensor:
     """``num`` evenly spaced values from ``start`` to ``stop`` (excluded if not ``endpoint``),
-    computed in float64."""
-    d = _dtype(dtype, "linspace") or _dt.get_default_dtype()
-    if not d.is_floating_point:
-        raise TypeError(f"linspace: dtype must be a floating dtype, got {d}")
+    computed in float64 (complex128 when ``start`` or ``stop`` is complex or ``dtype`` is a
+    complex dtype; without ``dtype``, a complex bound gives the default complex dtype)."""
+    d = _dtype(dtype, "linspace")
+    cplx = isinstance(start, complex) or isinstance(stop, complex)
+    if d is None:
+        d = _dt.get_default_dtype().to_complex() if cplx else _dt.get_default_dtype()
+    if not (d.is_floating_point or d.is_complex):
+        raise TypeError(f"linspace: dtype must be a real or complex floating dtype, got {d}")
+    if cplx and not d.is_complex:
+        raise TypeError(
+            f"linspace: start={start!r} or stop={stop!r} is complex but dtype is {d}; pass a complex dtype"
+        )
     dev = resolve_device(device)
     num = operator_index(num)
     if num < 0:
         raise ValueError(f"linspace: num must be non-negative, got {num}")
     div = (num - 1) if endpoint else num
     step = (stop - start) / div if div > 0 else 0.0
-    out = _ops.arange(num, dtype=_dt.float64, device=dev) * step + start
+    work = _dt.complex128 if d.is_complex else _dt.float64
+    out = _ops.arange(num, dtype=_dt.float64, device=dev).to(work) * step + start
     if endpoint and num > 1:
         out[-1] = stop
     return out.to(d)

@@ -5,7 +5,9 @@ The standard's promotion differs from Ember's operators (PyTorch's rules) in one
 array takes full part in promotion (``int8[3] + int64[()]`` is int64 here, int8 in PyTorch). The
 namespace's functions therefore cast array operands to the standard's common type before calling
 Ember's op. Python scalars are weak in both: an ``int`` joins an integer or floating array, a
-``float`` a floating array, and the result keeps the array's dtype. Mixed kinds (bool with a
+``float`` a floating array, a ``complex`` a real or complex floating array (``float32`` becomes
+``complex64``), and otherwise the result keeps the array's dtype. Real and complex floating
+dtypes promote to the complex dtype of the wider precision, by the standard's table. Mixed kinds (bool with a
 number, integer with floating), which the standard leaves to the library, follow Ember's rules.
 """
 
@@ -24,9 +26,12 @@ bool = _dt.bool_  # noqa: A001 - the standard's name
 int8, int16, int32, int64 = _dt.int8, _dt.int16, _dt.int32, _dt.int64
 uint8 = _dt.uint8
 float32, float64 = _dt.float32, _dt.float64
+complex64, complex128 = _dt.complex64, _dt.complex128
 
-#: the standard's dtypes that Ember has (no uint16/uint32/uint64, no complex64/complex128)
-DTYPES: tuple[_dt.DType, ...] = (bool, int8, int16, int32, int64, uint8, float32, float64)
+#: the standard's dtypes that Ember has (no uint16/uint32/uint64)
+DTYPES: tuple[_dt.DType, ...] = (
+    bool, int8, int16, int32, int64, uint8, float32, float64, complex64, complex128,
+)  # fmt: skip
 _STANDARD = frozenset(DTYPES)
 
 _KINDS = {
@@ -35,7 +40,7 @@ _KINDS = {
     "unsigned integer": lambda d: d.is_integer and not d.is_signed,
     "integral": lambda d: d.is_integer,
     "real floating": lambda d: d.is_floating_point,
-    "complex floating": lambda d: False,  # Ember has no complex dtypes
+    "complex floating": lambda d: d.is_complex,
     "numeric": lambda d: not d.is_bool,
 }
 
@@ -48,23 +53,30 @@ def check_dtype(dtype: Any, op: str) -> _dt.DType:
     raise TypeError(f"{op}: {dtype!r} is not a dtype of ember.array_api; use one of {names}")
 
 
+def _is_inexact(d: _dt.DType) -> builtins.bool:
+    return d.is_floating_point or d.is_complex
+
+
 def standard_promote(a: _dt.DType, b: _dt.DType) -> _dt.DType | None:
     """The standard's promotion of two dtypes, or None where the standard has no rule (mixed
-    kinds: bool with a number, integer with floating)."""
+    kinds: bool with a number, integer with floating). Real and complex floating dtypes promote
+    to the complex dtype of the wider precision (``float64`` with ``complex64`` is
+    ``complex128``)."""
     if a is b:
         return a
-    if a.is_bool or b.is_bool or a.is_floating_point != b.is_floating_point:
+    if a.is_bool or b.is_bool or _is_inexact(a) != _is_inexact(b):
         return None
     return _dt.promote_types(a, b)
 
 
-def _is_scalar(x: object) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, complex)
+def _is_scalar(x: object) -> builtins.bool:
+    return isinstance(x, (int, float, complex))
 
 
 def result_type(*arrays_and_dtypes: Any) -> _dt.DType:
     """The dtype the standard's promotion gives ``arrays_and_dtypes`` (arrays, dtypes and, since
-    2024.12, Python ``bool``/``int``/``float`` scalars, which are weak)."""
+    2024.12, Python ``bool``/``int``/``float``/``complex`` scalars, which are weak: a ``complex``
+    makes a real floating dtype the complex dtype of its precision)."""
     if not arrays_and_dtypes:
         raise ValueError("result_type: at least one array or dtype is required")
     out: _dt.DType | None = None
@@ -111,6 +123,11 @@ def astype(x: Tensor, dtype: _dt.DType, /, *, copy: builtins.bool = True, device
     from ._creation import resolve_device
 
     dev = x.device if device is None else resolve_device(device)
+    if x.dtype.is_complex and not dtype.is_complex:
+        raise TypeError(
+            f"astype: casting a {x.dtype} array to {dtype} would drop the imaginary parts, which the "
+            "standard does not permit; take real(x), imag(x) or abs(x) first"
+        )
     if not copy and dtype is x.dtype and dev is x.device:
         return x
     out = x.to(device=dev, dtype=dtype)
@@ -143,7 +160,8 @@ def isdtype(dtype: _dt.DType, kind: Any) -> builtins.bool:
 
 @dataclass(frozen=True)
 class finfo_object:  # noqa: N801 - the standard's name
-    """Machine limits of a floating dtype."""
+    """Machine limits of a floating dtype (for a complex dtype, those of its real parts, and
+    ``dtype`` is the real dtype of that precision, as the standard specifies)."""
 
     bits: int
     eps: float
@@ -168,8 +186,11 @@ def _dtype_of(type: Any, op: str) -> _dt.DType:  # noqa: A002
 
 
 def finfo(type: Any, /) -> finfo_object:  # noqa: A002
-    """Machine limits of a floating dtype (or of an array's dtype)."""
+    """Machine limits of a real or complex floating dtype (or of an array's dtype); a complex
+    dtype reports its parts' real dtype."""
     d = _dtype_of(type, "finfo")
+    if d.is_complex:
+        d = d.to_real()
     if not d.is_floating_point:
         raise TypeError(f"finfo: {d} is not a floating dtype; use iinfo for integers")
     f = np.finfo(d.numpy)

@@ -129,24 +129,31 @@ def positive(x: Tensor, /) -> Tensor:
 
 
 def round(x: Tensor, /) -> Tensor:  # noqa: A001
-    """Round to the nearest integer, halves to even; integer input is returned unchanged."""
+    """Round to the nearest integer, halves to even; integer input is returned unchanged; a
+    complex input has its real and imaginary parts rounded separately, as the standard asks."""
     x = _array(x, "round")
+    if x.dtype.is_complex:
+        return _ops.complex(_ops.round(_ops.real(x)), _ops.round(_ops.imag(x)))
     return x.clone() if not x.dtype.is_floating_point else _ops.round(x)
 
 
 def conj(x: Tensor, /) -> Tensor:
-    """The complex conjugate: ``x`` itself (a copy) for Ember's real dtypes."""
-    return _array(x, "conj").clone()
+    """The complex conjugate; ``x`` itself (a copy) for real dtypes."""
+    x = _array(x, "conj")
+    return _ops.conj(x) if x.dtype.is_complex else x.clone()
 
 
 def real(x: Tensor, /) -> Tensor:
-    """The real part: ``x`` itself (a copy) for Ember's real dtypes."""
-    return _array(x, "real").clone()
+    """The real part (of the real dtype of ``x``'s precision); ``x`` itself (a copy) for real
+    dtypes."""
+    x = _array(x, "real")
+    return _ops.real(x) if x.dtype.is_complex else x.clone()
 
 
 def imag(x: Tensor, /) -> Tensor:
-    """The imaginary part: zeros for Ember's real dtypes."""
-    return _ops.zeros_like(_array(x, "imag"))
+    """The imaginary part (of the real dtype of ``x``'s precision); zeros for real dtypes."""
+    x = _array(x, "imag")
+    return _ops.imag(x) if x.dtype.is_complex else _ops.zeros_like(x)
 
 
 def clip(x: Tensor, /, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
@@ -184,8 +191,11 @@ def nextafter(x1: Any, x2: Any, /) -> Tensor:
 
 
 def sign(x: Tensor, /) -> Tensor:
-    """-1, 0 or 1 after the sign of each element; NaN stays NaN (the standard's special case)."""
+    """-1, 0 or 1 after the sign of each element; NaN stays NaN (the standard's special case).
+    For complex ``x``, ``x / |x|`` (0 where ``x`` is 0), Ember's ``sgn``."""
     x = _array(x, "sign")
+    if x.dtype.is_complex:
+        return _ops.sgn(x)
     out = _ops.sign(x)
     return _ops.where(_ops.isnan(x), x, out) if x.dtype.is_floating_point else out
 

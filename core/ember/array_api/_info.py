@@ -12,8 +12,7 @@ from ._dtypes import DTYPES, isdtype
 
 
 class Info:
-    """What the namespace supports: capabilities, devices, dtypes and default dtypes. Ember has
-    no complex dtypes, so no kind lists any."""
+    """What the namespace supports: capabilities, devices, dtypes and default dtypes."""
 
     __module__ = "ember.array_api"
 
@@ -32,13 +31,14 @@ class Info:
         return tuple(d for d in _devices() if d.type != "meta")
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, Any]:
-        """The default dtypes: Ember's default float for 'real floating', int64 for 'integral'
-        and 'indexing', None for 'complex floating' (Ember has none)."""
+        """The default dtypes: Ember's default float for 'real floating', the complex dtype of its
+        precision for 'complex floating', int64 for 'integral' and 'indexing'."""
         if device is not None:
             resolve_device(device)
+        real = _dt.get_default_dtype()
         return {
-            "real floating": _dt.get_default_dtype(),
-            "complex floating": None,
+            "real floating": real,
+            "complex floating": real.to_complex(),
             "integral": _dt.int64,
             "indexing": _dt.int64,
         }

@@ -40,7 +40,8 @@ def tensordot(x1: Tensor, x2: Tensor, /, *, axes: int | tuple[Sequence[int], Seq
 
 
 def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
-    """The dot product of vectors along ``axis`` of the broadcast arrays."""
+    """The dot product of vectors along ``axis`` of the broadcast arrays: ``sum(conj(x1) * x2)``,
+    the first argument conjugated as the standard specifies for complex arrays."""
     a, b = promote(x1, x2, "vecdot")
     shape = broadcast_shapes(a.shape, b.shape)
     if not -len(shape) <= axis < len(shape):
@@ -48,4 +49,6 @@ def vecdot(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
     if a.shape[axis] != b.shape[axis]:
         raise ValueError(f"vecdot: axis {axis} has sizes {a.shape[axis]} and {b.shape[axis]}")
     a, b = _ops.broadcast_to(a, shape), _ops.broadcast_to(b, shape)
+    if a.dtype.is_complex:
+        a = _ops.conj(a)
     return _ops.sum(a * b, axis, dtype=a.dtype)

@@ -17,10 +17,10 @@ from ._manipulation import _axes, _axis
 
 def _sum_dtype(x: Tensor, dtype: Any, op: str) -> _dt.DType:
     """The standard's accumulation dtype: integers (and bool) narrower than int64 widen to int64
-    (Ember has no uint64, so unsigned ones go to int64 too); floats keep theirs."""
+    (Ember has no uint64, so unsigned ones go to int64 too); real and complex floats keep theirs."""
     if dtype is not None:
         return check_dtype(dtype, op)
-    return _dt.int64 if not x.dtype.is_floating_point else x.dtype
+    return x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else _dt.int64
 
 
 def _reduce(x: Tensor, axis: Any, keepdims: bool, op: str, fn: Any, nothing: Any, **kw: Any) -> Tensor:
@@ -58,8 +58,10 @@ def _float_only(x: Tensor, op: str) -> None:
 
 
 def mean(x: Tensor, /, *, axis: Any = None, keepdims: bool = False) -> Tensor:
-    """The arithmetic mean over ``axis`` (floating arrays; NaN for an empty reduction)."""
-    _float_only(x, "mean")
+    """The arithmetic mean over ``axis`` (real or complex floating arrays; NaN for an empty
+    reduction)."""
+    if not x.dtype.is_complex:
+        _float_only(x, "mean")
     return _reduce(x, axis, keepdims, "mean", _ops.mean, Tensor.clone)
 
 

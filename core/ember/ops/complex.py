@@ -425,6 +425,171 @@ def complex_array_kernels(xp: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------------------------
 # op records
 # ----------------------------------------------------------------------------------------------
+def _i_times(z: Tensor) -> Tensor:
+    """``i * z`` from the parts (``complex(-imag, real)``): exact, no infinity times zero."""
+    from .elementwise import neg
+
+    return complex(neg(imag(z)), real(z))
+
+
+def _minus_i_times(z: Tensor) -> Tensor:
+    """``-i * z`` from the parts (``complex(imag, -real)``)."""
+    from .elementwise import neg
+
+    return complex(imag(z), neg(real(z)))
+
+
+def _scale_parts(z: Tensor, k: float) -> Tensor:
+    """``z * k`` for a real ``k``, part by part (a complex product would make ``inf * 0`` a NaN
+    in the other part)."""
+    return complex(real(z) * k, imag(z) * k)
+
+
+def _sinh(z: Tensor) -> Tensor:
+    # sinh(z) = -i sin(iz)
+    from .elementwise import sin
+
+    return _minus_i_times(sin(_i_times(z)))
+
+
+def _cosh(z: Tensor) -> Tensor:
+    # cosh(z) = cos(iz)
+    from .elementwise import cos
+
+    return cos(_i_times(z))
+
+
+def _tan(z: Tensor) -> Tensor:
+    # tan(z) = -i tanh(iz)
+    from .elementwise import tanh
+
+    return _minus_i_times(tanh(_i_times(z)))
+
+
+def _expm1(z: Tensor) -> Tensor:
+    # expm1(x + iy) = (expm1(x) cos y - 2 sin^2(y / 2)) + i e^x sin y: no cancellation near 0;
+    # a zero y keeps its sign in the imaginary part (e^inf * 0 would be NaN)
+    from .elementwise import cos, eq, exp, expm1, sin, where
+
+    x, y = real(z), imag(z)
+    h = sin(y * 0.5)
+    re = expm1(x) * cos(y) - 2 * h * h
+    im = where(eq(y, 0), y, exp(x) * sin(y))
+    return complex(re, im)
+
+
+def _log1p(z: Tensor) -> Tensor:
+    # log1p(x + iy) = log|1 + z| + i atan2(y, 1 + x); near 0 the magnitude's logarithm is
+    # 0.5 log1p(x (x + 2) + y^2), which keeps the small terms log|1 + z| would round away
+    from .elementwise import abs as abs_
+    from .elementwise import atan2, hypot, log, log1p, lt, where
+
+    x, y = real(z), imag(z)
+    xp1 = x + 1
+    small = lt(abs_(x) + abs_(y), 0.5)
+    near = log1p(where(small, x * (x + 2) + y * y, 0.0)) * 0.5
+    far = log(hypot(xp1, y))
+    return complex(where(small, near, far), atan2(y, xp1))
+
+
+def _log2(z: Tensor) -> Tensor:
+    from .elementwise import log
+
+    return _scale_parts(log(z), 1 / math.log(2))
+
+
+def _log10(z: Tensor) -> Tensor:
+    from .elementwise import log
+
+    return _scale_parts(log(z), 1 / math.log(10))
+
+
+def _re_prod(a: Tensor, b: Tensor) -> Tensor:
+    """``real(a * b)`` from the parts."""
+    return real(a) * real(b) - imag(a) * imag(b)
+
+
+def _im_conj_prod(a: Tensor, b: Tensor) -> Tensor:
+    """``imag(conj(a) * b)`` from the parts."""
+    return real(a) * imag(b) - imag(a) * real(b)
+
+
+def _shifted(z: Tensor, a: float, sign: float) -> Tensor:
+    """``a + sign * z`` from the parts, so that ``1 - z`` has the imaginary part ``-imag(z)``
+    exactly (a complex difference would give ``0 - 0 = +0`` for ``imag(z) = +0``, which puts
+    the branch cuts' values on the wrong side)."""
+    from .elementwise import neg
+
+    x, y = real(z), imag(z)
+    return complex(a + x, y) if sign > 0 else complex(a - x, neg(y))
+
+
+def _asin(z: Tensor) -> Tensor:
+    # Kahan's formulas ("Branch cuts for complex elementary functions", 1987): products of
+    # square roots, so no square of z can overflow
+    from .elementwise import asinh, atan2, sqrt
+
+    s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
+    return complex(atan2(real(z), _re_prod(s1m, s1p)), asinh(_im_conj_prod(s1m, s1p)))
+
+
+def _acos(z: Tensor) -> Tensor:
+    from .elementwise import asinh, atan2, sqrt
+
+    s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
+    return complex(atan2(real(s1m), real(s1p)) * 2, asinh(_im_conj_prod(s1p, s1m)))
+
+
+def _acosh(z: Tensor) -> Tensor:
+    from .elementwise import asinh, atan2, sqrt
+
+    sm1, sp1 = sqrt(_shifted(z, -1.0, 1)), sqrt(_shifted(z, 1.0, 1))
+    return complex(asinh(_re_prod(_conj_parts(sm1), sp1)), atan2(imag(sm1), real(sp1)) * 2)
+
+
+def _conj_parts(z: Tensor) -> Tensor:
+    from .elementwise import neg
+
+    return complex(real(z), neg(imag(z)))
+
+
+def _asinh(z: Tensor) -> Tensor:
+    # asinh(z) = -i asin(iz)
+    return _minus_i_times(_asin(_i_times(z)))
+
+
+def _atanh(z: Tensor) -> Tensor:
+    # atanh(z) = (log1p(z) - log1p(-z)) / 2
+    from .elementwise import neg
+
+    return _scale_parts(_log1p(z) - _log1p(neg(z)), 0.5)
+
+
+def _atan(z: Tensor) -> Tensor:
+    # atan(z) = -i atanh(iz)
+    return _minus_i_times(_atanh(_i_times(z)))
+
+
+#: the complex forms of unary ops whose kernels take real tensors only: each is composed of ops
+#: that take complex tensors or of real ops on the parts, on every device, and differentiates
+#: through them (``ember.ops.elementwise`` sends complex inputs of these ops here)
+COMPLEX_COMPOSITES: dict[str, Any] = {
+    "sinh": _sinh,
+    "cosh": _cosh,
+    "tan": _tan,
+    "expm1": _expm1,
+    "log1p": _log1p,
+    "log2": _log2,
+    "log10": _log10,
+    "asin": _asin,
+    "acos": _acos,
+    "acosh": _acosh,
+    "asinh": _asinh,
+    "atanh": _atanh,
+    "atan": _atan,
+}
+
+
 def _records() -> None:
     from .records import OpRecord, register
     from .samples import COMPLEX, FLOATS, ErrorSample, Sample, complex_specials, rand_array, unary_samples
@@ -663,6 +828,7 @@ def _records() -> None:
                 ),
             ),
         ),
+        *_composite_records(OpRecord, unary_samples, COMPLEX),
         OpRecord(
             "vdot",
             vdot,
@@ -681,6 +847,30 @@ def _records() -> None:
             ),
         ),
     )
+
+
+def _composite_records(record: Any, unary_samples: Any, dtypes: tuple[str, ...]) -> list[Any]:
+    """One record per op of :data:`COMPLEX_COMPOSITES` on complex tensors (``sinh_complex`` ...),
+    against numpy's complex functions, with gradients (the op records prove the real dtypes)."""
+    from . import elementwise as ew
+
+    refs = {
+        "sinh": np.sinh, "cosh": np.cosh, "tan": np.tan, "expm1": np.expm1, "log1p": np.log1p,
+        "log2": np.log2, "log10": np.log10, "asin": np.arcsin, "acos": np.arccos,
+        "acosh": np.arccosh, "asinh": np.arcsinh, "atanh": np.arctanh, "atan": np.arctan,
+    }  # fmt: skip
+    return [
+        record(
+            f"{name}_complex",
+            getattr(ew, name),
+            unary_samples(),
+            ref,
+            covers=(name,),
+            dtypes=dtypes,
+            public=False,
+        )
+        for name, ref in refs.items()
+    ]
 
 
 def _abs(x: Tensor) -> Tensor:
