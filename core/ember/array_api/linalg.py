@@ -4,6 +4,13 @@ Each function is Ember's (PyTorch's ``torch.linalg`` names) with the standard's 
 ``axis``/``keepdims`` for ``dim``/``keepdim``, ``rtol`` only for ``matrix_rank`` and ``pinv``,
 ``solve``'s ``x2`` a vector only when it is 1-D, the standard's type promotion for two arrays.
 The decompositions return the standard's named tuples.
+
+Complex arrays: :mod:`ember.linalg` works on real matrices, so ``inv``, ``pinv``, ``solve``,
+``matrix_power``, ``svdvals``, ``matrix_rank`` and ``eigvalsh`` of complex matrices go through
+the real matrix ``[[B, -C], [C, B]]`` of ``A = B + iC`` (a product-preserving map whose
+singular values and Hermitian eigenvalues are ``A``'s, each twice); the norms go through
+``abs`` or the singular values. ``cholesky``, ``qr``, ``svd``, ``eigh``, ``det`` and ``slogdet``
+of complex matrices are refused by Ember's linalg (complex factorizations are not there yet).
 """
 
 from __future__ import annotations
@@ -54,6 +61,23 @@ class SVDResult(NamedTuple):
     Vh: Tensor
 
 
+def _embed(x: Tensor) -> Tensor:
+    """The real ``(2m, 2n)`` matrices ``[[B, -C], [C, B]]`` of complex ``(m, n)`` matrices
+    ``B + iC``."""
+    b, c = _ops.real(x), _ops.imag(x)
+    return _ops.cat([_ops.cat([b, -c], -1), _ops.cat([c, b], -1)], -2)
+
+
+def _unembed(y: Tensor, m: int, n: int) -> Tensor:
+    """The complex ``(m, n)`` matrices whose real form :func:`_embed` gives ``y``."""
+    return _ops.complex(y[..., :m, :n], y[..., m:, :n])
+
+
+def _svdvals_complex(x: Tensor) -> Tensor:
+    # every singular value of A appears twice among the real form's (descending): one of each pair
+    return _linalg.svdvals(_embed(x))[..., 0::2]
+
+
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
     """The Cholesky factor of symmetric positive-definite matrices (lower unless ``upper``)."""
     return _linalg.cholesky(x, upper=upper)
@@ -87,29 +111,52 @@ def eigh(x: Tensor, /) -> EighResult:
 
 
 def eigvalsh(x: Tensor, /) -> Tensor:
-    """Eigenvalues (ascending) of symmetric matrices."""
+    """Eigenvalues (ascending) of symmetric (complex: Hermitian) matrices."""
+    if x.dtype.is_complex:
+        # the real form of a Hermitian matrix is symmetric, with each eigenvalue twice
+        return _linalg.eigvalsh(_embed(x))[..., 0::2]
     return _linalg.eigvalsh(x)
 
 
 def inv(x: Tensor, /) -> Tensor:
     """The inverses of square matrices."""
+    if x.dtype.is_complex:
+        return _unembed(_linalg.inv(_embed(x)), x.shape[-2], x.shape[-1])
     return _linalg.inv(x)
 
 
 def matrix_norm(x: Tensor, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
-    """Matrix norms over the last two axes: 'fro', 'nuc', 1, -1, 2, -2, inf or -inf."""
-    return _linalg.matrix_norm(x, ord, (-2, -1), keepdims)
+    """Matrix norms over the last two axes: 'fro', 'nuc', 1, -1, 2, -2, inf or -inf (of complex
+    matrices: real, from the magnitudes or the singular values)."""
+    if not x.dtype.is_complex:
+        return _linalg.matrix_norm(x, ord, (-2, -1), keepdims)
+    if ord in ("nuc", 2, -2):
+        s = _svdvals_complex(x)
+        out = _ops.sum(s, -1) if ord == "nuc" else (_ops.amax(s, -1) if ord == 2 else _ops.amin(s, -1))
+        return out.reshape(*out.shape, 1, 1) if keepdims else out
+    return _linalg.matrix_norm(_ops.abs(x), ord, (-2, -1), keepdims)
 
 
 def matrix_power(x: Tensor, n: int, /) -> Tensor:
     """Square matrices raised to the integer power ``n`` (negative: of the inverse)."""
+    if x.dtype.is_complex:
+        return _unembed(_linalg.matrix_power(_embed(x), n), x.shape[-2], x.shape[-1])
     return _linalg.matrix_power(x, n)
 
 
 def matrix_rank(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The numbers of singular values above ``rtol`` times the largest (default
     ``max(M, N) * eps``)."""
-    return _linalg.matrix_rank(x, rtol=rtol)
+    if not x.dtype.is_complex:
+        return _linalg.matrix_rank(x, rtol=rtol)
+    s = _svdvals_complex(x)
+    if rtol is None:
+        rtol = max(x.shape[-2], x.shape[-1]) * float(_dt.finfo(x.dtype.to_real()).eps)
+    if isinstance(rtol, Tensor):
+        rtol = rtol[..., None]
+    if s.shape[-1] == 0:
+        return _ops.zeros(s.shape[:-1], dtype=_dt.int64, device=x.device)
+    return _ops.sum(s > s[..., :1] * rtol, -1)
 
 
 def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
@@ -123,6 +170,8 @@ def outer(x1: Tensor, x2: Tensor, /) -> Tensor:
 def pinv(x: Tensor, /, *, rtol: float | Tensor | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverses, singular values below ``rtol`` times the largest
     dropped."""
+    if x.dtype.is_complex:
+        return _unembed(_linalg.pinv(_embed(x), rtol=rtol), x.shape[-1], x.shape[-2])
     return _linalg.pinv(x, rtol=rtol)
 
 
@@ -147,10 +196,12 @@ def solve(x1: Tensor, x2: Tensor, /) -> Tensor:
     if b.ndim == 1:
         if a.shape[-1] != b.shape[0]:
             raise ValueError(f"solve: x1 of shape {a.shape} and the vector x2 of shape {b.shape}")
-        return _linalg.solve(a, _ops.broadcast_to(b, (*a.shape[:-2], b.shape[0]))[..., None])[..., 0]
+        return solve(a, _ops.broadcast_to(b, (*a.shape[:-2], b.shape[0]))[..., None])[..., 0]
     batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = _ops.broadcast_to(a, (*batch, *a.shape[-2:]))
     b = _ops.broadcast_to(b, (*batch, *b.shape[-2:]))
+    if a.dtype.is_complex:
+        return _unembed(_linalg.solve(_embed(a), _embed(b)), a.shape[-1], b.shape[-1])
     return _linalg.solve(a, b)
 
 
@@ -161,7 +212,9 @@ def svd(x: Tensor, /, *, full_matrices: bool = True) -> SVDResult:
 
 
 def svdvals(x: Tensor, /) -> Tensor:
-    """The singular values (descending)."""
+    """The singular values (descending; real for complex matrices)."""
+    if x.dtype.is_complex:
+        return _svdvals_complex(x)
     return _linalg.svdvals(x)
 
 
@@ -173,13 +226,16 @@ def trace(x: Tensor, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
     d = (
         check_dtype(dtype, "trace")
         if dtype is not None
-        else (x.dtype if x.dtype.is_floating_point else _dt.int64)
+        else (x.dtype if x.dtype.is_floating_point or x.dtype.is_complex else _dt.int64)
     )
     return _ops.sum(_linalg.diagonal(x, offset=offset), -1, dtype=d)
 
 
 def vector_norm(x: Tensor, /, *, axis: Any = None, keepdims: bool = False, ord: float = 2) -> Tensor:  # noqa: A002
-    """Vector norms over ``axis`` (every axis when None, as one flattened vector)."""
+    """Vector norms over ``axis`` (every axis when None, as one flattened vector); those of a
+    complex array are its magnitudes' (real)."""
+    if x.dtype.is_complex:
+        x = _ops.abs(x)
     if not x.dtype.is_floating_point:
         raise TypeError(f"vector_norm: expected a floating array, got {x.dtype}")
     axes = _axes(axis, x.ndim, "vector_norm")
