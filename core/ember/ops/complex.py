@@ -559,10 +559,11 @@ def _asinh(z: Tensor) -> Tensor:
 
 
 def _atanh(z: Tensor) -> Tensor:
-    # atanh(z) = (log1p(z) - log1p(-z)) / 2
+    # atanh(z) = (log1p(z) - log1p(-z)) / 2; -z from the parts, so that -(2 + 0j) is -2 - 0j on
+    # every device (its log1p's imaginary part, -pi, sets the side of the branch cut)
     from .elementwise import neg
 
-    return _scale_parts(_log1p(z) - _log1p(neg(z)), 0.5)
+    return _scale_parts(_log1p(z) - _log1p(complex(neg(real(z)), neg(imag(z)))), 0.5)
 
 
 def _atan(z: Tensor) -> Tensor:
