@@ -160,9 +160,11 @@ def _charlm_batches(ex: Any, data: Any, args: Any, steps: int) -> list[tuple[Any
 
 
 def run_ember_charlm(
-    ex: Any, args: Any, data: Any, device: str, steps: int, warmup: int = 3
+    ex: Any, args: Any, data: Any, device: str, steps: int, warmup: int = 3, compiled: bool = False
 ) -> dict[str, float]:
-    """Tokens per second of the example's model and optimisation on ``device``."""
+    """Tokens per second of the example's model and optimisation on ``device``; ``compiled``: the
+    step (forward, loss, backward, clipping, AdamW) through ``ember.compile`` (the scheduler's
+    step stays outside: the replays read the learning rate it sets)."""
     import ember
     import ember.nn as nn
     import ember.nn.functional as F
@@ -174,17 +176,23 @@ def run_ember_charlm(
     )
     model, opt, sched = ex.build(cfg, args, dev)
     batches = _charlm_batches(ex, data, args, warmup + steps)
-    t0 = 0.0
-    for i, (x, y) in enumerate(batches):
-        if i == warmup:  # the warm-up steps' work done
-            ember.synchronize(dev)
-            t0 = time.perf_counter()
-        logits = model(ember.tensor(x, device=dev))
-        loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), ember.tensor(y.reshape(-1), device=dev))
+
+    def train_step(x: Any, y: Any) -> Any:
+        logits = model(x)
+        loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), y)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         opt.step()
+        return loss
+
+    step_fn = ember.compile(train_step) if compiled else train_step
+    t0 = 0.0
+    for i, (x, y) in enumerate(batches):
+        if i == warmup:  # the warm-up steps' work done (a compiled step captured by then)
+            ember.synchronize(dev)
+            t0 = time.perf_counter()
+        loss = step_fn(ember.tensor(x, device=dev), ember.tensor(y.reshape(-1), device=dev))
         sched.step()
     last = loss.item()
     ember.synchronize(dev)
@@ -308,7 +316,7 @@ def run_torch_charlm(ex: Any, args: Any, data: Any, steps: int, warmup: int = 3)
 
 def charlm_worker(framework: str, steps: int, device: str) -> None:
     """One framework's charlm run in this (fresh) process: a JSON line with tokens/s and memory."""
-    if framework == "ember":
+    if framework in ("ember", "ember-compiled"):
         import ember
         import ember.nn  # noqa: F401
 
@@ -321,8 +329,8 @@ def charlm_worker(framework: str, steps: int, device: str) -> None:
         import torch  # noqa: F401
     ex, args, data = _charlm_data()
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
-    if framework == "ember":
-        res = run_ember_charlm(ex, args, data, device, steps)
+    if framework in ("ember", "ember-compiled"):
+        res = run_ember_charlm(ex, args, data, device, steps, compiled=framework == "ember-compiled")
     else:  # (the example module, which builds the data, imports ember: counted in the baseline)
         res = run_torch_charlm(ex, args, data, steps)
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -390,7 +398,8 @@ def charlm_table(results: dict[tuple[str, str], list[dict[str, float]]]) -> str:
 
 def charlm_main(args: argparse.Namespace, env: dict[str, str], with_torch: bool) -> int:
     """Run the charlm rounds (one fresh process per framework and device each) and print the table."""
-    jobs = [("ember", d.strip()) for d in args.charlm_devices.split(",") if d.strip()]
+    devices = [d.strip() for d in args.charlm_devices.split(",") if d.strip()]
+    jobs = [(fw, d) for d in devices for fw in ("ember", "ember-compiled")]
     if with_torch:
         jobs.append(("torch", "cpu"))
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
@@ -454,7 +463,7 @@ def main() -> int:
         help="charlm: ember devices, comma-separated (default cpu,opencl)",
     )
     p.add_argument("--worker", choices=["ember", "torch"], help=argparse.SUPPRESS)
-    p.add_argument("--charlm-worker", choices=["ember", "torch"], help=argparse.SUPPRESS)
+    p.add_argument("--charlm-worker", choices=["ember", "ember-compiled", "torch"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
         worker(args.worker, args.epochs, args.device)
