@@ -72,7 +72,8 @@ def _check_targets(op: str, target: Tensor, c: int, ignore_index: int) -> None:
     if target.numel() == 0 or not has_data(target):
         return
     valid = E.ne(target, ignore_index)
-    if not bool(valid.any()):
+    # one read of the device on the common path: whether any kept target is out of range
+    if not bool(E.logical_and(valid, E.logical_or(E.lt(target, 0), E.ge(target, c))).any()):
         return
     t = E.where(valid, target, 0)
     lo, hi = int(t.min().item()), int(t.max().item())
@@ -94,20 +95,28 @@ def nll_loss(
     """Negative log-likelihood of class indices ``target`` under log-probabilities ``input``
     ((N, C) or (N, C, d1, ...); target (N,) or (N, d1, ...)). With ``reduction='mean'`` the result is
     divided by the total weight of the non-ignored targets."""
-    _check_reduction("nll_loss", reduction)
+    return _nll_loss("nll_loss", input, target, weight, ignore_index, reduction)
+
+
+def _nll_loss(
+    op: str, input: Tensor, target: Tensor, weight: Tensor | None, ignore_index: int, reduction: str
+) -> Tensor:
+    """:func:`nll_loss` with errors naming ``op`` (cross_entropy's are its own; its targets are
+    checked once)."""
+    _check_reduction(op, reduction)
     if target.dtype.is_floating_point:
         raise TypeError(
-            f"nll_loss: expected integer class indices as target, got {target.dtype}; for class "
+            f"{op}: expected integer class indices as target, got {target.dtype}; for class "
             "probabilities use cross_entropy"
         )
     c = input.shape[1] if input.ndim >= 2 else input.shape[0]
     expect = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
     if tuple(target.shape) != expect:
         raise ValueError(
-            f"nll_loss: expected target of shape {expect} for input of shape {input.shape}, got "
+            f"{op}: expected target of shape {expect} for input of shape {input.shape}, got "
             f"{target.shape}"
         )
-    _check_targets("nll_loss", target, c, ignore_index)
+    _check_targets(op, target, c, ignore_index)
     logp = _class_last(input)
     t = target.reshape(-1)
     valid = E.ne(t, ignore_index)
@@ -116,7 +125,7 @@ def nll_loss(
     w = valid.to(input.dtype)
     if weight is not None:
         if weight.shape != (c,):
-            raise ValueError(f"nll_loss: weight has shape {weight.shape}, expected ({c},) (one per class)")
+            raise ValueError(f"{op}: weight has shape {weight.shape}, expected ({c},) (one per class)")
         w = w * E.index_select(weight, 0, safe)
     loss = -picked * w
     if reduction == "none":
@@ -179,8 +188,7 @@ def cross_entropy(
             f"(class indices) or {tuple(input.shape)} (probabilities) for input of shape "
             f"{tuple(input.shape)}, got {tuple(target.shape)}"
         )
-    _check_targets("cross_entropy", target, c, ignore_index)
-    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    nll = _nll_loss("cross_entropy", logp, target, weight, ignore_index, reduction)
     if label_smoothing > 0:
         lp = _class_last(logp)
         t = target.reshape(-1)
