@@ -469,12 +469,18 @@ def _tan(z: Tensor) -> Tensor:
 def _expm1(z: Tensor) -> Tensor:
     # expm1(x + iy) = (expm1(x) cos y - 2 sin^2(y / 2)) + i e^x sin y: no cancellation near 0;
     # a zero y keeps its sign in the imaginary part (e^inf * 0 would be NaN)
-    from .elementwise import cos, eq, exp, expm1, sin, where
+    from .elementwise import cos, eq, exp, expm1, isfinite, logical_and, logical_not, sin, where
 
     x, y = real(z), imag(z)
     h = sin(y * 0.5)
-    re = expm1(x) * cos(y) - 2 * h * h
+    re = expm1(x) * cos(y) - 2 * h * h + 0.0  # + 0.0: expm1(-0 + 0j) is +0, as exp(z) - 1 gives
     im = where(eq(y, 0), y, exp(x) * sin(y))
+    # the standard's special cases (C99's cexp less one) where the formula meets inf * 0 or inf - inf
+    y_bad = logical_not(isfinite(y))
+    to_m1 = logical_and(eq(x, -math.inf), y_bad)  # -1 + 0j
+    to_inf = logical_and(eq(x, math.inf), y_bad)  # inf + NaN j
+    re = where(to_m1, -1.0, where(to_inf, math.inf, re))
+    im = where(to_m1, 0.0, where(to_inf, math.nan, im))
     return complex(re, im)
 
 
@@ -524,7 +530,7 @@ def _shifted(z: Tensor, a: float, sign: float) -> Tensor:
     return complex(a + x, y) if sign > 0 else complex(a - x, neg(y))
 
 
-def _asin(z: Tensor) -> Tensor:
+def _asin_kahan(z: Tensor) -> Tensor:
     # Kahan's formulas ("Branch cuts for complex elementary functions", 1987): products of
     # square roots, so no square of z can overflow
     from .elementwise import asinh, atan2, sqrt
@@ -533,18 +539,40 @@ def _asin(z: Tensor) -> Tensor:
     return complex(atan2(real(z), _re_prod(s1m, s1p)), asinh(_im_conj_prod(s1m, s1p)))
 
 
+def _nonfinite(z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """``x``, ``y``, where ``z`` is infinite (either part infinite) and where ``x`` is a zero and
+    ``y`` NaN: the inputs whose values the inverse functions' special cases set (the formulas
+    meet inf - inf or inf / inf there)."""
+    from .elementwise import eq, isinf, isnan, logical_and, logical_or
+
+    x, y = real(z), imag(z)
+    return x, y, logical_or(isinf(x), isinf(y)), logical_and(eq(x, 0), isnan(y))
+
+
 def _acos(z: Tensor) -> Tensor:
-    from .elementwise import asinh, atan2, sqrt
+    from .elementwise import abs as abs_
+    from .elementwise import asinh, atan2, copysign, neg, sqrt, where
 
     s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
-    return complex(atan2(real(s1m), real(s1p)) * 2, asinh(_im_conj_prod(s1p, s1m)))
+    re, im = atan2(real(s1m), real(s1p)) * 2, asinh(_im_conj_prod(s1p, s1m))
+    x, y, inf, zero_nan = _nonfinite(z)
+    # infinite z: the angle of (x, |y|) and -inf signed as y (C99's cacos)
+    re = where(inf, atan2(abs_(y), x), where(zero_nan, math.pi / 2, re))
+    im = where(inf, neg(copysign(where(inf, math.inf, 0.0), y)), where(zero_nan, math.nan, im))
+    return complex(re, im)
 
 
 def _acosh(z: Tensor) -> Tensor:
-    from .elementwise import asinh, atan2, sqrt
+    from .elementwise import abs as abs_
+    from .elementwise import asinh, atan2, copysign, sqrt, where
 
     sm1, sp1 = sqrt(_shifted(z, -1.0, 1)), sqrt(_shifted(z, 1.0, 1))
-    return complex(asinh(_re_prod(_conj_parts(sm1), sp1)), atan2(imag(sm1), real(sp1)) * 2)
+    re, im = asinh(_re_prod(_conj_parts(sm1), sp1)), atan2(imag(sm1), real(sp1)) * 2
+    x, y, inf, zero_nan = _nonfinite(z)
+    # infinite z: +inf and the angle of (x, |y|) signed as y (C99's cacosh)
+    re = where(inf, math.inf, where(zero_nan, math.nan, re))
+    im = where(inf, copysign(atan2(abs_(y), x), y), where(zero_nan, math.pi / 2, im))
+    return complex(re, im)
 
 
 def _conj_parts(z: Tensor) -> Tensor:
@@ -554,16 +582,38 @@ def _conj_parts(z: Tensor) -> Tensor:
 
 
 def _asinh(z: Tensor) -> Tensor:
-    # asinh(z) = -i asin(iz)
-    return _minus_i_times(_asin(_i_times(z)))
+    # asinh(z) = -i asin(iz), and C99's casinh where z is infinite or x is NaN and y a zero
+    from .elementwise import abs as abs_
+    from .elementwise import atan2, copysign, eq, isnan, logical_and, where
+
+    out = _minus_i_times(_asin_kahan(_i_times(z)))
+    re, im = real(out), imag(out)
+    x, y, inf, _ = _nonfinite(z)
+    nan_zero = logical_and(isnan(x), eq(y, 0))
+    re = where(inf, copysign(where(inf, math.inf, 0.0), x), where(nan_zero, math.nan, re))
+    im = where(inf, copysign(atan2(abs_(y), abs_(x)), y), where(nan_zero, y, im))
+    return complex(re, im)
+
+
+def _asin(z: Tensor) -> Tensor:
+    # asin(z) = -i asinh(iz): the special cases come with asinh's
+    return _minus_i_times(_asinh(_i_times(z)))
 
 
 def _atanh(z: Tensor) -> Tensor:
     # atanh(z) = (log1p(z) - log1p(-z)) / 2; -z from the parts, so that -(2 + 0j) is -2 - 0j on
     # every device (its log1p's imaginary part, -pi, sets the side of the branch cut)
-    from .elementwise import neg
+    from .creation import full_like
+    from .elementwise import copysign, isnan, neg, where
 
-    return _scale_parts(_log1p(z) - _log1p(complex(neg(real(z)), neg(imag(z)))), 0.5)
+    out = _scale_parts(_log1p(z) - _log1p(complex(neg(real(z)), neg(imag(z)))), 0.5)
+    re, im = real(out), imag(out)
+    x, y, inf, zero_nan = _nonfinite(z)
+    # infinite z: a zero signed as x and pi/2 signed as y (NaN where y is NaN), as C99's catanh
+    re = where(inf, copysign(where(inf, 0.0, 1.0), x), where(zero_nan, x, re))
+    half_pi = full_like(y, math.pi / 2)  # in y's dtype (a Python float alone would be float32)
+    im = where(inf, where(isnan(y), math.nan, copysign(half_pi, y)), im)
+    return complex(re, im)
 
 
 def _atan(z: Tensor) -> Tensor:
