@@ -93,7 +93,21 @@ sinh = _unary("sinh", _ops.sinh)
 square = _unary("square", _ops.square)
 sqrt = _unary("sqrt", _ops.sqrt)
 tan = _unary("tan", _ops.tan)
-tanh = _unary("tanh", _ops.tanh)
+
+
+def tanh(x: Tensor, /) -> Tensor:
+    """Element-wise hyperbolic tangent. For complex ``x`` with an infinite real part and a finite
+    imaginary part the result is ``±1 + 0j`` with the zero signed as ``imag(x)``, the standard's
+    special case (C99's ``ctanh`` signs the zero as ``sin(2 imag(x))``, as numpy's kernel does)."""
+    x = _array(x, "tanh")
+    out = _ops.tanh(x)
+    if not x.dtype.is_complex:
+        return out
+    re, im = _ops.real(x), _ops.imag(x)
+    fix = _ops.logical_and(_ops.isinf(re), _ops.isfinite(im))
+    zero = _ops.copysign(_ops.zeros_like(im), im)
+    return _ops.where(fix, _ops.complex(_ops.sign(re), zero), out)
+
 trunc = _integral_identity("trunc", _ops.trunc)
 
 add = _binary("add", _ops.add)
