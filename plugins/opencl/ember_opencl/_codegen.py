@@ -15,6 +15,8 @@ Conventions of the generated code:
 * Values are loaded into the dtype's *compute type* (``float`` for ``half``, which is a storage
   only type here: loads and stores use ``vload_half``/``vstore_half_rte``, so float16 works on
   devices without ``cl_khr_fp16``).
+* ``bfloat16`` is stored as ``ushort`` (the top half of a float32) and computed in ``float``:
+  a load shifts the bits up, a store rounds to nearest even (``ember_to_bf16_``), NaN stays NaN.
 * ``bool`` is stored as ``uchar`` 0/1 (numpy compatible); converting to bool is ``x != 0``.
 * ``complex64`` / ``complex128`` are ``float2`` / ``double2`` (numpy's layout: real part, then
   imaginary part); their arithmetic and functions are :mod:`ember_opencl._complex`'s library.
@@ -41,21 +43,22 @@ CTYPE = {
     "float64": "double",
     "complex64": "float2",
     "complex128": "double2",
+    "bfloat16": "ushort",
 }
-FLOATS = ("float16", "float32", "float64")
+FLOATS = ("float16", "float32", "float64", "bfloat16")
 INTS = ("uint8", "int8", "int16", "int32", "int64")
 
 
 def compute_type(dt: str) -> str:
     """The OpenCL type values of dtype ``dt`` are computed in."""
-    return "float" if dt == "float16" else CTYPE[dt]
+    return "float" if dt == "float16" or dt == "bfloat16" else CTYPE[dt]
 
 
 def acc_type(dt: str) -> str:
     """Accumulator type of reductions over dtype ``dt``."""
     if dt in ("complex64", "complex128"):
         return CTYPE[dt]
-    if dt in ("float16", "float32"):
+    if dt in ("float16", "float32", "bfloat16"):
         return "float"
     if dt == "float64":
         return "double"
@@ -76,6 +79,8 @@ def load(dt: str, ptr: str, idx: str) -> str:
     """Expression loading element ``idx`` of ``ptr`` as the compute type."""
     if dt == "float16":
         return f"vload_half(0, {ptr} + ({idx}))"
+    if dt == "bfloat16":
+        return f"as_float((uint){ptr}[{idx}] << 16)"
     return f"{ptr}[{idx}]"
 
 
@@ -83,6 +88,8 @@ def store(dt: str, ptr: str, idx: str, val: str) -> str:
     """Statement storing compute-type ``val`` into element ``idx`` of ``ptr``."""
     if dt == "float16":
         return f"vstore_half_rte({val}, 0, {ptr} + ({idx}));"
+    if dt == "bfloat16":
+        return f"{ptr}[{idx}] = ember_to_bf16_({val});"
     return f"{ptr}[{idx}] = {val};"
 
 
@@ -117,10 +124,21 @@ def header(*dtypes: str) -> str:
         ct = CTYPE[dt]
         if dt in dtypes:
             lines.append(f"typedef {ct}{w} {ct}{w}u __attribute__((aligned({ITEMSIZE[dt]})));")
-    if "float32" in dtypes or "float16" in dtypes:
+    if "float32" in dtypes or "float16" in dtypes or "bfloat16" in dtypes:
         lines.append(_VEXP)
+    if "bfloat16" in dtypes:
+        lines.append(_TO_BF16)
     return "\n".join(lines) + "\n"
 
+
+# float -> bfloat16 bits, rounded to nearest even (as PyTorch and ml_dtypes); NaN stays a quiet NaN
+_TO_BF16 = """
+inline ushort ember_to_bf16_(float f) {
+    uint u = as_uint(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (ushort)((u >> 16) | 0x40u);
+    return (ushort)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+"""
 
 #: vector width (elements) of the contiguous fast paths: 256-bit vectors (AVX2)
 VEC_WIDTH = {"float32": 8, "float64": 4, "int32": 8, "int64": 4}

@@ -294,15 +294,16 @@ class OpenCLBackend(Backend):
             "fp64": d.fp64,
             "fp16": d.fp16,
             "float16_storage": True,  # half is computed in float32, stored with vstore_half_rte
+            "bfloat16_storage": True,  # ushort, computed in float32, stored rounded to nearest even
         }
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """float64 and complex128 need cl_khr_fp64; float16 is stored as half and computed in
-        float32 everywhere; complex64 is float2 pairs everywhere. bfloat16: no (the code generator
-        has no bfloat16 loads and stores yet; move such tensors with x.float() first)."""
+        float32 everywhere; bfloat16 is stored as ushort and computed in float32 everywhere;
+        complex64 is float2 pairs everywhere."""
         if dtype.name in ("float64", "complex128"):
             return self._devices[index].fp64
-        return dtype.name != "bfloat16"
+        return True
 
     def compile_graph(self, graph: Any) -> Any:
         """An ``ember.compile`` graph replayed as prebuilt launch lists with a memory plan and

@@ -212,7 +212,7 @@ def gen_matmul_program(dt: str, brank: int, idx: str) -> Program:
     inner loop has no branches.
     """
     ct = compute_type(dt)
-    act = "float" if dt == "float16" else ("long" if dt in INTS else ct)
+    act = "float" if dt in ("float16", "bfloat16") else ("long" if dt in INTS else ct)
     sig = matmul_signature(dt, brank, idx)
     lines = [
         sig.declaration() + " {",

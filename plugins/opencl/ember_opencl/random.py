@@ -80,6 +80,8 @@ def gen_random_program(dt: str) -> Program:
         nuni = [f"(float)(r.{c} >> 8) * 0x1.0p-24f" for c in "xyzw"]
         # float16: 11 random bits, exactly representable, so rounding can never give 1.0
         uni = [f"(float)(r.{c} >> 21) * 0x1.0p-11f" for c in "xyzw"] if dt == "float16" else nuni
+        if dt == "bfloat16":  # 8 bits, for the same reason
+            uni = [f"(float)(r.{c} >> 24) * 0x1.0p-8f" for c in "xyzw"]
         ct = "float"
     head = f""" {{
     ulong g = get_global_id(0);

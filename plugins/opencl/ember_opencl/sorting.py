@@ -70,9 +70,10 @@ _STORAGE = {
     "float16": "ushort",
     "float32": "uint",
     "float64": "ulong",
+    "bfloat16": "ushort",
 }
 _BITS = {"bool": 8, "uint8": 8, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
-_FLOAT_BITS = {"float16": 16, "float32": 32, "float64": 64}
+_FLOAT_BITS = {"float16": 16, "float32": 32, "float64": 64, "bfloat16": 16}
 
 # per device (and item size, or kernel): facts the runtime is asked once
 _block_sizes: dict[tuple[Any, int], int] = {}
