@@ -748,8 +748,10 @@ class ArrayBackend(Backend):
         return {"in_use": 0, "cached": 0, "peak": 0}
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
-        """Every dtype on numpy-family arrays; else whether ``dtype`` is one of the standard's
-        dtypes or float16 and the namespace has it (``array_api_strict`` has no float16)."""
+        """Every dtype but bfloat16 on numpy-family arrays (bfloat16 is no array-library dtype: a
+        backend that stores it, as cpu does through ml_dtypes, says so itself); else whether
+        ``dtype`` is one of the standard's dtypes or float16 and the namespace has it
+        (``array_api_strict`` has no float16)."""
         if self._buffer_type is not StridedArray:
-            return True
+            return dtype.name != "bfloat16"
         return dtype.name in _DTYPE_NAMES and getattr(self.namespace, dtype.name, None) is not None

@@ -68,7 +68,7 @@ def _host_kernel(x: Tensor, fn: Any, shape: tuple[int, ...], dtype: Any, *bufs: 
     if not getattr(dev.backend, "has_data", True):
         return kernel(dev, "empty")(shape, dtype, dev.index)
     to_host = kernel(dev, "to_numpy")
-    arr = np.ascontiguousarray(fn(*(np.asarray(to_host(b)) for b in bufs)))
+    arr = np.asarray(fn(*(np.asarray(to_host(b)) for b in bufs)), order="C")  # (0-d stays 0-d)
     return kernel(dev, "from_numpy")(arr, dev.index)
 
 

@@ -357,8 +357,8 @@ class CudaBackend(ArrayBackend):
         }
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
-        """Every Ember dtype (bool, integers, float16/32/64) is supported on every CUDA GPU."""
-        return True
+        """Every Ember dtype but bfloat16 (CuPy has no bfloat16 arrays) on every CUDA GPU."""
+        return dtype.name != "bfloat16"
 
     def synchronize(self, index: int) -> None:
         """Wait for all work queued on the GPU (every stream)."""
