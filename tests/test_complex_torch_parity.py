@@ -305,9 +305,34 @@ def test_assigning_real_and_imag_parts() -> None:
 
 def test_ops_torch_has_but_ember_lacks_say_so() -> None:
     z = torch.tensor([1 + 1j])
-    assert torch.sinh(z).dtype is torch.complex64
-    with pytest.raises(TypeError, match=r"^sinh: not implemented for complex inputs \(ember.complex64\) in"):
-        ember.sinh(ember.tensor([1 + 1j]))
+    assert torch.exp2(z).dtype is torch.complex64
+    with pytest.raises(TypeError, match=r"^exp2: not implemented for complex inputs \(ember.complex64\) in"):
+        ember.exp2(ember.tensor([1 + 1j]))
+
+
+_COMPOSED = ("sinh", "cosh", "tan", "expm1", "log1p", "log2", "log10", "asin", "acos", "acosh", "asinh",
+             "atanh", "atan")  # fmt: skip
+
+
+def test_composed_complex_ops_match_torch() -> None:
+    """The complex forms core composes (ember.ops.complex.COMPLEX_COMPOSITES): PyTorch's values
+    (points near 0, far out and on both sides of the branch cuts) and, off the cuts (where the
+    derivative has no one value), gradients."""
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal(8) * 2 + 2j * rng.standard_normal(8)
+    a = np.concatenate([a, a[:3] * 1e-5, [40 + 30j]])
+    cuts = np.array([2 + 0j, complex(2, -0.0), complex(-3, 0.0), complex(-0.0, 1.5), 1.5j, -3j])
+    w = rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape)
+    for name in _COMPOSED:
+        on_cut, want_cut = getattr(ember, name)(ember.tensor(cuts)), getattr(torch, name)(torch.tensor(cuts))
+        np.testing.assert_allclose(on_cut.numpy(), want_cut.numpy(), rtol=1e-12, err_msg=name)
+        x, xt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        y, yt = getattr(ember, name)(x), getattr(torch, name)(xt)
+        got, want = y.detach().numpy(), yt.detach().numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15, err_msg=name)
+        ember.real(y * ember.tensor(w)).sum().backward()
+        torch.real(yt * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
 
 
 def test_imag_and_view_as_real_of_real_tensors_raise() -> None:

@@ -468,13 +468,14 @@ def _tan(z: Tensor) -> Tensor:
 
 def _expm1(z: Tensor) -> Tensor:
     # expm1(x + iy) = (expm1(x) cos y - 2 sin^2(y / 2)) + i e^x sin y: no cancellation near 0;
-    # a zero y keeps its sign in the imaginary part (e^inf * 0 would be NaN)
+    # a zero y with a non-finite x is the imaginary part (e^inf * 0 would be NaN; a
+    # finite x gives the zero's sign itself, and its gradient through e^x cos y)
     from .elementwise import cos, eq, exp, expm1, isfinite, logical_and, logical_not, sin, where
 
     x, y = real(z), imag(z)
     h = sin(y * 0.5)
     re = expm1(x) * cos(y) - 2 * h * h + 0.0  # + 0.0: expm1(-0 + 0j) is +0, as exp(z) - 1 gives
-    im = where(eq(y, 0), y, exp(x) * sin(y))
+    im = where(logical_and(eq(y, 0), logical_not(isfinite(x))), y, exp(x) * sin(y))
     # the standard's special cases (C99's cexp less one) where the formula meets inf * 0 or inf - inf
     y_bad = logical_not(isfinite(y))
     to_m1 = logical_and(eq(x, -math.inf), y_bad)  # -1 + 0j
