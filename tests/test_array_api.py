@@ -298,11 +298,16 @@ def test_complex_reductions_and_creation(device: ember.Device) -> None:
         xp.astype(xp.asarray(a, device=device), xp.float64)
     m = _values("complex128", (3, 3), 4) + 4 * np.eye(3)
     em, sm = xp.asarray(m, device=device), strict.asarray(m)
-    for name in ("inv", "svdvals", "matrix_rank", "pinv"):
-        _same(getattr(xp.linalg, name)(em), getattr(strict.linalg, name)(sm), name)
+    for name in ("inv", "svdvals", "matrix_rank", "pinv", "det", "slogdet"):
+        got, want = getattr(xp.linalg, name)(em), getattr(strict.linalg, name)(sm)
+        _same(tuple(got) if name == "slogdet" else got, tuple(want) if name == "slogdet" else want, name)
     _same(xp.linalg.solve(em, xp.asarray(a[:, :2], device=device)),
           strict.linalg.solve(sm, strict.asarray(a[:, :2])), "solve")  # fmt: skip
     h = m + m.conj().T
+    pd = m @ m.conj().T + np.eye(3)
+    for upper in (False, True):
+        _same(xp.linalg.cholesky(xp.asarray(pd, device=device), upper=upper),
+              strict.linalg.cholesky(strict.asarray(pd), upper=upper), f"cholesky upper={upper}")  # fmt: skip
     _same(xp.linalg.eigvalsh(xp.asarray(h, device=device)), strict.linalg.eigvalsh(strict.asarray(h)), "eigh")
     for o in ("fro", "nuc", 2, 1):
         _same(xp.linalg.matrix_norm(em, ord=o), strict.linalg.matrix_norm(sm, ord=o), f"matrix_norm {o}")

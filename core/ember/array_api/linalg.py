@@ -78,8 +78,53 @@ def _svdvals_complex(x: Tensor) -> Tensor:
     return _linalg.svdvals(_embed(x))[..., 0::2]
 
 
+def _cholesky_complex(x: Tensor) -> Tensor:
+    """The lower Cholesky factors of Hermitian positive-definite complex matrices, column by
+    column (``L[i, j] = (A[i, j] - sum_k L[i, k] conj(L[j, k])) / L[j, j]``); a matrix that is
+    not positive-definite gives NaNs from the square root of a negative pivot."""
+    n = x.shape[-1]
+    rows = _ops.arange(n, device=x.device).reshape(n)
+    cols: list[Tensor] = []
+    for j in range(n):
+        s = x[..., :, j]
+        for c in cols:
+            s = s - c * _ops.conj(c[..., j : j + 1])
+        d = _ops.sqrt(_ops.real(s[..., j : j + 1]))
+        cols.append(_ops.where(rows >= j, s / d, 0))
+    if not cols:
+        return x.clone()
+    return _ops.stack(cols, -1)
+
+
+def _lu_pivots(x: Tensor) -> tuple[Tensor, Tensor]:
+    """The pivots of the LU factorization with partial pivoting of complex square matrices
+    (the diagonal of U, ``(..., n)``) and the permutation's sign (``(...)``, +1 or -1), by
+    Gaussian elimination, one column at a time."""
+    n = x.shape[-1]
+    rows = _ops.arange(n, device=x.device)
+    sign = _ops.ones(x.shape[:-2], dtype=_dt.int64, device=x.device)
+    pivots: list[Tensor] = []
+    a = x
+    for k in range(n):
+        p = _ops.argmax(_ops.abs(a[..., k:, k]), -1) + k  # the largest magnitude in column k
+        pk = p[..., None]
+        perm = _ops.where(rows == k, pk, _ops.where(rows == pk, k, rows))
+        a = _ops.take_along_dim(a, _ops.broadcast_to(perm[..., None], a.shape), -2)
+        sign = _ops.where(p == k, sign, -sign)
+        piv = a[..., k, k]
+        pivots.append(piv)
+        safe = _ops.where(piv == 0, 1, piv)[..., None, None]
+        below = a[..., k + 1 :, :] - (a[..., k + 1 :, k : k + 1] / safe) * a[..., k : k + 1, :]
+        a = _ops.cat([a[..., : k + 1, :], below], -2)
+    return _ops.stack(pivots, -1), sign
+
+
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
-    """The Cholesky factor of symmetric positive-definite matrices (lower unless ``upper``)."""
+    """The Cholesky factor of symmetric (complex: Hermitian) positive-definite matrices (lower
+    unless ``upper``, the conjugate transpose of the lower one)."""
+    if x.dtype.is_complex:
+        low = _cholesky_complex(x)
+        return _ops.conj(low.mT) if upper else low
     return _linalg.cholesky(x, upper=upper)
 
 
@@ -95,7 +140,12 @@ def cross(x1: Tensor, x2: Tensor, /, *, axis: int = -1) -> Tensor:
 
 
 def det(x: Tensor, /) -> Tensor:
-    """The determinants of square matrices."""
+    """The determinants of square matrices (complex ones by LU with partial pivoting)."""
+    if x.dtype.is_complex:
+        if x.shape[-1] == 0:
+            return _ops.ones(x.shape[:-2], dtype=x.dtype, device=x.device)
+        pivots, sign = _lu_pivots(x)
+        return _ops.prod(pivots, -1) * sign.to(x.dtype)
     return _linalg.det(x)
 
 
@@ -184,7 +234,16 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
 
 
 def slogdet(x: Tensor, /) -> SlogdetResult:
-    """The signs and the logs of the absolute determinants."""
+    """The signs and the logs of the absolute determinants (for complex matrices the sign is
+    the determinant's phase ``det / |det|``, 0 with a logabsdet of -inf for a singular one)."""
+    if x.dtype.is_complex:
+        if x.shape[-1] == 0:
+            one = _ops.ones(x.shape[:-2], dtype=x.dtype, device=x.device)
+            return SlogdetResult(one, _ops.zeros(x.shape[:-2], dtype=x.dtype.to_real(), device=x.device))
+        pivots, sign = _lu_pivots(x)
+        mag = _ops.abs(pivots)
+        phase = _ops.prod(_ops.where(mag == 0, 0, pivots / _ops.where(mag == 0, 1, mag)), -1)
+        return SlogdetResult(phase * sign.to(x.dtype), _ops.sum(_ops.log(mag), -1))
     s, la = _linalg.slogdet(x)
     return SlogdetResult(s, la)
 
