@@ -32,21 +32,22 @@ lint: setup
 
 # the kit runs on the in-tree backends (unavailable ones are reported as skipped); third-party
 # plugins such as examples/ember-meta run it on their own devices with their own expectations.
-# Two pytest processes side by side (one per core): the core's and plugins' tests with the kit on
-# cpu and cuda, and the kit on opencl (most of its time is PoCL compiling kernels). The last run
-# puts the kit's floating-point forward tests and gradchecks on opencl through generated fused
-# kernels (fusion handles float32/float64 only), all but ember.linalg's (its composites are long
-# loops of the same elementwise ops and matmuls, and would add a minute).
+# Three pytest jobs, two at a time (one per core): the core's and plugins' tests with the kit on
+# cpu and cuda, the kit on opencl (most of its time is PoCL compiling kernels), and the kit on the
+# two array-library example devices (strict, torchcpu). The last run puts the kit's forward tests
+# and gradchecks on opencl through generated fused kernels (fusion handles float32/float64 and
+# complex64/complex128), all but ember.linalg's (its composites are long loops of the same
+# elementwise ops and matmuls, and would add a minute).
 # The test processes share the machine's cores: one BLAS/OpenMP thread each. OpenBLAS's threads
 # spin-wait for one another, so on a busy machine a 4 x 4 triangular solve took 11 ms with two
 # threads and 65 us with one (the cpu linalg gradchecks: 21 s against 0.5 s).
-test test-main test-kit-opencl test-examples: export OPENBLAS_NUM_THREADS := 1
-test test-main test-kit-opencl test-examples: export OMP_NUM_THREADS := 1
+test test-main test-kit-opencl test-kit-arraylibs test-examples: export OPENBLAS_NUM_THREADS := 1
+test test-main test-kit-opencl test-kit-arraylibs test-examples: export OMP_NUM_THREADS := 1
 
 test: lint
-	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl
+	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl test-kit-arraylibs
 	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
-		-k "((test_forward_matches_numpy and (float32 or float64)) or test_gradcheck) and not linalg" $(ARGS)
+		-k "((test_forward_matches_numpy and (float32 or float64 or complex64 or complex128)) or test_gradcheck) and not linalg" $(ARGS)
 	$(MAKE) test-examples
 
 test-main: setup
