@@ -303,6 +303,17 @@ def test_complex_reductions_and_creation(device: ember.Device) -> None:
         _same(tuple(got) if name == "slogdet" else got, tuple(want) if name == "slogdet" else want, name)
     _same(xp.linalg.solve(em, xp.asarray(a[:, :2], device=device)),
           strict.linalg.solve(sm, strict.asarray(a[:, :2])), "solve")  # fmt: skip
+    # QR is unique only up to the phases of R's diagonal: check Q R = A, Q^H Q = I, R triangular
+    tall = _values("complex64", (2, 4, 3), 5)
+    for mode, qshape in (("reduced", (2, 4, 3)), ("complete", (2, 4, 4))):
+        q, r = xp.linalg.qr(xp.asarray(tall, device=device), mode=mode)
+        assert q.shape == qshape and q.dtype == xp.complex64, (mode, q.shape, q.dtype)
+        qn, rn = q.numpy(), r.numpy()
+        np.testing.assert_allclose(qn @ rn, tall, atol=1e-5, err_msg=mode)
+        qhq = qn.conj().swapaxes(-1, -2) @ qn
+        eye = np.broadcast_to(np.eye(qshape[-1]), qhq.shape)
+        np.testing.assert_allclose(qhq, eye, atol=1e-5, err_msg=mode)
+        assert (np.tril(rn, -1) == 0).all(), mode
     h = m + m.conj().T
     pd = m @ m.conj().T + np.eye(3)
     for upper in (False, True):

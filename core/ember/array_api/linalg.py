@@ -119,6 +119,33 @@ def _lu_pivots(x: Tensor) -> tuple[Tensor, Tensor]:
     return _ops.stack(pivots, -1), sign
 
 
+def _qr_complex(x: Tensor) -> tuple[Tensor, Tensor]:
+    """The complete QR factorization of complex matrices by Householder reflections
+    ``H = I - 2 v v^H / (v^H v)``, one column at a time (``Q`` of shape ``(..., M, M)``, ``R``
+    ``(..., M, N)`` with exact zeros below the diagonal)."""
+    m, n = x.shape[-2], x.shape[-1]
+    rows = _ops.arange(m, device=x.device)
+    eye = (rows.reshape(m, 1) == rows.reshape(1, m)).to(x.dtype)
+    q = _ops.broadcast_to(eye, (*x.shape[:-2], m, m))
+    r = x
+    for k in range(min(m - 1, n)):
+        col = _ops.where(rows >= k, r[..., :, k], 0)
+        norm = _ops.sqrt(_ops.sum(_ops.real(col * _ops.conj(col)), -1))
+        x0 = col[..., k]
+        mag = _ops.abs(x0)
+        phase = _ops.where(mag == 0, 1, x0 / _ops.where(mag == 0, 1, mag))
+        v = col + (phase * norm)[..., None] * (rows == k).to(x.dtype)  # x - alpha e_k, alpha = -phase |x|
+        vv = _ops.sum(_ops.real(v * _ops.conj(v)), -1)
+        scale = _ops.where(vv == 0, 0, 2 / _ops.where(vv == 0, 1, vv))[..., None, None]
+        w = _ops.sum(_ops.conj(v)[..., :, None] * r, -2)  # v^H R
+        r = r - scale * v[..., :, None] * w[..., None, :]
+        qv = _ops.sum(q * v[..., None, :], -1)  # Q v
+        q = q - scale * qv[..., :, None] * _ops.conj(v)[..., None, :]
+    cols = _ops.arange(n, device=x.device)
+    r = _ops.where(rows.reshape(m, 1) <= cols.reshape(1, n), r, 0)
+    return q, r
+
+
 def cholesky(x: Tensor, /, *, upper: bool = False) -> Tensor:
     """The Cholesky factor of symmetric (complex: Hermitian) positive-definite matrices (lower
     unless ``upper``, the conjugate transpose of the lower one)."""
@@ -229,6 +256,12 @@ def qr(x: Tensor, /, *, mode: str = "reduced") -> QRResult:
     """The QR decompositions (``mode`` 'reduced' or 'complete')."""
     if mode not in ("reduced", "complete"):
         raise ValueError(f"qr: mode must be 'reduced' or 'complete', got {mode!r}")
+    if x.dtype.is_complex:
+        q, r = _qr_complex(x)
+        if mode == "reduced":
+            k = min(x.shape[-2], x.shape[-1])
+            q, r = q[..., :, :k], r[..., :k, :]
+        return QRResult(q, r)
     q, r = _linalg.qr(x, mode)
     return QRResult(q, r)
 
