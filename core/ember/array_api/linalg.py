@@ -9,8 +9,10 @@ Complex arrays: :mod:`ember.linalg` works on real matrices, so ``inv``, ``pinv``
 ``matrix_power``, ``svdvals``, ``matrix_rank`` and ``eigvalsh`` of complex matrices go through
 the real matrix ``[[B, -C], [C, B]]`` of ``A = B + iC`` (a product-preserving map whose
 singular values and Hermitian eigenvalues are ``A``'s, each twice); the norms go through
-``abs`` or the singular values. ``cholesky``, ``qr``, ``svd``, ``eigh``, ``det`` and ``slogdet``
-of complex matrices are refused by Ember's linalg (complex factorizations are not there yet).
+``abs`` or the singular values; ``cholesky`` (column by column), ``det`` and ``slogdet`` (LU
+with partial pivoting) and ``qr`` (Householder reflections) are computed here with Ember's ops.
+``svd`` and ``eigh`` of complex matrices are refused by Ember's linalg (no complex SVD or
+Hermitian eigenvectors yet).
 """
 
 from __future__ import annotations
