@@ -134,6 +134,10 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
     _check_dtype_on(dev, dt, "tensor")
     if dt.is_integer and arr.size and not isinstance(data, np.ndarray) and arr.dtype.kind in "iuf":
         _check_python_values_fit(arr, dt)
+    if dt is _dt.bfloat16 and not isinstance(data, np.ndarray) and arr.dtype == np.float64:
+        # Python floats reach bfloat16 through float32, as in PyTorch (1 + 2**-8 + 2**-30 gives
+        # 1.0, where a direct rounding gives 1.0078125; ml_dtypes' own cast changed between versions)
+        arr = arr.astype(np.float32)
     arr = np.array(arr, dtype=dt.numpy, copy=True, order="C")
     out = _make(kernel(dev, "from_numpy")(arr, dev.index), arr.shape, dt, dev)
     return _finish(out, requires_grad)
