@@ -665,12 +665,23 @@ def test_every_command_is_recorded_for_host_readbacks():
     import ember_opencl
 
     allowed = {"launch", "fill", "upload", "read", "host_memory_is_device_memory"}
+    # ember.compile's launch lists enqueue back to back under the device lock and record their
+    # last event in _Device.last themselves (checked below)
+    records_last = {("compiled.py", "__call__")}
     pkg = Path(ember_opencl.__file__).parent
     offenders = []
     for path in sorted(pkg.glob("*.py")):
         tree = ast.parse(path.read_text())
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.Lambda)):
+                continue
+            if (path.name, getattr(fn, "name", "")) in records_last:
+                assert any(
+                    isinstance(t, ast.Attribute) and t.attr == "last"
+                    for node in ast.walk(fn)
+                    if isinstance(node, ast.Assign)
+                    for t in node.targets
+                ), f"{path.name}: {fn.name} enqueues without setting _Device.last"
                 continue
             for node in ast.walk(fn):
                 if isinstance(node, ast.Call):
