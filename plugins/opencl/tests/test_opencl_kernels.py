@@ -675,7 +675,11 @@ def test_every_command_is_recorded_for_host_readbacks():
         for fn in ast.walk(tree):
             if not isinstance(fn, (ast.FunctionDef, ast.Lambda)):
                 continue
-            if (path.name, getattr(fn, "name", "")) in records_last:
+            enqueues = any(
+                isinstance(n, ast.Call) and "enqueue" in getattr(n.func, "attr", getattr(n.func, "id", ""))
+                for n in ast.walk(fn)
+            )
+            if (path.name, getattr(fn, "name", "")) in records_last and enqueues:
                 assert any(
                     isinstance(t, ast.Attribute) and t.attr == "last"
                     for node in ast.walk(fn)
