@@ -14,6 +14,8 @@ from ember.scaffold import new_backend
 
 
 def test_generated_backend_passes_the_kit(tmp_path: Path) -> None:
+    """`ember new-backend` writes a package that installs, registers its device and passes the kit
+    (all but the gradchecks) as generated."""
     assert main(["new-backend", "scaffdev", "--dest", str(tmp_path)]) == 0
     root = tmp_path / "ember-scaffdev"
     backend_src = (root / "ember_scaffdev" / "backend.py").read_text()
@@ -36,8 +38,11 @@ def test_generated_backend_passes_the_kit(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
     )
+    # the whole kit but its gradchecks: the generated kernels are the cpu backend's numpy ones, whose
+    # gradients the cpu kit checks; gradchecks through the composites of all 42 optional kernels
+    # (Jacobi eigh/svd, DFT matmuls) made this one test take two and a half minutes of make test
     res = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q"],
+        [sys.executable, "-m", "pytest", "-q", "-k", "not gradcheck"],
         cwd=root,
         capture_output=True,
         text=True,

@@ -145,7 +145,7 @@ def test_scaffolded_wheel_installs_with_its_declared_dependencies_and_passes_the
     # command line and in the project's addopts runs once; the installed pytest script does not
     # put the project folder on sys.path, so the installed package is what runs. A slice of the
     # kit (its semantics and hostile-input tests and the op tests of a few ops) proves that the
-    # installed wheel runs it; tests/test_scaffold.py runs the whole kit on the same generated code
+    # installed wheel runs it; tests/test_scaffold.py runs the kit but its gradchecks on the same code
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMBER_", "PYTHON", "VIRTUAL_ENV"))}
     res = subprocess.run(
         [

@@ -107,8 +107,10 @@ class Backend:
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """Whether device ``index`` can hold tensors of ``dtype`` (float64 on some GPUs: no). A
         backend that cannot compute with complex numbers answers False for complex64 / complex128
-        (``dtype.is_complex``); the conformance kit then skips their samples, naming the dtype."""
-        return True
+        (``dtype.is_complex``); the conformance kit then skips their samples, naming the dtype.
+        The default is every dtype but bfloat16, which no array library holds natively: a backend
+        that stores it (cpu through ml_dtypes, opencl as 16-bit words) says so."""
+        return dtype.name != "bfloat16"
 
     def synchronize(self, index: int) -> None:
         """Wait until all queued work on device ``index`` has finished."""

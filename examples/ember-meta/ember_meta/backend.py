@@ -203,6 +203,10 @@ class MetaBackend(Backend):
         """A name saying what the device is."""
         return {"name": "meta (shapes and dtypes only)"}
 
+    def supports_dtype(self, dtype: Any, index: int) -> bool:
+        """Every dtype, bfloat16 included: a meta tensor holds no values to compute with."""
+        return True
+
     def memory_stats(self, index: int) -> dict[str, int]:
         """Nothing is ever allocated."""
         return {"in_use": 0, "cached": 0, "peak": 0}
