@@ -19,7 +19,9 @@ strict = pytest.importorskip(
     "array_api_strict", reason="array-api-strict is in the test extra: pip install -e '.[test]'"
 )
 
-DEVICES = [d for d in ember.devices() if d.type != "meta"]
+# the in-tree devices (their DLPack behaviour is asserted below); the namespace's records run through
+# the conformance kit on every other device, the example devices included
+DEVICES = [d for d in ember.devices() if d.type in ("cpu", "opencl", "cuda")]
 DEVICE_IDS = [str(d) for d in DEVICES]
 NAMES = ("bool", "int8", "int16", "int32", "int64", "uint8", "float32", "float64", "complex64", "complex128")
 INTS = ("int8", "int16", "int32", "int64", "uint8")
@@ -736,7 +738,7 @@ def test_finfo_iinfo() -> None:
 def test_inspection() -> None:
     info = xp.__array_namespace_info__()
     assert info.default_device() is ember.get_default_device()
-    assert info.devices() == tuple(DEVICES)
+    assert info.devices() == tuple(d for d in ember.devices() if d.type != "meta")
     caps = info.capabilities()
     assert caps["boolean indexing"] is True and caps["data-dependent shapes"] is True
     dt = info.default_dtypes()

@@ -207,6 +207,17 @@ def array_kernels(
     errstate = getattr(xp, "errstate", None)
     scalar_results = type(ns.negative(probe[0])) is not ndarray  # numpy's ufuncs on 0-d input
     add_at = getattr(getattr(xp, "add", None), "at", None)
+    # a zero remainder takes the divisor's sign (Python's %, numpy's, the standard's special cases);
+    # PyTorch's gives +0: such a namespace's remainder gets the sign put back
+    remainder_keeps_zero_sign = bool(ns.signbit(ns.remainder(ns.asarray([0.0]), ns.asarray([-2.0])))[0])
+
+    def remainder_with_zero_sign(a: Any, b: Any) -> Any:
+        r = ns.remainder(a, b)
+        if not ns.isdtype(r.dtype, "real floating"):
+            return r
+        if not hasattr(b, "dtype"):  # a Python scalar divisor
+            b = ns.asarray(b, dtype=r.dtype, device=r.device)
+        return ns.where(r == 0, ns.copysign(r, b), r)
 
     def quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
         # IEEE results (inf, nan) without warnings, as PyTorch gives them
@@ -375,7 +386,7 @@ def array_kernels(
         "bitwise_or": arr(ns.bitwise_or),
         "bitwise_xor": arr(ns.bitwise_xor),
         "floor_divide": arr(quiet(ns.floor_divide)),
-        "remainder": arr(quiet(ns.remainder)),
+        "remainder": arr(quiet(ns.remainder if remainder_keeps_zero_sign else remainder_with_zero_sign)),
         "eq": arr(ns.equal),
         "lt": arr(ns.less),
         "le": arr(ns.less_equal),

@@ -1421,6 +1421,11 @@ def hypot(input: Any, other: Any) -> Tensor:
     return _with_backward("hypot", (input, other), forward, grad, dt)
 
 
+def _unit_with_sign_of(x: Tensor) -> Tensor:
+    """+-1 with the sign bit of each element of ``x`` (so a kit record can see a zero's sign)."""
+    return copysign(x * 0 + 1, x)
+
+
 def copysign(input: Any, other: Any) -> Tensor:
     """|input| with the sign of other (the sign bit: -0.0 counts as negative), as a float tensor."""
     a, b, dt = _float_operands("copysign", input, other)
@@ -2139,6 +2144,27 @@ def _records() -> None:
             call=grad_after_input_modified(sigmoid),
             grad=False,
             covers=("sigmoid",),
+            public=False,
+        ),
+        # the sign of a zero remainder is the divisor's (Python's, numpy's and PyTorch's %; the array
+        # API's special cases), which value comparisons cannot see: copysign(1, r) turns it into +-1
+        OpRecord(
+            "remainder_zero_sign",
+            remainder,
+            lambda dtype, rng: [
+                Sample(
+                    (
+                        np.array([0.0, -0.0, 2.0, -2.0, 4.0, -4.0, 0.0, -0.0, 3.0], dtype=dtype),
+                        np.array([-2.0, 2.0, -2.0, 2.0, 2.0, -2.0, 3.0, -3.0, 1.5], dtype=dtype),
+                    )
+                ),
+                Sample((np.array([0.0, -0.0, 6.0, -6.0], dtype=dtype), -2.0)),
+            ],
+            lambda a, b: np.copysign(1.0, np.remainder(a, b)).astype(a.dtype),
+            call=lambda a, b: _unit_with_sign_of(remainder(a, b)),
+            dtypes=("float32", "float64"),
+            grad=False,
+            covers=("remainder",),
             public=False,
         ),
         OpRecord(
