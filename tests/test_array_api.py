@@ -8,6 +8,7 @@ its scores are in docs/array-api.md."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import ember
@@ -926,49 +927,14 @@ def test_namespace_names_match_the_standard() -> None:
 
 
 # -- a library written against the standard ---------------------------------------------------------
-_SKLEARN_SCRIPT = """
-import sys
-import numpy as np
-import sklearn
-import ember.array_api as xp
-from sklearn.decomposition import PCA
-from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-from sklearn.linear_model import Ridge
-import ember
-
-sklearn.set_config(array_api_dispatch=True)
-rng = np.random.default_rng(0)
-X = rng.standard_normal((50, 4))
-y = (X[:, 0] > 0).astype(np.int64)
-Xe, ye = xp.asarray(X, device=sys.argv[1]), xp.asarray(y, device=sys.argv[1])
-for est in (PCA(n_components=2, svd_solver="full"), LinearDiscriminantAnalysis()):
-    got = est.fit(Xe, ye).transform(Xe)
-    want = type(est)(**est.get_params()).fit(X, y).transform(X)
-    assert got.device is Xe.device, f"{type(est).__name__}: result on {got.device}"
-    np.testing.assert_allclose(np.abs(got.numpy()), np.abs(want), rtol=1e-8, atol=1e-10)
-# Ridge: scikit-learn's array-API path has the 'svd' solver only (solver='auto' picks it)
-coef = np.array([[1.0, -2.0, 0.5, 3.0], [0.0, 1.0, -1.0, 2.0]])
-Y = X @ coef.T + 0.1 * rng.standard_normal((50, 2))
-for targets in (Y[:, 0], Y):
-    Ye = xp.asarray(targets, device=sys.argv[1])
-    est = Ridge(alpha=0.5, solver="svd").fit(Xe, Ye)
-    ref = Ridge(alpha=0.5, solver="svd").fit(X, targets)
-    for name, got, want in (
-        ("coef_", est.coef_, ref.coef_),
-        ("intercept_", est.intercept_, ref.intercept_),
-        ("predict", est.predict(Xe), ref.predict(X)),
-    ):
-        assert isinstance(got, ember.Tensor) and got.device is Xe.device, f"Ridge.{name}: {type(got)}"
-        np.testing.assert_allclose(got.numpy(), want, rtol=1e-8, atol=1e-10, err_msg=f"Ridge.{name}")
-    assert abs(float(est.score(Xe, Ye)) - ref.score(X, targets)) < 1e-10
-print("ok")
-"""
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "sklearn_on_ember.py"
 
 
 def test_scikit_learn_runs_on_ember_tensors(device: ember.Device) -> None:
     """scikit-learn's array-API paths (PCA, LinearDiscriminantAnalysis, Ridge) take Ember tensors on
-    the device and give numpy's results (up to PCA's and LDA's components' signs). A subprocess, because SciPy
-    reads SCIPY_ARRAY_API once, at its import."""
+    the device and give numpy's results (up to PCA's and LDA's components' signs):
+    examples/sklearn_on_ember.py, run as a user runs it. A subprocess, because SciPy reads
+    SCIPY_ARRAY_API once, at its import."""
     import os
     import subprocess
     import sys
@@ -976,10 +942,13 @@ def test_scikit_learn_runs_on_ember_tensors(device: ember.Device) -> None:
     pytest.importorskip("sklearn", reason="scikit-learn is in the test extra")
     env = {**os.environ, "SCIPY_ARRAY_API": "1"}
     run = subprocess.run(
-        [sys.executable, "-c", _SKLEARN_SCRIPT, str(device)],
+        [sys.executable, str(EXAMPLE), "--device", str(device)],
         env=env,
         capture_output=True,
         text=True,
         timeout=600,
     )
-    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-3000:]
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
+    assert run.stdout.strip().splitlines()[-1] == (
+        f"ok: PCA, LinearDiscriminantAnalysis and Ridge on Ember tensors on {device}"
+    ), run.stdout[-2000:]
