@@ -57,6 +57,8 @@ from ember.compile.graph import (
     _slots_in,
 )
 
+from . import native
+
 __all__ = ["compile_graph", "PlannedReplay"]
 
 
@@ -174,6 +176,12 @@ def _empty_out(shape: Any, dtype: Any, index: int, out: Any) -> Any:
     return out
 
 
+def _where_out(cond: Any, a: Any, b: Any, out: Any) -> Any:
+    # planned only with the native loops, which replace this call where they take its operands
+    np.copyto(out, np.where(cond, a, b))
+    return out
+
+
 #: kernels whose outputs are fresh arrays (never views of an input); every other kernel's output
 #: is taken to alias all of its array inputs
 _FRESH = frozenset(_UFUNCS) | frozenset(_BITWISE) | {
@@ -206,6 +214,8 @@ def _out_kernel(node: Node, dtype: Any) -> Callable[..., Any] | None:
     name = node.name
     if node.kwargs:
         return None
+    if name == "where":
+        return _where_out if native.library() is not None else None
     if name in _UFUNCS:
         return _ufunc_out(*_UFUNCS[name])
     if name in _BITWISE:
@@ -249,7 +259,7 @@ class PlannedReplay:
         self.planned: Graph | None = None
         #: what the plan did: outputs preallocated, updates made in place, constants filled once,
         #: views taken once, matmuls flipped, distinct buffers and their bytes
-        keys = ("planned", "in_place", "constants", "views", "flipped", "buffers", "bytes")
+        keys = ("planned", "in_place", "constants", "views", "flipped", "native", "buffers", "bytes")
         self.stats = dict.fromkeys(keys, 0)
         self._lock = threading.Lock()
         self._meta: dict[int, tuple[tuple[int, ...], tuple[int, ...], Any]] = {}
@@ -505,12 +515,96 @@ def plan(
         releases.setdefault(last[s], []).append(block)
         new_items.append(dataclasses.replace(item, fn=fn, args=(*item.args, buf)))
         stats["planned"] += 1
+    new_items = _native_loops(new_items, buffer_of, stats)
     distinct = {id(b): b for b in block_of.values()}
     stats["buffers"] = len(distinct)
     stats["bytes"] = sum(b.nbytes for b in distinct.values())
     out = Graph(graph.name, new_items, graph.guards)
     out.removed = graph.removed
     return out
+
+
+def _native_loops(items: list[Any], fixed: dict[Slot, Any], stats: dict[str, int]) -> list[Any]:
+    """``items`` with the copies, adds and selects whose arrays are all known at planning
+    (``fixed``: planned buffers and views of them, or constants) made prepared calls of the
+    native strided loops (:mod:`ember_cpu.native`): the in-place ``copy_`` and ``add_``, and the
+    planned ``clone``, ``cat`` and ``where``. What the loops cannot take keeps its numpy call."""
+    if native.library() is None:
+        return items
+
+    def arr(a: Any) -> Any:
+        if isinstance(a, Slot):
+            return fixed.get(a)
+        return a if type(a) is np.ndarray else None
+
+    out: list[Any] = []
+    for item in items:
+        call = None
+        if isinstance(item, Node) and not item.kwargs:
+            fn, a = item.fn, item.args
+            if item.name in ("copy_", "add_") and item.outs is None and len(a) == 2:
+                dst, src = arr(a[0]), arr(a[1])
+                if dst is not None and src is not None:
+                    bind = native.bind_copy if item.name == "copy_" else native.bind_add
+                    call = bind(dst, src)
+            elif fn is _clone_out:
+                src = arr(a[0])
+                call = native.bind_copy(a[1], src) if src is not None else None
+            elif fn is _where_out:
+                cond = arr(a[0])
+                ops = [v if not isinstance(v, Slot) else arr(v) for v in a[1:3]]
+                if cond is not None and all(v is not None for v in ops):
+                    call = native.bind_where(a[3], cond, *ops)
+            elif fn is _cat_out and isinstance(a[0], (list, tuple)):
+                call = _native_cat([arr(x) for x in a[0]], a[1], a[2])
+        if call is None:
+            out.append(item)
+            continue
+        stats["native"] += 1
+        if item.outs is None:
+            out.append(dataclasses.replace(item, fn=call, args=()))
+        else:
+            out.append(dataclasses.replace(item, fn=_returning(call, item.args[-1]), args=()))
+    return out
+
+
+def _returning(call: Callable[[], None], result: Any) -> Callable[[], Any]:
+    """``call()``, then ``result`` (a planned kernel's output buffer)."""
+
+    def run() -> Any:
+        call()
+        return result
+
+    return run
+
+
+def _native_cat(xs: list[Any], dim: int, out: Any) -> Callable[[], None] | None:
+    """``concatenate(xs, axis=dim, out=out)`` as one native copy per part, or None."""
+    if any(x is None for x in xs) or not -out.ndim <= dim < out.ndim:
+        return None
+    dim %= out.ndim
+    calls = []
+    start = 0
+    for x in xs:
+        if x.ndim != out.ndim:
+            return None
+        stop = start + x.shape[dim]
+        part = out[(slice(None),) * dim + (slice(start, stop),)]
+        start = stop
+        if part.size == 0:
+            continue
+        c = native.bind_copy(part, x)
+        if c is None:
+            return None
+        calls.append(c)
+    if start != out.shape[dim]:
+        return None
+
+    def run(_calls: tuple = tuple(calls)) -> None:
+        for c in _calls:
+            c()
+
+    return run
 
 
 def _out_list(outs: Any) -> list[Slot]:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from ember.compile import CompileWarning
 from ember_cpu import compiled as cpu_compiled
+from ember_cpu import native
 from ember_cpu.compiled import PlannedReplay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples"))
@@ -64,12 +65,17 @@ def _assert_twins(m1: nn.Module, o1: Any, m2: nn.Module, o2: Any) -> None:
                 assert v == w
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_digits_steps_equal_eager(optimizer: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("optimizer,loops", [("sgd", "native"), ("adam", "native"), ("adam", "numpy")])
+def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """16 training steps of the digits CNN: losses, parameters, gradients and optimizer state equal
     the eager twin's bitwise; the plan preallocated outputs, made the optimizer's updates in place,
-    took views once and (forced here: the choice is timed) flipped matmuls."""
+    took views once, (forced here: the choice is timed) flipped matmuls and ran the copies, adds
+    and selects it knows the buffers of through the native loops (or, without them, numpy)."""
     monkeypatch.setattr(cpu_compiled, "_flip_pays", _flip_when_equal)
+    if loops == "numpy":
+        monkeypatch.setattr(native, "library", lambda: None)
+    elif native.library() is None:
+        pytest.skip(f"the native loops are not available here: {native.status()}")
     m1, o1 = _digits(optimizer)
     m2, o2 = _digits(optimizer)
     step = ember.compile(_step)
@@ -84,6 +90,8 @@ def test_digits_steps_equal_eager(optimizer: str, monkeypatch: pytest.MonkeyPatc
     st = planned.stats
     assert st["planned"] > 50 and st["views"] > 20 and st["constants"] > 0 and st["flipped"] > 0
     assert st["in_place"] == (24 if optimizer == "sgd" else 40)  # momentum + param; Adam's 5 per param
+    # im2col's copies, col2im's adds, relu's backward selects, padding's concatenations
+    assert st["native"] >= 20 if loops == "native" else st["native"] == 0
     assert "# planned by the cpu backend: planned " in step.explain()
 
 

@@ -1,0 +1,231 @@
+"""Native strided loops for the cpu backend's compiled graphs: ``strided.c``, built with the
+system's C compiler on first use, cached on disk, loaded with ctypes.
+
+numpy runs a strided copy or ``dst += src`` one inner row at a time through its iterator, which
+costs tens of nanoseconds a row: on rows of 8 floats (an 8 x 8 image's, as the convolution's
+im2col copy and col2im adds have them) that overhead is most of the time. The loops of
+``strided.c`` take a row in a few nanoseconds. A compiled graph's memory plan knows the buffers
+of most of its copies, adds and selects at planning time, so :func:`bind` prepares a call once
+(pointers, the dimensions merged and ordered, ctypes arguments built) and each replay makes it with
+no argument conversion.
+
+The loops move bits or add with one IEEE operation per element, built without floating-point
+contraction, so results equal numpy's bit for bit. ``EMBER_CPU_NATIVE=0`` turns them off; without
+a C compiler (``$CC``, else ``cc``, ``gcc`` or ``clang`` on the PATH) or when the build fails, the
+compiled graphs keep numpy's calls and :func:`status` says why. The shared library is cached under
+``$EMBER_CACHE_DIR`` (default ``~/.cache/ember``), keyed by the source, the compiler's version and
+the flags.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["library", "status", "bind_copy", "bind_add", "bind_where", "SOURCE"]
+
+#: the C source of the loops
+SOURCE = Path(__file__).with_name("strided.c")
+#: no contraction into fused multiply-adds, no fast-math: IEEE results, numpy's bits; -fwrapv:
+#: integer adds wrap as numpy's do
+FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fwrapv")
+VERSION = 2
+#: element sizes the copy and select loops move, dtypes the add loop adds
+_SIZES = (1, 2, 4, 8, 16)
+_ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
+_NATIVE_KINDS = frozenset("biufc")  # numpy's own dtypes (ml_dtypes' bfloat16 is kind 'V')
+
+_lock = threading.Lock()
+_state: dict[str, Any] = {}
+
+
+def _compiler() -> str | None:
+    cc = os.environ.get("CC")
+    if cc:
+        return shutil.which(cc) or cc
+    for name in ("cc", "gcc", "clang"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("EMBER_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "ember")
+    return Path(root) / "cpu-native"
+
+
+def _build() -> tuple[ctypes.CDLL | None, str]:
+    """Build (or find in the cache) and load the library: (library, how) or (None, why not)."""
+    if os.environ.get("EMBER_CPU_NATIVE", "1") == "0":
+        return None, "off (EMBER_CPU_NATIVE=0)"
+    cc = _compiler()
+    if cc is None:
+        return None, "no C compiler found (set CC, or install cc/gcc/clang)"
+    try:
+        version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, f"the C compiler {cc} does not run: {e}"
+    source = SOURCE.read_bytes()
+    key = hashlib.sha256(source + version.encode() + " ".join(FLAGS).encode() + sys.platform.encode())
+    target = _cache_dir() / f"strided-{key.hexdigest()[:16]}.so"
+    if not target.exists():
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+            os.close(fd)
+            proc = subprocess.run(
+                [cc, *FLAGS, "-o", tmp, str(SOURCE)], capture_output=True, text=True, timeout=300
+            )
+            if proc.returncode != 0:
+                os.unlink(tmp)
+                err = (proc.stderr or proc.stdout).strip().splitlines()
+                return None, f"{cc} failed to build {SOURCE.name}: {err[0] if err else proc.returncode}"
+            os.replace(tmp, target)  # atomic: a concurrent build writes the same bytes
+        except (OSError, subprocess.SubprocessError) as e:
+            return None, f"building {SOURCE.name} with {cc} failed: {e}"
+    try:
+        lib = ctypes.CDLL(str(target))
+        if lib.ember_strided_version() != VERSION:
+            return None, f"{target} is not version {VERSION} of the loops"
+    except (OSError, AttributeError) as e:
+        return None, f"loading {target} failed: {e}"
+    for name in [f"ember_copy_{s}" for s in _SIZES] + [f"ember_where_{s}" for s in _SIZES] + [
+        f"ember_add_{d.name}" for d in _ADD_DTYPES
+    ]:
+        fn = getattr(lib, name)
+        fn.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+        fn.restype = None
+    return lib, f"built with {cc} ({target})"
+
+
+def library() -> ctypes.CDLL | None:
+    """The loaded loops, or None (see :func:`status`); built once per process."""
+    with _lock:
+        if "lib" not in _state:
+            _state["lib"], _state["status"] = _build()
+        return _state["lib"]
+
+
+def status() -> str:
+    """How the native loops were obtained, or why they are not used."""
+    library()
+    return _state["status"]
+
+
+def _merged(shape: Sequence[int], strides: list[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """The iteration's dimensions with size-1 ones dropped, ordered by the destination's stride
+    (largest first, so the innermost loop walks the destination's smallest stride) and merged
+    where every operand steps evenly across two neighbours."""
+    dims = [k for k in range(len(shape)) if shape[k] != 1]
+    dims.sort(key=lambda k: -abs(strides[0][k]))
+    out_shape: list[int] = []
+    out_strides: list[list[int]] = [[] for _ in strides]
+    for k in dims:
+        if out_shape and all(s[-1] == st[k] * shape[k] for s, st in zip(out_strides, strides)):
+            out_shape[-1] *= shape[k]
+            for s, st in zip(out_strides, strides):
+                s[-1] = st[k]
+            continue
+        out_shape.append(shape[k])
+        for s, st in zip(out_strides, strides):
+            s.append(st[k])
+    if not out_shape:
+        out_shape = [1]
+        out_strides = [[0] for _ in strides]
+    return out_shape, out_strides
+
+
+def _prepare(fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> Callable[[], None]:
+    """A call of ``fn`` over ``dst``'s elements with ``srcs`` broadcast to its shape, arguments
+    built once (the arrays are kept alive by the returned closure)."""
+    views = [np.broadcast_to(s, dst.shape) for s in srcs]
+    shape, strides = _merged(dst.shape, [dst.strides, *(v.strides for v in views)])
+    nd = len(shape)
+    nops = 1 + len(views)
+    c_shape = (ctypes.c_int64 * nd)(*shape)
+    c_ptrs = (ctypes.c_void_p * nops)(dst.ctypes.data, *(v.ctypes.data for v in views))
+    c_st = (ctypes.c_int64 * (nd * nops))(*[strides[j][k] for k in range(nd) for j in range(nops)])
+    keep = (dst, srcs, views, c_shape, c_ptrs, c_st)
+    args = (ctypes.c_int(nd), ctypes.addressof(c_shape), ctypes.addressof(c_ptrs), ctypes.addressof(c_st))
+
+    def call(_fn: Any = fn, _args: tuple = args, _keep: tuple = keep) -> None:
+        _fn(*_args)
+
+    return call
+
+
+def _usable(dst: Any, *srcs: Any) -> bool:
+    """Whether the loops can run over these arrays: numpy arrays of numpy's own dtypes, strides in
+    whole elements, ``srcs`` broadcastable to ``dst`` and not overlapping it, a non-empty ``dst``
+    that is writeable."""
+    arrays = (dst, *srcs)
+    if not all(type(a) is np.ndarray and a.dtype.kind in _NATIVE_KINDS for a in arrays):
+        return False
+    if dst.size == 0 or not dst.flags.writeable or dst.ndim > 30:
+        return False
+    if any(st % a.itemsize for a in arrays for st in a.strides):
+        return False
+    try:
+        if np.broadcast_shapes(dst.shape, *(s.shape for s in srcs)) != dst.shape:
+            return False
+    except ValueError:
+        return False
+    return not any(np.may_share_memory(dst, s) for s in srcs)
+
+
+def bind_copy(dst: Any, src: Any) -> Callable[[], None] | None:
+    """``dst[...] = src`` (one dtype, ``src`` broadcast) as a prepared call, or None where the
+    loops cannot take these arrays (or are unavailable)."""
+    lib = library()
+    if lib is None or not _usable(dst, src) or src.dtype != dst.dtype or dst.itemsize not in _SIZES:
+        return None
+    return _prepare(getattr(lib, f"ember_copy_{dst.itemsize}"), dst, [src])
+
+
+def bind_add(dst: Any, src: Any) -> Callable[[], None] | None:
+    """``dst += src`` (float32/float64/int32/int64, one dtype) as a prepared call, or None."""
+    lib = library()
+    if lib is None or not _usable(dst, src) or src.dtype != dst.dtype or dst.dtype not in _ADD_DTYPES:
+        return None
+    return _prepare(getattr(lib, f"ember_add_{dst.dtype.name}"), dst, [src])
+
+
+def bind_where(out: Any, cond: Any, a: Any, b: Any) -> Callable[[], None] | None:
+    """``out[...] = where(cond, a, b)`` as a prepared call, or None. ``a``/``b`` are arrays of
+    ``out``'s dtype or Python scalars (taken in ``out``'s dtype, as numpy takes a weak scalar,
+    rounded for a floating ``out``; an integer ``out`` takes only values it holds exactly)."""
+    lib = library()
+    if lib is None or type(cond) is not np.ndarray or cond.dtype != np.bool_:
+        return None
+    ops = []
+    for v in (a, b):
+        if type(v) is np.ndarray:
+            if v.dtype != out.dtype:
+                return None
+            ops.append(v)
+        elif type(v) in (bool, int, float, complex) and type(out) is np.ndarray:
+            try:
+                with np.errstate(all="raise"):
+                    c = np.array(v, dtype=out.dtype)
+            except (OverflowError, FloatingPointError, TypeError, ValueError):
+                return None
+            if out.dtype.kind not in "fc" and c.item() != v:
+                return None
+            ops.append(c)
+        else:
+            return None
+    if not _usable(out, cond, *ops) or out.itemsize not in _SIZES:
+        return None
+    return _prepare(getattr(lib, f"ember_where_{out.itemsize}"), out, [cond, *ops])

@@ -1,0 +1,132 @@
+/* Strided loops for the cpu backend's compiled graphs (ember_cpu.native builds this file with the
+ * system's C compiler on first use and loads it with ctypes).
+ *
+ * Every kernel takes an n-d iteration over `shape` (nd >= 1 dimensions, the last one innermost),
+ * one pointer per operand (`ptr`, the operand's element [0, ..., 0]) and the operands' strides in
+ * bytes, laid out dimension by dimension: st[k * NOPS + j] is operand j's stride along dimension k.
+ * Operand 0 is the destination. Strides may be negative or zero (a broadcast operand); they are
+ * multiples of the element size. The destination never overlaps a source (checked by the caller).
+ *
+ * The kernels move bits (copy, select) or add with one IEEE operation per element in the same
+ * order as numpy's `dst += src`, so their results equal numpy's bit for bit. Compile without
+ * floating-point contraction or fast-math (see ember_cpu.native).
+ */
+#include <stdint.h>
+
+typedef int64_t i64;
+
+#define MAXD 32
+
+typedef struct {
+    uint64_t lo, hi;
+} u128;
+
+/* The walk over all dimensions but the last: INNER runs one row (n elements, inner strides
+ * is[j]) at the pointers p[j], then the pointers move to the next row. */
+#define DEFINE_KERNEL(NAME, NOPS, INNER)                                                         \
+    void NAME(int nd, const i64 *shape, char *const *ptr, const i64 *st) {                       \
+        char *p[NOPS];                                                                            \
+        i64 idx[MAXD];                                                                            \
+        for (int j = 0; j < NOPS; j++) p[j] = ptr[j];                                             \
+        for (int k = 0; k < nd; k++) idx[k] = 0;                                                  \
+        const i64 n = shape[nd - 1];                                                              \
+        const i64 *is = st + (i64)(nd - 1) * NOPS;                                                \
+        i64 rows = 1;                                                                             \
+        for (int k = 0; k < nd - 1; k++) rows *= shape[k];                                        \
+        for (i64 r = 0; r < rows; r++) {                                                          \
+            INNER                                                                                 \
+            for (int k = nd - 2; k >= 0; k--) {                                                   \
+                const i64 *s = st + (i64)k * NOPS;                                                \
+                if (++idx[k] < shape[k]) {                                                        \
+                    for (int j = 0; j < NOPS; j++) p[j] += s[j];                                  \
+                    break;                                                                        \
+                }                                                                                 \
+                idx[k] = 0;                                                                       \
+                for (int j = 0; j < NOPS; j++) p[j] -= s[j] * (shape[k] - 1);                     \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+/* dst = src (the element's bits) */
+#define COPY_ROW(T)                                                                               \
+    {                                                                                             \
+        T *restrict d = (T *)p[0];                                                                \
+        const T *restrict s = (const T *)p[1];                                                    \
+        const i64 ds = is[0] / (i64)sizeof(T), ss = is[1] / (i64)sizeof(T);                       \
+        if (ds == 1 && ss == 1) {                                                                 \
+            for (i64 i = 0; i < n; i++) d[i] = s[i];                                              \
+        } else if (ds == 1 && ss == 0) {                                                          \
+            const T v = s[0];                                                                     \
+            for (i64 i = 0; i < n; i++) d[i] = v;                                                 \
+        } else {                                                                                  \
+            for (i64 i = 0; i < n; i++) d[i * ds] = s[i * ss];                                    \
+        }                                                                                         \
+    }
+
+/* dst += src */
+#define ADD_ROW(T)                                                                                \
+    {                                                                                             \
+        T *restrict d = (T *)p[0];                                                                \
+        const T *restrict s = (const T *)p[1];                                                    \
+        const i64 ds = is[0] / (i64)sizeof(T), ss = is[1] / (i64)sizeof(T);                       \
+        if (ds == 1 && ss == 1) {                                                                 \
+            for (i64 i = 0; i < n; i++) d[i] += s[i];                                             \
+        } else {                                                                                  \
+            for (i64 i = 0; i < n; i++) d[i * ds] += s[i * ss];                                   \
+        }                                                                                         \
+    }
+
+/* dst = cond ? a : b (cond: one byte per element, numpy's bool, 0 or 1), without branches: a
+ * random mask (relu's backward) would mispredict half of them */
+#define SELECT(T, c, x, y) ((T)(((x) & (T)(-(T)((c) != 0))) | ((y) & (T)((T)((c) != 0) - 1))))
+#define WHERE_ROW(T)                                                                              \
+    {                                                                                             \
+        T *restrict d = (T *)p[0];                                                                \
+        const uint8_t *restrict c = (const uint8_t *)p[1];                                        \
+        const T *restrict a = (const T *)p[2];                                                    \
+        const T *restrict b = (const T *)p[3];                                                    \
+        const i64 ds = is[0] / (i64)sizeof(T), cs = is[1];                                        \
+        const i64 as = is[2] / (i64)sizeof(T), bs = is[3] / (i64)sizeof(T);                       \
+        if (ds == 1 && cs == 1 && as == 0) {                                                      \
+            const T av = a[0];                                                                    \
+            for (i64 i = 0; i < n; i++) d[i] = SELECT(T, c[i], av, b[i * bs]);                    \
+        } else if (ds == 1 && cs == 1 && bs == 0) {                                               \
+            const T bv = b[0];                                                                    \
+            for (i64 i = 0; i < n; i++) d[i] = SELECT(T, c[i], a[i * as], bv);                    \
+        } else {                                                                                  \
+            for (i64 i = 0; i < n; i++) d[i * ds] = SELECT(T, c[i * cs], a[i * as], b[i * bs]);   \
+        }                                                                                         \
+    }
+#define WHERE_ROW_16                                                                              \
+    {                                                                                             \
+        u128 *restrict d = (u128 *)p[0];                                                          \
+        const uint8_t *restrict c = (const uint8_t *)p[1];                                        \
+        const u128 *restrict a = (const u128 *)p[2];                                              \
+        const u128 *restrict b = (const u128 *)p[3];                                              \
+        const i64 ds = is[0] / 16, cs = is[1], as = is[2] / 16, bs = is[3] / 16;                  \
+        for (i64 i = 0; i < n; i++) {                                                             \
+            const uint8_t ci = c[i * cs];                                                         \
+            d[i * ds].lo = SELECT(uint64_t, ci, a[i * as].lo, b[i * bs].lo);                      \
+            d[i * ds].hi = SELECT(uint64_t, ci, a[i * as].hi, b[i * bs].hi);                      \
+        }                                                                                         \
+    }
+
+DEFINE_KERNEL(ember_copy_1, 2, COPY_ROW(uint8_t))
+DEFINE_KERNEL(ember_copy_2, 2, COPY_ROW(uint16_t))
+DEFINE_KERNEL(ember_copy_4, 2, COPY_ROW(uint32_t))
+DEFINE_KERNEL(ember_copy_8, 2, COPY_ROW(uint64_t))
+DEFINE_KERNEL(ember_copy_16, 2, COPY_ROW(u128))
+
+DEFINE_KERNEL(ember_add_float32, 2, ADD_ROW(float))
+DEFINE_KERNEL(ember_add_float64, 2, ADD_ROW(double))
+DEFINE_KERNEL(ember_add_int32, 2, ADD_ROW(int32_t))
+DEFINE_KERNEL(ember_add_int64, 2, ADD_ROW(int64_t))
+
+DEFINE_KERNEL(ember_where_1, 4, WHERE_ROW(uint8_t))
+DEFINE_KERNEL(ember_where_2, 4, WHERE_ROW(uint16_t))
+DEFINE_KERNEL(ember_where_4, 4, WHERE_ROW(uint32_t))
+DEFINE_KERNEL(ember_where_8, 4, WHERE_ROW(uint64_t))
+DEFINE_KERNEL(ember_where_16, 4, WHERE_ROW_16)
+
+/* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
+int ember_strided_version(void) { return 2; }

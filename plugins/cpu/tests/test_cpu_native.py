@@ -1,0 +1,167 @@
+"""The native strided loops of the cpu backend's compiled graphs (ember_cpu.native): bit for bit
+numpy's results on every layout a planned graph can hand them (permuted, negative and zero
+strides, size-1 and merged dimensions, every element size), refusals where they must not run, and
+the build's failure modes (no compiler, a failing build, the switch), which leave numpy's calls."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from ember_cpu import native
+
+pytestmark = pytest.mark.skipif(
+    native.library() is None, reason=f"the native loops are not available here: {native.status()}"
+)
+
+DTYPES = [np.bool_, np.int8, np.float16, np.int32, np.float32, np.int64, np.float64, np.complex128]
+
+
+def _values(rng: np.random.Generator, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """Values of ``dtype`` with the bit patterns that a float conversion would change: NaN with a
+    payload and a sign, -0.0, infinities."""
+    a = (rng.standard_normal(shape) * 100).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        flat = a.reshape(-1)
+        specials = np.array([-0.0, np.inf, -np.inf, np.nan], dtype)
+        flat[: min(4, flat.size)] = specials[: min(4, flat.size)]
+        if flat.size > 4:  # a NaN with its sign bit set and a payload
+            word, pattern = {
+                np.float16: (np.uint16, 0xFE01),
+                np.float32: (np.uint32, 0xFFC00123),
+                np.float64: (np.uint64, 0xFFF8000000000123),
+            }[dtype]
+            flat[4:5].view(word)[...] = pattern
+    return a
+
+
+def _layouts(rng: np.random.Generator, dtype: type) -> list[np.ndarray]:
+    """(2, 3, 4, 5) arrays: contiguous, permuted, reversed, sliced with steps, and from a larger
+    buffer with a size-1 dimension inserted and removed."""
+    base = _values(rng, (4, 6, 8, 10), dtype)
+    return [
+        _values(rng, (2, 3, 4, 5), dtype),
+        _values(rng, (5, 4, 3, 2), dtype).transpose(3, 2, 1, 0),
+        base[:2, :3, :4, :5][::-1, :, ::-1],
+        base[::2, ::2, ::2, ::2],
+        _values(rng, (2, 1, 3, 4, 5), dtype)[:, 0],
+    ]
+
+
+def _same_bits(a: np.ndarray, b: np.ndarray) -> None:
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.ascontiguousarray(a).tobytes() == np.ascontiguousarray(b).tobytes()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_copy_equals_numpy_on_every_layout(dtype: type) -> None:
+    rng = np.random.default_rng(0)
+    srcs = _layouts(rng, dtype)
+    for dst in _layouts(rng, dtype):
+        for src in [*srcs, srcs[0][:, :1], srcs[1][0, :, 0:1, :]]:  # and broadcast sources
+            want = dst.copy()
+            want[...] = src
+            call = native.bind_copy(dst, src)
+            assert call is not None
+            call()
+            _same_bits(dst, want)
+
+
+ADD_DTYPES = [np.float32, np.float64, np.int32, np.int64]
+
+
+@pytest.mark.parametrize("dtype", ADD_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_add_equals_numpy_on_every_layout(dtype: type) -> None:
+    """``dst += src`` as numpy computes it, overflow wrapping for integers as numpy's does."""
+    rng = np.random.default_rng(1)
+    srcs = _layouts(rng, dtype)
+    for dst in _layouts(rng, dtype):
+        for src in [*srcs, srcs[2][:1, :, :, :1]]:
+            if dst.dtype.kind == "i":
+                src = src.copy()
+                src.reshape(-1)[0] = np.iinfo(dtype).max  # wraps
+            want = dst.copy()
+            with np.errstate(all="ignore"):
+                want += src
+            call = native.bind_add(dst, src)
+            assert call is not None
+            call()
+            _same_bits(dst, want)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_where_equals_numpy_on_every_layout(dtype: type) -> None:
+    rng = np.random.default_rng(2)
+    conds = [c > 0 for c in _layouts(rng, np.float32)]
+    for out, cond, a, b in zip(_layouts(rng, dtype), conds, _layouts(rng, dtype), _layouts(rng, dtype)[::-1]):
+        for x, y in ((a, b), (a[:, :1], b), (a, b[0])):
+            call = native.bind_where(out, cond, x, y)
+            assert call is not None
+            call()
+            _same_bits(out, np.where(cond, x, y))
+    out = np.empty((3, 4), np.float32)
+    cond = rng.random((3, 4)) > 0.5
+    b = rng.random((3, 4), dtype=np.float32)
+    for scalar in (0.0, -0.0, 0.1, float("inf"), 2):  # weak scalars: taken in out's dtype
+        native.bind_where(out, cond, scalar, b)()
+        _same_bits(out, np.where(cond, np.float32(scalar), b))
+
+
+def test_refusals() -> None:
+    """Where the loops would give another result than numpy (or none), ``bind_*`` says None and
+    the graph keeps numpy's call: overlapping operands, other dtypes, shapes that do not
+    broadcast, read-only or empty destinations, ml_dtypes' bfloat16, an integer destination for
+    a scalar it cannot hold."""
+    a = np.arange(12, dtype=np.float32).reshape(3, 4)
+    assert native.bind_copy(a[:, 1:], a[:, :3]) is None  # overlap
+    assert native.bind_add(a, a) is None
+    assert native.bind_copy(a, a.astype(np.float64)) is None
+    assert native.bind_add(a.astype(np.float16), a.astype(np.float16)) is None  # no float16 adds
+    assert native.bind_copy(a, np.ones((2, 4), np.float32)) is None
+    ro = np.ones((3, 4), np.float32)
+    ro.flags.writeable = False
+    assert native.bind_copy(ro, a) is None
+    assert native.bind_copy(np.ones((0, 4), np.float32), np.ones((0, 4), np.float32)) is None
+    cond = np.ones((3, 4), bool)
+    i = np.zeros((3, 4), np.int8)
+    assert native.bind_where(i, cond, 1000, i.copy()) is None  # int8 cannot hold 1000
+    assert native.bind_where(i, cond.astype(np.uint8), 1, i.copy()) is None  # not a bool condition
+    assert native.bind_where(a, cond, a.astype(np.float64), 0.0) is None
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    bf = np.ones((3, 4), ml_dtypes.bfloat16)
+    assert native.bind_copy(bf, bf.copy()) is None
+
+
+def _status_in_subprocess(env: dict[str, str]) -> str:
+    code = "from ember_cpu import native; print(native.library() is None); print(native.status())"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120, check=True
+    ).stdout
+    return out
+
+
+def test_no_compiler_failed_build_and_switch_leave_numpy(tmp_path: pytest.TempPathFactory) -> None:
+    """Each way of having no native loops is reported with its reason (and the compiled graphs
+    then keep numpy's calls: ``_native_loops`` returns the items unchanged)."""
+    import os
+
+    base = {k: v for k, v in os.environ.items() if k not in ("CC", "EMBER_CPU_NATIVE")}
+    base["EMBER_CACHE_DIR"] = str(tmp_path)
+    out = _status_in_subprocess({**base, "CC": str(tmp_path / "no-such-cc")})
+    assert out.startswith("True") and "does not run" in out
+    bad = tmp_path / "bad-cc"
+    bad.write_text(textwrap.dedent("""\
+        #!/bin/sh
+        case "$1" in --version) echo bad-cc 1.0;; *) echo "bad-cc: error: cannot build" >&2; exit 1;; esac
+        """))
+    bad.chmod(0o755)
+    out = _status_in_subprocess({**base, "CC": str(bad)})
+    assert out.startswith("True") and "failed to build strided.c: bad-cc: error: cannot build" in out
+    out = _status_in_subprocess({**base, "EMBER_CPU_NATIVE": "0"})
+    assert out.startswith("True") and "EMBER_CPU_NATIVE=0" in out
+    out = _status_in_subprocess(base)  # a fresh cache: built here, then found
+    assert out.startswith("False") and "built with" in out and str(tmp_path) in out
+    assert len(list((tmp_path / "cpu-native").glob("strided-*.so"))) == 1
