@@ -4,6 +4,10 @@ Adds ``--ember-device`` and the ``ember_device`` fixture: every test that takes 
 selected device. Without the option, it runs on every available device, and each declared but
 unusable backend appears as one skipped run whose reason says why.
 
+``--ember-gradcheck=fast|full`` picks how the kit's gradchecks run: ``fast`` (the default) checks
+one random projection ``v^T J u`` per input and output (``ember.autograd.gradcheck(...,
+fast_mode=True)``), ``full`` the whole Jacobians, to see every entry of a wrong gradient.
+
 A backend's own pytest configuration lists what its device cannot pass yet: ``ember_skip`` and
 ``ember_expected_failures`` (strict), fnmatch patterns on test ids. A pattern matches a test when
 it equals or fnmatch-matches one of these forms of the test's id (see :func:`id_forms`):
@@ -28,8 +32,9 @@ import pytest
 
 
 def pytest_addoption(parser: Any) -> None:
-    """Register ``--ember-device`` (repeatable, or comma-separated), ``--ember-strict-patterns``, and
-    the ini options ``ember_expected_failures``, ``ember_skip`` and ``ember_strict_patterns``."""
+    """Register ``--ember-device`` (repeatable, or comma-separated), ``--ember-gradcheck``,
+    ``--ember-strict-patterns``, and the ini options ``ember_expected_failures``, ``ember_skip``
+    and ``ember_strict_patterns``."""
     group = parser.getgroup("ember")
     parser.addini(
         "ember_expected_failures",
@@ -58,6 +63,14 @@ def pytest_addoption(parser: Any) -> None:
         default=None,
         help="device(s) to run Ember's conformance tests on, e.g. cpu, opencl:0 "
         "(default: every available device)",
+    )
+    group.addoption(
+        "--ember-gradcheck",
+        choices=("fast", "full"),
+        default="fast",
+        help="how the kit's gradchecks compare gradients: fast (default), one random projection "
+        "v^T J u per input and output, as PyTorch's gradcheck(fast_mode=True); full, the whole "
+        "Jacobians element by element (slower; shows every entry when a gradient is wrong)",
     )
     group.addoption(
         "--ember-strict-patterns",

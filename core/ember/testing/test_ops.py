@@ -80,9 +80,15 @@ def test_forward_matches_numpy(spec: OpSpec, dtype: str, ember_device: Any) -> N
 _GRAD_CASES = [spec for spec in OPS if spec.grad and any(d.startswith("float") for d in spec.dtypes)]
 
 
+def _fast_gradcheck(config: Any) -> bool:
+    """Whether ``--ember-gradcheck`` asks for fast gradchecks (the default) rather than full Jacobians."""
+    return config.getoption("--ember-gradcheck", default="fast") == "fast"
+
+
 @pytest.mark.parametrize("spec", _GRAD_CASES, ids=[s.name for s in _GRAD_CASES])
-def test_gradcheck(spec: OpSpec, ember_device: Any) -> None:
-    """Autograd's gradients match central finite differences (float64 where the device has it)."""
+def test_gradcheck(spec: OpSpec, ember_device: Any, pytestconfig: Any) -> None:
+    """Autograd's gradients match central finite differences (float64 where the device has it):
+    along random directions, or whole Jacobians under ``--ember-gradcheck=full``."""
     dtype = "float64" if _supports(ember_device, "float64") else "float32"
     atol, rtol = (1e-5, 1e-3) if dtype == "float64" else (2e-2, 5e-2)
     eps = 1e-6 if dtype == "float64" else 1e-2
@@ -95,7 +101,12 @@ def test_gradcheck(spec: OpSpec, ember_device: Any) -> None:
         if not any(isinstance(a, ember.Tensor) and a.requires_grad for a in args):
             continue
         ember.autograd.gradcheck(
-            lambda *xs, kw=kwargs: spec.caller()(*xs, **kw), args, eps=eps, atol=atol, rtol=rtol
+            lambda *xs, kw=kwargs: spec.caller()(*xs, **kw),
+            args,
+            eps=eps,
+            atol=atol,
+            rtol=rtol,
+            fast_mode=_fast_gradcheck(pytestconfig),
         )
 
 
@@ -103,9 +114,10 @@ _COMPLEX_GRAD_CASES = [spec for spec in OPS if spec.grad and "complex128" in spe
 
 
 @pytest.mark.parametrize("spec", _COMPLEX_GRAD_CASES, ids=[s.name for s in _COMPLEX_GRAD_CASES])
-def test_gradcheck_complex(spec: OpSpec, ember_device: Any) -> None:
+def test_gradcheck_complex(spec: OpSpec, ember_device: Any, pytestconfig: Any) -> None:
     """Autograd's gradients of complex inputs (PyTorch's convention) match central finite
-    differences of the real and imaginary parts, in complex128."""
+    differences of the real and imaginary parts, in complex128 (along random directions, or whole
+    Jacobians under ``--ember-gradcheck=full``)."""
     if not _supports(ember_device, "complex128"):
         pytest.skip(f"{ember_device} does not support complex128")
     if not device_has_data(ember_device):
@@ -119,7 +131,12 @@ def test_gradcheck_complex(spec: OpSpec, ember_device: Any) -> None:
         if not any(isinstance(a, ember.Tensor) and a.requires_grad for a in args):
             continue
         ember.autograd.gradcheck(
-            lambda *xs, kw=kwargs: spec.caller()(*xs, **kw), args, eps=1e-6, atol=1e-5, rtol=1e-3
+            lambda *xs, kw=kwargs: spec.caller()(*xs, **kw),
+            args,
+            eps=1e-6,
+            atol=1e-5,
+            rtol=1e-3,
+            fast_mode=_fast_gradcheck(pytestconfig),
         )
 
 
