@@ -555,6 +555,9 @@ def _native_loops(items: list[Any], fixed: dict[Slot, Any], stats: dict[str, int
                 ops = [v if not isinstance(v, Slot) else arr(v) for v in a[1:3]]
                 if cond is not None and all(v is not None for v in ops):
                     call = native.bind_where(a[3], cond, *ops)
+            elif fn is _max_out:
+                src = arr(a[0])
+                call = native.bind_max(a[3], src, a[1], a[2]) if src is not None else None
             elif fn is _cat_out and isinstance(a[0], (list, tuple)):
                 call = _native_cat([arr(x) for x in a[0]], a[1], a[2])
         if call is None:

@@ -33,17 +33,18 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["library", "status", "bind_copy", "bind_add", "bind_where", "SOURCE"]
+__all__ = ["library", "status", "bind_copy", "bind_add", "bind_where", "bind_max", "SOURCE"]
 
 #: the C source of the loops
 SOURCE = Path(__file__).with_name("strided.c")
 #: no contraction into fused multiply-adds, no fast-math: IEEE results, numpy's bits; -fwrapv:
 #: integer adds wrap as numpy's do
 FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fwrapv")
-VERSION = 2
+VERSION = 4
 #: element sizes the copy and select loops move, dtypes the add loop adds
 _SIZES = (1, 2, 4, 8, 16)
 _ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
+_MAX_DTYPES = _ADD_DTYPES
 _NATIVE_KINDS = frozenset("biufc")  # numpy's own dtypes (ml_dtypes' bfloat16 is kind 'V')
 
 _lock = threading.Lock()
@@ -106,6 +107,10 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
     ]:
         fn = getattr(lib, name)
         fn.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
+        fn.restype = None
+    for d in _MAX_DTYPES:
+        fn = getattr(lib, f"ember_max_{d.name}")
+        fn.argtypes = (ctypes.c_int, *(ctypes.c_void_p,) * 3, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
     return lib, f"built with {cc} ({target})"
 
@@ -229,3 +234,54 @@ def bind_where(out: Any, cond: Any, a: Any, b: Any) -> Callable[[], None] | None
     if not _usable(out, cond, *ops) or out.itemsize not in _SIZES:
         return None
     return _prepare(getattr(lib, f"ember_where_{out.itemsize}"), out, [cond, *ops])
+
+
+def bind_max(out: Any, x: Any, dims: Sequence[int], keepdim: bool) -> Callable[[], None] | None:
+    """``numpy.max(x, axis=dims, keepdims=keepdim, out=out)`` (float32/float64/int32/int64) as a
+    prepared call, or None. Each output element takes its maximum over the reduced dimensions in
+    their order, as numpy's ``maximum(r, v)`` (a NaN propagates; of equal values the later is
+    kept, which is numpy's result over one reduced axis; over several axes numpy may visit the
+    elements in another order, and a maximum of +0.0 and -0.0 may then carry the other sign; a
+    NaN result is the first NaN met, where numpy's loop over a contiguous axis may give the
+    default NaN: the same value, another payload)."""
+    lib = library()
+    if lib is None or type(x) is not np.ndarray or x.dtype not in _MAX_DTYPES or out.dtype != x.dtype:
+        return None
+    if x.ndim == 0 or any(st % x.itemsize for st in x.strides):
+        return None
+    red = sorted({d % x.ndim for d in dims}) if dims is not None else list(range(x.ndim))
+    kept = [d for d in range(x.ndim) if d not in red]
+    if keepdim:
+        want = tuple(1 if d in red else x.shape[d] for d in range(x.ndim))
+    else:
+        want = tuple(x.shape[d] for d in kept)
+    if not red or any(x.shape[d] == 0 for d in red) or out.shape != want:
+        return None
+    if not _usable(out) or np.may_share_memory(out, x):
+        return None
+    out_strides = [out.strides[d] for d in (kept if keepdim else range(len(kept)))]
+    shape, (os_, xs) = _merged([x.shape[d] for d in kept], [out_strides, [x.strides[d] for d in kept]])
+    rshape = [x.shape[d] for d in red if x.shape[d] != 1] or [1]
+    rst = [x.strides[d] for d in red if x.shape[d] != 1] or [0]
+    nd, rd = len(shape), len(rshape)
+    c_shape = (ctypes.c_int64 * nd)(*shape)
+    c_ptrs = (ctypes.c_void_p * 2)(out.ctypes.data, x.ctypes.data)
+    c_st = (ctypes.c_int64 * (2 * nd))(*[v for k in range(nd) for v in (os_[k], xs[k])])
+    c_rshape = (ctypes.c_int64 * rd)(*rshape)
+    c_rst = (ctypes.c_int64 * rd)(*rst)
+    keep = (out, x, c_shape, c_ptrs, c_st, c_rshape, c_rst)
+    args = (
+        ctypes.c_int(nd),
+        ctypes.addressof(c_shape),
+        ctypes.addressof(c_ptrs),
+        ctypes.addressof(c_st),
+        ctypes.c_int(rd),
+        ctypes.addressof(c_rshape),
+        ctypes.addressof(c_rst),
+    )
+    fn = getattr(lib, f"ember_max_{x.dtype.name}")
+
+    def call(_fn: Any = fn, _args: tuple = args, _keep: tuple = keep) -> None:
+        _fn(*_args)
+
+    return call

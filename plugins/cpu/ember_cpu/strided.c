@@ -128,5 +128,99 @@ DEFINE_KERNEL(ember_where_4, 4, WHERE_ROW(uint32_t))
 DEFINE_KERNEL(ember_where_8, 4, WHERE_ROW(uint64_t))
 DEFINE_KERNEL(ember_where_16, 4, WHERE_ROW_16)
 
+/* out = max of x over the reduced dimensions (rd of them: rshape, x's strides rst in bytes), for
+ * each element of the n-d iteration (operands: out, x at its reduced coordinates 0). The running
+ * maximum takes each element as numpy's `maximum(r, v)` does: v unless r > v or r is NaN (so a NaN
+ * propagates and, of equal values, the later one is kept: numpy's order over a reduced axis). */
+#define BETTER_FLOAT(r, v) ((r) > (v) || (r) != (r))
+#define BETTER_INT(r, v) ((r) > (v))
+#define MAX_CHUNK 256
+#define DEFINE_MAX(NAME, T, BETTER)                                                               \
+    static inline T NAME##_one(const char *x, int rd, const i64 *rshape, const i64 *rst) {        \
+        i64 idx[MAXD], total = 1;                                                                 \
+        for (int k = 0; k < rd; k++) {                                                            \
+            idx[k] = 0;                                                                           \
+            total *= rshape[k];                                                                   \
+        }                                                                                         \
+        T r = *(const T *)x;                                                                      \
+        const char *q = x;                                                                        \
+        for (i64 t = 1; t < total; t++) {                                                         \
+            for (int k = rd - 1; k >= 0; k--) {                                                   \
+                if (++idx[k] < rshape[k]) {                                                       \
+                    q += rst[k];                                                                  \
+                    break;                                                                        \
+                }                                                                                 \
+                idx[k] = 0;                                                                       \
+                q -= rst[k] * (rshape[k] - 1);                                                    \
+            }                                                                                     \
+            const T v = *(const T *)q;                                                            \
+            r = BETTER(r, v) ? r : v;                                                             \
+        }                                                                                         \
+        return r;                                                                                 \
+    }                                                                                             \
+    /* one reduced dimension: a chunk of outputs at a time, the reduced index outermost, so the \
+     * selects run across outputs without branches (and vectorise where x's row is contiguous) */ \
+    static inline void NAME##_row1(char *o, i64 os, const char *x, i64 xs, i64 n, i64 len,       \
+                                   i64 step) {                                                    \
+        T acc[MAX_CHUNK];                                                                         \
+        for (i64 c0 = 0; c0 < n; c0 += MAX_CHUNK) {                                               \
+            const i64 m = n - c0 < MAX_CHUNK ? n - c0 : MAX_CHUNK;                                \
+            const char *xc = x + c0 * xs;                                                         \
+            if (xs == (i64)sizeof(T)) {                                                           \
+                const T *restrict x0 = (const T *)xc;                                             \
+                for (i64 i = 0; i < m; i++) acc[i] = x0[i];                                       \
+                for (i64 k = 1; k < len; k++) {                                                   \
+                    const T *restrict xk = (const T *)(xc + k * step);                            \
+                    for (i64 i = 0; i < m; i++) acc[i] = BETTER(acc[i], xk[i]) ? acc[i] : xk[i];  \
+                }                                                                                 \
+            } else {                                                                              \
+                for (i64 i = 0; i < m; i++) acc[i] = *(const T *)(xc + i * xs);                   \
+                for (i64 k = 1; k < len; k++) {                                                   \
+                    const char *xk = xc + k * step;                                               \
+                    for (i64 i = 0; i < m; i++) {                                                 \
+                        const T v = *(const T *)(xk + i * xs);                                    \
+                        acc[i] = BETTER(acc[i], v) ? acc[i] : v;                                  \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+            char *oc = o + c0 * os;                                                               \
+            for (i64 i = 0; i < m; i++) *(T *)(oc + i * os) = acc[i];                             \
+        }                                                                                         \
+    }                                                                                             \
+    void NAME(int nd, const i64 *shape, char *const *ptr, const i64 *st, int rd,                 \
+              const i64 *rshape, const i64 *rst) {                                                \
+        char *p[2] = {ptr[0], ptr[1]};                                                            \
+        i64 idx[MAXD];                                                                            \
+        for (int k = 0; k < nd; k++) idx[k] = 0;                                                  \
+        const i64 n = shape[nd - 1];                                                              \
+        const i64 *is = st + (i64)(nd - 1) * 2;                                                   \
+        i64 rows = 1;                                                                             \
+        for (int k = 0; k < nd - 1; k++) rows *= shape[k];                                        \
+        for (i64 r = 0; r < rows; r++) {                                                          \
+            if (rd == 1) {                                                                        \
+                NAME##_row1(p[0], is[0], p[1], is[1], n, rshape[0], rst[0]);                      \
+            } else {                                                                              \
+                for (i64 i = 0; i < n; i++)                                                       \
+                    *(T *)(p[0] + i * is[0]) = NAME##_one(p[1] + i * is[1], rd, rshape, rst);     \
+            }                                                                                     \
+            for (int k = nd - 2; k >= 0; k--) {                                                   \
+                const i64 *s = st + (i64)k * 2;                                                   \
+                if (++idx[k] < shape[k]) {                                                        \
+                    p[0] += s[0];                                                                 \
+                    p[1] += s[1];                                                                 \
+                    break;                                                                        \
+                }                                                                                 \
+                idx[k] = 0;                                                                       \
+                p[0] -= s[0] * (shape[k] - 1);                                                    \
+                p[1] -= s[1] * (shape[k] - 1);                                                    \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+DEFINE_MAX(ember_max_float32, float, BETTER_FLOAT)
+DEFINE_MAX(ember_max_float64, double, BETTER_FLOAT)
+DEFINE_MAX(ember_max_int32, int32_t, BETTER_INT)
+DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
+
 /* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
-int ember_strided_version(void) { return 2; }
+int ember_strided_version(void) { return 4; }

@@ -165,3 +165,33 @@ def test_no_compiler_failed_build_and_switch_leave_numpy(tmp_path: pytest.TempPa
     out = _status_in_subprocess(base)  # a fresh cache: built here, then found
     assert out.startswith("False") and "built with" in out and str(tmp_path) in out
     assert len(list((tmp_path / "cpu-native").glob("strided-*.so"))) == 1
+
+
+@pytest.mark.parametrize("dtype", ADD_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_max_equals_numpy(dtype: type) -> None:
+    """Over one axis numpy's values with their signs (NaN propagating, and of +0.0 and -0.0 the
+    later one, as numpy keeps it; a NaN's payload may differ: numpy's loop over a contiguous axis
+    gives the default NaN); over several axes and all of them, equal values."""
+    rng = np.random.default_rng(3)
+    cases = (([0], False), ([2], True), ([3], False), ([1, 3], True), (None, False), ([-1, 0], False))
+    for x in _layouts(rng, dtype):
+        for dims, keep in cases:
+            want = np.max(x, axis=None if dims is None else tuple(dims), keepdims=keep)
+            out = np.empty(np.shape(want), dtype)
+            call = native.bind_max(out, x, dims, keep)
+            assert call is not None
+            call()
+            np.testing.assert_array_equal(out, want)
+            if dims is not None and len(dims) == 1 and out.dtype.kind == "f":
+                signs = [np.signbit(v[~np.isnan(v)]) for v in (out, want)]
+                np.testing.assert_array_equal(*signs)
+    if np.dtype(dtype).kind == "f":
+        z = np.array([[-0.0, 0.0], [0.0, -0.0], [np.nan, 1.0], [1.0, np.nan]], dtype)
+        out = np.empty(4, dtype)
+        native.bind_max(out, z, [1], False)()
+        _same_bits(out, np.max(z, axis=1))
+        zt = np.ascontiguousarray(z.T)
+        native.bind_max(out, zt, [0], False)()
+        _same_bits(out, np.max(zt, axis=0))
+    x = np.ones((3, 0, 2), dtype)
+    assert native.bind_max(np.empty((3, 2), dtype), x, [1], False) is None  # numpy raises: no identity
