@@ -11,6 +11,8 @@ import pytest
 from ember.autograd import Function, gradcheck
 from torch_required import require_torch
 
+pytest_plugins = ["pytester"]
+
 
 def f64(*shape: int, seed: int = 0) -> ember.Tensor:
     rng = np.random.default_rng(seed)
@@ -193,3 +195,13 @@ def _bump(x, value: float) -> np.ndarray:
     b = np.zeros(tuple(x.shape))
     b.reshape(-1)[2] = value
     return b
+
+
+def test_kit_option_picks_the_mode(pytester: pytest.Pytester) -> None:
+    """``--ember-gradcheck`` takes full (fast, the default, runs everywhere else) and no other mode."""
+    kit = ["--pyargs", "ember.testing", "--ember-device=cpu", "-p", "no:cacheprovider"]
+    full = pytester.runpytest(*kit, "-k", "test_gradcheck and exp2", "--ember-gradcheck=full")
+    full.assert_outcomes(passed=1)
+    bad = pytester.runpytest(*kit, "--ember-gradcheck=slow")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--ember-gradcheck: invalid choice: 'slow' (choose from*fast*full*"])
