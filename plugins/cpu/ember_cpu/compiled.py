@@ -57,7 +57,7 @@ from ember.compile.graph import (
     _slots_in,
 )
 
-from . import native
+from . import fusion, native
 
 __all__ = ["compile_graph", "PlannedReplay"]
 
@@ -259,12 +259,13 @@ class PlannedReplay:
         self.planned: Graph | None = None
         #: what the plan did: outputs preallocated, updates made in place, constants filled once,
         #: views taken once, matmuls flipped, distinct buffers and their bytes
-        keys = ("planned", "in_place", "constants", "views", "flipped", "native", "buffers", "bytes")
+        keys = ("planned", "in_place", "constants", "views", "flipped", "fused", "native", "buffers", "bytes")
         self.stats = dict.fromkeys(keys, 0)
         self._lock = threading.Lock()
         self._meta: dict[int, tuple[tuple[int, ...], tuple[int, ...], Any]] = {}
         self._flipped: set[int] = set()  # matmuls computed as (b.T @ a.T).T
         self._aliased: set[int] = set()  # kernels whose output shared memory with an input
+        self._argmeta: dict[int, list[Any]] = {}  # per item: its arguments' layouts
 
     def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:  # noqa: E741, N803
         fast = self.fast
@@ -283,12 +284,13 @@ class PlannedReplay:
         items = []
         for i, item in enumerate(self.graph.items):
             if isinstance(item, Node) and (isinstance(item.outs, Slot) or item.name == "copy_"):
-                rec = _recording(item.fn, i, meta, item.outs is None, item.name, self._flipped, self._aliased)
+                seen = (meta, self._flipped, self._aliased, self._argmeta)
+                rec = _recording(item.fn, i, item.outs is None, item.name, *seen)
                 item = dataclasses.replace(item, fn=rec)
             items.append(item)
         result = Graph(self.graph.name, items, self.graph.guards).build()(L, P, O)
         try:
-            self.planned = plan(self.graph, meta, self.stats, self._flipped, self._aliased)
+            self.planned = plan(self.graph, meta, self.stats, self._flipped, self._aliased, self._argmeta)
             self.fast = self.planned.build()
             # explain() shows what runs from now on
             summary = ", ".join(f"{k} {v}" for k, v in self.stats.items())
@@ -301,18 +303,20 @@ class PlannedReplay:
 def _recording(
     fn: Callable[..., Any],
     i: int,
-    meta: dict[int, Any],
     dst: bool,
     name: str,
+    meta: dict[int, Any],
     flipped: set[int],
     aliased: set[int],
+    argmeta: dict[int, list[Any]],
 ) -> Callable[..., Any]:
     """``fn`` recording its output's (shape, strides, dtype), or its first argument's (``dst``:
-    an in-place kernel's destination), and whether the output shares memory with an input (the
-    plan then takes it for a view whatever the kernel's name); a matmul also tries its flipped
-    form on its operands."""
+    an in-place kernel's destination), its arguments' layouts, and whether the output shares
+    memory with an input (the plan then takes it for a view whatever the kernel's name); a matmul
+    also tries its flipped form on its operands."""
 
     def run(*a: Any, **k: Any) -> Any:
+        argmeta[i] = [(v.shape, v.strides, v.dtype) if type(v) is np.ndarray else None for v in a]
         r = fn(*a, **k)
         if not dst and type(r) is np.ndarray:
             if any(type(v) is np.ndarray and np.may_share_memory(r, v) for v in a):
@@ -352,10 +356,14 @@ def plan(
     stats: dict[str, int],
     flipped: set[int] = frozenset(),
     aliased: set[int] = frozenset(),
+    argmeta: dict[int, list[Any]] | None = None,
 ) -> Graph:
     """``graph`` rewritten with preallocated outputs, in-place updates and constants, given the
     outputs' (shape, strides, dtype) recorded by a plain replay (``meta``, by item index), the
-    matmuls to run flipped and the kernels seen returning memory of an input (``aliased``)."""
+    matmuls to run flipped, the kernels seen returning memory of an input (``aliased``) and the
+    arguments' layouts (``argmeta``: elementwise calls whose layouts are known may be fused)."""
+    argmeta = argmeta or {}
+    members: dict[int, fusion.Member] = {}  # planned elementwise calls, by id of their item
     items = list(graph.items)
     # which buffers (roots: slots a fresh kernel produced) each slot may be a view of
     roots: dict[Slot, frozenset[Slot]] = {}
@@ -421,6 +429,7 @@ def plan(
     # in-place updates: r = ufunc(...); ...; copy_(x, r) -> ufunc(..., out=x)
     drop: set[int] = set()
     into: dict[int, Slot] = {}
+    into_layout: dict[int, Any] = {}  # the destination's layout, recorded at its copy
     producer = {o: i for o, i in defined.items() if isinstance(items[i], Node) and items[i].outs is o}
     for j, item in enumerate(items):
         if not (isinstance(item, Node) and item.name == "copy_" and len(item.args) == 2 and not item.kwargs):
@@ -442,6 +451,7 @@ def plan(
         if any(k != i and uses[k] and any(roots_of(s) & xr for s in uses[k]) for k in range(i + 1, j)):
             continue  # x read or written between the update's computation and its copy
         into[i] = x
+        into_layout[i] = xm
         drop.add(j)
 
     # buffers: a greedy allocation over lifetimes, keyed by layout
@@ -461,7 +471,10 @@ def plan(
         if i in into:
             fn = _out_kernel(item, meta[i][2])
             if fn is not None:
-                new_items.append(dataclasses.replace(item, fn=fn, args=(*item.args, into[i]), outs=None))
+                new = dataclasses.replace(item, fn=fn, args=(*item.args, into[i]), outs=None)
+                new_items.append(new)
+                if item.name in fusion.FUSABLE and i in argmeta:
+                    members[id(new)] = fusion.Member(new, into[i], meta[i][2], argmeta[i], into_layout[i], i)
                 stats["in_place"] += 1
                 continue
             drop.discard(i)  # cannot happen for the elementwise kernels; kept for safety
@@ -513,8 +526,12 @@ def plan(
         buffer_of[s] = buf
         block_of[s] = block
         releases.setdefault(last[s], []).append(block)
-        new_items.append(dataclasses.replace(item, fn=fn, args=(*item.args, buf)))
+        new = dataclasses.replace(item, fn=fn, args=(*item.args, buf))
+        new_items.append(new)
+        if item.name in fusion.FUSABLE and i in argmeta and fn is not _matmul_out:
+            members[id(new)] = fusion.Member(new, buf, dtype, argmeta[i], None, i)
         stats["planned"] += 1
+    new_items = fusion.fuse(new_items, members, buffer_of, last, stats)
     new_items = _native_loops(new_items, buffer_of, stats)
     distinct = {id(b): b for b in block_of.values()}
     stats["buffers"] = len(distinct)

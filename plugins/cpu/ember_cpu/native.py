@@ -33,13 +33,22 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["library", "status", "bind_copy", "bind_add", "bind_where", "bind_max", "SOURCE"]
+__all__ = ["library", "status", "build_library", "bind_copy", "bind_add", "bind_where", "bind_max", "SOURCE"]
 
 #: the C source of the loops
 SOURCE = Path(__file__).with_name("strided.c")
 #: no contraction into fused multiply-adds, no fast-math: IEEE results, numpy's bits; -fwrapv:
-#: integer adds wrap as numpy's do
-FLAGS = ("-O3", "-std=c99", "-fPIC", "-shared", "-ffp-contract=off", "-fno-fast-math", "-fwrapv")
+#: integer adds wrap as numpy's do; -fno-math-errno: sqrt is the instruction (the same result)
+FLAGS = (
+    "-O3",
+    "-std=c99",
+    "-fPIC",
+    "-shared",
+    "-ffp-contract=off",
+    "-fno-fast-math",
+    "-fwrapv",
+    "-fno-math-errno",
+)
 VERSION = 4
 #: element sizes the copy and select loops move, dtypes the add loop adds
 _SIZES = (1, 2, 4, 8, 16)
@@ -67,44 +76,72 @@ def _cache_dir() -> Path:
     return Path(root) / "cpu-native"
 
 
-def _build() -> tuple[ctypes.CDLL | None, str]:
-    """Build (or find in the cache) and load the library: (library, how) or (None, why not)."""
+def build_library(source: str, stem: str) -> tuple[ctypes.CDLL | None, str]:
+    """Compile C ``source`` into a shared library (or find it in the cache, keyed by the source,
+    the compiler's version and the flags) and load it: (library, how) or (None, why not)."""
     if os.environ.get("EMBER_CPU_NATIVE", "1") == "0":
         return None, "off (EMBER_CPU_NATIVE=0)"
     cc = _compiler()
     if cc is None:
         return None, "no C compiler found (set CC, or install cc/gcc/clang)"
-    try:
-        version = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60).stdout
-    except (OSError, subprocess.SubprocessError) as e:
-        return None, f"the C compiler {cc} does not run: {e}"
-    source = SOURCE.read_bytes()
-    key = hashlib.sha256(source + version.encode() + " ".join(FLAGS).encode() + sys.platform.encode())
-    target = _cache_dir() / f"strided-{key.hexdigest()[:16]}.so"
+    version = _compiler_version(cc)
+    if version.startswith("!"):
+        return None, f"the C compiler {cc} does not run: {version[1:]}"
+    key = hashlib.sha256(
+        source.encode() + version.encode() + " ".join(FLAGS).encode() + sys.platform.encode()
+    )
+    target = _cache_dir() / f"{stem}-{key.hexdigest()[:16]}.so"
     if not target.exists():
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
             os.close(fd)
+            src = Path(tmp).with_suffix(".c")
+            src.write_text(source)
             proc = subprocess.run(
-                [cc, *FLAGS, "-o", tmp, str(SOURCE)], capture_output=True, text=True, timeout=300
+                [cc, *FLAGS, "-o", tmp, str(src)], capture_output=True, text=True, timeout=300
             )
+            src.unlink()
             if proc.returncode != 0:
                 os.unlink(tmp)
                 err = (proc.stderr or proc.stdout).strip().splitlines()
-                return None, f"{cc} failed to build {SOURCE.name}: {err[0] if err else proc.returncode}"
+                return None, f"{cc} failed to build {stem}.c: {err[0] if err else proc.returncode}"
             os.replace(tmp, target)  # atomic: a concurrent build writes the same bytes
         except (OSError, subprocess.SubprocessError) as e:
-            return None, f"building {SOURCE.name} with {cc} failed: {e}"
+            return None, f"building {stem}.c with {cc} failed: {e}"
     try:
-        lib = ctypes.CDLL(str(target))
-        if lib.ember_strided_version() != VERSION:
-            return None, f"{target} is not version {VERSION} of the loops"
-    except (OSError, AttributeError) as e:
+        return ctypes.CDLL(str(target)), f"built with {cc} ({target})"
+    except OSError as e:
         return None, f"loading {target} failed: {e}"
-    for name in [f"ember_copy_{s}" for s in _SIZES] + [f"ember_where_{s}" for s in _SIZES] + [
-        f"ember_add_{d.name}" for d in _ADD_DTYPES
-    ]:
+
+
+def _compiler_version(cc: str) -> str:
+    """``cc --version``'s output (once per process), or "!" and why it does not run."""
+    cached = _state.get(("version", cc))
+    if cached is None:
+        try:
+            cached = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.SubprocessError) as e:
+            cached = f"!{e}"
+        _state[("version", cc)] = cached
+    return cached
+
+
+def _build() -> tuple[ctypes.CDLL | None, str]:
+    """Build (or find in the cache) and load ``strided.c``: (library, how) or (None, why not)."""
+    lib, how = build_library(SOURCE.read_text(), "strided")
+    if lib is None:
+        return None, how
+    try:
+        if lib.ember_strided_version() != VERSION:
+            return None, f"the library built from {SOURCE.name} is not version {VERSION} of the loops"
+    except AttributeError as e:
+        return None, f"the library built from {SOURCE.name} lacks its functions: {e}"
+    for name in (
+        [f"ember_copy_{s}" for s in _SIZES]
+        + [f"ember_where_{s}" for s in _SIZES]
+        + [f"ember_add_{d.name}" for d in _ADD_DTYPES]
+    ):
         fn = getattr(lib, name)
         fn.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
@@ -112,7 +149,7 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
         fn = getattr(lib, f"ember_max_{d.name}")
         fn.argtypes = (ctypes.c_int, *(ctypes.c_void_p,) * 3, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
-    return lib, f"built with {cc} ({target})"
+    return lib, how
 
 
 def library() -> ctypes.CDLL | None:

@@ -153,10 +153,12 @@ def test_no_compiler_failed_build_and_switch_leave_numpy(tmp_path: pytest.TempPa
     out = _status_in_subprocess({**base, "CC": str(tmp_path / "no-such-cc")})
     assert out.startswith("True") and "does not run" in out
     bad = tmp_path / "bad-cc"
-    bad.write_text(textwrap.dedent("""\
+    bad.write_text(
+        textwrap.dedent("""\
         #!/bin/sh
         case "$1" in --version) echo bad-cc 1.0;; *) echo "bad-cc: error: cannot build" >&2; exit 1;; esac
-        """))
+        """)
+    )
     bad.chmod(0o755)
     out = _status_in_subprocess({**base, "CC": str(bad)})
     assert out.startswith("True") and "failed to build strided.c: bad-cc: error: cannot build" in out

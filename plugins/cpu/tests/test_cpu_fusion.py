@@ -1,0 +1,158 @@
+"""Elementwise fusion in the cpu backend's compiled graphs (ember_cpu.fusion): fused groups give
+numpy's bits (special values, both float dtypes, comparisons, selects, logical ops, in-place
+updates of state that changes per replay), keep what later items read, and fall back to the numpy
+calls when a per-replay operand does not match what was planned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ember
+import numpy as np
+import pytest
+from ember.compile.graph import Node
+from ember_cpu import fusion, native
+from ember_cpu.compiled import PlannedReplay
+
+pytestmark = pytest.mark.skipif(
+    native.library() is None, reason=f"the native loops are not available here: {native.status()}"
+)
+
+
+def _values(dtype: str) -> tuple[ember.Tensor, ember.Tensor]:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(64).astype(dtype)
+    y = rng.standard_normal(64).astype(dtype)
+    x[:8] = [0.0, -0.0, np.inf, -np.inf, np.nan, 1.0, -1.0, 0.0]
+    y[:8] = [-0.0, 0.0, np.inf, 1.0, 2.0, np.nan, -0.0, -1e-30]
+    return ember.tensor(x), ember.tensor(y)
+
+
+def _bits(t: ember.Tensor) -> bytes:
+    return np.ascontiguousarray(t.detach().numpy()).tobytes()
+
+
+def _planned(fn: Any) -> PlannedReplay:
+    (replay,) = [r for r in fn._cache.values() if isinstance(r, PlannedReplay) and r.planned is not None]
+    return replay
+
+
+def _chain(x: ember.Tensor, y: ember.Tensor) -> tuple[ember.Tensor, ...]:
+    a = (x * 2.5 - y) / (y + 0.5)
+    b = ember.sqrt(a.abs()) + (-a)
+    c = ember.maximum(b, y) - ember.minimum(x, 0.25)
+    mask = (x < y) | ((x == 0.0) & (y != 1.0))
+    mask = mask ^ (b <= c)
+    d = ember.where(mask, c, ember.relu(x) * 3.0)
+    return d, mask, ember.relu(c - 1.0) * 0.1
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_chain_equals_eager_bitwise(dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Arithmetic, sqrt, abs, negation, numpy's maximum/minimum, comparisons, logical ops, where
+    and relu over NaN, infinities and signed zeros: every result's bytes are eager's (a NaN's
+    payload and a zero's sign included)."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+    x, y = _values(dtype)
+    compiled = ember.compile(_chain)
+    with ember.no_grad():
+        want = _chain(x, y)
+        for _ in range(4):
+            got = compiled(x, y)
+            assert [_bits(g) for g in got] == [_bits(w) for w in want]
+    st = _planned(compiled).stats
+    assert st["fused"] >= 15, st
+
+
+def _fused_nodes(replay: PlannedReplay) -> list[Node]:
+    return [it for it in replay.planned.items if isinstance(it, Node) and it.name == "fused"]
+
+
+def test_in_place_updates_of_per_replay_state(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An Adam-like update of tensors bound per replay (parameters and state), fused with a host
+    scalar that changes every call: equal to eager after every call, also after the tensors are
+    rebound to new buffers between calls."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+
+    def update(p: ember.Tensor, m: ember.Tensor, v: ember.Tensor, g: ember.Tensor, lr: float) -> None:
+        m.mul_(0.9).add_(g * 0.1)
+        v.mul_(0.999).add_(g * g * 0.001)
+        p.sub_(m / (ember.sqrt(v) + 1e-8) * lr)
+
+    rng = np.random.default_rng(1)
+    state = [rng.standard_normal(300).astype(np.float32) for _ in range(4)]
+    eager = [ember.tensor(a.copy()) for a in state]
+    comp = [ember.tensor(a.copy()) for a in state]
+    compiled = ember.compile(update)
+    with ember.no_grad():
+        for k in range(6):
+            lr = 0.01 * (k + 1)
+            if k == 4:  # rebind: the fused call must take the new buffers
+                comp[:3] = [ember.tensor(t.numpy().copy()) for t in comp[:3]]
+            update(*eager, lr=lr)
+            compiled(*comp, lr=lr)
+            assert [_bits(t) for t in comp] == [_bits(t) for t in eager]
+
+
+def test_fallback_when_an_operand_does_not_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fused call given a per-replay operand in another layout, or the same memory for two of
+    its operands where one is written, runs the numpy calls it replaced (same results)."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+
+    def fn(a: ember.Tensor, b: ember.Tensor) -> None:
+        a.mul_(2.0).add_(b * 3.0)
+
+    rng = np.random.default_rng(2)
+    a0 = rng.standard_normal((8, 8)).astype(np.float32)
+    b0 = rng.standard_normal((8, 8)).astype(np.float32)
+    compiled = ember.compile(fn)
+    with ember.no_grad():
+        for _ in range(3):
+            compiled(ember.tensor(a0.copy()), ember.tensor(b0.copy()))
+    (node,) = _fused_nodes(_planned(compiled))
+    assert len(node.args) == 2  # a's and b's buffers, bound per replay
+    a = np.asfortranarray(a0)  # another layout
+    node.fn(a, b0)
+    np.testing.assert_array_equal(a, a0 * np.float32(2.0) + b0 * np.float32(3.0))
+    a = a0.copy()  # b is a itself: numpy's order reads a after it doubled (the loop would not)
+    node.fn(a, a)
+    np.testing.assert_array_equal(a, a0 * np.float32(2.0) + (a0 * np.float32(2.0)) * np.float32(3.0))
+    a, b = a0.copy(), b0.copy()  # and the fused loop itself
+    node.fn(a, b)
+    np.testing.assert_array_equal(a, a0 * np.float32(2.0) + b0 * np.float32(3.0))
+
+
+def test_op_records_with_fusion_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every op record's first forward sample, compiled with fusion forced on the smallest groups,
+    equals eager bitwise over four calls."""
+    from ember.testing.op_table import OPS, cast_sample, to_ember
+
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+    dev = ember.device("cpu")
+    fused = 0
+    for spec in OPS:
+        if not spec.dtypes:
+            continue
+        dtype = "float32" if "float32" in spec.dtypes else spec.dtypes[0]
+        fn = spec.caller()
+        raw = next(iter(spec.samples(dtype, np.random.default_rng(0))), None)
+        if raw is None:
+            continue
+        sample = cast_sample(raw, dtype)
+        compiled = ember.compile(lambda *a, _fn=fn, **k: _fn(*a, **k))
+        ember.manual_seed(0)
+        args, kwargs = to_ember(sample, dtype, dev)
+        expected = fn(*args, **kwargs)
+        for _ in range(4):
+            ember.manual_seed(0)
+            args, kwargs = to_ember(sample, dtype, dev)
+            got = compiled(*args, **kwargs)
+        exp = expected if isinstance(expected, (tuple, list)) else [expected]
+        out = got if isinstance(got, (tuple, list)) else [got]
+        for e, g in zip(exp, out):
+            if isinstance(e, ember.Tensor):
+                assert _bits(g) == _bits(e), spec.name
+        fused += sum(
+            r.stats.get("fused", 0) for r in compiled._cache.values() if isinstance(r, PlannedReplay)
+        )
+    assert fused > 50
