@@ -35,7 +35,9 @@ lint: setup
 # plugins such as examples/ember-meta run it on their own devices with their own expectations.
 # `make test` is ruff, then six pytest jobs, longest first, two at a time (one per core) as cores
 # free up: the kit on opencl (most of its time is PoCL compiling kernels); the core's and plugins'
-# tests with the kit on cpu and cuda; the kit on the array-library example devices strict and
+# tests with the kit on cpu and cuda (its gradchecks with full Jacobians, the reference for the
+# backward formulas every device shares: about 10 s more than fast mode; elsewhere the kit's
+# gradchecks run in fast mode); the kit on the array-library example devices strict and
 # torchcpu; the kit's gradchecks (float64, complex128) on opencl through generated fused kernels
 # (each finite difference runs the forward fused, each backward its chains fused; the kernels are
 # one template per op and dtype family), ember.linalg's included since the kit's gradchecks run in
@@ -53,7 +55,7 @@ test: lint
 	$(MAKE) -j2 --output-sync=target $(TEST_JOBS)
 
 test-main: setup
-	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda $(ARGS)
+	$(BIN)/python -m pytest tests plugins --pyargs ember.testing -q --tb=short --ember-device=cpu,cuda --ember-gradcheck=full $(ARGS)
 
 # (tests/ files that take the kit's ember_device fixture run on opencl here too; the opencl
 # plugin's own tests run in test-main, so that both processes take about as long)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import ember
 import numpy as np
 import pytest
@@ -245,3 +247,27 @@ def test_view_of_a_base_modified_in_place_follows_the_new_values() -> None:
     y.mul_(3)  # v now holds new values: as in PyTorch its history is rebuilt from y's new one
     v.sum().backward()
     assert x.grad.tolist() == [0.0, 6.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        lambda x: x.clone().unsqueeze_(1),
+        lambda x: x.clone().reshape(2, 12).unsqueeze_(0),
+        lambda x: x.expand(2, 2, 3, 4).clone().squeeze_(0),
+        lambda x: x.reshape(2, 3, 4, 1).clone().squeeze_(3),
+    ],
+)
+def test_backward_after_an_in_place_shape_change(chain: Any) -> None:
+    """An in-place squeeze_/unsqueeze_ of a tensor a recorded op read (reshape, expand, gather
+    keep the input's shape as it was recorded): the gradient has the input's shape and torch's
+    values (it had the changed shape)."""
+    torch = pytest.importorskip("torch")
+    x = ember.ones(2, 3, 4, requires_grad=True)
+    y = chain(x)
+    (y * ember.arange(float(y.numel())).reshape(y.shape)).sum().backward()
+    tx = torch.ones(2, 3, 4, requires_grad=True)
+    ty = chain(tx)
+    (ty * torch.arange(float(ty.numel())).reshape(ty.shape)).sum().backward()
+    assert x.grad.shape == (2, 3, 4)
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())

@@ -123,8 +123,13 @@ def gradcheck(
                 onehot[k] = seed
                 g = tensor(onehot.reshape(o.shape), dtype=o.dtype, device=o.device)
                 gs = grad([o], diff_inputs, [g], retain_graph=True, allow_unused=True)
-                for a, gi in zip(analytic, gs):
+                for idx, (a, gi, x) in enumerate(zip(analytic, gs, diff_inputs)):
                     if gi is not None:
+                        if tuple(gi.shape) != tuple(x.shape):
+                            raise AssertionError(
+                                f"gradcheck: backward gave differentiable input {idx} a gradient of "
+                                f"shape {tuple(gi.shape)}; the input's shape is {tuple(x.shape)}"
+                            )
                         a[row + k * len(seeds) + s] = _real_values(gi)
         row += size * len(seeds)
     for idx, (a, n) in enumerate(zip(analytic, numeric)):
@@ -213,8 +218,7 @@ def _fast_gradcheck(
             for k, (x, gi) in enumerate(zip(diff_inputs, gs)):
                 if gi is None:
                     continue
-                # its elements in order, as the full mode compares them (which does not check the shape)
-                if gi.numel() != x.numel():
+                if tuple(gi.shape) != tuple(x.shape):
                     raise AssertionError(
                         f"gradcheck: backward gave differentiable input {k} (argument {positions[k]}) a "
                         f"gradient of shape {tuple(gi.shape)} ({gi.numel()} elements); the input's "

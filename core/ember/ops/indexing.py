@@ -363,10 +363,11 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from .creation import zeros
 
+        in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
         attach(
             out,
             "gather",
-            lambda g: (scatter_add(zeros(x.shape, dtype=g.dtype, device=g.device), d, index, g),),
+            lambda g: (scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), d, index, g),),
             (x,),
         )
     return out

@@ -127,7 +127,9 @@ def _reshape_node(x: Tensor, data: Any, shape: tuple[int, ...], view: bool) -> T
         if view
         else _make(data, shape, x.dtype, x.device)
     )
-    return attach(out, "reshape", lambda g: (g.reshape(x.shape),), (x,))
+    # the input's shape as it is now: an in-place squeeze_/unsqueeze_ may change x's later
+    in_shape = x.shape
+    return attach(out, "reshape", lambda g: (g.reshape(in_shape),), (x,))
 
 
 def view(x: Tensor, *shape: Any) -> Tensor:
@@ -233,7 +235,8 @@ def expand(x: Tensor, *shape: Any) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from ._core import sum_to
 
-        attach(out, "expand", lambda g: (sum_to(g, x.shape),), (x,))
+        in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
+        attach(out, "expand", lambda g: (sum_to(g, in_shape),), (x,))
     return out
 
 
