@@ -40,7 +40,9 @@ class CpuBackend(ArrayBackend):
         return dtype.name == "bfloat16" or super().supports_dtype(dtype, index)
 
     def device_properties(self, index: int) -> dict[str, Any]:
-        """Processor name, core count, numpy version."""
+        """Processor name, core count, numpy version, what ``ember.compile``'s native code uses."""
+        from . import native
+
         return {
             "name": platform.processor() or platform.machine(),
             "cores": os.cpu_count(),
@@ -48,6 +50,7 @@ class CpuBackend(ArrayBackend):
             "float64": True,
             "float16": True,
             "bfloat16": True,  # ml_dtypes' loops and float32 compute, rounded once per op
+            "native code": native.describe(),  # ember.compile's strided loops and fused kernels
         }
 
     def memory_stats(self, index: int) -> dict[str, int]:

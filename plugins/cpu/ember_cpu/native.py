@@ -33,7 +33,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["library", "status", "build_library", "bind_copy", "bind_add", "bind_where", "bind_max", "SOURCE"]
+__all__ = [
+    "library",
+    "status",
+    "describe",
+    "build_library",
+    "bind_copy",
+    "bind_add",
+    "bind_where",
+    "bind_max",
+    "SOURCE",
+]
 
 #: the C source of the loops
 SOURCE = Path(__file__).with_name("strided.c")
@@ -161,9 +171,21 @@ def library() -> ctypes.CDLL | None:
 
 
 def status() -> str:
-    """How the native loops were obtained, or why they are not used."""
+    """How the native loops were obtained, or why they are not used (builds them if need be)."""
     library()
     return _state["status"]
+
+
+def describe() -> str:
+    """What compiled graphs will use, without building anything (for ``ember info``)."""
+    if "status" in _state:
+        return _state["status"]
+    if os.environ.get("EMBER_CPU_NATIVE", "1") == "0":
+        return "off (EMBER_CPU_NATIVE=0): compiled graphs use numpy's calls"
+    cc = _compiler()
+    if cc is None:
+        return "no C compiler found (set CC, or install cc/gcc/clang): compiled graphs use numpy's calls"
+    return f"C compiler {cc}, used by the first compiled graph (cached under {_cache_dir()})"
 
 
 def _merged(shape: Sequence[int], strides: list[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
