@@ -20,6 +20,11 @@ The program is a list of items, each one statement (or a few) of the generated f
 * :class:`Eager`: an optimizer's ``step()`` that could not be replayed (it changes host state other
   than through ``_host_scalars``), called for real.
 * :class:`Return`: the function's result rebuilt from slots.
+
+What an item does with slots is answered in one place for every analysis over a graph (dead code,
+the replay's ``del`` of dying buffers, a backend's memory plan or trace): :func:`reads` (the slots
+it reads), :func:`defines` (the slots it assigns) and :func:`in_place` (a kernel call writing into
+its first argument).
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ __all__ = [
     "Return",
     "ResultTensor",
     "Graph",
+    "reads",
+    "defines",
+    "in_place",
 ]
 
 #: kernels that write into an argument (the contract's in-place kernels): never dead code
@@ -234,10 +242,40 @@ def _slots_in(v: Any, into: set[Slot]) -> None:
             _slots_in(x, into)
 
 
-def _out_slots(outs: Any) -> list[Slot]:
+def reads(item: Any) -> set[Slot]:
+    """The slots ``item`` reads: a kernel call's arguments (positional and keyword), a value
+    check's arguments, an effect's ``uses``, the slots of a returned value. A binding, a
+    reservation, a host call and an eager step read none (their expressions name locations and
+    host state, not slots); an in-place kernel's destination is among its arguments."""
     found: set[Slot] = set()
-    _slots_in(outs, found)
-    return list(found)
+    if isinstance(item, Node):
+        _slots_in(item.args, found)
+        _slots_in(item.kwargs, found)
+    elif isinstance(item, Check):
+        _slots_in(item.args, found)
+    elif isinstance(item, Effect):
+        found.update(item.uses)
+    elif isinstance(item, Return):
+        _slots_in(item.value, found)
+    return found
+
+
+def defines(item: Any) -> set[Slot]:
+    """The slots ``item`` assigns: a kernel call's outputs (none for an in-place kernel), a
+    binding's slot; no other item assigns one (a captured graph assigns each slot once)."""
+    found: set[Slot] = set()
+    if isinstance(item, Node):
+        _slots_in(item.outs, found)
+    elif isinstance(item, Bind):
+        found.add(item.slot)
+    return found
+
+
+def in_place(item: Any) -> bool:
+    """Whether ``item`` is a kernel call that writes into an argument (its first): a contract's
+    in-place kernel or any kernel whose name ends in ``_``. Such a call is never dead code, and
+    the buffer it writes is not the same value before and after it."""
+    return isinstance(item, Node) and (item.name in IN_PLACE_KERNELS or item.name.endswith("_"))
 
 
 class Graph:
@@ -261,25 +299,11 @@ class Graph:
         live: set[Slot] = set()
         kept: list[Any] = []
         for item in reversed(self.items):
-            if isinstance(item, Node):
-                outs = _out_slots(item.outs)
-                if item.name in IN_PLACE_KERNELS or item.name.endswith("_") or any(s in live for s in outs):
-                    _slots_in(item.args, live)
-                    _slots_in(item.kwargs, live)
-                    kept.append(item)
-                else:
+            if isinstance(item, (Node, Bind)) and not in_place(item) and live.isdisjoint(defines(item)):
+                if isinstance(item, Node):
                     self.removed += 1
                 continue
-            if isinstance(item, Bind):
-                if item.slot in live:
-                    kept.append(item)
-                continue
-            if isinstance(item, Check):
-                _slots_in(item.args, live)
-            elif isinstance(item, Effect):
-                live.update(item.uses)
-            elif isinstance(item, Return):
-                _slots_in(item.value, live)
+            live |= reads(item)
             kept.append(item)
         kept.reverse()
         self.items = kept
@@ -339,20 +363,7 @@ class Graph:
         """For each item, the slots it is the last to read or write."""
         last: dict[Slot, int] = {}
         for i, item in enumerate(self.items):
-            found: set[Slot] = set()
-            if isinstance(item, Node):
-                _slots_in(item.args, found)
-                _slots_in(item.kwargs, found)
-                _slots_in(item.outs, found)
-            elif isinstance(item, Bind):
-                found.add(item.slot)
-            elif isinstance(item, Check):
-                _slots_in(item.args, found)
-            elif isinstance(item, Effect):
-                found.update(item.uses)
-            elif isinstance(item, Return):
-                _slots_in(item.value, found)
-            for x in found:
+            for x in reads(item) | defines(item):
                 last[x] = i
         dies: list[set[Slot]] = [set() for _ in self.items]
         for x, i in last.items():

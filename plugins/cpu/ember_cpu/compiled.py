@@ -45,16 +45,15 @@ from typing import Any
 
 import numpy as np
 from ember.compile.graph import (
-    IN_PLACE_KERNELS,
-    Bind,
-    Check,
     Effect,
     Graph,
     Node,
     Return,
     Slot,
     _has_slot,
-    _slots_in,
+    defines,
+    in_place,
+    reads,
 )
 
 from . import fusion, native
@@ -367,36 +366,17 @@ def plan(
     items = list(graph.items)
     # which buffers (roots: slots a fresh kernel produced) each slot may be a view of
     roots: dict[Slot, frozenset[Slot]] = {}
-    uses: list[set[Slot]] = []
+    uses: list[set[Slot]] = []  # per item, the slots it reads or assigns
     for i, item in enumerate(items):
-        found: set[Slot] = set()
+        found = reads(item)
         if isinstance(item, Node):
-            _slots_in(item.args, found)
-            _slots_in(item.kwargs, found)
-            if isinstance(item.outs, Slot):
-                if item.name in _FRESH and i not in aliased:
-                    roots[item.outs] = frozenset({item.outs})
-                else:
-                    r: set[Slot] = {item.outs}
-                    for s in found:
-                        r |= roots.get(s, {s})
-                    roots[item.outs] = frozenset(r)
+            if isinstance(item.outs, Slot) and item.name in _FRESH and i not in aliased:
+                roots[item.outs] = frozenset({item.outs})
             else:
-                outs: set[Slot] = set()
-                _slots_in(item.outs, outs)
-                for o in outs:
-                    r = {o}
-                    for s in found:
-                        r |= roots.get(s, {s})
-                    roots[o] = frozenset(r)
-                found |= outs
-        elif isinstance(item, Check):
-            _slots_in(item.args, found)
-        elif isinstance(item, Effect):
-            found.update(item.uses)
-        elif isinstance(item, Return):
-            _slots_in(item.value, found)
-        uses.append(found)
+                inputs = frozenset().union(*(roots.get(s, {s}) for s in found))
+                for o in defines(item):
+                    roots[o] = inputs | {o}
+        uses.append(found | defines(item))
 
     def roots_of(s: Slot) -> frozenset[Slot]:
         return roots.get(s, frozenset({s}))
@@ -411,20 +391,14 @@ def plan(
         if isinstance(item, (Effect, Return)):
             for s in uses[i]:
                 escapes |= roots_of(s)
-        if isinstance(item, Node) and (item.name in IN_PLACE_KERNELS or item.name.endswith("_")):
+        if in_place(item):
             if item.args and isinstance(item.args[0], Slot):
                 written |= roots_of(item.args[0])
-    for i, item in enumerate(items):
-        if isinstance(item, Node) and isinstance(item.outs, Slot):
-            last[item.outs] = max(last.get(item.outs, i), i)
 
     defined: dict[Slot, int] = {}
     for i, item in enumerate(items):
-        if isinstance(item, Node):
-            for o in _out_list(item.outs):
-                defined.setdefault(o, i)
-        elif isinstance(item, Bind):
-            defined.setdefault(item.slot, i)
+        for o in defines(item):
+            defined.setdefault(o, i)
 
     # in-place updates: r = ufunc(...); ...; copy_(x, r) -> ufunc(..., out=x)
     drop: set[int] = set()
@@ -625,12 +599,6 @@ def _native_cat(xs: list[Any], dim: int, out: Any) -> Callable[[], None] | None:
             c()
 
     return run
-
-
-def _out_list(outs: Any) -> list[Slot]:
-    found: set[Slot] = set()
-    _slots_in(outs, found)
-    return sorted(found, key=lambda x: x.n)
 
 
 def _fixed_view(node: Node, fixed: dict[Slot, Any]) -> Any:

@@ -55,6 +55,8 @@ from ember.compile.graph import (
     Reserve,
     Return,
     Slot,
+    defines,
+    reads,
 )
 
 from ._array import Allocation, CLArray, _bucket
@@ -89,12 +91,9 @@ def _dynamic(v: Any) -> bool:
     return False
 
 
-def _slots(v: Any, into: list[Slot]) -> None:
-    from ember.compile.graph import _slots_in
-
-    found: set[Slot] = set()
-    _slots_in(v, found)
-    into.extend(sorted(found - set(into), key=lambda s: s.n))
+def _extend(into: list[Slot], slots: set[Slot]) -> None:
+    """Append the slots not yet in ``into``, in slot order (the order the plan allocates in)."""
+    into.extend(sorted(slots - set(into), key=lambda s: s.n))
 
 
 def _arrays(v: Any) -> list[Any]:
@@ -307,23 +306,17 @@ class CompiledReplay:
         escape: list[Slot] = []  # read by an effect or the result: outlives the step
         dyn_nodes: set[int] = set()
         for k, item in enumerate(items):
-            if isinstance(item, Node) and _dynamic((item.args, item.kwargs)):
+            if isinstance(item, Node):
+                if not _dynamic((item.args, item.kwargs)):
+                    continue  # in a launch list
                 dyn_nodes.add(k)
-                _slots((item.args, item.kwargs), needed)
-            elif isinstance(item, Check):
-                _slots(item.args, needed)
-            elif isinstance(item, Effect):
-                _slots(item.uses, needed)
-                _slots(item.uses, escape)
-            elif isinstance(item, Return):
-                _slots(item.value, needed)
-                _slots(item.value, escape)
+            _extend(needed, reads(item))
+            if isinstance(item, (Effect, Return)):
+                _extend(escape, reads(item))
         static_out: set[Slot] = set()
         for k, item in enumerate(items):
             if isinstance(item, Node) and k not in dyn_nodes:
-                found: list[Slot] = []
-                _slots(item.outs, found)
-                static_out.update(found)
+                static_out |= defines(item)
         needed_static = [s for s in needed if s in static_out]
         rec = _Recorder(self, set(needed_static))
         for t in (*L, *P):
