@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from ember.array_backend import ArrayBackend, numpy_erf
 
+from . import native
 from .bfloat16 import bfloat16_kernels
 
 
@@ -34,6 +35,8 @@ class CpuBackend(ArrayBackend):
     def __init__(self) -> None:
         super().__init__(np, to_host=_to_host, from_host=_from_host, erf=numpy_erf())
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
+        # large strided copies, adds and selects through ember_cpu.native's C loops
+        self.kernels.update(native.eager_kernels(self.kernels))
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """Every Ember dtype; bfloat16 through ml_dtypes (see :mod:`ember_cpu.bfloat16`)."""

@@ -227,6 +227,7 @@ def _prepare(fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> Callable[[
     def call(_fn: Any = fn, _args: tuple = args, _keep: tuple = keep) -> None:
         _fn(*_args)
 
+    call.fn = fn  # the loop itself (the eager kernels prepare their own arguments)
     return call
 
 
@@ -344,3 +345,129 @@ def bind_max(out: Any, x: Any, dims: Sequence[int], keepdim: bool) -> Callable[[
         _fn(*_args)
 
     return call
+
+
+# ----------------------------------------------------------------------------------------------
+# eager kernels: the loops where numpy's iterator is slow, prepared per layout
+
+
+#: the smallest output (elements) for which an eager kernel takes the loops: below it, preparing
+#: the call (a few microseconds) costs more than numpy's per-row overhead saves
+EAGER_MIN_ELEMENTS = 8192
+_EAGER_CACHE_SIZE = 512
+
+
+class _Prepared:
+    """A loop call for one layout (dimensions merged, ctypes arguments built): only the pointers
+    change between calls."""
+
+    __slots__ = ("fn", "nd", "shape", "strides", "nops", "keep")
+
+    def __init__(self, fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> None:
+        shape, strides = _merged(dst.shape, [dst.strides, *(s.strides for s in srcs)])
+        self.fn = fn
+        self.nops = 1 + len(srcs)
+        c_shape = (ctypes.c_int64 * len(shape))(*shape)
+        c_st = (ctypes.c_int64 * (len(shape) * self.nops))(
+            *[strides[j][k] for k in range(len(shape)) for j in range(self.nops)]
+        )
+        self.nd = ctypes.c_int(len(shape))
+        self.shape = ctypes.addressof(c_shape)
+        self.strides = ctypes.addressof(c_st)
+        self.keep = (c_shape, c_st)
+
+    def __call__(self, *arrays: np.ndarray) -> None:
+        ptrs = (ctypes.c_void_p * self.nops)(*[a.ctypes.data for a in arrays])
+        self.fn(self.nd, self.shape, ctypes.addressof(ptrs), self.strides)
+
+
+_prepared: dict[tuple, _Prepared | None] = {}
+
+
+def _eager_call(key: tuple, make: Callable[[], _Prepared | None]) -> _Prepared | None:
+    call = _prepared.get(key, False)
+    if call is False:
+        if len(_prepared) >= _EAGER_CACHE_SIZE:
+            _prepared.clear()
+        call = _prepared[key] = make()
+    return call
+
+
+def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
+    """Kernels ``add_``, ``copy_`` and ``where`` that run the loops on large strided operands
+    (at least :data:`EAGER_MIN_ELEMENTS` elements, not all C-contiguous, numpy's own dtypes) and
+    ``base``'s numpy kernels otherwise; bitwise the same results. The library is built on the
+    first call that takes it (or the kernels stay numpy's when it cannot be)."""
+    np_add, np_copy, np_where = base["add_"], base["copy_"], base["where"]
+    ndarray = np.ndarray
+
+    def add_(dst: Any, src: Any) -> None:
+        if (
+            type(dst) is ndarray
+            and type(src) is ndarray
+            and dst.size >= EAGER_MIN_ELEMENTS
+            and dst.dtype is src.dtype
+            and not (dst.flags.c_contiguous and src.flags.c_contiguous)
+        ):
+            key = ("add", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
+            call = _eager_call(key, lambda: _make_eager(bind_add, dst, src))
+            if call is not None and not np.may_share_memory(dst, src):
+                call(dst, src)  # (a broadcast view's pointer is its base's)
+                return
+        np_add(dst, src)
+
+    def copy_(dst: Any, src: Any) -> None:
+        if (
+            type(dst) is ndarray
+            and type(src) is ndarray
+            and dst.size >= EAGER_MIN_ELEMENTS
+            and dst.dtype is src.dtype
+            and not (dst.flags.c_contiguous and src.flags.c_contiguous)
+        ):
+            key = ("copy", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
+            call = _eager_call(key, lambda: _make_eager(bind_copy, dst, src))
+            if call is not None and not np.may_share_memory(dst, src):
+                call(dst, src)
+                return
+        np_copy(dst, src)
+
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        if type(cond) is ndarray and cond.dtype == np.bool_ and cond.size >= EAGER_MIN_ELEMENTS:
+            dtype = _where_dtype(a, b)
+            if dtype is not None:
+                shape = np.broadcast_shapes(cond.shape, np.shape(a), np.shape(b))
+                out = np.empty(shape, dtype)
+                ops = [v if type(v) is ndarray else np.array(v, dtype) for v in (a, b)]
+                key = ("where", dtype, shape, cond.shape, cond.strides, *[(o.shape, o.strides) for o in ops])
+                call = _eager_call(key, lambda: _make_eager(bind_where, out, cond, *ops))
+                if call is not None:
+                    call(out, cond, *ops)
+                    return out
+        return np_where(cond, a, b)
+
+    return {"add_": add_, "copy_": copy_, "where": where}
+
+
+def _where_dtype(a: Any, b: Any) -> np.dtype | None:
+    """The result dtype of ``where(cond, a, b)`` when the loops can compute it: two arrays of one
+    dtype, or an array of a floating dtype and a Python number (taken in the array's dtype, as
+    numpy takes a weak scalar)."""
+    arrays = [v for v in (a, b) if type(v) is np.ndarray]
+    if not arrays or arrays[0].dtype.kind not in _NATIVE_KINDS or arrays[0].itemsize not in _SIZES:
+        return None
+    dtype = arrays[0].dtype
+    if len(arrays) == 2:
+        return dtype if arrays[1].dtype == dtype else None
+    scalar = b if arrays[0] is a else a
+    if type(scalar) in (int, float) and dtype.kind in "fc":
+        return dtype
+    return None
+
+
+def _make_eager(bind: Callable[..., Any], dst: np.ndarray, *srcs: Any) -> _Prepared | None:
+    """The prepared loop for these arrays' layout, or None where ``bind`` refuses them."""
+    prepared = bind(dst, *srcs)
+    if prepared is None:
+        return None
+    views = [np.broadcast_to(s, dst.shape) for s in srcs]
+    return _Prepared(prepared.fn, dst, views)

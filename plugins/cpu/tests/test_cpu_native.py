@@ -197,3 +197,69 @@ def test_max_equals_numpy(dtype: type) -> None:
         _same_bits(out, np.max(zt, axis=0))
     x = np.ones((3, 0, 2), dtype)
     assert native.bind_max(np.empty((3, 2), dtype), x, [1], False) is None  # numpy raises: no identity
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.complex128], ids=str)
+def test_eager_kernels_equal_numpy_on_large_strided_operands(dtype: type) -> None:
+    """The cpu backend's ``add_``, ``copy_`` and ``where`` on operands of at least
+    EAGER_MIN_ELEMENTS elements in the layouts of the convolution's fold, im2col and relu's
+    backward, and broadcast ones: numpy's bits."""
+    import ember
+
+    k = ember.device("cpu").kernels
+    rng = np.random.default_rng(4)
+    big = _values(rng, (64, 16, 10, 10), dtype)
+    dst_views = [big.transpose(1, 0, 2, 3)[:, :, 1:9, 1:9], big[:, :, ::-1, 1:9][:, :, 1:9]]
+    for dst in dst_views:
+        for src in (_values(rng, (16, 64, 8, 8), dtype), _values(rng, (16, 64, 8, 1), dtype)):
+            if dst.shape != (16, 64, 8, 8):
+                src = src.transpose(1, 0, 2, 3)
+            want = dst.copy()
+            want[...] = src
+            k["copy_"](dst, src)
+            _same_bits(dst, want)
+            if np.dtype(dtype) in native._ADD_DTYPES:
+                want = dst.copy()
+                with np.errstate(all="ignore"):
+                    want += src
+                k["add_"](dst, src)
+                _same_bits(dst, want)
+    cond = rng.random((64, 32, 8, 8)) > 0.5
+    g = _values(rng, (64, 32, 8, 8), dtype)
+    for c, a, b in ((cond, g, g[::-1]), (cond.transpose(0, 1, 3, 2), g, g[:, :1]), (cond, g.mT, g)):
+        _same_bits(k["where"](c, a, b), np.where(c, a, b))
+    if np.dtype(dtype).kind == "f":
+        _same_bits(k["where"](cond, 0.0, g), np.where(cond, 0.0, g))
+        _same_bits(k["where"](cond, g, -0.0), np.where(cond, g, -0.0))
+
+
+def test_eager_kernels_through_every_op_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every op record's forward samples with the eager loops taken at any size equal the same
+    ops with numpy's kernels, bit for bit (the records' hostile layouts: overlap, negative
+    strides, broadcasting, 0-d, empty)."""
+    import ember
+    from ember.testing.op_table import OPS, cast_sample, to_ember
+
+    dev = ember.device("cpu")
+
+    def run_all(min_elements: int) -> list[bytes]:
+        monkeypatch.setattr(native, "EAGER_MIN_ELEMENTS", min_elements)
+        out: list[bytes] = []
+        for spec in OPS:
+            for dtype in [d for d in ("float32", "int64", "bool") if d in spec.dtypes][:1]:
+                for raw in spec.samples(dtype, np.random.default_rng(0)):
+                    sample = cast_sample(raw, dtype)
+                    ember.manual_seed(0)
+                    args, kwargs = to_ember(sample, dtype, dev)
+                    try:
+                        r = spec.fn(*args, **kwargs)
+                    except Exception as e:  # noqa: BLE001 - the same error both ways
+                        out.append(repr(type(e)).encode())
+                        continue
+                    for t in r if isinstance(r, (tuple, list)) else [r]:
+                        if isinstance(t, ember.Tensor):
+                            out.append(np.ascontiguousarray(t.numpy()).tobytes())
+        return out
+
+    with np.errstate(all="ignore"):
+        assert run_all(1) == run_all(10**12)
