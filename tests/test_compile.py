@@ -479,6 +479,70 @@ def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
     assert fn.stats["replays"] == 1
 
 
+def test_graph_reads_defines_in_place_and_dead_code() -> None:
+    """What an item does with slots (``reads``, ``defines``, ``in_place``), on a hand-made graph
+    with each kind of item and slots nested in kwargs, tuples, a check's TensorRef and a returned
+    ResultTensor; the dead-code pass built on them drops an unread binding and an unread kernel
+    call but keeps an in-place one, and the replay frees each slot only after its last reader."""
+    from types import SimpleNamespace
+
+    from ember.compile.graph import (
+        Bind,
+        Check,
+        Effect,
+        Graph,
+        Node,
+        ResultTensor,
+        Return,
+        Slot,
+        TensorRef,
+        defines,
+        in_place,
+        reads,
+    )
+
+    v = [Slot(n) for n in range(7)]
+    checked: list[Any] = []
+    check = Check(lambda t, n: checked.append(t.data.shape), (TensorRef(v[4], (1,), None, None), 1), "split")
+    split = Node("split", "cpu", lambda t: (t[0][: t[1]], t[0][t[1] :]), ((v[3], 1),), {}, (v[4], v[5]))
+    cases = [  # an item, the slots it reads, the slots it defines
+        (Bind(v[1], "L[0]._data"), set(), {v[1]}),
+        (Bind(v[2], "L[1]._data"), set(), {v[2]}),
+        (Bind(v[0], "L[2]._data"), set(), {v[0]}),  # read by nothing: dropped
+        (Node("mul", "cpu", lambda a, b: a * b, (v[1],), {"b": v[2]}, v[3]), {v[1], v[2]}, {v[3]}),
+        (split, {v[3]}, {v[4], v[5]}),  # a tuple argument, two outputs
+        (Node("exp", "cpu", np.exp, (v[3],), {}, v[6]), {v[3]}, {v[6]}),  # read by nothing: dropped
+        (Node("copy_", "cpu", np.copyto, (v[1], v[3]), {}, None), {v[1], v[3]}, set()),
+        (check, {v[4]}, set()),
+        (Effect("O.append(v5)", (v[5],)), {v[5]}, set()),
+        (Return((ResultTensor(v[1], (2,), None, None, "L[0]"), 3)), {v[1]}, set()),
+    ]
+    items = [c[0] for c in cases]
+    assert [(reads(i), defines(i)) for i in items] == [c[1:] for c in cases]
+    assert [in_place(i) for i in items] == [False] * 6 + [True] + [False] * 3
+
+    graph = Graph("g", list(items), []).eliminate_dead_code()
+    assert graph.removed == 1
+    assert [i for i in items if i not in graph.items] == [items[2], items[5]]
+    replay = graph.build()
+    a = np.array([3.0, 4.0])
+    out: list[Any] = []
+    result = replay([SimpleNamespace(_data=a), SimpleNamespace(_data=np.array([2.0, 5.0])), None], [], out)
+    np.testing.assert_array_equal(a, [6.0, 20.0])  # copy_ wrote v3 (v1 * v2) into v1
+    np.testing.assert_array_equal(out[0], [20.0])
+    assert checked == [(1,)] and result[1] == 3
+    # each slot is deleted after its last reader (v2 after mul, v3 after copy_, v4 after the
+    # check, v5 after the effect), never before
+    lines = [ln.strip() for ln in graph.source.splitlines()]
+    after = {ln[4:]: lines[k - 1] for k, ln in enumerate(lines) if ln.startswith("del ")}
+    assert after == {
+        "v2": next(ln for ln in lines if ln.startswith("v3 = mul")),
+        "v3": next(ln for ln in lines if ln.startswith("copy_")),
+        "v4": next(ln for ln in lines if ln.startswith("f")),  # the check
+        "v5": "O.append(v5)",
+    }, graph.source
+
+
 def test_value_checks_run_again_on_replay(dev: Any) -> None:
     """core's bounds checks read values only to raise: a replay runs them on its own data."""
     ember.manual_seed(0)
