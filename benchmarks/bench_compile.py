@@ -24,6 +24,7 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,29 +39,10 @@ def _data() -> tuple[Any, Any]:
     return digits()
 
 
-def ember_epochs(
-    device: str, optimizer: str, compiled: bool, epochs: int, backend_rewrite: bool = True
-) -> tuple[list[float], Any]:
-    """Epoch times of Ember's DigitsCNN (and its final parameters as numpy arrays); ``compiled``
-    with ``backend_rewrite`` off replays the graph as captured (``EMBER_COMPILE_BACKEND=0``)."""
-    sys.path.insert(0, str(ROOT / "examples"))
-    import ember
+def training_step(model: Any, opt: Any) -> Callable[[Any, Any], Any]:
+    """The whole training step of ``model`` under ``opt``, as ``examples/train_digits.py`` writes
+    it: forward, cross-entropy, ``zero_grad``, ``backward``, ``opt.step()``; returns the loss."""
     import ember.nn.functional as F
-    from ember.data import DataLoader, TensorDataset
-    from train_digits import DigitsCNN
-
-    dev = ember.device(device)
-    ember.manual_seed(0)
-    x, y = _data()
-    model = DigitsCNN().to(dev)
-    if optimizer == "sgd":
-        opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    elif optimizer == "adamw":
-        opt = ember.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
-    else:
-        opt = ember.optim.Adam(model.parameters(), lr=3e-3)
-    ds = TensorDataset(ember.tensor(x, device=dev), ember.tensor(y, device=dev))
-    loader = DataLoader(ds, batch_size=64, shuffle=True, generator=ember.Generator(dev, seed=0))
 
     def step(xb: Any, yb: Any) -> Any:
         loss = F.cross_entropy(model(xb), yb)
@@ -69,6 +51,48 @@ def ember_epochs(
         opt.step()
         return loss
 
+    return step
+
+
+#: the optimizers this benchmark trains with, by name: class and keyword arguments
+OPTIMIZERS: dict[str, tuple[str, dict[str, float]]] = {
+    "sgd": ("SGD", {"lr": 0.05, "momentum": 0.9}),
+    "adam": ("Adam", {"lr": 3e-3}),
+    "adamw": ("AdamW", {"lr": 3e-3, "weight_decay": 0.01}),
+}
+
+
+def digits_training(device: Any, optimizer: str) -> tuple[Any, Any, Callable[[Any, Any], Any]]:
+    """A digits CNN on ``device`` initialised from seed 0, its optimizer (a name of
+    :data:`OPTIMIZERS`) and its :func:`training_step`: what this benchmark times, and what the
+    OpenCL backend's compiled-replay tests train (ember is imported here, not at module level, so
+    that ``main`` sets the BLAS thread counts first)."""
+    sys.path.insert(0, str(ROOT / "examples"))
+    import ember
+    from train_digits import DigitsCNN
+
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"digits_training: unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
+    cls, kwargs = OPTIMIZERS[optimizer]
+    ember.manual_seed(0)
+    model = DigitsCNN().to(device)
+    opt = getattr(ember.optim, cls)(model.parameters(), **kwargs)
+    return model, opt, training_step(model, opt)
+
+
+def ember_epochs(
+    device: str, optimizer: str, compiled: bool, epochs: int, backend_rewrite: bool = True
+) -> tuple[list[float], Any]:
+    """Epoch times of Ember's DigitsCNN (and its final parameters as numpy arrays); ``compiled``
+    with ``backend_rewrite`` off replays the graph as captured (``EMBER_COMPILE_BACKEND=0``)."""
+    import ember
+    from ember.data import DataLoader, TensorDataset
+
+    dev = ember.device(device)
+    x, y = _data()
+    model, _opt, step = digits_training(dev, optimizer)
+    ds = TensorDataset(ember.tensor(x, device=dev), ember.tensor(y, device=dev))
+    loader = DataLoader(ds, batch_size=64, shuffle=True, generator=ember.Generator(dev, seed=0))
     run = ember.compile(step) if compiled else step
     times = []
     loss = None

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import ember
-import ember.nn.functional as F
 import numpy as np
 import pytest
 
@@ -22,7 +21,10 @@ try:
 except Exception as exc:  # noqa: BLE001 - no pyopencl, no platform, no device
     pytest.skip(f"OpenCL unavailable: {exc}", allow_module_level=True)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples"))
+ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_compile import digits_training, training_step  # the step bench_compile.py times
 from train_digits import DigitsCNN
 
 
@@ -39,22 +41,10 @@ def _batches(n: int, batch: int = 16) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def _train(optimizer: str, compiled: bool, batches: list, reload_at: int = -1) -> tuple[list, list, Any]:
     """Losses (read after the last step) and parameters of a digits CNN trained on ``batches``."""
-    ember.manual_seed(0)
-    model = DigitsCNN().to(DEV)
-    if optimizer == "sgd":
-        opt = ember.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-        sched = None
-    else:
-        opt = ember.optim.Adam(model.parameters(), lr=3e-3)
+    model, opt, step = digits_training(DEV, optimizer)
+    sched = None
+    if optimizer == "adam":
         sched = ember.optim.lr_scheduler.LambdaLR(opt, lambda e: 1.0 / (1 + e))
-
-    def step(xb: Any, yb: Any) -> Any:
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
     run = ember.compile(step) if compiled else step
     losses = []
     for i, (x, y) in enumerate(batches):
@@ -150,15 +140,7 @@ def test_a_bad_target_raises_the_eager_error_before_the_step() -> None:
     ember.manual_seed(0)
     model = ember.nn.Linear(4, 3).to(DEV)
     opt = ember.optim.SGD(model.parameters(), lr=0.1)
-
-    def step(x: Any, y: Any) -> Any:
-        loss = F.cross_entropy(model(x), y)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    run = ember.compile(step)
+    run = ember.compile(training_step(model, opt))
     x = ember.tensor(np.ones((5, 4), np.float32), device=DEV)
     bad = ember.tensor(np.array([0, 1, 3, 1, 0]), device=DEV)
     message = r"cross_entropy: target 3 is out of bounds for 3 classes"
