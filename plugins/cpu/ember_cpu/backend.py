@@ -17,6 +17,7 @@ from ember.array_backend import ArrayBackend, numpy_erf
 
 from . import native
 from .bfloat16 import bfloat16_kernels
+from .memory import keep_freed_memory
 
 
 def _from_host(array: np.ndarray, index: int) -> np.ndarray:
@@ -34,6 +35,7 @@ class CpuBackend(ArrayBackend):
 
     def __init__(self) -> None:
         super().__init__(np, to_host=_to_host, from_host=_from_host, erf=numpy_erf())
+        keep_freed_memory()  # a training step's large temporaries reuse warm pages
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
         # large strided copies, adds and selects through ember_cpu.native's C loops
         self.kernels.update(native.eager_kernels(self.kernels))
@@ -54,6 +56,7 @@ class CpuBackend(ArrayBackend):
             "float16": True,
             "bfloat16": True,  # ml_dtypes' loops and float32 compute, rounded once per op
             "native code": native.describe(),  # ember.compile's strided loops and fused kernels
+            "malloc": keep_freed_memory(),
         }
 
     def memory_stats(self, index: int) -> dict[str, int]:

@@ -406,7 +406,7 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
             type(dst) is ndarray
             and type(src) is ndarray
             and dst.size >= EAGER_MIN_ELEMENTS
-            and dst.dtype is src.dtype
+            and dst.dtype == src.dtype
             and not (dst.flags.c_contiguous and src.flags.c_contiguous)
         ):
             key = ("add", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
@@ -421,7 +421,7 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
             type(dst) is ndarray
             and type(src) is ndarray
             and dst.size >= EAGER_MIN_ELEMENTS
-            and dst.dtype is src.dtype
+            and dst.dtype == src.dtype
             and not (dst.flags.c_contiguous and src.flags.c_contiguous)
         ):
             key = ("copy", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
