@@ -395,10 +395,12 @@ def _eager_call(key: tuple, make: Callable[[], _Prepared | None]) -> _Prepared |
 
 def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[..., Any]]:
     """Kernels ``add_``, ``copy_`` and ``where`` that run the loops on large strided operands
-    (at least :data:`EAGER_MIN_ELEMENTS` elements, not all C-contiguous, numpy's own dtypes) and
-    ``base``'s numpy kernels otherwise; bitwise the same results. The library is built on the
-    first call that takes it (or the kernels stay numpy's when it cannot be)."""
-    np_add, np_copy, np_where = base["add_"], base["copy_"], base["where"]
+    (at least :data:`EAGER_MIN_ELEMENTS` elements, not all C-contiguous, numpy's own dtypes), and
+    ``max`` over one dimension of a large operand (pooling's window maximum), ``base``'s numpy
+    kernels otherwise; bitwise the same results (a NaN maximum may carry another payload). The
+    library is built on the first call that takes it (or the kernels stay numpy's when it cannot
+    be)."""
+    np_add, np_copy, np_where, np_max = base["add_"], base["copy_"], base["where"], base["max"]
     ndarray = np.ndarray
 
     def add_(dst: Any, src: Any) -> None:
@@ -445,7 +447,30 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
                     return out
         return np_where(cond, a, b)
 
-    return {"add_": add_, "copy_": copy_, "where": where}
+    def max_(x: Any, dims: Any, keep: bool) -> Any:
+        # one reduced dimension (pooling's window), numpy's order over it: the same values and signs
+        if (
+            type(x) is ndarray
+            and x.size >= EAGER_MIN_ELEMENTS
+            and x.dtype in _MAX_DTYPES
+            and dims is not None
+            and len(dims) == 1
+        ):
+            d = dims[0] % x.ndim
+            if x.shape[d] > 0:
+                shape = (
+                    tuple(1 if i == d else n for i, n in enumerate(x.shape))
+                    if keep
+                    else x.shape[:d] + x.shape[d + 1 :]
+                )
+                out = np.empty(shape, x.dtype)
+                call = bind_max(out, x, (d,), keep)  # prepared per call: a reduction's setup is small
+                if call is not None:
+                    call()
+                    return out
+        return np_max(x, dims, keep)
+
+    return {"add_": add_, "copy_": copy_, "where": where, "max": max_}
 
 
 def _where_dtype(a: Any, b: Any) -> np.dtype | None:
