@@ -470,10 +470,11 @@ def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_graph_reads_defines_in_place_and_dead_code() -> None:
-    """What an item does with slots (``reads``, ``defines``, ``in_place``), on a hand-made graph
-    with each kind of item and slots nested in kwargs, tuples, a check's TensorRef and a returned
-    ResultTensor; the dead-code pass built on them drops an unread binding and an unread kernel
-    call but keeps an in-place one, and the replay frees each slot only after its last reader."""
+    """What an item does with slots (``reads``, ``defines``, ``in_place``, ``is_dynamic``), on a
+    hand-made graph with each kind of item and slots nested in kwargs, tuples, a check's
+    TensorRef and a returned ResultTensor; the dead-code pass built on them drops an unread
+    binding and an unread kernel call but keeps an in-place one, and the replay frees each slot
+    only after its last reader."""
     from types import SimpleNamespace
 
     from ember.compile.graph import (
@@ -481,13 +482,17 @@ def test_graph_reads_defines_in_place_and_dead_code() -> None:
         Check,
         Effect,
         Graph,
+        HostArg,
         Node,
+        RandomArg,
+        Reserve,
         ResultTensor,
         Return,
         Slot,
         TensorRef,
         defines,
         in_place,
+        is_dynamic,
         reads,
     )
 
@@ -510,6 +515,10 @@ def test_graph_reads_defines_in_place_and_dead_code() -> None:
     items = [c[0] for c in cases]
     assert [(reads(i), defines(i)) for i in items] == [c[1:] for c in cases]
     assert [in_place(i) for i in items] == [False] * 6 + [True] + [False] * 3
+    # arguments computed per replay: a host scalar (nested in a tuple), a random kernel's counter
+    scaled = Node("mul", "cpu", np.multiply, ((v[1], HostArg(0, 1)),), {}, v[6])
+    drawn = Node("uniform", "cpu", None, ((2,),), {"offset": RandomArg(Reserve(None), 0)}, v[6])
+    assert [is_dynamic(i) for i in (*items, scaled, drawn)] == [False] * 10 + [True, True]
 
     graph = Graph("g", list(items), []).eliminate_dead_code()
     assert graph.removed == 1

@@ -23,8 +23,8 @@ The program is a list of items, each one statement (or a few) of the generated f
 
 What an item does with slots is answered in one place for every analysis over a graph (dead code,
 the replay's ``del`` of dying buffers, a backend's memory plan or trace): :func:`reads` (the slots
-it reads), :func:`defines` (the slots it assigns) and :func:`in_place` (a kernel call writing into
-its first argument).
+it reads), :func:`defines` (the slots it assigns), :func:`in_place` (a kernel call writing into
+its first argument) and :func:`is_dynamic` (a kernel call with arguments computed per replay).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ __all__ = [
     "reads",
     "defines",
     "in_place",
+    "is_dynamic",
 ]
 
 #: kernels that write into an argument (the contract's in-place kernels): never dead code
@@ -216,14 +217,19 @@ class _Emitter:
         return self.const(v)
 
 
-def _has_slot(v: Any) -> bool:
-    if isinstance(v, (Slot, RandomArg, TensorRef, HostArg)):
+def _holds(v: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether ``v`` or a value nested in it (tuples, lists, dict values) is one of ``kinds``."""
+    if isinstance(v, kinds):
         return True
     if isinstance(v, (tuple, list)):
-        return any(_has_slot(x) for x in v)
+        return any(_holds(x, kinds) for x in v)
     if isinstance(v, dict):
-        return any(_has_slot(x) for x in v.values())
+        return any(_holds(x, kinds) for x in v.values())
     return False
+
+
+def _has_slot(v: Any) -> bool:
+    return _holds(v, (Slot, RandomArg, TensorRef, HostArg))
 
 
 def _slots_in(v: Any, into: set[Slot]) -> None:
@@ -269,6 +275,13 @@ def defines(item: Any) -> set[Slot]:
     elif isinstance(item, Bind):
         found.add(item.slot)
     return found
+
+
+def is_dynamic(item: Any) -> bool:
+    """Whether ``item`` is a kernel call taking a value computed anew on each replay (an
+    optimizer's host scalar, :class:`HostArg`; a random kernel's seed or counter,
+    :class:`RandomArg`): its arguments differ from one replay to the next."""
+    return isinstance(item, Node) and _holds((item.args, item.kwargs), (HostArg, RandomArg))
 
 
 def in_place(item: Any) -> bool:

@@ -49,13 +49,12 @@ from ember.compile.graph import (
     Eager,
     Effect,
     Graph,
-    HostArg,
     Node,
-    RandomArg,
     Reserve,
     Return,
     Slot,
     defines,
+    is_dynamic,
     reads,
 )
 
@@ -79,16 +78,6 @@ class _Unreplayable(Exception):
 
 class _Mismatch(Exception):
     """This call's inputs are laid out unlike the traced call's: run the plain replay."""
-
-
-def _dynamic(v: Any) -> bool:
-    if isinstance(v, (HostArg, RandomArg)):
-        return True
-    if isinstance(v, (tuple, list)):
-        return any(_dynamic(x) for x in v)
-    if isinstance(v, dict):
-        return any(_dynamic(x) for x in v.values())
-    return False
 
 
 def _extend(into: list[Slot], slots: set[Slot]) -> None:
@@ -307,7 +296,7 @@ class CompiledReplay:
         dyn_nodes: set[int] = set()
         for k, item in enumerate(items):
             if isinstance(item, Node):
-                if not _dynamic((item.args, item.kwargs)):
+                if not is_dynamic(item):
                     continue  # in a launch list
                 dyn_nodes.add(k)
             _extend(needed, reads(item))
