@@ -293,7 +293,13 @@ class PlannedReplay:
             self.fast = self.planned.build()
             # explain() shows what runs from now on
             summary = ", ".join(f"{k} {v}" for k, v in self.stats.items())
-            self.graph.source = f"# planned by the cpu backend: {summary}\n{self.planned.source}"
+            fused = [
+                item.fn.c_source
+                for item in self.planned.items
+                if isinstance(item, Node) and hasattr(item.fn, "c_source")
+            ]
+            c_code = "".join(f"# {line}\n" for src in fused for line in src.splitlines())
+            self.graph.source = f"# planned by the cpu backend: {summary}\n{self.planned.source}{c_code}"
         except Exception:  # noqa: BLE001 - a graph the plan cannot handle replays as recorded
             self.fast = self.plain
         return result

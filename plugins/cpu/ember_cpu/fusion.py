@@ -325,7 +325,7 @@ def fuse(
         fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
         fn._library = lib  # the library stays loaded while a call can be made
-        out.append(_fused_node(g, fn, scalars[k]))
+        out.append(_fused_node(g, fn, scalars[k], sources[k]))
         stats["fused"] += len(g.members)
         pos = end
     out += items[pos:]
@@ -335,7 +335,7 @@ def fuse(
 _PRELUDE = "#include <math.h>\n"
 
 
-def _fused_node(g: _Group, cfn: Any, scalars: list[Any]) -> Node:
+def _fused_node(g: _Group, cfn: Any, scalars: list[Any], source: str) -> Node:
     """The graph item calling ``cfn`` for group ``g``: its arguments are the group's per-replay
     slots and host scalars, its outputs the planned results (whose buffers it returns)."""
     ops = list(g.operands.values())
@@ -403,4 +403,5 @@ def _fused_node(g: _Group, cfn: Any, scalars: list[Any]) -> Node:
         return results
 
     run.__name__ = f"fused_{len(g.members)}"
+    run.c_source = source  # shown by explain()
     return Node("fused", "cpu", run, args, {}, outs or None)

@@ -47,6 +47,7 @@ def _chain(x: ember.Tensor, y: ember.Tensor) -> tuple[ember.Tensor, ...]:
     return d, mask, ember.relu(c - 1.0) * 0.1
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy's, on the NaN and infinite inputs
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_fused_chain_equals_eager_bitwise(dtype: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Arithmetic, sqrt, abs, negation, numpy's maximum/minimum, comparisons, logical ops, where
@@ -62,6 +63,7 @@ def test_fused_chain_equals_eager_bitwise(dtype: str, monkeypatch: pytest.Monkey
             assert [_bits(g) for g in got] == [_bits(w) for w in want]
     st = _planned(compiled).stats
     assert st["fused"] >= 15, st
+    assert "#     for (long long i = 0; i < 64LL; i++) {" in compiled.explain()  # the generated C
 
 
 def _fused_nodes(replay: PlannedReplay) -> list[Node]:
