@@ -271,3 +271,84 @@ def test_backward_after_an_in_place_shape_change(chain: Any) -> None:
     (ty * torch.arange(float(ty.numel())).reshape(ty.shape)).sum().backward()
     assert x.grad.shape == (2, 3, 4)
     np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
+# each op's backward once read its input's shape (or its ndim) when backward ran; an in-place
+# unsqueeze_ of that input between the op and backward then gave a wrong gradient or an error
+_SHAPE_READERS = {
+    "broadcast-add": (lambda c, L: c + L.zeros(5, 2, 3, 4, dtype=c.dtype), None),
+    "where": (lambda c, L: L.where(c > 0, c, 0.0), None),
+    "basic-index": (lambda c, L: c[:, 1], None),
+    "index_select": (lambda c, L: c.index_select(1, L.tensor([2, 0])), None),
+    "diagonal": (lambda c, L: c.diagonal(0, 1, 2), None),
+    "matmul": (lambda c, L: c @ L.ones(4, 2, dtype=c.dtype), None),
+    "unfold-im2col": (lambda c, L: L.nn.functional.unfold(c, 2), (1, 2, 3, 4)),
+    "solve_triangular": (
+        lambda c, L: L.linalg.solve_triangular(L.ones(3, 3, dtype=c.dtype).triu(), c, upper=True),
+        None,
+    ),
+}
+
+
+def _grad_after_unsqueeze_(lib: Any, op: Any, shape: Any) -> Any:
+    """x's gradient through ``op(c)`` where c (x's copy) is unsqueeze_d after the op ran."""
+    x = lib.tensor(np.arange(24.0).reshape(2, 3, 4) - 7.5, dtype=lib.float64).requires_grad_(True)
+    c = (x if shape is None else x.reshape(shape)).clone()
+    y = op(c, lib)
+    c.unsqueeze_(0)
+    (y * lib.arange(float(y.numel()), dtype=y.dtype).reshape(y.shape)).sum().backward()
+    return x.grad
+
+
+@pytest.mark.parametrize("case", list(_SHAPE_READERS), ids=list(_SHAPE_READERS))
+def test_backward_keeps_the_input_shape_it_recorded(case: str) -> None:
+    """Backward formulas read an input's shape as recorded, not as an in-place unsqueeze_ left it
+    (PyTorch saves sizes at record time): broadcasting binary ops, where, indexing, diagonal,
+    matmul, im2col (conv and pooling) and triangular solves give torch's gradient."""
+    torch = pytest.importorskip("torch")
+    op, shape = _SHAPE_READERS[case]
+    g = _grad_after_unsqueeze_(ember, op, shape)
+    tg = _grad_after_unsqueeze_(torch, op, shape)
+    assert g.shape == (2, 3, 4)
+    np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12)
+
+
+def test_a_saved_tensor_whose_shape_changed_in_place_is_reported() -> None:
+    """A tensor the backward reads (saved) that squeeze_/unsqueeze_ reshaped is an error naming
+    both shapes, as PyTorch refuses it (it counts the change as an in-place modification)."""
+    torch = pytest.importorskip("torch")
+    messages = {
+        torch: r"modified by an inplace operation",
+        ember: r"gradient of sin .*had shape \(2, 3\) when it was saved and has shape \(1, 2, 3\) now",
+    }
+    for lib, message in messages.items():
+        c = lib.ones(2, 3, dtype=lib.float64, requires_grad=True).clone()
+        y = c.sin()
+        c.unsqueeze_(0)
+        with pytest.raises(RuntimeError, match=message):
+            y.sum().backward()
+
+
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda x, L: x.max(1),
+        lambda x, L: x.sort(2),
+        lambda x, L: (lambda i: (x.gather(2, i), i))(L.zeros(2, 3, 2, dtype=L.int64)),
+    ],
+    ids=["max-indices", "sort-indices", "gather-index"],
+)
+def test_indices_reshaped_in_place_after_the_op(op: Any) -> None:
+    """The indices a backward scatters with (returned by max/sort, given to gather) keep their
+    recorded shape when the caller unsqueeze_s them: the gradient is torch's without the change
+    (torch refuses the change: it saves them)."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(np.arange(24.0).reshape(2, 3, 4) % 7, dtype=lib.float64).requires_grad_(True)
+        y, idx = op(x, lib)
+        if lib is ember:
+            idx.unsqueeze_(0)
+        (y * lib.arange(float(y.numel()), dtype=y.dtype).reshape(y.shape)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])

@@ -68,7 +68,9 @@ class Node:
         # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
         # promoted float32 with float64 must not hand a float64 gradient to the float32 input)
         self.dtypes: tuple = (None,) * len(edges) if dtypes is None else dtypes
-        self.saved = saved  # ((tensor, version at save), ...) checked before backward
+        # ((tensor, version at save, shape at save), ...) checked before backward: an in-place op
+        # that changed the values (the version) or the shape (squeeze_, unsqueeze_) is reported
+        self.saved = saved
         self.pre_hooks: list[Callable[[Any], Any]] | None = None
         self.retained: Any = None  # weakref to a tensor that called retain_grad()
         # an alias of the output read by backward_fn; linked to this node only when a backward
@@ -93,9 +95,9 @@ def attach(
 ) -> Tensor:
     """Record ``out`` as produced by op ``name`` from ``inputs`` (Tensors or other values).
 
-    ``saved`` are tensors the backward closure reads; modifying one in place before backward is
-    detected and reported. ``out_alias`` is the alias of ``out`` (see ``saved_output``) the
-    closure reads, if any.
+    ``saved`` are tensors the backward closure reads; modifying one in place before backward (its
+    values, or its shape through ``squeeze_``/``unsqueeze_``) is detected and reported.
+    ``out_alias`` is the alias of ``out`` (see ``saved_output``) the closure reads, if any.
     """
     edges = []
     dtypes = []
@@ -113,7 +115,7 @@ def attach(
         name,
         backward_fn,
         tuple(edges),
-        tuple([(t, t._version[0]) for t in saved]) if saved else (),
+        tuple([(t, t._version[0], t.shape) for t in saved]) if saved else (),
         tuple(dtypes),
         out_alias,
     )
@@ -140,13 +142,20 @@ def refresh_view(view: Tensor) -> None:
 
 
 def _check_saved(node: Node) -> None:
-    for t, version in node.saved:
+    for t, version, shape in node.saved:
         if t._version[0] != version:
             raise RuntimeError(
                 f"one of the tensors needed for the gradient of {node.op} (shape {t.shape}, "
                 f"{t.dtype}) has been modified by an in-place operation: it is at version "
                 f"{t._version[0]}, expected {version}. Use an out-of-place op, or .clone() the "
                 "tensor before modifying it"
+            )
+        if t.shape != shape:
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient of {node.op} ({t.dtype}) had shape "
+                f"{shape} when it was saved and has shape {t.shape} now: an in-place op "
+                "(squeeze_, unsqueeze_) changed it. Use the out-of-place op, or .clone() the "
+                "tensor before changing its shape"
             )
 
 

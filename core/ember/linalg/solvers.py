@@ -369,9 +369,10 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
     if STATE.enabled and A.requires_grad:
         LUs = saved_output(LU)
         m, n = A.shape[-2], A.shape[-1]
+        pv = piv.detach()  # an alias whose shape stays as recorded (the caller may squeeze_ piv)
 
         def grad(gLU: Tensor) -> tuple[Tensor]:
-            return (_lu_backward(LUs, piv, gLU, m, n),)
+            return (_lu_backward(LUs, pv, gLU, m, n),)
 
         LU = attach(LU, "linalg.lu_factor", grad, (A,), (LU,), out_alias=LUs)
     return LUFactorEx(LU, piv, info)
@@ -514,15 +515,17 @@ def solve_triangular(
         X = _trsolve_data(A, B, upper, left, unitriangular)
     if STATE.enabled and (A.requires_grad or B.requires_grad):
         Xs = saved_output(X)
+        a_shape, b_shape = A.shape, B.shape  # as recorded (an in-place squeeze_ may change B's)
+        a_grad, b_grad = A.requires_grad, B.requires_grad
 
         def grad(g: Tensor) -> tuple[Any, Any]:
             gB = solve_triangular(A.mT, g, upper=not upper, left=left, unitriangular=unitriangular)
             gA = None
-            if A.requires_grad:
+            if a_grad:
                 gA = -matmul(gB, Xs.mT) if left else -matmul(Xs.mT, gB)
                 gA = gA.triu(1 if unitriangular else 0) if upper else gA.tril(-1 if unitriangular else 0)
-                gA = sum_to(gA, A.shape)
-            return gA, (sum_to(gB, B.shape) if B.requires_grad else None)
+                gA = sum_to(gA, a_shape)
+            return gA, (sum_to(gB, b_shape) if b_grad else None)
 
         X = attach(X, "linalg.solve_triangular", grad, (A, B), (A, X), out_alias=Xs)
     return X
@@ -550,13 +553,15 @@ def _solve(op: str, A: Tensor, B: Tensor, left: bool, check_errors: bool) -> tup
         X = lu_solve(LU, piv, B, left=left)
     if STATE.enabled and (A.requires_grad or B.requires_grad):
         Xs = saved_output(X)
+        a_shape, b_shape = A.shape, B.shape  # as recorded (an in-place squeeze_ may change B's)
+        a_grad, b_grad = A.requires_grad, B.requires_grad
 
         def grad(g: Tensor) -> tuple[Any, Any]:
             gB = _solve(op, A.mT, g, left, False)[0]
             gA = None
-            if A.requires_grad:
-                gA = sum_to(-matmul(gB, Xs.mT) if left else -matmul(Xs.mT, gB), A.shape)
-            return gA, (sum_to(gB, B.shape) if B.requires_grad else None)
+            if a_grad:
+                gA = sum_to(-matmul(gB, Xs.mT) if left else -matmul(Xs.mT, gB), a_shape)
+            return gA, (sum_to(gB, b_shape) if b_grad else None)
 
         X = attach(X, op, grad, (A, B), (A, X), out_alias=Xs)
     return X, info

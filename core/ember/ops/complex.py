@@ -149,9 +149,13 @@ def complex(real: Tensor, imag: Tensor) -> Tensor:
     if STATE.enabled and (real.requires_grad or imag.requires_grad):
         from ._core import sum_to
 
+        # as recorded (an in-place squeeze_/unsqueeze_ may change the parts' shapes later)
+        re_shape, im_shape = real.shape, imag.shape
+        re_grad, im_grad = real.requires_grad, imag.requires_grad
+
         def grad(g: Tensor) -> tuple[Any, Any]:
-            gr = sum_to(_real_of(g), real.shape) if real.requires_grad else None
-            gi = sum_to(_imag_of(g), imag.shape) if imag.requires_grad else None
+            gr = sum_to(_real_of(g), re_shape) if re_grad else None
+            gi = sum_to(_imag_of(g), im_shape) if im_grad else None
             return gr, gi
 
         attach(out, "complex", grad, (real, imag))

@@ -166,7 +166,8 @@ def _binary(
     ):
         # the closure holds an alias of the output, not the output itself: no reference cycle
         o = saved_output(out) if needs_out else None
-        attach(out, op, lambda g: grad(g, a, b, o), (a, b), saves(a, b, out), out_alias=o)
+        shapes = (_shape(a), _shape(b))  # as recorded: an in-place squeeze_ may change them later
+        attach(out, op, lambda g: _fit(grad(g, a, b, o), shapes), (a, b), saves(a, b, out), out_alias=o)
     return out
 
 
@@ -175,10 +176,23 @@ def _rg(t: Any) -> bool:
 
 
 def _g(g: Tensor, t: Any) -> Any:
-    """Reduce a gradient to the shape of operand ``t`` (None when ``t`` is a scalar)."""
+    """The gradient ``g`` for operand ``t``, None when ``t`` is a scalar or needs none; the op's
+    recording reduces it to t's shape as recorded (see :func:`_fit`)."""
     if not isinstance(t, Tensor) or not t.requires_grad:
         return None
-    return sum_to(g, t.shape)
+    return g
+
+
+def _shape(t: Any) -> tuple[int, ...] | None:
+    """An operand's shape (None for a Python number), read when the op is recorded."""
+    return t.shape if isinstance(t, Tensor) else None
+
+
+def _fit(grads: Any, shapes: tuple) -> tuple:
+    """Each operand's gradient summed back to the operand's shape as recorded (a broadcast
+    operand's gradient has the output's shape): not its shape at backward time, which an
+    in-place ``squeeze_``/``unsqueeze_`` may have changed since."""
+    return tuple(gi if gi is None or s is None else sum_to(gi, s) for gi, s in zip(grads, shapes))
 
 
 def _c(v: Any) -> Any:
@@ -1008,7 +1022,8 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
             return gx, gmin, gmax
 
         saved = tuple(t for t in (x, min, max) if isinstance(t, Tensor))
-        attach(out, "clamp", grad, (x, min, max), saved)
+        shapes = (_shape(x), _shape(min), _shape(max))  # as recorded
+        attach(out, "clamp", lambda g: _fit(grad(g), shapes), (x, min, max), saved)
     return out
 
 
@@ -1067,7 +1082,8 @@ def where(cond: Tensor, a: Any = _NOT_GIVEN, b: Any = _NOT_GIVEN) -> Tensor | tu
             gb = _g(where(cond, 0, g), b) if isinstance(b, Tensor) else None
             return None, ga, gb
 
-        attach(out, "where", grad, (cond, a, b), (cond,))
+        shapes = (None, _shape(a), _shape(b))  # as recorded
+        attach(out, "where", lambda g: _fit(grad(g), shapes), (cond, a, b), (cond,))
     return out
 
 
@@ -1196,11 +1212,14 @@ def _with_backward(
         out = run()
     o = saved_output(out)
     saved = tuple(t for t in inputs if isinstance(t, Tensor))
+    # the inputs' shapes and dtypes as recorded (an in-place squeeze_ may change a shape later)
+    shapes = tuple(_shape(t) for t in inputs)
+    dtypes = tuple(t.dtype if isinstance(t, Tensor) else None for t in inputs)
 
     def backward(g: Tensor) -> tuple:
         return tuple(
-            r.to(t.dtype) if isinstance(r, Tensor) and isinstance(t, Tensor) and r.dtype is not t.dtype else r
-            for r, t in zip(grad(g, o), inputs)
+            r.to(dt) if isinstance(r, Tensor) and dt is not None and r.dtype is not dt else r
+            for r, dt in zip(_fit(grad(g, o), shapes), dtypes)
         )
 
     attach(out, op, backward, inputs, saved + (o,), out_alias=o)

@@ -364,10 +364,11 @@ def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
         from .creation import zeros
 
         in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
+        idx = index.detach()  # an alias whose shape stays as recorded (the index's may change)
         attach(
             out,
             "gather",
-            lambda g: (scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), d, index, g),),
+            lambda g: (scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), d, idx, g),),
             (x,),
         )
     return out
@@ -393,10 +394,12 @@ def scatter_add(x: Tensor, dim: int, index: Tensor, src: Tensor) -> Tensor:
     sd = src._data if src.dtype is x.dtype else src.to(x.dtype)._data
     out = _make(kernel(x.device, "scatter_add")(x._data, d, index._data, sd), x.shape, x.dtype, x.device)
     if STATE.enabled and (x.requires_grad or src.requires_grad):
+        # as recorded: an in-place squeeze_/unsqueeze_ of the index may change its shape later
+        idx, gx, gsrc = index.detach(), x.requires_grad, src.requires_grad
         attach(
             out,
             "scatter_add",
-            lambda g: (g if x.requires_grad else None, gather(g, d, index) if src.requires_grad else None),
+            lambda g: (g if gx else None, gather(g, d, idx) if gsrc else None),
             (x, src),
         )
     return out
@@ -430,11 +433,13 @@ def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
     if x.requires_grad and STATE.enabled:
         from .creation import zeros
 
+        in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
+
         def grad(g: Tensor) -> tuple[Tensor]:
-            view = [1] * x.ndim
+            view = [1] * len(in_shape)
             view[d] = index.shape[0]
             full_idx = index.reshape(tuple(view)).expand(shape)
-            return (scatter_add(zeros(x.shape, dtype=g.dtype, device=g.device), d, full_idx, g),)
+            return (scatter_add(zeros(in_shape, dtype=g.dtype, device=g.device), d, full_idx, g),)
 
         attach(out, "index_select", grad, (x,))
     return out

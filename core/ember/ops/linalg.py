@@ -46,18 +46,23 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     else:
         final = shape
     if STATE.enabled and (a.requires_grad or b.requires_grad):
+        # as recorded: an in-place squeeze_/unsqueeze_ of an operand may change its shape later
+        a_grad, b_grad = a.requires_grad, b.requires_grad
+        a_shape, b_shape, a2_shape, b2_shape = a.shape, b.shape, a2.shape, b2.shape
 
         def grad(g: Tensor) -> tuple[Any, Any]:
             g2 = g.reshape(shape)
             ga = gb = None
             # complex operands: the conjugate transposes (PyTorch's convention)
-            if a.requires_grad:
-                ga = sum_to(matmul(g2, _c(b2.mT)), a2.shape).reshape(a.shape)
-            if b.requires_grad:
-                gb = sum_to(matmul(_c(a2.mT), g2), b2.shape).reshape(b.shape)
+            if a_grad:
+                ga = sum_to(matmul(g2, _c(b2.mT)), a2_shape).reshape(a_shape)
+            if b_grad:
+                gb = sum_to(matmul(_c(a2.mT), g2), b2_shape).reshape(b_shape)
             return ga, gb
 
-        out = attach(out, "matmul", grad, (a, b), (a, b))
+        # each operand's gradient reads the other one only (as PyTorch saves them)
+        saved = ((b2,) if a_grad else ()) + ((a2,) if b_grad else ())
+        out = attach(out, "matmul", grad, (a, b), saved)
         if final != shape:
             # the graph node is on the full-shape product; expose the squeezed view
             out = out.reshape(final)

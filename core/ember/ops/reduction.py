@@ -131,8 +131,8 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False, dtype: Any = None) ->
         dt = x.dtype if x.dtype._kind >= 2 else _dt.int64
     out = _reduce("sum", x, dims, keepdim, dt)
     if x.requires_grad and STATE.enabled:
-        shape = x.shape
-        attach(out, "sum", lambda g: (_unreduce(g, shape, dims, keepdim).to(x.dtype),), (x,))
+        shape, in_dt = x.shape, x.dtype  # as recorded (an in-place squeeze_ may change x's shape)
+        attach(out, "sum", lambda g: (_unreduce(g, shape, dims, keepdim).to(in_dt),), (x,))
     return out
 
 
@@ -221,12 +221,14 @@ def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
     indices = (argmax if op == "max" else argmin)(x, d, keepdim)
     if x.requires_grad and STATE.enabled:
         shape = x.shape
+        # an alias of the returned indices whose shape stays as recorded (the caller may squeeze_ them)
+        idx = indices.detach()
 
         def grad_v(g: Tensor) -> tuple[Tensor]:
             from .creation import zeros
             from .indexing import scatter_add
 
-            gi = indices if keepdim else indices.unsqueeze(d)
+            gi = idx if keepdim else idx.unsqueeze(d)
             gg = g if keepdim else g.unsqueeze(d)
             return (scatter_add(zeros(shape, dtype=g.dtype, device=g.device), d, gi, gg),)
 

@@ -340,7 +340,8 @@ def getitem_basic(x: Tensor, key: tuple) -> Tensor:
     data = k(x._data, norm) if k is not None else _strided_view(x, shape, strides, offset)
     out = _as_view(x, data, shape, lambda t: getitem_basic(t, key))
     if x.requires_grad and STATE.enabled:
-        attach(out, "select", lambda g: (_embed(g, x.shape, key),), (x,))
+        in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
+        attach(out, "select", lambda g: (_embed(g, in_shape, key),), (x,))
     return out
 
 
@@ -642,7 +643,8 @@ def diagonal(x: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor
     data = _strided_view(x, shape, tuple(st[i] for i in rest) + (st[d1] + st[d2],), start)
     out = _as_view(x, data, shape, lambda t: diagonal(t, offset, dim1, dim2))
     if x.requires_grad and STATE.enabled:
-        attach(out, "diagonal", lambda g: (_diag_scatter(g, x.shape, offset, d1, d2),), (x,))
+        in_shape = x.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change x's later)
+        attach(out, "diagonal", lambda g: (_diag_scatter(g, in_shape, offset, d1, d2),), (x,))
     return out
 
 
@@ -897,12 +899,13 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
         strides = st[:d] + (st[d] * step,) + st[d + 1 :] + (st[d],)
     out = _as_view(x, _strided_view(x, shape, strides, 0), shape, lambda t: unfold(t, dimension, size, step))
     if x.requires_grad and STATE.enabled:
+        scalar = x.ndim == 0  # as recorded (an in-place unsqueeze_ may change x's later)
 
         def grad(g: Tensor) -> tuple[Tensor]:
             from .creation import arange, zeros
             from .indexing import index_add
 
-            if x.ndim == 0:
+            if scalar:
                 return (reshape(g, ()),)
             # window w, element s came from position w * step + s of dim d
             pos = reshape(arange(count, device=g.device) * step, (-1, 1)) + arange(size, device=g.device)

@@ -61,10 +61,11 @@ def _take(x: Tensor, d: int, index: Tensor) -> Tensor:
         from .indexing import scatter_add
 
         shape = x.shape
+        idx = index.detach()  # an alias whose shape stays as recorded (the caller may squeeze_ index)
         attach(
             out,
             "gather",
-            lambda g: (scatter_add(zeros(shape, dtype=g.dtype, device=g.device), d, index, g),),
+            lambda g: (scatter_add(zeros(shape, dtype=g.dtype, device=g.device), d, idx, g),),
             (x,),
         )
     return out
@@ -205,10 +206,11 @@ def _sorted_values(x: Tensor, d: int, values: Tensor, indices: Tensor) -> Tensor
         from .indexing import scatter_add
 
         shape = x.shape
+        idx = indices.detach()  # an alias whose shape stays as recorded (the caller may squeeze_ indices)
         attach(
             values,
             "sort",
-            lambda g: (scatter_add(zeros(shape, dtype=g.dtype, device=g.device), d, indices, g),),
+            lambda g: (scatter_add(zeros(shape, dtype=g.dtype, device=g.device), d, idx, g),),
             (x,),
         )
     return values

@@ -113,7 +113,8 @@ def _fold_raw(
 def _unfold_op(src: Tensor, out_hw: _Pair, k: _Pair, s: _Pair, d: _Pair, batch_inner: bool) -> Tensor:
     out = _unfold_raw(src, out_hw, k, s, d, batch_inner)
     if STATE.enabled and src.requires_grad:
-        attach(out, "unfold", lambda g: (_fold_op(g, src.shape, out_hw, k, s, d, batch_inner),), (src,))
+        src_shape = src.shape  # as recorded (an in-place squeeze_/unsqueeze_ may change src's later)
+        attach(out, "unfold", lambda g: (_fold_op(g, src_shape, out_hw, k, s, d, batch_inner),), (src,))
     return out
 
 
