@@ -268,7 +268,8 @@ def reads(item: Any) -> set[Slot]:
 
 def defines(item: Any) -> set[Slot]:
     """The slots ``item`` assigns: a kernel call's outputs (none for an in-place kernel), a
-    binding's slot; no other item assigns one (a captured graph assigns each slot once)."""
+    binding's slot. A captured graph assigns each slot once, through these two items only (a
+    backend's rewrite may also assign one in an effect's code, which this does not see)."""
     found: set[Slot] = set()
     if isinstance(item, Node):
         _slots_in(item.outs, found)
@@ -312,6 +313,7 @@ class Graph:
         live: set[Slot] = set()
         kept: list[Any] = []
         for item in reversed(self.items):
+            # a kernel call or binding whose slots nothing after it reads
             if isinstance(item, (Node, Bind)) and not in_place(item) and live.isdisjoint(defines(item)):
                 if isinstance(item, Node):
                     self.removed += 1
