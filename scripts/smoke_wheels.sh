@@ -24,6 +24,9 @@ x = ember.randn(4, 3, requires_grad=True)
 assert x.grad.shape == (4, 3)
 recs = {r["name"]: r["status"] for r in ember.backends()}
 assert recs.get("cpu") == "available", recs
+from ember_cpu import native  # its C source ships in the wheel; built here when a compiler is found
+assert native.SOURCE.exists(), native.SOURCE
+print("cpu native code:", native.status())
 print("wheel smoke run ok:", recs)
 PY
 if [ -d "$repo/plugins/opencl" ]; then
