@@ -77,7 +77,9 @@ class Backend:
     the recorded program (kernel calls as ``Node(name, device_type, fn, args, kwargs, outs)`` with
     buffers as ``Slot``s and an optimizer's step-dependent floats as ``HostArg``s, which a rewrite
     must pass through as they are (the replay recomputes them each call through a ``HostCall``),
-    bindings, value checks, effects, see :mod:`ember.compile.graph`). Return
+    bindings, value checks, effects, see :mod:`ember.compile.graph`; its ``reads(item)``,
+    ``defines(item)``, ``in_place(item)`` and ``is_dynamic(item)`` say what an item does with
+    slots, for lifetime and memory analyses). Return
     a rewritten ``Graph`` (it is then generated and replayed), a callable taking the replay's
     arguments ``(L, P, O)`` and doing everything the plain replay does (``graph.build()`` gives
     the plain one), or None for the plain replay. Without the attribute the plain replay runs.
