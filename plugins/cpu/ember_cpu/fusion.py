@@ -198,9 +198,14 @@ class _Group:
         memory: dict[Any, int] = {}
         lines = [f"void {fname}(char *const *restrict P, const double *restrict S) {{"]
         ptr: dict[Any, str] = {}
+        # operands sharing memory (same start, element size and count: the same dtype) hold one
+        # value per element: a write through one (an in-place update of a buffer) is what a later
+        # read through the other (a view of it taken at planning) sees
+        same: dict[Any, Any] = {}
         for key, k in index.items():
             op = self.operands[key]
             where = ("at", op.array.ctypes.data) if op.array is not None else key
+            same[key] = where
             if where not in memory:
                 memory[where] = k
                 ct = _CTYPE[op.dtype]
@@ -217,10 +222,11 @@ class _Group:
                 lines.append(f"    const {ct} s{len(scalars) - 1} = ({ct})S[{len(scalars) - 1}];")
                 return f"s{len(scalars) - 1}"
             key = self.key(v)
-            if key not in env:
-                env[key] = f"x{len(env)}"
-                body.append(f"        const {_CTYPE[self.operands[key].dtype]} {env[key]} = {ptr[key]}[i];")
-            return env[key]
+            mem = same[key]
+            if mem not in env:
+                env[mem] = f"x{len(env)}"
+                body.append(f"        const {_CTYPE[self.operands[key].dtype]} {env[mem]} = {ptr[key]}[i];")
+            return env[mem]
 
         for j, m in enumerate(self.members):
             name, ct = m.item.name, _CTYPE[m.dtype]
@@ -245,7 +251,7 @@ class _Group:
                 expr = (_ARITH.get(name) or _EXTREMA[name]).format(a, b)
             body.append(f"        const {ct} y{j} = {expr};")
             dest = self.key(m.dest)
-            env[dest] = f"y{j}"
+            env[same[dest]] = f"y{j}"
             if isinstance(m.item.outs, Slot) and not live(m.item.outs):
                 written.pop(dest, None)  # read by no later item: kept in a register only
             else:
@@ -386,8 +392,9 @@ def _fused_node(g: _Group, cfn: Any, scalars: list[Any], source: str) -> Node:
                 or a.shape != op.shape
                 or a.strides != op.strides
                 or a.dtype != op.dtype
+                or (w and not a.flags.writeable)
             ):
-                return fallback(vals)
+                return fallback(vals)  # (numpy's calls refuse a read-only destination)
             start = a.ctypes.data
             stop = start + a.nbytes
             for lo, hi, w2 in taken:
@@ -396,8 +403,10 @@ def _fused_node(g: _Group, cfn: Any, scalars: list[Any], source: str) -> Node:
             taken.append((start, stop, w))
             c_ptrs[k] = start
         for (k, _), v in zip(host, vals[n_rt:]):
-            if type(v) is not float and type(v) is not int:
-                return fallback(vals)  # a numpy scalar would promote differently
+            if type(v) is not float and (type(v) is not int or abs(v) > 2**53):
+                # a numpy scalar would promote differently; an int a double does not hold exactly
+                # would be rounded twice (to double, then to float32)
+                return fallback(vals)
             c_scal[k] = v
         cfn(p_addr, s_addr)
         return results

@@ -238,7 +238,7 @@ def _usable(dst: Any, *srcs: Any) -> bool:
     arrays = (dst, *srcs)
     if not all(type(a) is np.ndarray and a.dtype.kind in _NATIVE_KINDS for a in arrays):
         return False
-    if dst.size == 0 or not dst.flags.writeable or dst.ndim > 30:
+    if dst.size == 0 or not dst.flags.writeable or dst.ndim > 30 or not _self_disjoint(dst):
         return False
     if any(st % a.itemsize for a in arrays for st in a.strides):
         return False
@@ -248,6 +248,19 @@ def _usable(dst: Any, *srcs: Any) -> bool:
     except ValueError:
         return False
     return not any(np.may_share_memory(dst, s) for s in srcs)
+
+
+def _self_disjoint(a: np.ndarray) -> bool:
+    """Whether no two elements of ``a`` share memory, by a sufficient test: along its dimensions
+    ordered by stride, each stride steps past everything the smaller ones span (a zero stride, as
+    an expanded view has, or overlapping windows fail it; numpy's call then gives its own result
+    of the repeated writes, or adds to a copy, where the loops would accumulate)."""
+    span = a.itemsize
+    for st, n in sorted((abs(st), n) for st, n in zip(a.strides, a.shape) if n > 1):
+        if st < span:
+            return False
+        span = st * (n - 1) + span
+    return True
 
 
 def bind_copy(dst: Any, src: Any) -> Callable[[], None] | None:
@@ -413,7 +426,8 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
         ):
             key = ("add", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
             call = _eager_call(key, lambda: _make_eager(bind_add, dst, src))
-            if call is not None and not np.may_share_memory(dst, src):
+            # per call, not per layout: the overlap, and a read-only dst (numpy's call refuses it)
+            if call is not None and dst.flags.writeable and not np.may_share_memory(dst, src):
                 call(dst, src)  # (a broadcast view's pointer is its base's)
                 return
         np_add(dst, src)
@@ -428,7 +442,8 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
         ):
             key = ("copy", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
             call = _eager_call(key, lambda: _make_eager(bind_copy, dst, src))
-            if call is not None and not np.may_share_memory(dst, src):
+            # per call, not per layout: the overlap, and a read-only dst (numpy's call refuses it)
+            if call is not None and dst.flags.writeable and not np.may_share_memory(dst, src):
                 call(dst, src)
                 return
         np_copy(dst, src)

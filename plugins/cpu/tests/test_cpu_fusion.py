@@ -158,3 +158,45 @@ def test_op_records_with_fusion_forced(monkeypatch: pytest.MonkeyPatch) -> None:
             r.stats.get("fused", 0) for r in compiled._cache.values() if isinstance(r, PlannedReplay)
         )
     assert fused > 50
+
+
+def test_view_taken_at_planning_reads_the_in_place_update(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fused group reading a planned buffer through a view taken at planning after an in-place
+    update of the buffer (another operand, the same memory) reads the updated values, as eager."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+
+    def fn(a: ember.Tensor) -> ember.Tensor:
+        y = a * 2.0
+        v = y.reshape(8, 8)
+        r = v * 3.0
+        y.copy_(y + 1.0)
+        return (r - v * 5.0).sum(1)
+
+    a = ember.tensor(np.arange(64, dtype=np.float32))
+    compiled = ember.compile(fn)
+    with ember.no_grad():
+        want = fn(a)
+        for _ in range(3):
+            assert _bits(compiled(a)) == _bits(want)
+    assert _planned(compiled).stats["fused"] == 4
+
+
+def test_read_only_destination_bound_per_replay(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fused in-place update given a read-only tensor of the planned layout raises as eager
+    does (numpy's calls), leaving the array unchanged."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+
+    def fn(a: ember.Tensor, b: ember.Tensor) -> None:
+        a.mul_(2.0).add_(b * 3.0)
+
+    compiled = ember.compile(fn)
+    b = ember.ones(8, 8)
+    with ember.no_grad():
+        for _ in range(3):
+            compiled(ember.ones(8, 8), b)
+        assert _fused_nodes(_planned(compiled))
+        ro = np.zeros((8, 8), np.float32)
+        ro.flags.writeable = False
+        with pytest.raises(ValueError, match="read-only"):
+            compiled(ember.from_numpy(ro), b)
+    assert not ro.any()

@@ -263,3 +263,39 @@ def test_eager_kernels_through_every_op_record(monkeypatch: pytest.MonkeyPatch) 
 
     with np.errstate(all="ignore"):
         assert run_all(1) == run_all(10**12)
+
+
+def test_eager_read_only_destination_after_a_writeable_one_of_its_layout() -> None:
+    """The eager loops are prepared per layout: a read-only destination with the layout of one
+    seen before is refused as numpy refuses it (through Ember: the tensor's array unchanged)."""
+    import ember
+
+    src = ember.ones(128, 128)
+    ember.zeros(128, 256)[:, ::2].add_(src)  # prepares the layout's loops
+    ember.zeros(128, 256)[:, ::2].copy_(src)
+    a = np.zeros((128, 256), np.float32)
+    a.flags.writeable = False
+    t = ember.from_numpy(a)
+    for op in ("add_", "copy_"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(t[:, ::2], op)(src)
+    assert not a.any()
+
+
+def test_destination_whose_elements_share_memory_keeps_numpys_result() -> None:
+    """A destination with elements sharing memory (a zero stride, overlapping windows) is left to
+    numpy's call: numpy adds to a copy of it (each location takes one element's sum, the last
+    written), the loops would accumulate into it."""
+    import ember
+
+    k = ember.device("cpu").kernels
+    n = native.EAGER_MIN_ELEMENTS
+    src = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+    for shape, strides in (((n, 2), (4, 4)), ((n, 2), (4, 0))):
+        got, want = np.zeros(n + 1, np.float32), np.zeros(n + 1, np.float32)
+        view = np.lib.stride_tricks.as_strided(want, shape, strides, writeable=True)
+        view += src
+        dst = np.lib.stride_tricks.as_strided(got, shape, strides, writeable=True)
+        assert native.bind_add(dst, src) is None
+        k["add_"](dst, src)
+        _same_bits(got, want)
