@@ -309,14 +309,28 @@ def bind_where(out: Any, cond: Any, a: Any, b: Any) -> Callable[[], None] | None
     return _prepare(getattr(lib, f"ember_where_{out.itemsize}"), out, [cond, *ops])
 
 
+def _numpy_reduces_in_order(x: np.ndarray, red: Sequence[int]) -> bool:
+    """Whether numpy's max of float ``x`` over dims ``red`` is the maximum taken in order along
+    them: one reduced dimension (of size > 1) with a kept one inside it in memory (a smaller
+    nonzero stride), so that numpy's iterator makes the kept dimension its inner loop, an
+    elementwise ``maximum(r, row)`` per step of the reduced one. Where the reduced dimension is
+    the innermost, numpy reduces it with several accumulators (SIMD lanes, or unrolled over a
+    strided row: a maximum of +0.0 and -0.0 may then carry the other sign, and a NaN be the
+    default one), and over several dimensions it picks an order of its own."""
+    reduced = [d for d in red if x.shape[d] != 1]
+    if len(reduced) != 1:
+        return False
+    inner = [abs(st) for d, (n, st) in enumerate(zip(x.shape, x.strides)) if d not in red and n > 1 and st]
+    return bool(inner) and min(inner) < abs(x.strides[reduced[0]])
+
+
 def bind_max(out: Any, x: Any, dims: Sequence[int], keepdim: bool) -> Callable[[], None] | None:
     """``numpy.max(x, axis=dims, keepdims=keepdim, out=out)`` (float32/float64/int32/int64) as a
     prepared call, or None. Each output element takes its maximum over the reduced dimensions in
-    their order, as numpy's ``maximum(r, v)`` (a NaN propagates; of equal values the later is
-    kept, which is numpy's result over one reduced axis; over several axes numpy may visit the
-    elements in another order, and a maximum of +0.0 and -0.0 may then carry the other sign; a
-    NaN result is the first NaN met, where numpy's loop over a contiguous axis may give the
-    default NaN: the same value, another payload)."""
+    their order, as numpy's ``maximum(r, v)`` (a NaN propagates, the first one met; of equal
+    values the later is kept). That is numpy's result, zero signs and NaN payloads included,
+    where numpy too reduces in order (see :func:`_numpy_reduces_in_order`); elsewhere a float
+    ``x`` takes numpy's call (integers: any order gives the same bits)."""
     lib = library()
     if lib is None or type(x) is not np.ndarray or x.dtype not in _MAX_DTYPES or out.dtype != x.dtype:
         return None
@@ -334,8 +348,21 @@ def bind_max(out: Any, x: Any, dims: Sequence[int], keepdim: bool) -> Callable[[
         return None
     out_strides = [out.strides[d] for d in (kept if keepdim else range(len(kept)))]
     shape, (os_, xs) = _merged([x.shape[d] for d in kept], [out_strides, [x.strides[d] for d in kept]])
-    rshape = [x.shape[d] for d in red if x.shape[d] != 1] or [1]
-    rst = [x.strides[d] for d in red if x.shape[d] != 1] or [0]
+    rshape: list[int] = []
+    rst: list[int] = []
+    for d in red:
+        n, st = x.shape[d], x.strides[d]
+        if n == 1:
+            continue
+        if rshape and rst[-1] == st * n:  # adjacent reduced dims stepping evenly: one dim
+            rshape[-1] *= n
+            rst[-1] = st
+        else:
+            rshape.append(n)
+            rst.append(st)
+    if x.dtype.kind == "f" and not _numpy_reduces_in_order(x, red):
+        return None  # numpy's order (or NaN) is not this loop's (see above)
+    rshape, rst = rshape or [1], rst or [0]
     nd, rd = len(shape), len(rshape)
     c_shape = (ctypes.c_int64 * nd)(*shape)
     c_ptrs = (ctypes.c_void_p * 2)(out.ctypes.data, x.ctypes.data)
