@@ -294,6 +294,8 @@ def bind_where(out: Any, cond: Any, a: Any, b: Any) -> Callable[[], None] | None
                 return None
             ops.append(v)
         elif type(v) in (bool, int, float, complex) and type(out) is np.ndarray:
+            if type(v) is int and abs(v) > 2**53 and out.dtype.kind in "fc":
+                return None  # numpy converts it once (from int64), np.array twice (through double)
             try:
                 with np.errstate(all="raise"):
                     c = np.array(v, dtype=out.dtype)
@@ -526,6 +528,8 @@ def _where_dtype(a: Any, b: Any) -> np.dtype | None:
     if len(arrays) == 2:
         return dtype if arrays[1].dtype == dtype else None
     scalar = b if arrays[0] is a else a
+    if type(scalar) is int and abs(scalar) > 2**53:
+        return None  # (numpy rounds it to float32 once, from int64; a double would round twice)
     if type(scalar) in (int, float) and dtype.kind in "fc":
         return dtype
     return None

@@ -323,3 +323,19 @@ def test_max_of_signed_zeros_where_numpys_order_differs(dtype: type) -> None:
         out = np.empty(want.shape, dtype)
         native.bind_max(out, y, dims, False)()
         _same_bits(out, want)
+
+
+def test_where_with_a_large_int_scalar_rounds_as_numpy() -> None:
+    """numpy takes a Python int scalar of ``where`` into a float32 result from int64, rounding
+    once; the loops' operand (through a double) would round twice: 2**60 + 2**36 + 1 rounds up
+    in numpy and down through the double, so such scalars keep numpy's call."""
+    import ember
+
+    k = ember.device("cpu").kernels
+    cond = np.random.default_rng(8).random((128, 128)) > 0.5
+    v = 2**60 + 2**36 + 1
+    for dtype in (np.float32, np.complex64):
+        x = np.ones((128, 128), dtype)
+        _same_bits(k["where"](cond, x, v), np.where(cond, x, v))
+        _same_bits(k["where"](cond, v, x), np.where(cond, v, x))
+        assert native.bind_where(np.empty((128, 128), dtype), cond, x, v) is None
