@@ -70,6 +70,17 @@ _lock = threading.Lock()
 _state: dict[str, Any] = {}
 
 
+def _after_fork_in_child() -> None:
+    # a fork while another thread builds (holding the lock) leaves the child's copy locked for
+    # good: the child (a DataLoader worker) takes a fresh lock and builds or loads for itself
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _compiler() -> str | None:
     cc = os.environ.get("CC")
     if cc:

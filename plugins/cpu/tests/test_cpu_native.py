@@ -339,3 +339,39 @@ def test_where_with_a_large_int_scalar_rounds_as_numpy() -> None:
         _same_bits(k["where"](cond, x, v), np.where(cond, x, v))
         _same_bits(k["where"](cond, v, x), np.where(cond, v, x))
         assert native.bind_where(np.empty((128, 128), dtype), cond, x, v) is None
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_fork_while_another_thread_holds_the_build_lock() -> None:
+    """A process forked while another thread builds the loops (holding the lock; a DataLoader's
+    workers started meanwhile) gets the loops in the child instead of waiting forever."""
+    import os
+    import threading
+    import time
+
+    held, release = threading.Event(), threading.Event()
+
+    def build() -> None:
+        with native._lock:
+            held.set()
+            release.wait(30)
+
+    t = threading.Thread(target=build)
+    t.start()
+    held.wait(30)
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: the library within seconds, or exit 1
+            done = threading.Event()
+            threading.Thread(target=lambda: (native.library(), done.set()), daemon=True).start()
+            os._exit(0 if done.wait(10) else 1)
+        deadline = time.monotonic() + 20
+        while (r := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if r[0] == 0:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+        assert r[0] == pid and os.waitstatus_to_exitcode(r[1]) == 0
+    finally:
+        release.set()
+        t.join()
