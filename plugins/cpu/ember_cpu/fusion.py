@@ -14,9 +14,11 @@ What is fused computes exactly what numpy computes: the operations are IEEE's co
 ones (``+ - * /``, ``sqrt``, negation, absolute value, comparisons, selects, numpy's ``maximum``
 / ``minimum`` rule, logical operations on bools) in the operands' own dtype (float32 or float64;
 a Python scalar taken in that dtype, as numpy takes a weak scalar), each rounded as numpy rounds
-it, built without contraction into fused multiply-adds: results are bitwise numpy's. Every value
-a group computes is stored (intermediates too: a buffer may be read later through a view taken at
-planning), so fusion saves calls and loads, not stores.
+it, built without contraction into fused multiply-adds: results are bitwise numpy's. A value is
+stored when a later item may read its buffer (through any view: the plan's lifetimes) and kept in
+a register otherwise; operands sharing memory (a view taken at planning and its buffer, a result
+written over an input that died) hold one value per element, so a read after an in-place update
+sees the update.
 
 A graph is fused only when it has at least :data:`MIN_CALLS` calls in groups of two or more (a
 training step; not a single op's graph), so the compiler runs once per step graph, and the shared
@@ -147,12 +149,13 @@ class _Group:
 
     def _fits(self, arr: np.ndarray, new: dict[Any, _Operand]) -> bool:
         """A fixed buffer either is another fixed operand's memory element for element (the same
-        start and element size: a result written over an input that died) or is apart from it."""
+        start and dtype: a result written over an input that died, or a view of a buffer taken at
+        planning; the generated code holds one value per element for both) or is apart from it."""
         start = arr.ctypes.data
         for op in [*self.operands.values(), *new.values()]:
             if op.array is None or not np.may_share_memory(op.array, arr):
                 continue
-            if op.array.ctypes.data != start or op.array.itemsize != arr.itemsize:
+            if op.array.ctypes.data != start or op.array.dtype != arr.dtype:
                 return False
         return True
 
