@@ -395,6 +395,7 @@ def _fused_node(g: _Group, cfn: Any, scalars: list[Any], source: str) -> Node:
                 or a.shape != op.shape
                 or a.strides != op.strides
                 or a.dtype != op.dtype
+                or not a.flags.aligned
                 or (w and not a.flags.writeable)
             ):
                 return fallback(vals)  # (numpy's calls refuse a read-only destination)

@@ -244,10 +244,10 @@ def _prepare(fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> Callable[[
 
 def _usable(dst: Any, *srcs: Any) -> bool:
     """Whether the loops can run over these arrays: numpy arrays of numpy's own dtypes, strides in
-    whole elements, ``srcs`` broadcastable to ``dst`` and not overlapping it, a non-empty ``dst``
-    that is writeable."""
+    whole elements, aligned data (the C loops dereference typed pointers), ``srcs`` broadcastable
+    to ``dst`` and not overlapping it, a non-empty ``dst`` that is writeable."""
     arrays = (dst, *srcs)
-    if not all(type(a) is np.ndarray and a.dtype.kind in _NATIVE_KINDS for a in arrays):
+    if not all(type(a) is np.ndarray and a.dtype.kind in _NATIVE_KINDS and a.flags.aligned for a in arrays):
         return False
     if dst.size == 0 or not dst.flags.writeable or dst.ndim > 30 or not _self_disjoint(dst):
         return False
@@ -347,7 +347,7 @@ def bind_max(out: Any, x: Any, dims: Sequence[int], keepdim: bool) -> Callable[[
     lib = library()
     if lib is None or type(x) is not np.ndarray or x.dtype not in _MAX_DTYPES or out.dtype != x.dtype:
         return None
-    if x.ndim == 0 or any(st % x.itemsize for st in x.strides):
+    if x.ndim == 0 or not x.flags.aligned or any(st % x.itemsize for st in x.strides):
         return None
     red = sorted({d % x.ndim for d in dims}) if dims is not None else list(range(x.ndim))
     kept = [d for d in range(x.ndim) if d not in red]
@@ -466,8 +466,7 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
         ):
             key = ("add", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
             call = _eager_call(key, lambda: _make_eager(bind_add, dst, src))
-            # per call, not per layout: the overlap, and a read-only dst (numpy's call refuses it)
-            if call is not None and dst.flags.writeable and not np.may_share_memory(dst, src):
+            if call is not None and _per_call_ok(dst, src):
                 call(dst, src)  # (a broadcast view's pointer is its base's)
                 return
         np_add(dst, src)
@@ -482,8 +481,7 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
         ):
             key = ("copy", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
             call = _eager_call(key, lambda: _make_eager(bind_copy, dst, src))
-            # per call, not per layout: the overlap, and a read-only dst (numpy's call refuses it)
-            if call is not None and dst.flags.writeable and not np.may_share_memory(dst, src):
+            if call is not None and _per_call_ok(dst, src):
                 call(dst, src)
                 return
         np_copy(dst, src)
@@ -497,7 +495,7 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
                 ops = [v if type(v) is ndarray else np.array(v, dtype) for v in (a, b)]
                 key = ("where", dtype, shape, cond.shape, cond.strides, *[(o.shape, o.strides) for o in ops])
                 call = _eager_call(key, lambda: _make_eager(bind_where, out, cond, *ops))
-                if call is not None:
+                if call is not None and all(o.flags.aligned for o in ops):
                     call(out, cond, *ops)
                     return out
         return np_where(cond, a, b)
@@ -526,6 +524,17 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
         return np_max(x, dims, keep)
 
     return {"add_": add_, "copy_": copy_, "where": where, "max": max_}
+
+
+def _per_call_ok(dst: np.ndarray, src: np.ndarray) -> bool:
+    """What a loop prepared for this layout must still check on each call: a writeable ``dst``
+    (numpy's call refuses a read-only one), aligned data, no overlap."""
+    return (
+        dst.flags.writeable
+        and dst.flags.aligned
+        and src.flags.aligned
+        and not np.may_share_memory(dst, src)
+    )
 
 
 def _where_dtype(a: Any, b: Any) -> np.dtype | None:

@@ -119,6 +119,10 @@ def test_fallback_when_an_operand_does_not_match(monkeypatch: pytest.MonkeyPatch
     a = a0.copy()  # b is a itself: numpy's order reads a after it doubled (the loop would not)
     node.fn(a, a)
     np.testing.assert_array_equal(a, a0 * np.float32(2.0) + (a0 * np.float32(2.0)) * np.float32(3.0))
+    a = np.ndarray((8, 8), np.float32, np.zeros(257, np.uint8), 1)  # unaligned: numpy's calls
+    a[...] = a0
+    node.fn(a, b0)
+    np.testing.assert_array_equal(a, a0 * np.float32(2.0) + b0 * np.float32(3.0))
     a, b = a0.copy(), b0.copy()  # and the fused loop itself
     node.fn(a, b)
     np.testing.assert_array_equal(a, a0 * np.float32(2.0) + b0 * np.float32(3.0))

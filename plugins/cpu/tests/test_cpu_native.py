@@ -113,8 +113,8 @@ def test_where_equals_numpy_on_every_layout(dtype: type) -> None:
 def test_refusals() -> None:
     """Where the loops would give another result than numpy (or none), ``bind_*`` says None and
     the graph keeps numpy's call: overlapping operands, other dtypes, shapes that do not
-    broadcast, read-only or empty destinations, ml_dtypes' bfloat16, an integer destination for
-    a scalar it cannot hold."""
+    broadcast, read-only or empty destinations, unaligned data, ml_dtypes' bfloat16, an integer
+    destination for a scalar it cannot hold."""
     a = np.arange(12, dtype=np.float32).reshape(3, 4)
     assert native.bind_copy(a[:, 1:], a[:, :3]) is None  # overlap
     assert native.bind_add(a, a) is None
@@ -130,6 +130,11 @@ def test_refusals() -> None:
     assert native.bind_where(i, cond, 1000, i.copy()) is None  # int8 cannot hold 1000
     assert native.bind_where(i, cond.astype(np.uint8), 1, i.copy()) is None  # not a bool condition
     assert native.bind_where(a, cond, a.astype(np.float64), 0.0) is None
+    unaligned = np.ndarray((3, 4), np.float32, np.zeros(49, np.uint8), 1)  # C's typed loads: UB
+    assert not unaligned.flags.aligned
+    assert native.bind_copy(unaligned, a) is None
+    assert native.bind_add(a.copy(), unaligned) is None
+    assert native.bind_max(np.empty(4, np.float32), unaligned, [0], False) is None
     ml_dtypes = pytest.importorskip("ml_dtypes")
     bf = np.ones((3, 4), ml_dtypes.bfloat16)
     assert native.bind_copy(bf, bf.copy()) is None
