@@ -352,3 +352,102 @@ def test_indices_reshaped_in_place_after_the_op(op: Any) -> None:
         (y * lib.arange(float(y.numel()), dtype=y.dtype).reshape(y.shape)).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+
+
+# x = w * 1 is an intermediate each op reads; x.detach_() after the op must not drop the gradient
+# through x, which the op recorded while x required grad. (The elementwise formulas, where, clamp,
+# the composites with their own backward and binary_cross_entropy once asked x.requires_grad when
+# backward ran; the others guard the same contract.)
+_DETACHED_AFTER_USE = {
+    "mul": lambda x, w, L: x * L.full((2, 2), 1.5, dtype=x.dtype),
+    "div-by-x": lambda x, w, L: w / x,
+    "pow": lambda x, w, L: x**3,
+    "clamp": lambda x, w, L: L.clamp(x, 0.3, 0.8),
+    "where": lambda x, w, L: L.where(w > 0.5, x, w),
+    "hypot": lambda x, w, L: L.hypot(x, w),
+    "exp": lambda x, w, L: x.exp(),
+    "matmul": lambda x, w, L: x @ w,
+    "sum": lambda x, w, L: x.sum(0),
+    "binary_cross_entropy": lambda x, w, L: L.nn.functional.binary_cross_entropy(x, w.detach() * 0.5),
+    "linalg.solve": lambda x, w, L: L.linalg.solve(x, w),
+    "checkpoint": lambda x, w, L: _checkpoint(L)(lambda t: t.sin() * w, x, use_reentrant=False),
+}
+
+
+def _checkpoint(lib: Any) -> Any:
+    if lib is ember:
+        from ember.utils.checkpoint import checkpoint
+
+        return checkpoint
+    return lib.utils.checkpoint.checkpoint
+
+
+def _grad_through_detached(lib: Any, op: Any, detach: bool) -> Any:
+    w = lib.tensor([[0.2, 0.7], [0.4, 0.9]], dtype=lib.float64, requires_grad=True)
+    x = w * 1
+    y = op(x, w, lib)
+    if detach:
+        x.detach_()
+    (y * lib.arange(1.0, y.numel() + 1.0, dtype=y.dtype).reshape(y.shape)).sum().backward()
+    return w.grad
+
+
+@pytest.mark.parametrize("case", list(_DETACHED_AFTER_USE), ids=list(_DETACHED_AFTER_USE))
+def test_detach_of_an_input_after_use_keeps_the_recorded_gradient(case: str) -> None:
+    """Backward follows the edges recorded when the op ran: the gradient through x after
+    x.detach_() is torch's for the same graph. (torch gives it where it kept no copy of x, and
+    refuses the detach_ of a saved tensor; Ember gives it in both cases.)"""
+    torch = pytest.importorskip("torch")
+    op = _DETACHED_AFTER_USE[case]
+    g = _grad_through_detached(ember, op, detach=True)
+    assert g is not None, f"{case}: no gradient reached w through the detached x"
+    np.testing.assert_allclose(g.numpy(), _grad_through_detached(torch, op, detach=False).numpy(), rtol=1e-12)
+
+
+def test_requires_grad_false_on_a_leaf_after_recording() -> None:
+    """A leaf that stops requiring grad between the op and backward takes no gradient (PyTorch's
+    AccumulateGrad reads the flag), its tensor hooks still see the gradient, and the other
+    inputs get theirs: through mul (whose formula answers as recorded) and exp (which has no
+    flag to read)."""
+    torch = pytest.importorskip("torch")
+    out = {}
+    for lib in (ember, torch):
+        w = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        c = lib.tensor([2.0, 3.0], dtype=lib.float64, requires_grad=True)
+        seen = []
+        w.register_hook(lambda g, seen=seen: seen.append(g.numpy().copy()))
+        y = (w.exp() * c + w * c).sum()
+        w.requires_grad_(False)
+        y.backward()
+        out[lib] = (w.grad, c.grad.numpy(), seen)
+    assert out[ember][0] is None and out[torch][0] is None
+    np.testing.assert_allclose(out[ember][1], out[torch][1], rtol=1e-12)
+    assert len(out[ember][2]) == len(out[torch][2]) == 1
+    np.testing.assert_allclose(out[ember][2][0], out[torch][2][0], rtol=1e-12)
+
+
+def test_requires_grad_true_after_recording_takes_no_gradient() -> None:
+    """A tensor that starts requiring grad after an op read it gets no gradient from that op (as
+    in PyTorch: the op recorded no edge to it), and the backward does the work of the graph as
+    recorded, no product for its gradient (one mul, as when its flag stays False)."""
+    from ember.profiler import profile
+
+    torch = pytest.importorskip("torch")
+    for lib in (ember, torch):
+        w = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        c = lib.tensor([2.0, 3.0], dtype=lib.float64)
+        y = (w * c).sum()
+        c.requires_grad_(True)
+        y.backward()
+        assert c.grad is None
+        np.testing.assert_array_equal(w.grad.numpy(), [2.0, 3.0])
+    muls = []
+    for flip in (False, True):
+        w = ember.tensor([0.5, -1.0], dtype=ember.float64, requires_grad=True)
+        c = ember.tensor([2.0, 3.0], dtype=ember.float64)
+        y = (w * c).sum()
+        c.requires_grad_(flip)
+        with profile() as prof:
+            y.backward()
+        muls.append(sum(e.name == "mul" for e in prof.events()))
+    assert muls[0] == muls[1] > 0

@@ -34,6 +34,9 @@ class _GradState(threading.local):
     enabled = True
     #: whether an ``inference_mode()`` block is active in this thread
     inference = False
+    #: the autograd Node whose backward closure runs now in this thread (None outside one): the
+    #: closure asks it which inputs need a gradient (``ember.autograd.graph.needs_input_grad``)
+    running = None
 
     def __init__(self) -> None:  # runs once in each thread, on its first use of STATE
         self.saved: list[bool] = []

@@ -15,7 +15,7 @@ from typing import Any
 from ..tensor import Tensor
 from .grad_mode import STATE
 
-__all__ = ["Node", "attach", "queue_callback", "run_backward"]
+__all__ = ["Node", "attach", "needs_input_grad", "queue_callback", "run_backward"]
 
 # the callbacks queued by the backward passes running in this thread, innermost last (a hook may
 # itself call backward); see queue_callback
@@ -39,7 +39,8 @@ def queue_callback(callback: Callable[[], None]) -> None:
 
 class Node:
     """One recorded op: ``backward_fn(grad_output) -> tuple of input grads`` and the edges to the
-    inputs' own nodes (a Node, a leaf Tensor that accumulates, or None)."""
+    inputs' own nodes (a Node, a leaf Tensor that accumulates, or None when the input did not
+    require grad as the op ran)."""
 
     __slots__ = (
         "op",
@@ -64,6 +65,7 @@ class Node:
     ) -> None:
         self.op = op  # the name of the op that made this node ("mul", "mylib.scaled_tanh")
         self.backward_fn: Callable[[Any], Sequence[Any]] | None = backward_fn
+        # one per input, in attach's order: backward_fn asks needs_input_grad(i) about input i
         self.edges = edges
         # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
         # promoted float32 with float64 must not hand a float64 gradient to the float32 input)
@@ -121,6 +123,18 @@ def attach(
     )
     out.requires_grad = True
     return out
+
+
+def needs_input_grad(index: int) -> bool:
+    """Whether the backward formula running now must compute the gradient of its op's input
+    number ``index`` (its place in the ``inputs`` given to :func:`attach`), as PyTorch's
+    ``ctx.needs_input_grad[index]``: whether that input required grad when the op was recorded,
+    the node's edge, whatever ``detach_()`` or ``requires_grad_()`` did to it since (a gradient
+    dropped there would be lost to what the input was computed from). A backward formula asks
+    this, never the input's ``requires_grad`` flag as it is when backward runs. Outside a
+    backward pass it is True (the engine drops a gradient that no edge takes)."""
+    node = STATE.running
+    return node is None or node.edges[index] is not None
 
 
 def refresh_view(view: Tensor) -> None:
@@ -247,6 +261,10 @@ def run_backward(
             if idx is not None:
                 results[idx] = g
             return
+        if not t.requires_grad:
+            # requires_grad_(False) since the graph was recorded: the leaf takes no gradient, as
+            # PyTorch's AccumulateGrad (its tensor hooks above still ran)
+            return
         if g.shape != t.shape:
             raise RuntimeError(f"gradient of shape {g.shape} for a leaf of shape {t.shape}")
         if t.grad is None:
@@ -258,7 +276,9 @@ def run_backward(
             for hook in tuple(post):
                 hook(t)
 
-    prev_mode = STATE.enabled
+    state = STATE  # this thread's (a local: read per node)
+    prev_mode = state.enabled
+    prev_running = state.running  # a hook or a closure may itself run a backward
     STATE.enabled = create_graph
     callbacks: list[Callable[[], None]] = []
     stack_of_callbacks = getattr(_CALLBACKS, "stack", None)
@@ -302,6 +322,9 @@ def run_backward(
                 # the recorded backward reads the output: link the alias to this node for good
                 # (a reference cycle, freed by the garbage collector, only in create_graph mode)
                 alias.grad_fn, alias.requires_grad = node, True
+            # the formula asks needs_input_grad which inputs want a gradient: the recorded edges
+            # (set for each node; restored once, when this backward ends)
+            state.running = node
             grads = fn(g)
             if not retain_graph:
                 node.backward_fn = None
@@ -328,6 +351,7 @@ def run_backward(
             callbacks.pop(0)()
     finally:
         STATE.enabled = prev_mode
+        STATE.running = prev_running
         stack_of_callbacks.pop()
     if inputs is None:
         return None

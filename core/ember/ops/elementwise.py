@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import dtypes as _dt
+from ..autograd.graph import needs_input_grad
 from ..dispatch import resolve_missing
 from ..dtypes import _PROMOTE, DType
 from ..layout import broadcast_shapes
@@ -171,16 +172,12 @@ def _binary(
     return out
 
 
-def _rg(t: Any) -> bool:
-    return isinstance(t, Tensor) and t.requires_grad
-
-
-def _g(g: Tensor, t: Any) -> Any:
-    """The gradient ``g`` for operand ``t``, None when ``t`` is a scalar or needs none; the op's
-    recording reduces it to t's shape as recorded (see :func:`_fit`)."""
-    if not isinstance(t, Tensor) or not t.requires_grad:
-        return None
-    return g
+#: ``_rg(i)``: whether the backward formula running now must compute the gradient of its op's
+#: input ``i`` (the binary ops: 0 is a, 1 is b), as recorded: False for a number, or a tensor that
+#: did not require grad when the op ran; True for one that did, even if ``detach_()``-ed since.
+#: (A formula returns each gradient in the output's shape; the op's recording reduces it to the
+#: input's shape as recorded, see :func:`_fit`.)
+_rg = needs_input_grad
 
 
 def _shape(t: Any) -> tuple[int, ...] | None:
@@ -228,19 +225,19 @@ def refuse_complex(op: str, *values: Any, missing: bool = False) -> None:
 
 # backward formulas of the arithmetic ops, beside their forwards (module-level: no closure per call)
 def _add_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
-    return _g(g, a), _g(g, b)
+    return (g if _rg(0) else None), (g if _rg(1) else None)
 
 
 def _sub_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
-    return _g(g, a), (_g(neg(g), b) if _rg(b) else None)
+    return (g if _rg(0) else None), (neg(g) if _rg(1) else None)
 
 
 def _mul_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
-    return (_g(g * _c(b), a) if _rg(a) else None), (_g(g * _c(a), b) if _rg(b) else None)
+    return (g * _c(b) if _rg(0) else None), (g * _c(a) if _rg(1) else None)
 
 
 def _div_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
-    return (_g(g / _c(b), a) if _rg(a) else None), (_g(neg(g) * _c(o / b), b) if _rg(b) else None)
+    return (g / _c(b) if _rg(0) else None), (neg(g) * _c(o / b) if _rg(1) else None)
 
 
 def _operands_dtype(a: Any, b: Any) -> DType:
@@ -326,12 +323,12 @@ def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
     # and none to the exponent where the base is 0 and the exponent >= 0 (o * log(0) would be nan)
     ga = gb = None
     # (complex operands: the derivatives conjugated, and "b >= 0" read as "b real and >= 0")
-    if isinstance(a, Tensor) and a.requires_grad:
+    if _rg(0):
         if isinstance(b, Tensor):
-            ga = _g(where(eq(b, 0), 0.0, g * _c(b * pow(a, b - 1))), a)
+            ga = where(eq(b, 0), 0.0, g * _c(b * pow(a, b - 1)))
         else:
             ga = g * _c(b * pow(a, b - 1)) if b != 0 else zeros_like_(a)
-    if isinstance(b, Tensor) and b.requires_grad:
+    if _rg(1):
         if b.dtype._kind == 3:
             from .complex import imag, real
 
@@ -346,7 +343,7 @@ def _pow_grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
             dlog = _c(o * cmath_log(a)) if isinstance(a, complex) or b.dtype._kind == 3 else o * math.nan
         else:
             dlog = _c(o) * math.log(a)
-        gb = _g(g * dlog, b)
+        gb = g * dlog
     return ga, gb
 
 
@@ -402,12 +399,12 @@ def _minmax_grad(is_max: bool) -> BinaryGrad:
     def grad(g: Tensor, a: Any, b: Any, o: Tensor) -> tuple[Any, Any]:
         half = eq(a, b).to(g.dtype) * 0.5
         ga = gb = None
-        if _rg(a):
+        if _rg(0):
             a_loses = (lt(a, b) if is_max else gt(a, b)).to(g.dtype)
-            ga = _g(g * (1 - a_loses - half), a)
-        if _rg(b):
+            ga = g * (1 - a_loses - half)
+        if _rg(1):
             b_loses = (gt(a, b) if is_max else lt(a, b)).to(g.dtype)
-            gb = _g(g * (1 - b_loses - half), b)
+            gb = g * (1 - b_loses - half)
         return ga, gb
 
     return grad
@@ -629,12 +626,16 @@ def floor_divide(a: Any, b: Any) -> Tensor:
     return _binary("floor_divide", a, b, None)
 
 
+def _remainder_grad(g: Tensor, a: Any, b: Any, o: Any) -> tuple[Any, Any]:
+    return (g if _rg(0) else None), (neg(g) * floor_divide(a, b) if _rg(1) else None)
+
+
 def remainder(a: Any, b: Any) -> Tensor:
     """Python-style modulus: the result has the sign of ``b``."""
     refuse_complex("remainder", a, b)
     _no_bool_division("remainder", a, b)
     _check_int_divisor("remainder", a, b)
-    return _binary("remainder", a, b, lambda g, a, b, o: (_g(g, a), _g(neg(g) * floor_divide(a, b), b)))
+    return _binary("remainder", a, b, _remainder_grad)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -1003,22 +1004,22 @@ def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:
             out = maximum(out, min)
         if max is not None:
             out = minimum(out, max)
-    if STATE.enabled and (_rg(x) or _rg(min) or _rg(max)):
+    if STATE.enabled and any(isinstance(t, Tensor) and t.requires_grad for t in (x, min, max)):
 
         def grad(g: Tensor) -> tuple[Any, Any, Any]:
             gx = gmin = gmax = None
-            if _rg(x):
+            if _rg(0):
                 if min is not None and max is not None:
                     keep = logical_and(ge(x, min), le(x, max))
                 else:
                     keep = ge(x, min) if min is not None else le(x, max)
-                gx = _g(where(keep, g, 0.0), x)
-            if _rg(min):
+                gx = where(keep, g, 0.0)
+            if _rg(1):
                 below = lt(x, min) if max is None else logical_and(lt(x, min), lt(min, max))
-                gmin = _g(where(below, g, 0.0), min)
-            if _rg(max):
+                gmin = where(below, g, 0.0)
+            if _rg(2):
                 above = gt(x, max) if min is None else logical_or(gt(x, max), lt(max, min))
-                gmax = _g(where(above, g, 0.0), max)
+                gmax = where(above, g, 0.0)
             return gx, gmin, gmax
 
         saved = tuple(t for t in (x, min, max) if isinstance(t, Tensor))
@@ -1078,8 +1079,8 @@ def where(cond: Tensor, a: Any = _NOT_GIVEN, b: Any = _NOT_GIVEN) -> Tensor | tu
     if STATE.enabled and (getattr(a, "requires_grad", False) or getattr(b, "requires_grad", False)):
 
         def grad(g: Tensor) -> tuple[Any, Any, Any]:
-            ga = _g(where(cond, g, 0), a) if isinstance(a, Tensor) else None
-            gb = _g(where(cond, 0, g), b) if isinstance(b, Tensor) else None
+            ga = where(cond, g, 0) if _rg(1) else None
+            gb = where(cond, 0, g) if _rg(2) else None
             return None, ga, gb
 
         shapes = (None, _shape(a), _shape(b))  # as recorded
@@ -1320,9 +1321,7 @@ def atan2(input: Any, other: Any) -> Tensor:
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
         r2 = x * x + y * y
-        return (_g(g * x / r2, input) if _rg(input) else None), (
-            _g(g * neg(y) / r2, other) if _rg(other) else None
-        )
+        return (g * x / r2 if _rg(0) else None), (g * neg(y) / r2 if _rg(1) else None)
 
     return _with_backward("atan2", (input, other), lambda: _atan2_of(y, x), grad, dt)
 
@@ -1435,7 +1434,7 @@ def hypot(input: Any, other: Any) -> Tensor:
         return where(logical_or(eq(aa, math.inf), eq(ab, math.inf)), math.inf, out)
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
-        return (_g(g * a / o, input) if _rg(input) else None), (_g(g * b / o, other) if _rg(other) else None)
+        return (g * a / o if _rg(0) else None), (g * b / o if _rg(1) else None)
 
     return _with_backward("hypot", (input, other), forward, grad, dt)
 
@@ -1455,8 +1454,8 @@ def copysign(input: Any, other: Any) -> Tensor:
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
         # PyTorch: d/da is out / a (0 where a is 0); the sign carries no gradient
-        ga = _g(g * where(eq(a, 0), 0.0, o / where(eq(a, 0), 1.0, a)), input) if _rg(input) else None
-        gb = _g(zeros_like_(g), other) if _rg(other) else None
+        ga = g * where(eq(a, 0), 0.0, o / where(eq(a, 0), 1.0, a)) if _rg(0) else None
+        gb = zeros_like_(g) if _rg(1) else None
         return ga, gb
 
     return _with_backward("copysign", (input, other), forward, grad, dt)
@@ -1487,8 +1486,8 @@ def fmod(input: Any, other: Any) -> Tensor:
         return where(flip, r - other, r)
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
-        ga = _g(g, input) if _rg(input) else None
-        gb = _g(neg(g) * div(input, other, rounding_mode="trunc"), other) if _rg(other) else None
+        ga = g if _rg(0) else None
+        gb = neg(g) * div(input, other, rounding_mode="trunc") if _rg(1) else None
         return ga, gb
 
     return _with_backward("fmod", (input, other), forward, grad)
@@ -1535,9 +1534,7 @@ def logaddexp(input: Any, other: Any) -> Tensor:
         return where(eq(a, b), a + _LN2, soft)  # equal infinities: a - b would be NaN
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
-        return (_g(g * exp(a - o), input) if _rg(input) else None), (
-            _g(g * exp(b - o), other) if _rg(other) else None
-        )
+        return (g * exp(a - o) if _rg(0) else None), (g * exp(b - o) if _rg(1) else None)
 
     return _with_backward("logaddexp", (input, other), forward, grad, dt)
 
@@ -1561,10 +1558,10 @@ def xlogy(input: Any, other: Any) -> Tensor:
 
     def grad(g: Tensor, o: Tensor) -> tuple[Any, Any]:
         ga = gb = None
-        if _rg(input):
-            ga = _g(g * where(isnan(b), math.nan, where(eq(a, 0), 0.0, log(b))), input)
-        if _rg(other):
-            gb = _g(g * a / b, other)
+        if _rg(0):
+            ga = g * where(isnan(b), math.nan, where(eq(a, 0), 0.0, log(b)))
+        if _rg(1):
+            gb = g * a / b
         return ga, gb
 
     return _with_backward("xlogy", (input, other), forward, grad, dt)

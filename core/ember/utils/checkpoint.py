@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..autograd.grad_mode import STATE, enable_grad
-from ..autograd.graph import Node, attach
+from ..autograd.graph import Node, attach, needs_input_grad
 from ..tensor import Tensor
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -94,11 +94,14 @@ def checkpoint(
         return function(*args, **kwargs)
     rng = _rng_states(tensors) if preserve_rng_state else None
 
-    def detached_args() -> tuple[list[Any], list[Tensor]]:
+    def detached_args(needs: Sequence[bool] | None = None) -> tuple[list[Any], list[Tensor]]:
+        # needs: for each tensor argument, whether it takes a gradient (in backward: as recorded,
+        # not its flag now); None: the arguments' own flags
         new_args, inputs = [], []
         for a in args:
             if isinstance(a, Tensor):
-                d = a.detach().requires_grad_(a.requires_grad and a.dtype.is_floating_point)
+                req = a.requires_grad if needs is None else needs[len(inputs)]
+                d = a.detach().requires_grad_(req and a.dtype.is_floating_point)
                 inputs.append(d)
                 new_args.append(d)
             else:
@@ -121,22 +124,29 @@ def checkpoint(
             from ..autograd import grad as autograd_grad
             from ..ops.creation import default_generator
 
+            # which of the op's inputs (the tensor arguments, then the leaves) take a gradient:
+            # as recorded, even if detach_() or requires_grad_() changed their flags since
+            recorded = [needs_input_grad(i) for i in range(len(wrt_sources))]
             saved_rng = None
             if rng is not None:
                 saved_rng = {d: default_generator(d).get_state() for d in rng}
                 _set_rng_states(rng)
             try:
-                again_args, again_inputs = detached_args()
+                again_args, again_inputs = detached_args(recorded[: len(tensors)])
                 with enable_grad():
                     again, _ = _as_tuple(function(*again_args, **kwargs), "checkpoint")
             finally:
                 if saved_rng is not None:
                     _set_rng_states(saved_rng)
-            wrt = [t for t in again_inputs + leaves if t.requires_grad]
+            # the leaves frozen since (requires_grad_(False)) take no gradient and the
+            # recomputation does not differentiate into them
+            need = [t.requires_grad for t in again_inputs]
+            need += [n and t.requires_grad for n, t in zip(recorded[len(tensors) :], leaves)]
+            wrt = [t for t, n in zip(again_inputs + leaves, need) if n]
             if not again[k].requires_grad or not wrt:
                 return tuple(None for _ in wrt_sources)
             grads = iter(autograd_grad([again[k]], wrt, [g], allow_unused=True))
-            return tuple(next(grads) if t.requires_grad else None for t in again_inputs + leaves)
+            return tuple(next(grads) if n else None for n in need)
 
         return backward
 

@@ -15,7 +15,7 @@ from typing import Any
 from ... import dtypes as _dt
 from ... import ops as E
 from ...autograd.grad_mode import STATE, no_grad
-from ...autograd.graph import attach
+from ...autograd.graph import attach, needs_input_grad
 from ...ops._core import has_data
 from ...tensor import Tensor
 
@@ -292,9 +292,9 @@ def _bce(input: Tensor, target: Tensor) -> Tensor:
 
         def backward(g: Tensor) -> tuple[Tensor | None, Tensor | None]:
             gi = gt = None
-            if input.requires_grad:
+            if needs_input_grad(0):  # the inputs as recorded: (input, target)
                 gi = g * (input - target) / E.clamp(input * (1 - input), _BCE_EPS)
-            if target.requires_grad:
+            if needs_input_grad(1):
                 gt = -g * E.log(input / (1 - input))
             return gi, gt
 
