@@ -84,11 +84,15 @@ class Backend:
     arguments ``(L, P, O)`` and doing everything the plain replay does (``graph.build()`` gives
     the plain one), or None for the plain replay. Without the attribute the plain replay runs.
     Results must equal the plain replay's (bitwise, unless the rewrite reorders floating-point
-    operations, which its documentation must say).
+    operations, which its documentation must say and ``compile_graph_reorders = True`` declares:
+    the kit then compares compiled training steps within tolerance).
     """
 
     #: The device type this implementation serves (must match its declaration).
     device_type: str = ""
+    #: True when ``compile_graph``'s rewrites reorder floating-point operations (results then
+    #: differ from eager execution by rounding); the kit compares within tolerance instead of bitwise.
+    compile_graph_reorders: bool = False
     #: Op name -> kernel. Read once when the device type is first used.
     kernels: dict[str, Callable[..., Any]]
     #: False for devices whose tensors carry shapes and dtypes only (a ``meta`` device): ``repr``
