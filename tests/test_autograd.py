@@ -451,3 +451,18 @@ def test_requires_grad_true_after_recording_takes_no_gradient() -> None:
             y.backward()
         muls.append(sum(e.name == "mul" for e in prof.events()))
     assert muls[0] == muls[1] > 0
+
+
+def test_create_graph_through_a_tensor_detached_after_use_is_refused() -> None:
+    """With create_graph the formulas' graph would stop at a saved tensor detach_()-ed since the
+    op used it and miss the second-order terms through its history: refused, naming the op and
+    the remedy (PyTorch refuses the detach_ of a saved tensor in first-order backward too; there
+    Ember gives the gradient, which needs only the values)."""
+    w = ember.tensor([0.5, 1.5], dtype=ember.float64, requires_grad=True)
+    x = w * 1
+    y = (x * x * w).sum()
+    x.detach_()
+    with pytest.raises(RuntimeError, match=r"gradient of mul .*detached in place.*\.detach\(\)"):
+        ember.autograd.grad(y, w, create_graph=True)
+    (g,) = ember.autograd.grad(y, w)
+    np.testing.assert_allclose(g.numpy(), [0.75, 6.75], rtol=1e-12)  # 3 w**2

@@ -34,9 +34,11 @@ class _GradState(threading.local):
     enabled = True
     #: whether an ``inference_mode()`` block is active in this thread
     inference = False
-    #: the autograd Node whose backward closure runs now in this thread (None outside one): the
-    #: closure asks it which inputs need a gradient (``ember.autograd.graph.needs_input_grad``)
-    running = None
+    #: ``running[0]``: the autograd Node whose backward closure runs now in this thread (None
+    #: outside a backward pass); the closure asks it which inputs need a gradient
+    #: (``ember.autograd.graph.needs_input_grad``). Each backward pass sets its own list and
+    #: stores each node in it (cheaper than setting this thread-local attribute per node).
+    running: list | tuple = (None,)
 
     def __init__(self) -> None:  # runs once in each thread, on its first use of STATE
         self.saved: list[bool] = []

@@ -70,8 +70,9 @@ class Node:
         # the dtype of each input: a gradient is cast to its input's dtype, as in PyTorch (an op that
         # promoted float32 with float64 must not hand a float64 gradient to the float32 input)
         self.dtypes: tuple = (None,) * len(edges) if dtypes is None else dtypes
-        # ((tensor, version at save, shape at save), ...) checked before backward: an in-place op
-        # that changed the values (the version) or the shape (squeeze_, unsqueeze_) is reported
+        # ((tensor, version at save, shape at save, grad_fn at save), ...) checked before
+        # backward: an in-place op that changed the values (the version) or the shape (squeeze_,
+        # unsqueeze_) is reported, and with create_graph a detach_() that cut the tensor's history
         self.saved = saved
         self.pre_hooks: list[Callable[[Any], Any]] | None = None
         self.retained: Any = None  # weakref to a tensor that called retain_grad()
@@ -117,7 +118,7 @@ def attach(
         name,
         backward_fn,
         tuple(edges),
-        tuple([(t, t._version[0], t.shape) for t in saved]) if saved else (),
+        tuple([(t, t._version[0], t.shape, t.grad_fn) for t in saved]) if saved else (),
         tuple(dtypes),
         out_alias,
     )
@@ -131,9 +132,10 @@ def needs_input_grad(index: int) -> bool:
     ``ctx.needs_input_grad[index]``: whether that input required grad when the op was recorded,
     the node's edge, whatever ``detach_()`` or ``requires_grad_()`` did to it since (a gradient
     dropped there would be lost to what the input was computed from). A backward formula asks
-    this, never the input's ``requires_grad`` flag as it is when backward runs. Outside a
-    backward pass it is True (the engine drops a gradient that no edge takes)."""
-    node = STATE.running
+    this, never the input's ``requires_grad`` flag as it is when backward runs. Call it from a
+    backward formula (elsewhere in a backward pass it answers for the node that ran last); outside
+    a backward pass it is True (the engine drops a gradient that no edge takes)."""
+    node = STATE.running[0]
     return node is None or node.edges[index] is not None
 
 
@@ -155,8 +157,8 @@ def refresh_view(view: Tensor) -> None:
     view._view_version = base._version[0]
 
 
-def _check_saved(node: Node) -> None:
-    for t, version, shape in node.saved:
+def _check_saved(node: Node, create_graph: bool) -> None:
+    for t, version, shape, grad_fn in node.saved:
         if t._version[0] != version:
             raise RuntimeError(
                 f"one of the tensors needed for the gradient of {node.op} (shape {t.shape}, "
@@ -170,6 +172,17 @@ def _check_saved(node: Node) -> None:
                 f"{shape} when it was saved and has shape {t.shape} now: an in-place op "
                 "(squeeze_, unsqueeze_) changed it. Use the out-of-place op, or .clone() the "
                 "tensor before changing its shape"
+            )
+        if create_graph and grad_fn is not None and t.grad_fn is None:
+            # the formula reads the tensor itself: the graph it records would stop there and miss
+            # the second-order terms through its history (a first-order gradient needs only its
+            # values, which detach_() kept). PyTorch refuses a detach_()-ed saved input outright.
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient of {node.op} (shape {t.shape}, "
+                f"{t.dtype}) was detached in place (detach_()) after the op used it, so "
+                "create_graph=True cannot differentiate the gradient through its history. Use "
+                "the out-of-place .detach() (it leaves the recorded tensor in the graph), or "
+                "backward without create_graph"
             )
 
 
@@ -276,9 +289,9 @@ def run_backward(
             for hook in tuple(post):
                 hook(t)
 
-    state = STATE  # this thread's (a local: read per node)
-    prev_mode = state.enabled
-    prev_running = state.running  # a hook or a closure may itself run a backward
+    prev_mode = STATE.enabled
+    prev_running = STATE.running  # a hook or a closure may itself run a backward
+    running = STATE.running = [None]
     STATE.enabled = create_graph
     callbacks: list[Callable[[], None]] = []
     stack_of_callbacks = getattr(_CALLBACKS, "stack", None)
@@ -310,7 +323,7 @@ def run_backward(
             if capture_nodes and node in capture_nodes:
                 results[capture_nodes[node]] = g
             if node.saved:
-                _check_saved(node)
+                _check_saved(node, create_graph)
             fn = node.backward_fn
             if fn is None:
                 raise RuntimeError(
@@ -323,8 +336,7 @@ def run_backward(
                 # (a reference cycle, freed by the garbage collector, only in create_graph mode)
                 alias.grad_fn, alias.requires_grad = node, True
             # the formula asks needs_input_grad which inputs want a gradient: the recorded edges
-            # (set for each node; restored once, when this backward ends)
-            state.running = node
+            running[0] = node
             grads = fn(g)
             if not retain_graph:
                 node.backward_fn = None
