@@ -189,6 +189,12 @@ def _fit(grads: Any, shapes: tuple) -> tuple:
     """Each operand's gradient summed back to the operand's shape as recorded (a broadcast
     operand's gradient has the output's shape): not its shape at backward time, which an
     in-place ``squeeze_``/``unsqueeze_`` may have changed since."""
+    if len(grads) == 2:  # the binary ops, spelled out: a generator costs more than the checks
+        (ga, gb), (sa, sb) = grads, shapes
+        return (
+            ga if ga is None or sa is None or ga.shape == sa else sum_to(ga, sa),
+            gb if gb is None or sb is None or gb.shape == sb else sum_to(gb, sb),
+        )
     return tuple(gi if gi is None or s is None else sum_to(gi, s) for gi, s in zip(grads, shapes))
 
 
