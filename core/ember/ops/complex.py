@@ -238,7 +238,7 @@ def complex_abs(x: Tensor) -> Tensor:
         out = _make(k(x._data), x.shape, rdt, x.device)
     else:
         from ..autograd.grad_mode import no_grad
-        from .elementwise import hypot
+        from .math_functions import hypot
 
         with no_grad():
             out = hypot(real(x), imag(x))
@@ -263,7 +263,8 @@ def angle(x: Tensor) -> Tensor:
     ``torch.angle`` (integers give the default float dtype). Gradient as PyTorch's: 0 at 0."""
     _need_tensor("angle", x)
     from ..autograd.grad_mode import no_grad
-    from .elementwise import atan2, eq, isnan, lt, where, zeros_like_
+    from .elementwise import eq, isnan, lt, where, zeros_like_
+    from .math_functions import atan2
 
     if not x.dtype.is_complex:
         xf = x if x.dtype.is_floating_point else x.to(_dt.get_default_dtype())
@@ -493,7 +494,8 @@ def _log1p(z: Tensor) -> Tensor:
     # log1p(x + iy) = log|1 + z| + i atan2(y, 1 + x); near 0 the magnitude's logarithm is
     # 0.5 log1p(x (x + 2) + y^2), which keeps the small terms log|1 + z| would round away
     from .elementwise import abs as abs_
-    from .elementwise import atan2, hypot, log, log1p, lt, where
+    from .elementwise import log, log1p, lt, where
+    from .math_functions import atan2, hypot
 
     x, y = real(z), imag(z)
     xp1 = x + 1
@@ -538,7 +540,8 @@ def _shifted(z: Tensor, a: float, sign: float) -> Tensor:
 def _asin_kahan(z: Tensor) -> Tensor:
     # Kahan's formulas ("Branch cuts for complex elementary functions", 1987): products of
     # square roots, so no square of z can overflow
-    from .elementwise import asinh, atan2, sqrt
+    from .elementwise import sqrt
+    from .math_functions import asinh, atan2
 
     s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
     return complex(atan2(real(z), _re_prod(s1m, s1p)), asinh(_im_conj_prod(s1m, s1p)))
@@ -556,7 +559,8 @@ def _nonfinite(z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
 
 def _acos(z: Tensor) -> Tensor:
     from .elementwise import abs as abs_
-    from .elementwise import asinh, atan2, copysign, neg, sqrt, where
+    from .elementwise import neg, sqrt, where
+    from .math_functions import asinh, atan2, copysign
 
     s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
     re, im = atan2(real(s1m), real(s1p)) * 2, asinh(_im_conj_prod(s1p, s1m))
@@ -569,7 +573,8 @@ def _acos(z: Tensor) -> Tensor:
 
 def _acosh(z: Tensor) -> Tensor:
     from .elementwise import abs as abs_
-    from .elementwise import asinh, atan2, copysign, sqrt, where
+    from .elementwise import sqrt, where
+    from .math_functions import asinh, atan2, copysign
 
     sm1, sp1 = sqrt(_shifted(z, -1.0, 1)), sqrt(_shifted(z, 1.0, 1))
     re, im = asinh(_re_prod(_conj_parts(sm1), sp1)), atan2(imag(sm1), real(sp1)) * 2
@@ -589,7 +594,8 @@ def _conj_parts(z: Tensor) -> Tensor:
 def _asinh(z: Tensor) -> Tensor:
     # asinh(z) = -i asin(iz), and C99's casinh where z is infinite or x is NaN and y a zero
     from .elementwise import abs as abs_
-    from .elementwise import atan2, copysign, eq, isnan, logical_and, where
+    from .elementwise import eq, isnan, logical_and, where
+    from .math_functions import atan2, copysign
 
     out = _minus_i_times(_asin_kahan(_i_times(z)))
     re, im = real(out), imag(out)
@@ -609,7 +615,8 @@ def _atanh(z: Tensor) -> Tensor:
     # atanh(z) = (log1p(z) - log1p(-z)) / 2; -z from the parts, so that -(2 + 0j) is -2 - 0j on
     # every device (its log1p's imaginary part, -pi, sets the side of the branch cut)
     from .creation import full_like
-    from .elementwise import copysign, isnan, neg, where
+    from .elementwise import isnan, neg, where
+    from .math_functions import copysign
 
     out = _scale_parts(_log1p(z) - _log1p(complex(neg(real(z)), neg(imag(z)))), 0.5)
     re, im = real(out), imag(out)
@@ -628,7 +635,8 @@ def _atan(z: Tensor) -> Tensor:
 
 #: the complex forms of unary ops whose kernels take real tensors only: each is composed of ops
 #: that take complex tensors or of real ops on the parts, on every device, and differentiates
-#: through them (``ember.ops.elementwise`` sends complex inputs of these ops here)
+#: through them (``ember.ops.elementwise`` and ``ember.ops.math_functions`` send complex inputs
+#: of these ops here)
 COMPLEX_COMPOSITES: dict[str, Any] = {
     "sinh": _sinh,
     "cosh": _cosh,
@@ -908,7 +916,7 @@ def _records() -> None:
 def _composite_records(record: Any, unary_samples: Any, dtypes: tuple[str, ...]) -> list[Any]:
     """One record per op of :data:`COMPLEX_COMPOSITES` on complex tensors (``sinh_complex`` ...),
     against numpy's complex functions, with gradients (the op records prove the real dtypes)."""
-    from . import elementwise as ew
+    from . import elementwise, math_functions
 
     refs = {
         "sinh": np.sinh, "cosh": np.cosh, "tan": np.tan, "expm1": np.expm1, "log1p": np.log1p,
@@ -918,7 +926,7 @@ def _composite_records(record: Any, unary_samples: Any, dtypes: tuple[str, ...])
     return [
         record(
             f"{name}_complex",
-            getattr(ew, name),
+            getattr(math_functions, name, None) or getattr(elementwise, name),
             unary_samples(),
             ref,
             covers=(name,),

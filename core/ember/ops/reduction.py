@@ -803,7 +803,7 @@ def cov(
         else:
             norm = w_sum - correction * sum(w * aweights.reshape(-1)) / w_sum
     if isinstance(norm, Tensor):
-        from .elementwise import clamp_min
+        from .math_functions import clamp_min
 
         norm = clamp_min(norm, 0)
     else:
