@@ -23,15 +23,23 @@ from then on it runs the graph rewritten as follows (built once, through ``Graph
   back into the recorded layout) when, on the first replay's own operands, that is bitwise equal
   and at least 15% faster (the digits CNN's weight gradient, (32 x 4096) @ (4096 x 144), takes
   about two thirds of the time flipped with OpenBLAS).
+* **Fused elementwise runs** (:mod:`ember_cpu.fusion`): consecutive planned elementwise calls
+  over contiguous operands become one generated C loop (a graph with at least
+  ``fusion.MIN_CALLS`` such calls: a training step).
+* **Native loops** (:mod:`ember_cpu.native`): the copies, adds, selects, clones,
+  concatenations and window maxima whose buffers are known at planning run as prepared calls of
+  C strided loops (numpy's iterator pays per inner row; the convolution's rows are short).
 
-Every rewrite computes the same floating-point operations in the same order as the plain
+The last two need a C compiler (``EMBER_CPU_NATIVE=0`` turns them off); without one the plan
+keeps numpy's calls. Every rewrite computes the same floating-point operations in the same order as the plain
 replay, so results are bitwise equal to it (and to eager execution). Only kernels whose arrays
 all have numpy's own dtypes are planned (bfloat16 has kernels of its own). A graph with nodes the
 plan does not know replays them as they were recorded (their outputs allocate, and are assumed
 to alias their inputs); a plan that fails leaves the plain replay. Two threads replaying one
 graph at once would share its buffers: the second one runs the plain replay. Measured on the
-digits step, the plan saves a few percent of an epoch (``docs/benchmarks.md``): numpy's
-allocator already hands back warm memory, and what remains is the kernels themselves.
+digits step, the buffer plan alone saved a few percent of an epoch (numpy's allocator hands
+back warm memory); with the native loops and fusion the planned epoch takes 0.7-0.85 of the plain
+replay's (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
