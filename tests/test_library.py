@@ -62,3 +62,30 @@ def test_no_backward_with_grad_is_an_error() -> None:
 
 def test_module_example_runs() -> None:
     assert doctest.testmod(ember.library).failed == 0
+
+
+def test_backward_sees_which_inputs_need_a_gradient() -> None:
+    """``ctx.needs_input_grad`` is fixed when the op runs (PyTorch's): a backward can skip a
+    gradient nobody takes, and an input ``detach_()``-ed after the call still gets its gradient
+    through to what it was computed from."""
+    seen = []
+
+    def backward(ctx: ember.library.OpContext, g: ember.Tensor) -> tuple:
+        seen.append(ctx.needs_input_grad)
+        a, b = ctx.inputs
+        return (g * b if ctx.needs_input_grad[0] else None, g * a if ctx.needs_input_grad[1] else None)
+
+    op = Op(
+        "mylib.mul",
+        meta=lambda a, b: (a.shape, a.dtype),
+        kernels={"cpu": lambda a, b: a * b},
+        backward=backward,
+    )
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    a = w * 3
+    b = ember.tensor([5.0, 7.0])
+    out = op(a, b)
+    a.detach_()
+    out.sum().backward()
+    assert seen == [(True, False)]
+    np.testing.assert_array_equal(w.grad.numpy(), [15.0, 21.0])  # 3 * b

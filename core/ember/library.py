@@ -35,12 +35,16 @@ __all__ = ["Op", "OpContext"]
 
 class OpContext:
     """What a custom op's backward sees: ``inputs`` (the call's positional args), ``output``
-    (an alias of the result) and ``params`` (the keyword args)."""
+    (an alias of the result), ``params`` (the keyword args) and ``needs_input_grad`` (one bool
+    per positional arg: whether it was a tensor requiring grad when the op ran, PyTorch's
+    ``ctx.needs_input_grad``; a backward may return None where it is False, and should ask it
+    rather than an input's ``requires_grad``, which ``detach_()`` may have changed since)."""
 
-    __slots__ = ("inputs", "output", "params")
+    __slots__ = ("inputs", "output", "params", "needs_input_grad")
 
     def __init__(self, inputs: tuple, output: Tensor, params: dict[str, Any]) -> None:
         self.inputs, self.output, self.params = inputs, output, params
+        self.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in inputs)
 
 
 class Op:
