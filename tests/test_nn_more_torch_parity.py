@@ -1424,3 +1424,24 @@ def test_the_whole_module_compared_with_torch(incomplete_module_run: str | None)
         f"MIN_COMPARISONS = {MIN_COMPARISONS}; find the test that lost comparisons and restore them, or "
         "lower MIN_COMPARISONS if they were removed on purpose"
     )
+
+
+@pytest.mark.parametrize("change", ["values", "shape"])
+def test_checkpoint_refuses_an_input_changed_in_place_before_backward(change: str) -> None:
+    """The recomputation reads the arguments: one changed in place between the call and backward
+    is reported naming checkpoint (torch.utils.checkpoint refuses the same: "modified by an
+    inplace operation"), not recomputed from its new values (which gave another gradient
+    silently)."""
+    from ember.utils.checkpoint import checkpoint
+
+    w = ember.ones(3, requires_grad=True)
+    x = ember.tensor([1.0, 2.0, 3.0])
+    y = checkpoint(lambda t: (t * w).sin(), x)
+    if change == "values":
+        x.mul_(10)
+        match = r"gradient of checkpoint \(shape \(3,\), ember.float32\) has been modified by an in-place"
+    else:
+        x.unsqueeze_(0)
+        match = r"checkpoint \(ember.float32\) had shape \(3,\) when it was saved and has shape \(1, 3\)"
+    with pytest.raises(RuntimeError, match=match):
+        y.sum().backward()

@@ -153,7 +153,10 @@ def checkpoint(
     out = []
     for k, r in enumerate(results):
         if r.dtype.is_floating_point:
-            r = attach(r, "checkpoint", make_backward(k), wrt_sources)
+            # the tensor arguments are saved: the recomputation reads them, so changing one in
+            # place (values or shape) before backward is reported, as PyTorch does, instead of
+            # recomputing from the new values
+            r = attach(r, "checkpoint", make_backward(k), wrt_sources, saved=tensors)
         out.append(r)
     return out[0] if single else tuple(out)
 
