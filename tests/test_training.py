@@ -66,15 +66,36 @@ def test_digits_min_accuracy_flag_fails_the_run(tmp_path, capsys):
 
 
 def test_digits_training_is_deterministic(tmp_path):
+    """Two runs with one seed give the same weights, and so does a third with ``--compile`` (the
+    step captured and replayed through the backend's compiled graph, with no fallback)."""
+    import warnings
+
+    from ember.compile import CompileWarning
+
     ex = load_example()
-    for name in ("a", "b"):
-        ex.main(
-            ["--epochs", "2", "--seed", "3", "--quiet", "--checkpoint", str(tmp_path / f"{name}.safetensors")]
-        )
-    a, b = ember.load(tmp_path / "a.safetensors"), ember.load(tmp_path / "b.safetensors")
-    assert a["accuracy"] == b["accuracy"]
-    for k in a["model"]:
-        np.testing.assert_array_equal(a["model"][k].numpy(), b["model"][k].numpy(), err_msg=k)
+    for name, extra in (("a", []), ("b", []), ("c", ["--compile"])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", CompileWarning)
+            ex.main(
+                [
+                    "--epochs",
+                    "2",
+                    "--seed",
+                    "3",
+                    "--quiet",
+                    "--checkpoint",
+                    str(tmp_path / f"{name}.safetensors"),
+                ]
+                + extra
+            )
+    a = ember.load(tmp_path / "a.safetensors")
+    for other in ("b", "c"):
+        b = ember.load(tmp_path / f"{other}.safetensors")
+        assert a["accuracy"] == b["accuracy"]
+        for k in a["model"]:
+            np.testing.assert_array_equal(
+                a["model"][k].numpy(), b["model"][k].numpy(), err_msg=f"{other}: {k}"
+            )
 
 
 def test_mlp_with_scheduler_and_clipping_converges():
