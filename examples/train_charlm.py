@@ -411,14 +411,21 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     t_start = time.perf_counter()
     t_log, tokens_log = t_start, 0
     val_loss = ckpt["val_loss"] if ckpt is not None else None
-    for step in range(start, args.steps):
-        x, y = data.batch("train", args.batch_size, cfg.block_size, batch_rng(args.seed, step))
-        logits = model(ember.tensor(x, device=device))
-        loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), ember.tensor(y.reshape(-1), device=device))
+
+    def train_step(xb: ember.Tensor, yb: ember.Tensor) -> ember.Tensor:
+        logits = model(xb)
+        loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), yb)
         opt.zero_grad()
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), args.grad_clip)
         opt.step()
+        return loss
+
+    # --compile: the step captured once and replayed (the scheduler's lr is read at each replay)
+    run_step = ember.compile(train_step) if args.compile else train_step
+    for step in range(start, args.steps):
+        x, y = data.batch("train", args.batch_size, cfg.block_size, batch_rng(args.seed, step))
+        loss = run_step(ember.tensor(x, device=device), ember.tensor(y.reshape(-1), device=device))
         sched.step()
         tokens_log += x.size
         done = step + 1
@@ -557,6 +564,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-val-ratio", type=float, default=None, help="exit 1 if val loss / unigram is above this"
     )
     p.add_argument("--quick", action="store_true", help="a tiny configuration for tests (40 steps, 1 layer)")
+    p.add_argument(
+        "--compile",
+        action="store_true",
+        help="run the training step through ember.compile (the same results as eager, faster)",
+    )
     p.add_argument(
         "--quiet", action="store_true", help="no per-step lines; the sample is drawn but not printed"
     )
