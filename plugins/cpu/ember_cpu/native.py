@@ -456,35 +456,32 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
     np_add, np_copy, np_where, np_max = base["add_"], base["copy_"], base["where"], base["max"]
     ndarray = np.ndarray
 
-    def add_(dst: Any, src: Any) -> None:
-        if (
-            type(dst) is ndarray
-            and type(src) is ndarray
-            and dst.size >= EAGER_MIN_ELEMENTS
-            and dst.dtype == src.dtype
-            and not (dst.flags.c_contiguous and src.flags.c_contiguous)
-        ):
-            key = ("add", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
-            call = _eager_call(key, lambda: _make_eager(bind_add, dst, src))
-            if call is not None and _per_call_ok(dst, src):
-                call(dst, src)  # (a broadcast view's pointer is its base's)
-                return
-        np_add(dst, src)
+    def in_place(
+        kind: str, bind: Callable[..., Any], numpy_kernel: Callable[..., Any]
+    ) -> Callable[..., None]:
+        """``dst <- src`` (``kind``: "add" or "copy") through the loop prepared for the layout,
+        or ``numpy_kernel``."""
 
-    def copy_(dst: Any, src: Any) -> None:
-        if (
-            type(dst) is ndarray
-            and type(src) is ndarray
-            and dst.size >= EAGER_MIN_ELEMENTS
-            and dst.dtype == src.dtype
-            and not (dst.flags.c_contiguous and src.flags.c_contiguous)
-        ):
-            key = ("copy", dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
-            call = _eager_call(key, lambda: _make_eager(bind_copy, dst, src))
-            if call is not None and _per_call_ok(dst, src):
-                call(dst, src)
-                return
-        np_copy(dst, src)
+        def kernel(dst: Any, src: Any) -> None:
+            if (
+                type(dst) is ndarray
+                and type(src) is ndarray
+                and dst.size >= EAGER_MIN_ELEMENTS
+                and dst.dtype == src.dtype
+                and not (dst.flags.c_contiguous and src.flags.c_contiguous)
+            ):
+                key = (kind, dst.dtype, dst.shape, dst.strides, src.shape, src.strides)
+                call = _eager_call(key, lambda: _make_eager(bind, dst, src))
+                if call is not None and _per_call_ok(dst, src):
+                    call(dst, src)  # (a broadcast view's pointer is its base's)
+                    return
+            numpy_kernel(dst, src)
+
+        kernel.__name__ = f"{kind}_"
+        return kernel
+
+    add_ = in_place("add", bind_add, np_add)
+    copy_ = in_place("copy", bind_copy, np_copy)
 
     def where(cond: Any, a: Any, b: Any) -> Any:
         if type(cond) is ndarray and cond.dtype == np.bool_ and cond.size >= EAGER_MIN_ELEMENTS:
@@ -530,10 +527,7 @@ def _per_call_ok(dst: np.ndarray, src: np.ndarray) -> bool:
     """What a loop prepared for this layout must still check on each call: a writeable ``dst``
     (numpy's call refuses a read-only one), aligned data, no overlap."""
     return (
-        dst.flags.writeable
-        and dst.flags.aligned
-        and src.flags.aligned
-        and not np.may_share_memory(dst, src)
+        dst.flags.writeable and dst.flags.aligned and src.flags.aligned and not np.may_share_memory(dst, src)
     )
 
 

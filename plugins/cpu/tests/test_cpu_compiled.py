@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from ember.compile import CompileWarning
 from ember_cpu import compiled as cpu_compiled
+from ember_cpu import fusion as cpu_fusion
 from ember_cpu import native
 from ember_cpu.compiled import PlannedReplay
 
@@ -241,12 +242,20 @@ def test_graphs_the_plan_does_not_know_still_replay(monkeypatch: pytest.MonkeyPa
     assert not any(isinstance(r, PlannedReplay) for r in compiled._cache.values())
 
 
-def test_op_records_replayed_after_planning() -> None:
+@pytest.mark.parametrize("fusion_calls", ["default", "forced"])
+def test_op_records_replayed_after_planning(fusion_calls: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every op record's first forward sample (float32 where it has it) through a compiled
-    function called four times (capture, recording replay, two planned replays) equals eager."""
+    function called four times (capture, recording replay, two planned replays) equals eager bit
+    for bit; "forced": with fusion on the smallest groups (a single op's graph never reaches
+    fusion.MIN_CALLS), so every record's elementwise runs go through the generated C too."""
     from ember.testing.op_table import OPS, cast_sample, to_ember
 
+    if fusion_calls == "forced":
+        if native.library() is None:
+            pytest.skip(f"the native loops are not available here: {native.status()}")
+        monkeypatch.setattr(cpu_fusion, "MIN_CALLS", 2)
     dev = ember.device("cpu")
+    fused = 0
     for spec in OPS:
         if not spec.dtypes:
             continue
@@ -267,7 +276,13 @@ def test_op_records_replayed_after_planning() -> None:
                 args, kwargs = to_ember(sample, dtype, dev)
                 got = compiled(*args, **kwargs)
         for e, g in zip(_tensors(expected), _tensors(got), strict=True):
-            np.testing.assert_array_equal(g.detach().numpy(), e.detach().numpy(), err_msg=spec.name)
+            assert (
+                np.ascontiguousarray(g.detach().numpy()).tobytes()
+                == np.ascontiguousarray(e.detach().numpy()).tobytes()
+            ), spec.name
+        fused += sum(r.stats["fused"] for r in compiled._cache.values() if isinstance(r, PlannedReplay))
+    if fusion_calls == "forced":
+        assert fused > 50, fused
 
 
 def _tensors(out: Any) -> list[Any]:
