@@ -538,9 +538,7 @@ def _native_loops(items: list[Any], fixed: dict[Slot, Any], stats: dict[str, int
         return items
 
     def arr(a: Any) -> Any:
-        if isinstance(a, Slot):
-            return fixed.get(a)
-        return a if type(a) is np.ndarray else None
+        return fusion.fixed_array(a, fixed)
 
     out: list[Any] = []
     for item in items:

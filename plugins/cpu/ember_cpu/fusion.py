@@ -37,7 +37,7 @@ from ember.compile.graph import HostArg, Node, Slot
 
 from . import native
 
-__all__ = ["fuse", "MIN_CALLS", "Member"]
+__all__ = ["fuse", "fixed_array", "MIN_CALLS", "Member"]
 
 #: a graph is fused when its groups hold at least this many calls together
 MIN_CALLS = 16
@@ -102,6 +102,15 @@ def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int)
     return True
 
 
+def fixed_array(v: Any, fixed: dict[Slot, Any]) -> np.ndarray | None:
+    """The buffer a planned graph's argument ``v`` is fixed to: a slot's planned buffer (or a view
+    of one, taken at planning: ``fixed``) or an array constant; None for a slot bound per replay
+    and for anything that is no array."""
+    if isinstance(v, Slot):
+        return fixed.get(v)
+    return v if type(v) is np.ndarray else None
+
+
 def _is_scalar(v: Any) -> bool:
     """A scalar argument: an optimizer's host value, or a Python number a double holds exactly."""
     if isinstance(v, HostArg) or type(v) is float:
@@ -121,7 +130,7 @@ class _Group:
 
     def key(self, v: Any) -> Any:
         """An operand's identity: its fixed buffer's, else its slot."""
-        arr = self.fixed.get(v) if isinstance(v, Slot) else v if type(v) is np.ndarray else None
+        arr = fixed_array(v, self.fixed)
         return ("array", id(arr)) if arr is not None else v
 
     def _add(self, v: Any, layout: Any, new: dict[Any, _Operand]) -> _Operand | None:
@@ -129,7 +138,7 @@ class _Group:
         op = self.operands.get(key) or new.get(key)
         if op is not None:
             return op
-        arr = self.fixed.get(v) if isinstance(v, Slot) else v if type(v) is np.ndarray else None
+        arr = fixed_array(v, self.fixed)
         if arr is not None:
             shape, strides, dtype = arr.shape, arr.strides, arr.dtype
         elif isinstance(v, Slot) and layout is not None:

@@ -5,9 +5,9 @@ numpy runs a strided copy or ``dst += src`` one inner row at a time through its 
 costs tens of nanoseconds a row: on rows of 8 floats (an 8 x 8 image's, as the convolution's
 im2col copy and col2im adds have them) that overhead is most of the time. The loops of
 ``strided.c`` take a row in a few nanoseconds. A compiled graph's memory plan knows the buffers
-of most of its copies, adds and selects at planning time, so :func:`bind` prepares a call once
-(pointers, the dimensions merged and ordered, ctypes arguments built) and each replay makes it with
-no argument conversion.
+of most of its copies, adds and selects at planning time, so the ``bind_*`` functions prepare a
+call once (pointers, the dimensions merged and ordered, ctypes arguments built) and each replay
+makes it with no argument conversion.
 
 The loops move bits or add with one IEEE operation per element, built without floating-point
 contraction, so results equal numpy's bit for bit. ``EMBER_CPU_NATIVE=0`` turns them off; without
@@ -222,23 +222,44 @@ def _merged(shape: Sequence[int], strides: list[Sequence[int]]) -> tuple[list[in
     return out_shape, out_strides
 
 
+class _Prepared:
+    """A loop call for one layout (dimensions merged, ctypes arguments built): only the pointers
+    change between calls."""
+
+    __slots__ = ("fn", "nd", "shape", "strides", "nops", "keep")
+
+    def __init__(self, fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> None:
+        shape, strides = _merged(dst.shape, [dst.strides, *(s.strides for s in srcs)])
+        self.fn = fn
+        self.nops = 1 + len(srcs)
+        c_shape = (ctypes.c_int64 * len(shape))(*shape)
+        c_st = (ctypes.c_int64 * (len(shape) * self.nops))(
+            *[strides[j][k] for k in range(len(shape)) for j in range(self.nops)]
+        )
+        self.nd = ctypes.c_int(len(shape))
+        self.shape = ctypes.addressof(c_shape)
+        self.strides = ctypes.addressof(c_st)
+        self.keep = (c_shape, c_st)
+
+    def __call__(self, *arrays: np.ndarray) -> None:
+        ptrs = (ctypes.c_void_p * self.nops)(*[a.ctypes.data for a in arrays])
+        self.fn(self.nd, self.shape, ctypes.addressof(ptrs), self.strides)
+
+
 def _prepare(fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> Callable[[], None]:
-    """A call of ``fn`` over ``dst``'s elements with ``srcs`` broadcast to its shape, arguments
-    built once (the arrays are kept alive by the returned closure)."""
+    """A call of ``fn`` over ``dst``'s elements with ``srcs`` broadcast to its shape, the pointers
+    fixed too (the arrays are kept alive by the returned closure; its ``loop`` attribute is the
+    layout's :class:`_Prepared`, which the eager kernels call with other arrays)."""
     views = [np.broadcast_to(s, dst.shape) for s in srcs]
-    shape, strides = _merged(dst.shape, [dst.strides, *(v.strides for v in views)])
-    nd = len(shape)
-    nops = 1 + len(views)
-    c_shape = (ctypes.c_int64 * nd)(*shape)
-    c_ptrs = (ctypes.c_void_p * nops)(dst.ctypes.data, *(v.ctypes.data for v in views))
-    c_st = (ctypes.c_int64 * (nd * nops))(*[strides[j][k] for k in range(nd) for j in range(nops)])
-    keep = (dst, srcs, views, c_shape, c_ptrs, c_st)
-    args = (ctypes.c_int(nd), ctypes.addressof(c_shape), ctypes.addressof(c_ptrs), ctypes.addressof(c_st))
+    loop = _Prepared(fn, dst, views)
+    c_ptrs = (ctypes.c_void_p * loop.nops)(dst.ctypes.data, *(v.ctypes.data for v in views))
+    keep = (dst, srcs, views, loop, c_ptrs)
+    args = (loop.nd, loop.shape, ctypes.addressof(c_ptrs), loop.strides)
 
     def call(_fn: Any = fn, _args: tuple = args, _keep: tuple = keep) -> None:
         _fn(*_args)
 
-    call.fn = fn  # the loop itself (the eager kernels prepare their own arguments)
+    call.loop = loop
     return call
 
 
@@ -410,30 +431,6 @@ EAGER_MIN_ELEMENTS = 8192
 _EAGER_CACHE_SIZE = 512
 
 
-class _Prepared:
-    """A loop call for one layout (dimensions merged, ctypes arguments built): only the pointers
-    change between calls."""
-
-    __slots__ = ("fn", "nd", "shape", "strides", "nops", "keep")
-
-    def __init__(self, fn: Any, dst: np.ndarray, srcs: Sequence[np.ndarray]) -> None:
-        shape, strides = _merged(dst.shape, [dst.strides, *(s.strides for s in srcs)])
-        self.fn = fn
-        self.nops = 1 + len(srcs)
-        c_shape = (ctypes.c_int64 * len(shape))(*shape)
-        c_st = (ctypes.c_int64 * (len(shape) * self.nops))(
-            *[strides[j][k] for k in range(len(shape)) for j in range(self.nops)]
-        )
-        self.nd = ctypes.c_int(len(shape))
-        self.shape = ctypes.addressof(c_shape)
-        self.strides = ctypes.addressof(c_st)
-        self.keep = (c_shape, c_st)
-
-    def __call__(self, *arrays: np.ndarray) -> None:
-        ptrs = (ctypes.c_void_p * self.nops)(*[a.ctypes.data for a in arrays])
-        self.fn(self.nd, self.shape, ctypes.addressof(ptrs), self.strides)
-
-
 _prepared: dict[tuple, _Prepared | None] = {}
 
 
@@ -450,9 +447,9 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
     """Kernels ``add_``, ``copy_`` and ``where`` that run the loops on large strided operands
     (at least :data:`EAGER_MIN_ELEMENTS` elements, not all C-contiguous, numpy's own dtypes), and
     ``max`` over one dimension of a large operand (pooling's window maximum), ``base``'s numpy
-    kernels otherwise; bitwise the same results (a NaN maximum may carry another payload). The
-    library is built on the first call that takes it (or the kernels stay numpy's when it cannot
-    be)."""
+    kernels otherwise; bitwise the same results (the maximum only where numpy too reduces in
+    order: see :func:`bind_max`). The library is built on the first call that takes it (or the
+    kernels stay numpy's when it cannot be)."""
     np_add, np_copy, np_where, np_max = base["add_"], base["copy_"], base["where"], base["max"]
     ndarray = np.ndarray
 
@@ -552,7 +549,4 @@ def _where_dtype(a: Any, b: Any) -> np.dtype | None:
 def _make_eager(bind: Callable[..., Any], dst: np.ndarray, *srcs: Any) -> _Prepared | None:
     """The prepared loop for these arrays' layout, or None where ``bind`` refuses them."""
     prepared = bind(dst, *srcs)
-    if prepared is None:
-        return None
-    views = [np.broadcast_to(s, dst.shape) for s in srcs]
-    return _Prepared(prepared.fn, dst, views)
+    return None if prepared is None else prepared.loop

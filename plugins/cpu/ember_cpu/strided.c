@@ -47,34 +47,23 @@ typedef struct {
         }                                                                                         \
     }
 
-/* dst = src (the element's bits) */
-#define COPY_ROW(T)                                                                               \
+/* dst ASSIGN src: ASSIGN is = (a copy: the element's bits) or += (an add) */
+#define UPDATE_ROW(T, ASSIGN)                                                                     \
     {                                                                                             \
         T *restrict d = (T *)p[0];                                                                \
         const T *restrict s = (const T *)p[1];                                                    \
         const i64 ds = is[0] / (i64)sizeof(T), ss = is[1] / (i64)sizeof(T);                       \
         if (ds == 1 && ss == 1) {                                                                 \
-            for (i64 i = 0; i < n; i++) d[i] = s[i];                                              \
+            for (i64 i = 0; i < n; i++) d[i] ASSIGN s[i];                                         \
         } else if (ds == 1 && ss == 0) {                                                          \
             const T v = s[0];                                                                     \
-            for (i64 i = 0; i < n; i++) d[i] = v;                                                 \
+            for (i64 i = 0; i < n; i++) d[i] ASSIGN v;                                            \
         } else {                                                                                  \
-            for (i64 i = 0; i < n; i++) d[i * ds] = s[i * ss];                                    \
+            for (i64 i = 0; i < n; i++) d[i * ds] ASSIGN s[i * ss];                               \
         }                                                                                         \
     }
-
-/* dst += src */
-#define ADD_ROW(T)                                                                                \
-    {                                                                                             \
-        T *restrict d = (T *)p[0];                                                                \
-        const T *restrict s = (const T *)p[1];                                                    \
-        const i64 ds = is[0] / (i64)sizeof(T), ss = is[1] / (i64)sizeof(T);                       \
-        if (ds == 1 && ss == 1) {                                                                 \
-            for (i64 i = 0; i < n; i++) d[i] += s[i];                                             \
-        } else {                                                                                  \
-            for (i64 i = 0; i < n; i++) d[i * ds] += s[i * ss];                                   \
-        }                                                                                         \
-    }
+#define COPY_ROW(T) UPDATE_ROW(T, =)
+#define ADD_ROW(T) UPDATE_ROW(T, +=)
 
 /* dst = cond ? a : b (cond: one byte per element, numpy's bool, 0 or 1), without branches: a
  * random mask (relu's backward) would mispredict half of them */
