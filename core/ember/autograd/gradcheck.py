@@ -99,7 +99,8 @@ def gradcheck(
     from . import grad
 
     inputs = list(inputs)
-    diff_inputs = [x for x in inputs if getattr(x, "requires_grad", False)]
+    positions = [i for i, x in enumerate(inputs) if getattr(x, "requires_grad", False)]
+    diff_inputs = [inputs[i] for i in positions]
     if not diff_inputs:
         raise ValueError("gradcheck: no input requires grad")
     if fast_mode:
@@ -125,11 +126,7 @@ def gradcheck(
                 gs = grad([o], diff_inputs, [g], retain_graph=True, allow_unused=True)
                 for idx, (a, gi, x) in enumerate(zip(analytic, gs, diff_inputs)):
                     if gi is not None:
-                        if tuple(gi.shape) != tuple(x.shape):
-                            raise AssertionError(
-                                f"gradcheck: backward gave differentiable input {idx} a gradient of "
-                                f"shape {tuple(gi.shape)}; the input's shape is {tuple(x.shape)}"
-                            )
+                        _check_gradient_shape(gi, x, idx, positions[idx])
                         a[row + k * len(seeds) + s] = _real_values(gi)
         row += size * len(seeds)
     for idx, (a, n) in enumerate(zip(analytic, numeric)):
@@ -143,6 +140,17 @@ def gradcheck(
                 raise AssertionError(msg)
             return False
     return True
+
+
+def _check_gradient_shape(gi: Any, x: Any, k: int, position: int) -> None:
+    """Raise unless the gradient ``gi`` that backward gave differentiable input ``k`` (argument
+    ``position``) has that input's shape (both modes check it, as PyTorch's "incorrect size")."""
+    if tuple(gi.shape) != tuple(x.shape):
+        raise AssertionError(
+            f"gradcheck: backward gave differentiable input {k} (argument {position}) a "
+            f"gradient of shape {tuple(gi.shape)} ({gi.numel()} elements); the input's "
+            f"shape is {tuple(x.shape)} ({x.numel()} elements)"
+        )
 
 
 def _unit_direction(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -218,12 +226,7 @@ def _fast_gradcheck(
             for k, (x, gi) in enumerate(zip(diff_inputs, gs)):
                 if gi is None:
                     continue
-                if tuple(gi.shape) != tuple(x.shape):
-                    raise AssertionError(
-                        f"gradcheck: backward gave differentiable input {k} (argument {positions[k]}) a "
-                        f"gradient of shape {tuple(gi.shape)} ({gi.numel()} elements); the input's "
-                        f"shape is {tuple(x.shape)} ({x.numel()} elements)"
-                    )
+                _check_gradient_shape(gi, x, k, positions[k])
                 gv = _values(gi)
                 if x.dtype.is_complex:
                     analytical[k][j][p] = float(gv.real @ us[k][0]) + 1j * float(gv.imag @ us[k][1])
