@@ -481,7 +481,8 @@ def eager_kernels(base: dict[str, Callable[..., Any]]) -> dict[str, Callable[...
     copy_ = in_place("copy", bind_copy, np_copy)
 
     def where(cond: Any, a: Any, b: Any) -> Any:
-        if type(cond) is ndarray and cond.dtype == np.bool_ and cond.size >= EAGER_MIN_ELEMENTS:
+        # (the size first: the cheapest test, and the one small ops fail)
+        if type(cond) is ndarray and cond.size >= EAGER_MIN_ELEMENTS and cond.dtype == np.bool_:
             dtype = _where_dtype(a, b)
             if dtype is not None:
                 shape = np.broadcast_shapes(cond.shape, np.shape(a), np.shape(b))
