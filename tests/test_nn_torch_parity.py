@@ -347,6 +347,36 @@ def test_max_pool2d_values_gradients_indices(k: Any, s: Any, p: Any, d: Any, cei
     equal(ie, it, "indices")
 
 
+@pytest.mark.parametrize("path", ["kernel", "composite"])
+@pytest.mark.parametrize(
+    ("k", "s", "p", "ceil"), [(2, None, 0, False), (3, 2, 1, True), ((1, 2), 1, (0, 1), False)]
+)
+def test_max_pool2d_nan_and_all_minus_inf_windows_as_torch(
+    path: str, k: Any, s: Any, p: Any, ceil: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window with NaNs: its value is NaN and its index (and gradient) the last NaN's; a window
+    whose in-bounds elements are all -inf points at its first in-bounds element, never at the
+    padding (the composite sent index -1 and the gradient to the padding). Both the cpu backend's
+    max_pool2d kernel and core's composite."""
+    if path == "composite":
+        kernels = ember.device("cpu").kernels
+        for name in ("max_pool2d", "max_pool2d_backward"):
+            monkeypatch.delitem(kernels, name)
+    x = _r(2, 3, 7, 7)
+    x[0, 0, 1, 1] = x[0, 0, 1, 0] = x[1, 2, 6, 6] = np.nan
+    x[1, 1, :, 0] = x[1, 1, 0, :] = -np.inf
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ve, ie = F.max_pool2d(xe, k, s, p, 1, ceil, return_indices=True)
+    vt, it = TF.max_pool2d(xt, k, s, p, 1, ceil, return_indices=True)
+    np.testing.assert_array_equal(ve.detach().numpy(), vt.detach().numpy())
+    equal(ie, it, "indices")
+    g = _r(*vt.shape)
+    ve.backward(ember.tensor(g))
+    vt.backward(torch.tensor(g))
+    # where windows overlap, the composite sums a position's gradients in another order
+    np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
+
+
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum() -> None:
     x = np.maximum(_r(2, 3, 6, 6), 0.0)  # after a ReLU: many tied zeros
     x[0, 0] = 1.0
