@@ -20,6 +20,24 @@ from .bfloat16 import bfloat16_kernels
 from .memory import keep_freed_memory
 
 
+def sum_leading_first(x: np.ndarray, dims: tuple[int, ...], keep: bool, out: np.ndarray | None = None) -> Any:
+    """``sum`` over ``dims`` in x's dtype; a floating sum over the leading dimension and others (a
+    bias gradient's (0, 2, 3)) first accumulates the leading dimension's rows elementwise, then
+    reduces the rest: numpy reducing several strided dimensions at once walks them element by
+    element (66 us against 16 us for (64, 32, 8, 8) over (0, 2, 3))."""
+    dims = tuple(dims)
+    if len(dims) < 2 or 0 not in dims or len(dims) == x.ndim or x.dtype.kind != "f":
+        r = np.sum(x, axis=dims, keepdims=keep, dtype=x.dtype, out=out)
+        return np.asarray(r) if out is None else out
+    rows = np.add.reduce(x, axis=0, dtype=x.dtype)
+    rest = tuple(d - 1 for d in dims if d)
+    if out is not None:
+        np.sum(rows, axis=rest, keepdims=keep, dtype=x.dtype, out=out[0] if keep else out)
+        return out
+    r = np.asarray(np.sum(rows, axis=rest, keepdims=keep, dtype=x.dtype))
+    return r[None] if keep else r
+
+
 def _from_host(array: np.ndarray, index: int) -> np.ndarray:
     return array
 
@@ -36,6 +54,7 @@ class CpuBackend(ArrayBackend):
     def __init__(self) -> None:
         super().__init__(np, to_host=_to_host, from_host=_from_host, erf=numpy_erf())
         keep_freed_memory()  # a training step's large temporaries reuse warm pages
+        self.kernels["sum"] = sum_leading_first
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays
         # large strided copies, adds and selects through ember_cpu.native's C loops
         self.kernels.update(native.eager_kernels(self.kernels))

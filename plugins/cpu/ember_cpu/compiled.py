@@ -65,6 +65,7 @@ from ember.compile.graph import (
 )
 
 from . import fusion, native
+from .backend import sum_leading_first
 
 __all__ = ["compile_graph", "PlannedReplay"]
 
@@ -158,7 +159,7 @@ def _flip_pays(a: Any, b: Any, r: Any) -> bool:
 
 
 def _sum_out(x: Any, dims: Any, keep: bool, out: Any) -> Any:
-    return np.sum(x, axis=dims, keepdims=keep, dtype=x.dtype, out=out)
+    return sum_leading_first(x, dims, keep, out)  # the eager kernel's order: the same bits
 
 
 def _max_out(x: Any, dims: Any, keep: bool, out: Any) -> Any:
