@@ -1,15 +1,21 @@
 """Padding (:func:`pad`): constant, replicate, reflect and circular.
 
-A composite of core ops: constant padding concatenates filled blocks, the other modes gather
-with ``index_select``, and negative padding narrows.
+Constant padding fills the padded tensor and copies the input into its interior (raw kernels,
+its own backward: the interior's slice); the other modes gather with ``index_select``, and
+negative padding narrows (then concatenates filled blocks where it also pads).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from ... import dtypes as _dt
 from ... import ops as E
+from ...autograd.grad_mode import STATE, no_grad
+from ...autograd.graph import attach
+from ...ops._core import kernel
+from ...ops.shape import strides_of
 from ...tensor import Tensor
 
 __all__ = ["pad"]
@@ -33,6 +39,8 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             "drop value, or use mode='constant'"
         )
     value = 0.0 if value is None else value
+    if mode == "constant" and min(pad) >= 0 and any(pad):
+        return _constant_pad(input, pad, value)
     out = input
     for i in range(len(pad) // 2):
         d = input.ndim - 1 - i
@@ -75,6 +83,28 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
             idx = E.tensor(idx_lo + list(range(n)) + idx_hi, dtype=_dt.int64, device=out.device)
             parts = [E.index_select(out, d, idx)]
         out = E.cat(parts, d) if len(parts) > 1 else parts[0]
+    return out
+
+
+def _constant_pad(x: Tensor, pad: list[int], value: Any) -> Tensor:
+    """Non-negative constant padding: the padded tensor filled with ``value``, then ``x`` copied
+    into its interior (one strided view, one copy: two kernels, where concatenating filled blocks
+    takes a fill and a concatenation per padded dim). The gradient is the interior's slice."""
+    nd = x.ndim
+    lows, highs = [0] * nd, [0] * nd
+    for i in range(len(pad) // 2):
+        lows[nd - 1 - i], highs[nd - 1 - i] = pad[2 * i], pad[2 * i + 1]
+    shape = tuple(n + lo + hi for n, lo, hi in zip(x.shape, lows, highs))
+    with no_grad():
+        out = E.full(shape, value, dtype=x.dtype, device=x.device)
+    dev = x.device
+    strides = strides_of(out)
+    offset = sum(lo * s for lo, s in zip(lows, strides))
+    interior = kernel(dev, "as_strided")(out._data, x.shape, strides, offset)
+    kernel(dev, "copy_")(interior, x._data)
+    if STATE.enabled and x.requires_grad:
+        window = tuple(slice(lo, lo + n) for lo, n in zip(lows, x.shape))
+        attach(out, "constant_pad", lambda g: (g[window],), (x,))
     return out
 
 
