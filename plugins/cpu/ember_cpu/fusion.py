@@ -6,7 +6,11 @@ calls: Adam's update is thirteen ufunc calls per parameter, relu's backward a co
 select. Each call costs a few microseconds of Python and a pass over memory. Here consecutive
 planned elementwise calls over C-contiguous operands with the same number of elements (a *group*)
 become one C function: one loop over the elements, each operand loaded once, each result kept in
-a register and stored once. The group's Python call checks the operands that change per replay
+a register and stored once. A contiguous operand broadcast as a bias is (a (1, C, 1, 1) channel
+bias, an (F,) feature bias, an (N, 1) scale) makes the loop two-level: rows of the destination's
+trailing elements, the operand read once a row or along the row (no index arithmetic per
+element: the inner loop vectorises), so a convolution's bias add joins its relu. The group's
+Python call checks the operands that change per replay
 (gradients, parameters, optimizer state: layout, dtype, no overlap) and falls back to the numpy
 calls it replaced when one does not match.
 
@@ -91,6 +95,29 @@ class _Operand:
     dtype: np.dtype
     shape: tuple[int, ...]
     strides: tuple[int, ...]
+    #: a broadcast operand (a bias): ("row", m), one value per row of the group's loop, the row
+    #: r's at r % m; ("column", m), the inner loop's j-th value at j (m: the row's length)
+    broadcast: tuple[str, int] | None = None
+
+
+def _broadcast(shape: tuple[int, ...], dest: tuple[int, ...]) -> tuple[str, int, int] | None:
+    """How a contiguous operand of ``shape`` broadcasts against ``dest`` when its non-1 dims are
+    one block of dest's trailing-aligned dims with 1s around it: ("row", m, inner) where dims of
+    size 1 follow the block (its value changes every ``inner`` elements of dest, cycling through
+    m), ("column", m, m) where the block ends dest (the inner ``m`` elements cycle); else None."""
+    if len(shape) > len(dest):
+        return None
+    full = (1,) * (len(dest) - len(shape)) + tuple(shape)
+    dims = [k for k, n in enumerate(full) if n != 1]
+    if not dims or dims != list(range(dims[0], dims[-1] + 1)):
+        return None
+    if any(full[k] != dest[k] for k in dims):
+        return None
+    m = int(np.prod([full[k] for k in dims]))
+    inner = int(np.prod(dest[dims[-1] + 1 :]))
+    if int(np.prod(dest[: dims[0]])) == 1 and inner == 1:
+        return None  # the whole destination: not a broadcast
+    return ("column", m, m) if inner == 1 else ("row", m, inner)
 
 
 def _contiguous(shape: tuple[int, ...], strides: tuple[int, ...], itemsize: int) -> bool:
@@ -127,16 +154,26 @@ class _Group:
         self.members: list[Member] = []
         self.operands: dict[Any, _Operand] = {}
         self.stored: list[Slot] = []  # the planned results the generated code stores
+        #: the inner loop's length where broadcast operands make the loop two-level
+        self.inner: int | None = None
 
     def key(self, v: Any) -> Any:
         """An operand's identity: its fixed buffer's, else its slot."""
         arr = fixed_array(v, self.fixed)
         return ("array", id(arr)) if arr is not None else v
 
-    def _add(self, v: Any, layout: Any, new: dict[Any, _Operand]) -> _Operand | None:
+    def _add(
+        self, v: Any, layout: Any, new: dict[Any, _Operand], dest_shape: tuple[int, ...] | None = None
+    ) -> _Operand | None:
+        """The operand for ``v`` (an input of a member whose destination has ``dest_shape``; None
+        for a destination), added to ``new`` if the group lacks it; None where it cannot join."""
         key = self.key(v)
         op = self.operands.get(key) or new.get(key)
         if op is not None:
+            if op.broadcast is not None and (
+                dest_shape is None or _broadcast(op.shape, dest_shape) != (*op.broadcast, self.inner)
+            ):
+                return None  # read with another pattern by this member
             return op
         arr = fixed_array(v, self.fixed)
         if arr is not None:
@@ -145,26 +182,33 @@ class _Group:
             shape, strides, dtype = layout
         else:
             return None
-        if (
-            dtype not in _CTYPE
-            or int(np.prod(shape)) != self.n
-            or not _contiguous(shape, strides, dtype.itemsize)
-        ):
+        if dtype not in _CTYPE or not _contiguous(shape, strides, dtype.itemsize):
             return None
-        if arr is not None and not self._fits(arr, new):
+        broadcast = None
+        if int(np.prod(shape)) != self.n:
+            # a bias-like operand: read once per row (or per column) of a two-level loop
+            how = _broadcast(tuple(shape), dest_shape) if dest_shape is not None else None
+            if how is None or (self.inner is not None and how[2] != self.inner) or self.n % how[2]:
+                return None
+            self.inner = how[2]
+            broadcast = how[:2]
+        if arr is not None and not self._fits(arr, new, broadcast is not None):
             return None
-        new[key] = op = _Operand(arr, None if arr is not None else v, dtype, tuple(shape), tuple(strides))
+        new[key] = op = _Operand(
+            arr, None if arr is not None else v, dtype, tuple(shape), tuple(strides), broadcast
+        )
         return op
 
-    def _fits(self, arr: np.ndarray, new: dict[Any, _Operand]) -> bool:
+    def _fits(self, arr: np.ndarray, new: dict[Any, _Operand], broadcast: bool = False) -> bool:
         """A fixed buffer either is another fixed operand's memory element for element (the same
         start and dtype: a result written over an input that died, or a view of a buffer taken at
-        planning; the generated code holds one value per element for both) or is apart from it."""
+        planning; the generated code holds one value per element for both) or is apart from it.
+        A broadcast operand (read at other indices) is apart from every other one."""
         start = arr.ctypes.data
         for op in [*self.operands.values(), *new.values()]:
             if op.array is None or not np.may_share_memory(op.array, arr):
                 continue
-            if op.array.ctypes.data != start or op.array.dtype != arr.dtype:
+            if broadcast or op.broadcast or op.array.ctypes.data != start or op.array.dtype != arr.dtype:
                 return False
         return True
 
@@ -176,9 +220,12 @@ class _Group:
         if any(not isinstance(v, Slot) and type(v) is not np.ndarray for v, _ in arrays):
             return False
         new: dict[Any, _Operand] = {}
-        ops = [self._add(v, lay, new) for v, lay in arrays]
+        inner = self.inner
         dest = self._add(m.dest, m.dest_layout, new)
-        if any(o is None for o in ops) or dest is None or dest.dtype != m.dtype:
+        dest_shape = dest.shape if dest is not None else None
+        ops = [self._add(v, lay, new, dest_shape) for v, lay in arrays]
+        if any(o is None for o in ops) or dest is None or dest.dtype != m.dtype or dest.broadcast:
+            self.inner = inner
             return False
         kinds = {o.dtype for o in ops}
         n_in = len(m.inputs)
@@ -196,6 +243,8 @@ class _Group:
         if ok:
             self.operands.update(new)
             self.members.append(m)
+        else:
+            self.inner = inner
         return ok
 
     def source(self, fname: str, live: Callable[[Any], bool]) -> tuple[str, list[Any]]:
@@ -228,6 +277,8 @@ class _Group:
         env: dict[Any, str] = {}  # operand -> the C variable holding its value in this iteration
         written: dict[Any, int] = {}  # destination -> the member writing it last
 
+        row: list[str] = []  # the broadcast operands' values of a row (a two-level loop)
+
         def value(v: Any, ct: str) -> str:
             if _is_scalar(v):
                 scalars.append(v)
@@ -237,7 +288,15 @@ class _Group:
             mem = same[key]
             if mem not in env:
                 env[mem] = f"x{len(env)}"
-                body.append(f"        const {_CTYPE[self.operands[key].dtype]} {env[mem]} = {ptr[key]}[i];")
+                op = self.operands[key]
+                at = "i"
+                if op.broadcast is not None:
+                    kind, m = op.broadcast
+                    if kind == "row":
+                        row.append(f"        const {_CTYPE[op.dtype]} {env[mem]} = {ptr[key]}[r % {m}LL];")
+                        return env[mem]
+                    at = "j"
+                body.append(f"        const {_CTYPE[op.dtype]} {env[mem]} = {ptr[key]}[{at}];")
             return env[mem]
 
         for j, m in enumerate(self.members):
@@ -277,9 +336,19 @@ class _Group:
         # sharing memory, the later one lands last
         for dest, j in sorted(written.items(), key=lambda kv: kv[1]):
             body.append(f"        {ptr[dest]}[i] = y{j};")
-        lines.append(f"    for (long long i = 0; i < {self.n}LL; i++) {{")
-        lines += body
-        lines += ["    }", "}"]
+        if self.inner is None:
+            lines.append(f"    for (long long i = 0; i < {self.n}LL; i++) {{")
+            lines += body
+            lines += ["    }", "}"]
+        else:
+            # rows of `inner` elements: a row-broadcast value loaded once a row, a column-broadcast
+            # operand read along the row (no division per element; the inner loop vectorises)
+            lines.append(f"    for (long long r = 0; r < {self.n // self.inner}LL; r++) {{")
+            lines += row
+            lines.append(f"        for (long long j = 0; j < {self.inner}LL; j++) {{")
+            lines.append(f"            const long long i = r * {self.inner}LL + j;")
+            lines += ["    " + ln for ln in body]
+            lines += ["        }", "    }", "}"]
         return "\n".join(lines) + "\n", scalars
 
 

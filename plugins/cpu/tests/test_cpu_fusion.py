@@ -66,6 +66,39 @@ def test_fused_chain_equals_eager_bitwise(dtype: str, monkeypatch: pytest.Monkey
     assert "#     for (long long i = 0; i < 64LL; i++) {" in compiled.explain()  # the generated C
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_broadcast_operands_fuse_as_rows_and_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A channel bias (1, C, 1, 1) over (N, C, H, W) (one value per row of H * W), a feature bias
+    (F,) over (N, F) (read along the row) and a per-sample scale (N, 1): fused with what follows
+    (relu, a product) in two-level loops, bitwise eager's with NaN and signed zeros in the biases;
+    the bias rebound per call (a parameter reshaped) is checked like any per-replay operand."""
+    monkeypatch.setattr(fusion, "MIN_CALLS", 2)
+    rng = np.random.default_rng(3)
+
+    def step(x: ember.Tensor, b: ember.Tensor, h: ember.Tensor, c: ember.Tensor, s: ember.Tensor) -> Any:
+        y = ember.relu(x + b.reshape(1, -1, 1, 1)) * 0.5
+        z = ember.relu(h + c) * s
+        return y * 1.0, z * 1.0  # (the results leave the replay: the last calls are not planned)
+
+    x = ember.tensor(rng.standard_normal((3, 4, 5, 6)).astype(np.float32))
+    h = ember.tensor(rng.standard_normal((7, 9)).astype(np.float32))
+    s = ember.tensor(rng.standard_normal((7, 1)).astype(np.float32))
+    bias = [rng.standard_normal(4).astype(np.float32) for _ in range(3)]
+    bias[1][:2] = [np.nan, -0.0]
+    c = ember.tensor(np.array([0.0, -0.0, np.inf, -1, 2, np.nan, 3, -4, 5], dtype=np.float32))
+    compiled = ember.compile(step)
+    with ember.no_grad():
+        for b in bias:
+            want = step(x, ember.tensor(b), h, c, s)
+            got = compiled(x, ember.tensor(b), h, c, s)
+            assert [_bits(g) for g in got] == [_bits(w) for w in want]
+    source = compiled.explain()
+    assert "for (long long r = 0; r < 12LL; r++)" in source  # the channel bias: 3 * 4 rows of 30
+    assert "r % 4LL]" in source and "r % 7LL]" in source  # the channel bias, the per-sample scale
+    assert "for (long long j = 0; j < 9LL; j++)" in source  # the feature bias: rows of 9
+    assert _planned(compiled).stats["fused"] == 6
+
+
 def _fused_nodes(replay: PlannedReplay) -> list[Node]:
     return [it for it in replay.planned.items if isinstance(it, Node) and it.name == "fused"]
 
