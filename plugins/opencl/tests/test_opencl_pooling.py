@@ -84,6 +84,13 @@ def test_other_floating_dtypes_equal_torch(dtype: str) -> None:
     _assert_equal(*_pair(_input((2, 2, 6, 7)), dtype, (3, 2, 1), {"ceil_mode": True}))
 
 
+def test_the_64_bit_index_programs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The programs arrays past 2**30 elements get (long coordinates, 4 lanes), run here on a small
+    input: values, indices and gradients as torch's."""
+    monkeypatch.setattr(pooling, "index_type", lambda *arrays: "long")
+    _assert_equal(*_pair(_input((2, 3, 7, 9)), "float32", (3, 2, 1), {"ceil_mode": True}))
+
+
 @pytest.mark.parametrize("view", ["channels_last", "offset_and_step"])
 def test_non_contiguous_input(view: str) -> None:
     """The kernel reads the input through its offset and strides: a permuted layout, and a view
