@@ -377,6 +377,32 @@ def test_max_pool2d_nan_and_all_minus_inf_windows_as_torch(
     np.testing.assert_allclose(xe.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=0)
 
 
+@pytest.mark.parametrize("path", ["kernels", "forward kernel only", "composite"])
+def test_max_pool2d_window_of_padding_alone(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dilation can make a window hold padding alone (height 1, padding 1, kernel 2, dilation 2):
+    its value is -inf and its index -1 (PyTorch returns positions past the plane, and its backward
+    writes there), and no gradient goes anywhere from it, also with create_graph; the windows that
+    do hold input elements are unaffected."""
+    kernels = ember.device("cpu").kernels
+    drop = {"kernels": (), "forward kernel only": ("max_pool2d_backward",)}.get(
+        path, ("max_pool2d", "max_pool2d_backward")
+    )
+    for name in drop:
+        monkeypatch.delitem(kernels, name)
+    x = ember.tensor(np.arange(12.0).reshape(1, 1, 2, 6), requires_grad=True)
+    out, idx = F.max_pool2d(x, (1, 2), padding=(0, 1), dilation=(1, 2), return_indices=True)
+    h1 = ember.tensor(np.arange(6.0).reshape(1, 1, 1, 6), requires_grad=True)
+    v, i = F.max_pool2d(h1, 2, padding=1, dilation=2, return_indices=True)
+    assert v.tolist() == [[[[-np.inf, -np.inf, -np.inf]]]] and i.tolist() == [[[[-1, -1, -1]]]]
+    (g,) = ember.autograd.grad(v.sum(), h1, create_graph=True)
+    assert g.tolist() == [[[[0.0] * 6]]]
+    # windows holding input elements: as torch's
+    xt = torch.tensor(x.detach().numpy())
+    ref = TF.max_pool2d(xt, (1, 2), padding=(0, 1), dilation=(1, 2), return_indices=True)
+    np.testing.assert_array_equal(out.detach().numpy(), ref[0].numpy())
+    equal(idx, ref[1], "indices")
+
+
 def test_max_pool2d_ties_send_the_gradient_to_the_first_maximum() -> None:
     x = np.maximum(_r(2, 3, 6, 6), 0.0)  # after a ReLU: many tied zeros
     x[0, 0] = 1.0

@@ -81,11 +81,14 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "for each (oh, ow) window of floating (N, C, H, W) x (pairs; padding never wins), the maximum of "
     "its in-bounds elements and, int64, its position h * W + w in the plane: PyTorch's rule, elements "
     "in row-major window order replace the running maximum when greater or NaN (the last NaN wins; "
-    "an all -inf window points at its first in-bounds element); both fresh (N, C, oh, ow)",
+    "an all -inf window points at its first in-bounds element; a window of padding alone, which "
+    "dilation allows, is -inf at index -1); both fresh (N, C, oh, ow)",
     "max_pool2d_backward": "max_pool2d_backward(grad, indices, input_hw) -> grad_input: a fresh zeroed "
     "(N, C, H, W) buffer of grad's dtype with each element of (N, C, oh, ow) grad added at its int64 "
-    "index of the same shape (overlapping windows sum, in row-major output order); an index outside "
-    "[0, H * W) raises IndexError",
+    "index of the same shape (overlapping windows sum, in row-major output order; index -1 adds "
+    "nowhere); the indices come from max_pool2d on an input of that size, and another index outside "
+    "[0, H * W) must not write outside the buffer (a host backend raises IndexError, a device kernel "
+    "may skip it: checking would read the indices back)",
     # ember.fft's one transform (complex values as (real, imag) pairs: view_as_real's layout)
     "fft_c2c": "fft_c2c(x, axis, inverse) -> y: the unnormalized DFT y[k] = sum_j x[j] exp(-2 pi i j k / "
     "n) along axis (+2 pi i when inverse), n = x.shape[axis] >= 1, of complex values stored as (real, "

@@ -33,7 +33,8 @@ def max_pool2d(
     x: np.ndarray, kernel_size: _Pair, stride: _Pair, padding: _Pair, dilation: _Pair, out_hw: _Pair
 ) -> tuple[np.ndarray, np.ndarray]:
     """(values, int64 indices), each (N, C, oh, ow): the maximum of each window of (N, C, H, W) ``x``
-    and its position ``h * W + w`` in the input plane (PyTorch's max_pool2d)."""
+    and its position ``h * W + w`` in the input plane (PyTorch's max_pool2d); a window of padding
+    alone (dilation can skip the input) is -inf at index -1."""
     n, c, h, w = x.shape
     oh, ow = out_hw
     out = np.empty((n, c, oh, ow), dtype=x.dtype)
@@ -102,7 +103,8 @@ def _max_pool_numpy(
 
 def max_pool2d_backward(grad: np.ndarray, indices: np.ndarray, input_hw: _Pair) -> np.ndarray:
     """The gradient of :func:`max_pool2d` with respect to its (N, C, H, W) input: each output's
-    gradient added at its index (where overlapping windows share a maximum, their gradients sum)."""
+    gradient added at its index (where overlapping windows share a maximum, their gradients sum;
+    index -1, a window of padding alone, takes none)."""
     n, c, oh, ow = grad.shape
     h, w = input_hw
     if indices.shape != grad.shape:
@@ -126,10 +128,11 @@ def max_pool2d_backward(grad: np.ndarray, indices: np.ndarray, input_hw: _Pair) 
         )
     else:
         flat = indices.reshape(n * c, oh * ow)
-        bad = flat.size and (flat.min() < 0 or flat.max() >= h * w)
+        bad = flat.size and (flat.min() < -1 or flat.max() >= h * w)
         if not bad:
-            rows = np.arange(n * c)[:, None]
-            np.add.at(gx.reshape(n * c, h * w), (rows, flat), grad.reshape(n * c, oh * ow))
+            rows = np.broadcast_to(np.arange(n * c)[:, None], flat.shape)
+            some = flat >= 0  # -1: a window of padding alone, whose gradient goes nowhere
+            np.add.at(gx.reshape(n * c, h * w), (rows[some], flat[some]), grad.reshape(n * c, oh * ow)[some])
     if bad:
         raise IndexError(
             f"max_pool2d_backward: an index is outside the input plane of {h} x {w} = {h * w} positions; "

@@ -280,8 +280,9 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
 
 /* max_pool2d's gradient: gx (contiguous n, c, h, w, zeroed by the caller) gets each output's
  * gradient g (strides gs in bytes) added at its index (strides is in bytes), outputs in row-major
- * order (as PyTorch, where windows overlap and share a maximum). Returns -1 if an index is
- * outside the plane (nothing is written past it), else 0. */
+ * order (as PyTorch, where windows overlap and share a maximum); index -1 (a window of padding
+ * alone) takes none. Returns -1 if another index is outside the plane (nothing is written past
+ * it), else 0. */
 #define DEFINE_MAX_POOL_BACKWARD(NAME, T)                                                         \
     int NAME(T *gx, const char *g, const i64 *gs, const char *ind, const i64 *is, i64 n, i64 c,  \
              i64 oh, i64 ow, i64 hw) {                                                            \
@@ -293,6 +294,7 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
                         const i64 off_g = b * gs[0] + ch * gs[1] + oi * gs[2] + oj * gs[3];       \
                         const i64 off_i = b * is[0] + ch * is[1] + oi * is[2] + oj * is[3];       \
                         const i64 at = *(const i64 *)(ind + off_i);                               \
+                        if (at == -1) continue; /* a window of padding alone */                   \
                         if (at < 0 || at >= hw) return -1;                                        \
                         plane[at] += *(const T *)(g + off_g);                                     \
                     }                                                                             \
@@ -306,4 +308,4 @@ DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float32, float)
 DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float64, double)
 
 /* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
-int ember_strided_version(void) { return 6; }
+int ember_strided_version(void) { return 7; }

@@ -161,6 +161,8 @@ def _max_pool2d(
             E.tensor([[[list(qq)] for qq in cols]], dtype=_dt.int64, device=x.device),
         ).reshape(k[0] * k[1], oh, ow)
         indices = (mask.to(_dt.int64) * at).sum(2)
+        if valid is not None:  # a window of padding alone (dilation can skip the input): -1
+            indices = E.where(mask.any(2), indices, -1)
     if unbatched:
         return out.squeeze(0), indices.squeeze(0)
     return out, indices
@@ -181,27 +183,35 @@ def _max_pool_op(x: Tensor, k: _Pair, s: _Pair, p: _Pair, d: _Pair, out_hw: _Pai
 
 def _max_pool_backward_op(g: Tensor, indices: Tensor, input_hw: _Pair) -> Tensor:
     """Each window's gradient added at its maximum's index: the device's ``max_pool2d_backward``
-    kernel, or a scatter_add over the flattened planes. Its own gradient (create_graph) gathers."""
+    kernel, or a scatter_add over the flattened planes. Its own gradient (create_graph) gathers.
+    Index -1 (a window of padding alone) sends and takes nothing."""
     n, c, oh, ow = g.shape
     h, w = input_hw
+    at = indices.reshape(n, c, oh * ow)
+
+    def some() -> tuple[Tensor, Tensor]:
+        """Where an index is a position, and the indices with -1 made 0 (for scatter and gather)."""
+        with no_grad():
+            hit = at >= 0
+            return hit, E.where(hit, at, 0)
+
     k = g.device.kernels.get("max_pool2d_backward")
     if k is not None:
         out = _make(k(g._data, indices._data, input_hw), (n, c, h, w), g.dtype, g.device)
     else:
+        hit, pos = some()
         with no_grad():
-            flat = E.zeros((n, c, h * w), dtype=g.dtype, device=g.device)
-            out = flat.scatter_add(2, indices.reshape(n, c, oh * ow), g.reshape(n, c, oh * ow)).reshape(
-                n, c, h, w
-            )
+            src = E.where(hit, g.reshape(n, c, oh * ow), 0.0)
+            out = E.zeros((n, c, h * w), dtype=g.dtype, device=g.device).scatter_add(2, pos, src)
+            out = out.reshape(n, c, h, w)
     if STATE.enabled and g.requires_grad:
-        attach(
-            out,
-            "max_pool2d_backward",
-            lambda gg: (
-                E.gather(gg.reshape(n, c, h * w), 2, indices.reshape(n, c, oh * ow)).reshape(n, c, oh, ow),
-            ),
-            (g,),
-        )
+
+        def grad(gg: Tensor) -> tuple[Tensor]:
+            hit, pos = some()
+            taken = E.gather(gg.reshape(n, c, h * w), 2, pos)
+            return (E.where(hit, taken, 0.0).reshape(n, c, oh, ow),)
+
+        attach(out, "max_pool2d_backward", grad, (g,))
     return out
 
 
