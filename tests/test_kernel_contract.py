@@ -17,6 +17,7 @@ REACHED_OTHERWISE = {
     "its gradient with add_",
     "max_pool2d_backward": "the gradcheck of max_pool2d's record (its samples with grad) on a device "
     "with the max_pool2d kernel",
+    "fold2d": "the gradcheck of unfold2d's, conv2d's and the pooling records (unfold2d's backward)",
 }
 
 

@@ -89,6 +89,12 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "nowhere); the indices come from max_pool2d on an input of that size, and another index outside "
     "[0, H * W) must not write outside the buffer (a host backend raises IndexError, a device kernel "
     "may skip it: checking would read the indices back)",
+    # the convolution's col2im (unfold2d's backward; core adds the windows back one kernel position at
+    # a time otherwise)
+    "fold2d": "fold2d(g, src_shape, out_hw, kernel_size, stride, dilation) -> out: a fresh (N, C, H, W) "
+    "buffer (src_shape) with each element of the contiguous (N, C, kh, kw, oh, ow) window gradient g "
+    "added at (oi * sh + i * dh, oj * sw + j * dw), kernel positions (i, j) in row-major order per "
+    "element, from zero (the composite's order); every window lies inside the input",
     # ember.fft's one transform (complex values as (real, imag) pairs: view_as_real's layout)
     "fft_c2c": "fft_c2c(x, axis, inverse) -> y: the unnormalized DFT y[k] = sum_j x[j] exp(-2 pi i j k / "
     "n) along axis (+2 pi i when inverse), n = x.shape[axis] >= 1, of complex values stored as (real, "

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from ember.array_backend import ArrayBackend, numpy_erf
 
-from . import native, pooling
+from . import im2col, native, pooling
 from .bfloat16 import bfloat16_kernels
 from .memory import keep_freed_memory
 
@@ -60,6 +60,7 @@ class CpuBackend(ArrayBackend):
         self.kernels.update(native.eager_kernels(self.kernels))
         # max pooling in one pass (the C loops for float32/float64) instead of core's composite
         self.kernels.update(max_pool2d=pooling.max_pool2d, max_pool2d_backward=pooling.max_pool2d_backward)
+        self.kernels["fold2d"] = im2col.fold2d  # the convolution's col2im, a plane at a time
 
     def supports_dtype(self, dtype: Any, index: int) -> bool:
         """Every Ember dtype; bfloat16 through ml_dtypes (see :mod:`ember_cpu.bfloat16`)."""

@@ -59,12 +59,12 @@ FLAGS = (
     "-fwrapv",
     "-fno-math-errno",
 )
-VERSION = 7
+VERSION = 8
 #: element sizes the copy and select loops move, dtypes the add loop adds
 _SIZES = (1, 2, 4, 8, 16)
 _ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 _MAX_DTYPES = _ADD_DTYPES
-#: dtypes of the max-pooling loops (ember_cpu.pooling)
+#: dtypes of the max-pooling and fold loops (ember_cpu.pooling)
 POOL_DTYPES = _POOL_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64))
 _NATIVE_KINDS = frozenset("biufc")  # numpy's own dtypes (ml_dtypes' bfloat16 is kind 'V')
 
@@ -169,6 +169,9 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
         fn.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
     for d in _POOL_DTYPES:
+        fn = getattr(lib, f"ember_fold_{d.name}")
+        fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, *(ctypes.c_int64,) * 4, ctypes.c_void_p)
+        fn.restype = None
         fn = getattr(lib, f"ember_max_pool_{d.name}")
         fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, *(ctypes.c_int64,) * 4, *(ctypes.c_void_p,) * 5)
         fn.restype = None

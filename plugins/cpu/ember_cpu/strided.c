@@ -307,5 +307,36 @@ DEFINE_MAX_POOL(ember_max_pool_float64, double)
 DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float32, float)
 DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float64, double)
 
+/* unfold2d's adjoint (col2im): out (contiguous n, c, h, w, zeroed here) gets each element of the
+ * contiguous window gradient g (n, c, kh, kw, oh, ow) added at its window position (oi * sh + i *
+ * dh, oj * sw + j * dw), kernel positions in row-major order: per element the order of core's
+ * composite (one add per kernel position), so the same bits. One plane at a time, which stays in
+ * cache across the kernel positions. p = (kh, kw, oh, ow, sh, sw, dh, dw). */
+#define DEFINE_FOLD(NAME, T)                                                                      \
+    void NAME(const T *g, T *out, i64 n, i64 c, i64 h, i64 w, const i64 *p) {                      \
+        const i64 kh = p[0], kw = p[1], oh = p[2], ow = p[3], sh = p[4], sw = p[5];               \
+        const i64 dh = p[6], dw = p[7];                                                           \
+        for (i64 pl = 0; pl < n * c; pl++) {                                                      \
+            T *restrict o = out + pl * h * w;                                                     \
+            for (i64 k = 0; k < h * w; k++) o[k] = 0;                                             \
+            for (i64 i = 0; i < kh; i++)                                                          \
+                for (i64 j = 0; j < kw; j++) {                                                    \
+                    const T *restrict src = g + ((pl * kh + i) * kw + j) * oh * ow;               \
+                    for (i64 oi = 0; oi < oh; oi++) {                                             \
+                        T *restrict row = o + (oi * sh + i * dh) * w + j * dw;                    \
+                        const T *restrict s = src + oi * ow;                                      \
+                        if (sw == 1) {                                                            \
+                            for (i64 oj = 0; oj < ow; oj++) row[oj] += s[oj];                     \
+                        } else {                                                                  \
+                            for (i64 oj = 0; oj < ow; oj++) row[oj * sw] += s[oj];                \
+                        }                                                                         \
+                    }                                                                             \
+                }                                                                                 \
+        }                                                                                         \
+    }
+
+DEFINE_FOLD(ember_fold_float32, float)
+DEFINE_FOLD(ember_fold_float64, double)
+
 /* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
-int ember_strided_version(void) { return 7; }
+int ember_strided_version(void) { return 8; }
