@@ -519,6 +519,8 @@ def _records() -> None:
             Sample((a(3, 4), a(4, 5))),
             Sample((a(2, 3, 4), a(4, 2))),
             Sample((a(2, 1, 3, 4), a(3, 4, 2))),
+            Sample((a(3, 4), a(2, 4, 5))),  # a 2-D operand broadcast over the batch (its own gradient)
+            Sample((a(4), a(2, 2, 4, 3))),
             Sample((a(4), a(4, 3))),
             Sample((a(3, 4), a(4))),
             Sample((a(4), a(4))),
