@@ -1,9 +1,11 @@
 """One digits training epoch (batch 64): Ember eager, Ember with the step under ``ember.compile`` (the
 backend's ``compile_graph`` rewrite on, and off with ``EMBER_COMPILE_BACKEND=0``), and PyTorch eager
-(CPU), side by side, with SGD (momentum), Adam and AdamW (``--optimizers``).
+(CPU), side by side, with SGD (momentum), Adam and AdamW (``--optimizers``); with
+``--torch-compile`` also PyTorch with the model under ``torch.compile`` (inductor, which needs a
+C++ compiler; it compiles in each run's warm-up epoch).
 
     python benchmarks/bench_compile.py [--devices cpu,opencl] [--epochs 3] [--runs 3] [--threads 1]
-                                       [--clock wall|cpu]
+                                       [--clock wall|cpu] [--torch-compile]
 
 The step compiled is the whole training step (forward, cross-entropy, ``zero_grad``, ``backward``,
 ``opt.step()``), as ``examples/train_digits.py`` writes it. Each Ember run does two untimed warm-up
@@ -111,11 +113,12 @@ def ember_epochs(
     return times, [p.detach().numpy() for p in model.parameters()]
 
 
-def torch_epochs(optimizer: str, epochs: int) -> list[float]:
-    """Epoch times of the same model in PyTorch (CPU, eager), timed with this run's clock."""
+def torch_epochs(optimizer: str, epochs: int, compiled: bool = False) -> list[float]:
+    """Epoch times of the same model in PyTorch (CPU; eager, or the model under
+    ``torch.compile``), timed with this run's clock."""
     from bench_training import run_torch
 
-    return run_torch(epochs, optimizer, CLOCK)
+    return run_torch(epochs, optimizer, CLOCK, compiled)
 
 
 def tiny_chain_rows(device: str, rounds: int, runs: int) -> list[list[str]]:
@@ -196,6 +199,11 @@ def main(argv: list[str] | None = None) -> None:
         metavar="ROUNDS",
         help="only the tiny-op chain of ROUNDS rounds (per op: eager, plain replay, planned)",
     )
+    ap.add_argument(
+        "--torch-compile",
+        action="store_true",
+        help="also time PyTorch with the model under torch.compile (inductor; compiles each run)",
+    )
     args = ap.parse_args(argv)
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -222,11 +230,13 @@ def main(argv: list[str] | None = None) -> None:
         for dev in args.devices.split(","):
             # one run: PyTorch, Ember eager, Ember compiled back to back, so the three share the
             # machine's load of that moment and each ratio is taken within one run
-            eager, plain, comp, tor = [], [], [], []
+            eager, plain, comp, tor, tor_c = [], [], [], [], []
             same = True
             for _ in range(args.runs):
                 if have_torch:
                     tor.append(statistics.median(torch_epochs(opt, args.epochs)))
+                    if args.torch_compile:
+                        tor_c.append(statistics.median(torch_epochs(opt, args.epochs, compiled=True)))
                 te, pe = ember_epochs(dev, opt, False, args.epochs)
                 tp, pp = ember_epochs(dev, opt, True, args.epochs, backend_rewrite=False)
                 tc, pc = ember_epochs(dev, opt, True, args.epochs)
@@ -248,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
             ]
             if tor:
                 row += [_fmt(tor), _ratio(eager, tor), _ratio(comp, tor)]
+            if tor_c:
+                row += [_fmt(tor_c), _ratio(comp, tor_c)]
             rows.append(row)
             print(" | ".join(row), file=sys.stderr, flush=True)
     from common import table
@@ -256,6 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     header += ["plain / eager", "planned / eager", "planned / plain", "equal"]
     if have_torch:
         header += ["PyTorch eager (cpu)", "eager / PyTorch", "planned / PyTorch"]
+        if args.torch_compile:
+            header += ["PyTorch torch.compile (cpu)", "planned / torch.compile"]
     print(table(rows, header))
 
 

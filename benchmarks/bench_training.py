@@ -99,11 +99,16 @@ def torch_digits_model(nn: Any) -> Any:
 
 
 def run_torch(
-    epochs: int, optimizer: str = "adam", clock: Callable[[], float] = time.perf_counter
+    epochs: int,
+    optimizer: str = "adam",
+    clock: Callable[[], float] = time.perf_counter,
+    compiled: bool = False,
 ) -> list[float]:
     """Epoch times (after one warm-up epoch) of the same model in PyTorch (CPU), trained with
     ``optimizer`` ("adam": lr 3e-3, "adamw": lr 3e-3 and weight decay 0.01, "sgd": lr 0.05 and
-    momentum 0.9), timed with ``clock``."""
+    momentum 0.9), timed with ``clock``; ``compiled``: the model under ``torch.compile`` (its
+    default inductor backend; the compilations, for the full and the last partial batch, happen
+    in the warm-up epoch)."""
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
@@ -113,6 +118,7 @@ def run_torch(
         torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     x, y = _data()
     model = torch_digits_model(nn)
+    forward = torch.compile(model) if compiled else model
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
     elif optimizer == "adamw":
@@ -125,7 +131,7 @@ def run_torch(
     for epoch in range(epochs + 1):
         t0 = clock()
         for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
+            loss = F.cross_entropy(forward(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
