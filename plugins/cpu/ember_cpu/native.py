@@ -14,11 +14,12 @@ contraction, so results equal numpy's bit for bit. ``EMBER_CPU_NATIVE=0`` turns 
 a C compiler (``$CC``, else ``cc``, ``gcc`` or ``clang`` on the PATH) or when the build fails, the
 compiled graphs keep numpy's calls and :func:`status` says why. The shared library is cached under
 ``$EMBER_CACHE_DIR`` (default ``~/.cache/ember``), keyed by the source, the compiler's version and
-the flags.
+the flags; where that directory cannot be written, in a temporary directory of the process's own.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import hashlib
 import os
@@ -113,11 +114,22 @@ def build_library(source: str, stem: str) -> tuple[ctypes.CDLL | None, str]:
     key = hashlib.sha256(
         source.encode() + version.encode() + " ".join(FLAGS).encode() + sys.platform.encode()
     )
-    target = _cache_dir() / f"{stem}-{key.hexdigest()[:16]}.so"
+    name = f"{stem}-{key.hexdigest()[:16]}.so"
+    target = _cache_dir() / name
     if not target.exists():
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(suffix=".so", dir=target.parent)
+            except OSError:
+                # the cache directory cannot be written (a read-only home, a bad EMBER_CACHE_DIR):
+                # this process builds into a directory of its own, kept until it exits
+                fallback = _state.get("fallback_dir")
+                if fallback is None:
+                    fallback = _state["fallback_dir"] = tempfile.mkdtemp(prefix="ember-cpu-native-")
+                    atexit.register(shutil.rmtree, fallback, True)
+                target = Path(fallback) / name
+                fd, tmp = tempfile.mkstemp(suffix=".so", dir=fallback)
             os.close(fd)
             src = Path(tmp).with_suffix(".c")
             src.write_text(source)

@@ -148,6 +148,21 @@ def _status_in_subprocess(env: dict[str, str]) -> str:
     return out
 
 
+def test_unwritable_cache_dir_builds_in_a_temporary_dir(tmp_path: pytest.TempPathFactory) -> None:
+    """A cache directory that cannot be made (EMBER_CACHE_DIR under a file) still gives the loops:
+    built in a temporary directory of the process, removed at its exit."""
+    import os
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {k: v for k, v in os.environ.items() if k not in ("CC", "EMBER_CPU_NATIVE")}
+    env["EMBER_CACHE_DIR"] = str(blocker / "cache")
+    out = _status_in_subprocess(env)
+    assert out.startswith("False") and "ember-cpu-native-" in out, out
+    built = out.split("(")[-1].rstrip(")\n")
+    assert not os.path.exists(built)  # removed at exit
+
+
 def test_no_compiler_failed_build_and_switch_leave_numpy(tmp_path: pytest.TempPathFactory) -> None:
     """Each way of having no native loops is reported with its reason (and the compiled graphs
     then keep numpy's calls: ``_native_loops`` returns the items unchanged)."""
