@@ -117,6 +117,8 @@ def _broadcast(shape: tuple[int, ...], dest: tuple[int, ...]) -> tuple[str, int,
     inner = int(np.prod(dest[dims[-1] + 1 :]))
     if int(np.prod(dest[: dims[0]])) == 1 and inner == 1:
         return None  # the whole destination: not a broadcast
+    if m == 0 or inner == 0 or int(np.prod(dest)) == 0:
+        return None  # nothing to loop over (and no row length to divide by)
     return ("column", m, m) if inner == 1 else ("row", m, inner)
 
 
