@@ -148,7 +148,7 @@ def _real_input(op: str, x: Any) -> Tensor:
 # -- the complex <-> pairs boundary ----------------------------------------------------------------
 def _as_pairs(x: Tensor) -> Tensor:
     """A complex (or real) tensor as ``(real, imag)`` pairs ``(..., 2)``, differentiably."""
-    from ..ops import shape
+    from ..ops import joining
 
     if x.dtype.is_complex:
         from .. import ops
@@ -156,7 +156,7 @@ def _as_pairs(x: Tensor) -> Tensor:
         return ops.view_as_real(x.contiguous())
     from ..ops.creation import zeros_like
 
-    return shape.stack([x, zeros_like(x)], -1)
+    return joining.stack([x, zeros_like(x)], -1)
 
 
 def _as_complex(p: Tensor) -> Tensor:
@@ -170,7 +170,7 @@ def _as_complex(p: Tensor) -> Tensor:
 def _resize(p: Tensor, dim: int, n: int) -> Tensor:
     """``p`` trimmed or zero-padded to ``n`` along ``dim``."""
     from ..ops.creation import zeros
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     size = p.shape[dim]
     if n == size:
@@ -183,7 +183,7 @@ def _resize(p: Tensor, dim: int, n: int) -> Tensor:
 
 
 def _conj(p: Tensor) -> Tensor:
-    from ..ops.shape import stack
+    from ..ops.joining import stack
 
     return stack([p[..., 0], -p[..., 1]], -1)
 
@@ -212,7 +212,7 @@ def _rfft_p(op: str, x: Tensor, n: int | None, dim: int, norm: str | None) -> Te
 
 def _irfft_p(op: str, p: Tensor, n: int | None, dim: int, norm: str | None) -> Tensor:
     """irfft of pairs ``p`` (a half spectrum along ``dim``): real, ``n`` entries along ``dim``."""
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     norm = _norm(op, norm)
     d = _dim(op, dim, p.ndim - 1)
@@ -407,7 +407,7 @@ def fftfreq(
     """The sample frequencies of an ``n``-point :func:`fft` with sample spacing ``d``:
     ``[0, 1, ..., (n - 1) // 2, -(n // 2), ..., -1] / (d * n)`` (default float dtype)."""
     from ..ops.creation import arange
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     _check_n("fft.fftfreq", n)
     dtype = _freq_dtype("fft.fftfreq", dtype)

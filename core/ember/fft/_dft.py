@@ -103,7 +103,7 @@ def _bluestein(x: Tensor, inverse: bool) -> Tensor:
     """Bluestein: ``X[k] = c[k] sum_j (x[j] c[j]) conj(c[k - j])`` with the chirp ``c[j] = exp(-+pi
     i j^2 / n)``, the sum a circular convolution of power-of-two length."""
     from ..ops.creation import zeros
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     b, n, _ = x.shape
     size = 1 << (2 * n - 2).bit_length()
@@ -117,7 +117,7 @@ def _bluestein(x: Tensor, inverse: bool) -> Tensor:
 
 def _cmul(a: Tensor, c: Tensor) -> Tensor:
     """Elementwise complex product of pairs (``c`` broadcasts)."""
-    from ..ops.shape import stack
+    from ..ops.joining import stack
 
     ar, ai, cr, ci = a[..., 0], a[..., 1], c[..., 0], c[..., 1]
     return stack([ar * cr - ai * ci, ar * ci + ai * cr], -1)

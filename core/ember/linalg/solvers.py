@@ -291,8 +291,8 @@ def _lu_composite(A: Tensor, pivot: bool) -> tuple[Tensor, Tensor, Tensor]:
     from ..ops.creation import arange, full, zeros
     from ..ops.elementwise import where
     from ..ops.indexing import gather
+    from ..ops.joining import stack
     from ..ops.reduction import argmax
-    from ..ops.shape import stack
 
     m, n = A.shape[-2], A.shape[-1]
     batch = A.shape[:-2]
@@ -381,7 +381,7 @@ def lu_factor_ex(A: Tensor, *, pivot: bool = True, check_errors: bool = False) -
 def _lu_backward(LU: Tensor, piv: Tensor, gLU: Tensor, m: int, n: int) -> Tensor:
     """PyTorch's linalg_lu_backward on the packed factors (square, wide and tall A = P L U), with
     gL = tril(gLU, -1) and gU = triu(gLU)."""
-    from ..ops.shape import cat
+    from ..ops.joining import cat
 
     k = min(m, n)
     P = _permutation(piv, m, LU.dtype)
@@ -625,8 +625,8 @@ def _cofactors_by_svd(A: Tensor) -> Tensor:
     det(U) det(Vh) U diag(prod of the other singular values) Vh (PyTorch's singular-case det
     gradient)."""
     from ..ops.creation import ones
+    from ..ops.joining import cat
     from ..ops.scans import cumprod
-    from ..ops.shape import cat
     from .spectral import svd
 
     U, S, Vh = svd(A)
@@ -1169,7 +1169,7 @@ def _records() -> None:
         return np.linalg.inv(t) @ b if left else b @ np.linalg.inv(t)
 
     def lu_flat(LU: Tensor, piv: Tensor, *rest: Tensor) -> Tensor:
-        from ..ops.shape import cat
+        from ..ops.joining import cat
 
         parts = [LU.flatten(-2), piv.to(LU.dtype)] + [r.to(LU.dtype).unsqueeze(-1) for r in rest]
         return cat(parts, -1)

@@ -313,7 +313,7 @@ def view_as_real(x: Tensor) -> Tensor:
             f"view_as_real: only supported for complex tensors, got {x.dtype}; a real tensor x "
             "becomes one with ember.stack([x, ember.zeros_like(x)], -1)"
         )
-    from .shape import stack
+    from .joining import stack
 
     return stack([real(x), imag(x)], -1)
 

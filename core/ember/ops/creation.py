@@ -645,7 +645,7 @@ def _records() -> None:
 
     def tensor_copies(x: Tensor) -> Tensor:
         # tensor(t) is a copy: zeroing it leaves t as it was
-        from .shape import stack
+        from .joining import stack
 
         y = tensor(x)
         y.zero_()
@@ -793,7 +793,7 @@ def _records() -> None:
 
     def checks(device: Any, *conds: Any) -> Tensor:
         """One bool per check (Python bools or one-element bool tensors), on ``device``."""
-        from .shape import stack
+        from .joining import stack
 
         return stack(
             [c.reshape(()) if isinstance(c, Tensor) else tensor(bool(c), device=device) for c in conds]

@@ -1143,7 +1143,7 @@ def _check_int_fits(op: str, dt: DType, *values: Any) -> None:
 
 def _stack_indices(indices: tuple[Tensor, ...]) -> Tensor:
     """The index tensors of ``where(cond)`` as one (ndim, n) tensor, for the kit's comparison."""
-    from .shape import stack
+    from .joining import stack
 
     return stack(list(indices))
 

@@ -560,7 +560,8 @@ def _scatter_flat(x: Tensor, pos: Tensor, values: Tensor, reduce: str, include_s
     intermediate is ever made."""
     from .creation import arange, tensor, zeros
     from .elementwise import where
-    from .shape import cat, clone
+    from .joining import cat
+    from .shape import clone
 
     p = pos.reshape(-1)
     v = values.reshape(-1)

@@ -226,7 +226,8 @@ def cross(a: Tensor, b: Tensor, dim: int | None = None) -> Tensor:
     of size 3 (``torch.cross``; ``linalg.cross`` uses -1)."""
     from ..layout import broadcast_shapes as _bs
     from ._core import wrap_dim
-    from .shape import select, stack
+    from .joining import stack
+    from .shape import select
 
     shape = _bs(a.shape, b.shape)
     if dim is None:

@@ -356,7 +356,7 @@ def _records() -> None:
 
     def checks(device: Any, *conds: Any) -> Tensor:
         from .creation import tensor
-        from .shape import stack
+        from .joining import stack
 
         return stack(
             [c.reshape(()) if isinstance(c, Tensor) else tensor(bool(c), device=device) for c in conds]

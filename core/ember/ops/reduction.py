@@ -78,7 +78,8 @@ def _reduce_in_pieces(op: str, x: Tensor, dims: tuple[int, ...], keepdim: bool, 
     (exact: integer arithmetic), those of a kept dim are joined with ``cat``. A piece still over
     the budget is cut again along its own largest dim. Nothing is recorded: the caller attaches
     the op's backward."""
-    from .shape import cat, narrow
+    from .joining import cat
+    from .shape import narrow
 
     x = x.detach()
     d = builtins.max(range(x.ndim), key=lambda i: x.shape[i])
@@ -1047,7 +1048,7 @@ def _records() -> None:
         """A call returning two tensors (aminmax, var_mean) as one stacked tensor for the kit."""
 
         def call(*args: Any, **kw: Any) -> Any:
-            from .shape import stack
+            from .joining import stack
 
             return stack(list(f(*args, **kw)))
 

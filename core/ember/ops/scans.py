@@ -25,7 +25,8 @@ Pair = tuple[Tensor, ...]
 def _scan(parts: Pair, d: int, combine: Callable[[Pair, Pair], Pair]) -> Pair:
     """Inclusive scan along ``d`` of same-shape tensors ``parts`` with an associative
     ``combine(earlier, later)``."""
-    from .shape import cat, narrow
+    from .joining import cat
+    from .shape import narrow
 
     n = parts[0].shape[d]
     shift = 1
@@ -131,7 +132,8 @@ def diff(
     ``n`` times), after joining ``prepend`` and ``append`` to x along ``dim``; bool inputs give
     ``x[i + 1] != x[i]``, as in PyTorch. Differentiable."""
     from .elementwise import ne
-    from .shape import cat, narrow
+    from .joining import cat
+    from .shape import narrow
 
     _check_tensor("diff", x)
     if x.ndim == 0:

@@ -79,8 +79,9 @@ def _sort_composite(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     from .creation import arange, zeros
     from .elementwise import eq, isnan, logical_and, logical_not, logical_or, lt
     from .indexing import scatter_add
+    from .joining import cat
     from .reduction import sum as _sum
-    from .shape import cat, movedim, narrow
+    from .shape import movedim, narrow
 
     xl = movedim(x, d, -1)
     key = xl.to(_dt.uint8) if xl.dtype.is_bool else xl
@@ -121,7 +122,8 @@ def _sort_bitonic(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     rows."""
     from .creation import arange, full, zeros
     from .elementwise import bitwise_and, eq, gt, isnan, logical_and, logical_or, lt, ne, where
-    from .shape import cat, movedim, select, stack
+    from .joining import cat, stack
+    from .shape import movedim, select
 
     xl = movedim(x, d, -1)
     key = xl.to(_dt.uint8) if xl.dtype.is_bool else xl
@@ -471,9 +473,10 @@ def mode(x: Tensor, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
     Differentiable in the values."""
     from .creation import arange
     from .elementwise import ne, where
+    from .joining import cat
     from .reduction import argmax
     from .scans import cummax
-    from .shape import cat, narrow
+    from .shape import narrow
 
     _check_tensor("mode", x)
     d = wrap_dim(dim, x.ndim, "mode")
@@ -498,7 +501,7 @@ def _runs_of(flat: Tensor) -> Tensor:
     """A bool per element of a 1-D tensor: True where a run of equal elements starts."""
     from .creation import ones
     from .elementwise import ne
-    from .shape import cat
+    from .joining import cat
 
     n = flat.shape[0]
     first = ones((builtins.min(n, 1),), dtype=_dt.bool_, device=flat.device)
@@ -511,8 +514,8 @@ def _rows_runs(rows: Tensor) -> Tensor:
     """Like :func:`_runs_of` for the rows of a 2-D tensor (a row starts a run when it differs)."""
     from .creation import ones, zeros
     from .elementwise import ne
+    from .joining import cat
     from .reduction import any as _any
-    from .shape import cat
 
     n = rows.shape[0]
     first = ones((builtins.min(n, 1),), dtype=_dt.bool_, device=rows.device)
@@ -1130,7 +1133,7 @@ def _records() -> None:
         return np_searchsorted(boundaries, v, out_int32, right)
 
     def consecutive_parts(x: Tensor, **kwargs: Any) -> Tensor:
-        from .shape import cat
+        from .joining import cat
 
         parts = unique_consecutive(x, return_inverse=True, return_counts=True, **kwargs)[1:]
         return cat([t.reshape(-1) for t in parts])

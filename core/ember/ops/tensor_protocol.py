@@ -28,9 +28,9 @@ from .. import dtypes as _dt
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .creation import full_like, tensor, zeros, zeros_like
+from .joining import stack
 from .records import OpRecord, register
 from .samples import ALL, ALL_INT, FLOATS16, Sample, rand_array, unary_samples
-from .shape import stack
 
 __all__: list[str] = []
 

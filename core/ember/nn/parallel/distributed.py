@@ -184,7 +184,7 @@ class DistributedDataParallel(Module):
 
     def _broadcast(self, tensors: list[Tensor]) -> None:
         """Broadcast ``tensors`` from rank 0, laid end to end per device and dtype."""
-        from ...ops.shape import cat
+        from ...ops.joining import cat
 
         if self.world_size == 1 or not tensors:
             return
@@ -280,7 +280,7 @@ class DistributedDataParallel(Module):
 
     def _launch_ready(self) -> None:
         from ...ops.creation import zeros
-        from ...ops.shape import cat
+        from ...ops.joining import cat
 
         while self._next_bucket < len(self._buckets) and self._buckets[self._next_bucket].pending == 0:
             b = self._buckets[self._next_bucket]
