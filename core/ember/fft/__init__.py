@@ -437,7 +437,7 @@ def _freq_dtype(op: str, dtype: Any) -> Any:
 
 
 def _shift(op: str, x: Tensor, dim: Any, inverse: bool) -> Tensor:
-    from ..ops.shape import roll
+    from ..ops.rearrange import roll
 
     if not isinstance(x, Tensor):
         raise TypeError(f"{op}: input must be an ember.Tensor, got {type(x).__name__}")

@@ -611,7 +611,7 @@ def inv(A: Tensor) -> Tensor:
 def _lu_diag_and_sign(A: Tensor) -> tuple[Tensor, Tensor]:
     """The diagonal of U and the sign of P (+1 or -1) of A's LU factorization (no graph)."""
     from ..ops.creation import arange
-    from ..ops.shape import diagonal as _diag
+    from ..ops.rearrange import diagonal as _diag
 
     LU, piv, _ = _lu_data(A)
     n = A.shape[-1]
@@ -855,7 +855,7 @@ def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
 def diagonal(A: Tensor, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     """The diagonals of a batch of matrices (a view), as ``torch.linalg.diagonal``: by default the
     last two dims."""
-    from ..ops.shape import diagonal as _diag
+    from ..ops.rearrange import diagonal as _diag
 
     return _diag(A, offset, dim1, dim2)
 

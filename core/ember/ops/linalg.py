@@ -409,7 +409,7 @@ def _sublists_to_equation(args: tuple) -> tuple[str, tuple]:
 
 def _einsum_diagonals(t: Tensor, labels: list[str]) -> tuple[Tensor, list[str]]:
     """An operand whose subscripts repeat a label ('ii', 'iji'): its diagonal over those dims."""
-    from .shape import diagonal
+    from .rearrange import diagonal
 
     while len(set(labels)) != len(labels):
         for a in range(len(labels)):

@@ -80,8 +80,9 @@ def _sort_composite(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     from .elementwise import eq, isnan, logical_and, logical_not, logical_or, lt
     from .indexing import scatter_add
     from .joining import cat
+    from .rearrange import movedim
     from .reduction import sum as _sum
-    from .shape import movedim, narrow
+    from .shape import narrow
 
     xl = movedim(x, d, -1)
     key = xl.to(_dt.uint8) if xl.dtype.is_bool else xl
@@ -123,7 +124,8 @@ def _sort_bitonic(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     from .creation import arange, full, zeros
     from .elementwise import bitwise_and, eq, gt, isnan, logical_and, logical_or, lt, ne, where
     from .joining import cat, stack
-    from .shape import movedim, select
+    from .rearrange import movedim
+    from .shape import select
 
     xl = movedim(x, d, -1)
     key = xl.to(_dt.uint8) if xl.dtype.is_bool else xl
@@ -194,7 +196,7 @@ def _sort(x: Tensor, d: int, descending: bool) -> tuple[Tensor, Tensor]:
     """(values, indices) along ``d`` without graph; x has at least one dim and no empty dim."""
     if not descending:
         return _sort_ascending(x, d)
-    from .shape import flip
+    from .rearrange import flip
 
     with no_grad():
         v, i = _sort_ascending(flip(x.detach(), d), d)
