@@ -155,14 +155,7 @@ def _records() -> None:
     import numpy as np
 
     from .records import OpRecord, register
-    from .samples import ALL, NUMERIC, ErrorSample, Sample, rand_array
-
-    def blocks(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        return [
-            Sample((rand_array(rng, (2, 3, 4), dtype),)),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig=True),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig="flip", grad=False),
-        ]
+    from .samples import ALL, NUMERIC, ErrorSample, Sample, block_samples, rand_array
 
     def seq(*fns: Any) -> tuple[Any, Any]:
         # one callable for ember tensors and numpy arrays alike: fns[0] on tensors, fns[1] on arrays
@@ -199,7 +192,7 @@ def _records() -> None:
 
     def split_record(name: str, fn: Any, call: Any, ref: Any) -> OpRecord:
         # the pieces are views of one tensor: checked one at a time, on the inputs of the views
-        return OpRecord(name, fn, blocks, ref, call=call, methods=(name,), dtypes=ALL)
+        return OpRecord(name, fn, block_samples, ref, call=call, methods=(name,), dtypes=ALL)
 
     cat_call, cat_ref = seq(lambda *xs, dim: cat(list(xs), dim), lambda *xs, dim: np.concatenate(xs, dim))
     stack_call, stack_ref = seq(lambda *xs, dim: stack(list(xs), dim), lambda *xs, dim: np.stack(xs, dim))

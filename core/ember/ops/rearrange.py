@@ -435,20 +435,8 @@ def _records() -> None:
     import numpy as np
 
     from .. import dtypes as _dt
-    from .records import OpRecord, register
-    from .samples import ALL, DEVICE, FLOATS, INTS, NUMERIC, ErrorSample, Sample, rand_array
-
-    def blocks(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        return [
-            Sample((rand_array(rng, (2, 3, 4), dtype),)),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig=True),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig="flip", grad=False),
-        ]
-
-    def view_record(name: str, fn: Any, call: Any, ref: Any, dtypes: tuple = ALL, **kw: Any) -> OpRecord:
-        return OpRecord(
-            name, fn, blocks, ref, call=call, methods=kw.pop("methods", (name,)), dtypes=dtypes, **kw
-        )
+    from .records import OpRecord, register, view_record
+    from .samples import ALL, DEVICE, FLOATS, INTS, NUMERIC, ErrorSample, Sample, block_samples, rand_array
 
     def r(rng: np.random.Generator, dtype: str) -> Any:
         return lambda *s: rand_array(rng, s, dtype)
@@ -600,14 +588,6 @@ def _records() -> None:
             return np.stack([i, j]).reshape(2, -1).astype(dtype.numpy)
 
         return ref
-
-    def view_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        a = r(rng, dtype)
-        return [
-            Sample((a(2, 3, 4),)),
-            Sample((a(4, 6),), noncontig=True),
-            Sample((a(4, 6),), noncontig="flip", grad=False),
-        ]
 
     register(
         view_record(
@@ -801,7 +781,7 @@ def _records() -> None:
         OpRecord(
             "swapaxes",
             swapaxes,
-            view_samples,
+            block_samples,
             lambda x: np.swapaxes(x, 0, -1),
             call=lambda x: swapaxes(x, 0, -1),
             methods=("swapaxes", "swapdims"),
@@ -811,7 +791,7 @@ def _records() -> None:
         OpRecord(
             "moveaxis",
             moveaxis,
-            view_samples,
+            block_samples,
             lambda x: np.moveaxis(x, (0, 1), (-1, 0)),
             call=lambda x: moveaxis(x, (0, 1), (-1, 0)),
             methods=("moveaxis",),

@@ -26,9 +26,18 @@ from typing import Any
 
 import numpy as np
 
-from .samples import FLOATS, ErrorSample, Sample, SampleFn
+from .samples import ALL, FLOATS, ErrorSample, Sample, SampleFn, block_samples
 
-__all__ = ["OpRecord", "RECORDS", "register", "records_covering", "method_table", "no_samples", "reflected"]
+__all__ = [
+    "OpRecord",
+    "RECORDS",
+    "register",
+    "records_covering",
+    "method_table",
+    "no_samples",
+    "reflected",
+    "view_record",
+]
 
 
 @dataclass(frozen=True)
@@ -205,6 +214,13 @@ def method_table() -> tuple[dict[str, Callable[..., Any]], dict[str, Callable[..
 def reflected(op: Callable[..., Any]) -> Callable[..., Any]:
     """The reflected operator method of a binary op (``__radd__`` from ``add``): ``op(other, self)``."""
     return lambda self, other: op(other, self)
+
+
+def view_record(name: str, fn: Any, call: Any, ref: Any, dtypes: tuple = ALL, **kw: Any) -> OpRecord:
+    """The record of a layout op checked on :func:`~ember.ops.samples.block_samples` (every dtype
+    unless ``dtypes`` says otherwise; its method is ``name`` unless ``methods`` says otherwise)."""
+    methods = kw.pop("methods", (name,))
+    return OpRecord(name, fn, block_samples, ref, call=call, methods=methods, dtypes=dtypes, **kw)
 
 
 def no_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:

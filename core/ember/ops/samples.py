@@ -29,6 +29,7 @@ __all__ = [
     "Sample",
     "SampleFn",
     "binary_samples",
+    "block_samples",
     "complex_specials",
     "np_erf",
     "np_kw",
@@ -114,6 +115,16 @@ def rand_array(
     lo = 0 if dtype == "uint8" else max(int(low * 4), -8)
     hi = max(int(high * 4), 1)
     return np.asarray(rng.integers(lo, hi, size=shape), dtype=dtype)
+
+
+def block_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
+    """One array for layout ops (views, joins, rearrangements): 3-D, a transposed 2-D view, a
+    flipped 2-D view (no gradient)."""
+    return [
+        Sample((rand_array(rng, (2, 3, 4), dtype),)),
+        Sample((rand_array(rng, (4, 6), dtype),), noncontig=True),
+        Sample((rand_array(rng, (4, 6), dtype),), noncontig="flip", grad=False),
+    ]
 
 
 def unary_samples(low: float = -2.0, high: float = 2.0, **kwargs: Any) -> SampleFn:

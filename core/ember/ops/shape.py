@@ -446,20 +446,8 @@ def _reshape_in_place(x: Tensor, y: Tensor, op: str) -> Tensor:
 def _records() -> None:
     import numpy as np
 
-    from .records import OpRecord, register
-    from .samples import ALL, ErrorSample, Sample, rand_array
-
-    def blocks(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        return [
-            Sample((rand_array(rng, (2, 3, 4), dtype),)),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig=True),
-            Sample((rand_array(rng, (4, 6), dtype),), noncontig="flip", grad=False),
-        ]
-
-    def view_record(name: str, fn: Any, call: Any, ref: Any, dtypes: tuple = ALL, **kw: Any) -> OpRecord:
-        return OpRecord(
-            name, fn, blocks, ref, call=call, methods=kw.pop("methods", (name,)), dtypes=dtypes, **kw
-        )
+    from .records import register, view_record
+    from .samples import ErrorSample
 
     register(
         view_record(
@@ -612,7 +600,7 @@ def _more_records() -> None:
 
     from .joining import cat  # the atleast_several record joins its results
     from .records import OpRecord, register
-    from .samples import ALL, FLOATS, NUMERIC, Sample, rand_array
+    from .samples import ALL, FLOATS, NUMERIC, Sample, block_samples, rand_array
 
     def r(rng: np.random.Generator, dtype: str) -> Any:
         return lambda *s: rand_array(rng, s, dtype)
@@ -637,14 +625,6 @@ def _more_records() -> None:
     def fresh(x: Any) -> Any:
         return x.clone() if isinstance(x, Tensor) else x.copy()
 
-    def view_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        a = r(rng, dtype)
-        return [
-            Sample((a(2, 3, 4),)),
-            Sample((a(4, 6),), noncontig=True),
-            Sample((a(4, 6),), noncontig="flip", grad=False),
-        ]
-
     register(
         OpRecord("atleast_1d", atleast_1d, atleast_samples, np.atleast_1d, dtypes=ALL),
         OpRecord("atleast_2d", atleast_2d, atleast_samples, np.atleast_2d, dtypes=ALL),
@@ -668,7 +648,7 @@ def _more_records() -> None:
         OpRecord(
             "squeeze_",
             squeeze_,
-            view_samples,
+            block_samples,
             lambda x: x,
             call=lambda x: squeeze_(unsqueeze(fresh(x), 1), 1),
             methods={"squeeze_": squeeze_},
@@ -678,7 +658,7 @@ def _more_records() -> None:
         OpRecord(
             "unsqueeze_",
             unsqueeze_,
-            view_samples,
+            block_samples,
             lambda x: x[:, None],
             call=lambda x: unsqueeze_(fresh(x), 1),
             methods={"unsqueeze_": unsqueeze_},
