@@ -60,7 +60,7 @@ FLAGS = (
     "-fwrapv",
     "-fno-math-errno",
 )
-VERSION = 8
+VERSION = 9
 #: element sizes the copy and select loops move, dtypes the add loop adds
 _SIZES = (1, 2, 4, 8, 16)
 _ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))

@@ -235,6 +235,48 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
  * select per window in registers chains each compare on the previous one: 3-4x slower). The
  * caller's scratch holds 2 * oh * ow T (v, then the running maxima) and 2 * oh * ow int32 (the
  * positions, then the running ones): positions are int32, the caller checks h * w < 2**31. */
+/* the 2 x 2, stride 2 pooling without padding (a CNN's usual one): each output on its own, its
+ * four elements combined as a tree, (a, b) and (c, d) then the two, where the later of two
+ * replaces the earlier when greater or NaN: that rule is associative, so the tree gives the
+ * running maximum's value and position (ties: the first; NaN: the last). Outputs do not depend
+ * on each other (no chain through a running maximum); the selects work on bits (no branches). */
+#define POOL_TAKE(T, U, take, va, ia, vb, ib)                                                     \
+    do {                                                                                          \
+        const int t_ = (take); /* once: va changes below */                                      \
+        const i64 ib_ = (ib);                                                                     \
+        U ua_, ub_;                                                                               \
+        memcpy(&ua_, &(va), sizeof(T));                                                           \
+        memcpy(&ub_, &(vb), sizeof(T));                                                           \
+        /* arithmetic, not a select: compilers turn a select back into a branch */               \
+        const U ur_ = ua_ ^ ((ua_ ^ ub_) & (U)(0 - (U)t_));                                       \
+        memcpy(&(va), &ur_, sizeof(T));                                                           \
+        (ia) += (i64)t_ * (ib_ - (ia));                                                           \
+    } while (0)
+#define DEFINE_MAX_POOL_2X2(NAME, T, U)                                                           \
+    static void NAME##_2x2(const char *x, const i64 *xs, i64 n, i64 c, i64 w, i64 oh, i64 ow,     \
+                           T *restrict out, i64 *restrict ind) {                                  \
+        const i64 s2 = xs[2], s3 = xs[3];                                                         \
+        for (i64 b = 0; b < n; b++)                                                               \
+            for (i64 ch = 0; ch < c; ch++) {                                                      \
+                const char *plane = x + b * xs[0] + ch * xs[1];                                   \
+                for (i64 oi = 0; oi < oh; oi++) {                                                 \
+                    const char *r0 = plane + 2 * oi * s2, *r1 = r0 + s2;                          \
+                    const i64 p0 = 2 * oi * w;                                                    \
+                    for (i64 oj = 0; oj < ow; oj++) {                                             \
+                        const i64 q = 2 * oj;                                                     \
+                        T va = *(const T *)(r0 + q * s3), vb = *(const T *)(r0 + (q + 1) * s3);   \
+                        T vc = *(const T *)(r1 + q * s3), vd = *(const T *)(r1 + (q + 1) * s3);   \
+                        i64 ia = p0 + q, ic = p0 + w + q;                                         \
+                        POOL_TAKE(T, U, (vb > va) | (vb != vb), va, ia, vb, ia + 1);              \
+                        POOL_TAKE(T, U, (vd > vc) | (vd != vd), vc, ic, vd, ic + 1);              \
+                        POOL_TAKE(T, U, (vc > va) | (vc != vc), va, ia, vc, ic);                  \
+                        *out++ = va;                                                              \
+                        *ind++ = ia;                                                              \
+                    }                                                                             \
+                }                                                                                 \
+            }                                                                                     \
+    }
+
 #define DEFINE_MAX_POOL(NAME, T)                                                                  \
     void NAME(const char *x, const i64 *xs, i64 n, i64 c, i64 h, i64 w, const i64 *p, T *out,    \
               i64 *ind, T *scratch, int32_t *iscratch) {                                          \
@@ -243,6 +285,10 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
         const i64 m = oh * ow;                                                                    \
         T *restrict v = scratch, *restrict best = scratch + m;                                    \
         int32_t *restrict pos = iscratch, *restrict at = iscratch + m;                            \
+        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0) { \
+            NAME##_2x2(x, xs, n, c, w, oh, ow, out, ind);                                         \
+            return;                                                                               \
+        }                                                                                         \
         for (i64 b = 0; b < n; b++)                                                               \
             for (i64 ch = 0; ch < c; ch++) {                                                      \
                 const char *plane = x + b * xs[0] + ch * xs[1];                                   \
@@ -302,6 +348,8 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
         return 0;                                                                                 \
     }
 
+DEFINE_MAX_POOL_2X2(ember_max_pool_float32, float, uint32_t)
+DEFINE_MAX_POOL_2X2(ember_max_pool_float64, double, uint64_t)
 DEFINE_MAX_POOL(ember_max_pool_float32, float)
 DEFINE_MAX_POOL(ember_max_pool_float64, double)
 DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float32, float)
@@ -339,4 +387,4 @@ DEFINE_FOLD(ember_fold_float32, float)
 DEFINE_FOLD(ember_fold_float64, double)
 
 /* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
-int ember_strided_version(void) { return 8; }
+int ember_strided_version(void) { return 9; }
