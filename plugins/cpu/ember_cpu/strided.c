@@ -285,7 +285,8 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
         const i64 m = oh * ow;                                                                    \
         T *restrict v = scratch, *restrict best = scratch + m;                                    \
         int32_t *restrict pos = iscratch, *restrict at = iscratch + m;                            \
-        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0) { \
+        if (kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && ph == 0 && pw == 0 &&  \
+            2 * oh <= h && 2 * ow <= w) { /* every window inside (not ceil_mode's last ones) */   \
             NAME##_2x2(x, xs, n, c, w, oh, ow, out, ind);                                         \
             return;                                                                               \
         }                                                                                         \

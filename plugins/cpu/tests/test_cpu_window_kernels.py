@@ -17,6 +17,7 @@ pytestmark = pytest.mark.skipif(
 #: (kernel, stride, padding, dilation, (oh, ow)) for a 7 x 9 input
 CASES = [
     ((2, 2), (2, 2), (0, 0), (1, 1), (3, 4)),
+    ((2, 2), (2, 2), (0, 0), (1, 1), (4, 5)),  # ceil_mode: the last windows run past the input
     ((3, 3), (2, 2), (1, 1), (1, 1), (4, 5)),  # ceil_mode's extra window: (7 + 2 - 3 + 1) // 2 + 1
     ((3, 2), (1, 2), (1, 1), (2, 1), (5, 5)),
     ((2, 3), (1, 1), (0, 1), (1, 2), (6, 7)),
