@@ -356,6 +356,20 @@ def test_adaptive_max_pool2d_ties_send_the_gradient_to_the_first_maximum() -> No
         )
 
 
+@pytest.mark.parametrize("size", [1, (2, 3), (4, 3)])
+def test_adaptive_max_pool2d_nan_windows_as_torch(size: Any) -> None:
+    """A window with NaNs: its index and its gradient both go to the last NaN, as PyTorch's (the
+    indices once took the first NaN while the gradient went to the last)."""
+    x = _r(1, 2, 4, 6)
+    x[0, 0, 1, 1] = x[0, 0, 1, 4] = x[0, 1, 3, 0] = x[0, 1, 3, 5] = np.nan
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (ve, ie), (vt, it) = F.adaptive_max_pool2d(xe, size, True), TF.adaptive_max_pool2d(xt, size, True)
+    assert ie.tolist() == it.tolist()
+    ve.sum().backward()
+    vt.sum().backward()
+    np.testing.assert_array_equal(xe.grad.numpy(), xt.grad.numpy())
+
+
 def test_pooling_errors() -> None:
     x, t = ember.tensor(_r(2, 3, 4, 5)), torch.tensor(_r(2, 3, 4, 5))
     raises_like_torch(lambda: F.max_pool1d(x, 2), lambda: TF.max_pool1d(t, 2), "max_pool1d: expected a 2-D")

@@ -78,14 +78,22 @@ def _pool_out_size(op: str, size: int, k: int, s: int, d: int, p: int, ceil_mode
     return o
 
 
+def _pool_out_hw(op: str, x: Tensor, k: _Pair, s: _Pair, d: _Pair, p: _Pair, ceil_mode: bool) -> _Pair:
+    """The pooling output size (oh, ow) of (N, C, H, W) ``x``."""
+    h, w = x.shape[-2:]
+    return (
+        _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode),
+        _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode),
+    )
+
+
 def _pool_pad(
     op: str, x: Tensor, k: _Pair, s: _Pair, d: _Pair, p: _Pair, ceil_mode: bool, value: float
 ) -> tuple[Tensor, int, int]:
     """``x`` padded by ``p`` on each side, plus (with ``ceil_mode``) enough extra at the bottom and
     right for the last, partial windows to fit, and the output size (oh, ow)."""
     h, w = x.shape[-2:]
-    oh = _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode)
-    ow = _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode)
+    oh, ow = _pool_out_hw(op, x, k, s, d, p, ceil_mode)
     # the padded size the (oh, ow) windows need, beyond the symmetric padding: 0 unless ceil_mode
     eh = max(0, (oh - 1) * s[0] + d[0] * (k[0] - 1) + 1 - (h + 2 * p[0]))
     ew = max(0, (ow - 1) * s[1] + d[1] * (k[1] - 1) + 1 - (w + 2 * p[1]))
@@ -123,12 +131,7 @@ def _max_pool2d(
 ) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched, k, s, p, d = _pool_args(op, input, kernel_size, stride, padding, dilation)
     if x.device.kernels.get("max_pool2d") is not None and x.dtype.is_floating_point:
-        h, w = x.shape[-2:]
-        out_hw = (
-            _pool_out_size(op, h, k[0], s[0], d[0], p[0], ceil_mode),
-            _pool_out_size(op, w, k[1], s[1], d[1], p[1], ceil_mode),
-        )
-        out, indices = _max_pool_op(x, k, s, p, d, out_hw)
+        out, indices = _max_pool_op(x, k, s, p, d, _pool_out_hw(op, x, k, s, d, p, ceil_mode))
         if unbatched:
             out, indices = out.squeeze(0), indices.squeeze(0)
         return (out, indices) if return_indices else out
@@ -435,8 +438,17 @@ def _adaptive_max(x: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
     n, c, h, w = x.shape
     needs_grad = STATE.enabled and x.requires_grad
 
-    def reduce(flat: Tensor) -> Tensor:
-        return _max_first(flat)[0] if needs_grad else flat.amax(2)
+    def reduce(flat: Tensor) -> tuple[Tensor, Tensor | None]:
+        """The maximum over the window dim (its gradient to PyTorch's maximum) and, with
+        ``return_indices``, that maximum's offset in the window (from the same one-hot mask)."""
+        if not (needs_grad or return_indices):
+            return flat.amax(2), None
+        out, mask = _max_first(flat)
+        if not return_indices:
+            return out, None
+        with no_grad():
+            offsets = E.arange(flat.shape[2], dtype=_dt.int64, device=flat.device).reshape(1, 1, -1, 1, 1)
+            return out, (mask.to(_dt.int64) * offsets).sum(2)
 
     def position(q: Tensor, h0: Any, w0: Any, width: int) -> Tensor:
         """Window offset ``q`` (row-major in a window ``width`` wide at (h0, w0)) as h * W + w."""
@@ -445,13 +457,13 @@ def _adaptive_max(x: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
     if h % oh == 0 and w % ow == 0:  # equal windows: one (N, C, kh * kw, oh, ow) reduction
         kh, kw = h // oh, w // ow
         flat = x.reshape(n, c, oh, kh, ow, kw).permute(0, 1, 3, 5, 2, 4).reshape(n, c, kh * kw, oh, ow)
-        out = reduce(flat)
-        if not return_indices:
+        out, q = reduce(flat)
+        if q is None:
             return out
         with no_grad():
             rows = E.arange(oh, dtype=_dt.int64, device=x.device).reshape(oh, 1) * kh
             cols = E.arange(ow, dtype=_dt.int64, device=x.device).reshape(1, ow) * kw
-            return out, position(flat.detach().argmax(2), rows, cols, kw)
+            return out, position(q, rows, cols, kw)
     outs, idxs = [], []
     for i in range(oh):
         h0, h1 = (i * h) // oh, -((-(i + 1) * h) // oh)
@@ -459,10 +471,11 @@ def _adaptive_max(x: Tensor, oh: int, ow: int, return_indices: bool) -> Any:
         for j in range(ow):
             w0, w1 = (j * w) // ow, -((-(j + 1) * w) // ow)
             win = x[:, :, h0:h1, w0:w1].reshape(n, c, (h1 - h0) * (w1 - w0), 1, 1)
-            row_out.append(reduce(win).reshape(n, c))
-            if return_indices:
+            m, q = reduce(win)
+            row_out.append(m.reshape(n, c))
+            if q is not None:
                 with no_grad():
-                    row_idx.append(position(win.detach().argmax(2).reshape(n, c), h0, w0, w1 - w0))
+                    row_idx.append(position(q.reshape(n, c), h0, w0, w1 - w0))
         outs.append(E.stack(row_out, -1))
         if return_indices:
             idxs.append(E.stack(row_idx, -1))
