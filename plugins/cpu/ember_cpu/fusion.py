@@ -95,9 +95,10 @@ class _Operand:
     dtype: np.dtype
     shape: tuple[int, ...]
     strides: tuple[int, ...]
-    #: a broadcast operand (a bias): ("row", m), one value per row of the group's loop, the row
-    #: r's at r % m; ("column", m), the inner loop's j-th value at j (m: the row's length)
-    broadcast: tuple[str, int] | None = None
+    #: a broadcast operand (a bias), as :func:`_broadcast` gives it: ("row", m, inner), one value
+    #: per row of ``inner`` elements of the group's loop, the row r's at r % m; ("column", m, m),
+    #: the inner loop's j-th value at j
+    broadcast: tuple[str, int, int] | None = None
 
 
 def _broadcast(shape: tuple[int, ...], dest: tuple[int, ...]) -> tuple[str, int, int] | None:
@@ -117,7 +118,7 @@ def _broadcast(shape: tuple[int, ...], dest: tuple[int, ...]) -> tuple[str, int,
     inner = int(np.prod(dest[dims[-1] + 1 :]))
     if int(np.prod(dest[: dims[0]])) == 1 and inner == 1:
         return None  # the whole destination: not a broadcast
-    if m == 0 or inner == 0 or int(np.prod(dest)) == 0:
+    if int(np.prod(dest)) == 0:
         return None  # nothing to loop over (and no row length to divide by)
     return ("column", m, m) if inner == 1 else ("row", m, inner)
 
@@ -156,8 +157,18 @@ class _Group:
         self.members: list[Member] = []
         self.operands: dict[Any, _Operand] = {}
         self.stored: list[Slot] = []  # the planned results the generated code stores
-        #: the inner loop's length where broadcast operands make the loop two-level
-        self.inner: int | None = None
+
+    @property
+    def inner(self) -> int | None:
+        """The inner loop's length where broadcast operands make the loop two-level, else None."""
+        return self._inner({})
+
+    def _inner(self, new: dict[Any, _Operand]) -> int | None:
+        """The row length the group's broadcast operands (and those of ``new``) share, or None."""
+        for op in [*self.operands.values(), *new.values()]:
+            if op.broadcast is not None:
+                return op.broadcast[2]
+        return None
 
     def key(self, v: Any) -> Any:
         """An operand's identity: its fixed buffer's, else its slot."""
@@ -173,7 +184,7 @@ class _Group:
         op = self.operands.get(key) or new.get(key)
         if op is not None:
             if op.broadcast is not None and (
-                dest_shape is None or _broadcast(op.shape, dest_shape) != (*op.broadcast, self.inner)
+                dest_shape is None or _broadcast(op.shape, dest_shape) != op.broadcast
             ):
                 return None  # read with another pattern by this member
             return op
@@ -189,11 +200,10 @@ class _Group:
         broadcast = None
         if int(np.prod(shape)) != self.n:
             # a bias-like operand: read once per row (or per column) of a two-level loop
-            how = _broadcast(tuple(shape), dest_shape) if dest_shape is not None else None
-            if how is None or (self.inner is not None and how[2] != self.inner) or self.n % how[2]:
+            broadcast = _broadcast(tuple(shape), dest_shape) if dest_shape is not None else None
+            inner = self._inner(new)
+            if broadcast is None or (inner is not None and broadcast[2] != inner):
                 return None
-            self.inner = how[2]
-            broadcast = how[:2]
         if arr is not None and not self._fits(arr, new, broadcast is not None):
             return None
         new[key] = op = _Operand(
@@ -222,12 +232,10 @@ class _Group:
         if any(not isinstance(v, Slot) and type(v) is not np.ndarray for v, _ in arrays):
             return False
         new: dict[Any, _Operand] = {}
-        inner = self.inner
         dest = self._add(m.dest, m.dest_layout, new)
         dest_shape = dest.shape if dest is not None else None
         ops = [self._add(v, lay, new, dest_shape) for v, lay in arrays]
         if any(o is None for o in ops) or dest is None or dest.dtype != m.dtype or dest.broadcast:
-            self.inner = inner
             return False
         kinds = {o.dtype for o in ops}
         n_in = len(m.inputs)
@@ -245,8 +253,6 @@ class _Group:
         if ok:
             self.operands.update(new)
             self.members.append(m)
-        else:
-            self.inner = inner
         return ok
 
     def source(self, fname: str, live: Callable[[Any], bool]) -> tuple[str, list[Any]]:
@@ -293,7 +299,7 @@ class _Group:
                 op = self.operands[key]
                 at = "i"
                 if op.broadcast is not None:
-                    kind, m = op.broadcast
+                    kind, m, _ = op.broadcast
                     if kind == "row":
                         row.append(f"        const {_CTYPE[op.dtype]} {env[mem]} = {ptr[key]}[r % {m}LL];")
                         return env[mem]
@@ -338,17 +344,18 @@ class _Group:
         # sharing memory, the later one lands last
         for dest, j in sorted(written.items(), key=lambda kv: kv[1]):
             body.append(f"        {ptr[dest]}[i] = y{j};")
-        if self.inner is None:
+        inner = self.inner
+        if inner is None:
             lines.append(f"    for (long long i = 0; i < {self.n}LL; i++) {{")
             lines += body
             lines += ["    }", "}"]
         else:
             # rows of `inner` elements: a row-broadcast value loaded once a row, a column-broadcast
             # operand read along the row (no division per element; the inner loop vectorises)
-            lines.append(f"    for (long long r = 0; r < {self.n // self.inner}LL; r++) {{")
+            lines.append(f"    for (long long r = 0; r < {self.n // inner}LL; r++) {{")
             lines += row
-            lines.append(f"        for (long long j = 0; j < {self.inner}LL; j++) {{")
-            lines.append(f"            const long long i = r * {self.inner}LL + j;")
+            lines.append(f"        for (long long j = 0; j < {inner}LL; j++) {{")
+            lines.append(f"            const long long i = r * {inner}LL + j;")
             lines += ["    " + ln for ln in body]
             lines += ["        }", "    }", "}"]
         return "\n".join(lines) + "\n", scalars

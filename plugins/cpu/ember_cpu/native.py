@@ -65,8 +65,8 @@ VERSION = 9
 _SIZES = (1, 2, 4, 8, 16)
 _ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
 _MAX_DTYPES = _ADD_DTYPES
-#: dtypes of the max-pooling and fold loops (ember_cpu.pooling)
-POOL_DTYPES = _POOL_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64))
+#: dtypes of the max-pooling and fold loops (ember_cpu.pooling, ember_cpu.im2col)
+POOL_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64))
 _NATIVE_KINDS = frozenset("biufc")  # numpy's own dtypes (ml_dtypes' bfloat16 is kind 'V')
 
 _lock = threading.Lock()
@@ -180,7 +180,7 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
         fn = getattr(lib, name)
         fn.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
         fn.restype = None
-    for d in _POOL_DTYPES:
+    for d in POOL_DTYPES:
         fn = getattr(lib, f"ember_fold_{d.name}")
         fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, *(ctypes.c_int64,) * 4, ctypes.c_void_p)
         fn.restype = None

@@ -229,17 +229,13 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
  * replaces the running maximum when it is greater or NaN (so a NaN wins, the last one if several)
  * and the index starts at the first in-bounds element (an all -inf window points there).
  * p = (kh, kw, sh, sw, ph, pw, dh, dw, oh, ow); out and ind are contiguous (n, c, oh, ow). */
-/* Per plane, one window position at a time: its elements across the plane's outputs gathered into
- * a contiguous row v (padding as -inf at position -1, which never replaces a maximum nor starts a
- * window), then one contiguous compare-and-select over the row, which compilers vectorise (a
- * select per window in registers chains each compare on the previous one: 3-4x slower). The
- * caller's scratch holds 2 * oh * ow T (v, then the running maxima) and 2 * oh * ow int32 (the
- * positions, then the running ones): positions are int32, the caller checks h * w < 2**31. */
-/* the 2 x 2, stride 2 pooling without padding (a CNN's usual one): each output on its own, its
+
+/* The 2 x 2, stride 2 pooling without padding (a CNN's usual one): each output on its own, its
  * four elements combined as a tree, (a, b) and (c, d) then the two, where the later of two
  * replaces the earlier when greater or NaN: that rule is associative, so the tree gives the
  * running maximum's value and position (ties: the first; NaN: the last). Outputs do not depend
- * on each other (no chain through a running maximum); the selects work on bits (no branches). */
+ * on each other (no chain through a running maximum), and the selects are arithmetic on the
+ * values' bits and the positions (no branches). */
 #define POOL_TAKE(T, U, take, va, ia, vb, ib)                                                     \
     do {                                                                                          \
         const int t_ = (take); /* once: va changes below */                                      \
@@ -277,6 +273,12 @@ DEFINE_MAX(ember_max_int64, int64_t, BETTER_INT)
             }                                                                                     \
     }
 
+/* The general case, per plane: one window position at a time: its elements across the plane's outputs gathered into
+ * a contiguous row v (padding as -inf at position -1, which never replaces a maximum nor starts a
+ * window), then one contiguous compare-and-select over the row, which compilers vectorise (a
+ * select per window in registers chains each compare on the previous one: 3-4x slower). The
+ * caller's scratch holds 2 * oh * ow T (v, then the running maxima) and 2 * oh * ow int32 (the
+ * positions, then the running ones): positions are int32, the caller checks h * w < 2**31. */
 #define DEFINE_MAX_POOL(NAME, T)                                                                  \
     void NAME(const char *x, const i64 *xs, i64 n, i64 c, i64 h, i64 w, const i64 *p, T *out,    \
               i64 *ind, T *scratch, int32_t *iscratch) {                                          \
