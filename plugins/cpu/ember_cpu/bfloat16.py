@@ -225,4 +225,3 @@ def bfloat16_kernels(kernels: dict[str, Callable[..., Any]]) -> dict[str, Callab
 
     out.update(empty=empty_, full=full_, uniform=uniform_, normal=normal_)
     return out
-

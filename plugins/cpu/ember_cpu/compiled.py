@@ -19,10 +19,12 @@ from then on it runs the graph rewritten as follows (built once, through ``Graph
   ``ufunc(..., out=x)``.
 * **Constants and views.** ``full`` whose result no kernel writes is filled once, at planning; a
   view (reshape, permute, as_strided, basic indexing, expand) of planned buffers is taken once.
-* **Flipped matmuls.** ``a @ b`` with a short first dimension runs as ``(b.T @ a.T).T`` (copied
-  back into the recorded layout) when, on the first replay's own operands, that is bitwise equal
-  and at least 15% faster (the digits CNN's weight gradient, (32 x 4096) @ (4096 x 144), takes
-  about two thirds of the time flipped with OpenBLAS).
+* **Flipped and packed matmuls.** ``a @ b`` with a short first dimension runs as
+  ``(b.T @ a.T).T`` (copied back into the recorded layout), and a product with a strided operand
+  (a transposed view) copies it into a dense buffer first, when, on the first replay's own
+  operands, that is bitwise equal and at least 15% faster (a (32 x 4096) @ (4096 x 144) weight
+  gradient takes about two thirds of the time flipped with OpenBLAS; the digits CNN's batched
+  one, with its right operand transposed, about three quarters packed).
 * **Fused elementwise runs** (:mod:`ember_cpu.fusion`): consecutive planned elementwise calls
   over contiguous operands become one generated C loop (a graph with at least
   ``fusion.MIN_CALLS`` such calls: a training step).
@@ -64,7 +66,7 @@ from ember.compile.graph import (
     reads,
 )
 
-from . import fusion, native
+from . import fusion, im2col, native, pooling
 from .backend import sum_leading_first
 
 __all__ = ["compile_graph", "PlannedReplay"]
@@ -158,6 +160,52 @@ def _flip_pays(a: Any, b: Any, r: Any) -> bool:
     return min(flip) < 0.85 * min(plain)
 
 
+def _matmul_packed_out(ta: Any, tb: Any, a: Any, b: Any, out: Any) -> Any:
+    # an operand that is a strided view (a transposed gradient) copied into a dense buffer first:
+    # OpenBLAS runs the digits CNN's weight gradient, 64 x (144 x 64) @ (64 x 32) with the
+    # right operand transposed, in about 0.75 of the time from dense operands, copy included
+    if ta is not None:
+        np.copyto(ta, a)
+        a = ta
+    if tb is not None:
+        np.copyto(tb, b)
+        b = tb
+    return np.matmul(a, b, out=out)
+
+
+def _pack_pays(a: Any, b: Any, r: Any) -> tuple[bool, bool] | None:
+    """Which operands of ``a @ b`` (float, at least 2-D) to copy into dense buffers before the
+    product: those not C-contiguous (and not broadcast: no zero strides), where that is bitwise
+    equal to ``r`` on these operands and at least 15% faster, copies included (best of 3,
+    alternating); None where it is not."""
+    if not (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.ndim >= 2
+        and b.ndim >= 2
+        and r.dtype.kind == "f"
+        and r.size >= 4096
+    ):
+        return None
+    which = tuple(not x.flags.c_contiguous and 0 not in x.strides for x in (a, b))
+    if not any(which) or a.size * b.shape[-1] > 1 << 27:
+        return None  # nothing to pack, or a trial costing more than a first replay should
+    ta, tb = (np.empty(x.shape, x.dtype) if w else None for x, w in zip((a, b), which))
+    out = np.empty_like(r)
+    _matmul_packed_out(ta, tb, a, b, out)
+    if not np.array_equal(out, r):
+        return None
+    plain, packed = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        np.matmul(a, b, out=out)
+        plain.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        _matmul_packed_out(ta, tb, a, b, out)
+        packed.append(time.perf_counter() - t)
+    return which if min(packed) < 0.85 * min(plain) else None
+
+
 def _sum_out(x: Any, dims: Any, keep: bool, out: Any) -> Any:
     return sum_leading_first(x, dims, keep, out)  # the eager kernel's order: the same bits
 
@@ -184,6 +232,22 @@ def _empty_out(shape: Any, dtype: Any, index: int, out: Any) -> Any:
     return out
 
 
+def _fold2d_out(g: Any, src_shape: Any, out_hw: Any, k: Any, s: Any, d: Any, out: Any) -> Any:
+    return im2col.fold2d(g, src_shape, out_hw, k, s, d, out=out)
+
+
+def _max_pool2d_backward_out(grad: Any, indices: Any, input_hw: Any, out: Any) -> Any:
+    return pooling.max_pool2d_backward(grad, indices, input_hw, out=out)
+
+
+#: kernels of this backend with an ``out=`` form of their own, by kernel: the plan calls the form
+#: only where the node runs this very function (the recorded kernel)
+_OWN_OUT: dict[Callable[..., Any], Callable[..., Any]] = {
+    im2col.fold2d: _fold2d_out,
+    pooling.max_pool2d_backward: _max_pool2d_backward_out,
+}
+
+
 def _where_out(cond: Any, a: Any, b: Any, out: Any) -> Any:
     # planned only with the native loops, which replace this call where they take its operands
     np.copyto(out, np.where(cond, a, b))
@@ -192,25 +256,31 @@ def _where_out(cond: Any, a: Any, b: Any, out: Any) -> Any:
 
 #: kernels whose outputs are fresh arrays (never views of an input); every other kernel's output
 #: is taken to alias all of its array inputs
-_FRESH = frozenset(_UFUNCS) | frozenset(_BITWISE) | {
-    "relu",
-    "matmul",
-    "sum",
-    "max",
-    "clone",
-    "cat",
-    "full",
-    "empty",
-    "cast",
-    "where",
-    "uniform",
-    "normal",
-    "gather",
-    "scatter_add",
-    "log_softmax",
-    "softmax",
-    "sigmoid",
-}
+_FRESH = (
+    frozenset(_UFUNCS)
+    | frozenset(_BITWISE)
+    | {
+        "relu",
+        "matmul",
+        "sum",
+        "max",
+        "clone",
+        "cat",
+        "full",
+        "empty",
+        "cast",
+        "where",
+        "uniform",
+        "normal",
+        "gather",
+        "scatter_add",
+        "log_softmax",
+        "softmax",
+        "sigmoid",
+        "fold2d",
+        "max_pool2d_backward",
+    }
+)
 #: planned kernels with elementwise semantics: their output may take a dying input's buffer
 _ELEMENTWISE = frozenset(_UFUNCS) | frozenset(_BITWISE) | {"relu"}
 #: kernels returning a view of their first argument (or None, reshape, where no view exists)
@@ -226,6 +296,8 @@ def _out_kernel(node: Node, dtype: Any) -> Callable[..., Any] | None:
         return _where_out if native.library() is not None else None
     if name in _UFUNCS:
         return _ufunc_out(*_UFUNCS[name])
+    if node.fn in _OWN_OUT:
+        return _OWN_OUT[node.fn]
     if name in _BITWISE:
         logical, bitwise = _BITWISE[name]
         return _ufunc_out(logical if dtype == np.bool_ else bitwise, False)
@@ -266,12 +338,15 @@ class PlannedReplay:
         self.fast: Callable[..., Any] | None = None
         self.planned: Graph | None = None
         #: what the plan did: outputs preallocated, updates made in place, constants filled once,
-        #: views taken once, matmuls flipped, distinct buffers and their bytes
-        keys = ("planned", "in_place", "constants", "views", "flipped", "fused", "native", "buffers", "bytes")
+        #: views taken once, matmuls flipped or with operands packed, elementwise calls fused,
+        #: native loops, distinct buffers and their bytes
+        keys = ("planned", "in_place", "constants", "views", "flipped", "packed", "fused", "native")
+        keys += ("buffers", "bytes")
         self.stats = dict.fromkeys(keys, 0)
         self._lock = threading.Lock()
         self._meta: dict[int, tuple[tuple[int, ...], tuple[int, ...], Any]] = {}
         self._flipped: set[int] = set()  # matmuls computed as (b.T @ a.T).T
+        self._packed: dict[int, tuple[bool, bool]] = {}  # matmuls with operands copied dense first
         self._aliased: set[int] = set()  # kernels whose output shared memory with an input
         self._argmeta: dict[int, list[Any]] = {}  # per item: its arguments' layouts
 
@@ -292,13 +367,15 @@ class PlannedReplay:
         items = []
         for i, item in enumerate(self.graph.items):
             if isinstance(item, Node) and (isinstance(item.outs, Slot) or item.name == "copy_"):
-                seen = (meta, self._flipped, self._aliased, self._argmeta)
+                seen = (meta, self._flipped, self._packed, self._aliased, self._argmeta)
                 rec = _recording(item.fn, i, item.outs is None, item.name, *seen)
                 item = dataclasses.replace(item, fn=rec)
             items.append(item)
         result = Graph(self.graph.name, items, self.graph.guards).build()(L, P, O)
         try:
-            self.planned = plan(self.graph, meta, self.stats, self._flipped, self._aliased, self._argmeta)
+            self.planned = plan(
+                self.graph, meta, self.stats, self._flipped, self._aliased, self._argmeta, self._packed
+            )
             self.fast = self.planned.build()
             # explain() shows what runs from now on
             summary = ", ".join(f"{k} {v}" for k, v in self.stats.items())
@@ -321,13 +398,14 @@ def _recording(
     name: str,
     meta: dict[int, Any],
     flipped: set[int],
+    packed: dict[int, tuple[bool, bool]],
     aliased: set[int],
     argmeta: dict[int, list[Any]],
 ) -> Callable[..., Any]:
     """``fn`` recording its output's (shape, strides, dtype), or its first argument's (``dst``:
     an in-place kernel's destination), its arguments' layouts, and whether the output shares
     memory with an input (the plan then takes it for a view whatever the kernel's name); a matmul
-    also tries its flipped form on its operands."""
+    also tries its flipped and packed forms on its operands."""
 
     def run(*a: Any, **k: Any) -> Any:
         argmeta[i] = [(v.shape, v.strides, v.dtype) if type(v) is np.ndarray else None for v in a]
@@ -340,6 +418,8 @@ def _recording(
             meta[i] = (x.shape, x.strides, x.dtype)
             if name == "matmul" and _flip_pays(a[0], a[1], r):
                 flipped.add(i)
+            elif name == "matmul" and (which := _pack_pays(a[0], a[1], r)) is not None:
+                packed[i] = which
         return r
 
     return run
@@ -371,12 +451,15 @@ def plan(
     flipped: set[int] = frozenset(),
     aliased: set[int] = frozenset(),
     argmeta: dict[int, list[Any]] | None = None,
+    packed: dict[int, tuple[bool, bool]] | None = None,
 ) -> Graph:
     """``graph`` rewritten with preallocated outputs, in-place updates and constants, given the
     outputs' (shape, strides, dtype) recorded by a plain replay (``meta``, by item index), the
-    matmuls to run flipped, the kernels seen returning memory of an input (``aliased``) and the
-    arguments' layouts (``argmeta``: elementwise calls whose layouts are known may be fused)."""
+    matmuls to run flipped, the kernels seen returning memory of an input (``aliased``), the
+    arguments' layouts (``argmeta``: elementwise calls whose layouts are known may be fused) and
+    the matmuls to run with operands packed (``packed``: which operands)."""
     argmeta = argmeta or {}
+    packed = packed or {}
     members: dict[int, fusion.Member] = {}  # planned elementwise calls, by id of their item
     items = list(graph.items)
     # which buffers (roots: slots a fresh kernel produced) each slot may be a view of
@@ -498,6 +581,10 @@ def plan(
         if i in flipped and fn is _matmul_out:
             fn = functools.partial(_matmul_flipped_out, np.empty((shape[1], shape[0]), dtype))
             stats["flipped"] += 1
+        elif i in packed and fn is _matmul_out and i in argmeta:
+            scratch = [np.empty(m[0], m[2]) if w else None for m, w in zip(argmeta[i], packed[i])]
+            fn = functools.partial(_matmul_packed_out, *scratch)
+            stats["packed"] += 1
         block = None
         if item.name in _ELEMENTWISE:
             # an input that dies here, with this very layout: write over it

@@ -28,9 +28,12 @@ def fold2d(
     kernel_size: _Pair,
     stride: _Pair,
     dilation: _Pair,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """A fresh (N, C, H, W) array (``src_shape``) with each element of the (N, C, kh, kw, oh, ow)
-    window gradient ``g`` added at its window position, kernel positions in row-major order."""
+    window gradient ``g`` added at its window position, kernel positions in row-major order;
+    ``out``: a C-contiguous array of that shape and ``g``'s dtype to write instead (a compiled
+    plan's buffer: every element is written, whatever it held)."""
     n, c, h, w = src_shape
     (kh, kw), (oh, ow), (sh, sw), (dh, dw) = kernel_size, out_hw, stride, dilation
     if g.shape != (n, c, kh, kw, oh, ow):
@@ -42,14 +45,23 @@ def fold2d(
         raise ValueError(
             f"fold2d: windows of {out_hw} outputs run past the input of shape {tuple(src_shape)}"
         )
+    shape = tuple(src_shape)
+    if out is not None and (out.shape, out.dtype, out.flags.c_contiguous) != (shape, g.dtype, True):
+        raise ValueError(
+            f"fold2d: out must be a C-contiguous {g.dtype} array of shape {tuple(src_shape)}, "
+            f"got {out.dtype} {out.shape}"
+        )
     lib = native.library() if g.dtype in native.POOL_DTYPES else None
     if lib is not None:
         g = np.ascontiguousarray(g)
-        out = np.empty(src_shape, dtype=g.dtype)
+        out = np.empty(src_shape, dtype=g.dtype) if out is None else out
         params = (ctypes.c_int64 * 8)(kh, kw, oh, ow, sh, sw, dh, dw)
         getattr(lib, f"ember_fold_{g.dtype.name}")(g.ctypes.data, out.ctypes.data, n, c, h, w, params)
         return out
-    out = np.zeros(src_shape, dtype=g.dtype)
+    if out is None:
+        out = np.zeros(src_shape, dtype=g.dtype)
+    else:
+        out.fill(0)
     for i in range(kh):
         for j in range(kw):
             r, q = i * dh, j * dw

@@ -101,17 +101,29 @@ def _max_pool_numpy(
     return out, ind
 
 
-def max_pool2d_backward(grad: np.ndarray, indices: np.ndarray, input_hw: _Pair) -> np.ndarray:
+def max_pool2d_backward(
+    grad: np.ndarray, indices: np.ndarray, input_hw: _Pair, out: np.ndarray | None = None
+) -> np.ndarray:
     """The gradient of :func:`max_pool2d` with respect to its (N, C, H, W) input: each output's
     gradient added at its index (where overlapping windows share a maximum, their gradients sum;
-    index -1, a window of padding alone, takes none)."""
+    index -1, a window of padding alone, takes none); ``out``: a C-contiguous array of that shape
+    and ``grad``'s dtype to write instead (a compiled plan's buffer: zeroed here)."""
     n, c, oh, ow = grad.shape
     h, w = input_hw
     if indices.shape != grad.shape:
         raise ValueError(
             f"max_pool2d_backward: indices of shape {indices.shape} do not match the gradient's {grad.shape}"
         )
-    gx = np.zeros((n, c, h, w), dtype=grad.dtype)
+    if out is None:
+        gx = np.zeros((n, c, h, w), dtype=grad.dtype)
+    elif out.shape != (n, c, h, w) or out.dtype != grad.dtype or not out.flags.c_contiguous:
+        raise ValueError(
+            f"max_pool2d_backward: out must be a C-contiguous {grad.dtype} array of shape {(n, c, h, w)}, "
+            f"got {out.dtype} {out.shape}"
+        )
+    else:
+        gx = out
+        gx.fill(0)
     lib = native.library() if grad.dtype in native.POOL_DTYPES and indices.dtype == np.int64 else None
     if lib is not None:
         bad = getattr(lib, f"ember_max_pool_backward_{grad.dtype.name}")(

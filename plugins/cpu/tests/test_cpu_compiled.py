@@ -70,9 +70,11 @@ def _assert_twins(m1: nn.Module, o1: Any, m2: nn.Module, o2: Any) -> None:
 def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """16 training steps of the digits CNN: losses, parameters, gradients and optimizer state equal
     the eager twin's bitwise; the plan preallocated outputs, made the optimizer's updates in place,
-    took views once, (forced here: the choice is timed) flipped matmuls and ran the copies, adds
-    and selects it knows the buffers of through the native loops (or, without them, numpy)."""
+    took views once, (forced here: the choice is timed) flipped matmuls and packed operands, and
+    ran the copies, adds and selects it knows the buffers of through the native loops (or,
+    without them, numpy)."""
     monkeypatch.setattr(cpu_compiled, "_flip_pays", _flip_when_equal)
+    monkeypatch.setattr(cpu_compiled, "_pack_pays", _pack_when_equal)
     if loops == "numpy":
         monkeypatch.setattr(native, "library", lambda: None)
     elif native.library() is None:
@@ -90,6 +92,7 @@ def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytes
     (planned,) = _planned(step)
     st = planned.stats
     assert st["planned"] > 50 and st["views"] > 20 and st["constants"] > 0 and st["flipped"] > 0
+    assert st["packed"] > 0  # the convolutions' batched products with a transposed operand
     assert st["in_place"] == (24 if optimizer == "sgd" else 40)  # momentum + param; Adam's 5 per param
     # im2col's copies and the padding's (4; col2im and the pooling are kernels of their own)
     assert st["native"] >= 4 if loops == "native" else st["native"] == 0, st
@@ -104,6 +107,16 @@ def _flip_when_equal(a: Any, b: Any, r: Any) -> bool:
     out = np.empty_like(r)
     cpu_compiled._matmul_flipped_out(np.empty((r.shape[1], r.shape[0]), r.dtype), a, b, out)
     return bool(np.array_equal(out, r))
+
+
+def _pack_when_equal(a: Any, b: Any, r: Any) -> tuple[bool, bool] | None:
+    which = tuple(not x.flags.c_contiguous and 0 not in x.strides for x in (a, b))
+    if not any(which) or r.dtype.kind != "f":
+        return None
+    out = np.empty_like(r)
+    scratch = [np.empty(x.shape, x.dtype) if w else None for x, w in zip((a, b), which)]
+    cpu_compiled._matmul_packed_out(*scratch, a, b, out)
+    return which if np.array_equal(out, r) else None
 
 
 def test_charlm_block_steps_equal_eager() -> None:

@@ -76,3 +76,31 @@ def test_fold_checks_its_shapes() -> None:
         im2col.fold2d(g, (1, 2, 6, 6), (4, 4), (3, 3), (1, 1), (1, 1))
     with pytest.raises(ValueError, match="fold2d: windows of"):
         im2col.fold2d(g, (1, 1, 5, 6), (4, 4), (3, 3), (1, 1), (1, 1))
+
+
+@pytest.mark.parametrize("loops", [True, False])
+def test_window_gradients_write_a_given_buffer_whole(loops: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``out=`` (a compiled plan's buffer, holding the last replay's values): fold2d and
+    max_pool2d_backward overwrite every element, with the bits of their fresh results; a buffer
+    of another shape, dtype or layout is refused by name."""
+    if not loops:
+        _without_loops(monkeypatch)
+    k, s, p, d, (oh, ow) = CASES[2]
+    x = _input("float32", False)
+    _, idx = pooling.max_pool2d(x, k, s, p, d, (oh, ow))
+    g = np.random.default_rng(8).standard_normal(idx.shape).astype(np.float32)
+    fresh = pooling.max_pool2d_backward(g, idx, (7, 9))
+    stale = np.full((2, 3, 7, 9), np.nan, np.float32)
+    assert pooling.max_pool2d_backward(g, idx, (7, 9), out=stale) is stale
+    assert stale.tobytes() == fresh.tobytes()
+    transposed = np.empty((2, 3, 9, 7), np.float32).transpose(0, 1, 3, 2)
+    with pytest.raises(ValueError, match=r"max_pool2d_backward: out must be a C-contiguous float32 array"):
+        pooling.max_pool2d_backward(g, idx, (7, 9), out=transposed)
+    gw = np.random.default_rng(9).standard_normal((2, 3, 3, 3, 4, 4)).astype(np.float32)
+    fresh = im2col.fold2d(gw, (2, 3, 6, 6), (4, 4), (3, 3), (1, 1), (1, 1))
+    stale = np.full((2, 3, 6, 6), np.nan, np.float32)
+    assert im2col.fold2d(gw, (2, 3, 6, 6), (4, 4), (3, 3), (1, 1), (1, 1), out=stale) is stale
+    assert stale.tobytes() == fresh.tobytes()
+    wanted = r"fold2d: out must be a C-contiguous float32 array of shape \(2, 3, 6, 6\), got float64"
+    with pytest.raises(ValueError, match=wanted):
+        im2col.fold2d(gw, (2, 3, 6, 6), (4, 4), (3, 3), (1, 1), (1, 1), out=np.empty((2, 3, 6, 6)))
