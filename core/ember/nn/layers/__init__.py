@@ -1,0 +1,230 @@
+"""The layers of :mod:`ember.nn`: each a thin :class:`~ember.nn.Module` over :mod:`ember.nn.functional`
+that initialises its parameters like PyTorch, from ember's seeded generator. One module a concept:
+
+- :mod:`.linear`: the dense maps (``Identity``, ``Linear``, ``Bilinear``)
+- :mod:`.conv`: the convolutions and transposed convolutions (``Conv1d``, ``Conv2d``, ``Conv3d``,
+  ``ConvTranspose1d``, ``ConvTranspose2d``)
+- :mod:`.fold`: im2col and col2im (``Unfold``, ``Fold``)
+- :mod:`.pooling`: max, average and adaptive pooling (``MaxPool2d``, ``AvgPool2d``, ``AdaptiveAvgPool2d``,
+  ``MaxPool1d``, ``AvgPool1d``, ``AdaptiveAvgPool1d``, ``AdaptiveMaxPool1d``, ``AdaptiveMaxPool2d``)
+- :mod:`.normalization`: batch, instance, layer, RMS, group and local response norms (``BatchNorm1d``,
+  ``BatchNorm2d``, ``LayerNorm``, ``RMSNorm``, ``InstanceNorm1d``, ``InstanceNorm2d``,
+  ``LocalResponseNorm``, ``GroupNorm``)
+- :mod:`.embedding`: the lookup tables (``Embedding``, ``EmbeddingBag``)
+- :mod:`.dropout`: the dropout layers (``Dropout``, ``Dropout1d``, ``Dropout2d``, ``Dropout3d``,
+  ``AlphaDropout``, ``FeatureAlphaDropout``)
+- :mod:`.reshaping`: flattening and sub-pixel shuffles (``Flatten``, ``PixelShuffle``, ``PixelUnshuffle``,
+  ``Unflatten``)
+- :mod:`.padding`: the padding layers (``ZeroPad1d``, ``ZeroPad2d``, ``ConstantPad1d``, ``ConstantPad2d``,
+  ``ReflectionPad1d``, ``ReflectionPad2d``, ``ReplicationPad1d``, ``ReplicationPad2d``, ``CircularPad1d``,
+  ``CircularPad2d``)
+- :mod:`.upsampling`: interpolation (``Upsample``, ``UpsamplingNearest2d``, ``UpsamplingBilinear2d``)
+- :mod:`.distance`: distances between two inputs (``CosineSimilarity``, ``PairwiseDistance``)
+- :mod:`.activation`: the activations and the softmax family (``ReLU``, ``GELU``, ``SiLU``, ``Tanh``,
+  ``Sigmoid``, ``LeakyReLU``, ``RReLU``, ``ELU``, ``Softplus``, ``Softmax``, ``LogSoftmax``, ``ReLU6``,
+  ``SELU``, ``CELU``, ``Mish``, ``Hardswish``, ``Hardsigmoid``, ``Hardtanh``, ``LogSigmoid``,
+  ``Softsign``, ``Tanhshrink``, ``Threshold``, ``GLU``, ``PReLU``, ``Hardshrink``, ``Softshrink``,
+  ``Softmin``, ``Softmax2d``)
+- :mod:`.attention`: multi-head attention (``MultiheadAttention``)
+- :mod:`.loss`: the losses as modules (``CrossEntropyLoss``, ``NLLLoss``, ``MSELoss``, ``L1Loss``,
+  ``SmoothL1Loss``, ``BCELoss``, ``BCEWithLogitsLoss``, ``HuberLoss``, ``KLDivLoss``, ``SoftMarginLoss``,
+  ``MultiLabelSoftMarginLoss``, ``MarginRankingLoss``, ``TripletMarginLoss``, ``CosineEmbeddingLoss``,
+  ``PoissonNLLLoss``, ``GaussianNLLLoss``, ``CTCLoss``)
+- :mod:`._parameters` (private): ``_empty`` and ``_reset_fan_in``, the parameter helpers the modules share.
+
+The names below are the whole public surface (``ember.nn`` re-exports them)."""
+
+from __future__ import annotations
+
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    RReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
+from .attention import MultiheadAttention
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d
+from .distance import CosineSimilarity, PairwiseDistance
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d, FeatureAlphaDropout
+from .embedding import Embedding, EmbeddingBag
+from .fold import Fold, Unfold
+from .linear import Bilinear, Identity, Linear
+from .loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
+    CrossEntropyLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    MarginRankingLoss,
+    MSELoss,
+    MultiLabelSoftMarginLoss,
+    NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
+from .normalization import (
+    BatchNorm1d,
+    BatchNorm2d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    LayerNorm,
+    LocalResponseNorm,
+    RMSNorm,
+)
+from .padding import (
+    CircularPad1d,
+    CircularPad2d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ZeroPad1d,
+    ZeroPad2d,
+)
+from .pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
+from .reshaping import Flatten, PixelShuffle, PixelUnshuffle, Unflatten
+from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+
+__all__ = [
+    "Identity",
+    "Linear",
+    "Bilinear",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "Unfold",
+    "Fold",
+    "MaxPool2d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "MaxPool1d",
+    "AvgPool1d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "LayerNorm",
+    "RMSNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "LocalResponseNorm",
+    "GroupNorm",
+    "Embedding",
+    "EmbeddingBag",
+    "Dropout",
+    "Dropout1d",
+    "Dropout2d",
+    "Dropout3d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "Flatten",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "Upsample",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "Unflatten",
+    "ReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "LeakyReLU",
+    "RReLU",
+    "ELU",
+    "Softplus",
+    "Softmax",
+    "LogSoftmax",
+    "ReLU6",
+    "SELU",
+    "CELU",
+    "Mish",
+    "Hardswish",
+    "Hardsigmoid",
+    "Hardtanh",
+    "LogSigmoid",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "GLU",
+    "PReLU",
+    "Hardshrink",
+    "Softshrink",
+    "Softmin",
+    "Softmax2d",
+    "MultiheadAttention",
+    "CrossEntropyLoss",
+    "NLLLoss",
+    "MSELoss",
+    "L1Loss",
+    "SmoothL1Loss",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "HuberLoss",
+    "KLDivLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
+    "MarginRankingLoss",
+    "TripletMarginLoss",
+    "CosineEmbeddingLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
+    "CTCLoss",
+]
