@@ -17,19 +17,18 @@ from typing import Any
 from .. import dtypes as _dt
 from ..dtypes import DType
 from ._core import Tensor, _make, attach, kernel, needs_grad, same_device, saved_output
-from .elementwise import (
-    _TWO_OVER_SQRT_PI,
-    _broadcast,
+from .binary import (
     _check_int_divisor,
-    _fit,
-    _half_in_float32,
     _no_bool_division,
     _operands_dtype,
+)
+from .elementwise import (
+    _broadcast,
+    _fit,
     _rg,
     _Scalar,
     _scalar_or_raise,
     _shape,
-    _unary,
     abs,
     add,
     clamp,
@@ -66,6 +65,11 @@ from .elementwise import (
     trunc,
     where,
     zeros_like_,
+)
+from .unary import (
+    _TWO_OVER_SQRT_PI,
+    _half_in_float32,
+    _unary,
 )
 
 # ----------------------------------------------------------------------------------------------
