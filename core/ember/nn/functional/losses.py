@@ -113,8 +113,7 @@ def _nll_loss(
     expect = (input.shape[0],) + input.shape[2:] if input.ndim >= 2 else ()
     if tuple(target.shape) != expect:
         raise ValueError(
-            f"{op}: expected target of shape {expect} for input of shape {input.shape}, got "
-            f"{target.shape}"
+            f"{op}: expected target of shape {expect} for input of shape {input.shape}, got {target.shape}"
         )
     _check_targets(op, target, c, ignore_index)
     logp = _class_last(input)

@@ -122,9 +122,7 @@ def interpolate(
     (adaptive average pooling)."""
     op = "interpolate"
     if mode not in _MODES:
-        raise ValueError(
-            f"{op}: mode {mode!r} is not supported; use one of {', '.join(map(repr, _MODES))}"
-        )
+        raise ValueError(f"{op}: mode {mode!r} is not supported; use one of {', '.join(map(repr, _MODES))}")
     if antialias:
         raise ValueError(f"{op}: antialias=True is not supported; pass antialias=False")
     if input.ndim not in (3, 4, 5):
