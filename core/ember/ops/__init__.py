@@ -204,6 +204,7 @@ from .math_functions import (
     tan,
     xlogy,
 )
+from .order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile, topk
 from .random import bernoulli, multinomial, normal, poisson
 from .rearrange import (
     diag,
@@ -257,6 +258,7 @@ from .reduction import (
     var_mean,
 )
 from .scans import cummax, cummin, cumprod, diff, logcumsumexp
+from .searching import bucketize, searchsorted
 from .shape import (
     atleast_1d,
     atleast_2d,
@@ -277,22 +279,8 @@ from .shape import (
     unsqueeze,
     view,
 )
-from .sorting import (
-    argsort,
-    bucketize,
-    kthvalue,
-    median,
-    mode,
-    msort,
-    nanmedian,
-    nanquantile,
-    quantile,
-    searchsorted,
-    sort,
-    topk,
-    unique,
-    unique_consecutive,
-)
+from .sorting import argsort, msort, sort
+from .unique import unique, unique_consecutive
 
 true_divide = div
 multiply = mul

@@ -180,8 +180,9 @@ def multinomial(
     exceed the number of categories with nonzero weight. Weights must be finite and >= 0 with a
     positive sum."""
     from .elementwise import isfinite, log, where
+    from .order_statistics import topk
     from .reduction import cumsum, sum
-    from .sorting import searchsorted, topk
+    from .searching import searchsorted
 
     _check_floating("multinomial", x)
     if x.ndim not in (1, 2):
