@@ -66,7 +66,7 @@ def _value_checks() -> dict[Any, Any]:
     bad ones, so a replay runs them again instead of refusing the capture."""
     from ..nn.functional.losses import _check_targets
     from ..nn.functional.sparse import _check_embedding_indices
-    from ..ops.indexing import _check_in_bounds, _check_index
+    from ..ops.gather_scatter import _check_in_bounds, _check_index
     from ..ops.random import _values_in
 
     checks = (_check_index, _check_in_bounds, _check_targets, _values_in, _check_embedding_indices)

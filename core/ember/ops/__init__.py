@@ -128,24 +128,19 @@ from .elementwise import (
     trunc,
     where,
 )
-from .indexing import (
+from .gather_scatter import (
     gather,
     index_add,
     index_copy,
     index_fill,
-    index_put,
     index_select,
     masked_fill,
-    masked_scatter,
-    masked_select,
-    nonzero,
-    put,
     scatter,
     scatter_add,
     scatter_reduce,
-    take,
     take_along_dim,
 )
+from .indexing import index_put, masked_scatter, masked_select, nonzero, put, take
 from .joining import (
     cat,
     chunk,

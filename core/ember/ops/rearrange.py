@@ -202,7 +202,7 @@ def _diag_scatter(g: Tensor, shape: tuple[int, ...], offset: int, d1: int, d2: i
     """Zeros of ``shape`` with ``g`` (whose last dim is the diagonal) on the ``offset`` diagonal of
     dims (d1, d2): the adjoint of :func:`diagonal`, made of differentiable ops."""
     from .creation import arange, zeros
-    from .indexing import scatter_add
+    from .gather_scatter import scatter_add
 
     n1, n2 = shape[d1], shape[d2]
     n = g.shape[-1]
@@ -258,7 +258,7 @@ def repeat_interleave(
     import numpy as np
 
     from .creation import arange, tensor
-    from .indexing import index_select
+    from .gather_scatter import index_select
 
     if repeats is None:  # repeat_interleave(repeats_tensor)
         counts = x
@@ -387,7 +387,7 @@ def unfold(x: Tensor, dimension: int, size: int, step: int) -> Tensor:
 
         def grad(g: Tensor) -> tuple[Tensor]:
             from .creation import arange, zeros
-            from .indexing import index_add
+            from .gather_scatter import index_add
 
             if scalar:
                 return (reshape(g, ()),)

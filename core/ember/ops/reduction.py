@@ -227,7 +227,7 @@ def _extreme(op: str, x: Tensor, dim: Any, keepdim: bool) -> Any:
 
         def grad_v(g: Tensor) -> tuple[Tensor]:
             from .creation import zeros
-            from .indexing import scatter_add
+            from .gather_scatter import scatter_add
 
             gi = idx if keepdim else idx.unsqueeze(d)
             gg = g if keepdim else g.unsqueeze(d)
@@ -683,7 +683,7 @@ def bincount(x: Tensor, weights: Tensor | None = None, minlength: int = 0) -> Te
     float32 for float32 weights, float64 for any other). Reads the values (the length
     depends on them)."""
     from .creation import zeros
-    from .indexing import scatter_add
+    from .gather_scatter import scatter_add
 
     if x.ndim != 1 or not x.dtype.is_integer:
         raise ValueError(
@@ -718,7 +718,7 @@ def histc(x: Tensor, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
     from ..autograd.grad_mode import no_grad
     from .creation import zeros
     from .elementwise import clamp, floor, ge, le, logical_and, where
-    from .indexing import scatter_add
+    from .gather_scatter import scatter_add
 
     if not x.dtype.is_floating_point:
         raise TypeError(f"histc: expected a floating tensor, got {x.dtype}; use x.float()")

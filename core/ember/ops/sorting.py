@@ -43,7 +43,7 @@ def _take(x: Tensor, d: int, index: Tensor) -> Tensor:
     out = _gathered(x, d, index)
     if x.requires_grad and STATE.enabled:
         from .creation import zeros
-        from .indexing import scatter_add
+        from .gather_scatter import scatter_add
 
         shape = x.shape
         idx = index.detach()  # an alias whose shape stays as recorded (the caller may squeeze_ index)
@@ -63,7 +63,7 @@ def _sort_composite(x: Tensor, d: int) -> tuple[Tensor, Tensor]:
     :data:`COMPARE_BUDGET` elements, so it suits short rows (long ones go to :func:`_sort_bitonic`)."""
     from .creation import arange, zeros
     from .elementwise import eq, isnan, logical_and, logical_not, logical_or, lt
-    from .indexing import scatter_add
+    from .gather_scatter import scatter_add
     from .joining import cat
     from .rearrange import movedim
     from .reduction import sum as _sum
@@ -192,7 +192,7 @@ def _sorted_values(x: Tensor, d: int, values: Tensor, indices: Tensor) -> Tensor
     """Attach the backward of a sort to its values: the gradient goes back where each came from."""
     if x.requires_grad and STATE.enabled:
         from .creation import zeros
-        from .indexing import scatter_add
+        from .gather_scatter import scatter_add
 
         shape = x.shape
         idx = indices.detach()  # an alias whose shape stays as recorded (the caller may squeeze_ indices)

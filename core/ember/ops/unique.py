@@ -52,7 +52,8 @@ def _group(
     """From runs over (sorted) keys: the index of each run's first element in ``keys``, the inverse
     (the run of every original element) and the counts."""
     from .creation import arange, ones, zeros
-    from .indexing import masked_select, scatter_add
+    from .gather_scatter import scatter_add
+    from .indexing import masked_select
     from .reduction import cumsum
 
     n = starts.shape[0]

@@ -113,7 +113,7 @@ def _caller() -> tuple[str | None, str | None]:
         if name in _ENTRY_POINTS:
             found, via, tracking = _ENTRY_POINTS[name], None, name in _VALUE_READS
         elif tracking and via is None and module != "ember.tensor":
-            via = f"{module}.{name}"  # e.g. an index bounds check in ember.ops.indexing
+            via = f"{module}.{name}"  # e.g. an index bounds check in ember.ops.gather_scatter
         frame = frame.f_back
     return found, via
 
