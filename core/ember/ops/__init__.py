@@ -155,6 +155,7 @@ from .joining import (
     vstack,
 )
 from .linalg import addmm, addmv, baddbmm, bmm, cross, dot, einsum, kron, linear, matmul, mm, outer, tensordot
+from .log_sum_exp import log_softmax, logsumexp, softmax
 from .math_functions import (
     acos,
     acosh,
@@ -229,14 +230,8 @@ from .reduction import (
     any,
     argmax,
     argmin,
-    bincount,
-    corrcoef,
     count_nonzero,
-    cov,
     cumsum,
-    histc,
-    log_softmax,
-    logsumexp,
     max,
     mean,
     min,
@@ -244,13 +239,8 @@ from .reduction import (
     nansum,
     norm,
     prod,
-    softmax,
-    std,
-    std_mean,
     sum,
     trace,
-    var,
-    var_mean,
 )
 from .scans import cummax, cummin, cumprod, diff, logcumsumexp
 from .searching import bucketize, searchsorted
@@ -275,6 +265,7 @@ from .shape import (
     view,
 )
 from .sorting import argsort, msort, sort
+from .statistics import bincount, corrcoef, cov, histc, std, std_mean, var, var_mean
 from .unique import unique, unique_consecutive
 
 true_divide = div
