@@ -16,10 +16,13 @@ One module per family:
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
   local_response_norm, normalize
 - :mod:`.sparse`: embedding, embedding_bag, one_hot
-- :mod:`.losses`: cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
-  binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, soft_margin_loss,
-  multilabel_soft_margin_loss, margin_ranking_loss, triplet_margin_loss, cosine_embedding_loss,
-  poisson_nll_loss, gaussian_nll_loss, ctc_loss
+- :mod:`.losses`: cross_entropy, nll_loss, binary_cross_entropy, binary_cross_entropy_with_logits,
+  kl_div, and the reduction helpers the loss modules share
+- :mod:`.regression_losses`: mse_loss, l1_loss, smooth_l1_loss, huber_loss, poisson_nll_loss,
+  gaussian_nll_loss
+- :mod:`.margin_losses`: soft_margin_loss, multilabel_soft_margin_loss, margin_ranking_loss,
+  triplet_margin_loss, cosine_embedding_loss
+- :mod:`.ctc`: ctc_loss
 - :mod:`.attention`: scaled_dot_product_attention
 - :mod:`.distance`: cosine_similarity, pairwise_distance
 - :mod:`.vision`: interpolate (upsample), grid_sample, pixel_shuffle, pixel_unshuffle
@@ -93,6 +96,7 @@ from .convolution import (
     unfold,
     unfold2d,
 )
+from .ctc import ctc_loss
 from .dense import bilinear, flatten, linear
 from .distance import cosine_similarity, pairwise_distance
 from .losses import (
@@ -107,19 +111,14 @@ from .losses import (
     _weighted_mean,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
-    cosine_embedding_loss,
     cross_entropy,
-    ctc_loss,
-    gaussian_nll_loss,
-    huber_loss,
     kl_div,
-    l1_loss,
-    margin_ranking_loss,
-    mse_loss,
-    multilabel_soft_margin_loss,
     nll_loss,
-    poisson_nll_loss,
-    smooth_l1_loss,
+)
+from .margin_losses import (
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
     soft_margin_loss,
     triplet_margin_loss,
 )
@@ -147,6 +146,14 @@ from .pooling import (
     avg_pool2d,
     max_pool1d,
     max_pool2d,
+)
+from .regression_losses import (
+    gaussian_nll_loss,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
 )
 from .regularization import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
 from .sparse import embedding, embedding_bag, one_hot
