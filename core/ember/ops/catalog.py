@@ -94,7 +94,8 @@ OPTIONAL_KERNELS: dict[str, str] = {
     "fold2d": "fold2d(g, src_shape, out_hw, kernel_size, stride, dilation) -> out: a fresh (N, C, H, W) "
     "buffer (src_shape) with each element of the contiguous (N, C, kh, kw, oh, ow) window gradient g "
     "added at (oi * sh + i * dh, oj * sw + j * dw), kernel positions (i, j) in row-major order per "
-    "element, from zero (the composite's order); every window lies inside the input",
+    "element, from zero (the composite's order); every window lies inside the input; floating and "
+    "integer dtypes (core folds bool and complex ones itself)",
     # ember.fft's one transform (complex values as (real, imag) pairs: view_as_real's layout)
     "fft_c2c": "fft_c2c(x, axis, inverse) -> y: the unnormalized DFT y[k] = sum_j x[j] exp(-2 pi i j k / "
     "n) along axis (+2 pi i when inverse), n = x.shape[axis] >= 1, of complex values stored as (real, "

@@ -11,7 +11,7 @@ The kernels live in one module per family, each beside its OpenCL C code generat
 :mod:`~ember_opencl.reductions` (sum ... argmin, cumsum, softmax, log_softmax),
 :mod:`~ember_opencl.linalg` (matmul), :mod:`~ember_opencl.indexing` (gather, scatter_add,
 nonzero), :mod:`~ember_opencl.sorting` (sort), :mod:`~ember_opencl.pooling` (max_pool2d and its
-gradient) and :mod:`~ember_opencl.random` (uniform, normal); :meth:`OpenCLBackend._kernel_table` lists them all by op name. Per-device state (context, queue, pool, program and launch-plan
+gradient), :mod:`~ember_opencl.im2col` (fold2d) and :mod:`~ember_opencl.random` (uniform, normal); :meth:`OpenCLBackend._kernel_table` lists them all by op name. Per-device state (context, queue, pool, program and launch-plan
 caches) is :class:`ember_opencl._device._Device`; lazy elementwise fusion is
 :mod:`ember_opencl._fusion`. Programs are generated per (family, dtype(s), rank bucket, index
 type, operand modes), built on first use and cached per device. Only ``to_numpy`` and
@@ -23,7 +23,8 @@ device time (:meth:`OpenCLBackend.profiler_device_events`).
 Besides the primitives the backend provides the optional kernels ``add_`` (in-place add through
 views), ``relu``, ``softmax``, ``log_softmax``, ``atan2`` (elementwise, fused like the binary
 primitives), ``sort`` (a segmented bitonic sort, :mod:`ember_opencl.sorting`), ``max_pool2d`` and
-``max_pool2d_backward`` (one launch each, :mod:`ember_opencl.pooling`) and the complex
+``max_pool2d_backward`` (one launch each, :mod:`ember_opencl.pooling`), ``fold2d`` (the
+convolution's col2im as one gathering launch, :mod:`ember_opencl.im2col`) and the complex
 kernels ``real``, ``imag``, ``complex`` and ``conj``. Complex arrays are float2/double2 pairs
 (:mod:`ember_opencl._complex`); every family above takes them where numpy defines the op.
 """
@@ -43,7 +44,7 @@ except ImportError as exc:  # the constructor reports it: the backend is unavail
     cl = None
     _PYOPENCL_MISSING = str(exc)
 else:  # the kernel modules import pyopencl (through the array type and the device)
-    from . import elementwise, fft, indexing, linalg, memory, pooling, random, reductions, sorting
+    from . import elementwise, fft, im2col, indexing, linalg, memory, pooling, random, reductions, sorting
     from ._array import CLArray
     from ._device import _Device
     from ._fusion import MODES, Fusion
@@ -207,6 +208,8 @@ class OpenCLBackend(Backend):
             # max pooling and its gradient, one launch each (pooling.py)
             "max_pool2d": pooling.max_pool2d,
             "max_pool2d_backward": pooling.max_pool2d_backward,
+            # the convolution's col2im, one gathering launch (im2col.py)
+            "fold2d": im2col.fold2d,
             # complex numbers: the parts as real arrays, a complex array from its parts, conj
             "real": memory.real,
             "imag": memory.imag,

@@ -90,8 +90,8 @@ def _fold_raw(
         order = (3, 0, 4, 1, 5, 2) if batch_inner else (0, 1, 4, 2, 5, 3)
         with no_grad():
             return g.permute(order).reshape(src_shape).contiguous()
-    fold = dev.kernels.get("fold2d")  # optional: the whole fold in one kernel
-    if fold is not None and not batch_inner:
+    fold = dev.kernels.get("fold2d")  # optional: the whole fold in one kernel (real dtypes)
+    if fold is not None and not batch_inner and not g.dtype.is_complex and g.dtype.name != "bool":
         return _make(fold(g._data, src_shape, out_hw, k, s, d), src_shape, g.dtype, dev)
     out = E.zeros(src_shape, dtype=g.dtype, device=dev)
     shape, strides, (ki, kj) = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, batch_inner)
