@@ -226,7 +226,7 @@ def atan2_rows(dev: ember.device, min_time: float, rounds: int) -> list[list[str
     """atan2 of two 4M-element float32 tensors: the native kernel (a single op: fusion leaves
     it to the eager kernel's launch), core's composite on the same device (Cephes' arctan from
     about 30 elementwise ops) and numpy."""
-    from ember.ops import math_functions
+    from ember.ops import trigonometric
 
     rng = np.random.default_rng(4)
     n = 4 * 1024 * 1024
@@ -234,11 +234,11 @@ def atan2_rows(dev: ember.device, min_time: float, rounds: int) -> list[list[str
     y, x = ember.tensor(y_np, device=dev), ember.tensor(x_np, device=dev)
     want = np.arctan2(y_np, x_np)
     assert np.allclose(ember.atan2(y, x).numpy(), want, rtol=1e-5, atol=1e-6)
-    assert np.allclose(math_functions._atan2_composite(y, x).numpy(), want, rtol=1e-5, atol=1e-6)
+    assert np.allclose(trigonometric._atan2_composite(y, x).numpy(), want, rtol=1e-5, atol=1e-6)
     t = _rounds(
         {
             "native": lambda: ember.atan2(y, x)[0].item(),
-            "composite": lambda: math_functions._atan2_composite(y, x)[0].item(),
+            "composite": lambda: trigonometric._atan2_composite(y, x)[0].item(),
             "numpy": lambda: np.arctan2(y_np, x_np),
         },
         rounds,

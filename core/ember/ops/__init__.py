@@ -157,31 +157,13 @@ from .joining import (
 from .linalg import addmm, addmv, baddbmm, bmm, cross, dot, einsum, kron, linear, matmul, mm, outer, tensordot
 from .log_sum_exp import log_softmax, logsumexp, softmax
 from .math_functions import (
-    acos,
-    acosh,
     addcdiv,
     addcmul,
     allclose,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctan2,
-    arctanh,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
     clamp_max,
     clamp_min,
     copysign,
-    cosh,
-    digamma,
     equal,
-    erfc,
-    erfinv,
     fmod,
     frac,
     heaviside,
@@ -190,14 +172,11 @@ from .math_functions import (
     isneginf,
     isposinf,
     lerp,
-    lgamma,
     logaddexp,
     logit,
     nan_to_num,
     sgn,
     signbit,
-    sinh,
-    tan,
     xlogy,
 )
 from .order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile, topk
@@ -265,7 +244,27 @@ from .shape import (
     view,
 )
 from .sorting import argsort, msort, sort
+from .special_functions import digamma, erfc, erfinv, lgamma
 from .statistics import bincount, corrcoef, cov, histc, std, std_mean, var, var_mean
+from .trigonometric import (
+    acos,
+    acosh,
+    arccos,
+    arccosh,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctan2,
+    arctanh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    cosh,
+    sinh,
+    tan,
+)
 from .unique import unique, unique_consecutive
 
 true_divide = div

@@ -264,7 +264,7 @@ def angle(x: Tensor) -> Tensor:
     _need_tensor("angle", x)
     from ..autograd.grad_mode import no_grad
     from .elementwise import eq, isnan, lt, where, zeros_like_
-    from .math_functions import atan2
+    from .trigonometric import atan2
 
     if not x.dtype.is_complex:
         xf = x if x.dtype.is_floating_point else x.to(_dt.get_default_dtype())
@@ -495,7 +495,8 @@ def _log1p(z: Tensor) -> Tensor:
     # 0.5 log1p(x (x + 2) + y^2), which keeps the small terms log|1 + z| would round away
     from .elementwise import abs as abs_
     from .elementwise import log, log1p, lt, where
-    from .math_functions import atan2, hypot
+    from .math_functions import hypot
+    from .trigonometric import atan2
 
     x, y = real(z), imag(z)
     xp1 = x + 1
@@ -541,7 +542,7 @@ def _asin_kahan(z: Tensor) -> Tensor:
     # Kahan's formulas ("Branch cuts for complex elementary functions", 1987): products of
     # square roots, so no square of z can overflow
     from .elementwise import sqrt
-    from .math_functions import asinh, atan2
+    from .trigonometric import asinh, atan2
 
     s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
     return complex(atan2(real(z), _re_prod(s1m, s1p)), asinh(_im_conj_prod(s1m, s1p)))
@@ -560,7 +561,8 @@ def _nonfinite(z: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
 def _acos(z: Tensor) -> Tensor:
     from .elementwise import abs as abs_
     from .elementwise import neg, sqrt, where
-    from .math_functions import asinh, atan2, copysign
+    from .math_functions import copysign
+    from .trigonometric import asinh, atan2
 
     s1m, s1p = sqrt(_shifted(z, 1.0, -1)), sqrt(_shifted(z, 1.0, 1))
     re, im = atan2(real(s1m), real(s1p)) * 2, asinh(_im_conj_prod(s1p, s1m))
@@ -574,7 +576,8 @@ def _acos(z: Tensor) -> Tensor:
 def _acosh(z: Tensor) -> Tensor:
     from .elementwise import abs as abs_
     from .elementwise import sqrt, where
-    from .math_functions import asinh, atan2, copysign
+    from .math_functions import copysign
+    from .trigonometric import asinh, atan2
 
     sm1, sp1 = sqrt(_shifted(z, -1.0, 1)), sqrt(_shifted(z, 1.0, 1))
     re, im = asinh(_re_prod(_conj_parts(sm1), sp1)), atan2(imag(sm1), real(sp1)) * 2
@@ -595,7 +598,8 @@ def _asinh(z: Tensor) -> Tensor:
     # asinh(z) = -i asin(iz), and C99's casinh where z is infinite or x is NaN and y a zero
     from .elementwise import abs as abs_
     from .elementwise import eq, isnan, logical_and, where
-    from .math_functions import atan2, copysign
+    from .math_functions import copysign
+    from .trigonometric import atan2
 
     out = _minus_i_times(_asin_kahan(_i_times(z)))
     re, im = real(out), imag(out)
@@ -635,7 +639,7 @@ def _atan(z: Tensor) -> Tensor:
 
 #: the complex forms of unary ops whose kernels take real tensors only: each is composed of ops
 #: that take complex tensors or of real ops on the parts, on every device, and differentiates
-#: through them (``ember.ops.elementwise`` and ``ember.ops.math_functions`` send complex inputs
+#: through them (``ember.ops.elementwise`` and ``ember.ops.trigonometric`` send complex inputs
 #: of these ops here)
 COMPLEX_COMPOSITES: dict[str, Any] = {
     "sinh": _sinh,
@@ -916,7 +920,7 @@ def _records() -> None:
 def _composite_records(record: Any, unary_samples: Any, dtypes: tuple[str, ...]) -> list[Any]:
     """One record per op of :data:`COMPLEX_COMPOSITES` on complex tensors (``sinh_complex`` ...),
     against numpy's complex functions, with gradients (the op records prove the real dtypes)."""
-    from . import elementwise, math_functions
+    from . import elementwise, trigonometric
 
     refs = {
         "sinh": np.sinh, "cosh": np.cosh, "tan": np.tan, "expm1": np.expm1, "log1p": np.log1p,
@@ -926,7 +930,7 @@ def _composite_records(record: Any, unary_samples: Any, dtypes: tuple[str, ...])
     return [
         record(
             f"{name}_complex",
-            getattr(math_functions, name, None) or getattr(elementwise, name),
+            getattr(trigonometric, name, None) or getattr(elementwise, name),
             unary_samples(),
             ref,
             covers=(name,),

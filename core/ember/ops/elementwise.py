@@ -255,8 +255,8 @@ def zeros_like_(x: Tensor, dtype: DType | None = None) -> Tensor:
 # ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records): one per op, read by Tensor's methods, the kit and the docs
 # ----------------------------------------------------------------------------------------------
-# the record builders below serve ember.ops.binary's, ember.ops.unary's and ember.ops.math_functions'
-# records too
+# the record builders below serve ember.ops.binary's, ember.ops.unary's, ember.ops.math_functions',
+# ember.ops.trigonometric's and ember.ops.special_functions' records too
 def _unary_record(
     name: str,
     fn: Callable[..., Any],

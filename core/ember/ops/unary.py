@@ -1,7 +1,9 @@
 """Unary elementwise ops: negation and absolute value, exponentials and logarithms, roots, the
 trigonometric and activation functions (``sigmoid``, ``relu``, ``gelu``, ...), rounding, the
 ``isnan`` family and ``clamp``, each forward beside its backward, with their op records. The
-composites of these ops (``atan``, ``lgamma``, ...) are in :mod:`ember.ops.math_functions`.
+composites of these ops are in :mod:`ember.ops.trigonometric` (``atan``, ``sinh``, ...),
+:mod:`ember.ops.special_functions` (``erfinv``, ``lgamma``, ...) and :mod:`ember.ops.math_functions`
+(``hypot``, ``logaddexp``, ...).
 """
 
 from __future__ import annotations
