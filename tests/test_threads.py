@@ -343,15 +343,15 @@ def test_concurrent_random_draws_never_repeat_or_lose_counters(device: ember.Dev
 def test_first_draws_of_threads_at_once_share_one_default_generator() -> None:
     """Threads drawing at once from a device whose default generator does not exist yet make it
     once: they never each make one (and draw the same numbers from counter 0)."""
-    from ember.ops import creation
+    from ember.ops import random_creation
 
     dev = ember.device("cpu")
-    kept = creation._generators.get(dev)
+    kept = random_creation._generators.get(dev)
     wrong = []
     try:
         with switching_every(1e-6):
             for r in range(100):
-                creation._generators.pop(dev, None)  # as on first use of the device
+                random_creation._generators.pop(dev, None)  # as on first use of the device
                 out = run_threads({f"drawer{i}": lambda: ember.rand(8).numpy().tobytes() for i in range(6)})
                 offset = ember.default_generator(dev).get_state()[1]
                 if len(set(out.values())) != 6 or offset != 48:
@@ -360,9 +360,9 @@ def test_first_draws_of_threads_at_once_share_one_default_generator() -> None:
                     )
     finally:
         if kept is None:
-            creation._generators.pop(dev, None)
+            random_creation._generators.pop(dev, None)
         else:
-            creation._generators[dev] = kept
+            random_creation._generators[dev] = kept
     assert wrong == [], f"threads each made their own default generator: {wrong[:5]}"
 
 

@@ -454,7 +454,7 @@ class Capture:
     # -- installing the recorders --------------------------------------------------------------------
     def run(self, fn: Any, args: tuple, kwargs: dict) -> Any:
         """Run ``fn`` eagerly while recording; returns its result (the eager result)."""
-        from ..ops import creation
+        from ..ops import random_creation
         from ..registry import get_registry
 
         registry = get_registry()
@@ -462,7 +462,7 @@ class Capture:
             if rec.backend is not None:
                 self._wrap_table(rec.backend.kernel_table)
         tables_before = set(self._tables)
-        original_reserve = creation.Generator._reserve
+        original_reserve = random_creation.Generator._reserve
         cap = self
 
         def _reserve(gen: Any, n: int) -> tuple[int, int]:
@@ -471,7 +471,7 @@ class Capture:
                 cap.reserved(gen, n, seed, off, gen.offset)
             return seed, off
 
-        original_init = creation.Generator.__init__
+        original_init = random_creation.Generator.__init__
 
         def _init(gen: Any, *args: Any, **kwargs: Any) -> None:
             original_init(gen, *args, **kwargs)
@@ -479,10 +479,10 @@ class Capture:
                 cap.local_generators.add(id(gen))
                 cap.keep.append(gen)
 
-        creation.Generator._reserve = _reserve  # type: ignore[method-assign]
-        creation.Generator.__init__ = _init  # type: ignore[method-assign]
-        self._restore.append(lambda: setattr(creation.Generator, "_reserve", original_reserve))
-        self._restore.append(lambda: setattr(creation.Generator, "__init__", original_init))
+        random_creation.Generator._reserve = _reserve  # type: ignore[method-assign]
+        random_creation.Generator.__init__ = _init  # type: ignore[method-assign]
+        self._restore.append(lambda: setattr(random_creation.Generator, "_reserve", original_reserve))
+        self._restore.append(lambda: setattr(random_creation.Generator, "__init__", original_init))
         for k, opt in enumerate(self.state.O):
             self._wrap_step(k, opt)
         self.bind_locations()

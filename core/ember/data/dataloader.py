@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 from .. import ops as E
-from ..ops.creation import Generator
+from ..ops.random_creation import Generator
 from ..tensor import Tensor
 from . import _worker
 from .collate import default_collate

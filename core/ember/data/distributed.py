@@ -60,7 +60,7 @@ class DistributedSampler:
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:
-            from ..ops.creation import Generator, randperm
+            from ..ops.random_creation import Generator, randperm
 
             indices = randperm(n, generator=Generator("cpu").manual_seed(self.seed + self.epoch)).tolist()
         else:

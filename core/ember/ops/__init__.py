@@ -42,10 +42,8 @@ from .complex import (
 )
 from .conversion import from_dlpack, to, type_as
 from .creation import (
-    Generator,
     arange,
     as_tensor,
-    default_generator,
     empty,
     empty_like,
     eye,
@@ -53,15 +51,8 @@ from .creation import (
     full,
     full_like,
     linspace,
-    manual_seed,
     ones,
     ones_like,
-    rand,
-    rand_like,
-    randint,
-    randn,
-    randn_like,
-    randperm,
     tensor,
     zeros,
     zeros_like,
@@ -181,6 +172,17 @@ from .math_functions import (
 )
 from .order_statistics import kthvalue, median, mode, nanmedian, nanquantile, quantile, topk
 from .random import bernoulli, multinomial, normal, poisson
+from .random_creation import (
+    Generator,
+    default_generator,
+    manual_seed,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+)
 from .rearrange import (
     diag,
     diag_embed,

@@ -2,7 +2,7 @@
 in-place fills ``uniform_``, ``normal_``, ``bernoulli_``, ``exponential_``, ``random_``.
 
 Every op draws from the device's ``uniform`` / ``normal`` kernels through the generator machinery
-of :mod:`ember.ops.creation` (one ``(seed, offset)`` reservation per draw, thread-safe), so the
+of :mod:`ember.ops.random_creation` (one ``(seed, offset)`` reservation per draw, thread-safe), so the
 same seed gives the same numbers and no new kernel is needed: each distribution is a transform
 of uniform or normal draws, composed from ordinary ops.
 
@@ -26,7 +26,7 @@ from typing import Any
 from .. import dtypes as _dt
 from ..autograd.grad_mode import no_grad
 from ._core import STATE, Tensor, attach, has_data, same_device
-from .creation import Generator, _random
+from .random_creation import Generator, _random
 
 __all__ = ["normal", "bernoulli", "multinomial", "poisson"]
 

@@ -55,14 +55,14 @@ def _as_tuple(out: Any, where: str) -> tuple[tuple[Tensor, ...], bool]:
 
 
 def _rng_states(tensors: Iterable[Tensor]) -> dict[Any, tuple[int, int]]:
-    from ..ops.creation import default_generator
+    from ..ops.random_creation import default_generator
 
     devices = {t.device for t in tensors} or {None}
     return {d: default_generator(d).get_state() for d in devices}
 
 
 def _set_rng_states(states: dict[Any, tuple[int, int]]) -> None:
-    from ..ops.creation import default_generator
+    from ..ops.random_creation import default_generator
 
     for d, s in states.items():
         default_generator(d).set_state(s)
@@ -122,7 +122,7 @@ def checkpoint(
     def make_backward(k: int) -> Callable[[Any], tuple[Any, ...]]:
         def backward(g: Tensor) -> tuple[Any, ...]:
             from ..autograd import grad as autograd_grad
-            from ..ops.creation import default_generator
+            from ..ops.random_creation import default_generator
 
             # which of the op's inputs (the tensor arguments, then the leaves) take a gradient:
             # as recorded, even if detach_() or requires_grad_() changed their flags since

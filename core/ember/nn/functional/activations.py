@@ -876,7 +876,7 @@ def _rrelu_checked(
     zeros); with ``seed`` (a fresh ``Generator(device, seed)``) a second call must give the same
     output, and the slopes must not all be one value. ``inplace=True`` runs on a clone and checks
     that the clone is returned."""
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     def run() -> Tensor:
         target = input.clone() if inplace else input
@@ -908,7 +908,7 @@ def _rrelu_checked(
 def _rrelu_fixed_slopes(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3) -> Tensor:
     """rrelu in training with a freshly seeded generator on every call: a deterministic function of
     ``input``, so its gradient (1 or each element's slope) can be checked by finite differences."""
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     return rrelu(input, lower, upper, True, generator=Generator(input.device, 5))
 

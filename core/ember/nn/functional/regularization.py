@@ -168,7 +168,7 @@ def _dropout_checked(
 
     ``inplace=True`` runs on a clone of the input and checks that the clone is returned.
     """
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     def run() -> Tensor:
         target = input.clone() if inplace else input
@@ -193,7 +193,7 @@ def _dropout_fixed_mask(input: Tensor, p: float) -> Tensor:
     """dropout with a freshly seeded generator on every call: a deterministic function of
     ``input``, so its gradient (the mask scaled by 1 / (1 - p)) can be checked by finite
     differences."""
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     return dropout(input, p, generator=Generator(input.device, 7))
 
@@ -229,7 +229,7 @@ def _alpha_dropout_checked(fn: Any, feature: bool) -> Any:
     tolerance, and (feature) each channel was kept or dropped whole; with ``seed`` a second call
     with the same seed gives the same output and something was kept and something dropped.
     Otherwise the output itself. ``inplace=True`` runs on a clone and checks it is returned."""
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     def call(
         input: Tensor, p: float = 0.5, training: bool = False, inplace: bool = False, seed: int | None = None
@@ -269,7 +269,7 @@ def _alpha_dropout_checked(fn: Any, feature: bool) -> Any:
 def _alpha_dropout_fixed_mask(fn: Any) -> Any:
     """An alpha dropout with a freshly seeded generator on every call (a deterministic function of
     the input, so its gradient, ``a`` where kept and 0 where dropped, can be gradchecked)."""
-    from ...ops.creation import Generator
+    from ...ops.random_creation import Generator
 
     def call(input: Tensor, p: float) -> Tensor:
         return fn(input, p, True, generator=Generator(input.device, 7))
