@@ -782,3 +782,14 @@ def _new_records() -> None:
 
 
 _new_records()
+
+
+def __getattr__(name: str) -> Any:
+    """The random factories and ``Generator`` moved to :mod:`ember.ops.random_creation`; their old
+    paths here still resolve (lazily: that module imports this one), so code and pickles that
+    name ``ember.ops.creation.Generator`` keep working."""
+    from . import random_creation
+
+    if name in random_creation.__all__:
+        return getattr(random_creation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
