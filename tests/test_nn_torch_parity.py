@@ -247,6 +247,30 @@ def test_linear_and_bilinear() -> None:
     check_module(nn.Linear(4, 3, bias=False, **F64), tnn.Linear(4, 3, bias=False, **TF64), [_r(2, 4)])
 
 
+def test_linear_on_batched_input_runs_one_product_over_all_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A (B, T, C) input times a matrix runs as one (B * T, C) product, forward and for the
+    weight's gradient (one product over all rows, not one per batch element summed), as PyTorch
+    folds the batch dims; a strided input whose dims cannot fold keeps the batched product.
+    Values and gradients match torch."""
+    kernels = ember.device("cpu").kernels
+    calls: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    plain = kernels["matmul"]
+
+    def recording(a: Any, b: Any) -> Any:
+        calls.append((a.shape, b.shape))
+        return plain(a, b)
+
+    monkeypatch.setitem(kernels, "matmul", recording)
+    check(F.linear, TF.linear, [_r(2, 5, 4), _r(3, 4, seed=1), _r(3, seed=2)])
+    assert ((10, 4), (4, 3)) in calls  # the forward: 2 x 5 rows at once
+    assert ((4, 10), (10, 3)) in calls  # the weight's gradient, transposed: x^T @ g over all rows
+    assert all(len(a) == 2 for a, _ in calls), calls
+    calls.clear()
+    x = ember.tensor(_r(5, 2, 4)).transpose(0, 1)  # (2, 5, 4), rows not evenly strided
+    F.linear(x, ember.tensor(_r(3, 4, seed=1)))
+    assert calls == [((2, 5, 4), (4, 3))]
+
+
 # -- padding, convolution, pooling ------------------------------------------------------------------
 @pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
 @pytest.mark.parametrize("pads", [(1, 2, 2, 1), (1, 0, 0, 2), (-1, 2, 1, 0)])
