@@ -12,7 +12,8 @@ One module per family:
 - :mod:`.padding`: pad
 - :mod:`.convolution`: conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, unfold, fold, and
   unfold2d, the im2col window op under convolution and pooling
-- :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d, adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
+- :mod:`.pooling`: max_pool1d/2d, avg_pool1d/2d
+- :mod:`.adaptive_pooling`: adaptive_avg_pool1d/2d, adaptive_max_pool1d/2d
 - :mod:`.normalization`: batch_norm, layer_norm, group_norm, rms_norm, instance_norm,
   local_response_norm, normalize
 - :mod:`.sparse`: embedding, embedding_bag, one_hot
@@ -76,6 +77,12 @@ from .activations import (
     threshold,
     threshold_,
 )
+from .adaptive_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
 from .attention import _safe_softmax, scaled_dot_product_attention
 from .convolution import (
     _conv_padding,
@@ -138,10 +145,6 @@ from .pooling import (
     _pool_args,
     _pool_out_size,
     _pool_pad,
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_max_pool1d,
-    adaptive_max_pool2d,
     avg_pool1d,
     avg_pool2d,
     max_pool1d,

@@ -17,7 +17,7 @@ from typing import Any
 from ... import dtypes as _dt
 from ... import ops as E
 from ...tensor import Tensor
-from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .adaptive_pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 
 __all__ = ["interpolate", "upsample", "pixel_shuffle", "pixel_unshuffle", "grid_sample"]
 
