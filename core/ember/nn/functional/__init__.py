@@ -4,9 +4,10 @@ One module per family:
 
 - :mod:`.dense`: linear, bilinear, flatten
 - :mod:`.activations`: relu, relu6, gelu, silu, tanh, sigmoid, leaky_relu, elu, softplus,
-  softmax, log_softmax, selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign,
-  tanhshrink, threshold, glu, prelu, hardshrink, softshrink, softmin, and the in-place forms
-  relu_, elu_, leaky_relu_, hardtanh_, threshold_, celu_, selu_, and rrelu, rrelu_
+  selu, celu, mish, hardswish, hardsigmoid, hardtanh, logsigmoid, softsign, tanhshrink, threshold,
+  glu, prelu, hardshrink, softshrink, and the in-place forms relu_, elu_, leaky_relu_, hardtanh_,
+  threshold_, celu_, selu_, and rrelu, rrelu_
+- :mod:`.softmax_family`: softmax, log_softmax, softmin
 - :mod:`.regularization`: dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
   feature_alpha_dropout
 - :mod:`.padding`: pad
@@ -40,7 +41,6 @@ and ``_safe_softmax``.
 from .activations import (
     _maybe_inplace,
     _relu6,
-    _softmax_dim,
     celu,
     celu_,
     elu,
@@ -54,7 +54,6 @@ from .activations import (
     hardtanh_,
     leaky_relu,
     leaky_relu_,
-    log_softmax,
     logsigmoid,
     mish,
     prelu,
@@ -67,8 +66,6 @@ from .activations import (
     selu_,
     sigmoid,
     silu,
-    softmax,
-    softmin,
     softplus,
     softshrink,
     softsign,
@@ -159,6 +156,7 @@ from .regression_losses import (
     smooth_l1_loss,
 )
 from .regularization import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
+from .softmax_family import _softmax_dim, log_softmax, softmax, softmin
 from .sparse import embedding, embedding_bag, one_hot
 from .vision import grid_sample, interpolate, pixel_shuffle, pixel_unshuffle, upsample
 

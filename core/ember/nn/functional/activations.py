@@ -1,14 +1,13 @@
-"""Activation functions and softmax.
+"""Activation functions (the softmax family is in :mod:`.softmax_family`).
 
 Thin wrappers over the core ops of the same names (their kernels and backwards live in
 :mod:`ember.ops`). This module adds PyTorch's argument checks, ``inplace=True`` (the result is
-written into the input with :func:`ember.ops.inplace.commit`), relu6's zero gradient at 0 and 6
-(a composite of core ops) and softmax's deprecated implicit ``dim``.
+written into the input with :func:`ember.ops.inplace.commit`) and relu6's zero gradient at 0 and 6
+(a composite of core ops).
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from ... import ops as E
@@ -27,8 +26,6 @@ __all__ = [
     "leaky_relu",
     "elu",
     "softplus",
-    "softmax",
-    "log_softmax",
     "selu",
     "celu",
     "mish",
@@ -43,7 +40,6 @@ __all__ = [
     "prelu",
     "hardshrink",
     "softshrink",
-    "softmin",
     "relu_",
     "elu_",
     "leaky_relu_",
@@ -122,38 +118,6 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + exp(beta * x)) / beta."""
     return E.softplus(input, beta, threshold)
-
-
-def _softmax_dim(op: str, input: Tensor, dim: int | None, stacklevel: Any) -> int:
-    """``dim``, or when it is None PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-D
-    inputs, else 1) with PyTorch's warning."""
-    if isinstance(stacklevel, bool) or not isinstance(stacklevel, int):
-        raise TypeError(
-            f"{op}: the third positional argument is _stacklevel (an int, as in PyTorch), got "
-            f"{stacklevel!r}; pass the dtype by keyword: {op}(x, dim, dtype=...)"
-        )
-    if dim is not None:
-        return dim
-    warnings.warn(
-        f"Implicit dimension choice for {op} has been deprecated. Change the call to include "
-        "dim=X as an argument.",
-        UserWarning,
-        stacklevel=stacklevel,
-    )
-    return 0 if input.ndim in (0, 1, 3) else 1
-
-
-def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """Softmax along ``dim`` (stable: the max is subtracted first), computed in ``dtype`` if given.
-    Without ``dim``, PyTorch's deprecated implicit choice (dim 0 for 0-, 1- and 3-D inputs, else 1)
-    with a warning."""
-    return E.softmax(input, _softmax_dim("softmax", input, dim, _stacklevel), dtype)
-
-
-def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """log(softmax(x)) along ``dim``, computed stably as x - logsumexp(x) (in ``dtype`` if given).
-    Without ``dim``, PyTorch's deprecated implicit choice, as :func:`softmax`."""
-    return E.log_softmax(input, _softmax_dim("log_softmax", input, dim, _stacklevel), dtype)
 
 
 # -- piecewise activations: the value and PyTorch's derivative side by side ----------------------
@@ -315,11 +279,6 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
         raise ValueError(f"softshrink: lambd must be greater than or equal to 0, got {lambd}")
     shrunk = input - E.sign(input) * lambd
     return E.where(E.gt(E.abs(input), lambd), shrunk, E.zeros_like(input))
-
-
-def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype: Any = None) -> Tensor:
-    """softmax(-x) along ``dim`` (None: PyTorch's deprecated implicit choice, as :func:`softmax`)."""
-    return E.softmax(-input, _softmax_dim("softmin", input, dim, _stacklevel), dtype)
 
 
 _threshold = threshold  # threshold_'s own argument is named threshold, as PyTorch's
@@ -570,72 +529,11 @@ def _records() -> None:
             Sample((a(4, 3), rand_array(rng, (3,), dtype, 0.1, 0.5)), noncontig=True),
         ]
 
-    def implicit_dim(x: np.ndarray, dim: int | None) -> int:
-        return dim if dim is not None else (0 if x.ndim in (0, 1, 3) else 1)
-
-    def softmax_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
-        x = x if dtype is None else x.astype(dtype.numpy)
-        if x.ndim == 0:
-            return np.ones_like(x)
-        d = implicit_dim(x, dim)
-        e = np.exp(x - x.max(axis=d, keepdims=True)) if x.size else x
-        return e / e.sum(axis=d, keepdims=True) if x.size else x
-
-    def log_softmax_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
-        x = x if dtype is None else x.astype(dtype.numpy)
-        if x.ndim == 0:
-            return np.zeros_like(x)
-        if not x.size:
-            return x
-        d = implicit_dim(x, dim)
-        m = x.max(axis=d, keepdims=True)
-        return x - m - np.log(np.exp(x - m).sum(axis=d, keepdims=True))
-
     def hardshrink_ref(x: np.ndarray, lambd: float = 0.5) -> np.ndarray:
         return np.where(np.abs(x) > lambd, x, 0).astype(x.dtype)
 
     def softshrink_ref(x: np.ndarray, lambd: float = 0.5) -> np.ndarray:
         return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(x.dtype)
-
-    def softmin_ref(x: np.ndarray, dim: int | None = None, dtype: Any = None) -> np.ndarray:
-        return softmax_ref(-x, dim, dtype)
-
-    def softmax_call(fn: Any, name: str) -> Any:
-        """``fn(input, dim, dtype=dtype)``; with ``dim=None`` (PyTorch's deprecated implicit dim)
-        it also checks that the deprecation warning is given."""
-
-        def call(input: Tensor, dim: int | None = None, dtype: Any = None) -> Tensor:
-            if dim is not None:
-                return fn(input, dim, dtype=dtype)
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                out = fn(input, dtype=dtype)
-            if not any("Implicit dimension choice" in str(w.message) for w in caught):
-                raise AssertionError(f"{name} without dim did not warn about the implicit dim choice")
-            return out
-
-        return call
-
-    def softmax_samples(dtype: str, rng: np.random.Generator) -> list[Sample]:
-        from ... import dtypes as _dt
-
-        def a(*s: int) -> np.ndarray:
-            return rand_array(rng, s, dtype, -3, 3)
-
-        return [
-            Sample((a(3, 5),), {"dim": 1}),
-            Sample((a(3, 5),), {"dim": 0}),
-            Sample((a(2, 3, 4),), {"dim": -1}),
-            Sample((a(2, 3, 4),), {"dim": 1}),
-            Sample((a(),), {"dim": 0}),
-            Sample((a(0, 3),), {"dim": 1}, grad=False),
-            Sample((a(4, 3),), {"dim": 1}, noncontig=True),
-            Sample((a(3, 4),), {"dim": 0}, noncontig="flip", grad=False),
-            Sample((a(2, 3),), {"dim": 1, "dtype": _dt.float64}),
-            # PyTorch's deprecated implicit dim: 1 for 2-D, 0 for 3-D (with a warning)
-            Sample((a(2, 3),), {"dim": None}),
-            Sample((a(2, 3, 2),), {"dim": None}, grad=False),
-        ]
 
     register(
         OpRecord(
@@ -689,20 +587,6 @@ def _records() -> None:
             # beta * x > threshold takes the linear branch: threshold=1 with beta=2 puts it at x = 0.5
             joined(samples(-4.0, 4.0), samples(-2.0, 2.0, beta=2.0, threshold=1.0)),
             softplus_ref,
-        ),
-        OpRecord(
-            "nn.functional.softmax",
-            softmax,
-            softmax_samples,
-            softmax_ref,
-            call=softmax_call(softmax, "softmax"),
-        ),
-        OpRecord(
-            "nn.functional.log_softmax",
-            log_softmax,
-            softmax_samples,
-            log_softmax_ref,
-            call=softmax_call(log_softmax, "log_softmax"),
         ),
         OpRecord(
             "nn.functional.selu",
@@ -806,13 +690,6 @@ def _records() -> None:
                     "softshrink: lambd must be greater than or equal to 0",
                 ),
             ),
-        ),
-        OpRecord(
-            "nn.functional.softmin",
-            softmin,
-            softmax_samples,
-            softmin_ref,
-            call=softmax_call(softmin, "softmin"),
         ),
         OpRecord(
             "nn.functional.relu_", relu_, samples(), relu_ref, call=_inplace_form_checked(relu_, "relu_")
