@@ -370,6 +370,21 @@ def eye(
 # ----------------------------------------------------------------------------------------------
 # records (see ember.ops.records)
 # ----------------------------------------------------------------------------------------------
+def _sample_kwargs(dtype: str, **extra: Any) -> dict[str, Any]:
+    """A creation record's sample keywords: the dtype, the kit's device and the dtype the result
+    must have (this module's and :mod:`ember.ops.random_creation`'s records)."""
+    from .samples import DEVICE
+
+    return {"dtype": _dt.as_dtype(dtype), "device": DEVICE, "expect": dtype, **extra}
+
+
+def _creation_record(name: str, fn: Any, samples: Any, ref: Any, dtypes: tuple, **extra: Any) -> Any:
+    """The op record of a creation op (no gradient)."""
+    from .records import OpRecord
+
+    return OpRecord(name, fn, samples, ref, dtypes=dtypes, grad=False, **extra)
+
+
 def _records() -> None:
     """Records of the creation ops. Their samples take no tensor (or a tensor only for its shape):
     each passes ``device=DEVICE`` and ``expect``, the dtype name the result must have (the kit
@@ -378,11 +393,10 @@ def _records() -> None:
     (range, moments, a permutation's counts, same seed -> same values), all True in the reference."""
     from collections.abc import Callable
 
-    from .records import OpRecord, register
+    from .records import register
     from .samples import ALL, DEVICE, FLOATS16, INTS, ErrorSample, Sample, rand_array
 
-    def kw(dtype: str, **extra: Any) -> dict[str, Any]:
-        return {"dtype": _dt.as_dtype(dtype), "device": DEVICE, "expect": dtype, **extra}
+    kw = _sample_kwargs
 
     def expecting(name: str, fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         """``fn`` for the kit: the result must have the sample's ``expect`` dtype and its
@@ -579,11 +593,7 @@ def _records() -> None:
             out.append(Sample((3,), {"device": DEVICE, "expect": dtype}))
         return out
 
-    def rec(
-        name: str, fn: Callable[..., Any], samples: Any, ref: Any, dtypes: tuple, **extra: Any
-    ) -> OpRecord:
-        return OpRecord(name, fn, samples, ref, dtypes=dtypes, grad=False, **extra)
-
+    rec = _creation_record
     register(
         rec(
             "tensor",

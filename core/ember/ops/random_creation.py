@@ -19,7 +19,16 @@ import numpy as np
 from .. import dtypes as _dt
 from ..device import device as _device
 from ._core import Tensor, _make, kernel
-from .creation import _check_dtype_on, _finish, _like, _shape, arange, tensor
+from .creation import (
+    _check_dtype_on,
+    _creation_record,
+    _finish,
+    _like,
+    _sample_kwargs,
+    _shape,
+    arange,
+    tensor,
+)
 
 __all__ = [
     "rand",
@@ -231,11 +240,10 @@ def _records() -> None:
     from collections.abc import Callable, Iterator
     from contextlib import contextmanager
 
-    from .records import OpRecord, register
+    from .records import register
     from .samples import DEVICE, FLOATS16, INTS, Sample, rand_array
 
-    def kw(dtype: str, **extra: Any) -> dict[str, Any]:
-        return {"dtype": _dt.as_dtype(dtype), "device": DEVICE, "expect": dtype, **extra}
+    kw = _sample_kwargs
 
     # -- random -----------------------------------------------------------------------------------
     @contextmanager
@@ -374,11 +382,7 @@ def _records() -> None:
             (a == b).all(),
         )
 
-    def rec(
-        name: str, fn: Callable[..., Any], samples: Any, ref: Any, dtypes: tuple, **extra: Any
-    ) -> OpRecord:
-        return OpRecord(name, fn, samples, ref, dtypes=dtypes, grad=False, **extra)
-
+    rec = _creation_record
     register(
         rec("rand", rand, rand_samples, all_true(5), FLOATS16, call=rand_call, kernel="uniform"),
         rec("randn", randn, rand_samples, all_true(6), FLOATS16, call=randn_call, kernel="normal"),
