@@ -3,7 +3,8 @@
 Buffers are ``numpy.ndarray`` (numpy's own strided views, ufuncs and ``errstate`` are the fast
 paths ``ArrayBackend`` finds in it); host transfer shares memory (``from_numpy`` keeps the array,
 ``to_numpy`` returns it), which is what makes ``ember.from_numpy`` and ``.numpy()`` zero-copy.
-Random numbers are ``ArrayBackend``'s default, numpy's Philox on the host.
+Random numbers are numpy's Philox on the host, ``ArrayBackend``'s default, with uniform float32
+draws through a C loop of the same generator (:mod:`ember_cpu.random`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ember.array_backend import ArrayBackend, numpy_erf
 from . import im2col, native, pooling
 from .bfloat16 import bfloat16_kernels
 from .memory import keep_freed_memory
+from .random import cpu_random_bits
 
 
 def sum_leading_first(x: np.ndarray, dims: tuple[int, ...], keep: bool, out: np.ndarray | None = None) -> Any:
@@ -52,7 +54,9 @@ class CpuBackend(ArrayBackend):
     device_type = "cpu"
 
     def __init__(self) -> None:
-        super().__init__(np, to_host=_to_host, from_host=_from_host, erf=numpy_erf())
+        super().__init__(
+            np, to_host=_to_host, from_host=_from_host, erf=numpy_erf(), random_bits=cpu_random_bits
+        )
         keep_freed_memory()  # a training step's large temporaries reuse warm pages
         self.kernels["sum"] = sum_leading_first
         self.kernels.update(bfloat16_kernels(self.kernels))  # ml_dtypes.bfloat16 arrays

@@ -60,7 +60,7 @@ FLAGS = (
     "-fwrapv",
     "-fno-math-errno",
 )
-VERSION = 9
+VERSION = 10
 #: element sizes the copy and select loops move, dtypes the add loop adds
 _SIZES = (1, 2, 4, 8, 16)
 _ADD_DTYPES = frozenset(np.dtype(t) for t in (np.float32, np.float64, np.int32, np.int64))
@@ -190,6 +190,9 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
         fn = getattr(lib, f"ember_max_pool_backward_{d.name}")
         fn.argtypes = (*(ctypes.c_void_p,) * 5, *(ctypes.c_int64,) * 5)
         fn.restype = ctypes.c_int
+    fn = lib.ember_philox_uniform_float32
+    fn.argtypes = (ctypes.c_uint64, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)
+    fn.restype = None
     for d in _MAX_DTYPES:
         fn = getattr(lib, f"ember_max_{d.name}")
         fn.argtypes = (ctypes.c_int, *(ctypes.c_void_p,) * 3, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)

@@ -389,5 +389,51 @@ DEFINE_MAX_POOL_BACKWARD(ember_max_pool_backward_float64, double)
 DEFINE_FOLD(ember_fold_float32, float)
 DEFINE_FOLD(ember_fold_float64, double)
 
+/* Uniform float32 numbers, numpy's exactly: Generator(Philox(key=key, counter=ctr)).random(n,
+ * dtype=float32). numpy's Philox is Random123's philox4x64_10 (4 x 64-bit counter, 2 x 64-bit
+ * key, 10 rounds); the counter steps (with carry) before each block of four 64-bit words, each
+ * word gives two 32-bit draws, low half first, and a float32 is the draw's top 24 bits times
+ * 2**-24. Here one tight loop, where numpy calls through its bit generator once a number. */
+static void philox4x64_10(uint64_t c[4], uint64_t k0, uint64_t k1) {
+    for (int r = 0; r < 10; r++) {
+        if (r) {
+            k0 += 0x9E3779B97F4A7C15ULL;
+            k1 += 0xBB67AE8584CAA73BULL;
+        }
+        const __uint128_t p0 = (__uint128_t)0xD2E7470EE14C6C93ULL * c[0];
+        const __uint128_t p1 = (__uint128_t)0xCA5A826395121157ULL * c[2];
+        const uint64_t hi0 = (uint64_t)(p0 >> 64), lo0 = (uint64_t)p0;
+        const uint64_t hi1 = (uint64_t)(p1 >> 64), lo1 = (uint64_t)p1;
+        const uint64_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
+        c[0] = n0;
+        c[1] = lo1;
+        c[2] = n2;
+        c[3] = lo0;
+    }
+}
+
+void ember_philox_uniform_float32(uint64_t k0, uint64_t k1, const uint64_t *counter, i64 n, float *out) {
+    uint64_t ctr[4] = {counter[0], counter[1], counter[2], counter[3]};
+    const float scale = 1.0f / 16777216.0f;
+    i64 i = 0;
+    while (i < n) {
+        if (++ctr[0] == 0 && ++ctr[1] == 0 && ++ctr[2] == 0) ++ctr[3];
+        uint64_t b[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
+        philox4x64_10(b, k0, k1);
+        if (n - i >= 8) {
+            for (int j = 0; j < 4; j++) {
+                out[i + 2 * j] = (float)((uint32_t)b[j] >> 8) * scale;
+                out[i + 2 * j + 1] = (float)((uint32_t)(b[j] >> 32) >> 8) * scale;
+            }
+            i += 8;
+        } else {
+            for (int j = 0; j < 4 && i < n; j++) {
+                out[i++] = (float)((uint32_t)b[j] >> 8) * scale;
+                if (i < n) out[i++] = (float)((uint32_t)(b[j] >> 32) >> 8) * scale;
+            }
+        }
+    }
+}
+
 /* The kernels' interface version: ember_cpu.native refuses a library that answers another. */
-int ember_strided_version(void) { return 9; }
+int ember_strided_version(void) { return 10; }
