@@ -394,16 +394,29 @@ DEFINE_FOLD(ember_fold_float64, double)
  * key, 10 rounds); the counter steps (with carry) before each block of four 64-bit words, each
  * word gives two 32-bit draws, low half first, and a float32 is the draw's top 24 bits times
  * 2**-24. Here one tight loop, where numpy calls through its bit generator once a number. */
+static inline uint64_t mulhilo64(uint64_t a, uint64_t b, uint64_t *hi) {
+#if defined(__SIZEOF_INT128__)
+    const __uint128_t p = (__uint128_t)a * b;
+    *hi = (uint64_t)(p >> 64);
+    return (uint64_t)p;
+#else /* four 32 x 32-bit products */
+    const uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+    const uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    const uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+    *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    return (mid << 32) | (uint32_t)p00;
+#endif
+}
+
 static void philox4x64_10(uint64_t c[4], uint64_t k0, uint64_t k1) {
     for (int r = 0; r < 10; r++) {
         if (r) {
             k0 += 0x9E3779B97F4A7C15ULL;
             k1 += 0xBB67AE8584CAA73BULL;
         }
-        const __uint128_t p0 = (__uint128_t)0xD2E7470EE14C6C93ULL * c[0];
-        const __uint128_t p1 = (__uint128_t)0xCA5A826395121157ULL * c[2];
-        const uint64_t hi0 = (uint64_t)(p0 >> 64), lo0 = (uint64_t)p0;
-        const uint64_t hi1 = (uint64_t)(p1 >> 64), lo1 = (uint64_t)p1;
+        uint64_t hi0, hi1;
+        const uint64_t lo0 = mulhilo64(0xD2E7470EE14C6C93ULL, c[0], &hi0);
+        const uint64_t lo1 = mulhilo64(0xCA5A826395121157ULL, c[2], &hi1);
         const uint64_t n0 = hi1 ^ c[1] ^ k0, n2 = hi0 ^ c[3] ^ k1;
         c[0] = n0;
         c[1] = lo1;
