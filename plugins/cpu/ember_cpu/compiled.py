@@ -72,9 +72,9 @@ from .backend import sum_leading_first
 __all__ = ["compile_graph", "PlannedReplay"]
 
 
-def _ufunc_out(uf: Any, quiet: bool) -> Callable[..., Any]:
-    """``uf(*inputs, out=last argument)``; ``quiet``: IEEE results without warnings, as the
-    plain kernels give them."""
+def _out_form(uf: Any, quiet: bool) -> Callable[..., Any]:
+    """``uf(*inputs, out=last argument)``, for a ufunc or a kernel taking ``out=``; ``quiet``: IEEE
+    results without warnings, as the plain kernels give them."""
     if quiet:
 
         def run(*a: Any) -> Any:
@@ -137,27 +137,33 @@ def _matmul_flipped_out(tmp: Any, a: Any, b: Any, out: Any) -> Any:
     return out
 
 
-def _flip_pays(a: Any, b: Any, r: Any) -> bool:
-    """Whether ``(b.T @ a.T).T`` equals ``a @ b`` bitwise on these operands (2-D, float) and is
-    at least 15% faster, copy back included (best of 3, alternating)."""
-    if not (a.ndim == b.ndim == 2 and r.flags.c_contiguous and r.dtype.kind == "f" and r.size >= 4096):
-        return False
-    if a.shape[0] * a.shape[1] * b.shape[1] > 1 << 27:
-        return False  # the trial would cost more than a first replay should (tens of ms)
-    tmp = np.empty((r.shape[1], r.shape[0]), r.dtype)
+def _form_pays(form: Callable[[Any], Any], a: Any, b: Any, r: Any) -> bool:
+    """Whether ``form(out)``, another way to write ``a @ b`` into ``out``, gives ``r`` bitwise on
+    these operands and is at least 15% faster than numpy's product (best of 3, alternating)."""
     out = np.empty_like(r)
-    _matmul_flipped_out(tmp, a, b, out)
+    form(out)
     if not np.array_equal(out, r):
         return False
-    plain, flip = [], []
+    plain, other = [], []
     for _ in range(3):
         t = time.perf_counter()
         np.matmul(a, b, out=out)
         plain.append(time.perf_counter() - t)
         t = time.perf_counter()
-        _matmul_flipped_out(tmp, a, b, out)
-        flip.append(time.perf_counter() - t)
-    return min(flip) < 0.85 * min(plain)
+        form(out)
+        other.append(time.perf_counter() - t)
+    return min(other) < 0.85 * min(plain)
+
+
+def _flip_pays(a: Any, b: Any, r: Any) -> bool:
+    """Whether ``(b.T @ a.T).T`` equals ``a @ b`` bitwise on these operands (2-D, float) and is
+    at least 15% faster, copy back included (:func:`_form_pays`)."""
+    if not (a.ndim == b.ndim == 2 and r.flags.c_contiguous and r.dtype.kind == "f" and r.size >= 4096):
+        return False
+    if a.shape[0] * a.shape[1] * b.shape[1] > 1 << 27:
+        return False  # the trial would cost more than a first replay should (tens of ms)
+    tmp = np.empty((r.shape[1], r.shape[0]), r.dtype)
+    return _form_pays(functools.partial(_matmul_flipped_out, tmp, a, b), a, b, r)
 
 
 def _matmul_packed_out(ta: Any, tb: Any, a: Any, b: Any, out: Any) -> Any:
@@ -176,8 +182,8 @@ def _matmul_packed_out(ta: Any, tb: Any, a: Any, b: Any, out: Any) -> Any:
 def _pack_pays(a: Any, b: Any, r: Any) -> tuple[bool, bool] | None:
     """Which operands of ``a @ b`` (float, at least 2-D) to copy into dense buffers before the
     product: those not C-contiguous (and not broadcast: no zero strides), where that is bitwise
-    equal to ``r`` on these operands and at least 15% faster, copies included (best of 3,
-    alternating); None where it is not."""
+    equal to ``r`` on these operands and at least 15% faster, copies included
+    (:func:`_form_pays`); None where it is not."""
     if not (
         type(a) is np.ndarray
         and type(b) is np.ndarray
@@ -191,19 +197,7 @@ def _pack_pays(a: Any, b: Any, r: Any) -> tuple[bool, bool] | None:
     if not any(which) or a.size * b.shape[-1] > 1 << 27:
         return None  # nothing to pack, or a trial costing more than a first replay should
     ta, tb = (np.empty(x.shape, x.dtype) if w else None for x, w in zip((a, b), which))
-    out = np.empty_like(r)
-    _matmul_packed_out(ta, tb, a, b, out)
-    if not np.array_equal(out, r):
-        return None
-    plain, packed = [], []
-    for _ in range(3):
-        t = time.perf_counter()
-        np.matmul(a, b, out=out)
-        plain.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        _matmul_packed_out(ta, tb, a, b, out)
-        packed.append(time.perf_counter() - t)
-    return which if min(packed) < 0.85 * min(plain) else None
+    return which if _form_pays(functools.partial(_matmul_packed_out, ta, tb, a, b), a, b, r) else None
 
 
 def _sum_out(x: Any, dims: Any, keep: bool, out: Any) -> Any:
@@ -232,20 +226,9 @@ def _empty_out(shape: Any, dtype: Any, index: int, out: Any) -> Any:
     return out
 
 
-def _fold2d_out(g: Any, src_shape: Any, out_hw: Any, k: Any, s: Any, d: Any, out: Any) -> Any:
-    return im2col.fold2d(g, src_shape, out_hw, k, s, d, out=out)
-
-
-def _max_pool2d_backward_out(grad: Any, indices: Any, input_hw: Any, out: Any) -> Any:
-    return pooling.max_pool2d_backward(grad, indices, input_hw, out=out)
-
-
-#: kernels of this backend with an ``out=`` form of their own, by kernel: the plan calls the form
-#: only where the node runs this very function (the recorded kernel)
-_OWN_OUT: dict[Callable[..., Any], Callable[..., Any]] = {
-    im2col.fold2d: _fold2d_out,
-    pooling.max_pool2d_backward: _max_pool2d_backward_out,
-}
+#: kernels of this backend that take an ``out=`` buffer themselves: the plan calls them with it
+#: (through :func:`_out_form`) only where the node runs this very function
+_TAKES_OUT = frozenset({im2col.fold2d, pooling.max_pool2d_backward})
 
 
 def _where_out(cond: Any, a: Any, b: Any, out: Any) -> Any:
@@ -295,12 +278,12 @@ def _out_kernel(node: Node, dtype: Any) -> Callable[..., Any] | None:
     if name == "where":
         return _where_out if native.library() is not None else None
     if name in _UFUNCS:
-        return _ufunc_out(*_UFUNCS[name])
-    if node.fn in _OWN_OUT:
-        return _OWN_OUT[node.fn]
+        return _out_form(*_UFUNCS[name])
+    if node.fn in _TAKES_OUT:
+        return _out_form(node.fn, False)
     if name in _BITWISE:
         logical, bitwise = _BITWISE[name]
-        return _ufunc_out(logical if dtype == np.bool_ else bitwise, False)
+        return _out_form(logical if dtype == np.bool_ else bitwise, False)
     return {
         "relu": _relu_out,
         "matmul": _matmul_out,

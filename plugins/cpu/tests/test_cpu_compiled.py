@@ -73,8 +73,7 @@ def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytes
     took views once, (forced here: the choice is timed) flipped matmuls and packed operands, and
     ran the copies, adds and selects it knows the buffers of through the native loops (or,
     without them, numpy)."""
-    monkeypatch.setattr(cpu_compiled, "_flip_pays", _flip_when_equal)
-    monkeypatch.setattr(cpu_compiled, "_pack_pays", _pack_when_equal)
+    monkeypatch.setattr(cpu_compiled, "_form_pays", _when_equal)
     if loops == "numpy":
         monkeypatch.setattr(native, "library", lambda: None)
     elif native.library() is None:
@@ -101,22 +100,11 @@ def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytes
     assert "# planned by the cpu backend: planned " in step.explain()
 
 
-def _flip_when_equal(a: Any, b: Any, r: Any) -> bool:
-    if not (a.ndim == b.ndim == 2 and r.flags.c_contiguous and r.dtype.kind == "f"):
-        return False
+def _when_equal(form: Any, a: Any, b: Any, r: Any) -> bool:
+    """``_form_pays`` without the timing: every form that gives the same bits is taken."""
     out = np.empty_like(r)
-    cpu_compiled._matmul_flipped_out(np.empty((r.shape[1], r.shape[0]), r.dtype), a, b, out)
+    form(out)
     return bool(np.array_equal(out, r))
-
-
-def _pack_when_equal(a: Any, b: Any, r: Any) -> tuple[bool, bool] | None:
-    which = tuple(not x.flags.c_contiguous and 0 not in x.strides for x in (a, b))
-    if not any(which) or r.dtype.kind != "f":
-        return None
-    out = np.empty_like(r)
-    scratch = [np.empty(x.shape, x.dtype) if w else None for x, w in zip((a, b), which)]
-    cpu_compiled._matmul_packed_out(*scratch, a, b, out)
-    return which if np.array_equal(out, r) else None
 
 
 def test_charlm_block_steps_equal_eager() -> None:
