@@ -91,7 +91,7 @@ def _fold_raw(
         with no_grad():
             return g.permute(order).reshape(src_shape).contiguous()
     fold = dev.kernels.get("fold2d")  # optional: the whole fold in one kernel (real dtypes)
-    if fold is not None and not batch_inner and not g.dtype.is_complex and g.dtype.name != "bool":
+    if fold is not None and not batch_inner and not g.dtype.is_complex and not g.dtype.is_bool:
         return _make(fold(g._data, src_shape, out_hw, k, s, d), src_shape, g.dtype, dev)
     out = E.zeros(src_shape, dtype=g.dtype, device=dev)
     shape, strides, (ki, kj) = _window_layout(src_shape, strides_of(out), out_hw, k, s, d, batch_inner)
