@@ -433,17 +433,9 @@ void ember_philox_uniform_float32(uint64_t k0, uint64_t k1, const uint64_t *coun
         if (++ctr[0] == 0 && ++ctr[1] == 0 && ++ctr[2] == 0) ++ctr[3];
         uint64_t b[4] = {ctr[0], ctr[1], ctr[2], ctr[3]};
         philox4x64_10(b, k0, k1);
-        if (n - i >= 8) {
-            for (int j = 0; j < 4; j++) {
-                out[i + 2 * j] = (float)((uint32_t)b[j] >> 8) * scale;
-                out[i + 2 * j + 1] = (float)((uint32_t)(b[j] >> 32) >> 8) * scale;
-            }
-            i += 8;
-        } else {
-            for (int j = 0; j < 4 && i < n; j++) {
-                out[i++] = (float)((uint32_t)b[j] >> 8) * scale;
-                if (i < n) out[i++] = (float)((uint32_t)(b[j] >> 32) >> 8) * scale;
-            }
+        for (int j = 0; j < 4 && i < n; j++) {
+            out[i++] = (float)((uint32_t)b[j] >> 8) * scale;
+            if (i < n) out[i++] = (float)((uint32_t)(b[j] >> 32) >> 8) * scale;
         }
     }
 }
