@@ -45,12 +45,7 @@ def fold2d(
         raise ValueError(
             f"fold2d: windows of {out_hw} outputs run past the input of shape {tuple(src_shape)}"
         )
-    shape = tuple(src_shape)
-    if out is not None and (out.shape, out.dtype, out.flags.c_contiguous) != (shape, g.dtype, True):
-        raise ValueError(
-            f"fold2d: out must be a C-contiguous {g.dtype} array of shape {tuple(src_shape)}, "
-            f"got {out.dtype} {out.shape}"
-        )
+    native.check_out_buffer("fold2d", out, src_shape, g.dtype)
     lib = native.library() if g.dtype in native.POOL_DTYPES else None
     if lib is not None:
         g = np.ascontiguousarray(g)

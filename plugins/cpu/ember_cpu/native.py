@@ -200,6 +200,16 @@ def _build() -> tuple[ctypes.CDLL | None, str]:
     return lib, how
 
 
+def check_out_buffer(op: str, out: np.ndarray | None, shape: tuple[int, ...], dtype: Any) -> None:
+    """Refuse an ``out=`` buffer (a compiled plan's, for the window kernels of ember_cpu.pooling and
+    ember_cpu.im2col) that is not a C-contiguous array of ``shape`` and ``dtype``."""
+    if out is not None and (out.shape, out.dtype, out.flags.c_contiguous) != (tuple(shape), dtype, True):
+        raise ValueError(
+            f"{op}: out must be a C-contiguous {dtype} array of shape {tuple(shape)}, "
+            f"got {out.dtype} {out.shape}"
+        )
+
+
 def library() -> ctypes.CDLL | None:
     """The loaded loops, or None (see :func:`status`); built once per process."""
     with _lock:

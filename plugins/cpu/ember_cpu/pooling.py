@@ -114,13 +114,9 @@ def max_pool2d_backward(
         raise ValueError(
             f"max_pool2d_backward: indices of shape {indices.shape} do not match the gradient's {grad.shape}"
         )
+    native.check_out_buffer("max_pool2d_backward", out, (n, c, h, w), grad.dtype)
     if out is None:
         gx = np.zeros((n, c, h, w), dtype=grad.dtype)
-    elif out.shape != (n, c, h, w) or out.dtype != grad.dtype or not out.flags.c_contiguous:
-        raise ValueError(
-            f"max_pool2d_backward: out must be a C-contiguous {grad.dtype} array of shape {(n, c, h, w)}, "
-            f"got {out.dtype} {out.shape}"
-        )
     else:
         gx = out
         gx.fill(0)
