@@ -1,4 +1,5 @@
-"""The OpenCL ``fold2d`` kernel (:mod:`ember_opencl.im2col`, the convolution's col2im) against
+"""The OpenCL ``fold2d`` kernel (:mod:`ember_opencl.im2col`, the convolution's col2im), in both
+schedules (planes per work-item, a CPU device's; a gather per element, other devices'), against
 core's composite on the same device (one strided add per kernel position, from zero): bit for
 bit on overlapping windows, strides, dilation, gaps the windows skip, every floating dtype
 (float16 and bfloat16 round after every add, as the composite's stores do) and integer dtypes;
@@ -50,16 +51,22 @@ def _bits(t: ember.Tensor) -> bytes:
     return np.asarray(t.cpu()._data).tobytes()
 
 
+@pytest.mark.parametrize("schedule", ["planes", "gather"])
 @pytest.mark.parametrize("case,dtype", list(itertools.product(CASES, DTYPES)))
-def test_fold_kernel_equals_the_composite_bitwise(case: Any, dtype: str) -> None:
+def test_fold_kernel_equals_the_composite_bitwise(
+    case: Any, dtype: str, schedule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(im2col, "SCHEDULE", schedule)
     k, s, d, (oh, ow) = case
     h, w = (oh - 1) * s[0] + (k[0] - 1) * d[0] + 2, (ow - 1) * s[1] + (k[1] - 1) * d[1] + 3
-    g = _window_gradient(dtype, (2, 3, *k, oh, ow))
-    got = _make(im2col.fold2d(g._data, (2, 3, h, w), (oh, ow), k, s, d), (2, 3, h, w), g.dtype, g.device)
+    # 5 x 3 planes: with PLANE_ITEMS of 4, the plane schedule's last work-item takes a partial run
+    monkeypatch.setattr(im2col, "PLANE_ITEMS", 4)
+    g = _window_gradient(dtype, (5, 3, *k, oh, ow))
+    got = _make(im2col.fold2d(g._data, (5, 3, h, w), (oh, ow), k, s, d), (5, 3, h, w), g.dtype, g.device)
     kernels = g.device.kernels
     kernel = kernels.pop("fold2d")
     try:
-        want = convolution._fold_raw(g, (2, 3, h, w), (oh, ow), k, s, d, False)
+        want = convolution._fold_raw(g, (5, 3, h, w), (oh, ow), k, s, d, False)
     finally:
         kernels["fold2d"] = kernel
     assert _bits(got) == _bits(want)
