@@ -467,6 +467,34 @@ def test_reductions(K, dt):
                 check(got, want, rtol=1e-2 if dt == "float16" else None)
 
 
+@pytest.mark.parametrize("dt", ["float32", "float64"])
+def test_reductions_outer_and_inner_dims(K, dt):
+    """Contiguous input reduced over its leading and trailing dims, a middle one kept (a
+    convolution's bias gradient, dims (0, 2, 3)): the rows kernel, then the cols kernel."""
+    cases = [
+        ((64, 32, 8, 8), (0, 2, 3)),
+        ((3, 5, 7), (0, 2)),
+        ((2, 1, 4, 3, 5), (0, 3, 4)),  # a size-1 dim among the reduced ones
+        ((700, 3, 2), (0, 2)),  # more than 512 rows for the cols pass: chunked
+        ((2, 3, 40000), (0, 2)),  # long rows: chunked rows pass
+    ]
+    for shape, dims in cases:
+        a = rand(shape, dt, low=-2, high=2)
+        for name, f in RED.items():
+            for keep in (False, True):
+                with np.errstate(over="ignore", under="ignore"):
+                    want = f(a.astype(np.float64), axis=dims, keepdims=keep)
+                got = host(K, K[name](dev(K, a), dims, keep))
+                assert got.shape == want.shape, (shape, dims, name)
+                if name == "prod":  # products of thousands of factors: compare where finite
+                    want = np.where(np.abs(want) < 1e30, want, got)
+                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3, err_msg=f"{name}{dims} of {shape}")
+    n = np.ones((2, 3, 4), dt)
+    n[1, 2, 3] = np.nan
+    got = host(K, K["max"](dev(K, n), (0, 2), False))
+    assert np.isnan(got[2]) and (got[:2] == 1).all()
+
+
 def test_reduction_edge_cases(K):
     z = dev(K, np.zeros((3, 0, 2), np.float32))
     check(host(K, K["sum"](z, (1,), False)), np.zeros((3, 2), np.float32))
