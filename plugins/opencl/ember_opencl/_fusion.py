@@ -117,6 +117,8 @@ def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
     if vec and op in ("exp", "tanh", "atan2") and dt == "float32":
         return f"v{op}_({', '.join(args)})"
+    if vec and op == "sqrt" and dt in ("float32", "float64"):
+        return f"{'vsqrt_' if dt == 'float32' else 'vsqrtd_'}({args[0]})"
     if len(args) == 1:
         return _WORD["x"].sub(args[0], unary_exprs(dt)[op])
     expr = binary_exprs(dt)[op]

@@ -410,18 +410,18 @@ def unary_exprs(dt: str) -> dict[str, str]:
     if dt in FLOATS:
         return {
             "neg": "-x",
-            "abs": "fabs(x)",
+            "abs": "ember_fabs_(x)",
             "exp": "exp(x)" if dt == "float64" else "sexp_(x)",
             "log": "log(x)",
-            "sqrt": "sqrt(x)",
+            "sqrt": "ember_sqrt_(x)" if dt == "float64" else "ember_sqrtf_(x)",
             "sin": "sin(x)",
             "cos": "cos(x)",
             "tanh": "tanh(x)" if dt == "float64" else "stanh_(x)",
             "erf": "erf(x)",
-            "floor": "floor(x)",
-            "ceil": "ceil(x)",
-            "round": "rint(x)",
-            "trunc": "trunc(x)",
+            "floor": "ember_floor_(x)",
+            "ceil": "ember_ceil_(x)",
+            "round": "ember_rint_(x)",
+            "trunc": "ember_trunc_(x)",
             "relu": "(x < 0 ? 0 : x)",
         }
     ident = {"floor": "x", "ceil": "x", "round": "x", "trunc": "x"}
@@ -454,8 +454,8 @@ def binary_exprs(dt: str) -> dict[str, str]:
                 "remainder": "pymod_(a, b)",
                 "pow": "pow(a, b)",
                 "atan2": "atan2(a, b)" if dt == "float64" else "satan2_(a, b)",
-                "maximum": "((a > b || isnan(a)) ? a : b)",
-                "minimum": "((a < b || isnan(a)) ? a : b)",
+                "maximum": "((a > b || a != a) ? a : b)",
+                "minimum": "((a < b || a != a) ? a : b)",
                 "signbit": "signbit(a)",  # b unused: the optional signbit kernel passes 0
             }
         )
@@ -491,7 +491,7 @@ inline {ct} floordiv_({ct} a, {ct} b) {{
     {ct} d = (a - m) / b;
     if (m != 0 && ((b < 0) != (m < 0))) d -= 1;
     if (d == 0) return copysign(({ct})0, a / b);
-    {ct} f = floor(d);
+    {ct} f = ember_floor_(d);
     return d - f > ({ct})0.5 ? f + 1 : f;
 }}
 inline {ct} pymod_({ct} a, {ct} b) {{

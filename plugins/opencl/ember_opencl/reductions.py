@@ -344,11 +344,11 @@ def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
         return "1", "acc = acc * v;"
     if op == "max":
         if floating:
-            return "-INFINITY", "acc = (v > acc || isnan(v)) ? v : acc;"
+            return "-INFINITY", "acc = (v > acc || v != v) ? v : acc;"
         return {"long": "LONG_MIN"}.get(ct, "0"), "acc = v > acc ? v : acc;"
     if op == "min":
         if floating:
-            return "INFINITY", "acc = (v < acc || isnan(v)) ? v : acc;"
+            return "INFINITY", "acc = (v < acc || v != v) ? v : acc;"
         return {"long": "LONG_MAX"}.get(ct, "0"), "acc = v < acc ? v : acc;"
     raise ValueError(op)
 
@@ -406,7 +406,7 @@ def gen_reduce_program(in_dt: str, out_dt: str, out_rank: int, red_rank: int, id
         ct = compute_type(in_dt)
         for op, cmp in (("argmax", ">"), ("argmin", "<")):
             if floating:
-                better = f"(!isnan(best) && (v {cmp} best || isnan(v)))"
+                better = f"(best == best && (v {cmp} best || v != v))"
             else:
                 better = f"(v {cmp} best)"
             sig = reduce_signature(op, in_dt, "long", out_rank, 1, idx)
@@ -619,7 +619,7 @@ def gen_softmax_program(dt: str, idx: str) -> Program:
     const __global {CTYPE[dt]}* p = x + x_off + o * L * inner + j;
     __global {CTYPE[dt]}* q = out + o * L * inner + j;
     {ct} m = -INFINITY;
-    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; m = (v > m || isnan(v)) ? v : m; }}
+    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; m = (v > m || v != v) ? v : m; }}
     {ct} s = 0;
     for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; s += {ex}(v - m); }}
     {tail}
