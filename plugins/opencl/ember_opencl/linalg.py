@@ -26,7 +26,7 @@ from .memory import complex_parts, contiguous, copy_into, fill
 
 _PART_OPS = {"add": binary_kernel("add"), "sub": binary_kernel("sub")}  # (eager: no fusion)
 
-__all__ = ["FAST_MM", "MM_BLOCK", "matmul"]
+__all__ = ["FAST_MM", "MM_BLOCK", "matmul", "mmf_with_bias"]
 
 MM_BLOCK = (8, 8, 256)  # matmul cache blocking on a CPU device: row blocks, panels, K chunk
 
@@ -278,8 +278,14 @@ def matmul_signature(dt: str, brank: int, idx: str) -> KernelSignature:
 FAST_MM = {"float32": (6, 16), "float64": (6, 8)}
 
 
-def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> Program:
+def gen_matmul_fast_program(dt: str, brank: int, idx: str, epilogue: str = "") -> Program:
     """Packed register-blocked matmul for float32/float64 (kernels ``pack`` and ``mmf``).
+
+    ``epilogue`` ``"row"`` or ``"col"``: ``mmf`` also adds a bias to each finished element, the
+    element ``bias[bias_off + i * bias_s]`` of its row i or ``bias[bias_off + j * bias_s]`` of
+    its column j, in the dtype's arithmetic, as the ``add`` kernel would in a launch of its own
+    (a compiled graph's rewrite, :mod:`ember_opencl.compiled`; the sum is the same IEEE add, so
+    the result is bitwise that of matmul then add).
 
     ``pack`` copies a contiguous B (nb, K, M) into panels Bp (nb, P, K, W), W = vector width,
     zero-padding the last panel. In ``mmf`` each work-item (row group, panel group, batch z)
@@ -296,7 +302,7 @@ def gen_matmul_fast_program(dt: str, brank: int, idx: str) -> Program:
     rows, vec = FAST_MM[dt]
     t = CTYPE[dt]
     vt = f"{t}{vec}"
-    sigs = mm_fast_signatures(dt, brank, idx)
+    sigs = mm_fast_signatures(dt, brank, idx, epilogue)
     pack = f"""
 typedef {vt} {vt}p __attribute__((aligned({ITEMSIZE[dt]})));
 {sigs[0].declaration()} {{
@@ -386,6 +392,18 @@ typedef {vt} {vt}p __attribute__((aligned({ITEMSIZE[dt]})));
         lines.append(f"        acc{r} += ({vt})(*ap{r}) * bv; ap{r} += a_sk;")
     lines.append("    }")
     lines.append("    }")
+    if epilogue == "row":
+        lines.append("    if (k0 + KC >= K) {  // the last chunk: each row's bias")
+        for r in range(rows):
+            lines.append(f"        acc{r} += ({vt})(bias[bias_off + min(i0 + {r}, N - 1) * bias_s]);")
+        lines.append("    }")
+    elif epilogue == "col":
+        lines.append("    if (k0 + KC >= K) {  // the last chunk: each column's bias")
+        lines.append(f"        {vt} bv = 0; {t}* e = ({t}*)&bv;")
+        lines.append(f"        for ({idx} q = 0; q < cols; ++q) e[q] = bias[bias_off + (p * {vec} + q) * bias_s];")
+        for r in range(rows):
+            lines.append(f"        acc{r} += bv;")
+        lines.append("    }")
     lines.append(f"    if (cols == {vec}) {{  // full panel: unaligned vector stores")
     for r in range(rows):
         lines.append(f"        if (i0 + {r} < N) *(__global {vt}p*)(pc + (i0 + {r}) * M) = acc{r};")
@@ -402,11 +420,14 @@ typedef {vt} {vt}p __attribute__((aligned({ITEMSIZE[dt]})));
 
 
 @cache
-def mm_fast_signatures(dt: str, brank: int, idx: str) -> tuple[KernelSignature, KernelSignature]:
+def mm_fast_signatures(
+    dt: str, brank: int, idx: str, epilogue: str = ""
+) -> tuple[KernelSignature, KernelSignature]:
     """Parameters of ``pack`` (the panels Bp; B with its offset, batch, k and column strides; K,
     M, the panel count P, the k chunk KB, chunks per panel NKB, work-items) and of ``mmf`` (C; A
     with its offset, row and k strides; Bp; N, K, M; the blocking RB, NP, KC; the batch dims
-    ``bd`` and the batch strides of A (``ab_s``) and of Bp (``bb_s``))."""
+    ``bd`` and the batch strides of A (``ab_s``) and of Bp (``bb_s``); with an ``epilogue``, the
+    bias with its offset and stride)."""
     t = CTYPE[dt]
     scalars = ("b_off", "b_sz", "b_sk", "b_sc", "K", "M", "P", "KB", "NKB", "nwi")
     pack = (
@@ -424,4 +445,14 @@ def mm_fast_signatures(dt: str, brank: int, idx: str) -> tuple[KernelSignature, 
         Param("ab_s", idx, brank),
         Param("bb_s", idx, brank),
     )
+    if epilogue:
+        mmf += (Param("bias", f"__global const {t}*"), Param("bias_off", idx), Param("bias_s", idx))
     return KernelSignature("pack", pack), KernelSignature("mmf", mmf)
+
+
+def mmf_with_bias(dev: object, key: tuple, epilogue: str) -> object:
+    """The ``mmf`` kernel of the program ``key`` (``("matmul_fast", dt, brank, idx)``, as
+    :func:`matmul` builds it) with a bias ``epilogue`` (``"row"`` or ``"col"``): its arguments are
+    those of ``mmf`` followed by the bias buffer, offset and stride."""
+    _, dt, brank, idx = key
+    return dev.program((*key, epilogue), gen_matmul_fast_program, dt, brank, idx, epilogue)["mmf"]

@@ -174,3 +174,62 @@ def test_a_function_without_tensor_inputs_gives_each_result_its_own_buffer() -> 
     for r in kept:
         np.testing.assert_array_equal(r.numpy(), np.full(8, 13.0, np.float32))
     assert sum(x.stats["fast"] for x in _replays(g)) >= 2
+
+
+def _layers(seed: int) -> tuple[Any, ...]:
+    rng = np.random.default_rng(seed)
+
+    def param(*shape: int) -> Any:
+        return ember.tensor(rng.standard_normal(shape).astype(np.float32), device=DEV, requires_grad=True)
+
+    # a conv's weight and bias; a linear layer whose bias is read through a strided view; a
+    # product of 12 columns (a partial panel) plus a bias broadcast from one value
+    return param(8, 3, 3, 3), param(8), param(10, 128), param(20), param(12, 10), param(1)
+
+
+def _forward_backward(x: Any, conv_w: Any, conv_b: Any, w1: Any, b1: Any, w2: Any, b2: Any) -> Any:
+    h = ember.nn.functional.conv2d(x, conv_w, conv_b, padding=1).relu().reshape(x.shape[0], -1)
+    h = ember.nn.functional.linear(h, w1, b1[::2]).relu()
+    loss = (h @ w2.mT + b2).square().mean()
+    loss.backward()
+    return loss
+
+
+def test_bias_adds_run_in_the_matmul_epilogue() -> None:
+    """A conv's bias (per row of its product), a linear bias read through a strided view (per
+    column) and one broadcast from one value (a partial panel of 12 columns): each add runs
+    inside its matmul's launch (three rewrites); losses and gradients equal eager's bit for bit
+    on every call."""
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal((4, 3, 4, 4)).astype(np.float32) for _ in range(5)]
+    eager, compiled = _layers(0), _layers(0)
+    run = ember.compile(_forward_backward)
+    for x in xs:
+        want = _forward_backward(ember.tensor(x, device=DEV), *eager).item()
+        got = run(ember.tensor(x, device=DEV), *compiled).item()
+        assert got == want
+        for a, b in zip(eager, compiled):
+            np.testing.assert_array_equal(b.grad.numpy(), a.grad.numpy())
+            a.grad = b.grad = None
+    (r,) = _replays(run)
+    assert r.stats["epilogues"] == 3 and r.stats["fast"] >= 3, (r.stats, r.why)
+
+
+def test_a_product_read_elsewhere_keeps_its_own_add() -> None:
+    """A matmul result the function also returns (or another op reads) is not folded into its
+    bias add: the product and the sum both come back right."""
+
+    def f(a: Any, w: Any, b: Any) -> Any:
+        p = a @ w
+        return p, p + b, (p * 2.0 + b).sum()
+
+    g = ember.compile(f)
+    rng = np.random.default_rng(4)
+    w = ember.tensor(rng.random((6, 5)).astype(np.float32), device=DEV)
+    b = ember.tensor(rng.random(5).astype(np.float32), device=DEV)
+    for _ in range(4):
+        a = ember.tensor(rng.random((7, 6)).astype(np.float32), device=DEV)
+        for got, want in zip(g(a, w, b), f(a, w, b)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    (r,) = _replays(g)
+    assert r.stats["epilogues"] == 0 and r.stats["fast"] == 2, (r.stats, r.why)
