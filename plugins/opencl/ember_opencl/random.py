@@ -10,12 +10,16 @@ from typing import Any
 
 from ._array import CLArray
 from ._codegen import CTYPE, header, store
-from ._launch import launch_1d, new_array
+from ._launch import launch_nd, new_array
 from ._signature import KernelSignature, Param, Program
 
-__all__ = ["normal", "uniform"]
+__all__ = ["BLOCKS_PER_ITEM", "normal", "uniform"]
 
 _MASK64 = (1 << 64) - 1
+
+
+#: Philox blocks per work-item (a multiple of 8: the vector generator makes 8 at a time)
+BLOCKS_PER_ITEM = 64
 
 
 def _random(kind: str, dev: Any, shape: tuple[int, ...], dtype: Any, seed: int, offset: int) -> CLArray:
@@ -23,12 +27,13 @@ def _random(kind: str, dev: Any, shape: tuple[int, ...], dtype: Any, seed: int, 
     n = out.size
     if n == 0:
         return out
-    per = 2 if dtype.name == "float64" else 4  # elements per work-item
+    per = 2 if dtype.name == "float64" else 4  # elements per Philox block
     knl = dev.program(("random", dtype.name), gen_random_program, dtype.name)[kind]
     args = random_signature(kind, dtype.name).pack(
-        out.alloc.buf, n, int(seed) & _MASK64, int(offset) & _MASK64
+        out.alloc.buf, n, int(seed) & _MASK64, int(offset) & _MASK64, BLOCKS_PER_ITEM
     )
-    launch_1d(dev, knl, args, -(-n // per), 64)
+    blocks = -(-n // per)
+    launch_nd(dev, knl, args, (-(-blocks // BLOCKS_PER_ITEM),), (1,))
     return out
 
 
@@ -45,6 +50,8 @@ def normal(dev: Any, shape: tuple[int, ...], dtype: Any, seed: int, offset: int)
 # ----------------------------------------------------------------------------------------------
 # code generation
 
+# the eight blocks' words out of the lanes, in block order
+_WORDS = "\n".join(f"    rr[{4 * j + m}] = c{m}.s{j};" for j in range(8) for m in range(4))
 _PHILOX = """
 #define PHILOX_M0 0xD2511F53u
 #define PHILOX_M1 0xCD9E8D57u
@@ -59,13 +66,44 @@ uint4 philox4x32_10(uint4 c, uint2 k) {
     }
     return c;
 }
-"""
+/* Eight blocks at once, block g0 + j in lane j (the words of block g0 + j go to rr[4j .. 4j + 3]):
+   the same rounds on 8-lane vectors, the 32 x 32 -> 64-bit products as vector multiplies. Written
+   with clang's __builtin_convertvector (PoCL's convert_ builtins are calls); a compiler without
+   it makes the blocks one at a time (EMBER_PHILOX8 0). */
+#if !defined(EMBER_STANDARD_MATH) && __has_builtin(__builtin_convertvector)
+#define EMBER_PHILOX8 1
+void philox8_(ulong g0, uint olo, uint ohi, uint2 k, uint *rr) {
+    ulong8 g = (ulong8)(g0) + (ulong8)(0, 1, 2, 3, 4, 5, 6, 7);
+    uint8 c0 = __builtin_convertvector(g, uint8), c1 = __builtin_convertvector(g >> 32, uint8);
+    uint8 c2 = (uint8)(olo), c3 = (uint8)(ohi);
+    uint k0 = k.x, k1 = k.y;
+    for (int r = 0; r < 10; ++r) {
+        ulong8 p0 = __builtin_convertvector(c0, ulong8) * (ulong8)PHILOX_M0;
+        ulong8 p1 = __builtin_convertvector(c2, ulong8) * (ulong8)PHILOX_M1;
+        uint8 n0 = __builtin_convertvector(p1 >> 32, uint8) ^ c1 ^ (uint8)(k0);
+        uint8 n2 = __builtin_convertvector(p0 >> 32, uint8) ^ c3 ^ (uint8)(k1);
+        c1 = __builtin_convertvector(p1, uint8);
+        c3 = __builtin_convertvector(p0, uint8);
+        c0 = n0; c2 = n2;
+        k0 += PHILOX_W0; k1 += PHILOX_W1;
+    }
+@WORDS@
+}
+#else
+#define EMBER_PHILOX8 0
+#endif
+""".replace("@WORDS@", _WORDS)
 
 
 def gen_random_program(dt: str) -> Program:
-    """uniform/normal: Philox4x32-10 with counter (group lo, group hi, offset lo, offset hi), key seed.
+    """uniform/normal: Philox4x32-10 with counter (block lo, block hi, offset lo, offset hi), key
+    seed.
 
-    Work-item g produces elements 4g..4g+3 (float16/32) or 2g..2g+1 (float64). Normal: Box-Muller.
+    Block g gives elements 4g..4g+3 (float16/32) or 2g..2g+1 (float64); a work-item makes
+    ``per_item`` consecutive blocks, eight at a time where the compiler has clang's vector
+    conversions (``philox8_``: on PoCL 5x faster than a block per work-item, 0.5 against 2.7 ms
+    for 524K float32), else one at a time; the numbers are the same either way. Normal:
+    Box-Muller.
     """
     if dt == "float64":
         per = 2
@@ -84,42 +122,56 @@ def gen_random_program(dt: str) -> Program:
             uni = [f"(float)(r.{c} >> 24) * 0x1.0p-8f" for c in "xyzw"]
         ct = "float"
     head = f""" {{
-    ulong g = get_global_id(0);
-    if (g * {per} >= n) return;
-    uint4 r = philox4x32_10((uint4)((uint)g, (uint)(g >> 32), (uint)offset, (uint)(offset >> 32)),
-                            (uint2)((uint)seed, (uint)(seed >> 32)));
-    {ct} u[{per}];
+    ulong blocks = (n + {per - 1}) / {per};
+    ulong b0 = get_global_id(0) * per_item;
+    ulong b1 = min(b0 + per_item, blocks);
+    uint2 k = (uint2)((uint)seed, (uint)(seed >> 32));
+    uint olo = (uint)offset, ohi = (uint)(offset >> 32);
+#if EMBER_PHILOX8
+    uint rr[32];
+    for (ulong g0 = b0; g0 < b1; g0 += 8) {{
+        philox8_(g0, olo, ohi, k, rr);
+        for (int j = 0; j < 8 && g0 + j < b1; ++j) {{
+            ulong g = g0 + j;
+            uint4 r = (uint4)(rr[4 * j], rr[4 * j + 1], rr[4 * j + 2], rr[4 * j + 3]);
+            BLOCK
+        }}
+    }}
+#else
+    for (ulong g = b0; g < b1; ++g) {{
+        uint4 r = philox4x32_10((uint4)((uint)g, (uint)(g >> 32), olo, ohi), k);
+        BLOCK
+    }}
+#endif
+}}
 """
-    tail = (
-        f"    for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) "
-        f"{{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}\n}}\n"
-    )
+
+    def block(values: list[str], post: str = "") -> str:
+        body = f"{ct} u[{per}]; " + " ".join(f"u[{q}] = {v};" for q, v in enumerate(values)) + post
+        stores = f"for (int q = 0; q < {per}; ++q) if (g * {per} + q < n) {{ {store(dt, 'out', f'g * {per} + q', 'u[q]')} }}"
+        return "{ " + body + " " + stores + " }"
+
     sigs = [random_signature(name, dt) for name in ("uniform", "normal")]
-    uni_src = sigs[0].declaration() + head
-    for q in range(per):
-        uni_src += f"    u[{q}] = {uni[q]};\n"
-    uni_src += tail
     two_pi = "6.283185307179586" + ("" if ct == "double" else "f")
-    norm_src = sigs[1].declaration() + head
-    for q in range(per):
-        norm_src += f"    u[{q}] = {nuni[q]};\n"
-    for q in range(0, per, 2):
-        norm_src += (
-            f"    {{ {ct} rad = sqrt(-2 * log(1 - u[{q}])); {ct} th = {two_pi} * u[{q + 1}];\n"
-            f"      u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}\n"
-        )
-    norm_src += tail
+    box_muller = "".join(
+        f" {{ {ct} rad = sqrt(-2 * log(1 - u[{q}])); {ct} th = {two_pi} * u[{q + 1}];"
+        f" u[{q}] = rad * cos(th); u[{q + 1}] = rad * sin(th); }}"
+        for q in range(0, per, 2)
+    )
+    uni_src = sigs[0].declaration() + head.replace("BLOCK", block(uni))
+    norm_src = sigs[1].declaration() + head.replace("BLOCK", block(nuni, box_muller))
     return header(dt) + _PHILOX + uni_src + norm_src, sigs
 
 
 @cache
 def random_signature(name: str, dt: str) -> KernelSignature:
-    """Parameters of ``uniform``/``normal``: the output, its element count, the seed and the
-    counter offset (64-bit each)."""
+    """Parameters of ``uniform``/``normal``: the output, its element count, the seed, the
+    counter offset and the Philox blocks per work-item (64-bit each)."""
     params = (
         Param("out", f"__global {CTYPE[dt]}*"),
         Param("n", "ulong"),
         Param("seed", "ulong"),
         Param("offset", "ulong"),
+        Param("per_item", "ulong"),
     )
     return KernelSignature(name, params)
