@@ -305,8 +305,13 @@ def cumsum(x: CLArray, dim: int) -> CLArray:
     return out
 
 
+#: rows of a float32 softmax along contiguous rows per work-item: about this many work-items
+SOFTMAX_ROW_ITEMS = 128
+
+
 def _softmax_lines(op: str, x: CLArray, dim: int) -> CLArray:
-    """softmax / log_softmax along ``dim`` of a floating x (one work-item per line)."""
+    """softmax / log_softmax along ``dim`` of a floating x (one work-item per line; float32
+    along contiguous rows: a run of rows per work-item, 8-wide vectors along each row)."""
     dev = x.dev
     out, x, length, inner = _lines_along(x, dim)
     if out.size == 0:
@@ -314,9 +319,15 @@ def _softmax_lines(op: str, x: CLArray, dim: int) -> CLArray:
     n = out.size // length
     idx = "long" if x.alloc.size >= INT_LIMIT else "int"
     dt = x.dtype.name
+    kn = dev.program(("softmax", dt, idx), gen_softmax_program, dt, idx)
+    if inner == 1 and dt == "float32":
+        per = -(-n // SOFTMAX_ROW_ITEMS)
+        sig = lines_signature(op + "_rows", dt, idx)
+        args = sig.pack(out.alloc.buf, x.alloc.buf, x.offset, length, per, n)
+        launch_nd(dev, kn[sig.name], args, (-(-n // per),), (1,))
+        return out
     sig = lines_signature(op, dt, idx)
-    knl = dev.program(("softmax", dt, idx), gen_softmax_program, dt, idx)[sig.name]
-    launch_n(dev, knl, sig.pack(out.alloc.buf, x.alloc.buf, x.offset, length, inner, n), n)
+    launch_n(dev, kn[sig.name], sig.pack(out.alloc.buf, x.alloc.buf, x.offset, length, inner, n), n)
     return out
 
 
@@ -625,4 +636,57 @@ def gen_softmax_program(dt: str, idx: str) -> Program:
     {tail}
 }}
 """)
+    if dt == "float32":
+        src.append(_softmax_rows_source(idx))
+        sigs += [lines_signature(f"{name}_rows", dt, idx) for name in tails]
     return "".join(src), sigs
+
+
+def _softmax_rows_source(idx: str) -> str:
+    """``softmax_rows`` / ``log_softmax_rows`` (float32, contiguous rows of length L): work-item
+    g takes rows ``g * per`` .. ``g * per + per - 1`` (the ``inner`` argument carries ``per``);
+    per row the line kernels' three sweeps, 8 lanes at a time (``vexp_``), the lanes' maxima
+    and sums combined in a fixed order, the row's last L % 8 elements one by one. The maximum
+    and each exponential are the line kernels'; the sum is added in another order."""
+    out = []
+    for name in ("softmax", "log_softmax"):
+        sig = lines_signature(f"{name}_rows", "float32", idx)
+        if name == "softmax":
+            write = (
+                "float inv = 1 / s; "
+                "for (k = 0; k + 8 <= L; k += 8) "
+                "*(__global float8u*)(q + k) = vexp_(*(const __global float8u*)(p + k) - m) * inv; "
+                "for (; k < L; ++k) q[k] = sexp_(p[k] - m) * inv;"
+            )
+        else:
+            write = (
+                "float ls = m + log(s); "
+                "for (k = 0; k + 8 <= L; k += 8) "
+                "*(__global float8u*)(q + k) = *(const __global float8u*)(p + k) - ls; "
+                "for (; k < L; ++k) q[k] = p[k] - ls;"
+            )
+        out.append(f"""
+{sig.declaration()} {{
+    {idx} r0 = get_global_id(0) * inner;
+    {idx} r1 = r0 + inner < n ? r0 + inner : n;
+    for ({idx} row = r0; row < r1; ++row) {{
+        const __global float* p = x + x_off + row * L;
+        __global float* q = out + row * L;
+        {idx} k = 0;
+        float8 mv = (float8)(-INFINITY);
+        for (; k + 8 <= L; k += 8) {{
+            float8 v = *(const __global float8u*)(p + k);
+            mv = (v > mv || v != v) ? v : mv;
+        }}
+        float m = -INFINITY;
+        for (int j = 0; j < 8; ++j) {{ float v = ((float*)&mv)[j]; m = (v > m || v != v) ? v : m; }}
+        for (; k < L; ++k) {{ float v = p[k]; m = (v > m || v != v) ? v : m; }}
+        float8 sv = (float8)(0.0f);
+        for (k = 0; k + 8 <= L; k += 8) sv += vexp_(*(const __global float8u*)(p + k) - m);
+        float s = ((sv.s0 + sv.s1) + (sv.s2 + sv.s3)) + ((sv.s4 + sv.s5) + (sv.s6 + sv.s7));
+        for (; k < L; ++k) s += sexp_(p[k] - m);
+        {write}
+    }}
+}}
+""")
+    return "".join(out)

@@ -252,6 +252,31 @@ def test_softmax_log_softmax(K, dt):
             check(host(K, K["log_softmax"](X, d)), (x64 - m - np.log(s)).astype(dt), rtol=tol, atol=tol)
 
 
+def test_softmax_rows_float32(K):
+    """float32 along contiguous rows (the vector row kernels): row lengths around the 8 lanes,
+    rows split unevenly over the work-items, -inf entries, a NaN row and an all -inf row
+    (NaN, as in PyTorch), against float64 numpy."""
+    from ember_opencl import reductions
+
+    rng = np.random.default_rng(7)
+    for length in (1, 7, 8, 9, 64, 100):
+        rows = reductions.SOFTMAX_ROW_ITEMS * 3 + 5
+        x = (rng.standard_normal((rows, length)) * 8).astype(np.float32)
+        x[::5, ::3] = -np.inf
+        x[1, 0] = np.nan
+        x[2] = -np.inf
+        x64 = x.astype(np.float64)
+        with np.errstate(invalid="ignore"):
+            m = x64.max(axis=1, keepdims=True)
+            m = np.where(np.isnan(x64).any(axis=1, keepdims=True), np.nan, m)
+            e = np.exp(x64 - m)
+            s = e.sum(axis=1, keepdims=True)
+            want = (e / s, x64 - m - np.log(s))
+        for name, w in zip(("softmax", "log_softmax"), want):
+            got = host(K, K[name](dev(K, x), 1))
+            np.testing.assert_allclose(got, w, rtol=1e-5, atol=1e-5, err_msg=f"{name}, rows of {length}")
+
+
 def test_strided_copy_tiles(K):
     """The tiled strided kernels: im2col-like windows, wide transposes, broadcasts, odd sizes."""
     x = rand((3, 5, 10, 10), "float32")
