@@ -262,6 +262,39 @@ inline float8 vatan2_(float8 y, float8 x) {
     return as_float8(as_int8(a) | (as_int8(y) & (int)0x80000000));
 }
 inline float satan2_(float y, float x) { return vatan2_((float8)(y), (float8)(x)).s0; }
+/* log the same way (Cephes logf): x = m * 2^e with m in [sqrt(1/2), sqrt(2)) (denormals scaled
+   by 2^23 first), log(1 + f) for f = m - 1 by a degree-9 polynomial, e * ln 2 added in two
+   parts; about 1 ulp. log(0) = -inf, log(inf) = inf, log(x < 0) = log(nan) = nan. */
+inline float8 vlog_(float8 x) {
+    int8 tiny = x < 1.17549435e-38f;
+    float8 y = tiny ? x * 8388608.0f : x;
+    int8 i = as_int8(y);
+    int8 e = ((i >> 23) & 0xff) - 126 - (tiny & 23);
+    float8 m = as_float8((i & (int)0x807fffff) | 0x3f000000);
+    int8 low = m < 0.707106781186547524f;
+    e = e + low;  /* (a true comparison is -1) */
+    float8 f = (low ? m + m : m) - 1.0f;
+    float8 z = f * f;
+    float8 p = 7.0376836292E-2f;
+    p = p * f - 1.1514610310E-1f;
+    p = p * f + 1.1676998740E-1f;
+    p = p * f - 1.2420140846E-1f;
+    p = p * f + 1.4249322787E-1f;
+    p = p * f - 1.6668057665E-1f;
+    p = p * f + 2.0000714765E-1f;
+    p = p * f - 2.4999993993E-1f;
+    p = p * f + 3.3333331174E-1f;
+    float8 fe = as_float8(e + 0x4B400000) - 12582912.0f;  /* e as a float (|e| < 2^22) */
+    float8 r = f * z * p;
+    r = r + fe * -2.12194440e-4f;
+    r = r - 0.5f * z;
+    r = f + r;
+    r = r + fe * 0.693359375f;
+    r = x == INFINITY ? x : r;
+    r = x == 0.0f ? (float8)(-INFINITY) : r;
+    return (x < 0.0f || x != x) ? (float8)(NAN) : r;
+}
+inline float slog_(float x) { return vlog_((float8)(x)).s0; }
 """
 
 

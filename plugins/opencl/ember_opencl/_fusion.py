@@ -72,7 +72,7 @@ BINARY_OPS = (
 REDUCE_OPS = frozenset(["sum", "prod", "max", "min"])
 # ops whose OpenCL expression is also valid (and cheap) on vector types
 _VEC_OK = frozenset(
-    ["neg", "abs", "exp", "tanh", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum", "atan2"]
+    ["neg", "abs", "exp", "log", "tanh", "sqrt", "relu", "add", "sub", "mul", "div", "maximum", "minimum", "atan2"]
 )
 _WORD = {name: re.compile(rf"\b{name}\b") for name in ("x", "a", "b")}
 
@@ -115,7 +115,7 @@ def _structure(root: Any) -> tuple[tuple, list, list]:
 
 def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
-    if vec and op in ("exp", "tanh", "atan2") and dt == "float32":
+    if vec and op in ("exp", "log", "tanh", "atan2") and dt == "float32":
         return f"v{op}_({', '.join(args)})"
     if vec and op == "sqrt" and dt in ("float32", "float64"):
         return f"{'vsqrt_' if dt == 'float32' else 'vsqrtd_'}({args[0]})"

@@ -412,7 +412,7 @@ def unary_exprs(dt: str) -> dict[str, str]:
             "neg": "-x",
             "abs": "ember_fabs_(x)",
             "exp": "exp(x)" if dt == "float64" else "sexp_(x)",
-            "log": "log(x)",
+            "log": "log(x)" if dt == "float64" else "slog_(x)",
             "sqrt": "ember_sqrt_(x)" if dt == "float64" else "ember_sqrtf_(x)",
             "sin": "sin(x)",
             "cos": "cos(x)",
@@ -529,7 +529,7 @@ def _ipow(ct: str) -> str:
 
 
 #: elementwise ops whose expression also works on vectors (same dtype in and out)
-VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "tanh", "atan2", "copy"}
+VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "log", "tanh", "atan2", "copy"}
 
 
 def gen_map_kernel(
@@ -607,13 +607,13 @@ def vec_ok(op: str, dt: str, out_dt: str) -> bool:
         op in VEC_OPS
         and dt == out_dt
         and dt in VEC_WIDTH
-        and (op not in ("exp", "tanh", "atan2") or dt == "float32")
+        and (op not in ("exp", "log", "tanh", "atan2") or dt == "float32")
         and (op != "div" or dt in FLOATS)
     )
 
 
 def _vec_expr(op: str, expr: str) -> str:
-    return {"exp": "vexp_(x)", "tanh": "vtanh_(x)", "atan2": "vatan2_(a, b)"}.get(op, expr)
+    return {"exp": "vexp_(x)", "log": "vlog_(x)", "tanh": "vtanh_(x)", "atan2": "vatan2_(a, b)"}.get(op, expr)
 
 
 def _gen_map_contiguous(

@@ -1,8 +1,9 @@
-"""The inline math macros of :mod:`ember_opencl._codegen` (``ember_fabs_`` ... ``ember_sqrt_``
-and the vector square roots): clang's builtins where the compiler has them, the standard OpenCL
-builtins where it does not (the header's fallback, forced here by defining
-``EMBER_STANDARD_MATH``). Both give numpy's values bit for bit on special values (NaN, infinities, signed zeros,
-halves, denormals, large values), as scalars and as vector lanes."""
+"""The inline math of :mod:`ember_opencl._codegen`. The macros (``ember_fabs_`` ...
+``ember_sqrt_``) and the vector square roots: clang's builtins where the compiler has them, the
+standard OpenCL builtins where it does not (the header's fallback, forced here by defining
+``EMBER_STANDARD_MATH``); both give numpy's values bit for bit on special values (NaN,
+infinities, signed zeros, halves, denormals, large values), as scalars and as vector lanes. The
+float32 logarithm's polynomial (``vlog_``): within 1 ulp of float64's."""
 
 from __future__ import annotations
 
@@ -92,3 +93,43 @@ def test_inline_math_equals_numpy_bitwise(dt: str, fallback: bool) -> None:
             want = ref(x)
         same = (got.view(f"u{x.itemsize}") == want.view(f"u{x.itemsize}")) | (np.isnan(got) & np.isnan(want))
         assert same.all(), f"{what} ({dt}): {x[~same]} -> {got[~same]}, numpy {want[~same]}"
+
+
+def test_float32_log_within_one_ulp() -> None:
+    """float32 ``log`` (``vlog_``: Cephes logf on 8 lanes; ``slog_`` its scalar form) as the eager
+    kernel (vector body and scalar tail) and inside a fused chain: within 1 ulp of the float64
+    logarithm from denormals to the largest float, exact at 1, and log(0) = -inf, log(-0) = -inf,
+    log(inf) = inf, log(x < 0) = log(nan) = nan."""
+    import ember
+
+    import ember_opencl
+
+    dev = ember.device("opencl")
+    rng = np.random.default_rng(1)
+    special = [0.0, -0.0, 1.0, 2.0, 0.5, np.inf, -np.inf, np.nan, -1.0, 1e-45, 1e-40, 1.1754944e-38]
+    special += [3.4e38, 0.70710677, 0.70710683, 1.4142135, 1 - 2**-24, 1 + 2**-23]
+    vals = np.concatenate(
+        [
+            np.asarray(special, np.float32),
+            np.exp(rng.uniform(-103, 88, 40000)).astype(np.float32),
+            rng.uniform(0.5, 2, 20000).astype(np.float32),
+            (rng.uniform(0, 1, 5003) * 1e-38).astype(np.float32),  # denormals; a partial tail
+        ]
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        want = np.log(vals.astype(np.float64))
+    finite = np.isfinite(want)
+    previous = ember_opencl.set_fusion("off")
+    try:
+        eager = ember.tensor(vals, device=dev).log().numpy()
+        ember_opencl.set_fusion("always")
+        fused = (ember.tensor(vals, device=dev).log() * 1.0 + 0.0).numpy()
+    finally:
+        ember_opencl.set_fusion(previous)
+    for got in (eager, fused):
+        assert np.array_equal(np.isnan(got), np.isnan(want))
+        assert np.array_equal(got[~finite & ~np.isnan(want)], want[~finite & ~np.isnan(want)])
+        ulp = np.spacing(np.abs(want[finite]).astype(np.float32)).astype(np.float64)
+        err = np.abs(got[finite] - want[finite]) / ulp
+        assert err.max() <= 1.0, vals[finite][err.argmax()]
+        assert got[vals == 1.0][0] == 0.0
