@@ -624,8 +624,9 @@ class _Recorder:
         knl = self.mmf_kernels.get(id(seg[-1][1]))
         if knl is None or out.layout.offset != 0 or not out.layout.is_contiguous:
             return
+        programs = list(self.dev.programs.items())  # (one C-level copy: other threads may build)
         key = next(
-            (k for k, kd in self.dev.programs.items() if len(k) == 4 and k[0] == "matmul_fast" and kd.get("mmf") is knl),
+            (k for k, kd in programs if len(k) == 4 and k[0] == "matmul_fast" and kd.get("mmf") is knl),
             None,
         )
         if key is not None:
