@@ -51,7 +51,7 @@ from ._array import CLArray
 from ._complex import COMPLEX, complex_math
 from ._launch import contiguous_layout, index_type, launch_1d, launch_n, new_array
 from ._signature import KernelSignature, Param, Program
-from .elementwise import COMPLEX_TO_REAL, binary_exprs, divmod_helpers, unary_exprs
+from .elementwise import COMPLEX_TO_REAL, VECTOR_POLYNOMIALS, binary_exprs, divmod_helpers, unary_exprs
 from .reductions import VINIT, row_split, rows_pass, vcomb
 
 __all__ = ["CAP", "HOT", "MODES", "Fusion", "gen_fused_program"]
@@ -115,7 +115,7 @@ def _structure(root: Any) -> tuple[tuple, list, list]:
 
 def _op_expr(dt: str, op: str, args: tuple[str, ...], vec: bool) -> str:
     """The OpenCL expression of ``op`` over the named values (scalar or vector form)."""
-    if vec and op in ("exp", "log", "tanh", "atan2") and dt == "float32":
+    if vec and op in VECTOR_POLYNOMIALS and dt == "float32":
         return f"v{op}_({', '.join(args)})"
     if vec and op == "sqrt" and dt in ("float32", "float64"):
         return f"{'vsqrt_' if dt == 'float32' else 'vsqrtd_'}({args[0]})"

@@ -24,7 +24,7 @@ Besides the primitives the backend provides the optional kernels ``add_`` (in-pl
 views), ``relu``, ``softmax``, ``log_softmax``, ``atan2`` (elementwise, fused like the binary
 primitives), ``sort`` (a segmented bitonic sort, :mod:`ember_opencl.sorting`), ``max_pool2d`` and
 ``max_pool2d_backward`` (one launch each, :mod:`ember_opencl.pooling`), ``fold2d`` (the
-convolution's col2im as one gathering launch, :mod:`ember_opencl.im2col`) and the complex
+convolution's col2im as one launch, :mod:`ember_opencl.im2col`) and the complex
 kernels ``real``, ``imag``, ``complex`` and ``conj``. Complex arrays are float2/double2 pairs
 (:mod:`ember_opencl._complex`); every family above takes them where numpy defines the op.
 """
@@ -208,7 +208,7 @@ class OpenCLBackend(Backend):
             # max pooling and its gradient, one launch each (pooling.py)
             "max_pool2d": pooling.max_pool2d,
             "max_pool2d_backward": pooling.max_pool2d_backward,
-            # the convolution's col2im, one gathering launch (im2col.py)
+            # the convolution's col2im, one launch (im2col.py)
             "fold2d": im2col.fold2d,
             # complex numbers: the parts as real arrays, a complex array from its parts, conj
             "real": memory.real,

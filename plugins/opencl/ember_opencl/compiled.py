@@ -44,6 +44,7 @@ check), keeps the plain replay.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -644,9 +645,7 @@ class _Recorder:
             mm = self.mm_out.get(id(x._alloc.buf))
             if mm is None or mm[0] != len(self.segments) - 1 or mm[1] != n0 - 1:
                 continue
-            numel = 1
-            for d in mm[3]:
-                numel *= d
+            numel = math.prod(mm[3])
             lx, lo = x.layout, out.layout
             if not (
                 lx.is_contiguous and lx.offset == 0 and lx.numel == numel and lo.is_contiguous and lo.offset == 0
@@ -712,9 +711,7 @@ def _bias_pattern(bias: CLArray, shape: tuple[int, ...], mm_shape: tuple[int, ..
     from ember.layout import broadcast_strides
 
     n, m = mm_shape[-2], mm_shape[-1]
-    numel = n * m
-    for d in mm_shape[:-2]:
-        numel *= d
+    numel = math.prod(mm_shape)
     if numel == 0 or numel > 1 << 22:
         return None
     strides = broadcast_strides(tuple(bias.shape), tuple(bias.strides), shape)

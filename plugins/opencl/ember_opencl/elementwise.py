@@ -528,8 +528,11 @@ def _ipow(ct: str) -> str:
 """
 
 
+#: float32 ops with an inline 8-lane polynomial ``v<op>_`` (and its scalar form ``s<op>_``) in
+#: :mod:`ember_opencl._codegen`: PoCL calls the builtins out of line
+VECTOR_POLYNOMIALS = frozenset({"exp", "log", "tanh", "atan2"})
 #: elementwise ops whose expression also works on vectors (same dtype in and out)
-VEC_OPS = {"add", "sub", "mul", "div", "neg", "exp", "log", "tanh", "atan2", "copy"}
+VEC_OPS = {"add", "sub", "mul", "div", "neg", "copy"} | VECTOR_POLYNOMIALS
 
 
 def gen_map_kernel(
@@ -607,13 +610,15 @@ def vec_ok(op: str, dt: str, out_dt: str) -> bool:
         op in VEC_OPS
         and dt == out_dt
         and dt in VEC_WIDTH
-        and (op not in ("exp", "log", "tanh", "atan2") or dt == "float32")
+        and (op not in VECTOR_POLYNOMIALS or dt == "float32")
         and (op != "div" or dt in FLOATS)
     )
 
 
 def _vec_expr(op: str, expr: str) -> str:
-    return {"exp": "vexp_(x)", "log": "vlog_(x)", "tanh": "vtanh_(x)", "atan2": "vatan2_(a, b)"}.get(op, expr)
+    if op in VECTOR_POLYNOMIALS:
+        return f"v{op}_({'a, b' if op == 'atan2' else 'x'})"
+    return expr
 
 
 def _gen_map_contiguous(

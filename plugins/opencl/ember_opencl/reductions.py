@@ -355,11 +355,11 @@ def _combine(op: str, ct: str, floating: bool) -> tuple[str, str]:
         return "1", "acc = acc * v;"
     if op == "max":
         if floating:
-            return "-INFINITY", "acc = (v > acc || v != v) ? v : acc;"
+            return "-INFINITY", f"acc = {vcomb('max', 'acc', 'v')};"
         return {"long": "LONG_MIN"}.get(ct, "0"), "acc = v > acc ? v : acc;"
     if op == "min":
         if floating:
-            return "INFINITY", "acc = (v < acc || v != v) ? v : acc;"
+            return "INFINITY", f"acc = {vcomb('min', 'acc', 'v')};"
         return {"long": "LONG_MAX"}.get(ct, "0"), "acc = v < acc ? v : acc;"
     raise ValueError(op)
 
@@ -630,7 +630,7 @@ def gen_softmax_program(dt: str, idx: str) -> Program:
     const __global {CTYPE[dt]}* p = x + x_off + o * L * inner + j;
     __global {CTYPE[dt]}* q = out + o * L * inner + j;
     {ct} m = -INFINITY;
-    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; m = (v > m || v != v) ? v : m; }}
+    for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; m = {vcomb("max", "m", "v")}; }}
     {ct} s = 0;
     for ({idx} k = 0; k < L; ++k) {{ {ct} v = {load(dt, "p", "k * inner")}; s += {ex}(v - m); }}
     {tail}
@@ -676,11 +676,11 @@ def _softmax_rows_source(idx: str) -> str:
         float8 mv = (float8)(-INFINITY);
         for (; k + 8 <= L; k += 8) {{
             float8 v = *(const __global float8u*)(p + k);
-            mv = (v > mv || v != v) ? v : mv;
+            mv = {vcomb("max", "mv", "v")};
         }}
         float m = -INFINITY;
-        for (int j = 0; j < 8; ++j) {{ float v = ((float*)&mv)[j]; m = (v > m || v != v) ? v : m; }}
-        for (; k < L; ++k) {{ float v = p[k]; m = (v > m || v != v) ? v : m; }}
+        for (int j = 0; j < 8; ++j) {{ float v = ((float*)&mv)[j]; m = {vcomb("max", "m", "v")}; }}
+        for (; k < L; ++k) {{ float v = p[k]; m = {vcomb("max", "m", "v")}; }}
         float8 sv = (float8)(0.0f);
         for (k = 0; k + 8 <= L; k += 8) sv += vexp_(*(const __global float8u*)(p + k) - m);
         float s = ((sv.s0 + sv.s1) + (sv.s2 + sv.s3)) + ((sv.s4 + sv.s5) + (sv.s6 + sv.s7));
