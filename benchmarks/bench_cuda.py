@@ -4,7 +4,9 @@
 
 Rows: matmul n x n in float32 and float16 (TFLOP/s; every framework's float32 matmul is a true
 float32 GEMM, TF32 left off), the host latency of a tiny op (a + b on shape (4,)), and one epoch
-of the digits CNN of examples/train_digits.py (batch 64) against the same model in PyTorch.
+of the digits CNN of examples/train_digits.py (batch 64), eager and under ``ember.compile`` (the
+cuda backend replays the step's runs of kernels as CUDA graphs), against the same model in
+PyTorch.
 GPU work is timed with the device synchronised before and after each timed run. Without a usable
 GPU it prints why and exits (with status 1 under ``--require-gpu``, else 0).
 """
@@ -132,8 +134,9 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     return x[perm], y[perm]
 
 
-def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str:
-    """One training epoch (after a warm-up epoch) of the example's CNN; a reason string to skip."""
+def digits_epoch_rows(dev: ember.Device, torch: object | None) -> list[list[str]] | str:
+    """One training epoch (after a warm-up epoch) of the example's CNN, eager and compiled; a
+    reason string to skip."""
     if not (ROOT / "examples" / "train_digits.py").exists():
         return "examples/train_digits.py not found"
     sys.path.insert(0, str(ROOT / "examples"))
@@ -156,20 +159,27 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
         generator=ember.Generator(dev, seed=0),
     )
 
-    def ember_epoch() -> float:
+    def train_step(xb: ember.Tensor, yb: ember.Tensor) -> ember.Tensor:
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    def ember_epoch(step: Callable[[ember.Tensor, ember.Tensor], ember.Tensor]) -> float:
         dev.synchronize()
         t0 = time.perf_counter()
         for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = step(xb, yb)
         loss.item()
         dev.synchronize()
         return time.perf_counter() - t0
 
-    ember_epoch()  # warm-up: kernel compilation, memory pool
-    t_em = ember_epoch()
+    compiled_step = ember.compile(train_step)
+    ember_epoch(train_step)  # warm-up: kernel compilation, memory pool
+    t_em = ember_epoch(train_step)
+    ember_epoch(compiled_step)  # warm-up: captures, the first replays, the CUDA graph captures
+    t_compiled = ember_epoch(compiled_step)
     t_pt = None
     if torch is not None:
         tnn, tF = torch.nn, torch.nn.functional
@@ -197,12 +207,15 @@ def digits_epoch_row(dev: ember.Device, torch: object | None) -> list[str] | str
         torch_epoch()
         t_pt = torch_epoch()
     return [
-        f"digits CNN epoch ({len(y)} images, batch 64)",
-        fmt_time(t_em),
-        "n/a",
-        "n/a" if t_pt is None else fmt_time(t_pt),
-        "n/a",
-        "n/a" if t_pt is None else f"{t_em / t_pt:.2f}",
+        [
+            f"digits CNN epoch{what} ({len(y)} images, batch 64)",
+            fmt_time(t),
+            "n/a",
+            "n/a" if t_pt is None else fmt_time(t_pt),
+            "n/a",
+            "n/a" if t_pt is None else f"{t / t_pt:.2f}",
+        ]
+        for what, t in (("", t_em), (", ember.compile", t_compiled))
     ]
 
 
@@ -229,11 +242,11 @@ def main() -> int:
     rows.append(tiny_op_row(dev, cp, torch))
     notes = []
     if not args.skip_training:
-        r = digits_epoch_row(dev, torch)
+        r = digits_epoch_rows(dev, torch)
         if isinstance(r, str):
-            notes.append(f"digits epoch row skipped: {r}")
+            notes.append(f"digits epoch rows skipped: {r}")
         else:
-            rows.append(r)
+            rows += r
     print(table(rows, ["case", "ember", "cupy", "torch", "ember/cupy", "ember/torch"]))
     for n in notes:
         print(n)

@@ -1,7 +1,7 @@
 """The cuda backend: :class:`ember.array_backend.ArrayBackend` (the array API standard's kernels, on
 CuPy through ``array_api_compat``'s namespace for it, with CuPy's own strided views as buffers),
-plus fused CUDA kernels for the hot paths, counter-based random numbers, DLPack and memory
-reporting.
+plus fused CUDA kernels for the hot paths, counter-based random numbers, DLPack, memory
+reporting, and ``ember.compile`` graphs replayed as CUDA graphs (:mod:`ember_cuda.compiled`).
 
 Buffers are ``cupy.ndarray``. Devices ``cuda:N`` are CuPy's devices ``N``. Every kernel runs on
 the right device: creation kernels on ``device_index``, the others on their first array's device
@@ -333,6 +333,14 @@ class CudaBackend(ArrayBackend):
             with cp.cuda.Device(target_index):
                 return self._from_host(buffer, target_index)
         return None
+
+    # -- ember.compile -----------------------------------------------------------------------------
+    def compile_graph(self, graph: Any) -> Any:
+        """An ``ember.compile`` graph with its runs of kernel calls captured once as CUDA graphs and
+        launched (:mod:`ember_cuda.compiled`); results equal the plain replay's."""
+        from .compiled import compile_graph
+
+        return compile_graph(graph, self.cp, self._count)
 
     # -- device queries ------------------------------------------------------------------------
     def device_count(self) -> int:
