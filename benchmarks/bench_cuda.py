@@ -141,9 +141,8 @@ def digits_epoch_rows(dev: ember.Device, torch: object | None) -> list[list[str]
         return "examples/train_digits.py not found"
     sys.path.insert(0, str(ROOT / "examples"))
     try:
-        import ember.nn.functional as F
         from ember.data import DataLoader, TensorDataset
-        from train_digits import DigitsCNN
+        from train_digits import DigitsCNN, train_step
 
         x, y = _digits()
     except ImportError as exc:
@@ -159,18 +158,11 @@ def digits_epoch_rows(dev: ember.Device, torch: object | None) -> list[list[str]
         generator=ember.Generator(dev, seed=0),
     )
 
-    def train_step(xb: ember.Tensor, yb: ember.Tensor) -> ember.Tensor:
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
-    def ember_epoch(step: Callable[[ember.Tensor, ember.Tensor], ember.Tensor]) -> float:
+    def ember_epoch(step: Callable[..., ember.Tensor]) -> float:
         dev.synchronize()
         t0 = time.perf_counter()
         for xb, yb in loader:
-            loss = step(xb, yb)
+            loss = step(model, opt, xb, yb)
         loss.item()
         dev.synchronize()
         return time.perf_counter() - t0

@@ -73,6 +73,18 @@ def load_digits_split(
     return as_t(x[train]), as_t(y[train]), as_t(x[test]), as_t(y[test])
 
 
+def train_step(
+    model: nn.Module, opt: ember.optim.Optimizer, xb: ember.Tensor, yb: ember.Tensor
+) -> ember.Tensor:
+    """One training step: cross-entropy of ``model(xb)`` against ``yb``, backward, ``opt.step()``;
+    returns the loss."""
+    loss = F.cross_entropy(model(xb), yb)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def evaluate(model: nn.Module, x: ember.Tensor, y: ember.Tensor, batch_size: int = 512) -> float:
     """Accuracy of ``model`` on (x, y), in eval mode without gradients."""
     model.eval()
@@ -143,13 +155,6 @@ def train(args: argparse.Namespace) -> dict[str, float]:
         writer = SummaryWriter(args.logdir)
     history: dict[str, list[float]] = {"loss": [], "accuracy": [], "lr": []}
 
-    def train_step(xb: ember.Tensor, yb: ember.Tensor) -> ember.Tensor:
-        loss = F.cross_entropy(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-
     # --compile: the whole step (forward, loss, backward, Adam) captured once per input signature
     # and replayed (the device's backend may plan and fuse it); the same numbers as eager
     run_step = ember.compile(train_step) if args.compile else train_step
@@ -161,7 +166,7 @@ def train(args: argparse.Namespace) -> dict[str, float]:
         bar = progress_bar(loader, f"epoch {epoch + 1}/{args.epochs}", args.quiet)
         total, n = 0.0, 0
         for xb, yb in bar:
-            loss = run_step(xb, yb)
+            loss = run_step(model, opt, xb, yb)
             total += loss.item() * xb.shape[0]
             n += xb.shape[0]
             bar.set_postfix(loss=f"{total / n:.4f}")

@@ -17,7 +17,7 @@ import pytest
 from ember.compile import CompiledFunction, CompileWarning
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-from train_digits import DigitsCNN  # noqa: E402
+from train_digits import DigitsCNN, train_step  # noqa: E402
 
 DEVICES = ["cpu", "opencl", "cuda"]
 
@@ -57,21 +57,13 @@ def _twins(dev: Any, optimizer: str) -> tuple[Any, Any, Any, Any]:
     return (*make(), *make())
 
 
-def _step(model: nn.Module, opt: Any, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
-
-
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_training_step_equals_eager_twin_over_20_steps(dev: Any, optimizer: str) -> None:
     m1, o1, m2, o2 = _twins(dev, optimizer)
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _batches(dev, 20)
     ember.manual_seed(1)  # dropout draws from the default generator: the same masks both ways
-    eager_losses = [_step(m1, o1, x, y).item() for x, y in batches]
+    eager_losses = [train_step(m1, o1, x, y).item() for x, y in batches]
     ember.manual_seed(1)
     compiled_losses = [step(m2, o2, x, y).item() for x, y in batches]
     assert compiled_losses == eager_losses
@@ -81,7 +73,7 @@ def test_training_step_equals_eager_twin_over_20_steps(dev: Any, optimizer: str)
     explained = step.explain()
     assert "matmul" in explained and "check: ember.ops.gather_scatter._check_index" in explained
     if optimizer == "adam":  # the first step creates the state (eagerly); the steady one replays
-        first, steady = explained.split("compiled _step:")[1:]
+        first, steady = explained.split("compiled train_step:")[1:]
         assert "eager: optimizer 0.step() (it changes the optimizer's host state" in first
         assert "0 eager optimizer steps, 8 optimizer host-scalar calls" in steady
         assert "h0 = O[0]._host_scalars(O[0].param_groups[0], O[0].state[P[" in steady
@@ -114,10 +106,10 @@ def test_adam_replays_with_a_scheduler_and_a_state_dict_round_trip(dev: Any, opt
         return m, o, ember.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (1 + 0.3 * e))
 
     (m1, o1, s1), (m2, o2, s2) = make(), make()
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     losses: list[list[float]] = [[], []]
     for i, (x, y) in enumerate(_batches(dev, 24, batch=16)):
-        for j, (m, o, s, f) in enumerate(((m1, o1, s1, _step), (m2, o2, s2, step))):
+        for j, (m, o, s, f) in enumerate(((m1, o1, s1, train_step), (m2, o2, s2, step))):
             ember.manual_seed(100 + i)
             losses[j].append(f(m, o, x, y).item())
             s.step()
@@ -275,11 +267,11 @@ def test_new_shape_recompiles_and_cache_is_bounded(dev: Any) -> None:
 
 def test_load_state_dict_is_seen_by_the_next_replay(dev: Any) -> None:
     m1, o1, m2, o2 = _twins(dev, "sgd")
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _batches(dev, 6)
     ember.manual_seed(3)
     for x, y in batches[:3]:
-        _step(m1, o1, x, y)
+        train_step(m1, o1, x, y)
     ember.manual_seed(3)
     for x, y in batches[:3]:
         step(m2, o2, x, y)
@@ -290,7 +282,7 @@ def test_load_state_dict_is_seen_by_the_next_replay(dev: Any) -> None:
         o.load_state_dict(ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9).state_dict())
     ember.manual_seed(5)
     for x, y in batches[3:]:
-        _step(m1, o1, x, y)
+        train_step(m1, o1, x, y)
     ember.manual_seed(5)
     for x, y in batches[3:]:
         step(m2, o2, x, y)
@@ -634,9 +626,9 @@ def test_batch_norm_running_stats_follow_eager(dev: Any) -> None:
         return m, ember.optim.SGD(m.parameters(), lr=0.1)
 
     (m1, o1), (m2, o2) = make(), make()
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     for x, y in _batches(dev, 5):
-        _step(m1, o1, x, y)
+        train_step(m1, o1, x, y)
         step(m2, o2, x, y)
     for (n, a), (_, b) in zip(m1.state_dict().items(), m2.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=n)

@@ -23,7 +23,7 @@ from ember_cpu.compiled import PlannedReplay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples"))
 from train_charlm import Block, CharLMConfig, parameter_groups, warmup_cosine  # noqa: E402
-from train_digits import DigitsCNN  # noqa: E402
+from train_digits import DigitsCNN, train_step  # noqa: E402
 
 
 def _planned(fn: Any) -> list[PlannedReplay]:
@@ -44,14 +44,6 @@ def _digits(optimizer: str) -> tuple[nn.Module, Any]:
     if optimizer == "sgd":
         return m, ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
     return m, ember.optim.Adam(m.parameters(), lr=3e-3)
-
-
-def _step(model: nn.Module, opt: Any, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
 
 
 def _assert_twins(m1: nn.Module, o1: Any, m2: nn.Module, o2: Any) -> None:
@@ -80,10 +72,10 @@ def test_digits_steps_equal_eager(optimizer: str, loops: str, monkeypatch: pytes
         pytest.skip(f"the native loops are not available here: {native.status()}")
     m1, o1 = _digits(optimizer)
     m2, o2 = _digits(optimizer)
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _digits_batches(16)
     ember.manual_seed(1)
-    eager = [_step(m1, o1, x, y).item() for x, y in batches]
+    eager = [train_step(m1, o1, x, y).item() for x, y in batches]
     ember.manual_seed(1)
     got = [step(m2, o2, x, y).item() for x, y in batches]
     assert got == eager
@@ -154,10 +146,10 @@ def test_state_changed_between_replays_is_read() -> None:
     reads them (buffers are planned for temporaries only), as the eager twin does."""
     m1, o1 = _digits("adam")
     m2, o2 = _digits("adam")
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _digits_batches(12)
     snapshot = {k: v.clone() for k, v in m1.state_dict().items()}
-    for m, o, fn in ((m1, o1, _step), (m2, o2, step)):
+    for m, o, fn in ((m1, o1, train_step), (m2, o2, step)):
         ember.manual_seed(1)
         for i, (x, y) in enumerate(batches):
             if i == 6:
@@ -173,7 +165,7 @@ def test_kept_gradients_and_results_are_never_overwritten() -> None:
     """What leaves a replay (gradients, the returned loss) is allocated per replay: a tensor the
     caller keeps holds its own step's values after later replays."""
     m, o = _digits("sgd")
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _digits_batches(6)
     kept = []
     for x, y in batches:

@@ -24,7 +24,7 @@ from ember.compile.graph import Bind, Effect, Graph, HostArg, Node, ResultTensor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples"))
 
-from train_digits import DigitsCNN
+from train_digits import DigitsCNN, train_step
 
 from ember_cuda.compiled import HOST_KERNELS, MIN_NODES, GraphReplay, capturable, plan_segments
 
@@ -142,14 +142,6 @@ def _digits_twins(dev: Any, optimizer: str) -> tuple[Any, Any, Any, Any]:
     return (*make(), *make())
 
 
-def _step(model: nn.Module, opt: Any, x: ember.Tensor, y: ember.Tensor) -> ember.Tensor:
-    loss = F.cross_entropy(model(x), y)
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    return loss
-
-
 def _batches(dev: Any, n: int) -> list[tuple[ember.Tensor, ember.Tensor]]:
     rng = np.random.default_rng(0)
     return [
@@ -167,10 +159,10 @@ def _replays(step: Any) -> list[GraphReplay]:
 
 def _run_twins(dev: Any, optimizer: str, steps: int) -> tuple[Any, list[float], list[float], Any, Any]:
     m1, o1, m2, o2 = _digits_twins(dev, optimizer)
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     batches = _batches(dev, steps)
     ember.manual_seed(1)
-    eager = [_step(m1, o1, x, y).item() for x, y in batches]
+    eager = [train_step(m1, o1, x, y).item() for x, y in batches]
     ember.manual_seed(1)
     compiled = [step(m2, o2, x, y).item() for x, y in batches]
     return step, eager, compiled, m1, m2
@@ -220,7 +212,7 @@ def test_training_step_runs_as_cuda_graphs(cuda: Any, optimizer: str) -> None:
 
 def test_results_the_caller_keeps_are_not_overwritten(cuda: Any) -> None:
     m, opt, _, _ = _digits_twins(cuda, "sgd")
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     kept = []
     for x, y in _batches(cuda, 6):
         loss = step(m, opt, x, y)
@@ -235,7 +227,7 @@ def test_results_the_caller_keeps_are_not_overwritten(cuda: Any) -> None:
 
 def test_same_and_new_input_buffers_and_load_state_dict(cuda: Any) -> None:
     m1, o1, m2, o2 = _digits_twins(cuda, "sgd")
-    step = ember.compile(_step)
+    step = ember.compile(train_step)
     (x, y), (x2, y2) = _batches(cuda, 2)
     # the same batch tensors each call (read in place), then new ones (copied in), then a
     # state loaded into the module between calls
@@ -245,6 +237,6 @@ def test_same_and_new_input_buffers_and_load_state_dict(cuda: Any) -> None:
             state = {k: v.clone() for k, v in m1.state_dict().items()}
             m1.load_state_dict(state)
             m2.load_state_dict(state)
-        assert step(m2, o2, a, b).item() == _step(m1, o1, a, b).item()
+        assert step(m2, o2, a, b).item() == train_step(m1, o1, a, b).item()
     for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
         assert np.array_equal(p1.detach().numpy(), p2.detach().numpy())
