@@ -4,8 +4,8 @@
 #   1. a venv with --system-site-packages (CuPy/torch stay visible), ember + cpu + cuda + nccl
 #      installed from this working tree (pip --no-build-isolation --no-deps --no-index -e)
 #   2. a hard check that the cuda backend is available (stops here, clearly, when it is not)
-#   3. ember info, the cuda backend tests, the conformance kit on cuda, the digits example on cuda,
-#      benchmarks/bench_cuda.py
+#   3. ember info, the cuda backend tests, ember.compile's tests on cuda, the conformance kit on
+#      cuda, the digits example on cuda, benchmarks/bench_cuda.py
 #   4. the nccl backend: a check that it is available (CuPy must load NCCL: nvidia-nccl-cu12), its
 #      GPU tests (a world of one on one GPU) and a world-of-one DistributedDataParallel run on cuda
 # Every step's output is shown; a failing step does not stop the later ones (except 2), and the
@@ -123,6 +123,7 @@ PY
 
 step "ember info" 60 "$VPY" -m ember info
 step "cuda tests" "$T_TESTS" "$VPY" -m pytest plugins/cuda/tests -q -rs
+step "ember.compile on cuda" "$T_TESTS" "$VPY" -m pytest tests/test_compile.py -q -rs -k cuda
 step "conformance on cuda" "$T_CONFORMANCE" "$VPY" -m pytest --pyargs ember.testing --ember-device=cuda -q
 if [ -f examples/train_digits.py ]; then
     step "train digits on cuda" "$T_TRAIN" "$VPY" examples/train_digits.py --device cuda --epochs "$EPOCHS" --quiet
