@@ -325,9 +325,17 @@ class Segment:
         self._keep = [pool, stream]
 
     def _release(self) -> None:
+        if self.graph is not None:
+            # a launch may still be running on the memory about to go back to the device
+            if self._device is None:
+                self.cp.cuda.get_current_stream().synchronize()
+            else:
+                with self._device:
+                    self.cp.cuda.get_current_stream().synchronize()
         for o in self._outs:
             self.static.pop(id(o), None)
         self.graph, self._steady, self._bound, self._back, self._outs, self._keep = None, [], [], [], (), []
+        self._device = None
 
 
 def _span(x: Any) -> tuple[int, int]:
