@@ -353,6 +353,23 @@ def test_the_valid_neighbours_of_the_hostile_files_load(tmp_path):
         assert list(ember.load(path)) == names, what
 
 
+@pytest.mark.parametrize("device", ["cpu", "opencl"])
+def test_bool_bytes_other_than_0_and_1_load_as_the_values_they_hold(tmp_path, device):
+    # safetensors stores a bool as one byte; a file may hold 2 or 255 for True, which numpy reads as
+    # True but device kernels would compute on (2 & 1 == 0, a cast giving 255)
+    try:
+        dev = ember.device(device)
+    except ember.BackendError as exc:
+        pytest.skip(f"device {device!r} unusable: {exc}")
+    path = tmp_path / "bools.safetensors"
+    path.write_bytes(one("BOOL", (4,), (0, 4), bytes([2, 0, 255, 1])))
+    w = ember.load(path, map_location=dev)["w"]
+    assert w.dtype is ember.bool_ and w.device == dev
+    assert w.tolist() == [True, False, True, True]
+    assert w.sum().item() == 3 and w.to(ember.int32).tolist() == [1, 0, 1, 1]
+    assert (w & ember.ones(4, dtype=ember.bool_, device=dev)).tolist() == [True, False, True, True]
+
+
 def test_a_pickle_is_never_unpickled(tmp_path):
     marker = tmp_path / "code-ran"
 

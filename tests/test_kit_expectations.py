@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 
+import ember
+import numpy as np
 import pytest
 from ember.scaffold import _files
+from ember.testing import invariants
 from ember.testing.plugin import id_forms, pattern_matches
 
 pytest_plugins = ["pytester"]
@@ -157,3 +160,12 @@ def test_scaffold_example_pattern_matches_the_kit(pytester: pytest.Pytester) -> 
     res = pytester.runpytest(*KIT, "--collect-only", "-q", "--ember-strict-patterns")
     assert res.ret == pytest.ExitCode.OK, res.stdout.str()[-2000:] + res.stderr.str()[-2000:]
     assert "test_ops.py::test_forward_matches_numpy[cpu-cumsum-float32]" in res.stdout.str()
+
+
+def test_check_result_refuses_a_bool_buffer_holding_bytes_other_than_0_and_1() -> None:
+    raw = np.frombuffer(bytes([2, 1, 0, 255]), dtype=np.bool_).copy()
+    cpu = ember.device("cpu")
+    t = ember.from_numpy(raw)  # the cpu backend shares the array's bytes
+    with pytest.raises(AssertionError, match=r"made: the bool buffer on cpu.* holds bytes \[2, 255\]"):
+        invariants.check_result(t, "made", cpu)
+    invariants.check_result(ember.tensor(raw), "made", cpu)  # tensor() copies as 0 and 1

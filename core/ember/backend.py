@@ -139,7 +139,9 @@ PRIMITIVES: dict[str, tuple[str, str]] = {
     "from_numpy": (
         "memory",
         "from_numpy(array: np.ndarray, device_index) -> buffer. A copy of "
-        "`array` (any layout) on the device, same shape and dtype. The cpu backend may share memory.",
+        "`array` (any layout) on the device, same shape and dtype. The cpu backend may share memory. "
+        "A bool array arrives holding bytes 0 and 1 only (core makes it so), and every bool buffer a "
+        "kernel writes must hold 0 and 1 too.",
     ),
     "to_numpy": ("memory", "to_numpy(x) -> np.ndarray with x's shape and dtype; waits for x."),
     "empty": ("memory", "empty(shape, dtype, device_index) -> uninitialised C-contiguous buffer."),

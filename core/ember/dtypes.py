@@ -44,6 +44,7 @@ __all__ = [
     "set_default_dtype",
     "as_dtype",
     "finfo",
+    "canonical_bools",
 ]
 
 
@@ -249,6 +250,19 @@ def from_numpy_dtype(dt: np.dtype) -> DType:
         names = ", ".join(x.name for x in ALL_DTYPES)
         raise TypeError(f"numpy dtype {dt} has no Ember equivalent; supported: {names}")
     return d
+
+
+def canonical_bools(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, unless it is a bool array holding bytes other than 0 and 1: then a copy
+    holding 0 and 1. numpy reads every nonzero byte as True (``np.frombuffer`` and byte views give
+    such arrays); device kernels compute on the bytes (2 & 1 is 0, a cast of 255 gives 255), so a
+    bool array is made canonical wherever it leaves the host for a device buffer."""
+    if array.dtype != np.bool_ or array.size == 0:
+        return array
+    as_bytes = array.view(np.uint8)
+    if int(as_bytes.max()) <= 1:
+        return array
+    return as_bytes != 0
 
 
 def _promote_pair(a: DType, b: DType) -> DType:

@@ -129,7 +129,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         # Python floats reach bfloat16 through float32, as in PyTorch (1 + 2**-8 + 2**-30 gives
         # 1.0, where a direct rounding gives 1.0078125; ml_dtypes' own cast changed between versions)
         arr = arr.astype(np.float32)
-    arr = np.array(arr, dtype=dt.numpy, copy=True, order="C")
+    arr = _dt.canonical_bools(np.array(arr, dtype=dt.numpy, copy=True, order="C"))
     out = _make(kernel(dev, "from_numpy")(arr, dev.index), arr.shape, dt, dev)
     return _finish(out, requires_grad)
 
@@ -163,7 +163,11 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
             device=device if device is not None else data.device,
             dtype=dtype if dtype is not None else data.dtype,
         )
-    if isinstance(data, np.ndarray) and (dtype is None or _dt.as_dtype(dtype).numpy == data.dtype):
+    if (
+        isinstance(data, np.ndarray)
+        and (dtype is None or _dt.as_dtype(dtype).numpy == data.dtype)
+        and _dt.canonical_bools(data) is data  # else a copy holding 0 and 1 (see tensor)
+    ):
         dev = _device(device)
         dt = _dt.from_numpy_dtype(data.dtype)
         return _make(kernel(dev, "from_numpy")(data, dev.index), data.shape, dt, dev)

@@ -83,7 +83,8 @@ def _tensors_in(value: Any, label: str) -> Iterator[tuple[str, ember.Tensor]]:
 
 def check_result(out: Any, op_name: str, device: Any = None) -> None:
     """Assert that ``out`` (a tensor, or a tuple/list of tensors such as max's (values, indices))
-    lives on ``device`` and that each tensor's buffer has exactly the dtype and shape it records.
+    lives on ``device`` and that each tensor's buffer has exactly the dtype and shape it records
+    (and, for a bool tensor, holds bytes 0 and 1 only).
 
     AssertionError messages name the op, the recorded and the actual dtype/shape.
     """
@@ -104,6 +105,14 @@ def check_result(out: Any, op_name: str, device: Any = None) -> None:
                 f"{dtype} (a kernel computed in another dtype than the core asked for; the core must "
                 "cast its result, or the kernel keep its input's dtype)"
             )
+        if t.dtype.is_bool and device_has_data(t.device):
+            as_bytes = np.asarray(_read_raw(t)).view(np.uint8)
+            if as_bytes.size and int(as_bytes.max()) > 1:
+                bad = sorted({int(b) for b in as_bytes.ravel() if b > 1})[:4]
+                raise AssertionError(
+                    f"{label}: the bool buffer on {t.device} holds bytes {bad} (a bool buffer holds 0 "
+                    "and 1 only: other kernels compute on the bytes, 2 & 1 giving 0)"
+                )
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Conformance: hostile inputs that once left a tensor whose buffer disagreed with its dtype, or
 wrong values, on some backend.
 
-Overlapping copies, ``where`` of two Python scalars, bool and small-integer inputs, reductions with
+Overlapping copies, ``where`` of two Python scalars, bool and small-integer inputs, bool arrays
+whose True bytes are not 1, reductions with
 an explicit dtype, random draws at the edge of [0, 1), and empty and 0-d reductions. Every result
 goes through :func:`ember.testing.invariants.check_result` (its buffer really has the dtype and
 shape it records); values are compared with numpy where the device holds any.
@@ -223,6 +224,50 @@ def test_bool_inputs_follow_pytorch(ember_device: Any) -> None:
     for fn, message in refused:
         with pytest.raises(TypeError, match=message):
             fn(m)
+
+
+def _bools_with_any_bytes() -> np.ndarray:
+    """A numpy bool array whose True elements are stored as bytes 2, 1, 255 and 64 (numpy reads any
+    nonzero byte as True; ``np.frombuffer`` or a ``view`` of bytes gives such arrays)."""
+    return np.frombuffer(bytes([2, 1, 0, 255, 64, 0]), dtype=np.bool_).reshape(2, 3)
+
+
+_BOOL_ENTRANCES: dict[str, Callable[[np.ndarray, Any], Any]] = {
+    "ember.tensor": lambda a, dev: ember.tensor(a, device=dev),
+    "ember.as_tensor": lambda a, dev: ember.as_tensor(a, device=dev),
+    "ember.from_numpy(...).to": lambda a, dev: ember.from_numpy(a.copy()).to(dev),
+}
+
+
+@pytest.mark.parametrize("entrance", list(_BOOL_ENTRANCES))
+def test_bool_arrays_with_bytes_other_than_0_and_1(ember_device: Any, entrance: str) -> None:
+    """A bool array from the host whose True bytes are not 1 computes as the values it holds:
+    logical and bitwise ops, comparisons, casts, sums, selects (kernels that compute on bytes
+    would see 2 & 1 == 0, or cast True to 255)."""
+    raw = _bools_with_any_bytes()
+    b = raw.view(np.uint8) != 0  # the values
+    t = _BOOL_ENTRANCES[entrance](raw, ember_device)
+    ones = ember.ones(2, 3, dtype=ember.bool_, device=ember_device)
+    where = f"a bool tensor made by {entrance} from bytes {raw.view(np.uint8).ravel().tolist()}"
+    _check(t, where, ember_device, b, ember.bool_)
+    _check(ember.logical_and(t, ones), f"logical_and of {where}", ember_device, b, ember.bool_)
+    _check(ember.logical_xor(t, ones), f"logical_xor of {where}", ember_device, ~b, ember.bool_)
+    _check(ember.logical_not(t), f"logical_not of {where}", ember_device, ~b, ember.bool_)
+    _check(t & ones, f"& of {where}", ember_device, b, ember.bool_)
+    _check(t ^ ones, f"^ of {where}", ember_device, ~b, ember.bool_)
+    _check(t == ones, f"== of {where}", ember_device, b, ember.bool_)
+    _check(t.to(ember.int32), f"int32 cast of {where}", ember_device, b.astype(np.int32), ember.int32)
+    _check(t.to(ember.float32), f"float32 cast of {where}", ember_device, b.astype(np.float32), ember.float32)
+    _check(t.sum(), f"sum of {where}", ember_device, np.int64(b.sum()), ember.int64)
+    _check(t.sum(dim=1), f"sum(dim=1) of {where}", ember_device, b.sum(axis=1), ember.int64)
+    x = ember.arange(6, dtype=ember.float32, device=ember_device).reshape(2, 3)
+    _check(
+        ember.where(t, x, -x),
+        f"where of {where}",
+        ember_device,
+        np.where(b, np.arange(6.0).reshape(2, 3), -np.arange(6.0).reshape(2, 3)),
+        ember.float32,
+    )
 
 
 _INT_VALUES = np.array([[3, -2, 0], [1, -1, 2]])
