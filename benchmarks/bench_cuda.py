@@ -172,6 +172,9 @@ def digits_epoch_rows(dev: ember.Device, torch: object | None) -> list[list[str]
     t_em = ember_epoch(train_step)
     ember_epoch(compiled_step)  # warm-up: captures, the first replays, the CUDA graph captures
     t_compiled = ember_epoch(compiled_step)
+    for replay in compiled_step._cache.values():  # what the backend made of each signature
+        if hasattr(replay, "describe"):
+            print(f"{replay.describe()}\n#   stats: {replay.stats}")
     t_pt = None
     if torch is not None:
         tnn, tF = torch.nn, torch.nn.functional

@@ -423,8 +423,8 @@ class GraphReplay:
             p = seg.plan
             what = f"eager ({seg.eager_reason})" if seg.eager_reason else "a CUDA graph"
             lines.append(
-                f"#   cuda_graph{i}: {len(p.nodes)} kernel calls, {len(p.inputs)} inputs, "
-                f"{len(p.outputs)} outputs ({len(p.escaping)} copied out): {what}"
+                f"#   cuda_graph{i}: {len(p.nodes)} kernel calls; inputs: {len(p.inputs)}, outputs: "
+                f"{len(p.outputs)} (copied out: {len(p.escaping)}): {what}"
             )
         return "\n".join(lines)
 
