@@ -379,14 +379,13 @@ class GraphReplay:
         self._static: dict[int, Any] = {}  # id -> output buffer of a captured segment
 
     def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:
-        fast = self.fast
-        if fast is None:
-            # built at the first call (explain() then shows the rewritten replay)
-            fast = self.fast = self._rewrite() if self.plans else self.plain
         if not self._lock.acquire(blocking=False):
             return self.plain(L, P, O)  # another thread is replaying with the graphs' buffers
         try:
-            return fast(L, P, O)
+            if self.fast is None:
+                # built at the first call (explain() then shows the rewritten replay)
+                self.fast = self._rewrite() if self.plans else self.plain
+            return self.fast(L, P, O)
         finally:
             self._lock.release()
 
