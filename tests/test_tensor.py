@@ -224,6 +224,26 @@ def test_from_numpy_and_dlpack_share_memory() -> None:
     assert x.__dlpack_device__() == (1, 0)
 
 
+def test_bool_arrays_with_bytes_other_than_0_and_1_become_canonical() -> None:
+    raw = bytes([2, 1, 0, 255])
+    a = np.frombuffer(raw, dtype=np.bool_).copy()
+    x = ember.from_numpy(a)  # shares memory: the bytes of True become 1, the values stay
+    assert a.view(np.uint8).tolist() == [1, 1, 0, 1] and a.tolist() == [True, True, False, True]
+    a[2] = True
+    assert x.tolist() == [True, True, True, True]
+    frozen = np.frombuffer(raw, dtype=np.bool_)  # read-only: copied as 0 and 1
+    y = ember.from_numpy(frozen)
+    assert y.numpy().view(np.uint8).tolist() == [1, 1, 0, 1] and frozen.view(np.uint8).tolist() == [
+        2,
+        1,
+        0,
+        255,
+    ]
+    for t in (ember.tensor(frozen), ember.as_tensor(frozen), ember.as_tensor(frozen.copy())):
+        assert t.numpy().view(np.uint8).tolist() == [1, 1, 0, 1]
+    assert (x & ember.ones(4, dtype=ember.bool_)).tolist() == [True] * 4
+
+
 def test_numpy_refuses_tensors_that_require_grad() -> None:
     with pytest.raises(RuntimeError, match=r"can't call numpy\(\) on a tensor that requires grad"):
         ember.ones(2, requires_grad=True).numpy()

@@ -252,15 +252,19 @@ def from_numpy_dtype(dt: np.dtype) -> DType:
     return d
 
 
-def canonical_bools(array: np.ndarray) -> np.ndarray:
+def canonical_bools(array: np.ndarray, in_place: bool = False) -> np.ndarray:
     """``array`` itself, unless it is a bool array holding bytes other than 0 and 1: then a copy
-    holding 0 and 1. numpy reads every nonzero byte as True (``np.frombuffer`` and byte views give
-    such arrays); device kernels compute on the bytes (2 & 1 is 0, a cast of 255 gives 255), so a
-    bool array is made canonical wherever it leaves the host for a device buffer."""
+    holding 0 and 1, or with ``in_place`` (and a writable array) the same array with those bytes
+    set to 1 (its values, as numpy reads them, are unchanged). numpy reads every nonzero byte as
+    True (``np.frombuffer`` and byte views give such arrays); kernels compute on the bytes (2 & 1
+    is 0, a cast of 255 gives 255), so every bool buffer Ember holds has 0 and 1 only."""
     if array.dtype != np.bool_ or array.size == 0:
         return array
     as_bytes = array.view(np.uint8)
     if int(as_bytes.max()) <= 1:
+        return array
+    if in_place and array.flags.writeable:
+        np.minimum(as_bytes, 1, out=as_bytes)
         return array
     return as_bytes != 0
 

@@ -129,7 +129,7 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         # Python floats reach bfloat16 through float32, as in PyTorch (1 + 2**-8 + 2**-30 gives
         # 1.0, where a direct rounding gives 1.0078125; ml_dtypes' own cast changed between versions)
         arr = arr.astype(np.float32)
-    arr = _dt.canonical_bools(np.array(arr, dtype=dt.numpy, copy=True, order="C"))
+    arr = _dt.canonical_bools(np.array(arr, dtype=dt.numpy, copy=True, order="C"), in_place=True)
     out = _make(kernel(dev, "from_numpy")(arr, dev.index), arr.shape, dt, dev)
     return _finish(out, requires_grad)
 
@@ -166,7 +166,7 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     if (
         isinstance(data, np.ndarray)
         and (dtype is None or _dt.as_dtype(dtype).numpy == data.dtype)
-        and _dt.canonical_bools(data) is data  # else a copy holding 0 and 1 (see tensor)
+        and _dt.canonical_bools(data, in_place=True) is data  # else a copy holding 0 and 1
     ):
         dev = _device(device)
         dt = _dt.from_numpy_dtype(data.dtype)
@@ -175,9 +175,12 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
 
 
 def from_numpy(array: np.ndarray) -> Tensor:
-    """A cpu tensor sharing memory with ``array`` (writes are seen by both)."""
+    """A cpu tensor sharing memory with ``array`` (writes are seen by both). A bool array's True
+    elements stored as bytes other than 1 are set to 1 (the values numpy reads stay; a read-only
+    such array is copied instead), as every bool buffer holds 0 and 1."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    array = _dt.canonical_bools(array, in_place=True)
     dt = _dt.from_numpy_dtype(array.dtype)
     dev = _device("cpu")
     return _make(kernel(dev, "from_numpy")(array, dev.index), array.shape, dt, dev)
