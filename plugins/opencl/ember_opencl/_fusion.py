@@ -419,6 +419,53 @@ class Fusion:
                 return self._eager(x)
         return self._eager(x)
 
+    def materialize_into(self, x: Any, dst: Any) -> bool:
+        """Compute pending ``x`` straight into ``dst`` (``copy_(dst, x)`` without the temporary and
+        the copy) when that gives the same: ``dst`` contiguous from its allocation's start with
+        x's shape and dtype, no pending array but x and the nodes of x's expression alive (another
+        may read dst's old values: the caller computes those first), and x's leaves reading
+        dst's memory, if any, at the same elements (the fused kernel reads an element's operands
+        before it writes the element). ``x`` then aliases ``dst``: only for an ``x`` nothing
+        reads afterwards (the compiled replay's tracer knows), whose expression's nodes nothing
+        else holds. False, with nothing changed, when it does not apply."""
+        lay = dst.layout
+        if (
+            self.mode == "off"
+            or x._alloc is not None
+            or x.dtype != dst.dtype
+            or x.layout.shape != lay.shape
+            or lay.offset != 0
+            or not lay.is_contiguous
+            or lay.numel == 0
+        ):
+            return False
+        dev = x.dev
+        with dev.lock:
+            if x._alloc is not None:
+                return False
+            nodes = _pending_nodes(x)
+            for r in dev.pending:
+                a = r()
+                if a is not None and a._alloc is None and id(a) not in nodes:
+                    return False
+            structure, leaves, scalars = _structure(x)
+            if any(leaf.alloc is dst.alloc and leaf.layout != lay for leaf in leaves):
+                return False
+            n = lay.numel
+            idx = index_type(n, *leaves, dst)
+            key = ("fused", x.dtype.name, idx, "map", structure)
+            knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
+            if knl is None:
+                return False
+            args = self._fused_args("map", idx, dst, leaves, scalars, structure, n)
+            if is_profiling():
+                with record_function("opencl.fused.map", args={"ops": _op_names(structure)}):
+                    launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+            else:
+                launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+            self._settle(x, dst)
+        return True
+
     def _eager(self, x: Any) -> Any:
         """One op, or a cold structure: the prebuilt kernels, op by op (inputs first)."""
         op, operands, _ = x.expr
@@ -490,6 +537,20 @@ def _compact(dev: Any) -> None:
         live = [r for r in pending[:n] if (a := r()) is not None and a._alloc is None]
         pending[:n] = live
         dev.fusion_counts["pending"] += n - len(live)
+
+
+def _pending_nodes(root: Any) -> set[int]:
+    """The ids of the pending arrays of ``root``'s expression, ``root`` included."""
+    found: set[int] = set()
+    stack = [root]
+    array_type = type(root)
+    while stack:
+        node = stack.pop()
+        if type(node) is not array_type or node._alloc is not None or id(node) in found:
+            continue
+        found.add(id(node))
+        stack.extend(node.expr[1])
+    return found
 
 
 def _op_names(structure: tuple) -> list[str]:

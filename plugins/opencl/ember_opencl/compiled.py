@@ -21,6 +21,14 @@ the recorded commands again:
   checked once, at tracing), and writes the add's result: one pass over the output less, and no
   buffer for the product. The epilogue's add is the add kernel's IEEE add, so results stay
   bitwise equal.
+* **In-place updates computed where they land.** ``copy_(dst, src)`` whose ``src`` is a pending
+  chain that nothing reads afterwards (an optimizer's update of a parameter or of its state:
+  core computes an in-place op out of place, then copies it back) runs as the chain's fused
+  kernel writing ``dst`` itself (:meth:`~ember_opencl._fusion.Fusion.materialize_into`): one
+  launch and one pass over the memory less per update, when ``dst`` is a whole contiguous
+  buffer and the chain reads ``dst``'s memory, if at all, at the elements it writes (pending
+  values read later are computed first, as the copy would have). The same kernel, so the same
+  bits.
 * **A memory plan.** While tracing, the device's pool is replaced by a planning pool: the buffer
   of a value that died in the step is reused for a later value of the same size class, as the
   pool would, and every buffer the step used stays with the compiled function afterwards. A
@@ -46,6 +54,7 @@ from __future__ import annotations
 
 import math
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable
 from time import perf_counter_ns
@@ -228,7 +237,7 @@ class CompiledReplay:
         self.positions: dict[Any, list[tuple[Any, int]]] = {}  # key -> (kernel, argument index)
         self.fresh: list[tuple[Any, int]] = []  # (key, bytes) of values outliving the step
         self.keep: list[Any] = []
-        self.stats = {"fast": 0, "plain": 0, "launches": 0, "epilogues": 0}
+        self.stats = {"fast": 0, "plain": 0, "launches": 0, "epilogues": 0, "consumed_copies": 0}
         self.busy = threading.Lock()
 
     def __call__(self, L: list[Any], P: list[Any], O: list[Any]) -> Any:
@@ -316,6 +325,9 @@ class CompiledReplay:
                 static_out |= defines(item)
         needed_static = [s for s in needed if s in static_out]
         rec = _Recorder(self, set(needed_static))
+        for k, item in enumerate(items):
+            for s in reads(item) | defines(item):
+                rec.last_use[s] = k
         for t in (*L, *P):
             if type(t._data) is CLArray:
                 rec.dev = t._data.dev
@@ -416,6 +428,7 @@ class CompiledReplay:
             cur[key] = _Held(pool.pair_of[pool.pid_buf[key[1]]][0][0])
         self.fresh = list(escaping.items())
         self.stats["epilogues"] = _fuse_bias_epilogues(rec, self.dev)
+        self.stats["consumed_copies"] = rec.consumed
         # the launch lists: a kernel object per launch, its arguments set once
         segments: list[list] = []
         for seg in rec.segments:
@@ -500,6 +513,11 @@ class _Recorder:
         self.mmf_kernels: dict[int, Any] = {}
         self.mm_out: dict[int, tuple[int, int, tuple, tuple[int, ...]]] = {}
         self.bias_adds: list[tuple] = []
+        # copies consumed at the source (see static): the item index of each slot's last use, and
+        # per traced array the slots it was stored under
+        self.last_use: dict[Slot, int] = {}
+        self.holders: dict[int, tuple[Any, list[Slot]]] = {}
+        self.consumed = 0
 
     # -- installing ----------------------------------------------------------------------------------
     def install(self) -> None:
@@ -591,6 +609,11 @@ class _Recorder:
 
     def _store(self, outs: Any, result: Any, seg: int) -> None:
         if isinstance(outs, Slot):
+            if type(result) is CLArray:
+                held = self.holders.get(id(result))
+                if held is None or held[0]() is not result:
+                    self.holders[id(result)] = held = (weakref.ref(result), [])
+                held[1].append(outs)
             self.static_done[seg].add(outs)
             if outs in self.needed and type(result) is CLArray:
                 self.held[outs] = result
@@ -603,6 +626,8 @@ class _Recorder:
     def static(self, k: int, node: Node) -> Callable[..., Any]:
         fn = node.fn
         name = node.name
+        if name == "copy_" and len(node.args) == 2 and isinstance(node.args[1], Slot) and not node.kwargs:
+            return self._consuming_copy(k, fn)
 
         def call(*args: Any, **kwargs: Any) -> Any:
             n0 = len(self.segments[-1])
@@ -613,6 +638,32 @@ class _Recorder:
                 self._note_bias_add(n0, args, out)
             self._store(node.outs, out, len(self.segments) - 1)
             return out
+
+        return call
+
+    def _consuming_copy(self, k: int, fn: Callable[..., Any]) -> Callable[..., Any]:
+        """``copy_(dst, src)`` where ``src`` is a pending (not yet computed) chain that nothing
+        reads after this item (an optimizer's in-place update, computed out of place then copied
+        back): the chain's fused kernel writes ``dst`` itself (:meth:`Fusion.materialize_into`),
+        one launch and one pass over the memory less; else the copy."""
+
+        def call(dst: Any, src: Any) -> None:
+            if type(src) is CLArray and type(dst) is CLArray and src._alloc is None:
+                held = self.holders.get(id(src))
+                slots = held[1] if held is not None and held[0]() is src else []
+                if slots and all(self.last_use.get(s, k) <= k and s not in self.needed for s in slots):
+                    # pending values read later are computed first (they may read dst's old
+                    # values); what is left pending belongs to src's expression alone
+                    fusion = self.dev.fusion
+                    for ref, held_slots in list(self.holders.values()):
+                        a = ref()
+                        pending = a is not None and a is not src and a._alloc is None
+                        if pending and any(self.last_use.get(s, -1) > k for s in held_slots):
+                            fusion.materialize(a)
+                    if fusion.materialize_into(src, dst):
+                        self.consumed += 1
+                        return None
+            return fn(dst, src)
 
         return call
 

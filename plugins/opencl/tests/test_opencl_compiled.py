@@ -233,3 +233,70 @@ def test_a_product_read_elsewhere_keeps_its_own_add() -> None:
             np.testing.assert_array_equal(got.numpy(), want.numpy())
     (r,) = _replays(g)
     assert r.stats["epilogues"] == 0 and r.stats["fast"] == 2, (r.stats, r.why)
+
+
+def test_optimizer_updates_are_computed_into_the_parameters() -> None:
+    """SGD with momentum's in-place updates (the buffer twice, the parameter once, each computed
+    out of place then copied back) become fused kernels writing the buffers themselves: no copy
+    launch, the same buffers, eager's values bit for bit."""
+    batches = _batches(6)
+    el, ep, _ = _train("sgd", False, batches)
+    cl_, cp, run = _train("sgd", True, batches)
+    assert cl_ == el
+    for a, b in zip(ep, cp):
+        np.testing.assert_array_equal(b, a)
+    (r,) = [r for r in _replays(run) if r.stats["fast"]]
+    assert r.stats["consumed_copies"] == 3 * 8, r.stats  # 8 parameters
+
+
+def _copies(f: Any, *shapes: tuple[int, ...], calls: int = 4) -> dict[str, int]:
+    """Run ``f`` eagerly and compiled on fresh tensors of ``shapes`` ``calls`` times; every result
+    and every input written must agree bitwise. Returns the compiled replay's stats."""
+    rng = np.random.default_rng(5)
+    g = ember.compile(f)
+    for _ in range(calls):
+        arrays = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        eager = [ember.tensor(a, device=DEV) for a in arrays]
+        compiled = [ember.tensor(a, device=DEV) for a in arrays]
+        np.testing.assert_array_equal(g(*compiled).numpy(), f(*eager).numpy())
+        for a, b in zip(eager, compiled):
+            np.testing.assert_array_equal(b.numpy(), a.numpy())
+    (r,) = _replays(g)
+    assert r.stats["fast"] == calls - 2, (r.stats, r.why)  # a capture, a trace, then launch lists
+    return r.stats
+
+
+def test_a_copy_from_a_chain_read_afterwards_is_kept() -> None:
+    """The chain's value is read after the copy (and the destination is overwritten meanwhile):
+    it keeps a buffer of its own, the copy stays (were it computed into p, r * 3 would read x)."""
+
+    def f(p: Any, x: Any) -> Any:
+        r = x * 2.0 + 1.0
+        p.copy_(r)
+        p.copy_(x)
+        return r * 3.0 + p
+
+    assert _copies(f, (64,), (64,))["consumed_copies"] == 0
+
+
+def test_chains_reading_the_destination_are_written_into_it_where_that_is_the_same() -> None:
+    """``p = p * 0.5 + x`` (the destination read at the same elements) is computed into p; a
+    chain reading another row of the same buffer, or written into a row that does not start the
+    buffer, keeps its copy (a work-item could read an element another one already wrote)."""
+
+    def same(p: Any, x: Any) -> Any:
+        p.copy_(p * 0.5 + x)
+        return p * 1.0
+
+    def shifted(p: Any, x: Any) -> Any:
+        p[0].copy_(p[1] * 0.5 + x)  # reads row 1 of p's buffer while writing row 0
+        p[1].copy_(p[0] * 0.25 - x)  # written at an offset
+        return p * 1.0
+
+    def overlapping(p: Any, x: Any) -> Any:
+        p[:-1].copy_(p[1:] * 2.0 + x)  # element i reads i + 1, which another work-item writes
+        return p * 1.0
+
+    assert _copies(same, (256,), (256,))["consumed_copies"] == 1
+    assert _copies(shifted, (2, 256), (256,))["consumed_copies"] == 0
+    assert _copies(overlapping, (4097,), (4096,))["consumed_copies"] == 0
