@@ -22,9 +22,9 @@ from ember.backend import BackendUnavailable
 from ember.compile.graph import Bind, Effect, Graph, HostArg, Node, ResultTensor, Return, Slot, defines, reads
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, uninstalled
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "examples"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
-from train_digits import DigitsCNN, train_step
+from bench_compile import digits_training  # the step bench_compile.py times
 
 from ember_cuda.compiled import HOST_KERNELS, MIN_NODES, GraphReplay, capturable, plan_segments
 
@@ -131,17 +131,6 @@ def test_plan_of_captured_training_steps(optimizer: str) -> None:
     assert all(s in p.escaping for p in plans for s in p.outputs if s in leaving)
 
 
-def _digits_twins(dev: Any, optimizer: str) -> tuple[Any, Any, Any, Any]:
-    def make() -> tuple[Any, Any]:
-        ember.manual_seed(0)
-        m = DigitsCNN().to(dev)
-        if optimizer == "sgd":
-            return m, ember.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
-        return m, ember.optim.Adam(m.parameters(), lr=3e-3)
-
-    return (*make(), *make())
-
-
 def _batches(dev: Any, n: int) -> list[tuple[ember.Tensor, ember.Tensor]]:
     rng = np.random.default_rng(0)
     return [
@@ -158,13 +147,16 @@ def _replays(step: Any) -> list[GraphReplay]:
 
 
 def _run_twins(dev: Any, optimizer: str, steps: int) -> tuple[Any, list[float], list[float], Any, Any]:
-    m1, o1, m2, o2 = _digits_twins(dev, optimizer)
-    step = ember.compile(train_step)
+    """A digits CNN trained eagerly and its twin trained through ``ember.compile`` on the same
+    batches: (the compiled step, eager losses, compiled losses, eager model, compiled model)."""
+    m1, _, eager_step = digits_training(dev, optimizer)
+    m2, _, step_fn = digits_training(dev, optimizer)
+    step = ember.compile(step_fn)
     batches = _batches(dev, steps)
     ember.manual_seed(1)
-    eager = [train_step(m1, o1, x, y).item() for x, y in batches]
+    eager = [eager_step(x, y).item() for x, y in batches]
     ember.manual_seed(1)
-    compiled = [step(m2, o2, x, y).item() for x, y in batches]
+    compiled = [step(x, y).item() for x, y in batches]
     return step, eager, compiled, m1, m2
 
 
@@ -211,11 +203,11 @@ def test_training_step_runs_as_cuda_graphs(cuda: Any, optimizer: str) -> None:
 
 
 def test_results_the_caller_keeps_are_not_overwritten(cuda: Any) -> None:
-    m, opt, _, _ = _digits_twins(cuda, "sgd")
-    step = ember.compile(train_step)
+    m, _, step_fn = digits_training(cuda, "sgd")
+    step = ember.compile(step_fn)
     kept = []
     for x, y in _batches(cuda, 6):
-        loss = step(m, opt, x, y)
+        loss = step(x, y)
         grads = [p.grad for p in m.parameters()]
         kept.append((loss, loss.numpy().copy(), grads, [g.numpy().copy() for g in grads]))
     assert _replays(step)[-1].stats["launches"] >= 2
@@ -226,8 +218,9 @@ def test_results_the_caller_keeps_are_not_overwritten(cuda: Any) -> None:
 
 
 def test_same_and_new_input_buffers_and_load_state_dict(cuda: Any) -> None:
-    m1, o1, m2, o2 = _digits_twins(cuda, "sgd")
-    step = ember.compile(train_step)
+    m1, _, eager_step = digits_training(cuda, "sgd")
+    m2, _, step_fn = digits_training(cuda, "sgd")
+    step = ember.compile(step_fn)
     (x, y), (x2, y2) = _batches(cuda, 2)
     # the same batch tensors each call (read in place), then new ones (copied in), then a
     # state loaded into the module between calls
@@ -237,6 +230,6 @@ def test_same_and_new_input_buffers_and_load_state_dict(cuda: Any) -> None:
             state = {k: v.clone() for k, v in m1.state_dict().items()}
             m1.load_state_dict(state)
             m2.load_state_dict(state)
-        assert step(m2, o2, a, b).item() == train_step(m1, o1, a, b).item()
+        assert step(a, b).item() == eager_step(a, b).item()
     for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
         assert np.array_equal(p1.detach().numpy(), p2.detach().numpy())
