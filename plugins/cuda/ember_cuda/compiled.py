@@ -338,12 +338,20 @@ class Segment:
         self._device = None
 
 
-def _span(x: Any) -> tuple[int, int]:
-    """The device address range ``x``'s elements occupy: [first byte, last byte + 1)."""
+def _byte_extent(x: Any) -> tuple[int, int]:
+    """The byte offsets, from ``x``'s data pointer, of its lowest and highest elements' starts."""
     lo = sum(s * (n - 1) for s, n in zip(x.strides, x.shape, strict=True) if s < 0 and n > 0)
     hi = sum(s * (n - 1) for s, n in zip(x.strides, x.shape, strict=True) if s > 0 and n > 0)
+    return lo, hi
+
+
+def _span(x: Any) -> tuple[int, int]:
+    """The device address range ``x``'s elements occupy: [first byte, last byte + 1)."""
     ptr = x.data.ptr
-    return (ptr + lo, ptr + hi + x.itemsize) if x.size else (ptr, ptr)
+    if not x.size:
+        return ptr, ptr
+    lo, hi = _byte_extent(x)
+    return ptr + lo, ptr + hi + x.itemsize
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -354,8 +362,7 @@ def _same_layout(cp: Any, x: Any) -> Any:
     """An uninitialised array with ``x``'s shape, dtype and strides (its own memory)."""
     if x.flags.c_contiguous:
         return cp.empty(x.shape, dtype=x.dtype)
-    lo = sum(s * (n - 1) for s, n in zip(x.strides, x.shape, strict=True) if s < 0 and n > 0)
-    hi = sum(s * (n - 1) for s, n in zip(x.strides, x.shape, strict=True) if s > 0 and n > 0)
+    lo, hi = _byte_extent(x)
     base = cp.empty((hi - lo) // x.itemsize + 1, dtype=x.dtype)
     return cp.ndarray(x.shape, dtype=x.dtype, memptr=base.data + (-lo), strides=x.strides)
 

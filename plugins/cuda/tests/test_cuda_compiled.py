@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 
 from bench_compile import digits_training  # the step bench_compile.py times
 
-from ember_cuda.compiled import HOST_KERNELS, MIN_NODES, GraphReplay, capturable, plan_segments
+from ember_cuda.compiled import HOST_KERNELS, MIN_NODES, GraphReplay, _byte_extent, capturable, plan_segments
 
 
 def _hand_made() -> Graph:
@@ -75,6 +75,18 @@ def test_plan_stops_at_host_kernels() -> None:
     assert [(p.start, p.stop) for p in plans] == [(1, 5), (6, 10)]
     assert plans[0].outputs == () and plans[0].escaping == frozenset()  # v4: read by nothing after
     assert plans[1].inputs == (v[5],) and plans[1].escaping == {v[9]}
+
+
+def test_byte_extent_matches_numpys_bounds() -> None:
+    """The span a copied input's buffer must cover (layout arithmetic only: numpy arrays stand in
+    for CuPy's, whose strides and shapes mean the same)."""
+    base = np.zeros((6, 8), np.float32)
+    views = [base, base.T, base[::-2, 1::3], base[:, ::-1], base[2:5, 4], np.zeros((), np.float64)]
+    bounds = getattr(np, "byte_bounds", None) or np.lib.array_utils.byte_bounds
+    for v in views:
+        lo, hi = _byte_extent(v)
+        start = v.__array_interface__["data"][0]
+        assert (start + lo, start + hi + v.itemsize) == bounds(v), (v.shape, v.strides)
 
 
 def _cpu_step_graph(optimizer: str) -> Graph:
