@@ -260,9 +260,30 @@ class CompiledReplay:
             return self.plain(L, P, O)
         try:
             self.traced = True
-            return self._trace(L, P, O)
+            try:
+                return self._trace(L, P, O)
+            finally:
+                self._explain()
         finally:
             busy.release()
+
+    def _explain(self) -> None:
+        """Put what the trace became at the head of the graph's source (``fn.explain()``)."""
+        plain = (
+            self.graph.source.split("\n", 1)[1]
+            if self.graph.source.startswith("# opencl")
+            else self.graph.source
+        )
+        if self.fast is None:
+            head = f"# opencl: the plain replay ({self.why or 'the trace did not finish'})"
+            self.graph.source = f"{head}\n{plain}"
+            return
+        st = self.stats
+        head = (
+            f"# opencl launch lists: {st['launches']} commands a replay, {st['epilogues']} bias adds in "
+            f"matmul epilogues, {st['consumed_copies']} copies computed into their destination"
+        )
+        self.graph.source = f"{head}\n{self.rgraph.source}"
 
     # -- per call ------------------------------------------------------------------------------------
     def enter(self, ins: list, arrays: tuple) -> None:
@@ -699,7 +720,11 @@ class _Recorder:
             numel = math.prod(mm[3])
             lx, lo = x.layout, out.layout
             if not (
-                lx.is_contiguous and lx.offset == 0 and lx.numel == numel and lo.is_contiguous and lo.offset == 0
+                lx.is_contiguous
+                and lx.offset == 0
+                and lx.numel == numel
+                and lo.is_contiguous
+                and lo.offset == 0
             ) or not (lo.numel == numel and out.dtype == x.dtype == bias.dtype):
                 continue
             found = _bias_pattern(bias, tuple(out.shape), mm[3])
@@ -753,7 +778,9 @@ class _Recorder:
         return call
 
 
-def _bias_pattern(bias: CLArray, shape: tuple[int, ...], mm_shape: tuple[int, ...]) -> tuple[str, int, int] | None:
+def _bias_pattern(
+    bias: CLArray, shape: tuple[int, ...], mm_shape: tuple[int, ...]
+) -> tuple[str, int, int] | None:
     """(``"row"`` or ``"col"``, offset, stride) when ``bias`` broadcast to ``shape`` (an add's
     result, laid out as the matmul result of ``mm_shape`` = (..., N, M)) reads element
     ``offset + stride * i`` at every result row i, or ``offset + stride * j`` at every column j;

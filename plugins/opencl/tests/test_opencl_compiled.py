@@ -247,6 +247,7 @@ def test_optimizer_updates_are_computed_into_the_parameters() -> None:
         np.testing.assert_array_equal(b, a)
     (r,) = [r for r in _replays(run) if r.stats["fast"]]
     assert r.stats["consumed_copies"] == 3 * 8, r.stats  # 8 parameters
+    assert "24 copies computed into their destination" in run.explain()  # what the trace became
 
 
 def _copies(f: Any, *shapes: tuple[int, ...], calls: int = 4) -> dict[str, int]:
