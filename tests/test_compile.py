@@ -462,7 +462,8 @@ def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_graph_reads_defines_in_place_and_dead_code() -> None:
-    """What an item does with slots (``reads``, ``defines``, ``in_place``, ``is_dynamic``), on a
+    """What an item does with slots (``reads``, ``defines``, ``in_place``, ``is_dynamic``,
+    ``last_use``), on a
     hand-made graph with each kind of item and slots nested in kwargs, tuples, a check's
     TensorRef and a returned ResultTensor; the dead-code pass built on them drops an unread
     binding and an unread kernel call but keeps an in-place one, and the replay frees each slot
@@ -485,6 +486,7 @@ def test_graph_reads_defines_in_place_and_dead_code() -> None:
         defines,
         in_place,
         is_dynamic,
+        last_use,
         reads,
     )
 
@@ -511,6 +513,8 @@ def test_graph_reads_defines_in_place_and_dead_code() -> None:
     scaled = Node("mul", "cpu", np.multiply, ((v[1], HostArg(0, 1)),), {}, v[6])
     drawn = Node("uniform", "cpu", None, ((2,),), {"offset": RandomArg(Reserve(None), 0)}, v[6])
     assert [is_dynamic(i) for i in (*items, scaled, drawn)] == [False] * 10 + [True, True]
+    # each slot's last item: v1 is returned (9), v3 last read by copy_ (6), v6 defined only (5)
+    assert last_use(items) == {v[0]: 2, v[1]: 9, v[2]: 3, v[3]: 6, v[4]: 7, v[5]: 8, v[6]: 5}
 
     graph = Graph("g", list(items), []).eliminate_dead_code()
     assert graph.removed == 1

@@ -24,7 +24,8 @@ The program is a list of items, each one statement (or a few) of the generated f
 What an item does with slots is answered in one place for every analysis over a graph (dead code,
 the replay's ``del`` of dying buffers, a backend's memory plan or trace): :func:`reads` (the slots
 it reads), :func:`defines` (the slots it assigns), :func:`in_place` (a kernel call writing into
-its first argument) and :func:`is_dynamic` (a kernel call with arguments computed per replay).
+its first argument) and :func:`is_dynamic` (a kernel call with arguments computed per replay);
+:func:`last_use` gives each slot's last item.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ __all__ = [
     "defines",
     "in_place",
     "is_dynamic",
+    "last_use",
 ]
 
 #: kernels that write into an argument (the contract's in-place kernels): never dead code
@@ -285,6 +287,16 @@ def is_dynamic(item: Any) -> bool:
     return isinstance(item, Node) and _holds((item.args, item.kwargs), (HostArg, RandomArg))
 
 
+def last_use(items: list[Any]) -> dict[Slot, int]:
+    """The index of the last item of ``items`` that reads or assigns each slot (a slot is dead
+    after it: a replay frees it there, a backend may reuse or consume its buffer)."""
+    last: dict[Slot, int] = {}
+    for i, item in enumerate(items):
+        for x in reads(item) | defines(item):
+            last[x] = i
+    return last
+
+
 def in_place(item: Any) -> bool:
     """Whether ``item`` is a kernel call that writes into an argument (its first): a contract's
     in-place kernel or any kernel whose name ends in ``_``. Such a call is never dead code, and
@@ -376,12 +388,8 @@ class Graph:
 
     def _last_uses(self) -> list[set[Slot]]:
         """For each item, the slots it is the last to read or write."""
-        last: dict[Slot, int] = {}
-        for i, item in enumerate(self.items):
-            for x in reads(item) | defines(item):
-                last[x] = i
         dies: list[set[Slot]] = [set() for _ in self.items]
-        for x, i in last.items():
+        for x, i in last_use(self.items).items():
             dies[i].add(x)
         return dies
 

@@ -49,7 +49,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ember.compile.graph import Effect, Graph, Node, Return, Slot, defines, in_place, is_dynamic, reads
+from ember.compile.graph import (
+    Effect,
+    Graph,
+    Node,
+    Return,
+    Slot,
+    defines,
+    in_place,
+    is_dynamic,
+    last_use,
+    reads,
+)
 
 __all__ = [
     "HOST_KERNELS",
@@ -111,10 +122,7 @@ def plan_segments(graph: Graph, min_nodes: int = MIN_NODES) -> list[SegmentPlan]
         i = j
     if not runs:
         return []
-    last_read: dict[Slot, int] = {}
-    for k, item in enumerate(items):
-        for s in reads(item):
-            last_read[s] = k
+    last = last_use(items)
     in_run = [False] * len(items)
     for a, b in runs:
         in_run[a:b] = [True] * (b - a)
@@ -127,7 +135,7 @@ def plan_segments(graph: Graph, min_nodes: int = MIN_NODES) -> list[SegmentPlan]
             read |= reads(item) - defined
             defined |= defines(item)
         inputs = tuple(sorted(read, key=lambda s: s.n))
-        outputs = tuple(sorted((s for s in defined if last_read.get(s, -1) >= b), key=lambda s: s.n))
+        outputs = tuple(sorted((s for s in defined if last[s] >= b), key=lambda s: s.n))
         plans.append(
             SegmentPlan(
                 a,

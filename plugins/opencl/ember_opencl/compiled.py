@@ -72,6 +72,7 @@ from ember.compile.graph import (
     Slot,
     defines,
     is_dynamic,
+    last_use,
     reads,
 )
 
@@ -346,9 +347,7 @@ class CompiledReplay:
                 static_out |= defines(item)
         needed_static = [s for s in needed if s in static_out]
         rec = _Recorder(self, set(needed_static))
-        for k, item in enumerate(items):
-            for s in reads(item) | defines(item):
-                rec.last_use[s] = k
+        rec.last_use = last_use(items)
         for t in (*L, *P):
             if type(t._data) is CLArray:
                 rec.dev = t._data.dev
