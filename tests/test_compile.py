@@ -463,9 +463,8 @@ def test_backend_compile_graph_hook(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_graph_reads_defines_in_place_and_dead_code() -> None:
     """What an item does with slots (``reads``, ``defines``, ``in_place``, ``is_dynamic``,
-    ``last_use``), on a
-    hand-made graph with each kind of item and slots nested in kwargs, tuples, a check's
-    TensorRef and a returned ResultTensor; the dead-code pass built on them drops an unread
+    ``last_use``), on a hand-made graph with each kind of item and slots nested in kwargs,
+    tuples, a check's TensorRef and a returned ResultTensor; the dead-code pass built on them drops an unread
     binding and an unread kernel call but keeps an in-place one, and the replay frees each slot
     only after its last reader."""
     from types import SimpleNamespace

@@ -399,20 +399,8 @@ class Fusion:
 
     def _materialize(self, x: Any, profiling: bool) -> Any:
         if x.expr[2] > 1:
-            structure, leaves, scalars = _structure(x)
-            dev = x.dev
-            n = x.layout.numel
-            idx = index_type(n, *leaves)
-            key = ("fused", x.dtype.name, idx, "map", structure)
-            knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
-            if knl is not None:
-                out = new_array(dev, x.layout.shape, x.dtype)
-                args = self._fused_args("map", idx, out, leaves, scalars, structure, n)
-                if profiling:
-                    with record_function("opencl.fused.map", args={"ops": _op_names(structure)}):
-                        launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
-                else:
-                    launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+            out = self._fused_map(x, _structure(x), None, profiling)
+            if out is not None:
                 return self._settle(x, out)
         if profiling:
             with record_function("opencl.fused.eager", args={"ops": _op_names(_structure(x)[0])}):
@@ -448,23 +436,35 @@ class Fusion:
                 a = r()
                 if a is not None and a._alloc is None and id(a) not in nodes:
                     return False
-            structure, leaves, scalars = _structure(x)
-            if any(leaf.alloc is dst.alloc and leaf.layout != lay for leaf in leaves):
+            flat = _structure(x)
+            if any(leaf.alloc is dst.alloc and leaf.layout != lay for leaf in flat[1]):
                 return False
-            n = lay.numel
-            idx = index_type(n, *leaves, dst)
-            key = ("fused", x.dtype.name, idx, "map", structure)
-            knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
-            if knl is None:
+            if self._fused_map(x, flat, dst, is_profiling()) is None:
                 return False
-            args = self._fused_args("map", idx, dst, leaves, scalars, structure, n)
-            if is_profiling():
-                with record_function("opencl.fused.map", args={"ops": _op_names(structure)}):
-                    launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
-            else:
-                launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
             self._settle(x, dst)
         return True
+
+    def _fused_map(self, x: Any, flat: tuple[tuple, list, list], out: Any, profiling: bool) -> Any:
+        """Launch the fused kernel of pending ``x`` (``flat``: its :func:`_structure`) writing
+        ``out``, a fresh array when None; returns the array written, or None (nothing launched)
+        when the structure does not run fused (not hot yet, or not buildable)."""
+        structure, leaves, scalars = flat
+        dev = x.dev
+        n = x.layout.numel
+        idx = index_type(n, *leaves) if out is None else index_type(n, *leaves, out)
+        key = ("fused", x.dtype.name, idx, "map", structure)
+        knl = self._kernel(key, dev, x.dtype.name, idx, "map", structure)
+        if knl is None:
+            return None
+        if out is None:
+            out = new_array(dev, x.layout.shape, x.dtype)
+        args = self._fused_args("map", idx, out, leaves, scalars, structure, n)
+        if profiling:
+            with record_function("opencl.fused.map", args={"ops": _op_names(structure)}):
+                launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+        else:
+            launch_1d(dev, knl, args, -(-n // cg.CHUNK), 64)
+        return out
 
     def _eager(self, x: Any) -> Any:
         """One op, or a cold structure: the prebuilt kernels, op by op (inputs first)."""
