@@ -230,6 +230,7 @@ class CompiledReplay:
         self.backend = backend
         self.graph = graph
         self.plain = graph.build()
+        self.plain_source = graph.source
         self.fast: Callable[..., Any] | None = None
         self.traced = False
         self.why = ""
@@ -270,14 +271,9 @@ class CompiledReplay:
 
     def _explain(self) -> None:
         """Put what the trace became at the head of the graph's source (``fn.explain()``)."""
-        plain = (
-            self.graph.source.split("\n", 1)[1]
-            if self.graph.source.startswith("# opencl")
-            else self.graph.source
-        )
         if self.fast is None:
             head = f"# opencl: the plain replay ({self.why or 'the trace did not finish'})"
-            self.graph.source = f"{head}\n{plain}"
+            self.graph.source = f"{head}\n{self.plain_source}"
             return
         st = self.stats
         head = (
