@@ -78,7 +78,8 @@ def _move(x: Tensor, target: Any) -> Tensor:
         host = np.ascontiguousarray(kernel(x.device, "to_numpy")(x._data)).reshape(x.shape)
         if target.type == "cpu" and x.device.type != "cpu":
             host = host.copy() if not host.flags.owndata else host
-        # a cpu tensor may share a numpy bool array's bytes (from_numpy): 0 and 1 on a device
+        # a cpu tensor shares memory with numpy (from_numpy, from_dlpack, .numpy()), whose bool
+        # bytes may have been written since: 0 and 1 on the device
         data = kernel(target, "from_numpy")(_dt.canonical_bools(host), target.index)
     out = _make(data, x.shape, x.dtype, target)
     if x.requires_grad and STATE.enabled:
