@@ -20,7 +20,7 @@ the recorded commands again:
   each finished element, per row or per column, read at any stride (the element offsets are
   checked once, at tracing), and writes the add's result: one pass over the output less, and no
   buffer for the product. The epilogue's add is the add kernel's IEEE add, so results stay
-  bitwise equal.
+  bitwise equal (:mod:`ember_opencl.epilogues`).
 * **In-place updates computed where they land.** ``copy_(dst, src)`` whose ``src`` is a pending
   chain that nothing reads afterwards (an optimizer's update of a parameter or of its state:
   core computes an in-place op out of place, then copies it back) runs as the chain's fused
@@ -52,7 +52,6 @@ check), keeps the plain replay.
 
 from __future__ import annotations
 
-import math
 import threading
 import weakref
 from collections import deque
@@ -78,6 +77,7 @@ from ember.compile.graph import (
 
 from ._array import Allocation, CLArray, _bucket
 from ._device import _enqueue_copy, _enqueue_fill_buffer, _enqueue_nd
+from .epilogues import BiasEpilogues
 
 __all__ = ["CompiledReplay", "compile_graph"]
 
@@ -443,7 +443,7 @@ class CompiledReplay:
             # (patched before any launch reads it: at the start of a call, after the dynamic call)
             cur[key] = _Held(pool.pair_of[pool.pid_buf[key[1]]][0][0])
         self.fresh = list(escaping.items())
-        self.stats["epilogues"] = _fuse_bias_epilogues(rec, self.dev)
+        self.stats["epilogues"] = rec.epilogues.fuse()
         self.stats["consumed_copies"] = rec.consumed
         # the launch lists: a kernel object per launch, its arguments set once
         segments: list[list] = []
@@ -524,11 +524,7 @@ class _Recorder:
         self.dyn_keys: set[Any] = set()
         self.dyn_outs: dict[int, list[tuple[Slot, Any, int]]] = {}
         self._saved: dict[str, Any] = {}
-        # matmul epilogues (see _fuse_bias_epilogues): the program kernel each recorded ``mmf``
-        # launch cloned; per traced matmul result's buffer, where its mmf launch is; candidates
-        self.mmf_kernels: dict[int, Any] = {}
-        self.mm_out: dict[int, tuple[int, int, tuple, tuple[int, ...]]] = {}
-        self.bias_adds: list[tuple] = []
+        self.epilogues = BiasEpilogues(self)  # bias adds that may run in a matmul's launch
         # copies consumed at the source (see static): the item index of each slot's last use, and
         # per traced array the slots it was stored under
         self.last_use: dict[Slot, int] = {}
@@ -577,7 +573,7 @@ class _Recorder:
             clone = knl.clone()  # a kernel object of its own, with the arguments just set
         keys = [(i, self._key(a)) for i, a in enumerate(args) if isinstance(a, cl.Buffer)]
         if knl.function_name == "k_mmf":
-            self.mmf_kernels[id(clone)] = knl
+            self.epilogues.mmf_kernels[id(clone)] = knl
         self.segments[-1].append(("launch", clone, list(args), keys, gsize, lsize))
 
     def _fill(self, buf: Any, pattern: Any, offset: int, nbytes: int) -> None:
@@ -649,9 +645,9 @@ class _Recorder:
             n0 = len(self.segments[-1])
             out = fn(*args, **kwargs)
             if name == "matmul":
-                self._note_matmul(out)
-            elif name == "add" and self.mm_out:
-                self._note_bias_add(n0, args, out)
+                self.epilogues.note_matmul(out)
+            elif name == "add" and self.epilogues.mm_out:
+                self.epilogues.note_bias_add(n0, args, out)
             self._store(node.outs, out, len(self.segments) - 1)
             return out
 
@@ -682,50 +678,6 @@ class _Recorder:
             return fn(dst, src)
 
         return call
-
-    def _note_matmul(self, out: Any) -> None:
-        """A matmul whose last launch is the packed kernel ``mmf`` writing a fresh contiguous
-        result: note where, for a bias add that may follow."""
-        seg = self.segments[-1]
-        if type(out) is not CLArray or not seg or seg[-1][0] != "launch":
-            return
-        knl = self.mmf_kernels.get(id(seg[-1][1]))
-        if knl is None or out.layout.offset != 0 or not out.layout.is_contiguous:
-            return
-        programs = list(self.dev.programs.items())  # (one C-level copy: other threads may build)
-        key = next(
-            (k for k, kd in programs if len(k) == 4 and k[0] == "matmul_fast" and kd.get("mmf") is knl),
-            None,
-        )
-        if key is not None:
-            self.mm_out[id(out.alloc.buf)] = (len(self.segments) - 1, len(seg) - 1, key, tuple(out.shape))
-
-    def _note_bias_add(self, n0: int, args: tuple, out: Any) -> None:
-        """An add launched right after a noted matmul's ``mmf``, of all of that matmul's result
-        and a bias along its rows or columns, into a fresh contiguous array: a candidate."""
-        seg = self.segments[-1]
-        if len(seg) != n0 + 1 or seg[n0][0] != "launch" or len(args) != 2 or type(out) is not CLArray:
-            return
-        for x, bias in (args, args[::-1]):
-            if type(x) is not CLArray or type(bias) is not CLArray or x._alloc is None or bias._alloc is None:
-                continue
-            mm = self.mm_out.get(id(x._alloc.buf))
-            if mm is None or mm[0] != len(self.segments) - 1 or mm[1] != n0 - 1:
-                continue
-            numel = math.prod(mm[3])
-            lx, lo = x.layout, out.layout
-            if not (
-                lx.is_contiguous
-                and lx.offset == 0
-                and lx.numel == numel
-                and lo.is_contiguous
-                and lo.offset == 0
-            ) or not (lo.numel == numel and out.dtype == x.dtype == bias.dtype):
-                continue
-            found = _bias_pattern(bias, tuple(out.shape), mm[3])
-            if found is not None:
-                self.bias_adds.append((mm[0], mm[1], n0, mm[2], *found, bias._alloc.buf, out._alloc.buf))
-                return
 
     def dynamic(self, k: int, node: Node) -> Callable[..., Any]:
         fn = node.fn
@@ -771,83 +723,6 @@ class _Recorder:
             self._boundary(k)
 
         return call
-
-
-def _bias_pattern(
-    bias: CLArray, shape: tuple[int, ...], mm_shape: tuple[int, ...]
-) -> tuple[str, int, int] | None:
-    """(``"row"`` or ``"col"``, offset, stride) when ``bias`` broadcast to ``shape`` (an add's
-    result, laid out as the matmul result of ``mm_shape`` = (..., N, M)) reads element
-    ``offset + stride * i`` at every result row i, or ``offset + stride * j`` at every column j;
-    else None. (Checked on the element offsets themselves, once, at tracing.)"""
-    import numpy as np
-    from ember.layout import broadcast_strides
-
-    n, m = mm_shape[-2], mm_shape[-1]
-    numel = math.prod(mm_shape)
-    if numel == 0 or numel > 1 << 22:
-        return None
-    strides = broadcast_strides(tuple(bias.shape), tuple(bias.strides), shape)
-    offsets = np.full(shape, bias.layout.offset, np.int64)
-    for d, (size, st) in enumerate(zip(shape, strides)):
-        if st:
-            offsets += np.arange(size, dtype=np.int64).reshape((-1,) + (1,) * (len(shape) - d - 1)) * st
-    o = offsets.reshape(-1, n, m)
-    o0 = int(o[0, 0, 0])
-    col = int(o[0, 0, 1]) - o0 if m > 1 else 0
-    if (o == o0 + col * np.arange(m, dtype=np.int64)).all():
-        return "col", o0, col
-    row = int(o[0, 1, 0]) - o0 if n > 1 else 0
-    if (o == (o0 + row * np.arange(n, dtype=np.int64))[:, None]).all():
-        return "row", o0, row
-    return None
-
-
-def _fuse_bias_epilogues(rec: _Recorder, dev: Any) -> int:
-    """Rewrite the recorded launch lists: each candidate (a matmul's ``mmf`` launch followed by
-    an add of its whole result and a row or column bias) whose matmul result nothing else reads
-    (no other launch, no Python item) becomes one ``mmf`` launch with the bias epilogue
-    (:func:`ember_opencl.linalg.mmf_with_bias`) writing the add's result; the add's launch goes.
-    The epilogue adds the bias in the add kernel's arithmetic, so results stay bitwise equal.
-    Returns the number of rewrites."""
-    import pyopencl as cl
-
-    from .linalg import mmf_with_bias
-
-    if not rec.bias_adds:
-        return 0
-    readers: dict[Any, int] = {}  # key -> launches (and fills, uploads, Python reads) using it
-    for seg in rec.segments:
-        for op in seg:
-            for key in {k for _, k in op[3]} if op[0] == "launch" else {op[1]}:
-                readers[key] = readers.get(key, 0) + 1
-    for key, _layout, _dtype in rec.slot_info.values():
-        readers[key] = readers.get(key, 0) + 1
-    done = 0
-    for seg_no, pos, add_pos, key, kind, offset, stride, bias_buf, out_buf in rec.bias_adds:
-        seg = rec.segments[seg_no]
-        mm_op = seg[pos]
-        c_key = dict(mm_op[3]).get(0)
-        if c_key is None or c_key[0] != "pid" or readers.get(c_key, 0) != 2:  # the mmf and the add only
-            continue
-        ins = [a for a in mm_op[2][1:] if isinstance(a, cl.Buffer)] + [bias_buf]
-        if any(a.int_ptr == out_buf.int_ptr for a in ins):
-            continue  # the add's result took a buffer the product reads (freed after the matmul)
-        args = [out_buf, *mm_op[2][1:], bias_buf, offset, stride]
-        base = mmf_with_bias(dev, key, kind)
-        with dev.lock:
-            base.set_args(*args)
-            clone = base.clone()
-        # each buffer's key as the two launches had it (a buffer's owner changes as the pool reuses it)
-        add_op = seg[add_pos]
-        known = {op[2][i].int_ptr: k for op in (mm_op, add_op) for i, k in op[3]}
-        keys = [(i, known[a.int_ptr]) for i, a in enumerate(args) if isinstance(a, cl.Buffer)]
-        seg[pos] = ("launch", clone, args, keys, mm_op[4], mm_op[5])
-        seg[add_pos] = None
-        done += 1
-    for j, seg in enumerate(rec.segments):
-        rec.segments[j] = [op for op in seg if op is not None]
-    return done
 
 
 def _give_back(pool: _PlanPool) -> None:
